@@ -1,0 +1,105 @@
+import { ConfigError } from '#shared/errors.ts';
+
+/**
+ * The one place that reads environment variables. Everything is validated at start-up and a
+ * bad or missing value fails fast with the variable's name.
+ */
+export interface ServiceConfig {
+  /** Accounts cloud actions may touch; `all` only when TARGET_ACCOUNTS is `*`. Unset: none. */
+  readonly targetAccounts: { readonly all: true } | { readonly all: false; readonly ids: ReadonlySet<string> };
+  /** The role assumed in each target account, and the external id it requires. */
+  readonly memberRole: { readonly name: string; readonly externalId: string | null };
+  /** ARN patterns (`*` matches any run of characters) no action may ever touch. */
+  readonly protectedTargets: readonly string[];
+  readonly deadlines: {
+    /** A queued action not picked up by its responder within this ends in Error. */
+    readonly pickupSeconds: number;
+    /** An action not finished within this (from start) ends in Error. */
+    readonly completionSeconds: number;
+  };
+  /** The history table (required by functions that read or write history). */
+  readonly historyTableName: string | undefined;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const accountId = /^\d{12}$/;
+// sts:ExternalId allows 2-1224 characters of this set.
+const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
+const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
+const arnPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
+
+export const defaultMemberRoleName = 'ResponseActionsMember';
+
+/** Reads and validates the configuration; `required` names variables this entry point cannot do without. */
+export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_NAME'[] = []): ServiceConfig {
+  for (const name of required) {
+    if (blank(env[name])) throw new ConfigError(name, 'is required but not set');
+  }
+  const targetAccounts = parseTargetAccounts(env['TARGET_ACCOUNTS']);
+  const memberRoleName = env['MEMBER_ROLE_NAME'] ?? defaultMemberRoleName;
+  if (!roleNamePattern.test(memberRoleName)) {
+    throw new ConfigError('MEMBER_ROLE_NAME', 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)');
+  }
+  const externalId = blank(env['MEMBER_ROLE_EXTERNAL_ID']) ? null : (env['MEMBER_ROLE_EXTERNAL_ID'] ?? null);
+  if (externalId !== null && !externalIdPattern.test(externalId)) {
+    throw new ConfigError('MEMBER_ROLE_EXTERNAL_ID', 'must be 2-1224 characters of letters, digits and +=,.@:/_-');
+  }
+  if (externalId === null && (targetAccounts.all || targetAccounts.ids.size > 0)) {
+    throw new ConfigError(
+      'MEMBER_ROLE_EXTERNAL_ID',
+      'is required when TARGET_ACCOUNTS names accounts: member roles must demand an external id',
+    );
+  }
+  return {
+    targetAccounts,
+    memberRole: { name: memberRoleName, externalId },
+    protectedTargets: [...builtInProtectedTargets(memberRoleName), ...parseArnPatterns(env['PROTECTED_TARGETS'])],
+    deadlines: {
+      pickupSeconds: parseSeconds(env, 'PICKUP_DEADLINE_SECONDS', 120),
+      completionSeconds: parseSeconds(env, 'COMPLETION_DEADLINE_SECONDS', 900),
+    },
+    historyTableName: blank(env['HISTORY_TABLE_NAME']) ? undefined : env['HISTORY_TABLE_NAME'],
+  };
+}
+
+/** Never acted on, whatever the configuration says: root principals and the member role itself. */
+function builtInProtectedTargets(memberRoleName: string): string[] {
+  return ['arn:*:iam::*:root', `arn:*:iam::*:role/${memberRoleName}`, `arn:*:iam::*:role/*/${memberRoleName}`];
+}
+
+function parseTargetAccounts(value: string | undefined): ServiceConfig['targetAccounts'] {
+  if (blank(value)) return { all: false, ids: new Set() };
+  const trimmed = (value ?? '').trim();
+  if (trimmed === '*') return { all: true };
+  const ids = trimmed.split(',').map((id) => id.trim());
+  const bad = ids.find((id) => !accountId.test(id));
+  if (bad !== undefined) {
+    throw new ConfigError('TARGET_ACCOUNTS', `"${bad}" is not a 12-digit account id (comma-separated ids, or *)`);
+  }
+  return { all: false, ids: new Set(ids) };
+}
+
+function parseArnPatterns(value: string | undefined): string[] {
+  if (blank(value)) return [];
+  const patterns = (value ?? '').split(',').map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
+  const bad = patterns.find((pattern) => !arnPattern.test(pattern));
+  if (bad !== undefined) {
+    throw new ConfigError('PROTECTED_TARGETS', `"${bad}" is not an ARN pattern (arn:partition:service:region:account:resource, * allowed)`);
+  }
+  return patterns;
+}
+
+function parseSeconds(env: Environment, name: string, fallback: number): number {
+  const value = env[name];
+  if (blank(value)) return fallback;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
+    throw new ConfigError(name, `must be a whole number of seconds from 1 to 86400, not "${value ?? ''}"`);
+  }
+  return seconds;
+}
+
+function blank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}

@@ -1,0 +1,474 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
+import { FixedClock } from '#shared/clock.ts';
+import {
+  IdempotencyConflictError,
+  InvalidCursorError,
+  StatusConflictError,
+  UndoConflictError,
+} from '#shared/errors.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { HistoryQuery, HistoryRepository } from '#shared/history/repository.ts';
+import type { Category } from '#shared/catalogue/types.ts';
+import { freshHistory } from '#test/support/history-store.ts';
+import { recordFixture } from '#test/support/records.ts';
+
+let dynalite: EmbeddedDynamoDb;
+beforeAll(async () => {
+  dynalite = await startEmbeddedDynamoDb();
+});
+afterAll(async () => {
+  await dynalite.close();
+});
+
+const backends = [
+  { name: 'dynalite (in-process)', endpoint: () => dynalite.endpoint },
+  { name: 'moto_server', endpoint: () => inject('motoEndpoint') },
+];
+
+const both: readonly Category[] = ['containment', 'data-gathering'];
+
+async function everyPage(repository: HistoryRepository, query: HistoryQuery, categories = both): Promise<ActionRecord[][]> {
+  const pages: ActionRecord[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await repository.list({ ...query, ...(cursor === undefined ? {} : { cursor }) }, categories);
+    pages.push(page.items);
+    cursor = page.nextCursor ?? undefined;
+    expect(pages.length).toBeLessThan(1000);
+  } while (cursor !== undefined);
+  return pages;
+}
+
+const ids = (records: readonly ActionRecord[]): string[] => records.map((record) => record.id);
+const newestFirst = (records: readonly ActionRecord[]): string[] =>
+  ids([...records].sort((a, b) => `${b.createdAt}#${b.id}`.localeCompare(`${a.createdAt}#${a.id}`)));
+
+describe.each(backends)('history repository on $name', ({ endpoint }) => {
+  it('stores a record and reads it back exactly as created', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+
+    // Act
+    const outcome = await repository.create(record);
+    const read = await repository.get(record.id);
+
+    // Assess
+    expect(outcome.created).toBe(true);
+    expect(read).toEqual(record);
+    expect(read?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: null });
+    expect(await repository.get('no-such-action')).toBeNull();
+  });
+
+  it('moves a record only along the status rules and appends every change to its history', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+    await repository.create(record);
+
+    // Act + Assess: no skipping ahead
+    await expect(repository.transition(record.id, 'Running')).rejects.toBeInstanceOf(StatusConflictError);
+    await expect(repository.transition(record.id, 'Completed')).rejects.toBeInstanceOf(StatusConflictError);
+    clock.advance(1000);
+    await repository.transition(record.id, 'Enqueued', { detail: 'execution started' });
+    await expect(repository.transition(record.id, 'Enqueued')).rejects.toBeInstanceOf(StatusConflictError);
+    clock.advance(1000);
+    await repository.transition(record.id, 'Running', { prior: { policies: ['a'] } });
+    clock.advance(1000);
+    const completed = await repository.transition(record.id, 'Completed', {
+      applied: { attached: ['arn:aws:iam::aws:policy/AWSDenyAll'] },
+      result: { ok: true },
+    });
+
+    // A terminal status never changes.
+    await expect(repository.transition(record.id, 'Error')).rejects.toMatchObject({
+      name: 'StatusConflictError',
+      currentStatus: 'Completed',
+    });
+    await expect(repository.transition(record.id, 'Running')).rejects.toBeInstanceOf(StatusConflictError);
+    expect(completed.status).toBe('Completed');
+    expect(completed.statusHistory).toEqual([
+      { status: 'Created', at: '2026-11-20T10:00:00.000Z' },
+      { status: 'Enqueued', at: '2026-11-20T10:00:01.000Z', detail: 'execution started' },
+      { status: 'Running', at: '2026-11-20T10:00:02.000Z' },
+      { status: 'Completed', at: '2026-11-20T10:00:03.000Z' },
+    ]);
+    expect(completed.updatedAt).toBe('2026-11-20T10:00:03.000Z');
+    expect(completed.prior).toEqual({ policies: ['a'] });
+    expect(completed.applied).toEqual({ attached: ['arn:aws:iam::aws:policy/AWSDenyAll'] });
+    expect(completed.result).toEqual({ ok: true });
+    expect(completed.undo.available).toBe(true);
+    expect(await repository.get(record.id)).toEqual(completed);
+  });
+
+  it('lets Error follow any non-terminal status, with its code and message', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const fromCreated = recordFixture({ at: clock.now() });
+    const fromEnqueued = recordFixture({ at: clock.now() });
+    await repository.create(fromCreated);
+    await repository.create(fromEnqueued);
+    await repository.transition(fromEnqueued.id, 'Enqueued');
+
+    // Act
+    const failed = await repository.transition(fromCreated.id, 'Error', {
+      error: { code: 'TargetAccountNotAllowed', message: 'account 999 is not a target account' },
+    });
+    const timedOut = await repository.transition(fromEnqueued.id, 'Error', {
+      error: { code: 'PickupTimeout', message: 'no responder picked the work up within 120 s' },
+    });
+
+    // Assess
+    expect(failed.error).toEqual({ code: 'TargetAccountNotAllowed', message: 'account 999 is not a target account' });
+    expect(failed.statusHistory.map((change) => change.status)).toEqual(['Created', 'Error']);
+    expect(timedOut.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Error']);
+    expect(failed.undo.available).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent writers win a status change', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+    await repository.create(record);
+    await repository.transition(record.id, 'Enqueued');
+    await repository.transition(record.id, 'Running');
+
+    // Act: completion and failure race each other
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, index) =>
+        index % 2 === 0
+          ? repository.transition(record.id, 'Completed', { result: { writer: index } })
+          : repository.transition(record.id, 'Error', { error: { code: 'Race', message: `writer ${index}` } }),
+      ),
+    );
+
+    // Assess
+    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const losers = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(winners).toHaveLength(1);
+    for (const loser of losers) expect(loser.reason).toBeInstanceOf(StatusConflictError);
+    const final = await repository.get(record.id);
+    expect(final?.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Running', final?.status]);
+    expect(winners[0]?.status === 'fulfilled' && winners[0].value.status).toBe(final?.status);
+  });
+
+  it('keeps the first captured prior state and records progress only while the action runs', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+    await repository.create(record);
+    await repository.transition(record.id, 'Enqueued');
+    await repository.transition(record.id, 'Running');
+
+    // Act
+    await repository.recordProgress(record.id, { prior: { first: true }, applied: { changes: ['one'] } });
+    await repository.recordProgress(record.id, { prior: { first: false }, applied: { changes: ['one', 'two'] } });
+    const failed = await repository.transition(record.id, 'Error', {
+      error: { code: 'Partial', message: 'the second change failed' },
+    });
+
+    // Assess
+    expect(failed.prior).toEqual({ first: true });
+    expect(failed.applied).toEqual({ changes: ['one', 'two'] });
+    expect(failed.undo.available).toBe(true); // in Error, but it changed something
+    await expect(repository.recordProgress(record.id, { result: { late: true } })).rejects.toBeInstanceOf(
+      StatusConflictError,
+    );
+  });
+
+  it('lists one resource newest first, a record with several resources under each of them', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const pvcA = 'k8s/prod/payments/persistentvolumeclaim/data-a';
+    const pvcB = 'k8s/prod/payments/persistentvolumeclaim/data-b';
+    const snapshotBoth = recordFixture({
+      at: '2026-11-20T09:00:00.000Z',
+      type: 'kubernetes-volume-snapshot',
+      category: 'data-gathering',
+      resources: [pvcA, pvcB],
+    });
+    const snapshotA = recordFixture({
+      at: '2026-11-20T09:30:00.000Z',
+      type: 'kubernetes-volume-snapshot',
+      category: 'data-gathering',
+      resources: [pvcA],
+    });
+    const unrelated = recordFixture({ at: '2026-11-20T09:45:00.000Z' });
+    for (const record of [snapshotBoth, snapshotA, unrelated]) await repository.create(record);
+
+    // Act
+    const historyA = await repository.list({ resource: pvcA, limit: 50 }, both);
+    const historyB = await repository.list({ resource: pvcB, limit: 50 }, both);
+
+    // Assess
+    expect(ids(historyA.items)).toEqual([snapshotA.id, snapshotBoth.id]);
+    expect(ids(historyB.items)).toEqual([snapshotBoth.id]);
+    expect(historyB.items[0]?.resources.map((resource) => resource.key)).toEqual([pvcA, pvcB]);
+    expect(historyA.nextCursor).toBeNull();
+    // A reader without data-gathering sees none of it.
+    expect((await repository.list({ resource: pvcA, limit: 50 }, ['containment'])).items).toEqual([]);
+  });
+
+  it('pages fleet-wide history across month buckets, every record exactly once, newest first', async () => {
+    // Prepare: 75 records spread over three months and both categories
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const created: ActionRecord[] = [];
+    for (let index = 0; index < 75; index += 1) {
+      const month = ['2026-09', '2026-10', '2026-11'][index % 3] ?? '2026-11';
+      const at = `${month}-${String(1 + (index % 19)).padStart(2, '0')}T0${index % 10}:00:00.000Z`;
+      const category: Category = index % 4 === 0 ? 'data-gathering' : 'containment';
+      const record = recordFixture({
+        at,
+        category,
+        type: category === 'data-gathering' ? 'cloud-volume-snapshot' : 'iam-quarantine',
+      });
+      created.push(record);
+    }
+    await Promise.all(created.map((record) => repository.create(record)));
+
+    // Act
+    const pages = await everyPage(repository, { limit: 7 });
+
+    // Assess
+    const seen = pages.flat();
+    expect(pages.slice(0, -1).every((page) => page.length === 7)).toBe(true);
+    expect(seen).toHaveLength(75);
+    expect(ids(seen)).toEqual(newestFirst(created));
+  });
+
+  it('gives a reader of one category full pages of that category only', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const records = Array.from({ length: 40 }, (_, index) =>
+      recordFixture({
+        at: new Date(Date.parse('2026-11-10T00:00:00.000Z') + index * 60_000),
+        category: index % 2 === 0 ? 'data-gathering' : 'containment',
+        type: index % 2 === 0 ? 'get-logs' : 'kill-process',
+      }),
+    );
+    for (const record of records) await repository.create(record);
+
+    // Act
+    const pages = await everyPage(repository, { limit: 5 }, ['data-gathering']);
+
+    // Assess
+    const seen = pages.flat();
+    expect(pages.filter((page) => page.length > 0).map((page) => page.length)).toEqual([5, 5, 5, 5]);
+    expect(seen.every((record) => record.category === 'data-gathering')).toBe(true);
+    expect(ids(seen)).toEqual(newestFirst(records.filter((record) => record.category === 'data-gathering')));
+  });
+
+  it('filters by type, status, creator and time range through indexes, alone and combined', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const records = Array.from({ length: 24 }, (_, index) =>
+      recordFixture({
+        at: new Date(Date.parse('2026-10-25T00:00:00.000Z') + index * 24 * 3600_000),
+        type: index % 3 === 0 ? 'make-cloud-resource-private' : 'iam-quarantine',
+        createdBy: index % 4 === 0 ? 'rule:guardduty' : 'analyst-1',
+        resources: [index % 2 === 0 ? 'arn:aws:iam::111122223333:user/alice' : 'arn:aws:iam::111122223333:role/app'],
+      }),
+    );
+    for (const record of records) await repository.create(record);
+    const completedIds = new Set<string>();
+    for (const record of records.filter((_, index) => index % 5 === 0)) {
+      await repository.transition(record.id, 'Enqueued');
+      await repository.transition(record.id, 'Running');
+      await repository.transition(record.id, 'Completed');
+      completedIds.add(record.id);
+    }
+    const expectIds = (predicate: (record: ActionRecord, index: number) => boolean): string[] =>
+      newestFirst(records.filter(predicate));
+
+    // Act + Assess
+    const byType = (await everyPage(repository, { type: 'make-cloud-resource-private', limit: 3 })).flat();
+    expect(ids(byType)).toEqual(expectIds((record) => record.type === 'make-cloud-resource-private'));
+
+    const byStatus = (await everyPage(repository, { status: 'Completed', limit: 2 })).flat();
+    expect(ids(byStatus)).toEqual(expectIds((record) => completedIds.has(record.id)));
+    expect(byStatus.every((record) => record.status === 'Completed')).toBe(true);
+
+    const stillCreated = (await everyPage(repository, { status: 'Created', limit: 50 })).flat();
+    expect(stillCreated).toHaveLength(24 - completedIds.size);
+
+    const byCreator = (await everyPage(repository, { createdBy: 'rule:guardduty', limit: 4 })).flat();
+    expect(ids(byCreator)).toEqual(expectIds((record) => record.createdBy === 'rule:guardduty'));
+
+    const from = '2026-11-01T00:00:00Z';
+    const to = '2026-11-05T00:00:00Z';
+    const inWindow = (await everyPage(repository, { from, to, limit: 2 })).flat();
+    expect(ids(inWindow)).toEqual(
+      expectIds((record) => record.createdAt >= '2026-11-01T00:00:00.000Z' && record.createdAt <= '2026-11-05T00:00:00.000Z'),
+    );
+    expect(inWindow).toHaveLength(5);
+
+    const combined = (
+      await everyPage(repository, {
+        resource: 'arn:aws:iam::111122223333:user/alice',
+        type: 'iam-quarantine',
+        status: 'Completed',
+        limit: 1,
+      })
+    ).flat();
+    expect(ids(combined)).toEqual(
+      expectIds(
+        (record) =>
+          record.resource.key === 'arn:aws:iam::111122223333:user/alice' &&
+          record.type === 'iam-quarantine' &&
+          completedIds.has(record.id),
+      ),
+    );
+    expect(combined.length).toBeGreaterThan(0);
+  });
+
+  it('returns a short page with a cursor when filters discard more than it may examine', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock, { maxExaminedPerPage: 5 });
+    const records = Array.from({ length: 12 }, (_, index) =>
+      recordFixture({ at: new Date(Date.parse('2026-11-01T00:00:00.000Z') + index * 1000) }),
+    );
+    for (const record of records) await repository.create(record);
+    const rare = records[0];
+    if (rare === undefined) throw new Error('no records');
+    await repository.transition(rare.id, 'Enqueued');
+
+    // Act: resource query with a status filter examines records one by one
+    const query = { resource: 'arn:aws:iam::111122223333:user/alice', status: 'Enqueued', limit: 10 } as const;
+    const first = await repository.list(query, both);
+    const pages = await everyPage(repository, query);
+
+    // Assess
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).not.toBeNull();
+    expect(ids(pages.flat())).toEqual([rare.id]);
+  });
+
+  it('refuses cursors that were altered or belong to another query', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    for (let index = 0; index < 3; index += 1) await repository.create(recordFixture({ at: clock.now() }));
+    const page = await repository.list({ limit: 1 }, both);
+    const cursor = page.nextCursor ?? '';
+    const [payload = '', signature = ''] = cursor.split('.');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), a: '9999' }),
+    ).toString('base64url');
+
+    // Act + Assess
+    expect(cursor).not.toBe('');
+    await expect(repository.list({ limit: 1, cursor: `${forgedPayload}.${signature}` }, both)).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+    await expect(repository.list({ limit: 1, cursor: 'garbage' }, both)).rejects.toBeInstanceOf(InvalidCursorError);
+    await expect(repository.list({ limit: 1, cursor, type: 'iam-quarantine' }, both)).rejects.toBeInstanceOf(
+      InvalidCursorError,
+    );
+    await expect(repository.list({ limit: 1, cursor }, ['containment'])).rejects.toBeInstanceOf(InvalidCursorError);
+    expect((await repository.list({ limit: 1, cursor }, both)).items).toHaveLength(1);
+  });
+
+  it('returns the same action for the same idempotency key and body, and refuses another body', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const claim = { caller: 'analyst-1', key: 'incident-42-quarantine', requestHash: 'hash-a' };
+
+    // Act
+    const first = await repository.create(recordFixture({ at: clock.now() }), claim);
+    const again = await repository.create(recordFixture({ at: clock.now() }), claim);
+    const otherCaller = await repository.create(recordFixture({ at: clock.now() }), { ...claim, caller: 'analyst-2' });
+    const conflict = repository.create(recordFixture({ at: clock.now() }), { ...claim, requestHash: 'hash-b' });
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ record: first.record, created: false });
+    expect(otherCaller.created).toBe(true);
+    expect(otherCaller.record.id).not.toBe(first.record.id);
+    await expect(conflict).rejects.toBeInstanceOf(IdempotencyConflictError);
+    expect((await everyPage(repository, { limit: 50 })).flat()).toHaveLength(2);
+  });
+
+  it('creates exactly one action when requests with one idempotency key race', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const claim = { caller: 'soar', key: 'race', requestHash: 'same-body' };
+
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 16 }, () => repository.create(recordFixture({ at: clock.now() }), claim)),
+    );
+
+    // Assess
+    expect(outcomes.filter((outcome) => outcome.created)).toHaveLength(1);
+    expect(new Set(outcomes.map((outcome) => outcome.record.id)).size).toBe(1);
+    expect((await everyPage(repository, { limit: 50 })).flat()).toHaveLength(1);
+  });
+
+  it('forgets an idempotency key after 24 hours', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const claim = { caller: 'analyst-1', key: 'daily', requestHash: 'hash-a' };
+    const first = await repository.create(recordFixture({ at: clock.now() }), claim);
+
+    // Act
+    clock.advance(23 * 3600_000);
+    const within = await repository.create(recordFixture({ at: clock.now() }), claim);
+    clock.advance(3600_000 + 1000);
+    const after = await repository.create(recordFixture({ at: clock.now() }), { ...claim, requestHash: 'hash-b' });
+
+    // Assess
+    expect(within.record.id).toBe(first.record.id);
+    expect(after.created).toBe(true);
+    expect(after.record.id).not.toBe(first.record.id);
+  });
+
+  it('links one undo at a time, and a failed undo may be retried', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+    const notUndoable = recordFixture({ at: clock.now(), undoType: null });
+    await repository.create(record);
+    await repository.create(notUndoable);
+
+    // Act + Assess: not yet Completed
+    await expect(repository.claimUndo(record.id, 'undo-1')).rejects.toBeInstanceOf(UndoConflictError);
+    for (const id of [record.id, notUndoable.id]) {
+      await repository.transition(id, 'Enqueued');
+      await repository.transition(id, 'Running');
+      await repository.transition(id, 'Completed');
+    }
+    await expect(repository.claimUndo(notUndoable.id, 'undo-x')).rejects.toThrow(/cannot be undone/);
+
+    const claims = await Promise.allSettled([
+      repository.claimUndo(record.id, 'undo-1'),
+      repository.claimUndo(record.id, 'undo-2'),
+      repository.claimUndo(record.id, 'undo-3'),
+    ]);
+    expect(claims.filter((claim) => claim.status === 'fulfilled')).toHaveLength(1);
+    const linked = await repository.get(record.id);
+    expect(linked?.undo.available).toBe(false);
+    const holder = linked?.undo.actionId ?? '';
+    expect(['undo-1', 'undo-2', 'undo-3']).toContain(holder);
+
+    expect(await repository.releaseUndo(record.id, 'someone-else')).toBe(false);
+    expect(await repository.releaseUndo(record.id, holder)).toBe(true);
+    expect((await repository.get(record.id))?.undo).toEqual({ available: true, type: 'iam-unquarantine', actionId: null });
+    await repository.claimUndo(record.id, 'undo-4');
+    expect((await repository.get(record.id))?.undo.actionId).toBe('undo-4');
+  });
+});
