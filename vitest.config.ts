@@ -15,6 +15,14 @@ export default defineConfig({
           globalSetup: ['./test/support/moto-global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'state-machines',
+          include: ['test/state-machines/**/*.test.ts'],
+          globalSetup: ['./test/support/moto-global-setup.ts'],
+        },
+      },
       { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000 } },
     ],
   },
