@@ -1,0 +1,150 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Policy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** Defaults every service function starts from; each can be overridden through the props. */
+export const serviceFunctionDefaults = {
+  /** Enough CPU for SDK calls and JSON work without paying for idle memory. */
+  memorySize: 512,
+  /**
+   * Below the HTTP API's 30 s integration limit, so a slow call ends in the function with
+   * our own error instead of a gateway 503; long enough for AssumeRole plus a few retried
+   * SDK calls. Longer work belongs in the state machine, not in one invocation.
+   */
+  timeout: Duration.seconds(20),
+  logRetention: RetentionDays.ONE_MONTH,
+} as const;
+
+/**
+ * Lets the bundled ES module `require()` the CommonJS dependencies esbuild leaves as
+ * `require` calls (ESM has no `require` of its own).
+ */
+const esmRequireBanner =
+  "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
+
+/** X-Ray's write actions: they support no resource-level permission, so they need `*`. */
+const xRayWriteActions: ReadonlySet<string> = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
+/** Props of {@link ServiceFunction}: `NodejsFunctionProps` minus what the construct decides. */
+export interface ServiceFunctionProps
+  extends Omit<
+    NodejsFunctionProps,
+    | 'entry'
+    | 'code'
+    | 'runtime'
+    | 'architecture'
+    | 'tracing'
+    | 'role'
+    | 'logGroup'
+    | 'logRetention'
+    | 'logRetentionRole'
+    | 'logRetentionRetryOptions'
+    | 'logRemovalPolicy'
+  > {
+  /** The handler's TypeScript entry file, e.g. `functions/api/create-action.ts`. */
+  readonly entry: string;
+  /**
+   * How long the function's own log group keeps events.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A `NodejsFunction` with the project's defaults: Node.js 24 on arm64, active X-Ray tracing,
+ * an ES module bundle built by the local esbuild (never Docker) with source maps, and a
+ * dedicated log group with a retention period.
+ *
+ * The function gets its own execution role with no managed policy: it may write to its own
+ * log group and send traces, nothing more, until a grant (e.g. `grantHistoryTable`)
+ * adds to it. The one wildcard (X-Ray) is acknowledged for cdk-nag here, and synthesis fails
+ * if anything else is ever granted on `*` through the role's default policy, so that the
+ * acknowledgement can never hide a broader grant.
+ *
+ * Left to the stack: whether a function invoked asynchronously needs a dead-letter queue or
+ * failure destination (cdk-nag `Serverless-LambdaDLQ`); synchronous callers (API Gateway,
+ * Step Functions) see the error themselves.
+ */
+export class ServiceFunction extends NodejsFunction {
+  /** The execution role, created without managed policies. */
+  public readonly executionRole: Role;
+
+  public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const { logRetention, bundling, environment, ...functionProps } = props;
+    // Role and log group must exist before `super()`, so they live beside the function
+    // in the same scope (`<id>Role`, `<id>LogGroup`) rather than under it.
+    const executionRole = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${id}`,
+    });
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention ?? serviceFunctionDefaults.logRetention,
+    });
+
+    super(scope, id, {
+      memorySize: serviceFunctionDefaults.memorySize,
+      timeout: serviceFunctionDefaults.timeout,
+      ...functionProps,
+      entry: props.entry,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      role: executionRole,
+      logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: esmRequireBanner,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Ship the SDK version the tests ran against, not whatever the runtime carries.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        logLevel: LogLevel.WARNING,
+        ...bundling,
+      },
+    });
+    this.executionRole = executionRole;
+
+    logGroup.grantWrite(executionRole);
+    Validations.of(executionRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; ServiceFunction fails synthesis if any other action is granted on "*" through this role.',
+    });
+    this.node.addValidation({ validate: () => this.findWildcardGrantsBeyondXRay() });
+  }
+
+  /** Error messages for statements of the role's default policy that grant non-X-Ray actions on `*`. */
+  private findWildcardGrantsBeyondXRay(): string[] {
+    const policy = this.executionRole.node.tryFindChild('DefaultPolicy');
+    if (!(policy instanceof Policy)) return [];
+    const document: unknown = Stack.of(this).resolve(policy.document);
+    const statements = isRecord(document) ? asArray(document.Statement) : [];
+    return statements.filter(isRecord).flatMap((statement) => {
+      const resources = asArray(statement.Resource);
+      const actions = asArray(statement.Action).filter((action): action is string => typeof action === 'string');
+      const extraActions = actions.filter((action) => !xRayWriteActions.has(action));
+      if (statement.Effect !== 'Allow' || !resources.includes('*') || extraActions.length === 0) return [];
+      return [
+        `${this.node.path}: ${extraActions.join(', ')} granted on "*". Scope the grant to its resources; the role's IAM5[Resource::*] acknowledgement covers X-Ray only.`,
+      ];
+    });
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asArray(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? (value as unknown[]) : [value];
+}
