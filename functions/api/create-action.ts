@@ -1,0 +1,33 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
+import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+const bodyFields = new Set(['type', 'inputs', 'reason']);
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
+
+/** POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record. */
+export function createHandler(deps: { service: ActionService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, body = {}, headers }) => {
+      const unknown = Object.keys(body).filter((field) => !bodyFields.has(field));
+      const key = headers['idempotency-key'];
+      const errors = [
+        ...unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' })),
+        ...(key !== undefined && !idempotencyKeyPattern.test(key)
+          ? [{ path: 'Idempotency-Key', message: 'must be 1-128 printable ASCII characters without spaces' }]
+          : []),
+      ];
+      if (errors.length > 0) {
+        throw new HttpProblem(400, 'Invalid request', errors.map((error) => `${error.path}: ${error.message}`).join('; '), {
+          errors,
+        });
+      }
+      const record = await deps.service.create(caller, { type: body['type'], inputs: body['inputs'], reason: body['reason'] }, key);
+      return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
+    },
+    { body: 'json' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));

@@ -1,0 +1,16 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/actions/{id}/reexecute: a new action with the same type and inputs. */
+export function createHandler(deps: { service: ActionService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters }) => {
+      const record = await deps.service.reexecute(caller, pathParameters['id'] ?? '');
+      return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
+    },
+    { body: 'none' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));

@@ -1,0 +1,22 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import { invalidRequest } from '#shared/http/problem.ts';
+import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/actions/{id}/undo: a new action of the paired undo type, from the stored prior state. */
+export function createHandler(deps: { service: ActionService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters, body }) => {
+      // The body is optional here: `{ "reason": "..." }` at most.
+      const unknown = Object.keys(body ?? {}).filter((field) => field !== 'reason');
+      if (unknown.length > 0) {
+        throw invalidRequest(unknown.map((field) => ({ path: field, message: 'is not a field of an undo request (reason)' })));
+      }
+      const record = await deps.service.undo(caller, pathParameters['id'] ?? '', body?.['reason']);
+      return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
+    },
+    { body: 'optional-json' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));

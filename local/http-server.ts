@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
+import type { ApiEvent, ApiHandler } from '#shared/http/api-handler.ts';
+import { HttpProblem, problemBody, statusTitle } from '#shared/http/problem.ts';
+import { logger } from '#shared/log.ts';
+
+export interface LocalRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly handler: ApiHandler;
+}
+
+/** Checks a bearer token as API Gateway's JWT authorizer does; returns its claims or throws. */
+export type Authenticate = (authorizationHeader: string | undefined) => Promise<Record<string, unknown>>;
+
+/** Requests larger than this are refused before a handler sees them (API Gateway's own limit is 10 MB). */
+const maxRequestBytes = 1024 * 1024;
+
+/**
+ * The local stand-in for API Gateway: matches the route, verifies the bearer token, builds an
+ * API Gateway v2 event and calls the very handler that runs in Lambda. No route is implemented
+ * twice.
+ */
+export function createLocalApiServer(routes: readonly LocalRoute[], authenticate: Authenticate): Server {
+  const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
+  return createServer((request, response) => {
+    void serve(request, response).catch((error: unknown) => {
+      logger.error('local adapter failed', { error });
+      if (!response.headersSent) send(response, problem(500, 'an unexpected error occurred'));
+      else response.destroy();
+    });
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = request.method ?? 'GET';
+    const matches = compiled
+      .map((route) => ({ route, params: route.pattern.exec(url.pathname)?.groups }))
+      .filter((match) => match.params !== undefined || match.route.pattern.test(url.pathname));
+    const match = matches.find((candidate) => candidate.route.method === method);
+    if (match === undefined) {
+      send(
+        response,
+        matches.length > 0
+          ? problem(405, `${method} is not allowed on ${url.pathname}`, { allow: matches.map((m) => m.route.method).join(', ') })
+          : problem(404, `no route ${method} ${url.pathname}`),
+      );
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof HttpProblem) {
+        send(response, { status: error.status, headers: {}, body: JSON.stringify(problemBody(error)) });
+        request.resume();
+        return;
+      }
+      throw error;
+    }
+    let claims: Record<string, unknown>;
+    try {
+      claims = await authenticate(request.headers.authorization);
+    } catch (error) {
+      send(response, problem(401, error instanceof Error ? error.message : 'the bearer token is not valid', { 'www-authenticate': 'Bearer' }));
+      return;
+    }
+    const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, match.params ?? {}, body, claims);
+    const result = await match.route.handler(event, lambdaContext(event.requestContext.requestId));
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    send(response, { status: result.statusCode ?? 200, headers, body: result.body ?? '' });
+  }
+}
+
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${host}:${address.port}`;
+}
+
+function compilePath(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => (/^\{(\w+)\}$/.test(segment) ? `(?<${segment.slice(1, -1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > maxRequestBytes) throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxRequestBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxRequestBytes) throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxRequestBytes} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+  claims: Record<string, unknown>,
+): ApiEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  // API Gateway joins repeated query parameters with commas.
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
+  const now = new Date();
+  const requestId = randomUUID();
+  const decodedParams = Object.fromEntries(Object.entries(pathParameters).map(([name, value]) => [name, decodeURIComponent(value)]));
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(decodedParams).length > 0 ? { pathParameters: decodedParams } : {}),
+    ...(body.length > 0 ? { body: body.toString('utf8') } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers['host'] ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: claims as Record<string, string>, scopes: [] } },
+    },
+  };
+}
+
+function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function problem(status: number, detail: string, headers: Record<string, string> = {}): Reply {
+  const body = problemBody(new HttpProblem(status, statusTitle(status), detail));
+  return { status, headers: { 'content-type': 'application/problem+json', ...headers }, body: JSON.stringify(body) };
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  response.writeHead(reply.status, { 'content-type': 'application/problem+json', ...reply.headers });
+  response.end(reply.body);
+}

@@ -1,0 +1,141 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { callerFromClaims, type Caller } from '#shared/auth/scopes.ts';
+import { logger } from '#shared/log.ts';
+import { HttpProblem, problemBody, unauthorized } from './problem.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResponse = APIGatewayProxyStructuredResultV2;
+export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResponse>;
+
+/** What a route sees: an authenticated caller and the request, already parsed. */
+export interface ApiRequest {
+  readonly caller: Caller;
+  readonly body: Readonly<Record<string, unknown>> | undefined;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly correlationId: string;
+}
+
+export interface ApiResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteOptions {
+  /** Whether the route takes a JSON body: required, optional (undo's reason), or none. */
+  readonly body: 'json' | 'optional-json' | 'none';
+}
+
+/** API Gateway refuses bodies over 10 MB; ours are small, so anything larger than this is refused early. */
+export const maxBodyBytes = 64 * 1024;
+
+/**
+ * Wraps a route in the HTTP plumbing every route shares: caller from the JWT claims (the
+ * authorizer verified the token; no claims means 401), JSON body parsing with problem+json
+ * errors, and an error handler (registered last) that exposes HttpProblems and turns anything
+ * else into a plain 500 logged with its correlation id.
+ */
+export function apiHandler(route: (request: ApiRequest) => Promise<ApiResult>, options: RouteOptions): ApiHandler {
+  return middy<ApiEvent, ApiResponse>()
+    .use(httpHeaderNormalizer())
+    .use({ onError: problemOnError })
+    .handler(async (event) => {
+      const correlationId = correlationIdOf(event);
+      const claims = event.requestContext.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
+      if (claims === undefined) throw unauthorized('a bearer token is required');
+      let caller: Caller;
+      try {
+        caller = callerFromClaims(claims);
+      } catch (error) {
+        throw unauthorized(error instanceof Error ? error.message : 'the token does not name a caller');
+      }
+      const result = await route({
+        caller,
+        body:
+          options.body === 'json' || (options.body === 'optional-json' && (event.body ?? '') !== '')
+            ? parseJsonBody(event)
+            : undefined,
+        pathParameters: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        headers: event.headers,
+        correlationId,
+      });
+      return {
+        statusCode: result.status,
+        headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, ...result.headers },
+        body: JSON.stringify(result.body),
+      };
+    });
+}
+
+function correlationIdOf(event: ApiEvent): string {
+  return event.requestContext.requestId;
+}
+
+function parseJsonBody(event: ApiEvent): Record<string, unknown> {
+  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (event.body === undefined || event.body === '') {
+    throw new HttpProblem(400, 'Invalid request', 'the request needs a JSON body', {
+      errors: [{ path: 'body', message: 'is required' }],
+    });
+  }
+  if (contentType !== 'application/json') {
+    throw new HttpProblem(415, 'Unsupported Media Type', 'send the body as JSON with Content-Type: application/json');
+  }
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) {
+    throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxBodyBytes} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new HttpProblem(400, 'Invalid request', `the body is not valid JSON (${(error as Error).message})`, {
+      errors: [{ path: 'body', message: 'is not valid JSON' }],
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpProblem(400, 'Invalid request', 'the body must be a JSON object', {
+      errors: [{ path: 'body', message: 'must be a JSON object' }],
+    });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+interface ErrorRequest {
+  event: ApiEvent;
+  error: unknown;
+  response: ApiResponse | undefined;
+}
+
+function problemOnError(request: ErrorRequest): void {
+  const correlationId = correlationIdOf(request.event);
+  const problem =
+    request.error instanceof HttpProblem
+      ? request.error
+      : new HttpProblem(500, 'Internal Server Error', `an unexpected error occurred; quote correlation id ${correlationId}`);
+  if (problem.status >= 500) {
+    logger.error('request failed', {
+      correlationId,
+      route: request.event.routeKey,
+      error: request.error,
+    });
+  }
+  request.response = {
+    statusCode: problem.status,
+    headers: {
+      'content-type': 'application/problem+json',
+      'x-correlation-id': correlationId,
+      ...problem.headers,
+    },
+    body: JSON.stringify(problemBody(problem, correlationId)),
+  };
+}

@@ -1,0 +1,331 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Caller } from '#shared/auth/scopes.ts';
+import { canExecute, readableCategories } from '#shared/auth/scopes.ts';
+import {
+  findActionType,
+  isUndoType,
+  undoTargetOf,
+  validateActionRequest,
+  type ActionInputs,
+  type Category,
+  type FieldError,
+  type ValidActionRequest,
+} from '#shared/catalogue/index.ts';
+import type { Clock } from '#shared/clock.ts';
+import {
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  InvalidCursorError,
+  UndoConflictError,
+} from '#shared/errors.ts';
+import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import type { HistoryPage, HistoryQuery, HistoryRepository } from '#shared/history/repository.ts';
+import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
+import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
+import { undoInputsFor } from './undo-inputs.ts';
+
+export interface ActionServiceDeps {
+  readonly repository: HistoryRepository;
+  /** Who runs each executor's work; an executor without one ends its actions in Error, saying so. */
+  readonly starters: Readonly<Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>>;
+  readonly evidence?: EvidenceStore;
+  readonly clock: Clock;
+  readonly newId?: () => string;
+  /** Download links handed out with evidence listings expire after this. */
+  readonly evidenceLinkSeconds?: number;
+}
+
+export interface CreateActionRequest {
+  readonly type: unknown;
+  readonly inputs: unknown;
+  readonly reason?: unknown;
+}
+
+export interface EvidenceListing extends EvidenceObject {
+  readonly downloadUrl: string;
+  readonly downloadUrlExpiresAt: string;
+}
+
+const maxReasonLength = 1000;
+
+/**
+ * The use cases behind the HTTP API: create, undo, re-execute, read and search actions.
+ * Every request is validated and authorized before anything is written.
+ */
+export class ActionService {
+  readonly #deps: ActionServiceDeps;
+  readonly #newId: () => string;
+
+  constructor(deps: ActionServiceDeps) {
+    this.#deps = deps;
+    this.#newId = deps.newId ?? randomUUID;
+  }
+
+  /**
+   * POST /v1/actions. An undo type posted directly undoes the newest Completed, not yet undone
+   * action of its pair on that resource, exactly as /undo would.
+   */
+  async create(caller: Caller, request: CreateActionRequest, idempotencyKey?: string): Promise<ActionRecord> {
+    const reason = checkReason(request.reason);
+    const valid = this.#validate(request.type, request.inputs, reason.errors);
+    this.#requireExecute(caller, valid.definition.category, valid.definition.type);
+    if (isUndoType(valid.definition.type)) {
+      const original = await this.#newestUndoable(valid);
+      return this.#undo(caller, original, reason.value);
+    }
+    const record = createdRecord(
+      {
+        id: this.#newId(),
+        type: valid.definition.type,
+        category: valid.definition.category,
+        executor: valid.executor,
+        inputs: valid.inputs,
+        reason: reason.value,
+        resources: valid.resources,
+        createdBy: caller.sub,
+        undoType: valid.definition.undoType,
+      },
+      this.#deps.clock.now(),
+    );
+    const claim =
+      idempotencyKey === undefined
+        ? undefined
+        : { caller: caller.sub, key: idempotencyKey, requestHash: requestHash(request) };
+    const outcome = await this.#store(record, claim);
+    return outcome.created ? this.#start(outcome.record) : outcome.record;
+  }
+
+  /** POST /v1/actions/{id}/undo */
+  async undo(caller: Caller, id: string, reason?: unknown): Promise<ActionRecord> {
+    const checkedReason = checkReason(reason);
+    if (checkedReason.errors.length > 0) throw invalidRequest(checkedReason.errors);
+    const original = await this.get(caller, id);
+    const undoType = original.undo.type;
+    if (undoType === null) throw conflict(`${original.type} cannot be undone`);
+    const undoDefinition = findActionType(undoType);
+    if (undoDefinition === undefined) throw new Error(`catalogue has no undo type ${undoType}`);
+    this.#requireExecute(caller, undoDefinition.category, undoType);
+    return this.#undo(caller, original, checkedReason.value);
+  }
+
+  /** POST /v1/actions/{id}/reexecute: the same type and inputs, as a new action. */
+  async reexecute(caller: Caller, id: string): Promise<ActionRecord> {
+    const original = await this.get(caller, id);
+    if (isUndoType(original.type)) {
+      throw conflict(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
+    }
+    const valid = this.#validate(original.type, original.inputs, []);
+    this.#requireExecute(caller, valid.definition.category, valid.definition.type);
+    const record = createdRecord(
+      {
+        id: this.#newId(),
+        type: valid.definition.type,
+        category: valid.definition.category,
+        executor: valid.executor,
+        inputs: valid.inputs,
+        reason: original.reason,
+        resources: valid.resources,
+        createdBy: caller.sub,
+        undoType: valid.definition.undoType,
+        reexecuteOf: original.id,
+      },
+      this.#deps.clock.now(),
+    );
+    await this.#store(record, undefined);
+    return this.#start(record);
+  }
+
+  /** GET /v1/actions/{id}: a record of a category the caller may not read does not exist for them. */
+  async get(caller: Caller, id: string): Promise<ActionRecord> {
+    const record = isActionId(id) ? await this.#deps.repository.get(id) : null;
+    if (record === null || !readableCategories(caller).includes(record.category)) {
+      throw notFound(`no action ${id}`);
+    }
+    return record;
+  }
+
+  /** GET /v1/actions: newest first, in the categories the caller may read. */
+  async list(caller: Caller, query: HistoryQuery): Promise<HistoryPage> {
+    let categories: readonly Category[] = readableCategories(caller);
+    if (query.type !== undefined) {
+      const definition = findActionType(query.type);
+      categories = categories.filter((category) => category === definition?.category);
+    }
+    try {
+      return await this.#deps.repository.list(query, categories);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw invalidRequest([{ path: 'cursor', message: error.message }]);
+      throw error;
+    }
+  }
+
+  /** GET /v1/actions/{id}/evidence: each object with a short-lived download link. */
+  async evidence(caller: Caller, id: string): Promise<EvidenceListing[]> {
+    const record = await this.get(caller, id);
+    const store = this.#deps.evidence;
+    if (store === undefined) return [];
+    const seconds = this.#deps.evidenceLinkSeconds ?? 300;
+    const expiresAt = new Date(this.#deps.clock.now().getTime() + seconds * 1000).toISOString();
+    const objects = await store.list(record.id);
+    return Promise.all(
+      objects.map(async (object) => ({
+        ...object,
+        downloadUrl: await store.downloadUrl(object, seconds),
+        downloadUrlExpiresAt: expiresAt,
+      })),
+    );
+  }
+
+  #validate(type: unknown, inputs: unknown, extraErrors: readonly FieldError[]): ValidActionRequest {
+    const validation = validateActionRequest({ type, inputs }, { now: this.#deps.clock.now() });
+    const errors = [...(validation.ok ? [] : validation.errors), ...extraErrors];
+    if (!validation.ok || errors.length > 0) throw invalidRequest(errors);
+    return validation;
+  }
+
+  #requireExecute(caller: Caller, category: Category, type: string): void {
+    if (!canExecute(caller, category)) {
+      throw forbidden(`${type} is a ${category} action: it needs the ${category}-response-actions.exec scope`);
+    }
+  }
+
+  /** The action a directly posted undo type reverses: the newest Completed, not yet undone one on that resource. */
+  async #newestUndoable(valid: ValidActionRequest): Promise<ActionRecord> {
+    const originalType = undoTargetOf(valid.definition.type);
+    const originalDefinition = originalType === null ? undefined : findActionType(originalType);
+    if (originalType === null || originalDefinition === undefined) {
+      throw new Error(`catalogue has no action undone by ${valid.definition.type}`);
+    }
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page += 1) {
+      const history = await this.#deps.repository.list(
+        {
+          resource: valid.resources[0].key,
+          type: originalType,
+          status: 'Completed',
+          limit: 50,
+          ...(cursor === undefined ? {} : { cursor }),
+        },
+        [originalDefinition.category],
+      );
+      const found = history.items.find((record) => record.undo.available);
+      if (found !== undefined) return found;
+      if (history.nextCursor === null) break;
+      cursor = history.nextCursor;
+    }
+    throw conflict(`nothing to undo: no Completed ${originalType} on ${valid.resources[0].key} that is not undone yet`);
+  }
+
+  async #undo(caller: Caller, original: ActionRecord, reason: string | null): Promise<ActionRecord> {
+    const undoType = original.undo.type;
+    if (undoType === null) throw conflict(`${original.type} cannot be undone`);
+    if (!original.undo.available) {
+      throw conflict(
+        original.undo.actionId !== null
+          ? `action ${original.id} already has an undo (${original.undo.actionId}) in flight or Completed`
+          : `action ${original.id} is ${original.status} and changed nothing, so there is nothing to undo`,
+      );
+    }
+    const valid = this.#validate(undoType, undoInputsFor(undoType, original), []);
+    const record = createdRecord(
+      {
+        id: this.#newId(),
+        type: valid.definition.type,
+        category: valid.definition.category,
+        executor: valid.executor,
+        inputs: valid.inputs,
+        reason,
+        // An undo is listed under the resources of the action it undoes.
+        resources: original.resources,
+        createdBy: caller.sub,
+        undoType: valid.definition.undoType,
+        undoOf: original.id,
+      },
+      this.#deps.clock.now(),
+    );
+    try {
+      await this.#deps.repository.claimUndo(original.id, record.id);
+    } catch (error) {
+      if (error instanceof UndoConflictError) throw conflict(error.message);
+      throw error;
+    }
+    try {
+      await this.#store(record, undefined);
+    } catch (error) {
+      await this.#deps.repository.releaseUndo(original.id, record.id);
+      throw error;
+    }
+    return this.#start(record);
+  }
+
+  async #store(
+    record: ActionRecord,
+    claim: { caller: string; key: string; requestHash: string } | undefined,
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    try {
+      return await this.#deps.repository.create(record, claim);
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError) throw conflict(error.message);
+      if (error instanceof IdempotencyInProgressError) {
+        throw new HttpProblem(409, 'Conflict', error.message, { headers: { 'retry-after': '1' } });
+      }
+      throw error;
+    }
+  }
+
+  /** Hands the action to its executor; a failure to hand it over ends the action in Error, saying why. */
+  async #start(record: ActionRecord): Promise<ActionRecord> {
+    const starter = this.#deps.starters[record.executor];
+    if (starter === undefined) {
+      return this.#fail(record, 'NoExecutor', `no ${record.executor} executor is configured in this deployment`);
+    }
+    try {
+      await starter.start(record);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return this.#fail(record, 'StartFailed', `the action could not be handed to its executor: ${message}`);
+    }
+    return (await this.#deps.repository.get(record.id)) ?? record;
+  }
+
+  async #fail(record: ActionRecord, code: string, message: string): Promise<ActionRecord> {
+    const failed = await this.#deps.repository.transition(record.id, 'Error', { error: { code, message } });
+    if (record.undoOf !== null) await this.#deps.repository.releaseUndo(record.undoOf, record.id);
+    return failed;
+  }
+}
+
+function checkReason(reason: unknown): { value: string | null; errors: FieldError[] } {
+  if (reason === undefined || reason === null) return { value: null, errors: [] };
+  if (typeof reason !== 'string') return { value: null, errors: [{ path: 'reason', message: 'must be a string' }] };
+  if (reason.length > maxReasonLength) {
+    return { value: null, errors: [{ path: 'reason', message: `must be at most ${maxReasonLength} characters` }] };
+  }
+  return { value: reason, errors: [] };
+}
+
+/** A digest of what was asked, so the same Idempotency-Key with another body is recognised. */
+function requestHash(request: CreateActionRequest): string {
+  return createHash('sha256')
+    .update(canonicalJson({ type: request.type, inputs: request.inputs, reason: request.reason ?? null }))
+    .digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const actionIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isActionId(id: string): boolean {
+  return actionIdPattern.test(id);
+}
+
+export type { ActionInputs };
