@@ -67,8 +67,4 @@ export class InvalidCursorError extends Error {
 /** A write to the history store that lost a race it cannot resolve itself. */
 export class UndoConflictError extends Error {
   override readonly name = 'UndoConflictError';
-
-  constructor(message: string) {
-    super(message);
-  }
 }

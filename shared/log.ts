@@ -48,16 +48,16 @@ export function createLogger(
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   level: Level = (process.env['LOG_LEVEL']?.toLowerCase() as Level | undefined) ?? 'info',
 ): Logger {
-  const threshold = order[level] ?? order.info;
+  const threshold = (order as Partial<Record<string, number>>)[level] ?? order.info;
   const log = (at: Level, message: string, fields: Record<string, unknown> = {}): void => {
     if (order[at] < threshold) return;
     write(JSON.stringify({ level: at, time: new Date().toISOString(), message: redact(message), ...(redact(fields) as object) }));
   };
   return {
-    debug: (message, fields) => log('debug', message, fields),
-    info: (message, fields) => log('info', message, fields),
-    warn: (message, fields) => log('warn', message, fields),
-    error: (message, fields) => log('error', message, fields),
+    debug: (message, fields) => { log('debug', message, fields); },
+    info: (message, fields) => { log('info', message, fields); },
+    warn: (message, fields) => { log('warn', message, fields); },
+    error: (message, fields) => { log('error', message, fields); },
   };
 }
 

@@ -39,7 +39,10 @@ export interface ActionTypeDefinition {
   readonly undoType: string | null;
   /** Shape rules of the inputs object (strict: unknown input names are rejected). */
   readonly inputs: z.ZodType<ActionInputs>;
-  /** Rules that depend on the clock, checked after the shape is valid. */
+  /**
+   * Rules that depend on the clock. The validator also calls it when the shape has errors
+   * (so one answer lists every error), so it must type-check each input it reads.
+   */
   readonly checkAt?: (inputs: ActionInputs, context: ValidationContext) => readonly FieldError[];
   /** The executor that runs these (valid) inputs; get-logs picks host or kubernetes. */
   readonly executorFor: (inputs: ActionInputs) => Executor;

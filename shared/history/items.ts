@@ -1,5 +1,4 @@
 import type { Category } from '#shared/catalogue/types.ts';
-import type { JsonValue } from '#shared/json.ts';
 import { undoAvailable, type ActionRecord } from './record.ts';
 import type { ActionStatus } from './status.ts';
 
@@ -58,18 +57,17 @@ function storedFields(record: ActionRecord): StoredItem {
   return fields;
 }
 
-const internalAttributes = ['pk', 'sk', 'createdSk', 'gsiResource', 'gsiTime', 'gsiType', 'gsiStatus', 'gsiCreator'];
+const internalAttributes = new Set(['pk', 'sk', 'createdSk', 'gsiResource', 'gsiTime', 'gsiType', 'gsiStatus', 'gsiCreator']);
 
 /** The API's view of a stored record item: internal keys dropped, absent fields null, undo availability derived. */
 export function itemToRecord(item: StoredItem): ActionRecord {
-  const fields: Record<string, unknown> = { ...item };
-  for (const name of internalAttributes) delete fields[name];
+  const fields = Object.fromEntries(Object.entries(item).filter(([name]) => !internalAttributes.has(name)));
   const stored = fields as unknown as Omit<ActionRecord, 'undo'> & { undo: { type: string | null; actionId: string | null } };
   const withNulls = {
     ...stored,
-    prior: (stored.prior ?? null) as JsonValue | null,
-    applied: (stored.applied ?? null) as JsonValue | null,
-    result: (stored.result ?? null) as JsonValue | null,
+    prior: (stored.prior ?? null),
+    applied: (stored.applied ?? null),
+    result: (stored.result ?? null),
     error: stored.error ?? null,
     reason: stored.reason ?? null,
     undoOf: stored.undoOf ?? null,

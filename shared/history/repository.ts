@@ -322,9 +322,11 @@ export class HistoryRepository {
     if (categories.length === 0) return { items: [], nextCursor: null };
 
     const plan = planIndex(query);
-    const upper = query.to === undefined ? '\uffff' : `${new Date(query.to).toISOString()}#\uffff`;
+    const upperOfWindow = query.to === undefined ? '\uffff' : `${new Date(query.to).toISOString()}#\uffff`;
+    // A page deep in history starts reading at the cursor, not at the newest record.
+    const upper = after !== undefined && after < upperOfWindow ? after : upperOfWindow;
     const lower = query.from === undefined ? '' : new Date(query.from).toISOString();
-    const partitions = plan.bucketed ? await this.#months(query) : [undefined];
+    const partitions = plan.bucketed ? await this.#months(query, after) : [undefined];
     const streams = categories.map(
       (category) =>
         new IndexStream(
@@ -433,13 +435,17 @@ export class HistoryRepository {
     this.#floorKnownFor = month;
   }
 
-  /** The month buckets a query spans, newest first: from its `to` (or now) down to its `from` (or the oldest record). */
-  async #months(query: HistoryQuery): Promise<string[]> {
-    const newest = monthOf(query.to === undefined ? this.#clock.now().toISOString() : new Date(query.to).toISOString());
+  /**
+   * The month buckets a query spans, newest first: from its `to` (or now, or the cursor's
+   * position if older) down to its `from` (or the oldest record).
+   */
+  async #months(query: HistoryQuery, after: string | undefined): Promise<string[]> {
+    const windowEnd = query.to === undefined ? this.#clock.now().toISOString() : new Date(query.to).toISOString();
+    const newest = monthOf(after !== undefined && after < windowEnd ? after : windowEnd);
     let oldest: string;
     if (query.from === undefined) {
       const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: metaKey }));
-      const first = Item?.['firstMonth'];
+      const first: unknown = Item?.['firstMonth'];
       if (typeof first !== 'string') return [];
       oldest = first;
     } else {
@@ -487,7 +493,7 @@ export class HistoryRepository {
         new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
       );
       for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), itemToRecord(item));
-      pending = UnprocessedKeys?.[this.#table]?.Keys ?? [];
+      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
       if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read');
     }
     return found;

@@ -49,7 +49,9 @@ export function apiHandler(route: (request: ApiRequest) => Promise<ApiResult>, o
     .use({ onError: problemOnError })
     .handler(async (event) => {
       const correlationId = correlationIdOf(event);
-      const claims = event.requestContext.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
+      // Typed as always present, but absent when a route was deployed without the authorizer.
+      const context = event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+      const claims = context.authorizer?.jwt?.claims;
       if (claims === undefined) throw unauthorized('a bearer token is required');
       let caller: Caller;
       try {
