@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { UnauthorizedError } from '#shared/auth/errors.ts';
 import type { ApiEvent, ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem, problemBody, statusTitle } from '#shared/http/problem.ts';
 import { logger } from '#shared/log.ts';
@@ -64,7 +65,9 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
     try {
       claims = await authenticate(request.headers.authorization);
     } catch (error) {
-      send(response, problem(401, error instanceof Error ? error.message : 'the bearer token is not valid', { 'www-authenticate': 'Bearer' }));
+      // Only a refused token is the caller's fault; anything else is ours and a 500.
+      if (!(error instanceof UnauthorizedError)) throw error;
+      send(response, problem(401, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' }));
       return;
     }
     const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, match.params ?? {}, body, claims);

@@ -78,7 +78,7 @@ export async function startLocalApi(options: {
         .sign(privateKey),
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       await dynamo?.close();
     },
   };
