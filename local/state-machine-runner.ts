@@ -1,0 +1,313 @@
+/**
+ * The local stand-in for Step Functions: runs the shipped `state-machines/cloud-action.asl.json`
+ * with aws-local-stepfunctions, its Task states bound in-process to the same handler functions
+ * the Lambda entry points export (functions/steps/*), called the way `lambda:invoke` calls them.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { STSClient } from '@aws-sdk/client-sts';
+import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { createActionStepHandler } from '#shared/actions/action-step.ts';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { iamFamily } from '#shared/actions/iam-quarantine.ts';
+import { createMarkStatusHandler, endInError } from '#shared/actions/mark-status.ts';
+import { StsMemberSessions, type MemberSessionSource } from '#shared/adapters/member-session.ts';
+import { NoStateMachineError, markEnqueued } from '#shared/adapters/sfn-work-starter.ts';
+import type { Clock } from '#shared/clock.ts';
+import type { ServiceConfig } from '#shared/config/config.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { isTerminal } from '#shared/history/status.ts';
+import { logger as defaultLogger, type Logger } from '#shared/log.ts';
+import type { WorkStarter } from '#shared/ports.ts';
+
+type Overrides = NonNullable<RunOptions['overrides']>;
+type TaskHandler = NonNullable<Overrides['taskResourceLocalHandlers']>[string];
+type JsonForMachine = Parameters<TaskHandler>[0];
+type Execution = ReturnType<StateMachine['run']>;
+/** One entry of an execution's event history (StateEntered, StateRetried, ExecutionFailed, ...). */
+export type ExecutionEvent = Execution['eventLogs'] extends AsyncGenerator<infer Event> ? Event : never;
+
+export const defaultStateMachineFile = fileURLToPath(new URL('../state-machines/cloud-action.asl.json', import.meta.url));
+
+/** The function ARNs the local runtime substitutes into the definition (never called: every Task is bound in-process). */
+export const localFunctionArns = {
+  markStatus: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-mark-status',
+  action: (family: string) => `arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-${family}-action`,
+};
+
+/** The definition substitutions CDK makes in AWS, made here the same way. */
+export function substituteDefinition(text: string, substitutions: Readonly<Record<string, string>>): string {
+  const substituted = text.replace(/\$\{(\w+)\}/g, (placeholder, name: string) => substitutions[name] ?? placeholder);
+  const left = /\$\{\w+\}/.exec(substituted);
+  if (left !== null) throw new Error(`the state machine definition has a placeholder with no substitution: ${left[0]}`);
+  return substituted;
+}
+
+export interface LocalCloudActionsOptions {
+  readonly repository: HistoryRepository;
+  readonly config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets' | 'memberRole' | 'deadlines'>;
+  readonly clock: Clock;
+  /** Member-account sessions; by default STS (following AWS_ENDPOINT_URL) with the configured member role. */
+  readonly memberSessions?: MemberSessionSource;
+  readonly stateMachineFile?: string;
+  /** The families to run; the IAM family by default. Tests add their own through the same interface. */
+  readonly families?: readonly CloudActionFamily[];
+  /** Shorter retry pauses and waits for tests (aws-local-stepfunctions' overrides, by state name). */
+  readonly retryIntervalOverrides?: Overrides['retryIntervalOverrides'];
+  readonly waitTimeOverrides?: Overrides['waitTimeOverrides'];
+  /** After the deadline aborts an execution, how long a step already running may finish (so its `applied` is recorded). */
+  readonly deadlineGraceMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface LocalCloudActions {
+  readonly starter: WorkStarter;
+  /** Resolves when no execution runs (tests, clean shutdown). */
+  idle(): Promise<void>;
+  /** Stops every execution (their records stay as they are, for restart recovery) and releases clients. */
+  close(): Promise<void>;
+  /** The event history of an action's execution in this process, oldest first. */
+  history(actionId: string): readonly ExecutionEvent[];
+}
+
+interface Running {
+  readonly actionId: string;
+  readonly events: ExecutionEvent[];
+  /** Handler invocations in progress, so a deadline can let a running step record what it changed. */
+  readonly inFlight: Set<Promise<unknown>>;
+  abort: () => void;
+  done: Promise<void>;
+}
+
+/** Runs cloud actions locally on the shipped state machine; see LocalCloudActions. */
+export function createLocalCloudActions(options: LocalCloudActionsOptions): LocalCloudActions {
+  return new LocalCloudActionRunner(options);
+}
+
+class LocalCloudActionRunner implements LocalCloudActions {
+  readonly starter: WorkStarter;
+  readonly #options: LocalCloudActionsOptions;
+  readonly #machines = new Map<string, { machine: StateMachine; definition: StateMachineDefinition }>();
+  readonly #familyOfType = new Map<string, string>();
+  readonly #markStatus: (event: unknown) => Promise<unknown>;
+  readonly #steps = new Map<string, (event: unknown) => Promise<unknown>>();
+  readonly #running = new Map<string, Running>();
+  /** Every action id ever started here: one execution per action, like Step Functions' execution names. */
+  readonly #started = new Set<string>();
+  readonly #histories = new Map<string, ExecutionEvent[]>();
+  readonly #ownedSts: STSClient | undefined;
+  readonly #ownedSessions: StsMemberSessions | undefined;
+  readonly #logger: Logger;
+  #closed = false;
+
+  constructor(options: LocalCloudActionsOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? defaultLogger;
+    let sessions = options.memberSessions;
+    if (sessions === undefined) {
+      // The SDK's standard settings, as API.md promises: credentials from the default chain,
+      // AWS_ENDPOINT_URL followed because no endpoint is given here.
+      this.#ownedSts = new STSClient({ region: process.env['AWS_REGION'] ?? 'us-east-1' });
+      this.#ownedSessions = new StsMemberSessions({
+        sts: this.#ownedSts,
+        roleName: options.config.memberRole.name,
+        externalId: options.config.memberRole.externalId,
+      });
+      sessions = this.#ownedSessions;
+    }
+    this.#markStatus = createMarkStatusHandler({ repository: options.repository });
+    const text = readFileSync(options.stateMachineFile ?? defaultStateMachineFile, 'utf8');
+    for (const family of options.families ?? [iamFamily]) {
+      const definition = JSON.parse(
+        substituteDefinition(text, {
+          Partition: 'aws',
+          MarkStatusFunctionArn: localFunctionArns.markStatus,
+          ActionFunctionArn: localFunctionArns.action(family.name),
+        }),
+      ) as StateMachineDefinition;
+      // The constructor validates the definition (asl-validator, ARNs and paths checked).
+      this.#machines.set(family.name, { machine: new StateMachine(definition), definition });
+      this.#steps.set(
+        family.name,
+        createActionStepHandler({ repository: options.repository, config: options.config, sessions, family, clock: options.clock }),
+      );
+      for (const action of family.actions) this.#familyOfType.set(action.type, family.name);
+    }
+    this.starter = { start: (record) => this.#start(record) };
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.allSettled([...this.#running.values()].map((running) => running.done));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const running of this.#running.values()) running.abort();
+    await this.idle();
+    await this.#ownedSessions?.close();
+    this.#ownedSts?.destroy();
+  }
+
+  history(actionId: string): readonly ExecutionEvent[] {
+    return this.#histories.get(actionId) ?? [];
+  }
+
+  async #start(record: ActionRecord): Promise<void> {
+    if (this.#closed) throw new Error('the local cloud action runtime is closed');
+    const family = this.#familyOfType.get(record.type);
+    const machine = family === undefined ? undefined : this.#machines.get(family);
+    if (family === undefined || machine === undefined) throw new NoStateMachineError(record.type, family);
+    // A second start of the same action counts as started, as ExecutionAlreadyExists does in AWS.
+    if (!this.#started.has(record.id)) {
+      this.#started.add(record.id);
+      this.#launch(record.id, family, machine);
+    }
+    await markEnqueued(this.#options.repository, record.id);
+  }
+
+  #launch(actionId: string, family: string, { machine, definition }: { machine: StateMachine; definition: StateMachineDefinition }): void {
+    const running: Running = { actionId, events: [], inFlight: new Set(), abort: () => undefined, done: Promise.resolve() };
+    const execution = machine.run(
+      { actionId },
+      {
+        overrides: {
+          taskResourceLocalHandlers: this.#bindTasks(definition, family, running),
+          ...(this.#options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: this.#options.retryIntervalOverrides }),
+          ...(this.#options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: this.#options.waitTimeOverrides }),
+        },
+        noThrowOnAbort: true,
+      },
+    );
+    running.abort = execution.abort;
+    this.#histories.set(actionId, running.events);
+    // Histories are for tests and debugging; a long-running process keeps the latest few hundred.
+    if (this.#histories.size > 500) {
+      const oldest = this.#histories.keys().next().value;
+      if (oldest !== undefined) this.#histories.delete(oldest);
+    }
+    void collectEvents(execution.eventLogs, running.events);
+    running.done = this.#drive(running, execution).catch((error: unknown) => {
+      this.#logger.error('local cloud action execution could not be closed out', { actionId, error });
+    });
+    this.#running.set(actionId, running);
+    void running.done.finally(() => {
+      this.#running.delete(actionId);
+    });
+  }
+
+  /** Each Task state calls `lambda:invoke` on one of two functions; both are bound to their in-process handlers. */
+  #bindTasks(definition: StateMachineDefinition, family: string, running: Running): Record<string, TaskHandler> {
+    const functions = new Map<string, (event: unknown) => Promise<unknown>>([[localFunctionArns.markStatus, this.#markStatus]]);
+    const step = this.#steps.get(family);
+    if (step !== undefined) functions.set(localFunctionArns.action(family), step);
+    const bound: Record<string, TaskHandler> = {};
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const parameters = 'Parameters' in state ? state.Parameters : undefined;
+      const functionName = typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters['FunctionName'] : undefined;
+      const handler = typeof functionName === 'string' ? functions.get(functionName) : undefined;
+      if (!state.Resource.endsWith(':states:::lambda:invoke') || handler === undefined) {
+        throw new Error(`the local runtime cannot bind Task state ${name} (${state.Resource}, ${typeof functionName === 'string' ? functionName : 'no FunctionName'})`);
+      }
+      bound[name] = (input) => {
+        const invocation = invokeLikeLambda(handler, input);
+        running.inFlight.add(invocation);
+        void invocation.finally(() => running.inFlight.delete(invocation)).catch(() => undefined);
+        return invocation;
+      };
+    }
+    return bound;
+  }
+
+  /** Waits for the execution or its deadline, whichever comes first, and makes sure the record ends. */
+  async #drive(running: Running, execution: Execution): Promise<void> {
+    const deadlineSeconds = this.#options.config.deadlines.completionSeconds;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<{ readonly kind: 'deadline' }>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({ kind: 'deadline' });
+      }, deadlineSeconds * 1000);
+    });
+    const finished = execution.result.then(
+      () => ({ kind: 'finished' }) as const,
+      (error: unknown) => ({ kind: 'failed', error }) as const,
+    );
+    const first = await Promise.race([finished, deadline]);
+    clearTimeout(timer);
+    if (first.kind === 'deadline') {
+      running.abort();
+      await this.#settle(running);
+      await endInError(this.#options.repository, running.actionId, {
+        code: 'DeadlineExceeded',
+        message: `the action did not finish within ${deadlineSeconds} seconds of its start; prior/applied as recorded, undo can clean up`,
+      });
+      return;
+    }
+    await this.#settle(running);
+    if (first.kind === 'failed' && !this.#closed) {
+      // MarkError normally ended the record; if even that failed, the record must still not stay Running.
+      const record = await this.#options.repository.get(running.actionId);
+      if (record !== null && !isTerminal(record.status)) {
+        const cause = first.error instanceof Error && first.error.cause instanceof Error ? first.error.cause : first.error;
+        await endInError(this.#options.repository, running.actionId, {
+          code: 'ExecutionFailed',
+          message: `the execution failed without recording why: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+        });
+      }
+    }
+  }
+
+  /** Lets handler invocations still in progress finish, for a bounded time. */
+  async #settle(running: Running): Promise<void> {
+    if (running.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.deadlineGraceMs ?? 10_000);
+    });
+    await Promise.race([Promise.allSettled([...running.inFlight]), grace]);
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Calls a handler as Step Functions' `lambda:invoke` would: the Task's Parameters carry the
+ * function's event under Payload, the answer comes back under Payload, and a thrown error keeps
+ * its name (the Lambda errorType the Retry and Catch rules match) with the Lambda error object,
+ * as JSON, as its cause.
+ */
+async function invokeLikeLambda(handler: (event: unknown) => Promise<unknown>, input: JsonForMachine): Promise<JsonForMachine> {
+  const event: unknown = typeof input === 'object' && input !== null && !Array.isArray(input) ? roundTrip(input['Payload'] ?? null) : null;
+  try {
+    const answer = await handler(event);
+    return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: roundTrip(answer ?? null) };
+  } catch (error) {
+    throw new LambdaFunctionError(error);
+  }
+}
+
+/** A handler's failure as Step Functions sees it: name = errorType, message = the Lambda error object. */
+class LambdaFunctionError extends Error {
+  constructor(error: unknown) {
+    const errorType = error instanceof Error ? error.name : 'Error';
+    const errorMessage = error instanceof Error ? error.message : String(error);
+    super(JSON.stringify({ errorType, errorMessage }), { cause: error });
+    this.name = errorType;
+  }
+}
+
+/** What crosses a Lambda boundary is JSON: nothing else may leak between steps. */
+function roundTrip(value: unknown): JsonForMachine {
+  return JSON.parse(JSON.stringify(value)) as JsonForMachine;
+}
+
+async function collectEvents(events: Execution['eventLogs'], into: ExecutionEvent[]): Promise<void> {
+  for await (const event of events) {
+    into.push(event);
+    if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed' || event.type === 'ExecutionAborted' || event.type === 'ExecutionTimeout') {
+      return;
+    }
+  }
+}

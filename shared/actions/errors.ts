@@ -1,0 +1,199 @@
+/**
+ * Why a cloud action step failed, as named errors. Each error's `name` is what Step Functions
+ * sees (a Lambda's `errorType` is the thrown error's name), so the state machine's Retry and
+ * Catch match on it; its `code` is what the record's `error.code` says (the name without its
+ * `Error` suffix).
+ */
+
+/** The record's error codes that cloud action steps and their runtimes produce. */
+export const cloudActionErrorCodes = [
+  'TargetAccountNotAllowed',
+  'ProtectedTarget',
+  'InvalidTarget',
+  'MemberRoleUnavailable',
+  'TargetNotFound',
+  'AccessDenied',
+  'Throttling',
+  'QuotaExceeded',
+  'AwsRequestFailed',
+  'ChangeNotVisible',
+  'ActionNotRunning',
+  'UnsupportedActionType',
+  'UndoSourceMissing',
+  'InvalidStepEvent',
+  'StillPending',
+  'DeadlineExceeded',
+  'InterruptedByRestart',
+  'ExecutionFailed',
+] as const;
+export type CloudActionErrorCode = (typeof cloudActionErrorCodes)[number];
+
+/** A step failure with a stable code and a message a person can act on. */
+export abstract class CloudActionError extends Error {
+  abstract readonly code: CloudActionErrorCode;
+}
+
+/** The target's account is not in TARGET_ACCOUNTS; nothing was called. */
+export class TargetAccountNotAllowedError extends CloudActionError {
+  override readonly name = 'TargetAccountNotAllowedError';
+  readonly code = 'TargetAccountNotAllowed';
+}
+
+/** The target is the member role, a root principal or one of PROTECTED_TARGETS; nothing was called. */
+export class ProtectedTargetError extends CloudActionError {
+  override readonly name = 'ProtectedTargetError';
+  readonly code = 'ProtectedTarget';
+}
+
+/** The record's inputs do not name a target this step can act on (a defect: the catalogue validates them). */
+export class InvalidTargetError extends CloudActionError {
+  override readonly name = 'InvalidTargetError';
+  readonly code = 'InvalidTarget';
+}
+
+/** The member role in the target account could not be assumed. */
+export class MemberRoleUnavailableError extends CloudActionError {
+  override readonly name = 'MemberRoleUnavailableError';
+  readonly code = 'MemberRoleUnavailable';
+}
+
+/** The resource the action acts on does not exist (any more). */
+export class TargetNotFoundError extends CloudActionError {
+  override readonly name = 'TargetNotFoundError';
+  readonly code = 'TargetNotFound';
+}
+
+/** The member role may not do what the step needs; names the permission where AWS says it. */
+export class AccessDeniedError extends CloudActionError {
+  override readonly name = 'AccessDeniedError';
+  readonly code = 'AccessDenied';
+  readonly permission: string | null;
+
+  constructor(message: string, permission: string | null, options?: ErrorOptions) {
+    super(message, options);
+    this.permission = permission;
+  }
+}
+
+/** AWS throttled a call; the state machine retries the step with backoff. */
+export class ThrottlingError extends CloudActionError {
+  override readonly name = 'ThrottlingError';
+  readonly code = 'Throttling';
+}
+
+/** An AWS quota stands in the way (e.g. a principal already has the most managed policies it may have). */
+export class QuotaExceededError extends CloudActionError {
+  override readonly name = 'QuotaExceededError';
+  readonly code = 'QuotaExceeded';
+}
+
+/** Any other refusal or failure of an AWS call, with AWS's own words. */
+export class AwsRequestFailedError extends CloudActionError {
+  override readonly name = 'AwsRequestFailedError';
+  readonly code = 'AwsRequestFailed';
+}
+
+/** The change was made but reading it back does not show it yet (IAM is eventually consistent); retried. */
+export class ChangeNotVisibleError extends CloudActionError {
+  override readonly name = 'ChangeNotVisibleError';
+  readonly code = 'ChangeNotVisible';
+}
+
+/** The record is no longer Running (it ended elsewhere, e.g. at its deadline): the step does nothing. */
+export class ActionNotRunningError extends CloudActionError {
+  override readonly name = 'ActionNotRunningError';
+  readonly code = 'ActionNotRunning';
+}
+
+/** The step function of this family does not implement the record's type (a deployment defect). */
+export class UnsupportedActionTypeError extends CloudActionError {
+  override readonly name = 'UnsupportedActionTypeError';
+  readonly code = 'UnsupportedActionType';
+}
+
+/** An undo whose original action, or its recorded prior state, cannot be read. */
+export class UndoSourceMissingError extends CloudActionError {
+  override readonly name = 'UndoSourceMissingError';
+  readonly code = 'UndoSourceMissing';
+}
+
+/** A step was invoked with a payload the state machine never sends (a defect). */
+export class InvalidStepEventError extends CloudActionError {
+  override readonly name = 'InvalidStepEventError';
+  readonly code = 'InvalidStepEvent';
+}
+
+/** The record's error code for a Step Functions error name: ours lose their `Error` suffix, others stay as they are. */
+export function errorCodeOf(errorName: string): string {
+  const base = errorName.endsWith('Error') ? errorName.slice(0, -'Error'.length) : errorName;
+  return (cloudActionErrorCodes as readonly string[]).includes(base) ? base : errorName;
+}
+
+/** What the failed call was, for messages: `iam:AttachUserPolicy on IAM user alice`. */
+export interface AwsCallDescription {
+  readonly accountId: string;
+  readonly operation?: string;
+}
+
+// Error names AWS services use for throttling (the SDK's own list, plus the IAM and EC2 spellings).
+const throttlingNames = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
+]);
+const accessDeniedNames = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnauthorizedAccess',
+  'AuthorizationError',
+  'AuthFailure',
+]);
+const notFoundNames = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException', 'NotFoundException']);
+const quotaNames = new Set(['LimitExceeded', 'LimitExceededException', 'ServiceQuotaExceededException']);
+
+interface SdkErrorShape {
+  readonly name: string;
+  readonly message: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly $retryable?: { readonly throttling?: boolean };
+}
+
+function isSdkError(error: unknown): error is SdkErrorShape & Error {
+  return error instanceof Error && '$metadata' in error;
+}
+
+/**
+ * The named error for a failed AWS call: throttling becomes ThrottlingError (retried by the
+ * state machine), access denied names the missing permission, and other service errors keep
+ * AWS's words. Errors that are not AWS service errors (defects, ours) pass through unchanged.
+ */
+export function fromAwsError(error: unknown, call: AwsCallDescription): unknown {
+  if (error instanceof CloudActionError || !isSdkError(error)) return error;
+  const where = `${call.operation === undefined ? 'a call' : call.operation} in account ${call.accountId}`;
+  if (throttlingNames.has(error.name) || error.$retryable?.throttling === true || error.$metadata?.httpStatusCode === 429) {
+    return new ThrottlingError(`AWS throttled ${where} (${error.name}: ${error.message})`, { cause: error });
+  }
+  if (accessDeniedNames.has(error.name)) {
+    const permission = /perform: ([\w-]+:[\w*]+)/.exec(error.message)?.[1] ?? null;
+    const missing = permission === null ? '' : `; the member role needs ${permission}`;
+    return new AccessDeniedError(`access denied to ${where}${missing} (${error.message})`, permission, { cause: error });
+  }
+  if (notFoundNames.has(error.name)) {
+    return new TargetNotFoundError(`not found: ${where} (${error.message})`, { cause: error });
+  }
+  if (quotaNames.has(error.name)) {
+    return new QuotaExceededError(`an AWS quota stopped ${where} (${error.message})`, { cause: error });
+  }
+  return new AwsRequestFailedError(`AWS refused ${where} (${error.name}: ${error.message})`, { cause: error });
+}

@@ -1,0 +1,48 @@
+import { parseArn } from '#shared/catalogue/index.ts';
+import type { ServiceConfig } from '#shared/config/config.ts';
+import { isProtectedTarget, isTargetAccountAllowed } from '#shared/guards/protected-targets.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { CloudTarget } from './cloud-action.ts';
+import { InvalidTargetError, ProtectedTargetError, TargetAccountNotAllowedError } from './errors.ts';
+
+/** The target of a cloud action, from `aws.resource.arn` (and `aws.account.id` / `aws.region` where the ARN has none). */
+export function resolveTarget(record: Pick<ActionRecord, 'id' | 'inputs'>): CloudTarget {
+  const arnInput = record.inputs['aws.resource.arn'];
+  if (typeof arnInput !== 'string') {
+    throw new InvalidTargetError(`action ${record.id} names no aws.resource.arn`);
+  }
+  const arn = parseArn(arnInput);
+  if (arn === null) throw new InvalidTargetError(`action ${record.id}: "${arnInput}" is not an ARN this service acts on`);
+  const accountInput = record.inputs['aws.account.id'];
+  const regionInput = record.inputs['aws.region'];
+  const accountId = arn.accountId !== '' ? arn.accountId : typeof accountInput === 'string' ? accountInput : '';
+  if (!/^\d{12}$/.test(accountId)) {
+    throw new InvalidTargetError(`action ${record.id}: ${arnInput} carries no account id and aws.account.id is not given`);
+  }
+  return {
+    arn: arnInput,
+    partition: arn.partition,
+    accountId,
+    region: arn.region !== '' ? arn.region : typeof regionInput === 'string' ? regionInput : '',
+    service: arn.service,
+    resourceType: arn.resourceType,
+    resourceName: arn.resourceName,
+  };
+}
+
+/**
+ * The guard rails, checked before any call: the account must be allowed and the target must
+ * not be protected (root, the member role, the service's own roles, PROTECTED_TARGETS).
+ */
+export function guardTarget(target: CloudTarget, config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>): void {
+  if (!isTargetAccountAllowed(target.accountId, config.targetAccounts)) {
+    throw new TargetAccountNotAllowedError(
+      `account ${target.accountId} is not in TARGET_ACCOUNTS, so no action may touch it; nothing was called`,
+    );
+  }
+  if (isProtectedTarget(target.arn, config.protectedTargets)) {
+    throw new ProtectedTargetError(
+      `${target.arn} is a protected target (root, the member role, or one of the service's own roles or PROTECTED_TARGETS); nothing was called`,
+    );
+  }
+}

@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import { DetachUserPolicyCommand, EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
+import { createLocalCloudActions, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { StsMemberSessions } from '#shared/adapters/member-session.ts';
+import { validateActionRequest } from '#shared/catalogue/index.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
+import {
+  attachUserPolicy,
+  attachedPolicyArns,
+  createMemberRole,
+  createRole,
+  createUser,
+  createWorkPolicy,
+  identityPolicies,
+  motoAccountId,
+  motoIamClient,
+  simulateProbes,
+  startMotoFront,
+  type MotoFront,
+} from '#test/support/moto-iam.ts';
+
+const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
+const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+const externalId = 'response-actions-test-external-id';
+
+let dynalite: EmbeddedDynamoDb;
+let front: MotoFront;
+let iam: IAMClient;
+let sts: STSClient;
+let repository: HistoryRepository;
+let config: ServiceConfig;
+let runtime: LocalCloudActions;
+
+beforeAll(async () => {
+  const moto = inject('motoEndpoint');
+  dynalite = await startEmbeddedDynamoDb();
+  front = await startMotoFront(moto);
+  // Every target-account call (STS included) follows AWS_ENDPOINT_URL, as API.md promises;
+  // the history store has its own explicit endpoint and never does.
+  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
+  iam = motoIamClient(moto);
+  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
+    if (!(error instanceof EntityAlreadyExistsException)) throw error;
+  });
+  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
+  config = loadConfig({
+    TARGET_ACCOUNTS: motoAccountId,
+    MEMBER_ROLE_EXTERNAL_ID: externalId,
+    PROTECTED_TARGETS: 'arn:aws:iam::*:role/response-actions-*',
+  });
+  sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
+  runtime = createLocalCloudActions({
+    repository,
+    config,
+    clock: systemClock,
+    memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+  });
+});
+
+afterAll(async () => {
+  await runtime.close();
+  sts.destroy();
+  iam.destroy();
+  await front.close();
+  await dynalite.close();
+  vi.unstubAllEnvs();
+});
+
+const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
+
+/** A record exactly as the API would create it for `type` on `arn`. */
+function newRecord(type: string, arn: string, undoOf: ActionRecord | null = null): ActionRecord {
+  const valid = validateActionRequest({ type, inputs: { 'aws.resource.arn': arn } }, { now: systemClock.now() });
+  if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
+  return createdRecord(
+    {
+      id: randomUUID(),
+      type,
+      category: valid.definition.category,
+      executor: valid.executor,
+      inputs: valid.inputs,
+      resources: undoOf?.resources ?? valid.resources,
+      createdBy: 'analyst-1',
+      undoType: valid.definition.undoType,
+      undoOf: undoOf?.id ?? null,
+    },
+    systemClock.now(),
+  );
+}
+
+/** Records, starts and waits for one action; returns its final record. */
+async function run(record: ActionRecord): Promise<ActionRecord> {
+  await repository.create(record);
+  await runtime.starter.start(record);
+  await runtime.idle();
+  const final = await repository.get(record.id);
+  if (final === null) throw new Error(`record ${record.id} vanished`);
+  return final;
+}
+
+async function quarantine(arn: string): Promise<ActionRecord> {
+  return run(newRecord('iam-quarantine', arn));
+}
+
+/** The undo, linked to the original first as POST /v1/actions/{id}/undo does. */
+async function unquarantine(original: ActionRecord): Promise<ActionRecord> {
+  const undo = newRecord('iam-unquarantine', original.inputs['aws.resource.arn'] as string, original);
+  await repository.claimUndo(original.id, undo.id);
+  return run(undo);
+}
+
+describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', () => {
+  it('quarantines a user with AWSDenyAll, recording prior and applied exactly, and undo restores exactly the prior attachments', async () => {
+    // Prepare
+    const name = unique('alice');
+    const arn = await createUser(iam, name);
+    const workPolicy = await createWorkPolicy(iam, unique('work'));
+    await attachUserPolicy(iam, name, workPolicy);
+    const principal = { type: 'user', name } as const;
+    const before = await simulateProbes(arn, await identityPolicies(iam, principal));
+    const callsBefore = front.requests.length;
+
+    // Act
+    const quarantined = await quarantine(arn);
+    const quarantineCalls = front.requests.slice(callsBefore);
+    const attachedWhileQuarantined = await attachedPolicyArns(iam, principal);
+    const whileQuarantined = await simulateProbes(arn, await identityPolicies(iam, principal));
+    const released = await unquarantine(quarantined);
+    const after = await simulateProbes(arn, await identityPolicies(iam, principal));
+
+    // Assess
+    expect(quarantined.status, JSON.stringify(quarantined.error)).toBe('Completed');
+    expect(quarantined.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Running', 'Completed']);
+    expect(quarantined.prior).toEqual({
+      principal: { type: 'user', name, arn, id: expect.any(String) as string },
+      attachedPolicies: [{ policyArn: workPolicy, policyName: expect.any(String) as string }],
+      inlinePolicyNames: [],
+    });
+    expect(quarantined.applied).toEqual({ changes: [{ action: 'AttachPolicy', policyArn: denyAll }] });
+    expect(quarantined.result).toEqual({ principal: `IAM user ${name}`, denyAllPolicyArn: denyAll, alreadyDenied: false, verified: true });
+    expect(attachedWhileQuarantined).toEqual([workPolicy, denyAll].sort());
+    // Through AWS_ENDPOINT_URL, as the member role of the target account, in a session named after the action.
+    expect(quarantineCalls[0]).toEqual({
+      action: 'AssumeRole',
+      parameters: expect.objectContaining({
+        RoleArn: `arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`,
+        RoleSessionName: `response-actions-${quarantined.id}`,
+        ExternalId: externalId,
+      }) as unknown,
+    });
+    expect(quarantineCalls.filter((call) => call.action === 'AssumeRole')).toHaveLength(1);
+    expect(quarantineCalls.filter((call) => call.action === 'AttachUserPolicy')).toEqual([
+      { action: 'AttachUserPolicy', parameters: expect.objectContaining({ UserName: name, PolicyArn: denyAll }) as unknown },
+    ]);
+    expect(before).toEqual({ 's3:GetObject': 'Allowed', 'iam:CreateUser': 'Allowed', 'sts:AssumeRole': 'Allowed' });
+    expect(whileQuarantined).toEqual({
+      's3:GetObject': 'ExplicitlyDenied',
+      'iam:CreateUser': 'ExplicitlyDenied',
+      'sts:AssumeRole': 'ExplicitlyDenied',
+    });
+
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(released.applied).toEqual({ changes: [{ action: 'DetachPolicy', policyArn: denyAll }] });
+    expect(released.result).toEqual({
+      principal: `IAM user ${name}`,
+      drift: { addedSince: [], removedSince: [] },
+      detached: [denyAll],
+      alreadyDetached: [],
+      verified: true,
+    });
+    expect(await attachedPolicyArns(iam, principal)).toEqual([workPolicy]);
+    expect(after).toEqual(before);
+    expect((await repository.get(quarantined.id))?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: released.id });
+  });
+
+  it('quarantines a role and undo detaches the deny-all again', async () => {
+    // Prepare
+    const name = unique('build-role');
+    const arn = await createRole(iam, name);
+    const principal = { type: 'role', name } as const;
+    const before = await simulateProbes(arn, await identityPolicies(iam, principal));
+
+    // Act
+    const quarantined = await quarantine(arn);
+    const whileQuarantined = await simulateProbes(arn, await identityPolicies(iam, principal));
+    const attachedWhileQuarantined = await attachedPolicyArns(iam, principal);
+    const released = await unquarantine(quarantined);
+
+    // Assess
+    expect(quarantined.status, JSON.stringify(quarantined.error)).toBe('Completed');
+    expect(quarantined.prior).toMatchObject({ principal: { type: 'role', name, arn }, attachedPolicies: [], inlinePolicyNames: [] });
+    expect(quarantined.applied).toEqual({ changes: [{ action: 'AttachPolicy', policyArn: denyAll }] });
+    expect(attachedWhileQuarantined).toEqual([denyAll]);
+    expect(Object.values(whileQuarantined)).toEqual(['ExplicitlyDenied', 'ExplicitlyDenied', 'ExplicitlyDenied']);
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(await attachedPolicyArns(iam, principal)).toEqual([]);
+    expect(await simulateProbes(arn, await identityPolicies(iam, principal))).toEqual(before);
+  });
+
+  it('changes nothing on a user who already had deny-all, and its undo leaves that deny-all in place', async () => {
+    // Prepare
+    const name = unique('already-denied');
+    const arn = await createUser(iam, name);
+    await attachUserPolicy(iam, name, denyAll);
+
+    // Act
+    const quarantined = await quarantine(arn);
+    const released = await unquarantine(quarantined);
+
+    // Assess
+    expect(quarantined.status, JSON.stringify(quarantined.error)).toBe('Completed');
+    expect(quarantined.applied).toEqual({ changes: [] });
+    expect(quarantined.result).toMatchObject({ alreadyDenied: true });
+    expect(quarantined.prior).toMatchObject({ attachedPolicies: [{ policyArn: denyAll }] });
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(released.applied).toEqual({ changes: [] });
+    expect(await attachedPolicyArns(iam, { type: 'user', name })).toEqual([denyAll]);
+  });
+
+  it('reports drift on undo and detaches only what the quarantine attached', async () => {
+    // Prepare
+    const name = unique('drifting');
+    const arn = await createUser(iam, name);
+    const workPolicy = await createWorkPolicy(iam, unique('work'));
+    await attachUserPolicy(iam, name, workPolicy);
+    const quarantined = await quarantine(arn);
+    // Between quarantine and undo, someone attaches another policy and removes one.
+    await attachUserPolicy(iam, name, readOnly);
+    await iam.send(new DetachUserPolicyCommand({ UserName: name, PolicyArn: workPolicy }));
+
+    // Act
+    const released = await unquarantine(quarantined);
+
+    // Assess
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(released.result).toMatchObject({
+      drift: { addedSince: [{ policyArn: readOnly }], removedSince: [{ policyArn: workPolicy }] },
+      detached: [denyAll],
+      alreadyDetached: [],
+    });
+    expect(await attachedPolicyArns(iam, { type: 'user', name })).toEqual([readOnly]);
+  });
+
+  it('reports a deny-all already detached by hand instead of failing', async () => {
+    // Prepare
+    const name = unique('hand-released');
+    const arn = await createUser(iam, name);
+    const quarantined = await quarantine(arn);
+    await iam.send(new DetachUserPolicyCommand({ UserName: name, PolicyArn: denyAll }));
+
+    // Act
+    const released = await unquarantine(quarantined);
+
+    // Assess
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(released.applied).toEqual({ changes: [] });
+    expect(released.result).toMatchObject({
+      drift: { addedSince: [], removedSince: [{ policyArn: denyAll }] },
+      detached: [],
+      alreadyDetached: [denyAll],
+    });
+  });
+
+  it('ends in Error TargetNotFound for a principal that does not exist', async () => {
+    // Prepare
+    const name = unique('ghost');
+
+    // Act
+    const record = await quarantine(`arn:aws:iam::${motoAccountId}:user/${name}`);
+
+    // Assess
+    expect(record.status).toBe('Error');
+    expect(record.error).toEqual({ code: 'TargetNotFound', message: `IAM user ${name} does not exist in account ${motoAccountId}` });
+    expect(record.prior).toBeNull();
+    expect(record.applied).toBeNull();
+  });
+
+  it('ends in Error without any call for an account outside TARGET_ACCOUNTS', async () => {
+    // Prepare
+    const callsBefore = front.requests.length;
+
+    // Act
+    const record = await quarantine('arn:aws:iam::111122223333:user/alice');
+
+    // Assess
+    expect(record.status).toBe('Error');
+    expect(record.error?.code).toBe('TargetAccountNotAllowed');
+    expect(record.error?.message).toContain('111122223333');
+    expect(front.requests.slice(callsBefore)).toEqual([]);
+  });
+
+  it('ends in Error without any call for a protected target (the member role, the service own roles)', async () => {
+    // Prepare
+    const callsBefore = front.requests.length;
+
+    // Act
+    const memberRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
+    const ownRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/response-actions-api`);
+
+    // Assess
+    expect(memberRole.status).toBe('Error');
+    expect(memberRole.error?.code).toBe('ProtectedTarget');
+    expect(ownRole.error?.code).toBe('ProtectedTarget');
+    expect(front.requests.slice(callsBefore)).toEqual([]);
+  });
+
+  it('ends in Error MemberRoleUnavailable when the member role cannot be assumed, naming account and role', async () => {
+    // Prepare
+    const name = unique('unreachable');
+    const arn = await createUser(iam, name);
+    const missingRole = createLocalCloudActions({
+      repository,
+      config,
+      clock: systemClock,
+      memberSessions: new StsMemberSessions({ sts, roleName: 'MissingMemberRole', externalId }),
+    });
+    const wrongExternalId = createLocalCloudActions({
+      repository,
+      config,
+      clock: systemClock,
+      memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: 'not-the-external-id' }),
+    });
+
+    // Act
+    const first = newRecord('iam-quarantine', arn);
+    await repository.create(first);
+    await missingRole.starter.start(first);
+    await missingRole.idle();
+    const second = newRecord('iam-quarantine', arn);
+    await repository.create(second);
+    await wrongExternalId.starter.start(second);
+    await wrongExternalId.idle();
+    await missingRole.close();
+    await wrongExternalId.close();
+
+    // Assess
+    const missing = await repository.get(first.id);
+    expect(missing?.status).toBe('Error');
+    expect(missing?.error?.code).toBe('MemberRoleUnavailable');
+    expect(missing?.error?.message).toContain(`arn:aws:iam::${motoAccountId}:role/MissingMemberRole`);
+    expect(missing?.error?.message).toContain(`account ${motoAccountId}`);
+    expect((await repository.get(second.id))?.error?.code).toBe('MemberRoleUnavailable');
+    expect(await attachedPolicyArns(iam, { type: 'user', name })).toEqual([]);
+  });
+});
