@@ -97,12 +97,13 @@ export function createdRecord(fields: NewActionRecord, now: Date): ActionRecord 
 
 /**
  * Whether an undo may be requested now (API.md): the action has an undo type, no undo is in
- * flight or Completed, and it is Completed, or ended in Error having changed something.
+ * flight or Completed, it is Completed or in Error, and it changed something (`applied`).
+ * A containment that found the resource already contained changed nothing: there is nothing
+ * to undo, and the earlier action's prior state stays the truth.
  */
 export function undoAvailable(record: Pick<ActionRecord, 'status' | 'applied' | 'undo'>): boolean {
   if (record.undo.type === null || record.undo.actionId !== null) return false;
-  if (record.status === 'Completed') return true;
-  return record.status === 'Error' && changedSomething(record.applied);
+  return (record.status === 'Completed' || record.status === 'Error') && changedSomething(record.applied);
 }
 
 function changedSomething(applied: JsonValue | null): boolean {

@@ -293,12 +293,21 @@ describe('undo and re-execute', () => {
       },
     })).json()) as ActionRecord;
 
+    const alreadyContained = (await (await post('/v1/actions', quarantine)).json()) as ActionRecord;
+
     // Act
     const noUndoType = await post(`/v1/actions/${logs.id}/undo`, {});
+    const changedNothing = await post(`/v1/actions/${alreadyContained.id}/undo`, {});
+    const direct = await post('/v1/actions', { type: 'iam-unquarantine', inputs: { 'aws.resource.arn': alice } });
 
     // Assess
     expect(logs.status).toBe('Completed');
     expect(noUndoType.status).toBe(409);
+    expect(((await noUndoType.json()) as Problem).detail).toBe('fetch-cloud-logs cannot be undone');
+    expect(alreadyContained.undo.available).toBe(false);
+    expect(changedNothing.status).toBe(409);
+    expect(((await changedNothing.json()) as Problem).detail).toMatch(/changed nothing/);
+    expect(direct.status).toBe(409);
   });
 
   it('re-executes with the same type and inputs as a new action', async () => {

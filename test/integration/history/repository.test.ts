@@ -450,7 +450,7 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
     for (const id of [record.id, notUndoable.id]) {
       await repository.transition(id, 'Enqueued');
       await repository.transition(id, 'Running');
-      await repository.transition(id, 'Completed');
+      await repository.transition(id, 'Completed', { applied: { changes: [{ action: 'AttachPolicy' }] } });
     }
     await expect(repository.claimUndo(notUndoable.id, 'undo-x')).rejects.toThrow(/cannot be undone/);
 

@@ -37,14 +37,16 @@ describe('action record', () => {
     expect(() => createdRecord({ ...base, resources: [] }, new Date())).toThrow(TypeError);
   });
 
-  it('offers undo when Completed, or in Error having changed something, and only once', () => {
+  it('offers undo when Completed or in Error having changed something, and only once', () => {
     const undo = { available: false, type: 'iam-unquarantine', actionId: null };
-    expect(undoAvailable({ status: 'Completed', applied: null, undo })).toBe(true);
+    expect(undoAvailable({ status: 'Completed', applied: { changes: ['x'] }, undo })).toBe(true);
+    expect(undoAvailable({ status: 'Completed', applied: { changes: [] }, undo })).toBe(false);
+    expect(undoAvailable({ status: 'Completed', applied: null, undo })).toBe(false);
     expect(undoAvailable({ status: 'Running', applied: { changes: ['x'] }, undo })).toBe(false);
     expect(undoAvailable({ status: 'Error', applied: null, undo })).toBe(false);
     expect(undoAvailable({ status: 'Error', applied: { changes: [] }, undo })).toBe(false);
     expect(undoAvailable({ status: 'Error', applied: { changes: ['x'] }, undo })).toBe(true);
-    expect(undoAvailable({ status: 'Completed', applied: null, undo: { ...undo, actionId: 'u1' } })).toBe(false);
-    expect(undoAvailable({ status: 'Completed', applied: null, undo: { ...undo, type: null } })).toBe(false);
+    expect(undoAvailable({ status: 'Completed', applied: { changes: ['x'] }, undo: { ...undo, actionId: 'u1' } })).toBe(false);
+    expect(undoAvailable({ status: 'Completed', applied: { changes: ['x'] }, undo: { ...undo, type: null } })).toBe(false);
   });
 });
