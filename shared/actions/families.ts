@@ -1,12 +1,50 @@
 /**
- * Which family's state machine runs each cloud action type. Plain data, so the API (which only
- * starts executions) needs none of the families' SDK clients; each family's file lists the same
- * types in its `actions`.
+ * Which family's state machine runs each cloud action type, and what each family's deployment
+ * needs. Plain data, so the API (which only starts executions) and the CDK app need none of the
+ * families' SDK clients; each family's file lists the same types in its `actions`.
  */
-export const cloudActionFamilyOfType: Readonly<Record<string, string>> = {
-  'iam-quarantine': 'iam',
-  'iam-unquarantine': 'iam',
-};
+export interface CloudActionFamilyDeployment {
+  /** Family name: key of its state machine in CLOUD_ACTION_STATE_MACHINES. */
+  readonly name: string;
+  /** The Lambda entry point of its steps, relative to the repository root. */
+  readonly entry: string;
+  readonly types: readonly string[];
+  /**
+   * What the member role in each target account must allow for this family. `resources` may use
+   * `${Partition}` and `${AWS::AccountId}`; conditions narrow further where IAM allows.
+   */
+  readonly memberPermissions: readonly {
+    readonly actions: readonly string[];
+    readonly resources: readonly string[];
+    readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+  }[];
+  /** Whether the family's function writes evidence objects (needs the evidence bucket). */
+  readonly writesEvidence?: boolean;
+}
+
+export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[] = [
+  {
+    name: 'iam',
+    entry: 'functions/steps/iam-action.ts',
+    types: ['iam-quarantine', 'iam-unquarantine'],
+    memberPermissions: [
+      {
+        actions: ['iam:GetUser', 'iam:GetRole', 'iam:ListAttachedUserPolicies', 'iam:ListAttachedRolePolicies', 'iam:ListUserPolicies', 'iam:ListRolePolicies'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:user/*', 'arn:${Partition}:iam::${AWS::AccountId}:role/*'],
+      },
+      {
+        // Only AWSDenyAll may ever be attached or detached.
+        actions: ['iam:AttachUserPolicy', 'iam:AttachRolePolicy', 'iam:DetachUserPolicy', 'iam:DetachRolePolicy'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:user/*', 'arn:${Partition}:iam::${AWS::AccountId}:role/*'],
+        conditions: { ArnEquals: { 'iam:PolicyARN': 'arn:${Partition}:iam::aws:policy/AWSDenyAll' } },
+      },
+    ],
+  },
+];
+
+export const cloudActionFamilyOfType: Readonly<Record<string, string>> = Object.fromEntries(
+  cloudActionFamilyDeployments.flatMap((family) => family.types.map((type) => [type, family.name])),
+);
 
 /** The family that runs `type`, or undefined when no cloud family implements it yet. */
 export function cloudActionFamilyOf(type: string): string | undefined {
