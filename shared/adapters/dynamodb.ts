@@ -32,6 +32,8 @@ function createDynamoDbClient(store: StoreEndpoint): DynamoDBClient {
     ...(store.region === undefined ? {} : { region: store.region }),
     ...(store.credentials === undefined ? {} : { credentials: store.credentials }),
     maxAttempts: 5,
+    // The service's own store never follows AWS_ENDPOINT_URL (that points at target accounts).
+    ignoreConfiguredEndpointUrls: true,
   });
 }
 
