@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startMotoServer } from './moto-server.ts';
+import { startMotoServer } from '#local/moto-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** The sentence the README and a failing run both say. */
+/** The sentence the README and a failing run both say (tests and `npm run sandbox`). */
 export const motoMissingMessage = 'The tests need moto_server (pip install "moto[server]").';
 
 export interface MotoServer {
