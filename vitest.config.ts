@@ -23,6 +23,15 @@ export default defineConfig({
           globalSetup: ['./test/support/moto-global-setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          globalSetup: ['./test/support/moto-global-setup.ts'],
+        },
+      },
       { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000 } },
     ],
   },

@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { IAMClient, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seedDemoAccount, type DemoAccount } from '#local/sandbox-seed.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const externalId = 'e2e-external-id';
+const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
+
+let moto: string;
+let dataDir: string;
+let demo: DemoAccount;
+let iam: IAMClient;
+
+interface Service {
+  readonly url: string;
+  readonly process: ChildProcess;
+  readonly output: () => string;
+}
+
+/** `npm start`'s program, as a separate process, against moto_server. */
+async function startService(): Promise<Service> {
+  const child = spawn(process.execPath, ['local/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      PORT: '0',
+      DATA_DIR: dataDir,
+      AWS_ENDPOINT_URL: moto,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      TARGET_ACCOUNTS: demo.accountId,
+      MEMBER_ROLE_EXTERNAL_ID: externalId,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (match?.[1] !== undefined) return { url: match[1], process: child, output: () => output };
+    if (child.exitCode !== null) throw new Error(`the service exited: ${output}`);
+    if (Date.now() > deadline) throw new Error(`the service did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function stopService(service: Service): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => service.process.once('exit', (code) => resolve(code)));
+  service.process.kill('SIGTERM');
+  return exited;
+}
+
+async function token(...scopes: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['scripts/token.ts', ...scopes], { cwd: root, env: { ...process.env, DATA_DIR: dataDir } });
+  return stdout.trim();
+}
+
+async function until(service: Service, bearer: string, id: string, done: (record: ActionRecord) => boolean): Promise<ActionRecord> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const record = (await (await fetch(`${service.url}/v1/actions/${id}`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as ActionRecord;
+    if (done(record)) return record;
+    if (Date.now() > deadline) throw new Error(`action ${id} stayed ${record.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function attached(userArn: string): Promise<string[]> {
+  const userName = userArn.split('/').at(-1) ?? '';
+  const { AttachedPolicies } = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+  return (AttachedPolicies ?? []).map((policy) => policy.PolicyArn ?? '').sort();
+}
+
+beforeAll(async () => {
+  moto = inject('motoEndpoint');
+  dataDir = await mkdtemp(join(tmpdir(), 'e2e-service-'));
+  demo = await seedDemoAccount({ endpoint: moto, memberRoleName: 'ResponseActionsMember', externalId, suffix: `-${randomUUID().slice(0, 8)}` });
+  iam = new IAMClient({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+});
+afterAll(async () => {
+  iam.destroy();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start against moto_server, over HTTP', () => {
+  it('quarantines a user, undoes it exactly, refuses bad input, and keeps its history across a restart', async () => {
+    // Prepare
+    const service = await startService();
+    const bearer = await token('containment-response-actions.exec');
+    const before = await attached(demo.userArn);
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${service.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    // Act: quarantine
+    const created = await post('/v1/actions', { type: 'iam-quarantine', inputs: { 'aws.resource.arn': demo.userArn }, reason: 'e2e' });
+    const quarantine = (await created.json()) as ActionRecord;
+    const completed = await until(service, bearer, quarantine.id, (record) => record.status === 'Completed' || record.status === 'Error');
+    const whileQuarantined = await attached(demo.userArn);
+
+    // Act: undo, and input the contract refuses
+    const undoResponse = await post(`/v1/actions/${quarantine.id}/undo`, {});
+    const undo = (await undoResponse.json()) as ActionRecord;
+    const undone = await until(service, bearer, undo.id, (record) => record.status === 'Completed' || record.status === 'Error');
+    const afterUndo = await attached(demo.userArn);
+    const rejected = await post('/v1/actions', { type: 'iam-quarantine', inputs: { 'aws.resource.arn': 'arn:aws:s3:::a-bucket' } });
+    const otherAccount = (await (await post('/v1/actions', {
+      type: 'iam-quarantine',
+      inputs: { 'aws.resource.arn': 'arn:aws:iam::999999999999:user/mallory' },
+    })).json()) as ActionRecord;
+    const refused = await until(service, bearer, otherAccount.id, (record) => record.status === 'Error');
+
+    // Act: restart with the same DATA_DIR
+    const exitCode = await stopService(service);
+    const restarted = await startService();
+    const history = (await (
+      await fetch(`${restarted.url}/v1/actions?resource=${encodeURIComponent(demo.userArn)}`, { headers: { authorization: `Bearer ${bearer}` } })
+    ).json()) as { items: ActionRecord[] };
+    await stopService(restarted);
+
+    // Assess
+    expect(created.status).toBe(202);
+    expect(completed.status, JSON.stringify(completed.error)).toBe('Completed');
+    expect(completed.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Running', 'Completed']);
+    expect(completed.applied).toEqual({ changes: [{ action: 'AttachPolicy', policyArn: denyAll }] });
+    expect(whileQuarantined).toEqual([...before, denyAll].sort());
+    expect(undoResponse.status).toBe(202);
+    expect(undone.status, JSON.stringify(undone.error)).toBe('Completed');
+    expect(afterUndo).toEqual(before);
+    expect(rejected.status).toBe(400);
+    expect(refused.error?.code).toBe('TargetAccountNotAllowed');
+    expect(exitCode).toBe(0);
+    expect(history.items.map((record) => record.id)).toEqual([undo.id, quarantine.id]);
+    expect(history.items[1]?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: undo.id });
+    expect(service.output()).not.toContain(bearer);
+  });
+});
