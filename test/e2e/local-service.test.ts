@@ -58,7 +58,7 @@ async function startService(): Promise<Service> {
 }
 
 async function stopService(service: Service): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => service.process.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => service.process.once('exit', (code) => { resolve(code); }));
   service.process.kill('SIGTERM');
   return exited;
 }
