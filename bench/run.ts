@@ -1,11 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchHistory, printHistory } from './history.ts';
+import { benchLocalEndToEnd } from './local-e2e.ts';
 
-/** `npm run bench`: every benchmark of the project; figures printed and kept in .bench/results.txt. */
+/**
+ * `npm run bench`: every benchmark of the project; figures printed and kept in
+ * .bench/results.txt. `npm run bench -- history e2e` runs only the parts named.
+ */
+const parts = process.argv.slice(2);
+const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
 const lines: string[] = [`response-actions benchmarks, ${new Date().toISOString()}, node ${process.version}`];
+const print = (more: string[]): void => {
+  for (const line of more) console.log(line);
+  lines.push(...more);
+};
 console.log(lines[0]);
-const history = printHistory(await benchHistory());
-for (const line of history) console.log(line);
-lines.push(...history);
+if (wanted('e2e')) print(await benchLocalEndToEnd());
+if (wanted('history')) print(printHistory(await benchHistory()));
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);
