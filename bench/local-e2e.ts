@@ -113,8 +113,11 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
     }
   } finally {
     iam.destroy();
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
+    // Put back the variables this benchmark set (the service read them at start).
+    for (const key of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const) {
+      if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
+      else process.env[key] = saved[key];
+    }
     await moto.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
