@@ -1,0 +1,153 @@
+/**
+ * The responder protocol: what the service hands a host or cluster responder, and what the
+ * responder reports back. Host and Kubernetes actions are queued per target (one queue per host,
+ * one per cluster); a responder pulls only its own work through the API, verifies the service's
+ * signature and that the work names it, acts once per action id, and reports.
+ *
+ * HTTP routes (bearer token with `response-actions.respond` bound to `host/<id>` or
+ * `kubernetes/<cluster>` by the `ra_responder` claim):
+ * - `POST /v1/responders` register or refresh: RegisterRequest → ResponderRecord (+ signingKey)
+ * - `POST /v1/responders/{kind}/{name}/heartbeat` → ResponderRecord
+ * - `POST /v1/responders/{kind}/{name}/work` long-poll (≤ 20 s) → { items: ReceivedWork[] }
+ * - `POST /v1/actions/{id}/reports` Report → the action record (409 once the action has ended)
+ * - `POST /v1/actions/{id}/evidence-uploads` UploadRequest → UploadGrant (shared/ports.ts)
+ * - `GET /v1/responders` (any of the four action scopes) → { items: ResponderRecord[] }
+ */
+import { z } from 'zod';
+import type { JsonValue } from '#shared/json.ts';
+
+export const responderKinds = ['host', 'kubernetes'] as const;
+export type ResponderKind = (typeof responderKinds)[number];
+
+/** Who a piece of work is for: exactly one host or one cluster. */
+export interface WorkTarget {
+  readonly kind: ResponderKind;
+  /** `host.id` or `kubernetes.cluster.name`. */
+  readonly name: string;
+}
+
+/** The action an undo reverses, as much as the responder needs to reverse it exactly. */
+export interface UndoSource {
+  readonly actionId: string;
+  readonly type: string;
+  readonly prior: JsonValue | null;
+  readonly applied: JsonValue | null;
+  readonly result: JsonValue | null;
+}
+
+/** The signed payload of one piece of work. */
+export interface WorkOrder {
+  readonly v: 1;
+  readonly actionId: string;
+  readonly type: string;
+  /** Validated by the catalogue; flat dotted names as posted. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly target: WorkTarget;
+  readonly undoOf: UndoSource | null;
+  readonly issuedAt: string;
+  /** The responder must report Running before this, or the action ends in Error. */
+  readonly pickupDeadline: string;
+  /** The responder must report Completed/Error before this, or the action ends in Error. */
+  readonly completionDeadline: string;
+}
+
+/** A work order as it travels: the exact payload bytes and the service's signature over them. */
+export interface SignedWork {
+  /** base64url of the UTF-8 JSON of a WorkOrder. */
+  readonly payload: string;
+  /** base64url Ed25519 signature of the payload string's bytes. */
+  readonly signature: string;
+  /** Which service signing key signed it (for rotation). */
+  readonly keyId: string;
+}
+
+export interface ReceivedWork {
+  readonly work: SignedWork;
+  /** Opaque; sent back with the Running report so the message leaves the queue. */
+  readonly receipt: string;
+}
+
+export const reportStatuses = ['Running', 'Completed', 'Error'] as const;
+export type ReportStatus = (typeof reportStatuses)[number];
+
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+
+export const registerRequestSchema = z.strictObject({
+  kind: z.enum(responderKinds),
+  name: z.string().regex(/^[A-Za-z0-9._:-]{1,253}$/),
+  version: z.string().min(1).max(64),
+  /** The action types this responder can run. */
+  capabilities: z.array(z.string().min(1).max(64)).max(64),
+});
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
+
+export interface ResponderRecord {
+  readonly id: string;
+  readonly kind: ResponderKind;
+  /** Host id or cluster name. */
+  readonly name: string;
+  readonly version: string;
+  readonly capabilities: readonly string[];
+  readonly registeredAt: string;
+  readonly lastSeen: string;
+}
+
+export const reportSchema = z.strictObject({
+  status: z.enum(reportStatuses),
+  /** With Running: the receipt of the work message picked up. */
+  receipt: z.string().min(1).max(4096).optional(),
+  detail: z.string().max(1000).optional(),
+  result: json.optional(),
+  prior: json.optional(),
+  applied: json.optional(),
+  error: z.strictObject({ code: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/), message: z.string().min(1).max(2000) }).optional(),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+export const uploadRequestSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/),
+  contentType: z.string().min(1).max(200),
+  size: z.number().int().min(0).max(5 * 1024 * 1024 * 1024),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+
+/**
+ * What a responder action returns on success; `prior` and `applied` as for cloud actions
+ * (applied = exactly what it changed; undo reverses only that).
+ */
+export interface ResponderOutcome {
+  readonly result: JsonValue;
+  readonly prior?: JsonValue;
+  readonly applied?: JsonValue;
+}
+
+/** A failure a person can act on: a stable code and a sentence (e.g. the missing permission). */
+export class ResponderActionError extends Error {
+  override readonly name = 'ResponderActionError';
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** What a responder action gets to work with. */
+export interface ResponderActionContext {
+  readonly work: WorkOrder;
+  /** Aborted when the completion deadline passes or the responder stops. */
+  readonly signal: AbortSignal;
+  /** Uploads one evidence object for this action through a presigned URL; returns its SHA-256 and size. */
+  uploadEvidence(name: string, contentType: string, body: Uint8Array): Promise<{ name: string; sha256: string; size: number }>;
+  /** Stores prior/applied on the record before acting further, so a later failure leaves undo the truth. */
+  recordProgress(progress: { prior?: JsonValue; applied?: JsonValue }): Promise<void>;
+}
+
+/** One action type a responder can run. */
+export interface ResponderAction {
+  readonly type: string;
+  execute(context: ResponderActionContext): Promise<ResponderOutcome>;
+}
