@@ -80,10 +80,11 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
       const finished = await Promise.all(accepted.map((record) => settled(service.url, token, record.id)));
       const totalSeconds = (performance.now() - started) / 1000;
       const completed = finished.filter((record) => record.status === 'Completed');
-      const latencies = completed.map((record) => {
-        const end = record.statusHistory.find((change) => change.status === 'Completed')?.at ?? record.updatedAt;
-        return Date.parse(end) - Date.parse(record.createdAt);
-      });
+      const at = (record: ActionRecord, status: string): number =>
+        Date.parse(record.statusHistory.find((change) => change.status === status)?.at ?? record.updatedAt);
+      const latencies = completed.map((record) => at(record, 'Completed') - at(record, 'Created'));
+      const phase = (from: string, to: string): string =>
+        ms(percentile(completed.map((record) => at(record, to) - at(record, from)), 50));
 
       // moto's own time for the same calls one quarantine makes, 100 at once, no service in between.
       const sts = new STSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials });
@@ -105,7 +106,7 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
 
       return [
         `local e2e: ${concurrency} concurrent iam-quarantine via HTTP against moto_server: ${completed.length}/${concurrency} Completed (${finished.length - completed.length} not), accepted ${(concurrency / acceptSeconds).toFixed(0)} requests/s (all 202 in ${ms(acceptSeconds * 1000)}), all settled in ${ms(totalSeconds * 1000)}`,
-        `local e2e: Created→Completed p50 ${ms(percentile(latencies, 50))} p99 ${ms(percentile(latencies, 99))} (target: all Completed, p99 < 2 s)`,
+        `local e2e: Created→Completed p50 ${ms(percentile(latencies, 50))} p99 ${ms(percentile(latencies, 99))} (target: all Completed, p99 < 2 s); phases p50: Created→Enqueued ${phase('Created', 'Enqueued')}, Enqueued→Running ${phase('Enqueued', 'Running')}, Running→Completed ${phase('Running', 'Completed')}`,
         `local e2e: moto alone, the same 6 IAM/STS calls per quarantine, ${concurrency} at once: p50 ${ms(percentile(directTimes, 50))} p99 ${ms(percentile(directTimes, 99))}, all in ${ms(directSeconds * 1000)}`,
       ];
     } finally {
