@@ -387,8 +387,21 @@ export class HistoryRepository {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
-    if (Item === undefined) throw new IdempotencyInProgressError();
+    const earlier = await this.replay(claim);
+    if (earlier === undefined) throw new IdempotencyInProgressError();
+    return earlier;
+  }
+
+  /**
+   * The action an earlier request with this idempotency key created, while the key is
+   * remembered; a conflict when that request had another body; undefined when the key is unused
+   * or expired.
+   */
+  async replay(claim: IdempotencyClaim): Promise<ActionRecord | undefined> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: idempotencyItemKey(claim), ConsistentRead: true }),
+    );
+    if (Item === undefined || Number(Item['ttl']) <= Math.floor(this.#clock.now().getTime() / 1000)) return undefined;
     const earlierId = String(Item['actionId']);
     if (Item['requestHash'] !== claim.requestHash) throw new IdempotencyConflictError(earlierId);
     // The first request may still be writing its record: wait for it, briefly.

@@ -19,7 +19,7 @@ import {
   UndoConflictError,
 } from '#shared/errors.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryPage, HistoryQuery, HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryPage, HistoryQuery, HistoryRepository, IdempotencyClaim } from '#shared/history/repository.ts';
 import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { undoInputsFor } from './undo-inputs.ts';
@@ -69,9 +69,18 @@ export class ActionService {
     const reason = checkReason(request.reason);
     const valid = this.#validate(request.type, request.inputs, reason.errors);
     this.#requireExecute(caller, valid.definition.category, valid.definition.type);
+    const claim =
+      idempotencyKey === undefined
+        ? undefined
+        : { caller: caller.sub, key: idempotencyKey, requestHash: requestHash(request) };
+    if (claim !== undefined) {
+      // A repeated request answers with what the first one created, before anything else is tried.
+      const earlier = await this.#replay(claim);
+      if (earlier !== undefined) return earlier;
+    }
     if (isUndoType(valid.definition.type)) {
       const original = await this.#newestUndoable(valid);
-      return this.#undo(caller, original, reason.value);
+      return this.#undo(caller, original, reason.value, claim);
     }
     const record = createdRecord(
       {
@@ -87,10 +96,6 @@ export class ActionService {
       },
       this.#deps.clock.now(),
     );
-    const claim =
-      idempotencyKey === undefined
-        ? undefined
-        : { caller: caller.sub, key: idempotencyKey, requestHash: requestHash(request) };
     const outcome = await this.#store(record, claim);
     return outcome.created ? this.#start(outcome.record) : outcome.record;
   }
@@ -216,7 +221,16 @@ export class ActionService {
     throw conflict(`nothing to undo: no Completed ${originalType} on ${valid.resources[0].key} that is not undone yet`);
   }
 
-  async #undo(caller: Caller, original: ActionRecord, reason: string | null): Promise<ActionRecord> {
+  async #replay(claim: IdempotencyClaim): Promise<ActionRecord | undefined> {
+    try {
+      return await this.#deps.repository.replay(claim);
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError) throw conflict(error.message);
+      throw error;
+    }
+  }
+
+  async #undo(caller: Caller, original: ActionRecord, reason: string | null, claim?: IdempotencyClaim): Promise<ActionRecord> {
     const undoType = original.undo.type;
     if (undoType === null) throw conflict(`${original.type} cannot be undone`);
     if (!original.undo.available) {
@@ -249,19 +263,22 @@ export class ActionService {
       if (error instanceof UndoConflictError) throw conflict(error.message);
       throw error;
     }
+    let outcome: { record: ActionRecord; created: boolean };
     try {
-      await this.#store(record, undefined);
+      outcome = await this.#store(record, claim);
     } catch (error) {
       await this.#deps.repository.releaseUndo(original.id, record.id);
       throw error;
     }
+    if (!outcome.created) {
+      // A request with the same key raced this one and created the undo first.
+      await this.#deps.repository.releaseUndo(original.id, record.id);
+      return outcome.record;
+    }
     return this.#start(record);
   }
 
-  async #store(
-    record: ActionRecord,
-    claim: { caller: string; key: string; requestHash: string } | undefined,
-  ): Promise<{ record: ActionRecord; created: boolean }> {
+  async #store(record: ActionRecord, claim: IdempotencyClaim | undefined): Promise<{ record: ActionRecord; created: boolean }> {
     try {
       return await this.#deps.repository.create(record, claim);
     } catch (error) {

@@ -275,6 +275,25 @@ describe('undo and re-execute', () => {
     expect(elsewhere.status).toBe(409);
   });
 
+  it('answers a repeated direct undo with the same Idempotency-Key with the same undo', async () => {
+    // Prepare
+    const original = (await (await post('/v1/actions', quarantine)).json()) as ActionRecord;
+    const undoBody = { type: 'iam-unquarantine', inputs: { 'aws.resource.arn': alice } };
+
+    // Act
+    const first = await post('/v1/actions', undoBody, { 'idempotency-key': 'undo-42' });
+    const again = await post('/v1/actions', undoBody, { 'idempotency-key': 'undo-42' });
+    const otherBody = await post('/v1/actions', { ...undoBody, reason: 'changed' }, { 'idempotency-key': 'undo-42' });
+
+    // Assess
+    const firstRecord = (await first.json()) as ActionRecord;
+    expect(first.status).toBe(202);
+    expect(firstRecord.undoOf).toBe(original.id);
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as ActionRecord).id).toBe(firstRecord.id);
+    expect(otherBody.status).toBe(409);
+  });
+
   it('refuses to undo what has no undo type, or changed nothing', async () => {
     // Prepare
     await api.close();
