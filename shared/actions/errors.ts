@@ -25,6 +25,8 @@ export const cloudActionErrorCodes = [
   'DeadlineExceeded',
   'InterruptedByRestart',
   'ExecutionFailed',
+  'DbClusterMember',
+  'DbInstanceNotModifiable',
 ] as const;
 export type CloudActionErrorCode = (typeof cloudActionErrorCodes)[number];
 

@@ -40,6 +40,25 @@ export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[
       },
     ],
   },
+  {
+    name: 'private',
+    entry: 'functions/steps/make-private-action.ts',
+    types: ['make-cloud-resource-private', 'undo-make-cloud-resource-private'],
+    memberPermissions: [
+      {
+        // Bucket ARNs carry no account: aws:ResourceAccount keeps these to this account's buckets (the
+        // code also sends ExpectedBucketOwner). DeletePublicAccessBlock is authorized by s3:PutBucketPublicAccessBlock.
+        actions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock', 's3:GetBucketPolicyStatus', 's3:GetBucketAcl'],
+        resources: ['arn:${Partition}:s3:::*'],
+        conditions: { StringEquals: { 'aws:ResourceAccount': '${AWS::AccountId}' } },
+      },
+      {
+        // IAM has no condition key for PubliclyAccessible; the code only ever sends it and ApplyImmediately.
+        actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'],
+        resources: ['arn:${Partition}:rds:*:${AWS::AccountId}:db:*'],
+      },
+    ],
+  },
 ];
 
 export const cloudActionFamilyOfType: Readonly<Record<string, string>> = Object.fromEntries(
