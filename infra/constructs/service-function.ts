@@ -2,7 +2,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Policy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BundlingOptions, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -25,25 +25,6 @@ export const serviceFunctionDefaults = {
  */
 const esmRequireBanner =
   "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
-
-/**
- * How every service function is bundled (local esbuild, ES module, minified, with source maps).
- * Exported so that `bench/bundles.ts` builds exactly what is deployed; a function may still
- * override single options through its `bundling` prop.
- */
-export const serviceFunctionBundling = {
-  format: OutputFormat.ESM,
-  target: 'node24',
-  mainFields: ['module', 'main'],
-  banner: esmRequireBanner,
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // Ship the SDK version the tests ran against, not whatever the runtime carries.
-  bundleAwsSDK: true,
-  forceDockerBundling: false,
-  logLevel: LogLevel.WARNING,
-} satisfies BundlingOptions;
 
 /** X-Ray's write actions: they support no resource-level permission, so they need `*`. */
 const xRayWriteActions: ReadonlySet<string> = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
@@ -71,12 +52,6 @@ export interface ServiceFunctionProps
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
-  /**
-   * Path of the execution role (`/a/b/`), for trust policies that must tell this role apart from
-   * the stack's others by `aws:PrincipalArn` without giving it a physical name.
-   * @default '/'
-   */
-  readonly rolePath?: string;
 }
 
 /**
@@ -99,13 +74,12 @@ export class ServiceFunction extends NodejsFunction {
   public readonly executionRole: Role;
 
   public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const { logRetention, rolePath, bundling, environment, ...functionProps } = props;
+    const { logRetention, bundling, environment, ...functionProps } = props;
     // Role and log group must exist before `super()`, so they live beside the function
     // in the same scope (`<id>Role`, `<id>LogGroup`) rather than under it.
     const executionRole = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${id}`,
-      ...(rolePath === undefined ? {} : { path: rolePath }),
     });
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention ?? serviceFunctionDefaults.logRetention,
@@ -122,7 +96,20 @@ export class ServiceFunction extends NodejsFunction {
       role: executionRole,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
-      bundling: { ...serviceFunctionBundling, mainFields: [...serviceFunctionBundling.mainFields], ...bundling },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: esmRequireBanner,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Ship the SDK version the tests ran against, not whatever the runtime carries.
+        bundleAwsSDK: true,
+        forceDockerBundling: false,
+        logLevel: LogLevel.WARNING,
+        ...bundling,
+      },
     });
     this.executionRole = executionRole;
 
