@@ -1,5 +1,8 @@
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { cloudTrailFamily } from '#shared/actions/cloudtrail.ts';
+import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
 import { iamFamily } from '#shared/actions/iam-quarantine.ts';
+import { iamSessionsFamily } from '#shared/actions/iam-sessions.ts';
 import { privateFamily } from '#shared/actions/make-private.ts';
 import type { EvidenceStore } from '#shared/ports.ts';
 
@@ -9,6 +12,6 @@ export interface LocalFamilyDeps {
 }
 
 /** Every cloud action family the local runtime runs (in AWS, one state machine and function each). */
-export function localCloudActionFamilies(_deps: LocalFamilyDeps): CloudActionFamily[] {
-  return [iamFamily, privateFamily];
+export function localCloudActionFamilies(deps: LocalFamilyDeps): CloudActionFamily[] {
+  return [iamFamily, iamSessionsFamily, iamAccessKeysFamily, privateFamily, cloudTrailFamily({ evidence: deps.evidence })];
 }

@@ -27,6 +27,7 @@ export const cloudActionErrorCodes = [
   'ExecutionFailed',
   'DbClusterMember',
   'DbInstanceNotModifiable',
+  'EvidenceStore',
 ] as const;
 export type CloudActionErrorCode = (typeof cloudActionErrorCodes)[number];
 

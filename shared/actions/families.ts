@@ -59,6 +59,44 @@ export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[
       },
     ],
   },
+  {
+    name: 'iam-sessions',
+    entry: 'functions/steps/iam-sessions-action.ts',
+    types: ['revoke-iam-role-sessions', 'restore-iam-role-sessions'],
+    memberPermissions: [
+      {
+        actions: ['iam:GetRole', 'iam:GetRolePolicy'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:role/*'],
+      },
+      {
+        // Only ever the ResponseActionsRevokeOlderSessions inline policy: IAM has no condition key for an
+        // inline policy's name, so the name is fixed in code and protected roles are refused before any call.
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:role/*'],
+      },
+    ],
+  },
+  {
+    name: 'iam-access-keys',
+    entry: 'functions/steps/iam-access-keys-action.ts',
+    types: ['deactivate-access-keys', 'reactivate-access-keys'],
+    memberPermissions: [
+      {
+        actions: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:user/*'],
+      },
+    ],
+  },
+  {
+    name: 'cloudtrail',
+    entry: 'functions/steps/cloudtrail-action.ts',
+    types: ['fetch-cloud-logs'],
+    memberPermissions: [
+      // LookupEvents supports no resource-level permissions: Resource must be "*".
+      { actions: ['cloudtrail:LookupEvents'], resources: ['*'] },
+    ],
+    writesEvidence: true,
+  },
 ];
 
 export const cloudActionFamilyOfType: Readonly<Record<string, string>> = Object.fromEntries(

@@ -1,4 +1,4 @@
-import { parseArn } from '#shared/catalogue/index.ts';
+import { isAccountId, isRegion, parseArn, partitionOfRegion } from '#shared/catalogue/arn.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import { isProtectedTarget, isTargetAccountAllowed } from '#shared/guards/protected-targets.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
@@ -8,6 +8,7 @@ import { InvalidTargetError, ProtectedTargetError, TargetAccountNotAllowedError 
 /** The target of a cloud action, from `aws.resource.arn` (and `aws.account.id` / `aws.region` where the ARN has none). */
 export function resolveTarget(record: Pick<ActionRecord, 'id' | 'inputs'>): CloudTarget {
   const arnInput = record.inputs['aws.resource.arn'];
+  if (arnInput === undefined) return accountTarget(record);
   if (typeof arnInput !== 'string') {
     throw new InvalidTargetError(`action ${record.id} names no aws.resource.arn`);
   }
@@ -27,6 +28,29 @@ export function resolveTarget(record: Pick<ActionRecord, 'id' | 'inputs'>): Clou
     service: arn.service,
     resourceType: arn.resourceType,
     resourceName: arn.resourceName,
+  };
+}
+
+/**
+ * An action on an account and region rather than one resource (fetch-cloud-logs): the account
+ * allow-list guards it. Reading a protected identity's activity is allowed on purpose: the
+ * member role's own trail is evidence too.
+ */
+function accountTarget(record: Pick<ActionRecord, 'id' | 'inputs'>): CloudTarget {
+  const accountId = record.inputs['aws.account.id'];
+  const region = record.inputs['aws.region'];
+  if (typeof accountId !== 'string' || !isAccountId(accountId) || typeof region !== 'string' || !isRegion(region)) {
+    throw new InvalidTargetError(`action ${record.id} names neither aws.resource.arn nor aws.account.id and aws.region`);
+  }
+  const partition = partitionOfRegion(region);
+  return {
+    arn: `arn:${partition}:cloudtrail:${region}:${accountId}:eventhistory`,
+    partition,
+    accountId,
+    region,
+    service: 'cloudtrail',
+    resourceType: null,
+    resourceName: 'eventhistory',
   };
 }
 

@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AttachRolePolicyCommand,
+  DeleteRolePolicyCommand,
+  EntityAlreadyExistsException,
+  GetRolePolicyCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
+import { createLocalCloudActions, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { iamSessionsFamily, revokeOlderSessionsPolicy, revokePolicyName } from '#shared/actions/iam-sessions.ts';
+import { StsMemberSessions } from '#shared/adapters/member-session.ts';
+import { validateActionRequest } from '#shared/catalogue/index.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
+import {
+  createMemberRole,
+  createRole,
+  createWorkPolicy,
+  identityPolicies,
+  motoAccountId,
+  motoIamClient,
+  parsePolicyDocument,
+  startMotoFront,
+  type MotoFront,
+} from '#test/support/moto-iam.ts';
+
+const externalId = 'response-actions-test-external-id';
+
+let dynalite: EmbeddedDynamoDb;
+let front: MotoFront;
+let iam: IAMClient;
+let sts: STSClient;
+let repository: HistoryRepository;
+let config: ServiceConfig;
+let runtime: LocalCloudActions;
+
+beforeAll(async () => {
+  const moto = inject('motoEndpoint');
+  dynalite = await startEmbeddedDynamoDb();
+  front = await startMotoFront(moto);
+  // Every target-account call (STS included) follows AWS_ENDPOINT_URL; the history store has its own endpoint.
+  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
+  iam = motoIamClient(moto);
+  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
+    if (!(error instanceof EntityAlreadyExistsException)) throw error;
+  });
+  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
+  config = loadConfig({
+    TARGET_ACCOUNTS: motoAccountId,
+    MEMBER_ROLE_EXTERNAL_ID: externalId,
+    PROTECTED_TARGETS: 'arn:aws:iam::*:role/response-actions-*',
+  });
+  sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
+  runtime = createLocalCloudActions({
+    repository,
+    config,
+    clock: systemClock,
+    memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+    families: [iamSessionsFamily],
+    retryIntervalOverrides: { Verify: 0 },
+  });
+});
+
+afterAll(async () => {
+  await runtime.close();
+  sts.destroy();
+  iam.destroy();
+  await front.close();
+  await dynalite.close();
+  vi.unstubAllEnvs();
+});
+
+const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
+
+/** A record exactly as the API would create it for `type` on `arn`. */
+function newRecord(type: string, arn: string, undoOf: ActionRecord | null = null): ActionRecord {
+  const valid = validateActionRequest({ type, inputs: { 'aws.resource.arn': arn } }, { now: systemClock.now() });
+  if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
+  return createdRecord(
+    {
+      id: randomUUID(),
+      type,
+      category: valid.definition.category,
+      executor: valid.executor,
+      inputs: valid.inputs,
+      resources: undoOf?.resources ?? valid.resources,
+      createdBy: 'analyst-1',
+      undoType: valid.definition.undoType,
+      undoOf: undoOf?.id ?? null,
+    },
+    systemClock.now(),
+  );
+}
+
+async function run(record: ActionRecord): Promise<ActionRecord> {
+  await repository.create(record);
+  await runtime.starter.start(record);
+  await runtime.idle();
+  const final = await repository.get(record.id);
+  if (final === null) throw new Error(`record ${record.id} vanished`);
+  return final;
+}
+
+async function revoke(arn: string): Promise<ActionRecord> {
+  return run(newRecord('revoke-iam-role-sessions', arn));
+}
+
+/** The undo, linked to the original first as POST /v1/actions/{id}/undo does. */
+async function restore(original: ActionRecord): Promise<ActionRecord> {
+  const undo = newRecord('restore-iam-role-sessions', original.inputs['aws.resource.arn'] as string, original);
+  await repository.claimUndo(original.id, undo.id);
+  return run(undo);
+}
+
+/** The exact text of the role's inline policy of our name, or null when there is none. */
+async function revokePolicyText(roleName: string): Promise<string | null> {
+  const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+  if (!(PolicyNames ?? []).includes(revokePolicyName)) return null;
+  const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: revokePolicyName }));
+  return decodeURIComponent(PolicyDocument ?? '');
+}
+
+/** The decision for a request by a session of the role whose token was issued at `tokenIssueTime`. */
+async function sessionDecision(roleName: string, tokenIssueTime: Date): Promise<string> {
+  const simulation = await runSimulation(
+    {
+      identityPolicies: await identityPolicies(iam, { type: 'role', name: roleName }),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: `arn:aws:sts::${motoAccountId}:assumed-role/${roleName}/attacker-session`,
+        action: 's3:GetObject',
+        resource: { resource: 'arn:aws:s3:::evidence-bucket/report.txt', accountId: motoAccountId },
+        contextVariables: { 'aws:TokenIssueTime': tokenIssueTime.toISOString() },
+      },
+    },
+    {},
+  );
+  if (simulation.resultType === 'error') throw new Error(`simulation failed: ${JSON.stringify(simulation.errors)}`);
+  return simulation.overallResult;
+}
+
+const secondsFrom = (iso: string, seconds: number): Date => new Date(Date.parse(iso) + seconds * 1000);
+
+describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + STS over HTTP)', () => {
+  it('revokes the sessions issued before now with the console policy and undo deletes exactly that policy', async () => {
+    // Prepare
+    const name = unique('build-role');
+    const arn = await createRole(iam, name);
+    const workPolicy = await createWorkPolicy(iam, unique('work'));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: workPolicy }));
+    const callsBefore = front.requests.length;
+
+    // Act
+    const revoked = await revoke(arn);
+    const revokeCalls = front.requests.slice(callsBefore);
+    const textWhileRevoked = await revokePolicyText(name);
+    const revokedBefore = String((revoked.result as { revokedBefore?: unknown } | null)?.revokedBefore);
+    const oldSessionWhileRevoked = await sessionDecision(name, secondsFrom(revokedBefore, -1));
+    const newSessionWhileRevoked = await sessionDecision(name, secondsFrom(revokedBefore, 1));
+    const restored = await restore(revoked);
+    const oldSessionAfterRestore = await sessionDecision(name, secondsFrom(revokedBefore, -1));
+
+    // Assess
+    expect(revoked.status, JSON.stringify(revoked.error)).toBe('Completed');
+    expect(revoked.prior).toEqual({
+      role: { name, arn, id: expect.any(String) as string },
+      policyName: revokePolicyName,
+      policy: null,
+    });
+    const written = revokeOlderSessionsPolicy(revokedBefore);
+    expect(revoked.applied).toEqual({ changes: [{ action: 'PutRolePolicy', policyName: revokePolicyName, document: written }] });
+    expect(revoked.result).toEqual({
+      role: `IAM role ${name}`,
+      policyName: revokePolicyName,
+      revokedBefore,
+      replacedPolicy: false,
+      verified: true,
+    });
+    expect(parsePolicyDocument(written)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': revokedBefore } } }],
+    });
+    expect(textWhileRevoked).toBe(written);
+    expect(revokeCalls.filter((call) => call.action === 'PutRolePolicy')).toEqual([
+      {
+        action: 'PutRolePolicy',
+        parameters: expect.objectContaining({ RoleName: name, PolicyName: revokePolicyName, PolicyDocument: written }) as unknown,
+      },
+    ]);
+    // Sessions issued before the revoke are denied everything; sessions issued after are untouched.
+    expect(oldSessionWhileRevoked).toBe('ExplicitlyDenied');
+    expect(newSessionWhileRevoked).toBe('Allowed');
+
+    expect(restored.status, JSON.stringify(restored.error)).toBe('Completed');
+    expect(restored.applied).toEqual({ changes: [{ action: 'DeleteRolePolicy', policyName: revokePolicyName }] });
+    expect(restored.result).toEqual({
+      role: `IAM role ${name}`,
+      policyName: revokePolicyName,
+      drift: { policy: 'asWritten' },
+      restored: 'policyDeleted',
+      verified: true,
+    });
+    expect(await revokePolicyText(name)).toBeNull();
+    expect(oldSessionAfterRestore).toBe('Allowed');
+    expect((await repository.get(revoked.id))?.undo).toEqual({ available: false, type: 'restore-iam-role-sessions', actionId: restored.id });
+  });
+
+  it('gives a role that already had a policy of that name its own document back, byte for byte', async () => {
+    // Prepare
+    const name = unique('revoked-before');
+    const arn = await createRole(iam, name);
+    // An earlier revoke, written by hand with its own formatting.
+    const earlier = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",\n    "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}}]\n}';
+    await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: revokePolicyName, PolicyDocument: earlier }));
+
+    // Act
+    const revoked = await revoke(arn);
+    const textWhileRevoked = await revokePolicyText(name);
+    const restored = await restore(revoked);
+
+    // Assess
+    expect(revoked.status, JSON.stringify(revoked.error)).toBe('Completed');
+    expect(revoked.prior).toMatchObject({ policyName: revokePolicyName, policy: { document: earlier } });
+    expect(revoked.result).toMatchObject({ replacedPolicy: true });
+    expect(textWhileRevoked).not.toBe(earlier);
+    expect(restored.status, JSON.stringify(restored.error)).toBe('Completed');
+    expect(restored.applied).toEqual({ changes: [{ action: 'PutRolePolicy', policyName: revokePolicyName, document: earlier }] });
+    expect(restored.result).toMatchObject({ drift: { policy: 'asWritten' }, restored: 'priorPolicyPutBack' });
+    expect(await revokePolicyText(name)).toBe(earlier);
+  });
+
+  it('reports a policy changed since the revoke as drift and leaves it as found', async () => {
+    // Prepare
+    const name = unique('changed-since');
+    const arn = await createRole(iam, name);
+    const revoked = await revoke(arn);
+    const changed = revokeOlderSessionsPolicy('2030-01-01T00:00:00.000Z');
+    await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: revokePolicyName, PolicyDocument: changed }));
+
+    // Act
+    const restored = await restore(revoked);
+
+    // Assess
+    expect(restored.status, JSON.stringify(restored.error)).toBe('Completed');
+    expect(restored.applied).toEqual({ changes: [] });
+    expect(restored.result).toEqual({
+      role: `IAM role ${name}`,
+      policyName: revokePolicyName,
+      drift: { policy: 'changedSince', documentNow: changed },
+      restored: 'leftAsFound',
+      verified: true,
+    });
+    expect(await revokePolicyText(name)).toBe(changed);
+  });
+
+  it('reports a policy removed by hand since the revoke instead of failing', async () => {
+    // Prepare
+    const name = unique('removed-since');
+    const arn = await createRole(iam, name);
+    const revoked = await revoke(arn);
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: revokePolicyName }));
+
+    // Act
+    const restored = await restore(revoked);
+
+    // Assess
+    expect(restored.status, JSON.stringify(restored.error)).toBe('Completed');
+    expect(restored.applied).toEqual({ changes: [] });
+    expect(restored.result).toMatchObject({ drift: { policy: 'removedSince' }, restored: 'leftAsFound' });
+    expect(await revokePolicyText(name)).toBeNull();
+  });
+
+  it('ends in Error TargetNotFound for a role that does not exist, having recorded nothing', async () => {
+    // Prepare
+    const name = unique('ghost-role');
+
+    // Act
+    const record = await revoke(`arn:aws:iam::${motoAccountId}:role/${name}`);
+
+    // Assess
+    expect(record.status).toBe('Error');
+    expect(record.error).toEqual({ code: 'TargetNotFound', message: `IAM role ${name} does not exist in account ${motoAccountId}` });
+    expect(record.prior).toBeNull();
+    expect(record.applied).toBeNull();
+  });
+
+  it('ends in Error without any call for the member role and the service own roles', async () => {
+    // Prepare
+    const callsBefore = front.requests.length;
+
+    // Act
+    const memberRole = await revoke(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
+    const ownRole = await revoke(`arn:aws:iam::${motoAccountId}:role/response-actions-api`);
+
+    // Assess
+    expect(memberRole.error?.code).toBe('ProtectedTarget');
+    expect(ownRole.error?.code).toBe('ProtectedTarget');
+    expect(front.requests.slice(callsBefore)).toEqual([]);
+  });
+});
