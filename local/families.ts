@@ -1,5 +1,6 @@
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { cloudTrailFamily } from '#shared/actions/cloudtrail.ts';
+import { ec2Family } from '#shared/actions/ec2.ts';
 import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
 import { iamFamily } from '#shared/actions/iam-quarantine.ts';
 import { iamSessionsFamily } from '#shared/actions/iam-sessions.ts';
@@ -13,5 +14,5 @@ export interface LocalFamilyDeps {
 
 /** Every cloud action family the local runtime runs (in AWS, one state machine and function each). */
 export function localCloudActionFamilies(deps: LocalFamilyDeps): CloudActionFamily[] {
-  return [iamFamily, iamSessionsFamily, iamAccessKeysFamily, privateFamily, cloudTrailFamily({ evidence: deps.evidence })];
+  return [iamFamily, iamSessionsFamily, iamAccessKeysFamily, privateFamily, ec2Family, cloudTrailFamily({ evidence: deps.evidence })];
 }

@@ -97,6 +97,89 @@ export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[
     ],
     writesEvidence: true,
   },
+  {
+    name: 'ec2',
+    entry: 'functions/steps/ec2-action.ts',
+    types: ['cloud-volume-snapshot', 'undo-cloud-volume-snapshot', 'isolate-ec2-instance', 'unisolate-ec2-instance'],
+    memberPermissions: [
+      {
+        // EC2's Describe* calls allow no resource-level scoping.
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      },
+      {
+        actions: ['ec2:DescribeInstanceAttribute'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*'],
+      },
+      {
+        // CreateSnapshots authorizes the instance and each volume...
+        actions: ['ec2:CreateSnapshots'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*', 'arn:${Partition}:ec2:*:${AWS::AccountId}:volume/*'],
+      },
+      {
+        // ...and each new snapshot, which must be created carrying the action-id tag.
+        actions: ['ec2:CreateSnapshots'],
+        resources: ['arn:${Partition}:ec2:*::snapshot/*'],
+        conditions: { Null: { 'aws:RequestTag/response-actions:action-id': 'false' } },
+      },
+      {
+        // Tags only as part of creating this service's snapshots and security groups.
+        actions: ['ec2:CreateTags'],
+        resources: ['arn:${Partition}:ec2:*::snapshot/*', 'arn:${Partition}:ec2:*:${AWS::AccountId}:security-group/*'],
+        conditions: { StringEquals: { 'ec2:CreateAction': ['CreateSnapshots', 'CreateSecurityGroup'] } },
+      },
+      {
+        // The per-snapshot source-volume tag, only that key, only on snapshots this service took.
+        actions: ['ec2:CreateTags'],
+        resources: ['arn:${Partition}:ec2:*::snapshot/*'],
+        conditions: {
+          Null: { 'aws:ResourceTag/response-actions:action-id': 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['response-actions:source-volume'] },
+        },
+      },
+      {
+        // Only snapshots this service took.
+        actions: ['ec2:DeleteSnapshot'],
+        resources: ['arn:${Partition}:ec2:*::snapshot/*'],
+        conditions: { Null: { 'aws:ResourceTag/response-actions:action-id': 'false' } },
+      },
+      {
+        // Termination protection, shutdown behaviour, DeleteOnTermination of attached volumes.
+        actions: ['ec2:ModifyInstanceAttribute'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*', 'arn:${Partition}:ec2:*:${AWS::AccountId}:volume/*'],
+      },
+      {
+        // Interfaces onto the isolation groups and back onto their own (any) groups.
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [
+          'arn:${Partition}:ec2:*:${AWS::AccountId}:network-interface/*',
+          'arn:${Partition}:ec2:*:${AWS::AccountId}:security-group/*',
+          'arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*',
+        ],
+      },
+      {
+        actions: ['ec2:CreateSecurityGroup'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:vpc/*'],
+      },
+      {
+        actions: ['ec2:CreateSecurityGroup'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:security-group/*'],
+        conditions: { StringEquals: { 'aws:RequestTag/response-actions:purpose': ['isolation', 'allow-all'] } },
+      },
+      {
+        // Rules are only ever added to, and groups only ever deleted from, the per-action allow-all group.
+        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:DeleteSecurityGroup'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:security-group/*'],
+        conditions: { StringEquals: { 'aws:ResourceTag/response-actions:purpose': 'allow-all' } },
+      },
+      {
+        // Rules are only ever removed from isolation groups.
+        actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:security-group/*'],
+        conditions: { StringEquals: { 'aws:ResourceTag/response-actions:purpose': 'isolation' } },
+      },
+    ],
+  },
 ];
 
 export const cloudActionFamilyOfType: Readonly<Record<string, string>> = Object.fromEntries(

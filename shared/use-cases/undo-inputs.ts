@@ -1,18 +1,18 @@
 import { findActionType, inputNamesOf, type ActionInputs } from '#shared/catalogue/index.ts';
+import { undoCloudVolumeSnapshotInputs } from '#shared/actions/snapshot-records.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 
 /**
  * Inputs of an undo, derived from the action it undoes. By default the undo takes the
  * original's inputs that it accepts (the same ARN, host, container, path...); a family whose
- * undo needs what the original created (snapshot ids, a policy's name) registers a derivation.
+ * undo needs what the original created (snapshot ids, a policy's name) has a derivation below.
  */
 export type UndoInputDerivation = (original: ActionRecord) => ActionInputs;
 
-const derivations = new Map<string, UndoInputDerivation>();
-
-export function registerUndoInputs(undoType: string, derive: UndoInputDerivation): void {
-  derivations.set(undoType, derive);
-}
+/** Undo types whose inputs come from what the original created, not from its inputs. */
+const derivations: ReadonlyMap<string, UndoInputDerivation> = new Map([
+  ['undo-cloud-volume-snapshot', undoCloudVolumeSnapshotInputs],
+]);
 
 export function undoInputsFor(undoType: string, original: ActionRecord): ActionInputs {
   const derive = derivations.get(undoType);

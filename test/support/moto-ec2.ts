@@ -1,0 +1,298 @@
+/**
+ * EC2 helpers for tests against moto_server: a harness that runs the EC2 family on the shipped
+ * state machine through the moto front (EC2 and STS over HTTP, AssumeRole checked as AWS does),
+ * instance and network fixtures, readers of what isolation changes, and an EC2 family whose
+ * clients are aws-sdk-client-mock stubs passing every call through to moto unless a test scripts it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+  RunInstancesCommand,
+  type BlockDeviceMapping,
+  type Snapshot,
+} from '@aws-sdk/client-ec2';
+import { EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
+import { createLocalCloudActions, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/state-machine-runner.ts';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { createEc2Family, ec2Family, type Ec2Clients } from '#shared/actions/ec2.ts';
+import { StsMemberSessions } from '#shared/adapters/member-session.ts';
+import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { emulatorCredentials, freshHistory } from './history-store.ts';
+import { createMemberRole, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
+
+export const region = 'us-east-1';
+const externalId = 'response-actions-test-external-id';
+
+/** An EC2 client straight to moto (not through the front), as the test's own admin. */
+export function motoEc2Client(motoEndpoint: string): EC2Client {
+  return new EC2Client({ endpoint: motoEndpoint, region, credentials: emulatorCredentials });
+}
+
+export function instanceArn(instanceId: string): string {
+  return `arn:aws:ec2:${region}:${motoAccountId}:instance/${instanceId}`;
+}
+
+export interface Ec2Harness {
+  readonly front: MotoFront;
+  /** Admin client straight to moto, for fixtures and for reading what actions changed. */
+  readonly ec2: EC2Client;
+  readonly repository: HistoryRepository;
+  /** The runtime with the real EC2 family. */
+  readonly runtime: LocalCloudActions;
+  /** Another runtime on the same history, with another family (e.g. a mocked one); closed with the harness. */
+  runtimeWith(family: CloudActionFamily<Ec2Clients>, overrides?: Partial<LocalCloudActionsOptions>): LocalCloudActions;
+  /** A record exactly as the API would create it. */
+  newRecord(type: string, inputs: ActionInputs, undoOf?: ActionRecord | null): ActionRecord;
+  /** Records, starts and waits for one action; returns its final record. */
+  run(record: ActionRecord, runtime?: LocalCloudActions): Promise<ActionRecord>;
+  /** The undo of `original`, linked first as POST /v1/actions/{id}/undo does. */
+  undo(original: ActionRecord, undoType: string, inputs?: ActionInputs, runtime?: LocalCloudActions): Promise<ActionRecord>;
+  close(): Promise<void>;
+}
+
+/** Waits and retry pauses of the shipped state machine, shortened for tests. */
+const quick: Pick<LocalCloudActionsOptions, 'retryIntervalOverrides' | 'waitTimeOverrides'> = {
+  retryIntervalOverrides: { MarkRunning: 0, Capture: 0, Apply: 0, Check: 0, Verify: 0, MarkCompleted: 0, MarkError: 0 },
+  waitTimeOverrides: { WaitForChange: 0 },
+};
+
+/**
+ * Starts everything an EC2 action test needs: dynalite for the history, the moto front, the
+ * member role in moto's IAM, and AWS_ENDPOINT_URL pointing at the front (so every target-account
+ * call, STS included, goes there as API.md promises).
+ */
+export async function startEc2Harness(motoEndpoint: string): Promise<Ec2Harness> {
+  const dynalite: EmbeddedDynamoDb = await startEmbeddedDynamoDb();
+  const front = await startMotoFront(motoEndpoint);
+  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
+  const iam: IAMClient = motoIamClient(motoEndpoint);
+  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
+    if (!(error instanceof EntityAlreadyExistsException)) throw error;
+  });
+  iam.destroy();
+  const { repository } = await freshHistory(dynalite.endpoint, systemClock);
+  const config: ServiceConfig = loadConfig({ TARGET_ACCOUNTS: motoAccountId, MEMBER_ROLE_EXTERNAL_ID: externalId });
+  const sts = new STSClient({ region, credentials: emulatorCredentials });
+  const runtimes: LocalCloudActions[] = [];
+  const runtimeWith = (family: CloudActionFamily<Ec2Clients>, overrides: Partial<LocalCloudActionsOptions> = {}): LocalCloudActions => {
+    const runtime = createLocalCloudActions({
+      repository,
+      config,
+      clock: systemClock,
+      memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+      families: [family],
+      ...quick,
+      ...overrides,
+    });
+    runtimes.push(runtime);
+    return runtime;
+  };
+  const runtime = runtimeWith(ec2Family);
+  const ec2 = motoEc2Client(motoEndpoint);
+
+  const newRecord = (type: string, inputs: ActionInputs, undoOf: ActionRecord | null = null): ActionRecord => {
+    const valid = validateActionRequest({ type, inputs }, { now: systemClock.now() });
+    if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
+    return createdRecord(
+      {
+        id: randomUUID(),
+        type,
+        category: valid.definition.category,
+        executor: valid.executor,
+        inputs: valid.inputs,
+        resources: undoOf?.resources ?? valid.resources,
+        createdBy: 'analyst-1',
+        undoType: valid.definition.undoType,
+        undoOf: undoOf?.id ?? null,
+      },
+      systemClock.now(),
+    );
+  };
+  const run = async (record: ActionRecord, on: LocalCloudActions = runtime): Promise<ActionRecord> => {
+    await repository.create(record);
+    await on.starter.start(record);
+    await on.idle();
+    const final = await repository.get(record.id);
+    if (final === null) throw new Error(`record ${record.id} vanished`);
+    return final;
+  };
+  return {
+    front,
+    ec2,
+    repository,
+    runtime,
+    runtimeWith,
+    newRecord,
+    run,
+    undo: async (original, undoType, inputs, on) => {
+      const record = newRecord(undoType, inputs ?? { 'aws.resource.arn': original.inputs['aws.resource.arn'] }, original);
+      await repository.claimUndo(original.id, record.id);
+      return run(record, on);
+    },
+    close: async () => {
+      for (const each of runtimes) await each.close();
+      sts.destroy();
+      ec2.destroy();
+      await front.close();
+      await dynalite.close();
+      vi.unstubAllEnvs();
+    },
+  };
+}
+
+export interface Network {
+  readonly vpcId: string;
+  readonly subnetId: string;
+}
+
+/** A VPC of its own for each test, so tests never see each other's groups. */
+export async function createNetwork(ec2: EC2Client): Promise<Network> {
+  const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+  const vpcId = Vpc?.VpcId ?? '';
+  const { Subnet } = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: `${region}a` }));
+  return { vpcId, subnetId: Subnet?.SubnetId ?? '' };
+}
+
+export async function createSecurityGroup(ec2: EC2Client, vpcId: string, name: string): Promise<string> {
+  const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-${randomUUID().slice(0, 8)}`, Description: name, VpcId: vpcId }));
+  return GroupId ?? '';
+}
+
+let imageId: string | undefined;
+
+export interface LaunchOptions {
+  readonly network: Network;
+  readonly volumes?: readonly { readonly deviceName: string; readonly sizeGiB: number; readonly deleteOnTermination: boolean }[];
+  readonly securityGroupIds?: readonly string[];
+}
+
+/**
+ * Launches one instance with the given EBS volumes attached (moto makes no root volume when
+ * mappings are given) and its primary interface in the given groups.
+ */
+export async function launchInstance(ec2: EC2Client, options: LaunchOptions): Promise<string> {
+  imageId ??= (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
+  const BlockDeviceMappings: BlockDeviceMapping[] | undefined = options.volumes?.map((volume) => ({
+    DeviceName: volume.deviceName,
+    Ebs: { VolumeSize: volume.sizeGiB, DeleteOnTermination: volume.deleteOnTermination },
+  }));
+  const { Instances } = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      SubnetId: options.network.subnetId,
+      ...(BlockDeviceMappings === undefined ? {} : { BlockDeviceMappings }),
+    }),
+  );
+  const instance = Instances?.[0];
+  const primary = instance?.NetworkInterfaces?.find((nic) => nic.Attachment?.DeviceIndex === 0)?.NetworkInterfaceId;
+  if (options.securityGroupIds !== undefined && primary !== undefined) {
+    // Not RunInstances' SecurityGroupIds: moto then adds the instance's launch groups to every
+    // attached interface's groups for good, so no interface could ever leave them (AWS keeps
+    // them on the primary interface, where ModifyNetworkInterfaceAttribute replaces them).
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: primary, Groups: [...options.securityGroupIds] }));
+  }
+  return instance?.InstanceId ?? '';
+}
+
+/** The instance's EBS volumes by device name: volume id and DeleteOnTermination. */
+export async function attachedVolumes(ec2: EC2Client, instanceId: string): Promise<Record<string, { volumeId: string; deleteOnTermination: boolean }>> {
+  const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = Reservations?.[0]?.Instances?.[0];
+  return Object.fromEntries(
+    (instance?.BlockDeviceMappings ?? []).map((mapping) => [
+      mapping.DeviceName ?? '',
+      { volumeId: mapping.Ebs?.VolumeId ?? '', deleteOnTermination: mapping.Ebs?.DeleteOnTermination ?? false },
+    ]),
+  );
+}
+
+/** Each network interface of the instance with its security group ids (sorted). */
+export async function interfaceGroups(ec2: EC2Client, instanceId: string): Promise<Record<string, string[]>> {
+  const { NetworkInterfaces } = await ec2.send(
+    new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
+  );
+  return Object.fromEntries(
+    (NetworkInterfaces ?? []).map((nic) => [nic.NetworkInterfaceId ?? '', (nic.Groups ?? []).map((group) => group.GroupId ?? '').sort()]),
+  );
+}
+
+/** Termination protection and shutdown behaviour, as DescribeInstanceAttribute reports them. */
+export async function instanceSettings(ec2: EC2Client, instanceId: string): Promise<{ disableApiTermination: boolean; shutdownBehavior: string }> {
+  const termination = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }));
+  const shutdown = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }));
+  return {
+    disableApiTermination: termination.DisableApiTermination?.Value ?? false,
+    shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? '',
+  };
+}
+
+export async function securityGroup(ec2: EC2Client, groupId: string): Promise<{ exists: boolean; tags: Record<string, string>; rules: number }> {
+  const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  const group = SecurityGroups?.[0];
+  return {
+    exists: group !== undefined,
+    tags: Object.fromEntries((group?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+    rules: (group?.IpPermissions ?? []).length + (group?.IpPermissionsEgress ?? []).length,
+  };
+}
+
+/** The snapshots among these ids that exist, by id. */
+export async function existingSnapshots(ec2: EC2Client, snapshotIds: readonly string[]): Promise<Map<string, Snapshot>> {
+  const { Snapshots } = await ec2.send(
+    new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: [...snapshotIds] }] }),
+  );
+  return new Map((Snapshots ?? []).map((snapshot) => [snapshot.SnapshotId ?? '', snapshot]));
+}
+
+export function tagsOf(snapshot: Snapshot | undefined): Record<string, string> {
+  return Object.fromEntries((snapshot?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+}
+
+/** One mocked client of the family, and the unmocked client with the same settings that calls pass through to. */
+export interface MockedEc2Client {
+  readonly mock: AwsClientStub<EC2Client>;
+  readonly real: EC2Client;
+}
+
+/**
+ * The EC2 family with every client it makes stubbed by aws-sdk-client-mock: by default each call
+ * passes through to a real client with the same settings (moto, through the front); `script`
+ * sets what a test wants to differ (`mock.on(Command)...`).
+ */
+export function mockedEc2Family(script: (client: MockedEc2Client) => void): { family: CloudActionFamily<Ec2Clients>; clients: MockedEc2Client[] } {
+  const clients: MockedEc2Client[] = [];
+  const family = createEc2Family({
+    createClient: (clientRegion, credentials) => {
+      const mocked = new EC2Client({ region: clientRegion, credentials, maxAttempts: 1 });
+      const real = new EC2Client({ region: clientRegion, credentials, maxAttempts: 1 });
+      const mock = mockClient(mocked);
+      mock.send.callsFake((command: Parameters<EC2Client['send']>[0]) => real.send(command));
+      const client = { mock, real };
+      clients.push(client);
+      script(client);
+      return mocked;
+    },
+  });
+  return { family, clients };
+}
