@@ -56,13 +56,24 @@ curl -s "$API/v1/actions?resource=${encodeURIComponent(demo.userArn)}" -H "Autho
 # Undo it (removes only what the quarantine added): POST /v1/actions/<id>/undo, or by resource:
 ${post({ type: 'iam-unquarantine', inputs: { 'aws.resource.arn': demo.userArn } })}
 
-# Quarantine the demo role
+# Quarantine the demo role; revoke its older sessions
 ${post({ type: 'iam-quarantine', inputs: { 'aws.resource.arn': demo.roleArn } })}
+${post({ type: 'revoke-iam-role-sessions', inputs: { 'aws.resource.arn': demo.roleArn } })}
 
-# Other demo resources, for the cloud actions that act on them:
-#   bucket   ${demo.bucketArn} (public)
-#   database ${demo.dbArn} (publicly accessible)
-#   instance ${demo.instanceArn} (two volumes)
+# Deactivate the demo user's active access keys (reactivate-access-keys undoes exactly those)
+${post({ type: 'deactivate-access-keys', inputs: { 'aws.resource.arn': demo.userArn } })}
+
+# Make the public bucket private (the prior public access block is saved; undo restores it exactly)
+${post({ type: 'make-cloud-resource-private', inputs: { 'aws.resource.arn': demo.bucketArn, 'aws.account.id': demoAccountId, 'aws.region': demoRegion } })}
+
+# Make the public RDS instance private (waits until it is available again)
+${post({ type: 'make-cloud-resource-private', inputs: { 'aws.resource.arn': demo.dbArn } })}
+
+# Snapshot every volume of the instance (two), then isolate it
+${post({ type: 'cloud-volume-snapshot', inputs: { 'aws.resource.arn': demo.instanceArn } })}
+${post({ type: 'isolate-ec2-instance', inputs: { 'aws.resource.arn': demo.instanceArn } })}
+
+# Any action's undo: POST $API/v1/actions/<id>/undo ; its evidence: GET $API/v1/actions/<id>/evidence
 
 Ctrl-C stops the sandbox.`);
 
