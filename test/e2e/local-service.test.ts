@@ -150,4 +150,43 @@ describe('npm start against moto_server, over HTTP', () => {
     expect(history.items[1]?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: undo.id });
     expect(service.output()).not.toContain(bearer);
   });
+
+  it('makes a bucket private and snapshots an instance, each undone exactly, through the same service', async () => {
+    // Prepare
+    const service = await startService();
+    const bearer = await token('containment-response-actions.exec', 'data-gathering-response-actions.exec');
+    const post = async (path: string, body: unknown): Promise<ActionRecord> =>
+      (await (
+        await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as ActionRecord;
+    const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
+
+    // Act
+    const makePrivate = await post('/v1/actions', {
+      type: 'make-cloud-resource-private',
+      inputs: { 'aws.resource.arn': demo.bucketArn, 'aws.account.id': demo.accountId, 'aws.region': demo.region },
+    });
+    const snapshot = await post('/v1/actions', { type: 'cloud-volume-snapshot', inputs: { 'aws.resource.arn': demo.instanceArn } });
+    const privateDone = await until(service, bearer, makePrivate.id, ended);
+    const snapshotDone = await until(service, bearer, snapshot.id, ended);
+    const undoPrivate = await until(service, bearer, (await post(`/v1/actions/${makePrivate.id}/undo`, {})).id, ended);
+    const undoSnapshot = await until(service, bearer, (await post(`/v1/actions/${snapshot.id}/undo`, {})).id, ended);
+    await stopService(service);
+
+    // Assess
+    expect(privateDone.status, JSON.stringify(privateDone.error)).toBe('Completed');
+    expect(privateDone.prior).toMatchObject({ publicAccessBlock: null });
+    expect(undoPrivate.status, JSON.stringify(undoPrivate.error)).toBe('Completed');
+    expect(undoPrivate.result).toMatchObject({ restoredPublicAccessBlock: null });
+    expect(snapshotDone.status, JSON.stringify(snapshotDone.error)).toBe('Completed');
+    const created = (snapshotDone.applied as { changes: { snapshotId: string }[] }).changes.map((change) => change.snapshotId);
+    expect(created).toHaveLength(2);
+    expect(undoSnapshot.inputs['aws.ebs.snapshot.ids']).toEqual(created);
+    expect(undoSnapshot.status, JSON.stringify(undoSnapshot.error)).toBe('Completed');
+    expect((undoSnapshot.result as { deleted: string[] }).deleted.sort()).toEqual([...created].sort());
+  });
 });
