@@ -22,7 +22,7 @@ import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryPage, HistoryQuery, HistoryRepository, IdempotencyClaim } from '#shared/history/repository.ts';
 import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
-import { undoInputsFor } from './undo-inputs.ts';
+import { undoInputsFor, undoTargetMatcher } from './undo-inputs.ts';
 
 export interface ActionServiceDeps {
   readonly repository: HistoryRepository;
@@ -201,11 +201,14 @@ export class ActionService {
     if (originalType === null || originalDefinition === undefined) {
       throw new Error(`catalogue has no action undone by ${valid.definition.type}`);
     }
+    // Most undo types name the original's own resource; a few name what the original created (a
+    // policy, snapshots), and are found among the pair's Completed actions by what they applied.
+    const matcher = undoTargetMatcher(valid.definition.type, valid.inputs);
     let cursor: string | undefined;
     for (let page = 0; page < 20; page += 1) {
       const history = await this.#deps.repository.list(
         {
-          resource: valid.resources[0].key,
+          ...(matcher === undefined ? { resource: valid.resources[0].key } : {}),
           type: originalType,
           status: 'Completed',
           limit: 50,
@@ -213,7 +216,7 @@ export class ActionService {
         },
         [originalDefinition.category],
       );
-      const found = history.items.find((record) => record.undo.available);
+      const found = history.items.find((record) => record.undo.available && (matcher === undefined || matcher(record)));
       if (found !== undefined) return found;
       if (history.nextCursor === null) break;
       cursor = history.nextCursor;

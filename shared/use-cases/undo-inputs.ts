@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { findActionType, inputNamesOf, type ActionInputs } from '#shared/catalogue/index.ts';
 import { undoCloudVolumeSnapshotInputs } from '#shared/actions/snapshot-records.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
@@ -9,9 +10,51 @@ import type { ActionRecord } from '#shared/history/record.ts';
  */
 export type UndoInputDerivation = (original: ActionRecord) => ActionInputs;
 
+const cluster = 'kubernetes.cluster.name';
+const namespace = 'kubernetes.namespace.name';
+
+/** What isolate-network records as applied: the policies it created. */
+const isolationApplied = z.object({
+  policies: z.array(z.object({ kind: z.string(), name: z.string() }).loose()),
+});
+/** What kubernetes-volume-snapshot records as applied: the snapshots it created. */
+const snapshotsApplied = z.object({ snapshots: z.array(z.object({ name: z.string() }).loose()) });
+
+function networkPolicyNameOf(original: ActionRecord): string | undefined {
+  const parsed = isolationApplied.safeParse(original.applied);
+  return parsed.success ? parsed.data.policies.find((policy) => policy.kind === 'NetworkPolicy')?.name : undefined;
+}
+
+function volumeSnapshotNamesOf(original: ActionRecord): string[] {
+  const parsed = snapshotsApplied.safeParse(original.applied);
+  return parsed.success ? parsed.data.snapshots.map((snapshot) => snapshot.name) : [];
+}
+
 /** Undo types whose inputs come from what the original created, not from its inputs. */
 const derivations: ReadonlyMap<string, UndoInputDerivation> = new Map([
   ['undo-cloud-volume-snapshot', undoCloudVolumeSnapshotInputs],
+  [
+    'delete-network-policy',
+    (original: ActionRecord): ActionInputs => {
+      const name = networkPolicyNameOf(original);
+      return {
+        [cluster]: original.inputs[cluster],
+        [namespace]: original.inputs[namespace],
+        ...(name === undefined ? {} : { 'kubernetes.networkpolicy.name': name }),
+      };
+    },
+  ],
+  [
+    'kubernetes-delete-volume-snapshot',
+    (original: ActionRecord): ActionInputs => {
+      const names = volumeSnapshotNamesOf(original);
+      return {
+        [cluster]: original.inputs[cluster],
+        [namespace]: original.inputs[namespace],
+        ...(names.length === 0 ? {} : { 'kubernetes.volumesnapshot.name': names.length === 1 ? names[0] : names }),
+      };
+    },
+  ],
 ]);
 
 export function undoInputsFor(undoType: string, original: ActionRecord): ActionInputs {
@@ -21,4 +64,23 @@ export function undoInputsFor(undoType: string, original: ActionRecord): ActionI
   if (definition === undefined) return {};
   const accepted = new Set(inputNamesOf(definition));
   return Object.fromEntries(Object.entries(original.inputs).filter(([name]) => accepted.has(name)));
+}
+
+/**
+ * For undo types keyed on what the original created (a policy, snapshots) rather than on the
+ * original's own resource: whether `original` is the action a directly posted undo with these
+ * inputs means. Undefined for undo types found by resource key alone.
+ */
+export function undoTargetMatcher(undoType: string, inputs: ActionInputs): ((original: ActionRecord) => boolean) | undefined {
+  const sameNamespace = (original: ActionRecord): boolean =>
+    original.inputs[cluster] === inputs[cluster] && original.inputs[namespace] === inputs[namespace];
+  if (undoType === 'delete-network-policy') {
+    return (original) => sameNamespace(original) && networkPolicyNameOf(original) === inputs['kubernetes.networkpolicy.name'];
+  }
+  if (undoType === 'kubernetes-delete-volume-snapshot') {
+    const requested = inputs['kubernetes.volumesnapshot.name'];
+    const wanted = new Set(Array.isArray(requested) ? requested.map(String) : [String(requested)]);
+    return (original) => sameNamespace(original) && volumeSnapshotNamesOf(original).some((name) => wanted.has(name));
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import { undoInputsFor } from '#shared/use-cases/undo-inputs.ts';
+import { undoInputsFor, undoTargetMatcher } from '#shared/use-cases/undo-inputs.ts';
 
 const instance = 'arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0';
 
@@ -49,5 +49,31 @@ describe('undo inputs', () => {
     // Act + Assess
     expect(undoInputsFor('iam-unquarantine', quarantine)).toEqual({ 'aws.resource.arn': 'arn:aws:iam::123456789012:user/alice' });
     expect(undoInputsFor('file-unquarantine', file)).toEqual({ 'host.id': 'node-7', 'path.absolute': '/tmp/x', 'container.id': 'abc' });
+  });
+
+  it('names the policy an isolation created and the snapshots a volume snapshot created', () => {
+    // Prepare
+    const where = { 'kubernetes.cluster.name': 'prod', 'kubernetes.namespace.name': 'payments' };
+    const isolation = original('isolate-network', { ...where, 'kubernetes.workload.name': 'api', 'kubernetes.workload.type': 'deployment' }, {
+      policies: [
+        { apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', name: 'ra-isolate-api-1a2b3c4d', namespace: null },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name: 'ra-isolate-api-1a2b3c4d', namespace: 'payments' },
+      ],
+    });
+    const snapshots = original('kubernetes-volume-snapshot', { ...where, 'kubernetes.persistentvolume.claim.name': ['a', 'b'] }, {
+      snapshots: [{ name: 'ra-snap-a', namespace: 'payments', pvc: 'a', uid: '1' }, { name: 'ra-snap-b', namespace: 'payments', pvc: 'b', uid: '2' }],
+    });
+
+    // Act
+    const deletePolicy = undoInputsFor('delete-network-policy', isolation);
+    const deleteSnapshots = undoInputsFor('kubernetes-delete-volume-snapshot', snapshots);
+
+    // Assess
+    expect(deletePolicy).toEqual({ ...where, 'kubernetes.networkpolicy.name': 'ra-isolate-api-1a2b3c4d' });
+    expect(deleteSnapshots).toEqual({ ...where, 'kubernetes.volumesnapshot.name': ['ra-snap-a', 'ra-snap-b'] });
+    expect(undoTargetMatcher('delete-network-policy', deletePolicy)?.(isolation)).toBe(true);
+    expect(undoTargetMatcher('delete-network-policy', { ...deletePolicy, 'kubernetes.namespace.name': 'other' })?.(isolation)).toBe(false);
+    expect(undoTargetMatcher('kubernetes-delete-volume-snapshot', { ...where, 'kubernetes.volumesnapshot.name': 'ra-snap-b' })?.(snapshots)).toBe(true);
+    expect(undoTargetMatcher('iam-unquarantine', {})).toBeUndefined();
   });
 });
