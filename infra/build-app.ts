@@ -1,26 +1,50 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { readDeploymentConfig } from './config.ts';
+import type { DeploymentConfig } from './config.ts';
+import { MemberAccountStack } from './stacks/member-account-stack.ts';
+import { ServiceStack } from './stacks/service-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
 
 /** Options for {@link buildApp}; the CLI passes none, tests pass an outdir and cdk.json's context. */
 export interface BuildAppProps {
   /** Where the cloud assembly is written. @default the CLI's `--output`, else a temp dir */
   readonly outdir?: string;
-  /** Context values (feature flags) as `cdk.json` would supply them through the CLI. */
+  /** Context values (feature flags, deployment settings) as `cdk.json` or `-c` would supply them. */
   readonly context?: Record<string, unknown>;
+  /**
+   * Where environment fallbacks of the settings are read (`RESPONSE_ACTIONS_*`).
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The app and its stacks, so tests can reach every stack without looking them up by id. */
 export interface ResponseActionsApp {
   readonly app: App;
+  readonly config: DeploymentConfig;
   readonly statefulStack: StatefulStack;
+  readonly serviceStack: ServiceStack;
+  readonly memberAccountStack: MemberAccountStack;
 }
+
+/** Stack names: the service's is also part of its roles' names and of the member roles' trust. */
+export const stackNames = {
+  stateful: 'ResponseActionsStateful',
+  service: 'ResponseActionsService',
+  member: 'ResponseActionsMember',
+} as const;
 
 /**
  * Builds the response-actions CDK app: every stack, environment-agnostic (no account or
- * region, so synthesis needs no credentials), with the cdk-nag AwsSolutions and Serverless
- * packs registered as validation plugins. Their findings land in the cloud assembly's
- * validation report; an error-level finding fails synthesis.
+ * region, so synthesis needs no credentials), configured from context (see `config.ts`), with
+ * the cdk-nag AwsSolutions and Serverless packs registered as validation plugins. Their findings
+ * land in the cloud assembly's validation report; any finding fails synthesis.
+ *
+ * - `ResponseActionsStateful`: history table, evidence bucket, cursor secret (service account).
+ * - `ResponseActionsService`: API, functions, state machines, alarms (service account).
+ * - `ResponseActionsMember`: the member role (every target account, the service's own included
+ *   when it is a target).
  */
 export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   const app = new App({
@@ -29,10 +53,28 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   Tags.of(app).add('project', 'response-actions');
+  const config = readDeploymentConfig(app.node, props.env);
 
-  const statefulStack = new StatefulStack(app, 'ResponseActionsStateful', {
-    description: 'response-actions: stateful resources (action history table)',
+  const statefulStack = new StatefulStack(app, stackNames.stateful, {
+    description: 'response-actions: stateful resources (action history table, evidence bucket, cursor-signing secret)',
+    evidence: config.evidence,
   });
 
-  return { app, statefulStack };
+  const serviceStack = new ServiceStack(app, stackNames.service, {
+    description: 'response-actions: HTTP API, functions, cloud action state machines and alarms',
+    config,
+    historyTable: statefulStack.historyTable,
+    evidence: statefulStack.evidence,
+    cursorSecret: statefulStack.cursorSecret,
+  });
+
+  const memberAccountStack = new MemberAccountStack(app, stackNames.member, {
+    description: 'response-actions: the member role the service assumes in this account',
+    memberRoleName: config.memberRole.name,
+    externalId: config.memberRole.externalId,
+    ...(config.serviceAccountId === undefined ? {} : { serviceAccountId: config.serviceAccountId }),
+    serviceStackName: serviceStack.stackName,
+  });
+
+  return { app, config, statefulStack, serviceStack, memberAccountStack };
 }

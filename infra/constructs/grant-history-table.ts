@@ -6,8 +6,12 @@ import { historyTableDesign } from '#shared/history/table-design.ts';
 /** Environment variable through which a function learns the history table's name. */
 export const HISTORY_TABLE_NAME_ENV = 'HISTORY_TABLE_NAME';
 
-/** What a function may do with the history table. */
-export type HistoryTableAccess = 'read' | 'readWrite';
+/**
+ * What a function may do with the history table: `read` (queries), `readWrite` (the use cases
+ * that record actions), or `statusUpdate` (the step functions: read one record by its key and
+ * update it in place, conditionally; they never query an index, create or delete).
+ */
+export type HistoryTableAccess = 'read' | 'readWrite' | 'statusUpdate';
 
 /**
  * Item-level DynamoDB actions per access level. No `Scan`: every listing is a Query on one of
@@ -24,6 +28,7 @@ export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly s
     'dynamodb:DeleteItem',
     'dynamodb:BatchWriteItem',
   ],
+  statusUpdate: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
 };
 
 /**
@@ -36,12 +41,15 @@ export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly s
  *
  * @param fn the function that reads or writes records
  * @param table the history table (`StatefulStack.historyTable`)
- * @param access `'read'` for queries only, `'readWrite'` for the use cases that record actions
+ * @param access `'read'` for queries only, `'readWrite'` for the use cases that record actions,
+ *   `'statusUpdate'` for the state machine's steps
  * @returns the grant on the function's role
  */
 export function grantHistoryTable(fn: LambdaFunction, table: ITable, access: HistoryTableAccess): Grant {
   fn.addEnvironment(HISTORY_TABLE_NAME_ENV, table.tableName);
-  const indexArns = Object.keys(historyTableDesign.indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
+  // Record-by-key access touches no index, so `statusUpdate` is granted on the table alone.
+  const indexArns =
+    access === 'statusUpdate' ? [] : Object.keys(historyTableDesign.indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
   const grant = Grant.addToPrincipal({
     grantee: fn,
     actions: [...historyTableActions[access]],

@@ -1,10 +1,11 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Policy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BundlingOptions, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeStarOnlyFor } from './acknowledge-wildcard.ts';
 
 /** Defaults every service function starts from; each can be overridden through the props. */
 export const serviceFunctionDefaults = {
@@ -25,6 +26,25 @@ export const serviceFunctionDefaults = {
  */
 const esmRequireBanner =
   "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
+
+/**
+ * How every service function is bundled (local esbuild, ES module, minified, with source maps).
+ * Exported so that `bench/bundles.ts` builds exactly what is deployed; a function may still
+ * override single options through its `bundling` prop.
+ */
+export const serviceFunctionBundling = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: esmRequireBanner,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // Ship the SDK version the tests ran against, not whatever the runtime carries.
+  bundleAwsSDK: true,
+  forceDockerBundling: false,
+  logLevel: LogLevel.WARNING,
+} satisfies BundlingOptions;
 
 /** X-Ray's write actions: they support no resource-level permission, so they need `*`. */
 const xRayWriteActions: ReadonlySet<string> = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
@@ -52,6 +72,12 @@ export interface ServiceFunctionProps
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Path of the execution role (`/a/b/`), for trust policies that must tell this role apart from
+   * the stack's others by `aws:PrincipalArn` without giving it a physical name.
+   * @default '/'
+   */
+  readonly rolePath?: string;
 }
 
 /**
@@ -74,12 +100,13 @@ export class ServiceFunction extends NodejsFunction {
   public readonly executionRole: Role;
 
   public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const { logRetention, bundling, environment, ...functionProps } = props;
+    const { logRetention, rolePath, bundling, environment, ...functionProps } = props;
     // Role and log group must exist before `super()`, so they live beside the function
     // in the same scope (`<id>Role`, `<id>LogGroup`) rather than under it.
     const executionRole = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${id}`,
+      ...(rolePath === undefined ? {} : { path: rolePath }),
     });
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention ?? serviceFunctionDefaults.logRetention,
@@ -96,55 +123,16 @@ export class ServiceFunction extends NodejsFunction {
       role: executionRole,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: esmRequireBanner,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Ship the SDK version the tests ran against, not whatever the runtime carries.
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-        logLevel: LogLevel.WARNING,
-        ...bundling,
-      },
+      bundling: { ...serviceFunctionBundling, mainFields: [...serviceFunctionBundling.mainFields], ...bundling },
     });
     this.executionRole = executionRole;
 
     logGroup.grantWrite(executionRole);
-    Validations.of(executionRole).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; ServiceFunction fails synthesis if any other action is granted on "*" through this role.',
-    });
-    this.node.addValidation({ validate: () => this.findWildcardGrantsBeyondXRay() });
+    acknowledgeStarOnlyFor(
+      executionRole,
+      xRayWriteActions,
+      'X-Ray',
+      'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; ServiceFunction fails synthesis if any other action is granted on "*" through this role.',
+    );
   }
-
-  /** Error messages for statements of the role's default policy that grant non-X-Ray actions on `*`. */
-  private findWildcardGrantsBeyondXRay(): string[] {
-    const policy = this.executionRole.node.tryFindChild('DefaultPolicy');
-    if (!(policy instanceof Policy)) return [];
-    const document: unknown = Stack.of(this).resolve(policy.document);
-    const statements = isRecord(document) ? asArray(document.Statement) : [];
-    return statements.filter(isRecord).flatMap((statement) => {
-      const resources = asArray(statement.Resource);
-      const actions = asArray(statement.Action).filter((action): action is string => typeof action === 'string');
-      const extraActions = actions.filter((action) => !xRayWriteActions.has(action));
-      if (statement.Effect !== 'Allow' || !resources.includes('*') || extraActions.length === 0) return [];
-      return [
-        `${this.node.path}: ${extraActions.join(', ')} granted on "*". Scope the grant to its resources; the role's IAM5[Resource::*] acknowledgement covers X-Ray only.`,
-      ];
-    });
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function asArray(value: unknown): unknown[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? (value as unknown[]) : [value];
 }

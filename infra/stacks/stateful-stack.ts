@@ -1,25 +1,45 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
+import type { EvidenceBucketProps } from '#infra/constructs/evidence-bucket.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 
-/** Props of {@link StatefulStack}: a plain `StackProps`, kept environment-agnostic by default. */
-export type StatefulStackProps = StackProps;
+/** Props of {@link StatefulStack}: environment-agnostic by default. */
+export interface StatefulStackProps extends StackProps {
+  /**
+   * Evidence retention and Object Lock (`evidenceRetentionDays`, `evidenceObjectLock*` context).
+   * @default 365 days, no default Object Lock retention
+   */
+  readonly evidence?: EvidenceBucketProps;
+}
+
+/** Characters of the generated cursor-signing secret (the API requires at least 32). */
+export const cursorSecretLength = 64;
 
 /**
- * Everything that holds data and must outlive a redeploy: for now the action history table.
+ * Everything that holds data and must outlive a redeploy: the action history table, the
+ * evidence bucket (with its access log bucket and key) and the secret that signs history cursors.
  *
  * Kept apart from the service stack so that replacing or destroying the service never
- * touches the records, and so the stack can carry termination protection on its own.
+ * touches the records or the evidence, and so the stack can carry termination protection on its own.
+ * Everything here is retained when the stack is deleted.
  */
 export class StatefulStack extends Stack {
   /** The history table (records, resource links, idempotency items); see `historyTableDesign`. */
   public readonly historyTable: ITable;
+  /** The evidence bucket, its KMS key and its access log bucket. */
+  public readonly evidence: EvidenceBucket;
+  /** Secret whose value signs history cursors (`CURSOR_SECRET_ARN`); see `functions/api/aws-deps.ts`. */
+  public readonly cursorSecret: ISecret;
 
   public constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
-    super(scope, id, { terminationProtection: true, ...props });
+    const { evidence, ...stackProps } = props;
+    super(scope, id, { terminationProtection: true, ...stackProps });
 
     const { partitionKey, sortKey, timeToLiveAttribute, indexes } = historyTableDesign;
     // `Table` (AWS::DynamoDB::Table) rather than `TableV2` (a global table): the service runs in
@@ -52,5 +72,21 @@ export class StatefulStack extends Stack {
     }
 
     this.historyTable = table;
+
+    this.evidence = new EvidenceBucket(this, 'Evidence', evidence ?? { retentionDays: 365 });
+
+    // Alphanumeric only, so the value is the same bytes however a client handles it.
+    const cursorSecret = new Secret(this, 'CursorSigningSecret', {
+      description: 'Signs response-actions history cursors (HMAC key material); any value of 32+ characters works',
+      generateSecretString: { passwordLength: cursorSecretLength, excludePunctuation: true, includeSpace: false },
+      // Retained like everything in this stack: a redeploy over the same table keeps outstanding cursors valid.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(cursorSecret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'The cursor-signing key only makes pagination cursors tamper-evident; rotating it would just invalidate the cursors clients hold, and no rotation Lambda is needed to replace it by hand (put a new random value; readers pick it up on their next cold start).',
+    });
+    this.cursorSecret = cursorSecret;
   }
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stackNames } from '#infra/build-app.ts';
 import { environmentWithoutAws, makeTempDir, projectRoot } from './support/synth.ts';
 
 describe('cdk synth through the CLI (cdk.json → node infra/app.ts)', () => {
@@ -23,7 +24,9 @@ describe('cdk synth through the CLI (cdk.json → node infra/app.ts)', () => {
     // Assess
     expect(result.error).toBeUndefined();
     expect(result.status, `cdk synth failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(existsSync(join(outdir.path, 'ResponseActionsStateful.template.json'))).toBe(true);
+    for (const stackName of Object.values(stackNames)) {
+      expect(existsSync(join(outdir.path, `${stackName}.template.json`)), stackName).toBe(true);
+    }
     const report = JSON.parse(readFileSync(join(outdir.path, 'validation-report.json'), 'utf8')) as {
       pluginReports: { violations: unknown[] }[];
     };

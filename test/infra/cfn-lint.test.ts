@@ -2,29 +2,34 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import { assertCfnLintAvailable, describeCfnLintMatches, runCfnLint } from './support/cfn-lint.ts';
-import { cdkJsonContext, makeTempDir, stubOutAwsEnvironment, synthesize } from './support/synth.ts';
+import { fullyConfigured } from './support/deployments.ts';
+import { makeTempDir, stubOutAwsEnvironment, synthesize, testContext } from './support/synth.ts';
 
 describe('cfn-lint over every synthesized template', () => {
-  const outdir = makeTempDir('cfn-lint');
+  const outdirs = [makeTempDir('cfn-lint-defaults'), makeTempDir('cfn-lint-configured')];
   let templatePaths: string[];
 
   beforeAll(() => {
+    // The defaults and a deployment that sets everything (Object Lock, target accounts, ...), linted in one run.
     stubOutAwsEnvironment();
-    const { app } = buildApp({ outdir: outdir.path, context: cdkJsonContext() });
-    const { assembly, error } = synthesize(app);
-    if (assembly === undefined) throw new Error('the app did not synthesize', { cause: error });
-    templatePaths = assembly.stacksRecursively.map((stack) => join(assembly.directory, stack.templateFile));
+    const contexts = [testContext(), testContext(fullyConfigured)];
+    templatePaths = contexts.flatMap((context, index) => {
+      const { app } = buildApp({ outdir: outdirs[index]?.path ?? '', context });
+      const { assembly, error } = synthesize(app);
+      if (assembly === undefined) throw new Error('the app did not synthesize', { cause: error });
+      return assembly.stacksRecursively.map((stack) => join(assembly.directory, stack.templateFile));
+    });
   });
 
   afterAll(() => {
     vi.unstubAllEnvs();
-    outdir.remove();
+    for (const outdir of outdirs) outdir.remove();
   });
 
   it('finds no errors', () => {
     // Prepare
     assertCfnLintAvailable();
-    expect(templatePaths.length).toBeGreaterThan(0);
+    expect(templatePaths).toHaveLength(6);
 
     // Act
     const matches = runCfnLint(templatePaths);

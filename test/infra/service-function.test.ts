@@ -11,10 +11,11 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import { HISTORY_TABLE_NAME_ENV, grantHistoryTable, historyTableActions } from '#infra/constructs/grant-history-table.ts';
+import type { HistoryTableAccess } from '#infra/constructs/grant-history-table.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 import { assertCfnLintAvailable, describeCfnLintMatches, runCfnLint } from './support/cfn-lint.ts';
-import { cdkJsonContext, describeFindings, makeTempDir, projectRoot, stubOutAwsEnvironment, synthesize } from './support/synth.ts';
+import { describeFindings, makeTempDir, projectRoot, stubOutAwsEnvironment, synthesize, testContext } from './support/synth.ts';
 import type { SynthesisResult } from './support/synth.ts';
 import { resourceById, resourcesOf } from './support/template.ts';
 
@@ -29,7 +30,8 @@ describe('ServiceFunction', () => {
   beforeAll(() => {
     // Prepare: the real app (so the cdk-nag packs run) plus a throwaway stack using the construct
     stubOutAwsEnvironment();
-    const { app, statefulStack } = buildApp({ outdir: outdir.path, context: cdkJsonContext() });
+    // Only the fixture stack is bundled: its bundle is what this file checks.
+    const { app, statefulStack } = buildApp({ outdir: outdir.path, context: testContext({ 'aws:cdk:bundling-stacks': ['ServiceFunctionFixture'] }) });
     const stack = new Stack(app, 'ServiceFunctionFixture');
     const echo = new ServiceFunction(stack, 'Echo', { entry: fixtureEntry });
     new ServiceFunction(stack, 'ShortLived', { entry: fixtureEntry, logRetention: RetentionDays.ONE_WEEK });
@@ -151,7 +153,7 @@ describe('ServiceFunction', () => {
   it('fails synthesis when anything but X-Ray is granted on "*", so the acknowledgement cannot hide it', () => {
     // Prepare
     const scratch = makeTempDir('service-function-wildcard');
-    const stack = new Stack(new App({ outdir: scratch.path, context: cdkJsonContext() }), 'Wildcard');
+    const stack = new Stack(new App({ outdir: scratch.path, context: testContext() }), 'Wildcard');
     const fn = new ServiceFunction(stack, 'Greedy', { entry: fixtureEntry });
     fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
 
@@ -170,9 +172,9 @@ describe('ServiceFunction', () => {
 describe('grantHistoryTable', () => {
   const indexArnSuffixes = Object.keys(historyTableDesign.indexes).map((indexName) => `/index/${indexName}`);
 
-  function grantTemplate(access: 'read' | 'readWrite', encryption: TableEncryption): Template {
+  function grantTemplate(access: HistoryTableAccess, encryption: TableEncryption): Template {
     const scratch = makeTempDir('grant-history-table');
-    const stack = new Stack(new App({ outdir: scratch.path, context: cdkJsonContext() }), 'Grant');
+    const stack = new Stack(new App({ outdir: scratch.path, context: testContext() }), 'Grant');
     const table = new Table(stack, 'History', {
       partitionKey: { name: historyTableDesign.partitionKey, type: AttributeType.STRING },
       encryption,
@@ -213,6 +215,17 @@ describe('grantHistoryTable', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [HISTORY_TABLE_NAME_ENV]: { Ref: Match.stringLikeRegexp('^History') } }) },
     });
+  });
+
+  it('sets statusUpdate access (the state machine steps) on the table alone: GetItem and UpdateItem', () => {
+    // Act
+    const template = grantTemplate('statusUpdate', TableEncryption.AWS_MANAGED);
+    const { actions, resources } = dynamoStatement(template);
+
+    // Assess: no index, no create, no delete, no query
+    expect(actions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(resources).toHaveLength(1);
+    expect(resources.join()).not.toContain('index');
   });
 
   it('adds the key grant when the table uses a customer key', () => {

@@ -1,11 +1,14 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
-import { cdkJsonContext, makeTempDir, stubOutAwsEnvironment, synthesize } from './support/synth.ts';
+import { makeTempDir, stubOutAwsEnvironment, synthesize, testContext } from './support/synth.ts';
 import type { SynthesisResult } from './support/synth.ts';
-import { onlyResourceOf } from './support/template.ts';
-import type { StatefulStack } from '#infra/stacks/stateful-stack.ts';
+import { onlyResourceOf, resourceById, resourcesOf } from './support/template.ts';
+import { StatefulStack, cursorSecretLength } from '#infra/stacks/stateful-stack.ts';
+import type { StatefulStackProps } from '#infra/stacks/stateful-stack.ts';
 
 describe('StatefulStack history table', () => {
   const outdir = makeTempDir('stateful');
@@ -16,7 +19,7 @@ describe('StatefulStack history table', () => {
   beforeAll(() => {
     // Prepare
     stubOutAwsEnvironment();
-    const built = buildApp({ outdir: outdir.path, context: cdkJsonContext() });
+    const built = buildApp({ outdir: outdir.path, context: testContext() });
     statefulStack = built.statefulStack;
 
     // Act
@@ -114,5 +117,168 @@ describe('StatefulStack history table', () => {
     // Assess
     expect(statefulStack.historyTable.tableName).toBeTypeOf('string');
     expect(statefulStack.terminationProtection).toBe(true);
+  });
+});
+
+describe('StatefulStack evidence bucket and cursor secret', () => {
+  /** A stateful stack on its own (no bundling needed), with the given evidence settings. */
+  function statefulTemplate(props: StatefulStackProps = {}): Template {
+    return Template.fromStack(new StatefulStack(new App({ context: testContext() }), 'Stateful', props));
+  }
+
+  let template: Template;
+  let stack: StatefulStack;
+
+  beforeAll(() => {
+    stack = new StatefulStack(new App({ context: testContext() }), 'Stateful', { evidence: { retentionDays: 365 } });
+    template = Template.fromStack(stack);
+  });
+
+  function logicalIdOf(construct: IConstruct): string {
+    const element = construct.node.defaultChild;
+    if (!(element instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation element`);
+    return stack.resolve(element.logicalId) as string;
+  }
+
+  function tlsDenials(bucketLogicalId: string): unknown[] {
+    const [[, policy] = []] = resourcesOf(template, 'AWS::S3::BucketPolicy').filter(
+      ([, candidate]) => JSON.stringify(candidate.Properties.Bucket) === JSON.stringify({ Ref: bucketLogicalId }),
+    );
+    const statements = (policy?.Properties.PolicyDocument as { Statement: { Effect: string; Condition?: unknown }[] }).Statement;
+    return statements.filter((statement) => statement.Effect === 'Deny').map((statement) => statement.Condition);
+  }
+
+  it('keeps evidence versioned, KMS-encrypted with a rotated customer key, private, and retained', () => {
+    // Prepare
+    const bucket = resourceById(template, logicalIdOf(stack.evidence.bucket));
+    const key = resourceById(template, logicalIdOf(stack.evidence.key));
+
+    // Assess
+    expect(bucket.Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf(stack.evidence.key), 'Arn'] } },
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expect(bucket).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(key).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  it('refuses plain HTTP and TLS below 1.2 on both buckets', () => {
+    for (const bucket of [stack.evidence.bucket, stack.evidence.accessLogBucket]) {
+      // Assess
+      expect(tlsDenials(logicalIdOf(bucket))).toEqual(
+        expect.arrayContaining([{ Bool: { 'aws:SecureTransport': 'false' } }, { NumericLessThan: { 's3:TlsVersion': 1.2 } }]),
+      );
+    }
+  });
+
+  it('logs server access to a private, encrypted, retained log bucket, expired with the evidence', () => {
+    // Prepare
+    const bucket = resourceById(template, logicalIdOf(stack.evidence.bucket));
+    const logBucket = resourceById(template, logicalIdOf(stack.evidence.accessLogBucket));
+
+    // Assess
+    expect(bucket.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logicalIdOf(stack.evidence.accessLogBucket) },
+      LogFilePrefix: 'evidence/',
+    });
+    expect(logBucket.Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 365, Status: 'Enabled' })] },
+    });
+    expect(logBucket).toMatchObject({ DeletionPolicy: 'Retain' });
+  });
+
+  it('expires evidence after evidenceRetentionDays, and deleted versions as long after', () => {
+    // Act
+    const rules = (statefulTemplate({ evidence: { retentionDays: 400 } }).findResources('AWS::S3::Bucket', {
+      Properties: { ObjectLockEnabled: true },
+    }) as Record<string, { Properties: { LifecycleConfiguration: { Rules: unknown[] } } }>);
+
+    // Assess
+    expect(Object.values(rules).map((bucket) => bucket.Properties.LifecycleConfiguration.Rules)).toEqual([
+      [
+        {
+          Id: 'evidence-retention',
+          Status: 'Enabled',
+          ExpirationInDays: 400,
+          NoncurrentVersionExpiration: { NoncurrentDays: 400 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        },
+      ],
+    ]);
+  });
+
+  it('enables Object Lock at creation, with no default retention unless configured', () => {
+    // Assess
+    const bucket = resourceById(template, logicalIdOf(stack.evidence.bucket));
+    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+    expect(bucket.Properties).not.toHaveProperty('ObjectLockConfiguration');
+  });
+
+  it.each(['GOVERNANCE', 'COMPLIANCE'] as const)('applies %s default retention for the configured days', (mode) => {
+    // Act
+    const locked = statefulTemplate({ evidence: { retentionDays: 365, objectLock: { mode, days: 30 } } });
+
+    // Assess
+    locked.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: mode, Days: 30 } } },
+    });
+  });
+
+  it('takes retention and Object Lock from the app context', () => {
+    // Prepare
+    const scratch = makeTempDir('stateful-context');
+    try {
+      const built = buildApp({
+        outdir: scratch.path,
+        context: testContext({ evidenceRetentionDays: '730', evidenceObjectLockDays: '90', evidenceObjectLockMode: 'compliance' }),
+      });
+
+      // Act
+      const fromContext = Template.fromStack(built.statefulStack);
+
+      // Assess
+      fromContext.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 90 } } },
+        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 730 })] },
+      });
+    } finally {
+      scratch.remove();
+    }
+  });
+
+  it('generates a retained cursor-signing secret of at least 32 characters, without a physical name', () => {
+    // Prepare
+    const secret = resourceById(template, logicalIdOf(stack.cursorSecret));
+    const { PasswordLength } = secret.Properties.GenerateSecretString as { PasswordLength: number };
+
+    // Assess
+    expect(PasswordLength).toBe(cursorSecretLength);
+    expect(PasswordLength).toBeGreaterThanOrEqual(32);
+    expect(secret.Properties).not.toHaveProperty('Name');
+    expect(secret).toMatchObject({ DeletionPolicy: 'Retain' });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('names nothing physically: CloudFormation generates every name', () => {
+    // Prepare
+    const named = Object.entries((template.toJSON() as { Resources: Record<string, { Properties?: Record<string, unknown> }> }).Resources).filter(
+      ([, resource]) => Object.keys(resource.Properties ?? {}).some((property) => ['BucketName', 'TableName', 'Name', 'KeyAlias'].includes(property)),
+    );
+
+    // Assess
+    expect(named.map(([logicalId]) => logicalId)).toEqual([]);
   });
 });

@@ -17,20 +17,33 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context as Record<string, unknown>;
 }
 
+/**
+ * cdk.json's context for in-process synthesis, with asset bundling switched off
+ * (`aws:cdk:bundling-stacks: []`): templates are the same but for asset hashes, and a bundled
+ * synth costs about 2 s per function. The CLI test and the bundle tests bundle for real.
+ */
+export function testContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...overrides };
+}
+
 /** A fresh temp directory for a cloud assembly, with its own clean-up. */
 export function makeTempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `response-actions-${prefix}-`));
   return { path, remove: () => { rmSync(path, { recursive: true, force: true }); } };
 }
 
-/** Whether an environment variable could give synthesis an account, a region or credentials. */
+/**
+ * Whether an environment variable could give synthesis an account, a region or credentials, or
+ * change the deployment settings (`RESPONSE_ACTIONS_*`, read by infra/config.ts).
+ */
 function isAwsVariable(name: string): boolean {
-  return name.startsWith('AWS_') || name.startsWith('AMAZON_') || name.startsWith('CDK_DEFAULT_');
+  return name.startsWith('AWS_') || name.startsWith('AMAZON_') || name.startsWith('CDK_DEFAULT_') || name.startsWith('RESPONSE_ACTIONS_');
 }
 
 /**
- * Removes every AWS credential, profile and region variable from this process until
- * `vi.unstubAllEnvs()`, so an in-process synth proves the stacks need none.
+ * Removes every AWS credential, profile and region variable (and every deployment setting) from
+ * this process until `vi.unstubAllEnvs()`, so an in-process synth proves the stacks need none
+ * and sees only the context the test gives it.
  */
 export function stubOutAwsEnvironment(): void {
   for (const name of Object.keys(process.env).filter(isAwsVariable)) vi.stubEnv(name, undefined);

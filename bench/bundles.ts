@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
+import { serviceFunctionBundling } from '#infra/constructs/service-function.ts';
+import { serviceFunctionEntries } from '#infra/stacks/service-stack.ts';
+
+const run = promisify(execFile);
+
+/** The budget every deployed function's bundle must stay within. */
+export const bundleBudget = { bytes: 1024 * 1024, coldImportMs: 300 } as const;
+
+/** Fresh processes per bundle; the median is reported. */
+const importRuns = 5;
+
+const projectRoot = join(import.meta.dirname, '..');
+
+/**
+ * esbuild options equal to what NodejsFunction runs for a `ServiceFunction` (its
+ * `serviceFunctionBundling`: ESM, node24 target, module-first main fields, the `require` banner,
+ * minified, external source map without sources content, the AWS SDK bundled, nothing external).
+ * A test builds one entry both ways and compares the bytes.
+ */
+export function serviceFunctionBuildOptions(entry: string, outfile: string): BuildOptions {
+  const bundling = serviceFunctionBundling;
+  return {
+    entryPoints: [join(projectRoot, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: bundling.target,
+    format: bundling.format,
+    mainFields: [...bundling.mainFields],
+    banner: { js: bundling.banner },
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
+    // bundleAwsSDK: true, so NodejsFunction marks nothing external.
+    external: [],
+    logLevel: bundling.logLevel,
+    absWorkingDir: projectRoot,
+  };
+}
+
+/** One function's bundle figures. */
+export interface BundleFigures {
+  readonly id: string;
+  readonly entry: string;
+  readonly bytes: number;
+  readonly coldImportMs: number;
+}
+
+/**
+ * Bundles `entry` as a ServiceFunction is bundled and measures it: the size of `index.mjs` and
+ * the time `import()` of it takes in a fresh `node` (with `--enable-source-maps`, as the functions
+ * run), median of five processes.
+ */
+export async function measureBundle(id: string, entry: string): Promise<BundleFigures> {
+  const outdir = await mkdtemp(join(tmpdir(), 'bench-bundle-'));
+  try {
+    const outfile = join(outdir, 'index.mjs');
+    await build(serviceFunctionBuildOptions(entry, outfile));
+    const { size } = await stat(outfile);
+    const samples: number[] = [];
+    for (let attempt = 0; attempt < importRuns; attempt += 1) samples.push(await coldImportMs(outfile));
+    return { id, entry, bytes: size, coldImportMs: median(samples) };
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `npm run bench` part: every function the service stack deploys (all API routes, mark-status,
+ * every cloud action family), bundled with the ServiceFunction options, against the budget of
+ * less than 1 MB and less than 300 ms cold import. Returns printable lines.
+ */
+export async function benchBundles(): Promise<string[]> {
+  const figures: BundleFigures[] = [];
+  for (const { id, entry } of serviceFunctionEntries()) figures.push(await measureBundle(id, entry));
+  const idWidth = Math.max(...figures.map((figure) => figure.id.length));
+  const entryWidth = Math.max(...figures.map((figure) => figure.entry.length));
+  const lines = [
+    `bundles: esbuild with the ServiceFunction options; budget < ${bundleBudget.bytes / 1024 / 1024} MB and < ${bundleBudget.coldImportMs} ms cold import (node ${process.version}, median of ${importRuns} fresh processes)`,
+    ...figures.map((figure) => {
+      const withinBudget = figure.bytes < bundleBudget.bytes && figure.coldImportMs < bundleBudget.coldImportMs;
+      return `  ${figure.id.padEnd(idWidth)}  ${figure.entry.padEnd(entryWidth)}  ${kilobytes(figure.bytes).padStart(10)}  ${`${figure.coldImportMs.toFixed(1)} ms`.padStart(9)}  ${withinBudget ? 'ok' : 'OVER BUDGET'}`;
+    }),
+  ];
+  const over = figures.filter((figure) => figure.bytes >= bundleBudget.bytes || figure.coldImportMs >= bundleBudget.coldImportMs);
+  lines.push(over.length === 0 ? `  all ${figures.length} bundles within budget` : `  ${over.length} of ${figures.length} bundles over budget: ${over.map((figure) => figure.id).join(', ')}`);
+  return lines;
+}
+
+/** Milliseconds one `import()` of the bundle takes in a new node process (its start-up excluded). */
+async function coldImportMs(bundle: string): Promise<number> {
+  const script = `const start = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); console.log(performance.now() - start);`;
+  const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '--eval', script], {
+    cwd: tmpdir(),
+    env: { PATH: process.env['PATH'] ?? '' },
+  });
+  const elapsed = Number(stdout.trim().split('\n').at(-1));
+  if (!Number.isFinite(elapsed)) throw new Error(`could not time the import of ${bundle}: ${stdout}`);
+  return elapsed;
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+function kilobytes(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} kB`;
+}

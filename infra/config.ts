@@ -1,0 +1,208 @@
+import type { Node } from 'constructs';
+import { defaultMemberRoleName } from '#shared/config/config.ts';
+import { ConfigError } from '#shared/errors.ts';
+
+/**
+ * The deployment's settings, read in this one place from CDK context (`cdk.json`, `-c key=value`)
+ * or, when a key is not in the context, from the environment variable `RESPONSE_ACTIONS_<KEY>`
+ * (`memberExternalId` → `RESPONSE_ACTIONS_MEMBER_EXTERNAL_ID`). Every value is validated at
+ * synthesis and a bad one fails it naming the key; the defaults let `cdk synth` run offline.
+ *
+ * Placeholders are named as such and chosen to be harmless: the placeholder issuer is on the
+ * reserved `.invalid` domain, so no token can ever validate against it, and the placeholder
+ * external id is refused as soon as `targetAccounts` names an account.
+ */
+export interface DeploymentConfig {
+  /** The JWT authorizer's issuer and accepted audiences. */
+  readonly auth: { readonly issuer: string; readonly audiences: readonly string[] };
+  /** The member role assumed in every target account, and the external id its trust demands. */
+  readonly memberRole: { readonly name: string; readonly externalId: string };
+  /** Accounts cloud actions may touch: the service's TARGET_ACCOUNTS. */
+  readonly targetAccounts: TargetAccounts;
+  /** The account the service runs in, for the member stack's trust; undefined: the member stack's own account. */
+  readonly serviceAccountId: string | undefined;
+  readonly deadlines: { readonly pickupSeconds: number; readonly completionSeconds: number };
+  readonly evidence: {
+    /** Days an evidence object (and a server access log) is kept before the lifecycle rule expires it. */
+    readonly retentionDays: number;
+    /** Default Object Lock retention of new evidence objects; undefined: none. */
+    readonly objectLock: { readonly mode: ObjectLockMode; readonly days: number } | undefined;
+  };
+  /** ARN patterns (`*` wildcards) the service must never act on, beyond its own resources. */
+  readonly protectedTargets: readonly string[];
+}
+
+export type TargetAccounts = { readonly all: true } | { readonly all: false; readonly ids: readonly string[] };
+export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** Issuer used until `authIssuer` is set: on the reserved `.invalid` domain, so nothing can ever sign for it. */
+export const placeholderAuthIssuer = 'https://issuer.invalid/response-actions-placeholder';
+/** Audience used until `authAudience` is set. */
+export const placeholderAuthAudience = 'response-actions-placeholder-audience';
+/** External id used until `memberExternalId` is set; refused once `targetAccounts` names an account. */
+export const placeholderMemberExternalId = 'response-actions-placeholder-external-id';
+
+/** Every configuration key, its environment fallback and its default, as `infra/README.md` documents them. */
+export const deploymentConfigKeys = {
+  authIssuer: { env: 'RESPONSE_ACTIONS_AUTH_ISSUER', default: placeholderAuthIssuer },
+  authAudience: { env: 'RESPONSE_ACTIONS_AUTH_AUDIENCE', default: placeholderAuthAudience },
+  memberRoleName: { env: 'RESPONSE_ACTIONS_MEMBER_ROLE_NAME', default: defaultMemberRoleName },
+  memberExternalId: { env: 'RESPONSE_ACTIONS_MEMBER_EXTERNAL_ID', default: placeholderMemberExternalId },
+  targetAccounts: { env: 'RESPONSE_ACTIONS_TARGET_ACCOUNTS', default: '' },
+  serviceAccountId: { env: 'RESPONSE_ACTIONS_SERVICE_ACCOUNT_ID', default: '' },
+  pickupDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PICKUP_DEADLINE_SECONDS', default: '120' },
+  completionDeadlineSeconds: { env: 'RESPONSE_ACTIONS_COMPLETION_DEADLINE_SECONDS', default: '900' },
+  evidenceRetentionDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_RETENTION_DAYS', default: '365' },
+  evidenceObjectLockDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_DAYS', default: '' },
+  evidenceObjectLockMode: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_MODE', default: 'GOVERNANCE' },
+  protectedTargets: { env: 'RESPONSE_ACTIONS_PROTECTED_TARGETS', default: '' },
+} as const satisfies Record<string, { env: string; default: string }>;
+
+export type DeploymentConfigKey = keyof typeof deploymentConfigKeys;
+
+/** Where the raw values come from: a construct node's context, then the environment. */
+export interface ConfigSources {
+  readonly context: (key: string) => unknown;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const accountIdPattern = /^\d{12}$/;
+// sts:ExternalId allows 2-1224 characters of this set (the same rule as shared/config).
+const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
+const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
+const audiencePattern = /^[\x21-\x7e]{1,256}$/;
+const arnPatternPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
+
+/** Reads and validates the deployment configuration of the app that owns `node`. */
+export function readDeploymentConfig(node: Node, env: Readonly<Record<string, string | undefined>> = process.env): DeploymentConfig {
+  return parseDeploymentConfig({ context: (key): unknown => node.tryGetContext(key), env });
+}
+
+/** {@link readDeploymentConfig} over explicit sources, for tests. */
+export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig {
+  const raw = (key: DeploymentConfigKey): string => rawValue(sources, key);
+
+  const targetAccounts = parseTargetAccounts(raw('targetAccounts'));
+  const externalId = raw('memberExternalId');
+  if (!externalIdPattern.test(externalId)) {
+    // The value itself is not echoed: it is meant to stay out of logs.
+    throw new ConfigError('memberExternalId', 'must be 2-1224 characters of letters, digits and +=,.@:/_-');
+  }
+  if (externalId === placeholderMemberExternalId && (targetAccounts.all || targetAccounts.ids.length > 0)) {
+    throw new ConfigError(
+      'memberExternalId',
+      'is still the placeholder while targetAccounts names accounts: set a value of your own (e.g. RESPONSE_ACTIONS_MEMBER_EXTERNAL_ID=$(openssl rand -hex 32)) for the service and every member stack',
+    );
+  }
+  const memberRoleName = raw('memberRoleName');
+  if (!roleNamePattern.test(memberRoleName)) {
+    throw new ConfigError('memberRoleName', `"${memberRoleName}" is not an IAM role name (1-64 of letters, digits and +=,.@_-)`);
+  }
+  const serviceAccountId = raw('serviceAccountId');
+  if (serviceAccountId !== '' && !accountIdPattern.test(serviceAccountId)) {
+    throw new ConfigError('serviceAccountId', `"${serviceAccountId}" is not a 12-digit account id`);
+  }
+
+  const retentionDays = wholeNumber(raw('evidenceRetentionDays'), 'evidenceRetentionDays', 1, 36_500);
+  const lockDaysRaw = raw('evidenceObjectLockDays');
+  const lockModeRaw = raw('evidenceObjectLockMode').toUpperCase();
+  if (lockModeRaw !== 'GOVERNANCE' && lockModeRaw !== 'COMPLIANCE') {
+    throw new ConfigError('evidenceObjectLockMode', `"${lockModeRaw}" is neither GOVERNANCE nor COMPLIANCE`);
+  }
+  let objectLock: DeploymentConfig['evidence']['objectLock'];
+  if (lockDaysRaw !== '') {
+    const days = wholeNumber(lockDaysRaw, 'evidenceObjectLockDays', 1, 36_500);
+    if (days > retentionDays) {
+      throw new ConfigError(
+        'evidenceObjectLockDays',
+        `${days} days is longer than evidenceRetentionDays (${retentionDays}): the lifecycle rule could never expire a locked object`,
+      );
+    }
+    objectLock = { mode: lockModeRaw, days };
+  }
+
+  return {
+    auth: { issuer: parseIssuer(raw('authIssuer')), audiences: parseAudiences(raw('authAudience')) },
+    memberRole: { name: memberRoleName, externalId },
+    targetAccounts,
+    serviceAccountId: serviceAccountId === '' ? undefined : serviceAccountId,
+    deadlines: {
+      pickupSeconds: wholeNumber(raw('pickupDeadlineSeconds'), 'pickupDeadlineSeconds', 1, 86_400),
+      completionSeconds: wholeNumber(raw('completionDeadlineSeconds'), 'completionDeadlineSeconds', 1, 86_400),
+    },
+    evidence: { retentionDays, objectLock },
+    protectedTargets: parseProtectedTargets(raw('protectedTargets')),
+  };
+}
+
+/** TARGET_ACCOUNTS as the service functions read it: comma-separated ids, `*`, or empty for none. */
+export function targetAccountsVariable(targets: TargetAccounts): string {
+  return targets.all ? '*' : targets.ids.join(',');
+}
+
+/**
+ * A key's value as a trimmed string: context first (a list or number from cdk.json is joined or
+ * stringified), then the environment, then the default.
+ */
+function rawValue(sources: ConfigSources, key: DeploymentConfigKey): string {
+  const fromContext = sources.context(key);
+  if (fromContext !== undefined && fromContext !== null) {
+    if (Array.isArray(fromContext)) return fromContext.map((item) => String(item).trim()).join(',');
+    if (typeof fromContext === 'string' || typeof fromContext === 'number') return String(fromContext).trim();
+    throw new ConfigError(key, 'must be a string, a number or a list of strings');
+  }
+  const fromEnv = sources.env[deploymentConfigKeys[key].env];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+  return deploymentConfigKeys[key].default;
+}
+
+function parseIssuer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('authIssuer', `"${value}" is not a URL; use the OIDC issuer, e.g. https://cognito-idp.<region>.amazonaws.com/<user pool id>`);
+  }
+  if (url.protocol !== 'https:' || url.hostname === '' || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new ConfigError(
+      'authIssuer',
+      `"${value}" must be an https issuer URL without query, fragment or credentials (API Gateway fetches its /.well-known/openid-configuration)`,
+    );
+  }
+  return value;
+}
+
+function parseAudiences(value: string): string[] {
+  const audiences = value.split(',').map((audience) => audience.trim()).filter((audience) => audience !== '');
+  const bad = audiences.find((audience) => !audiencePattern.test(audience));
+  if (audiences.length === 0 || bad !== undefined) {
+    throw new ConfigError('authAudience', 'must be one or more comma-separated audiences (for Cognito: the app client id)');
+  }
+  return audiences;
+}
+
+function parseTargetAccounts(value: string): TargetAccounts {
+  if (value === '') return { all: false, ids: [] };
+  if (value === '*') return { all: true };
+  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const bad = ids.find((id) => !accountIdPattern.test(id));
+  if (bad !== undefined) throw new ConfigError('targetAccounts', `"${bad}" is not a 12-digit account id (comma-separated ids, or *)`);
+  return { all: false, ids: [...new Set(ids)] };
+}
+
+function parseProtectedTargets(value: string): string[] {
+  const patterns = value.split(',').map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
+  const bad = patterns.find((pattern) => !arnPatternPattern.test(pattern));
+  if (bad !== undefined) {
+    throw new ConfigError('protectedTargets', `"${bad}" is not an ARN pattern (arn:partition:service:region:account:resource, * allowed)`);
+  }
+  return patterns;
+}
+
+function wholeNumber(value: string, key: DeploymentConfigKey, min: number, max: number): number {
+  const parsed = Number(value);
+  if (value === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(key, `must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return parsed;
+}

@@ -1,0 +1,164 @@
+import { Aws, CfnResource, Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
+import { acknowledgeStarOnlyFor, acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { cloudActionDefinition } from './cloud-action-definition.ts';
+import type { CloudActionSubstitutionName } from './cloud-action-definition.ts';
+import type { EvidenceBucket } from './evidence-bucket.ts';
+import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
+import { grantHistoryTable } from './grant-history-table.ts';
+import { ServiceFunction } from './service-function.ts';
+
+/**
+ * Lambda timeout of a family's steps: under the 300 s `TimeoutSeconds` of the ASL's Capture,
+ * Apply, Check and Verify tasks, so a hung step ends as the function's own timeout (a Lambda
+ * error the task catches into MarkError) before Step Functions gives up on the task. Enough
+ * for AssumeRole and a handful of retried SDK calls; longer changes use the ASL's wait loop.
+ */
+export const familyFunctionTimeout = Duration.seconds(120);
+
+/**
+ * What Step Functions needs on `*` for logging (vended log delivery) and X-Ray tracing: none of
+ * these actions supports resource-level permissions.
+ */
+const stateMachineStarActions: ReadonlySet<string> = new Set([
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+]);
+
+/** Props of {@link CloudActionFamily}. */
+export interface CloudActionFamilyProps {
+  /** The family's entry of `cloudActionFamilyDeployments`. */
+  readonly family: CloudActionFamilyDeployment;
+  readonly historyTable: ITable;
+  readonly evidence: EvidenceBucket;
+  /** The shared mark-status function (MarkRunning, MarkCompleted, MarkError). */
+  readonly markStatus: IFunction;
+  /** Where every family's executions log. */
+  readonly executionLogs: ILogGroup;
+  /** Execution timeout of the state machine: the completion deadline. */
+  readonly completionDeadlineSeconds: number;
+  /**
+   * Environment the family's function reads through `loadConfig`: TARGET_ACCOUNTS,
+   * MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, PROTECTED_TARGETS.
+   */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Name of the member role the function assumes in target accounts. */
+  readonly memberRoleName: string;
+  /**
+   * Accounts whose member role the function may assume; `'*'` for any (targetAccounts `*` or
+   * unset, when the account is only known per action).
+   */
+  readonly memberAccounts: readonly string[] | '*';
+  /** Path of the function's role; the member role's trust matches it through `aws:PrincipalArn`. */
+  readonly stepRolePath: string;
+}
+
+/**
+ * One cloud action family's deployment: its step function (the family's `entry`, running
+ * Capture, Apply, Check and Verify) and its state machine, built from the shipped
+ * `state-machines/cloud-action.asl.json` with the family's functions substituted in.
+ *
+ * The function may read and update records by key, assume the member role by name (and nothing
+ * else across accounts), and, for families that collect evidence, write new objects under the
+ * evidence bucket's `actions/` prefix. The state machine logs every event (without execution
+ * data: inputs and results stay in the history table), is traced with X-Ray, and its role may
+ * invoke exactly the two functions of its definition.
+ */
+export class CloudActionFamily extends Construct {
+  /** The function that runs the family's steps. */
+  public readonly stepFunction: ServiceFunction;
+  /** The family's state machine; executions are named after action ids. */
+  public readonly stateMachine: StateMachine;
+
+  public constructor(scope: Construct, id: string, props: CloudActionFamilyProps) {
+    super(scope, id);
+    const { family } = props;
+
+    const stepFunction = new ServiceFunction(this, 'StepFunction', {
+      entry: family.entry,
+      description: `response-actions ${family.name} family steps (${family.types.join(', ')})`,
+      timeout: familyFunctionTimeout,
+      rolePath: props.stepRolePath,
+      environment: { ...props.environment },
+    });
+    Validations.of(stepFunction).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously by its state machine (lambda:invoke) only: the ASL retries transient errors and catches every failure into MarkError, which records it on the action; there is no asynchronous event to keep.',
+    });
+    grantHistoryTable(stepFunction, props.historyTable, 'statusUpdate');
+    if (family.writesEvidence === true) grantEvidenceBucket(stepFunction, props.evidence, 'write');
+    const accounts = props.memberAccounts === '*' ? ['*'] : props.memberAccounts;
+    const memberRoleArns = accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:role/${props.memberRoleName}`);
+    stepFunction.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoleArns }));
+    for (const arn of memberRoleArns.filter((candidate) => candidate.includes('::*:'))) {
+      acknowledgeWildcardResource(
+        stepFunction.executionRole,
+        arn,
+        'The target account is an input of each action, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role name is fixed, and every member role trusts only this role path and demands the external id.',
+      );
+    }
+
+    const substitutions: Record<CloudActionSubstitutionName, string> = {
+      Partition: Aws.PARTITION,
+      MarkStatusFunctionArn: props.markStatus.functionArn,
+      ActionFunctionArn: stepFunction.functionArn,
+    };
+    const stateMachine = new StateMachine(this, 'StateMachine', {
+      definitionBody: DefinitionBody.fromString(cloudActionDefinition(props.completionDeadlineSeconds)),
+      definitionSubstitutions: substitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      comment: `response-actions ${family.name} family: ${family.types.join(', ')}`,
+      logs: { destination: props.executionLogs, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    // The definition is a string, so CDK cannot see its tasks: grant the two functions by hand,
+    // unqualified ARNs only (the ASL invokes $LATEST).
+    stateMachine.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.markStatus.functionArn, stepFunction.functionArn] }),
+    );
+
+    // cfn-lint (E3601) checks the definition before CloudFormation applies DefinitionSubstitutions
+    // and only understands a substitution that replaces a whole value, so it rejects
+    // "arn:${Partition}:states:::lambda:invoke". The definition is the shipped ASL, which the
+    // tests validate with asl-validator after substituting, as CloudFormation will.
+    const cfnStateMachine = stateMachine.node.defaultChild;
+    if (cfnStateMachine instanceof CfnResource) {
+      cfnStateMachine.addMetadata('cfn-lint', { config: { ignore_checks: ['E3601'] } });
+    }
+    acknowledgeStarOnlyFor(
+      stateMachine.role,
+      stateMachineStarActions,
+      'log delivery and X-Ray',
+      'Step Functions logging to CloudWatch Logs needs the log-delivery actions (logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and tracing needs the X-Ray write and sampling actions; none supports resource-level permissions; CloudActionFamily fails synthesis if anything else is granted on "*" through this role.',
+    );
+
+    this.stepFunction = stepFunction;
+    this.stateMachine = stateMachine;
+  }
+}
+
+/** A family's name as a construct id part: `iam` → `Iam`, `make-private` → `MakePrivate`. */
+export function familyIdOf(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== '')
+    .map((part) => `${part.charAt(0).toUpperCase()}${part.slice(1)}`)
+    .join('');
+}

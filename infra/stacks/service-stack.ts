@@ -1,0 +1,263 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from '#infra/config.ts';
+import { targetAccountsVariable } from '#infra/config.ts';
+import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
+import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
+import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
+import { ServiceApi } from '#infra/constructs/service-api.ts';
+import { ServiceFunction } from '#infra/constructs/service-function.ts';
+import { apiRoutes } from '#functions/api/routes.ts';
+import type { ApiRoute } from '#functions/api/routes.ts';
+import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
+import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
+
+/** Props of {@link ServiceStack}. */
+export interface ServiceStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** From the stateful stack. */
+  readonly historyTable: ITable;
+  readonly evidence: EvidenceBucket;
+  readonly cursorSecret: ISecret;
+  /** @default apiRoutes */
+  readonly routes?: readonly ApiRoute[];
+  /** @default cloudActionFamilyDeployments */
+  readonly families?: readonly CloudActionFamilyDeployment[];
+}
+
+/**
+ * Path of every family step function's role in a service stack. Member roles trust exactly the
+ * roles on this path (`aws:PrincipalArn`), which no other role of the stack has. It starts with
+ * the stack name, so the service's own-roles pattern ({@link serviceRolePattern}) covers it too.
+ */
+export function cloudActionStepRolePath(serviceStackName: string): string {
+  return `/${serviceStackName}-cloud-action-steps/`;
+}
+
+/**
+ * The protected-target pattern matching every IAM role of a service stack: CloudFormation names
+ * a role without a physical name `<stack name>-<logical id>-<suffix>`, and `*` spans the path.
+ * Built from the stack name, not from the roles, so the functions' environment has no
+ * dependency on the roles that carry it.
+ */
+export function serviceRolePattern(serviceStackName: string, partition: string = Aws.PARTITION, account: string = Aws.ACCOUNT_ID): string {
+  return `arn:${partition}:iam::${account}:role/${serviceStackName}-*`;
+}
+
+/** The mark-status function's entry: MarkRunning, MarkCompleted, MarkError and ended executions. */
+export const markStatusEntry = 'functions/steps/mark-status.ts';
+
+/** One Lambda function of the service stack: its construct id and its handler's entry file. */
+export interface ServiceFunctionEntry {
+  readonly id: string;
+  readonly entry: string;
+}
+
+/**
+ * Every function the service stack deploys, by construct id: one per API route, mark-status, and
+ * one per cloud action family. The bundle budget (`bench/bundles.ts`) measures exactly these.
+ */
+export function serviceFunctionEntries(
+  routes: readonly ApiRoute[] = apiRoutes,
+  families: readonly CloudActionFamilyDeployment[] = cloudActionFamilyDeployments,
+): ServiceFunctionEntry[] {
+  return [
+    ...routes.map((route) => ({ id: route.id, entry: route.entry })),
+    { id: 'MarkStatus', entry: markStatusEntry },
+    ...families.map((family) => ({ id: `${familyIdOf(family.name)}Steps`, entry: family.entry })),
+  ];
+}
+
+/** Lambda errors, failed executions, 5xx or dead letters in one 5-minute period raise an alarm. */
+const alarmPeriod = Duration.minutes(5);
+
+/**
+ * The service: the HTTP API and its functions, and the cloud-action path (mark-status, one
+ * step function and one state machine per family of `cloudActionFamilyDeployments`, the
+ * EventBridge rule that ends records of executions that ended without MarkError), with alarms
+ * on an encrypted SNS topic. Stateless: everything it keeps lives in the stateful stack.
+ *
+ * Responder work queues (one per responder, with their dispatch state machine) arrive with the
+ * responder issue; they belong beside the cloud-action path, in the "Responder path" section of
+ * the constructor, with their DLQs and alarms on the same topic.
+ */
+export class ServiceStack extends Stack {
+  public readonly api: ServiceApi;
+  public readonly markStatus: ServiceFunction;
+  /** Family name → its deployment (step function and state machine). */
+  public readonly families: Readonly<Record<string, CloudActionFamily>>;
+  /** Dead letters of the ended-execution rule and of mark-status's asynchronous invocations. */
+  public readonly markStatusDeadLetterQueue: Queue;
+  public readonly alarmTopic: Topic;
+  /** `PROTECTED_TARGETS` as the family functions receive it. */
+  public readonly protectedTargets: string;
+
+  public constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    const { config, historyTable, evidence, cursorSecret, routes = apiRoutes, families = cloudActionFamilyDeployments, ...stackProps } = props;
+    super(scope, id, stackProps);
+
+    // The service must never act on itself: its roles, its buckets, and whatever the deployer adds
+    // (the member role, root principals and the allow-list are built into shared/config).
+    this.protectedTargets = [
+      serviceRolePattern(this.stackName),
+      `arn:${Aws.PARTITION}:s3:::${evidence.bucket.bucketName}`,
+      `arn:${Aws.PARTITION}:s3:::${evidence.accessLogBucket.bucketName}`,
+      ...config.protectedTargets,
+    ].join(',');
+
+    // Cloud-action path -------------------------------------------------------------------------
+    this.markStatusDeadLetterQueue = new Queue(this, 'MarkStatusDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.markStatus = new ServiceFunction(this, 'MarkStatus', {
+      entry: markStatusEntry,
+      description: 'response-actions: MarkRunning, MarkCompleted, MarkError, and executions that ended without MarkError',
+      // Invoked asynchronously by the ended-execution rule: what still fails after Lambda's two retries lands here.
+      deadLetterQueue: this.markStatusDeadLetterQueue,
+    });
+    grantHistoryTable(this.markStatus, historyTable, 'statusUpdate');
+
+    const executionLogs = new LogGroup(this, 'CloudActionExecutionLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const familyEnvironment = {
+      TARGET_ACCOUNTS: targetAccountsVariable(config.targetAccounts),
+      MEMBER_ROLE_NAME: config.memberRole.name,
+      MEMBER_ROLE_EXTERNAL_ID: config.memberRole.externalId,
+      PROTECTED_TARGETS: this.protectedTargets,
+    };
+    const familyDeployments: Record<string, CloudActionFamily> = {};
+    for (const family of families) {
+      familyDeployments[family.name] = new CloudActionFamily(this, `${familyIdOf(family.name)}Family`, {
+        family,
+        historyTable,
+        evidence,
+        markStatus: this.markStatus,
+        executionLogs,
+        completionDeadlineSeconds: config.deadlines.completionSeconds,
+        environment: familyEnvironment,
+        memberRoleName: config.memberRole.name,
+        memberAccounts: config.targetAccounts.all || config.targetAccounts.ids.length === 0 ? '*' : config.targetAccounts.ids,
+        stepRolePath: cloudActionStepRolePath(this.stackName),
+      });
+    }
+    this.families = familyDeployments;
+    const stateMachines = Object.values(familyDeployments).map((deployment) => deployment.stateMachine);
+
+    if (stateMachines.length > 0) {
+      // Executions that end without reaching MarkError (TimeoutSeconds, a stop by hand, MarkError
+      // itself failing) would leave their record Running: mark-status ends it in Error.
+      new Rule(this, 'EndedExecutionRule', {
+        description: 'response-actions: ends the record of a cloud action whose execution failed, timed out or was aborted',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: {
+            status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+            stateMachineArn: stateMachines.map((machine) => machine.stateMachineArn),
+          },
+        },
+        targets: [
+          new LambdaFunctionTarget(this.markStatus, {
+            deadLetterQueue: this.markStatusDeadLetterQueue,
+            maxEventAge: Duration.hours(24),
+            retryAttempts: 185,
+          }),
+        ],
+      });
+    }
+
+    // Responder path ------------------------------------------------------------------------------
+    // Arrives with the responder issue: a work queue per responder (SQS, KMS, DLQ), the dispatch
+    // state machine (lambda:invoke.waitForTaskToken) and the report route's SendTask* grants.
+
+    // API ----------------------------------------------------------------------------------------
+    this.api = new ServiceApi(this, 'Api', {
+      routes,
+      auth: config.auth,
+      historyTable,
+      cursorSecret,
+      evidence,
+      stateMachines: Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stateMachine])),
+    });
+
+    // Alarms -------------------------------------------------------------------------------------
+    const alarmKey = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts response-actions alarm notifications',
+      enableKeyRotation: true,
+      // Protects notifications in flight only; nothing stays encrypted under it once delivered.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch publishes alarm state changes to the encrypted topic and so needs the key.
+    alarmKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true, displayName: 'response-actions alarms' });
+    const alarm = (alarmId: string, metric: IMetric, description: string): void => {
+      new Alarm(this, alarmId, {
+        metric,
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(this.alarmTopic));
+    };
+    alarm('Api5xxAlarm', this.api.httpApi.metricServerError({ period: alarmPeriod, statistic: 'Sum' }), 'The API answered 5xx: a 5xx is always a defect (API.md).');
+    for (const [name, deployment] of Object.entries(familyDeployments)) {
+      alarm(
+        `${familyIdOf(name)}FailedExecutionsAlarm`,
+        deployment.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
+        `Executions of the ${name} family state machine failed: cloud actions ended in Error.`,
+      );
+    }
+    const functions: [string, ServiceFunction][] = [
+      ...Object.entries(this.api.functions),
+      ['MarkStatus', this.markStatus],
+      ...Object.entries(familyDeployments).map(([name, deployment]): [string, ServiceFunction] => [`${familyIdOf(name)}Steps`, deployment.stepFunction]),
+    ];
+    for (const [name, fn] of functions) {
+      alarm(`${name}ErrorsAlarm`, fn.metricErrors({ period: alarmPeriod, statistic: 'Sum' }), `The ${name} function failed (errors or timeouts).`);
+    }
+    alarm(
+      'MarkStatusDeadLettersAlarm',
+      this.markStatusDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: 'Maximum' }),
+      'An ended execution could not be recorded: its action may still show Running. Inspect and redrive the dead-letter queue.',
+    );
+
+    new CfnOutput(this, 'ApiEndpoint', { description: 'Base URL of the API (routes under /v1)', value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Subscribe to receive alarms', value: this.alarmTopic.topicArn });
+
+    this.acknowledgeFindings();
+  }
+
+  /** The cdk-nag findings this stack accepts, each with its reason (see infra/README.md). */
+  private acknowledgeFindings(): void {
+    Validations.of(this.markStatusDeadLetterQueue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason:
+        'This queue is itself a dead-letter queue (of the ended-execution rule target and of mark-status); nothing consumes it automatically, an operator inspects and redrives it after its alarm, so a queue behind it would only move the same messages again.',
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deploymentConfigKeys,
+  parseDeploymentConfig,
+  placeholderAuthIssuer,
+  placeholderMemberExternalId,
+  targetAccountsVariable,
+} from '#infra/config.ts';
+import type { DeploymentConfig } from '#infra/config.ts';
+import { defaultMemberRoleName, loadConfig } from '#shared/config/config.ts';
+
+/** The configuration from context values (as cdk.json or `-c` give them) and environment variables. */
+function configFrom(context: Record<string, unknown> = {}, env: Record<string, string> = {}): DeploymentConfig {
+  return parseDeploymentConfig({ context: (key) => context[key], env });
+}
+
+describe('deployment configuration (infra/config.ts)', () => {
+  it('synthesizes offline with documented, harmless defaults', () => {
+    // Act
+    const config = configFrom();
+
+    // Assess
+    expect(config).toEqual({
+      auth: { issuer: placeholderAuthIssuer, audiences: ['response-actions-placeholder-audience'] },
+      memberRole: { name: defaultMemberRoleName, externalId: placeholderMemberExternalId },
+      targetAccounts: { all: false, ids: [] },
+      serviceAccountId: undefined,
+      deadlines: { pickupSeconds: 120, completionSeconds: 900 },
+      evidence: { retentionDays: 365, objectLock: undefined },
+      protectedTargets: [],
+    });
+    expect(new URL(config.auth.issuer).hostname.endsWith('.invalid')).toBe(true);
+  });
+
+  it('uses the same deadline defaults as the service configuration', () => {
+    // Act
+    const service = loadConfig({});
+
+    // Assess
+    expect(configFrom().deadlines).toEqual(service.deadlines);
+  });
+
+  it('reads context first, then RESPONSE_ACTIONS_* variables', () => {
+    // Act
+    const config = configFrom(
+      { authIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC', targetAccounts: ['111111111111', '222222222222'] },
+      {
+        RESPONSE_ACTIONS_AUTH_ISSUER: 'https://ignored.example.com',
+        RESPONSE_ACTIONS_AUTH_AUDIENCE: 'client-a, client-b',
+        RESPONSE_ACTIONS_MEMBER_EXTERNAL_ID: 'from-the-environment',
+        RESPONSE_ACTIONS_COMPLETION_DEADLINE_SECONDS: '600',
+      },
+    );
+
+    // Assess
+    expect(config.auth).toEqual({ issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC', audiences: ['client-a', 'client-b'] });
+    expect(config.targetAccounts).toEqual({ all: false, ids: ['111111111111', '222222222222'] });
+    expect(config.memberRole.externalId).toBe('from-the-environment');
+    expect(config.deadlines.completionSeconds).toBe(600);
+    expect(targetAccountsVariable(config.targetAccounts)).toBe('111111111111,222222222222');
+  });
+
+  it('names an environment variable for every key', () => {
+    // Assess
+    for (const [key, { env }] of Object.entries(deploymentConfigKeys)) {
+      expect(env).toBe(`RESPONSE_ACTIONS_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`);
+    }
+  });
+
+  it('accepts * for every account, and Object Lock in either mode', () => {
+    // Act
+    const config = configFrom({ targetAccounts: '*', memberExternalId: 'x-1', evidenceObjectLockDays: 30, evidenceObjectLockMode: 'compliance' });
+
+    // Assess
+    expect(targetAccountsVariable(config.targetAccounts)).toBe('*');
+    expect(config.evidence.objectLock).toEqual({ mode: 'COMPLIANCE', days: 30 });
+  });
+
+  it.each([
+    [{ authIssuer: 'http://issuer.example.com' }, /authIssuer: .*https/],
+    [{ authIssuer: 'not a url' }, /authIssuer: .*not a URL/],
+    [{ authIssuer: 'https://issuer.example.com/?tenant=1' }, /authIssuer/],
+    [{ authAudience: ' , ' }, /authAudience/],
+    [{ targetAccounts: '1234' }, /targetAccounts: "1234"/],
+    [{ serviceAccountId: 'abc' }, /serviceAccountId/],
+    [{ memberRoleName: 'has spaces' }, /memberRoleName/],
+    [{ completionDeadlineSeconds: 0 }, /completionDeadlineSeconds/],
+    [{ pickupDeadlineSeconds: '1.5' }, /pickupDeadlineSeconds/],
+    [{ evidenceRetentionDays: -1 }, /evidenceRetentionDays/],
+    [{ evidenceObjectLockMode: 'forever' }, /evidenceObjectLockMode/],
+    [{ evidenceObjectLockDays: 400, evidenceRetentionDays: 365 }, /evidenceObjectLockDays: 400 days is longer/],
+    [{ protectedTargets: 'not-an-arn' }, /protectedTargets/],
+    [{ authIssuer: { url: 'https://x' } }, /authIssuer: must be a string/],
+  ])('refuses %j, naming the key', (context, message) => {
+    // Act
+    const act = (): unknown => configFrom(context);
+
+    // Assess
+    expect(act).toThrow(message);
+  });
+
+  it('refuses the placeholder external id once accounts are targeted', () => {
+    // Act
+    const act = (): unknown => configFrom({ targetAccounts: '111111111111' });
+
+    // Assess
+    expect(act).toThrow(/memberExternalId: is still the placeholder/);
+  });
+
+  it('never echoes a malformed external id in its error', () => {
+    // Act
+    let message = '';
+    try {
+      configFrom({ memberExternalId: 'secret value with spaces' });
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+
+    // Assess
+    expect(message).toMatch(/memberExternalId/);
+    expect(message).not.toContain('secret value');
+  });
+});

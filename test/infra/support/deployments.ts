@@ -1,0 +1,18 @@
+/**
+ * A deployment that sets every service setting (see infra/config.ts), so each one is seen to
+ * arrive; the defaults are what `testContext()` alone gives.
+ */
+export const fullyConfigured = {
+  authIssuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example1',
+  authAudience: '4example5client6id,console-client',
+  targetAccounts: '111111111111,222222222222',
+  serviceAccountId: '999999999999',
+  memberRoleName: 'SecurityResponseMember',
+  memberExternalId: 'test-external-id-5d1e',
+  completionDeadlineSeconds: 600,
+  pickupDeadlineSeconds: 300,
+  evidenceRetentionDays: 730,
+  evidenceObjectLockDays: 90,
+  evidenceObjectLockMode: 'COMPLIANCE',
+  protectedTargets: 'arn:aws:iam::*:role/BreakGlass*',
+} as const;
