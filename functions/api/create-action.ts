@@ -1,6 +1,9 @@
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
-import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { ActionService } from '#shared/use-cases/action-service.ts';
+import { systemClock } from '#shared/clock.ts';
+import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
+import { historyFromEnv } from './aws/history.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);
@@ -30,4 +33,8 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
   );
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));
+export const handler = lazyHandler(() => {
+  const repository = historyFromEnv(process.env);
+  const starters = { cloud: cloudStarterFromEnv(process.env, repository) };
+  return Promise.resolve(createHandler({ service: new ActionService({ repository, starters, clock: systemClock }) }));
+});

@@ -1,5 +1,7 @@
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
-import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { ActionService } from '#shared/use-cases/action-service.ts';
+import { systemClock } from '#shared/clock.ts';
+import { historyFromEnv } from './aws/history.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /** GET /v1/actions/{id} */
@@ -13,4 +15,8 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
   );
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));
+// Deps are built on the first invocation: importing this module reads no Lambda environment.
+export const handler = lazyHandler(() => {
+  const repository = historyFromEnv(process.env);
+  return Promise.resolve(createHandler({ service: new ActionService({ repository, starters: {}, clock: systemClock }) }));
+});

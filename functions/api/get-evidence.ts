@@ -1,5 +1,8 @@
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
-import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { ActionService } from '#shared/use-cases/action-service.ts';
+import { systemClock } from '#shared/clock.ts';
+import { evidenceFromEnv } from './aws/evidence.ts';
+import { historyFromEnv } from './aws/history.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /** GET /v1/actions/{id}/evidence: objects with name, size, sha256 and a short-lived download URL. */
@@ -14,4 +17,8 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
   );
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));
+export const handler = lazyHandler(() => {
+  const repository = historyFromEnv(process.env);
+  const evidence = evidenceFromEnv(process.env);
+  return Promise.resolve(createHandler({ service: new ActionService({ repository, starters: {}, evidence, clock: systemClock }) }));
+});

@@ -4,7 +4,10 @@ import type { HistoryQuery } from '#shared/history/repository.ts';
 import { actionStatuses, isActionStatus } from '#shared/history/status.ts';
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
 import { invalidRequest } from '#shared/http/problem.ts';
-import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { ActionService } from '#shared/use-cases/action-service.ts';
+import { systemClock } from '#shared/clock.ts';
+import { cursorKeyFromSecret } from './aws/cursor-secret.ts';
+import { historyFromEnv } from './aws/history.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const parameters = new Set(['resource', 'type', 'status', 'createdBy', 'from', 'to', 'limit', 'cursor']);
@@ -75,4 +78,8 @@ export function parseHistoryQuery(query: Readonly<Record<string, string | undefi
   };
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));
+// Cursors leave this function, so they are signed with the secret every container shares.
+export const handler = lazyHandler(async () => {
+  const repository = historyFromEnv(process.env, await cursorKeyFromSecret(process.env));
+  return createHandler({ service: new ActionService({ repository, starters: {}, clock: systemClock }) });
+});

@@ -1,5 +1,8 @@
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
-import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { ActionService } from '#shared/use-cases/action-service.ts';
+import { systemClock } from '#shared/clock.ts';
+import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
+import { historyFromEnv } from './aws/history.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /** POST /v1/actions/{id}/reexecute: a new action with the same type and inputs. */
@@ -13,4 +16,8 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
   );
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./aws-deps.ts').then((module) => module.apiDeps())));
+export const handler = lazyHandler(() => {
+  const repository = historyFromEnv(process.env);
+  const starters = { cloud: cloudStarterFromEnv(process.env, repository) };
+  return Promise.resolve(createHandler({ service: new ActionService({ repository, starters, clock: systemClock }) }));
+});

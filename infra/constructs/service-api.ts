@@ -154,8 +154,6 @@ export class ServiceApi extends Construct {
   private needGrants(props: ServiceApiProps): Record<RouteNeed, (fn: ServiceFunction) => void> {
     const history = (access: 'read' | 'readWrite') => (fn: ServiceFunction): void => {
       grantHistoryTable(fn, props.historyTable, access);
-      fn.addEnvironment(CURSOR_SECRET_ARN_ENV, props.cursorSecret.secretArn);
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.cursorSecret.secretArn] }));
     };
     const machines = Object.entries(props.stateMachines);
     const deferred = (need: RouteNeed) => (): void => {
@@ -163,6 +161,11 @@ export class ServiceApi extends Construct {
     };
     return {
       'history:read': history('read'),
+      // Only the function that hands cursors to callers signs them with the shared secret.
+      'history:cursors': (fn: ServiceFunction): void => {
+        fn.addEnvironment(CURSOR_SECRET_ARN_ENV, props.cursorSecret.secretArn);
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.cursorSecret.secretArn] }));
+      },
       'history:write': history('readWrite'),
       'start-work': (fn) => {
         if (machines.length === 0) return;

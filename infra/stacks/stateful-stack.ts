@@ -34,7 +34,7 @@ export class StatefulStack extends Stack {
   public readonly historyTable: ITable;
   /** The evidence bucket, its KMS key and its access log bucket. */
   public readonly evidence: EvidenceBucket;
-  /** Secret whose value signs history cursors (`CURSOR_SECRET_ARN`); see `functions/api/aws-deps.ts`. */
+  /** Secret whose value signs history cursors (`CURSOR_SECRET_ARN`); see `functions/api/aws/cursor-secret.ts`. */
   public readonly cursorSecret: ISecret;
 
   public constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {

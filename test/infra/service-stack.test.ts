@@ -98,6 +98,8 @@ describe('ServiceStack', () => {
     const grants = baseGrants(fn);
     if (needs.has('history:read') || needs.has('history:write')) {
       grants.push(...historyGrants(needs.has('history:write') ? 'readWrite' : 'read'));
+    }
+    if (needs.has('history:cursors')) {
       grants.push(`Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.cursorSecret.secretArn)}`);
     }
     if (needs.has('start-work')) {
@@ -223,7 +225,7 @@ describe('ServiceStack', () => {
       expect(grantsOf(fn)).toEqual(expectedRouteGrants(route, fn));
     });
 
-    it('GetAction can read history and nothing else: no write, no work, no evidence', () => {
+    it('GetAction can read history and nothing else: no write, no work, no evidence, no secret', () => {
       // Prepare
       const fn = built.serviceStack.api.functions['GetAction'];
       if (fn === undefined) throw new Error('no GetAction function');
@@ -234,7 +236,8 @@ describe('ServiceStack', () => {
         expect(actions).not.toContain(forbidden);
       }
       expect(actions.filter((action) => action?.startsWith('states:') === true || action?.startsWith('s3:') === true)).toEqual([]);
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'secretsmanager:GetSecretValue']));
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem']));
+      expect(actions).not.toContain('secretsmanager:GetSecretValue');
     });
 
     it('ListActionTypes touches nothing but its logs and traces', () => {
@@ -247,7 +250,7 @@ describe('ServiceStack', () => {
       expect(resourceOf(fn).Properties.Environment).toEqual({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
     });
 
-    it('gets the environment aws-deps.ts reads, per need', () => {
+    it('gets the environment its handler reads (functions/api/aws/*), per need', () => {
       for (const route of deployedRoutes) {
         // Prepare
         const fn = built.serviceStack.api.functions[route.id];
@@ -259,7 +262,8 @@ describe('ServiceStack', () => {
         expect(Object.keys(variables).sort(), route.id).toEqual(
           [
             'NODE_OPTIONS',
-            ...(history ? ['HISTORY_TABLE_NAME', 'CURSOR_SECRET_ARN'] : []),
+            ...(history ? ['HISTORY_TABLE_NAME'] : []),
+            ...(route.needs.includes('history:cursors') ? ['CURSOR_SECRET_ARN'] : []),
             ...(route.needs.includes('start-work') ? ['CLOUD_ACTION_STATE_MACHINES'] : []),
             ...(route.needs.includes('evidence:read') || route.needs.includes('evidence:upload') ? ['EVIDENCE_BUCKET'] : []),
           ].sort(),

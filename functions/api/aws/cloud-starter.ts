@@ -1,0 +1,14 @@
+/** Starts cloud actions on their family's state machine. Environment: CLOUD_ACTION_STATE_MACHINES (`family=arn,...`). */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { parseStateMachineArns, SfnWorkStarter } from '#shared/adapters/sfn-work-starter.ts';
+import type { Environment } from '#shared/config/config.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { WorkStarter } from '#shared/ports.ts';
+
+export function cloudStarterFromEnv(env: Environment, repository: HistoryRepository): WorkStarter {
+  return new SfnWorkStarter({
+    client: new SFNClient({ ignoreConfiguredEndpointUrls: true }),
+    stateMachineArns: parseStateMachineArns(env['CLOUD_ACTION_STATE_MACHINES']),
+    repository,
+  });
+}
