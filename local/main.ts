@@ -21,12 +21,16 @@ try {
     `response-actions listening on ${service.url}`,
     `  data:            ${relative(process.cwd(), dataDir) || '.'}`,
     `  cloud actions:   ${target}; target accounts: ${accounts}; member role ${service.config.memberRole.name}`,
+    `  host actions:    ${service.responders.hostResponder === null ? 'no responder on this machine' : `this machine's responder, host.id ${service.responders.hostResponder}`}`,
     `  token:           TOKEN=$(npm run --silent token -- containment-response-actions.exec data-gathering-response-actions.exec)`,
     `  try:             curl -s -H "Authorization: Bearer $TOKEN" ${service.url}/v1/action-types`,
   ];
-  if (recovery.restarted.length + recovery.interrupted.length + recovery.failedToRestart.length > 0) {
+  const settled = [recovery.restarted, recovery.redispatched, recovery.interrupted, recovery.expired, recovery.failedToRestart];
+  if (settled.some((ids) => ids.length > 0)) {
     lines.push(
-      `  after restart:   ${recovery.restarted.length} restarted, ${recovery.interrupted.length} ended in Error (interrupted by restart), ${recovery.failedToRestart.length} could not restart`,
+      `  after restart:   ${recovery.restarted.length} restarted, ${recovery.redispatched.length} sent to their responder again, ` +
+        `${recovery.interrupted.length} ended in Error (interrupted by restart), ${recovery.expired.length} past their pickup deadline, ` +
+        `${recovery.failedToRestart.length} could not restart`,
     );
   }
   console.log(lines.join('\n'));

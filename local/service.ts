@@ -6,11 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { createHistoryClient, ensureHistoryTable } from '#shared/adapters/dynamodb.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
-import { formatResponderClaim } from '#shared/auth/scopes.ts';
+import { formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
 import { createTokenVerifier } from '#shared/auth/token-verifier.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
@@ -18,14 +20,23 @@ import { loadConfig, type Environment, type ServiceConfig } from '#shared/config
 import { CursorCodec } from '#shared/history/cursor.ts';
 import { HistoryRepository } from '#shared/history/repository.ts';
 import { logger } from '#shared/log.ts';
+import { loadResponderConfig } from '#shared/responders/config.ts';
+import { createDispatchWorkHandler } from '#shared/responders/dispatch.ts';
+import type { ResponderAction, WorkSigningPublicKey } from '#shared/responders/protocol.ts';
+import { ResponderQueues } from '#shared/responders/queues.ts';
+import { ResponderStore } from '#shared/responders/store.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
+import { ResponderService } from '#shared/use-cases/responders.ts';
+import { startInProcessResponder, type InProcessResponder } from '../responders/common/in-process.ts';
+import { hostActions } from '../responders/host/actions.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startEmbeddedAws, type EmbeddedAws } from './embedded-aws.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { createLocalApiServer, listen } from './http-server.ts';
 import { localCloudActionFamilies } from './families.ts';
 import { recoverInFlight, type RecoveryReport } from './recovery.ts';
-import { createLocalCloudActions, type LocalCloudActions } from './state-machine-runner.ts';
+import { createLocalCloudActions, createLocalResponderActions, LocalTaskTokens, type LocalCloudActions, type LocalResponderActions } from './state-machine-runner.ts';
+import { openWorkSigningKey } from './work-signing-key.ts';
 
 export interface LocalServiceOptions {
   readonly dataDir: string;
@@ -35,6 +46,13 @@ export interface LocalServiceOptions {
   readonly clock?: Clock;
   /** The cloud action families to run; every family by default. */
   readonly families?: readonly CloudActionFamily[];
+  /**
+   * The host responder for this machine (API.md: `npm start` runs one, host.id = the hostname).
+   * `false` runs none (tests bring their own); by default the host responder's actions.
+   */
+  readonly hostResponder?: false | { readonly name?: string; readonly actions?: readonly ResponderAction[] };
+  /** Work queue settings (tests shorten the visibility timeout and the deliveries before the DLQ). */
+  readonly responderQueues?: { readonly visibilityTimeoutSeconds?: number; readonly maxReceiveCount?: number };
 }
 
 export interface LocalService {
@@ -43,6 +61,14 @@ export interface LocalService {
   readonly issuer: DevIssuer;
   readonly repository: HistoryRepository;
   readonly recovery: RecoveryReport;
+  /** Host and Kubernetes actions: the queues, the executions, and the public key responders pin. */
+  readonly responders: {
+    readonly queues: ResponderQueues;
+    readonly runtime: LocalResponderActions;
+    readonly signingKey: WorkSigningPublicKey;
+    /** The host id of this machine's in-process responder, when one runs. */
+    readonly hostResponder: string | null;
+  };
   /** Waits for running executions, then closes the server and the stores. */
   close(): Promise<void>;
 }
@@ -95,7 +121,41 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await cloud.close();
     });
 
-    const service = new ActionService({ repository, starters: { cloud: cloud.starter }, evidence, clock });
+    // Host and Kubernetes actions: per-target queues on the embedded SQS, the responder state
+    // machine on the local runner, its task-token callbacks in process, the signing key under DATA_DIR.
+    const sqs = new SQSClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+    const queues = new ResponderQueues({ client: sqs, prefix: loadResponderConfig(options.env).queuePrefix, ...options.responderQueues });
+    closers.push(() => {
+      queues.close();
+      sqs.destroy();
+      return Promise.resolve();
+    });
+    const responderStore = new ResponderStore({ client: createHistoryClient(store), tableName: historyTable, clock });
+    const signingKey = await openWorkSigningKey(options.dataDir);
+    const taskTokens = new LocalTaskTokens();
+    const responderRuntime = createLocalResponderActions({
+      repository,
+      config,
+      taskTokens,
+      dispatch: createDispatchWorkHandler({ repository, store: responderStore, queues, signingKey, clock }),
+    });
+    closers.push(() => responderRuntime.close());
+    const responders = new ResponderService({
+      repository,
+      store: responderStore,
+      queues,
+      callbacks: taskTokens,
+      signingKey: () => Promise.resolve(signingKey.publicJwk),
+      evidence,
+      clock,
+    });
+
+    const service = new ActionService({
+      repository,
+      starters: { cloud: cloud.starter, host: responderRuntime.starter, kubernetes: responderRuntime.starter },
+      evidence,
+      clock,
+    });
     const issuer = await openDevIssuer(options.dataDir);
     const verifier = createTokenVerifier({
       issuer: issuer.issuer,
@@ -104,7 +164,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
     const server: Server = createLocalApiServer(
-      apiRoutes.map((route) => ({ method: route.method, path: route.path, handler: route.create({ service }) })),
+      apiRoutes.map((route) => ({ method: route.method, path: route.path, handler: route.create({ service, responders }) })),
       async (header) => {
         const caller = await verifier.verify(header);
         return {
@@ -114,14 +174,44 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         };
       },
     );
-    const recovery = await recoverInFlight(repository, cloud.starter);
+    const recovery = await recoverInFlight(repository, cloud.starter, {
+      starter: responderRuntime.starter,
+      resume: (record, deadlines) => responderRuntime.resume(record, deadlines),
+      store: responderStore,
+      deadlines: config.deadlines,
+      clock,
+    });
     const url = await listen(server, options.port);
     closers.push(async () => {
       server.close();
       server.closeAllConnections();
       await cloud.idle();
     });
-    return { url, config, issuer, repository, recovery, close: closeAll };
+    let hostResponder: InProcessResponder | undefined;
+    let hostResponderName: string | null = null;
+    if (options.hostResponder !== false) {
+      hostResponderName = options.hostResponder?.name ?? hostname();
+      hostResponder = startLocalHostResponder({
+        url,
+        issuer,
+        name: hostResponderName,
+        dataDir: options.dataDir,
+        signingKey: signingKey.publicJwk,
+        ...(options.hostResponder?.actions === undefined ? {} : { actions: options.hostResponder.actions }),
+      });
+      const running = hostResponder;
+      // Stopped before the server closes, so its last reports still land.
+      closers.push(() => running.stop());
+    }
+    return {
+      url,
+      config,
+      issuer,
+      repository,
+      recovery,
+      responders: { queues, runtime: responderRuntime, signingKey: signingKey.publicJwk, hostResponder: hostResponderName },
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;
@@ -141,4 +231,51 @@ async function localSecret(dataDir: string, name: string): Promise<Buffer> {
   await writeFile(file, secret, { mode: 0o600 });
   await chmod(file, 0o600);
   return secret;
+}
+
+/**
+ * This machine's host responder, in process: the same runner a host responder uses on its own,
+ * talking HTTP to this service with a token from the local issuer (bound to host/<name>, renewed
+ * before it expires), trusting the local work signing key directly (no trust on first use needed).
+ */
+function startLocalHostResponder(options: {
+  readonly url: string;
+  readonly issuer: DevIssuer;
+  readonly name: string;
+  readonly dataDir: string;
+  readonly signingKey: WorkSigningPublicKey;
+  readonly actions?: readonly ResponderAction[];
+}): InProcessResponder {
+  const stateDir = join(options.dataDir, 'responders', `host-${options.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const ttlSeconds = 60 * 60;
+  let current: { token: Promise<string>; renewAt: number } | undefined;
+  const token = (): Promise<string> => {
+    if (current === undefined || Date.now() >= current.renewAt) {
+      current = {
+        token: options.issuer.issue({
+          sub: `responder:host/${options.name}`,
+          scopes: [respondScope],
+          responder: { kind: 'host', name: options.name },
+          ttlSeconds,
+        }),
+        renewAt: Date.now() + (ttlSeconds - 300) * 1000,
+      };
+    }
+    return current.token;
+  };
+  const responder = startInProcessResponder({
+    apiUrl: options.url,
+    token,
+    kind: 'host',
+    name: options.name,
+    version: 'local',
+    actions: options.actions ?? hostActions({ quarantineDir: join(stateDir, 'quarantine') }),
+    signingKeys: [options.signingKey],
+    stateDir,
+    logger,
+  });
+  responder.stopped.catch((error: unknown) => {
+    logger.error('the local host responder stopped with an error; host actions will end at their pickup deadline', { error });
+  });
+  return responder;
 }

@@ -2,7 +2,10 @@
  * The local stand-in for Step Functions: runs the shipped `state-machines/cloud-action.asl.json`
  * with aws-local-stepfunctions, its Task states bound in-process to the same handler functions
  * the Lambda entry points export (functions/steps/*), called the way `lambda:invoke` calls them.
+ * Host and Kubernetes actions run `state-machines/responder-action.asl.json` the same way, with
+ * the `.waitForTaskToken` callback supplied here (LocalTaskTokens).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -19,7 +22,10 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { isTerminal } from '#shared/history/status.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
+import type { JsonValue } from '#shared/json.ts';
 import type { WorkStarter } from '#shared/ports.ts';
+import { responderExecutionInput, type ResponderDeadlines, type ResponderExecutionInput } from '#shared/responders/starter.ts';
+import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
 
 type Overrides = NonNullable<RunOptions['overrides']>;
 type TaskHandler = NonNullable<Overrides['taskResourceLocalHandlers']>[string];
@@ -33,6 +39,7 @@ export const defaultStateMachineFile = fileURLToPath(new URL('../state-machines/
 /** The function ARNs the local runtime substitutes into the definition (never called: every Task is bound in-process). */
 export const localFunctionArns = {
   markStatus: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-mark-status',
+  dispatchWork: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-dispatch-work',
   action: (family: string) => `arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-${family}-action`,
 };
 
@@ -310,4 +317,343 @@ async function collectEvents(events: Execution['eventLogs'], into: ExecutionEven
       return;
     }
   }
+}
+
+export const defaultResponderStateMachineFile = fileURLToPath(new URL('../state-machines/responder-action.asl.json', import.meta.url));
+
+/** The task's heartbeat timer ran out: Step Functions' States.HeartbeatTimeout. */
+class HeartbeatTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`no heartbeat within ${seconds} s`);
+    this.name = 'States.HeartbeatTimeout';
+  }
+}
+
+/** The task's TimeoutSeconds ran out: Step Functions' States.Timeout. */
+class TaskTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`the task did not finish within ${seconds} s`);
+    this.name = 'States.Timeout';
+  }
+}
+
+/** SendTaskFailure as a Catch sees it: the error is the name, the cause the message. */
+class TaskFailureError extends Error {
+  constructor(error: string, cause: string) {
+    super(cause);
+    this.name = error;
+  }
+}
+
+/** The local runtime stopped while a task waited. */
+class TaskAbandonedError extends Error {
+  override readonly name = 'States.Runtime';
+}
+
+interface PendingTask {
+  readonly resolve: (output: JsonValue) => void;
+  readonly reject: (error: Error) => void;
+  readonly heartbeatSeconds: number;
+  heartbeatTimer: NodeJS.Timeout;
+  readonly timeoutTimer: NodeJS.Timeout;
+}
+
+/**
+ * The local `.waitForTaskToken` callback: aws-local-stepfunctions has none, so the Dispatch state's
+ * handler opens a token here and waits on it. SendTaskHeartbeat/Success/Failure become
+ * `heartbeat`, `succeed` and `fail`; the heartbeat and timeout timers raise States.HeartbeatTimeout
+ * and States.Timeout into the state machine's own Catch rules. Tokens are random, live in memory
+ * only (a restart forgets them: see local/recovery.ts) and are never logged.
+ */
+export class LocalTaskTokens implements TaskCallbacks {
+  readonly #pending = new Map<string, PendingTask>();
+
+  /** Tasks waiting now. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** A new token and what it settles to. */
+  open(timers: { readonly heartbeatSeconds: number; readonly timeoutSeconds: number }): { token: string; settled: Promise<JsonValue> } {
+    const token = randomBytes(48).toString('base64url');
+    const settled = new Promise<JsonValue>((resolve, reject) => {
+      const pending: PendingTask = {
+        resolve,
+        reject,
+        heartbeatSeconds: timers.heartbeatSeconds,
+        heartbeatTimer: this.#heartbeatTimer(token, timers.heartbeatSeconds),
+        timeoutTimer: setTimeout(() => {
+          this.#settle(token)?.reject(new TaskTimeoutError(timers.timeoutSeconds));
+        }, timers.timeoutSeconds * 1000),
+      };
+      this.#pending.set(token, pending);
+    });
+    return { token, settled };
+  }
+
+  /** Forgets a token whose dispatch failed (the task fails with the dispatch's own error). */
+  cancel(token: string): void {
+    this.#settle(token);
+  }
+
+  heartbeat(taskToken: string): Promise<void> {
+    const pending = this.#pending.get(taskToken);
+    if (pending === undefined) return Promise.reject(expired());
+    clearTimeout(pending.heartbeatTimer);
+    pending.heartbeatTimer = this.#heartbeatTimer(taskToken, pending.heartbeatSeconds);
+    return Promise.resolve();
+  }
+
+  succeed(taskToken: string, output: JsonValue): Promise<void> {
+    const pending = this.#settle(taskToken);
+    if (pending === undefined) return Promise.reject(expired());
+    pending.resolve(output);
+    return Promise.resolve();
+  }
+
+  fail(taskToken: string, error: string, cause: string): Promise<void> {
+    const pending = this.#settle(taskToken);
+    if (pending === undefined) return Promise.reject(expired());
+    pending.reject(new TaskFailureError(error, cause));
+    return Promise.resolve();
+  }
+
+  /** Fails every waiting task (the runtime is stopping) and clears the timers. */
+  close(): void {
+    for (const token of [...this.#pending.keys()]) this.#settle(token)?.reject(new TaskAbandonedError('the local runtime stopped'));
+  }
+
+  #heartbeatTimer(token: string, seconds: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.#settle(token)?.reject(new HeartbeatTimeoutError(seconds));
+    }, seconds * 1000);
+  }
+
+  #settle(token: string): PendingTask | undefined {
+    const pending = this.#pending.get(token);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(token);
+    clearTimeout(pending.heartbeatTimer);
+    clearTimeout(pending.timeoutTimer);
+    return pending;
+  }
+}
+
+function expired(): TaskTokenExpiredError {
+  return new TaskTokenExpiredError('the execution no longer waits for this report (its task ended or timed out)');
+}
+
+export interface LocalResponderActionsOptions {
+  readonly repository: HistoryRepository;
+  readonly config: Pick<ServiceConfig, 'deadlines'>;
+  /** The dispatch-work handler (functions/steps/dispatch-work.ts's), bound to this runtime's queues, store and key. */
+  readonly dispatch: (event: unknown) => Promise<unknown>;
+  /** The callback registry; the responder routes need the same one. A new one by default. */
+  readonly taskTokens?: LocalTaskTokens;
+  readonly stateMachineFile?: string;
+  /** Shorter retry pauses for tests (aws-local-stepfunctions' overrides, by state name). */
+  readonly retryIntervalOverrides?: Overrides['retryIntervalOverrides'];
+  readonly logger?: Logger;
+}
+
+export interface LocalResponderActions {
+  /** Starts host and kubernetes actions (ActionService's `host` and `kubernetes` starters). */
+  readonly starter: WorkStarter;
+  /** What the report route calls back (the registry the Dispatch state waits on). */
+  readonly callbacks: LocalTaskTokens;
+  /** Dispatches an Enqueued action again after a restart, with what is left of its deadlines. */
+  resume(record: ActionRecord, deadlines: ResponderDeadlines): Promise<void>;
+  idle(): Promise<void>;
+  close(): Promise<void>;
+  history(actionId: string): readonly ExecutionEvent[];
+}
+
+/** Runs host and Kubernetes actions locally on the shipped responder state machine; see LocalResponderActions. */
+export function createLocalResponderActions(options: LocalResponderActionsOptions): LocalResponderActions {
+  return new LocalResponderActionRunner(options);
+}
+
+/**
+ * Above any deadline the configuration allows (86400 s): the Dispatch state's own TimeoutSeconds
+ * locally, so that aws-local-stepfunctions' timer (60 s when none is given) never fires before
+ * the deadline timers of LocalTaskTokens.
+ */
+const localDispatchTimeoutSeconds = 86_400 + 600;
+
+class LocalResponderActionRunner implements LocalResponderActions {
+  readonly starter: WorkStarter;
+  readonly callbacks: LocalTaskTokens;
+  readonly #options: LocalResponderActionsOptions;
+  readonly #machine: StateMachine;
+  readonly #definition: StateMachineDefinition;
+  readonly #markStatus: (event: unknown) => Promise<unknown>;
+  readonly #running = new Map<string, Running>();
+  readonly #started = new Set<string>();
+  readonly #histories = new Map<string, ExecutionEvent[]>();
+  readonly #logger: Logger;
+  #closed = false;
+
+  constructor(options: LocalResponderActionsOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? defaultLogger;
+    this.callbacks = options.taskTokens ?? new LocalTaskTokens();
+    this.#markStatus = createMarkStatusHandler({ repository: options.repository });
+    const text = readFileSync(options.stateMachineFile ?? defaultResponderStateMachineFile, 'utf8');
+    const definition = JSON.parse(
+      substituteDefinition(text, {
+        Partition: 'aws',
+        MarkStatusFunctionArn: localFunctionArns.markStatus,
+        DispatchFunctionArn: localFunctionArns.dispatchWork,
+      }),
+    ) as StateMachineDefinition;
+    this.#definition = localTimers(definition);
+    this.#machine = new StateMachine(this.#definition);
+    this.starter = { start: (record) => this.resume(record, options.config.deadlines) };
+  }
+
+  resume(record: ActionRecord, deadlines: ResponderDeadlines): Promise<void> {
+    try {
+      this.#start(record, deadlines);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.allSettled([...this.#running.values()].map((running) => running.done));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const running of this.#running.values()) running.abort();
+    this.callbacks.close();
+    await this.idle();
+  }
+
+  history(actionId: string): readonly ExecutionEvent[] {
+    return this.#histories.get(actionId) ?? [];
+  }
+
+  /** One execution per action id, as Step Functions' execution names make it in AWS. */
+  #start(record: ActionRecord, deadlines: ResponderDeadlines): void {
+    if (this.#closed) throw new Error('the local responder action runtime is closed');
+    const input = responderExecutionInput(record, deadlines);
+    if (this.#started.has(record.id)) return;
+    this.#started.add(record.id);
+    const running: Running = { actionId: record.id, events: [], inFlight: new Set(), abort: () => undefined, done: Promise.resolve() };
+    const execution = this.#machine.run(input as unknown as JsonForMachine, {
+      overrides: {
+        taskResourceLocalHandlers: this.#bindTasks(input, running),
+        ...(this.#options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: this.#options.retryIntervalOverrides }),
+      },
+      noThrowOnAbort: true,
+      // What `$$.Task.Token` reads; the Dispatch handler replaces it with a token of its own per attempt.
+      context: { Task: { Token: 'issued-by-the-local-runtime' } },
+    });
+    running.abort = execution.abort;
+    this.#histories.set(record.id, running.events);
+    if (this.#histories.size > 500) {
+      const oldest = this.#histories.keys().next().value;
+      if (oldest !== undefined) this.#histories.delete(oldest);
+    }
+    void collectEvents(execution.eventLogs, running.events);
+    running.done = this.#drive(running, execution).catch((error: unknown) => {
+      this.#logger.error('local responder action execution could not be closed out', { actionId: record.id, error });
+    });
+    this.#running.set(record.id, running);
+    void running.done.finally(() => {
+      this.#running.delete(record.id);
+    });
+  }
+
+  /**
+   * Dispatch (`lambda:invoke.waitForTaskToken`) opens a token with the execution's deadlines, calls
+   * the dispatch-work handler with it as `lambda:invoke` would, and then waits on the token;
+   * ExplainLapse, MarkCompleted and MarkError are plain `lambda:invoke`s.
+   */
+  #bindTasks(input: ResponderExecutionInput, running: Running): Record<string, TaskHandler> {
+    const functions = new Map<string, (event: unknown) => Promise<unknown>>([
+      [localFunctionArns.markStatus, this.#markStatus],
+      [localFunctionArns.dispatchWork, this.#options.dispatch],
+    ]);
+    const bound: Record<string, TaskHandler> = {};
+    for (const [name, state] of Object.entries(this.#definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const parameters = 'Parameters' in state ? state.Parameters : undefined;
+      const functionName = typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters['FunctionName'] : undefined;
+      const handler = typeof functionName === 'string' ? functions.get(functionName) : undefined;
+      const waits = state.Resource.endsWith(':states:::lambda:invoke.waitForTaskToken');
+      if ((!waits && !state.Resource.endsWith(':states:::lambda:invoke')) || handler === undefined) {
+        throw new Error(`the local runtime cannot bind Task state ${name} (${state.Resource}, ${typeof functionName === 'string' ? functionName : 'no FunctionName'})`);
+      }
+      const invoke = (taskInput: JsonForMachine): Promise<JsonForMachine> => {
+        if (this.#closed) return Promise.reject(new TaskAbandonedError('the local runtime stopped'));
+        return waits ? this.#waitForTaskToken(handler, taskInput, input.deadlines) : invokeLikeLambda(handler, taskInput);
+      };
+      bound[name] = (taskInput) => {
+        const invocation = invoke(taskInput);
+        running.inFlight.add(invocation);
+        void invocation.finally(() => running.inFlight.delete(invocation)).catch(() => undefined);
+        return invocation;
+      };
+    }
+    return bound;
+  }
+
+  async #waitForTaskToken(handler: (event: unknown) => Promise<unknown>, taskInput: JsonForMachine, deadlines: ResponderDeadlines): Promise<JsonForMachine> {
+    const { token, settled } = this.callbacks.open({ heartbeatSeconds: deadlines.pickupSeconds, timeoutSeconds: deadlines.completionSeconds });
+    // Observed at once, so a timer firing while the dispatch still runs is never an unhandled rejection.
+    settled.catch(() => undefined);
+    const parameters = typeof taskInput === 'object' && taskInput !== null && !Array.isArray(taskInput) ? taskInput : {};
+    const payload = parameters['Payload'];
+    const withToken = { ...parameters, Payload: { ...(typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload : {}), taskToken: token } };
+    try {
+      await invokeLikeLambda(handler, withToken);
+    } catch (error) {
+      this.callbacks.cancel(token);
+      throw error;
+    }
+    return roundTrip(await settled);
+  }
+
+  /** Waits for the execution; if it failed without ending the record (MarkError itself failed), ends it here. */
+  async #drive(running: Running, execution: Execution): Promise<void> {
+    const outcome = await execution.result.then(
+      () => ({ kind: 'finished' }) as const,
+      (error: unknown) => ({ kind: 'failed', error }) as const,
+    );
+    if (outcome.kind === 'finished' || this.#closed) return;
+    const record = await this.#options.repository.get(running.actionId);
+    if (record !== null && !isTerminal(record.status)) {
+      const cause = outcome.error instanceof Error && outcome.error.cause instanceof Error ? outcome.error.cause : outcome.error;
+      await endInError(this.#options.repository, running.actionId, {
+        code: 'ExecutionFailed',
+        message: `the execution failed without recording why: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      });
+    }
+  }
+}
+
+/**
+ * The definition as the local runtime runs it. aws-local-stepfunctions evaluates
+ * TimeoutSecondsPath against the state's input after Parameters (Step Functions: against the
+ * state input) and knows no HeartbeatSeconds at all; so the local copy of a `.waitForTaskToken`
+ * state drops both paths, and LocalTaskTokens enforces both deadlines, from the same execution
+ * input, raising the same errors. The shipped file is unchanged.
+ */
+function localTimers(definition: StateMachineDefinition): StateMachineDefinition {
+  const states = Object.fromEntries(
+    Object.entries(definition.States).map(([name, state]) => {
+      if (state.Type !== 'Task' || !state.Resource.endsWith('.waitForTaskToken')) return [name, state];
+      const { TimeoutSecondsPath: _timeout, HeartbeatSecondsPath: _heartbeat, HeartbeatSeconds: _seconds, ...rest } = state as typeof state & {
+        HeartbeatSecondsPath?: string;
+        HeartbeatSeconds?: number;
+      };
+      return [name, { ...rest, TimeoutSeconds: localDispatchTimeoutSeconds }];
+    }),
+  );
+  return { ...definition, States: states };
 }

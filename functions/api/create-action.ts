@@ -4,6 +4,7 @@ import { ActionService } from '#shared/use-cases/action-service.ts';
 import { systemClock } from '#shared/clock.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
 import { historyFromEnv } from './aws/history.ts';
+import { responderStartersFromEnv } from './aws/responder-starter.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);
@@ -35,6 +36,6 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
 
 export const handler = lazyHandler(() => {
   const repository = historyFromEnv(process.env);
-  const starters = { cloud: cloudStarterFromEnv(process.env, repository) };
+  const starters = { cloud: cloudStarterFromEnv(process.env, repository), ...responderStartersFromEnv(process.env) };
   return Promise.resolve(createHandler({ service: new ActionService({ repository, starters, clock: systemClock }) }));
 });

@@ -1,15 +1,25 @@
-import type { ApiHandler } from '#shared/http/api-handler.ts';
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
+import type { ResponderService } from '#shared/use-cases/responders.ts';
 import * as createAction from './create-action.ts';
+import * as evidenceUpload from './evidence-upload.ts';
 import * as getAction from './get-action.ts';
 import * as getEvidence from './get-evidence.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
+import * as listResponders from './list-responders.ts';
+import * as receiveResponderWork from './receive-responder-work.ts';
 import * as reexecuteAction from './reexecute-action.ts';
+import * as registerResponder from './register-responder.ts';
+import * as reportAction from './report-action.ts';
+import * as responderHeartbeat from './responder-heartbeat.ts';
 import * as undoAction from './undo-action.ts';
 
 export interface ApiRouteDeps {
   readonly service: ActionService;
+  /** The responder protocol; a runtime without it answers the responder routes with 503. */
+  readonly responders?: ResponderService;
 }
 
 /** One HTTP route: the same handler module serves it in API Gateway and in the local runtime. */
@@ -22,7 +32,22 @@ export interface ApiRoute {
   /** The handler module, relative to the repository root, for NodejsFunction's entry. */
   readonly entry: string;
   /** What the function touches, for its least-privilege grants. */
-  readonly needs: readonly ('history:read' | 'history:write' | 'start-work' | 'evidence:read')[];
+  readonly needs: readonly (
+    | 'history:read'
+    | 'history:write'
+    /** GetSecretValue on the secret that signs history cursors handed to callers (CURSOR_SECRET_ARN). */
+    | 'history:cursors'
+    | 'start-work'
+    | 'evidence:read'
+    /** Create, send to, receive from and delete on the per-target work queues (`<prefix>-*`). */
+    | 'responder-queues'
+    /** states:SendTaskHeartbeat, SendTaskSuccess and SendTaskFailure on the responder state machine. */
+    | 'task-callbacks'
+    /** Presign PutObject under `actions/*` of the evidence bucket. */
+    | 'evidence:upload'
+    /** GetSecretValue on the work signing key's secret (WORK_SIGNING_KEY_SECRET_ARN). */
+    | 'work-signing-key'
+  )[];
   readonly create: (deps: ApiRouteDeps) => ApiHandler;
 }
 
@@ -48,7 +73,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/actions',
     id: 'ListActions',
     entry: 'functions/api/list-actions.ts',
-    needs: ['history:read'],
+    needs: ['history:read', 'history:cursors'],
     create: (deps) => listActions.createHandler(deps),
   },
   {
@@ -83,4 +108,59 @@ export const apiRoutes: readonly ApiRoute[] = [
     needs: ['history:read', 'evidence:read'],
     create: (deps) => getEvidence.createHandler(deps),
   },
+  {
+    method: 'POST',
+    path: '/v1/responders',
+    id: 'RegisterResponder',
+    entry: 'functions/api/register-responder.ts',
+    needs: ['history:write', 'responder-queues', 'work-signing-key'],
+    create: (deps) => withResponders(deps, registerResponder.createHandler),
+  },
+  {
+    method: 'GET',
+    path: '/v1/responders',
+    id: 'ListResponders',
+    entry: 'functions/api/list-responders.ts',
+    needs: ['history:read'],
+    create: (deps) => withResponders(deps, listResponders.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/responders/{kind}/{name}/heartbeat',
+    id: 'ResponderHeartbeat',
+    entry: 'functions/api/responder-heartbeat.ts',
+    needs: ['history:write'],
+    create: (deps) => withResponders(deps, responderHeartbeat.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/responders/{kind}/{name}/work',
+    id: 'ReceiveResponderWork',
+    entry: 'functions/api/receive-responder-work.ts',
+    needs: ['history:read', 'responder-queues'],
+    create: (deps) => withResponders(deps, receiveResponderWork.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/actions/{id}/reports',
+    id: 'ReportAction',
+    entry: 'functions/api/report-action.ts',
+    needs: ['history:write', 'responder-queues', 'task-callbacks'],
+    create: (deps) => withResponders(deps, reportAction.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/actions/{id}/evidence-uploads',
+    id: 'EvidenceUpload',
+    entry: 'functions/api/evidence-upload.ts',
+    needs: ['history:read', 'evidence:upload'],
+    create: (deps) => withResponders(deps, evidenceUpload.createHandler),
+  },
 ];
+
+/** A responder route's handler, or one answering 503 where this runtime serves no responders. */
+function withResponders(deps: ApiRouteDeps, create: (deps: { responders: ResponderService }) => ApiHandler): ApiHandler {
+  const responders = deps.responders;
+  if (responders !== undefined) return create({ responders });
+  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime serves no responders')), { body: 'none' });
+}

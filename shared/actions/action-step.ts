@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MemberSessionSource, SessionClients } from '#shared/adapters/member-session.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';

@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudTrailClient, LookupEventsCommand, type Event as CloudTrailLookupEvent } from '@aws-sdk/client-cloudtrail';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MemberCredentials, MemberSession } from '#shared/adapters/member-session.ts';
 import { partitionOfRegion } from '#shared/catalogue/arn.ts';
 import { EvidenceExistsError } from '#shared/evidence/errors.ts';

@@ -25,7 +25,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonObject, JsonValue } from '#shared/json.ts';
 import type { CloudAction, CloudActionContext, StepProgress } from './cloud-action.ts';

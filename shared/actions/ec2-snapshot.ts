@@ -11,7 +11,7 @@ import {
   type Instance,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { createdSnapshotSchema} from './snapshot-records.ts';
 import { snapshotAppliedSchema } from './snapshot-records.ts';
 import type { ActionInputs } from '#shared/catalogue/index.ts';

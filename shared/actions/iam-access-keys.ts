@@ -10,7 +10,7 @@ import {
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
 import type { CloudAction, CloudActionContext, CloudActionFamily, CloudTarget } from './cloud-action.ts';
 import {

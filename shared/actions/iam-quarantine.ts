@@ -16,7 +16,7 @@ import {
   ListUserPoliciesCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Partition } from '#shared/catalogue/index.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { MemberSession } from '#shared/adapters/member-session.ts';

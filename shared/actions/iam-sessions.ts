@@ -17,7 +17,7 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Partition } from '#shared/catalogue/index.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { MemberSession } from '#shared/adapters/member-session.ts';

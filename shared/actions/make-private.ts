@@ -18,7 +18,7 @@ import {
   type Grant,
 } from '@aws-sdk/client-s3';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, type DBInstance } from '@aws-sdk/client-rds';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
 import type { MemberSession } from '#shared/adapters/member-session.ts';
 import type { CloudAction, CloudActionContext, CloudActionFamily, CloudTarget, StepProgress } from './cloud-action.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StatusConflictError } from '#shared/errors.ts';
 import type { ActionError, ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';

@@ -2,7 +2,7 @@
  * What cloud-volume-snapshot records as `applied`, as plain schemas with no SDK import, so the API
  * can derive an undo's inputs without bundling the EC2 client.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionInputs } from '#shared/catalogue/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 

@@ -3,7 +3,7 @@
  * with the lookups the service needs (by type, undo pairs) and the public description
  * `GET /v1/action-types` answers with.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   cloudVolumeSnapshot,
   deactivateAccessKeys,

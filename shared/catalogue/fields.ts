@@ -4,7 +4,7 @@
  * a whole number from 1 to 65535"), so the validator never shows zod's default wording.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkResourceArn, expectedArn, isAccountId, isRegion, isS3BucketName, parseArn } from './arn.ts';
 import type { AwsResourceKind } from './arn.ts';
 

@@ -5,7 +5,7 @@
  * missing ones absent. So a rule reads presence from the keys, and judges a value only
  * once the value's own schema accepts it; a field's own errors are never repeated.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkResourceArn, isAccountId, isRegion, parseArn, partitionOfRegion } from './arn.ts';
 import type { AwsResourceKind } from './arn.ts';
 import type { ActionInputs } from './types.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** The two permission categories of the seed; every action type belongs to one. */
 export const categories = ['containment', 'data-gathering'] as const;

@@ -3,7 +3,7 @@
  * place inputs are checked (the edge); inside, the types are trusted. Every error is
  * reported at once, each with the path of its field and a sentence a person can act on.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { actionTypes, findActionType, inputNamesOf } from './catalogue.ts';
 import type { ActionInputs, ActionTypeDefinition, Executor, FieldError, ResourceRef, ValidationContext } from './types.ts';
 

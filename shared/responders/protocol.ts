@@ -12,8 +12,12 @@
  * - `POST /v1/actions/{id}/reports` Report → the action record (409 once the action has ended)
  * - `POST /v1/actions/{id}/evidence-uploads` UploadRequest → UploadGrant (shared/ports.ts)
  * - `GET /v1/responders` (any of the four action scopes) → { items: ResponderRecord[] }
+ *
+ * A report may carry the receipt with any status (not only Running): a responder re-reporting
+ * the stored outcome of a duplicate delivery sends that delivery's receipt, so the duplicate
+ * leaves the queue even when the answer is 409.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
 
 export const responderKinds = ['host', 'kubernetes'] as const;
@@ -67,6 +71,63 @@ export interface ReceivedWork {
   readonly receipt: string;
 }
 
+/** The answer of a work long-poll. */
+export interface WorkBatch {
+  readonly items: readonly ReceivedWork[];
+}
+
+/** The optional body of a work long-poll. */
+export const workRequestSchema = z.strictObject({
+  /** At most this many pieces of work (default 1). */
+  maxItems: z.number().int().min(1).max(10).optional(),
+  /** How long to wait for work when there is none (default 20). */
+  waitSeconds: z.number().int().min(0).max(20).optional(),
+});
+export type WorkRequest = z.infer<typeof workRequestSchema>;
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
+
+/** A SignedWork as it travels (shape only: the signature is the responder's to check). */
+export const signedWorkSchema = z.strictObject({
+  payload: base64url.max(200_000),
+  signature: base64url.max(200),
+  keyId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+});
+
+const targetSchema = z.strictObject({ kind: z.enum(['host', 'kubernetes']), name: z.string().regex(/^[A-Za-z0-9._:-]{1,253}$/) });
+const isoTime = z.iso.datetime({ offset: true });
+
+/** A WorkOrder, as the responder reads it after the signature checked out. */
+export const workOrderSchema = z.strictObject({
+  v: z.literal(1),
+  actionId: z.string().min(1).max(128),
+  type: z.string().min(1).max(64),
+  inputs: z.record(z.string(), z.unknown()),
+  target: targetSchema,
+  undoOf: z
+    .strictObject({
+      actionId: z.string().min(1).max(128),
+      type: z.string().min(1).max(64),
+      prior: z.lazy(() => json).nullable(),
+      applied: z.lazy(() => json).nullable(),
+      result: z.lazy(() => json).nullable(),
+    })
+    .nullable(),
+  issuedAt: isoTime,
+  pickupDeadline: isoTime,
+  completionDeadline: isoTime,
+});
+
+/** The public half of the service's work-signing key, as a JWK (Ed25519, `kid` = RFC 7638 thumbprint). */
+export interface WorkSigningPublicKey {
+  readonly kty: 'OKP';
+  readonly crv: 'Ed25519';
+  readonly x: string;
+  readonly kid: string;
+  readonly alg: 'EdDSA';
+  readonly use: 'sig';
+}
+
 export const reportStatuses = ['Running', 'Completed', 'Error'] as const;
 export type ReportStatus = (typeof reportStatuses)[number];
 
@@ -92,6 +153,14 @@ export interface ResponderRecord {
   readonly capabilities: readonly string[];
   readonly registeredAt: string;
   readonly lastSeen: string;
+}
+
+/**
+ * The answer to a registration: the record, plus the key the service signs work with now. A
+ * responder trusts it only on first use when told to (`trustOnFirstUse`) and nothing is pinned yet.
+ */
+export interface RegisterResponse extends ResponderRecord {
+  readonly signingKey: WorkSigningPublicKey;
 }
 
 export const reportSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findActionType, inputNamesOf, type ActionInputs } from '#shared/catalogue/index.ts';
 import { undoCloudVolumeSnapshotInputs } from '#shared/actions/snapshot-records.ts';
 import type { ActionRecord } from '#shared/history/record.ts';

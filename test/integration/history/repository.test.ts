@@ -129,34 +129,6 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
     expect(failed.undo.available).toBe(false);
   });
 
-  it('lets exactly one of many concurrent writers win a status change', async () => {
-    // Prepare
-    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
-    const { repository } = await freshHistory(endpoint(), clock);
-    const record = recordFixture({ at: clock.now() });
-    await repository.create(record);
-    await repository.transition(record.id, 'Enqueued');
-    await repository.transition(record.id, 'Running');
-
-    // Act: completion and failure race each other
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, index) =>
-        index % 2 === 0
-          ? repository.transition(record.id, 'Completed', { result: { writer: index } })
-          : repository.transition(record.id, 'Error', { error: { code: 'Race', message: `writer ${index}` } }),
-      ),
-    );
-
-    // Assess
-    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
-    const losers = outcomes.filter((outcome) => outcome.status === 'rejected');
-    expect(winners).toHaveLength(1);
-    for (const loser of losers) expect(loser.reason).toBeInstanceOf(StatusConflictError);
-    const final = await repository.get(record.id);
-    expect(final?.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Running', final?.status]);
-    expect(winners[0]?.status === 'fulfilled' && winners[0].value.status).toBe(final?.status);
-  });
-
   it('keeps the first captured prior state and records progress only while the action runs', async () => {
     // Prepare
     const clock = new FixedClock('2026-11-20T10:00:00.000Z');
@@ -400,23 +372,6 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
     expect((await everyPage(repository, { limit: 50 })).flat()).toHaveLength(2);
   });
 
-  it('creates exactly one action when requests with one idempotency key race', async () => {
-    // Prepare
-    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
-    const { repository } = await freshHistory(endpoint(), clock);
-    const claim = { caller: 'soar', key: 'race', requestHash: 'same-body' };
-
-    // Act
-    const outcomes = await Promise.all(
-      Array.from({ length: 16 }, () => repository.create(recordFixture({ at: clock.now() }), claim)),
-    );
-
-    // Assess
-    expect(outcomes.filter((outcome) => outcome.created)).toHaveLength(1);
-    expect(new Set(outcomes.map((outcome) => outcome.record.id)).size).toBe(1);
-    expect((await everyPage(repository, { limit: 50 })).flat()).toHaveLength(1);
-  });
-
   it('forgets an idempotency key after 24 hours', async () => {
     // Prepare
     const clock = new FixedClock('2026-11-20T10:00:00.000Z');
@@ -434,6 +389,59 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
     expect(within.record.id).toBe(first.record.id);
     expect(after.created).toBe(true);
     expect(after.record.id).not.toBe(first.record.id);
+  });
+
+});
+
+// Races need a store whose conditional writes are atomic, as DynamoDB's are. dynalite serializes
+// writes per item; moto_server evaluates a condition and writes without a lock, so two racing
+// conditional updates can both succeed there (seen in CI), which would test moto, not this code.
+describe('history repository races on dynalite (atomic conditional writes, as DynamoDB)', () => {
+  const endpoint = (): string => dynalite.endpoint;
+
+  it('lets exactly one of many concurrent writers win a status change', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const record = recordFixture({ at: clock.now() });
+    await repository.create(record);
+    await repository.transition(record.id, 'Enqueued');
+    await repository.transition(record.id, 'Running');
+
+    // Act: completion and failure race each other
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, index) =>
+        index % 2 === 0
+          ? repository.transition(record.id, 'Completed', { result: { writer: index } })
+          : repository.transition(record.id, 'Error', { error: { code: 'Race', message: `writer ${index}` } }),
+      ),
+    );
+
+    // Assess
+    const winners = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const losers = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(winners).toHaveLength(1);
+    for (const loser of losers) expect(loser.reason).toBeInstanceOf(StatusConflictError);
+    const final = await repository.get(record.id);
+    expect(final?.statusHistory.map((change) => change.status)).toEqual(['Created', 'Enqueued', 'Running', final?.status]);
+    expect(winners[0]?.status === 'fulfilled' && winners[0].value.status).toBe(final?.status);
+  });
+
+  it('creates exactly one action when requests with one idempotency key race', async () => {
+    // Prepare
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository } = await freshHistory(endpoint(), clock);
+    const claim = { caller: 'soar', key: 'race', requestHash: 'same-body' };
+
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 16 }, () => repository.create(recordFixture({ at: clock.now() }), claim)),
+    );
+
+    // Assess
+    expect(outcomes.filter((outcome) => outcome.created)).toHaveLength(1);
+    expect(new Set(outcomes.map((outcome) => outcome.record.id)).size).toBe(1);
+    expect((await everyPage(repository, { limit: 50 })).flat()).toHaveLength(1);
   });
 
   it('links one undo at a time, and a failed undo may be retried', async () => {

@@ -1,0 +1,17 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/actions/{id}/evidence-uploads: a presigned PUT for one evidence object, for the action's own responder while it runs. */
+export function createHandler(deps: { responders: ResponderService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters, body }) => ({
+      status: 200,
+      body: await deps.responders.grantUpload(caller, pathParameters['id'], body),
+      headers: { 'cache-control': 'no-store' },
+    }),
+    { body: 'json' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./responder-aws-deps.ts').then((module) => module.responderApiDeps())));

@@ -1,0 +1,17 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/actions/{id}/reports: a responder's report on its own action; 200 with the record, 409 once the action has ended. */
+export function createHandler(deps: { responders: ResponderService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters, body }) => ({
+      status: 200,
+      body: await deps.responders.report(caller, pathParameters['id'], body),
+      headers: { 'cache-control': 'no-store' },
+    }),
+    { body: 'json' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./responder-aws-deps.ts').then((module) => module.responderApiDeps())));

@@ -1,0 +1,58 @@
+/**
+ * The responder routes' wiring in AWS, built once per container on first invocation.
+ * Environment: HISTORY_TABLE_NAME; RESPONDER_QUEUE_PREFIX (default ResponseActions);
+ * WORK_SIGNING_KEY_SECRET_ARN (register: it returns the public half of the signing key);
+ * EVIDENCE_BUCKET (evidence-upload).
+ * Permissions: see the README's responder section (history table read/write, SQS on
+ * `<prefix>-*`, states:SendTaskHeartbeat/Success/Failure, GetSecretValue on the signing key
+ * secret, s3:PutObject presigning on `actions/*` of the evidence bucket).
+ */
+import { randomBytes } from 'node:crypto';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
+import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig, type Environment } from '#shared/config/config.ts';
+import { ConfigError } from '#shared/errors.ts';
+import { CursorCodec } from '#shared/history/cursor.ts';
+import { HistoryRepository } from '#shared/history/repository.ts';
+import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
+import { loadResponderConfig } from '#shared/responders/config.ts';
+import { ResponderStore } from '#shared/responders/store.ts';
+import { SfnTaskCallbacks } from '#shared/responders/task-callbacks.ts';
+import type { WorkSigningPublicKey } from '#shared/responders/protocol.ts';
+import { ResponderService } from '#shared/use-cases/responders.ts';
+
+export function responderApiDeps(env: Environment = process.env): { responders: ResponderService } {
+  const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
+  const responderConfig = loadResponderConfig(env);
+  const client = createHistoryClient();
+  const tableName = config.historyTableName ?? '';
+  const bucket = env['EVIDENCE_BUCKET'];
+  let publicKey: Promise<WorkSigningPublicKey> | undefined;
+  const responders = new ResponderService({
+    // These routes never list history; the codec is only there because the repository requires one.
+    repository: new HistoryRepository({ client, tableName, cursors: new CursorCodec(randomBytes(32)), clock: systemClock }),
+    store: new ResponderStore({ client, tableName, clock: systemClock }),
+    queues: createResponderQueues(responderConfig),
+    callbacks: new SfnTaskCallbacks(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
+    signingKey: () => {
+      const arn = responderConfig.signingKeySecretArn;
+      if (arn === undefined) return Promise.reject(new ConfigError('WORK_SIGNING_KEY_SECRET_ARN', 'is required by the register route'));
+      if (publicKey === undefined) {
+        const reading = readWorkSigningKey(arn).then((key) => key.publicJwk);
+        // A failed read (the secret not set yet) is tried again on the next registration.
+        reading.catch(() => {
+          if (publicKey === reading) publicKey = undefined;
+        });
+        publicKey = reading;
+      }
+      return publicKey;
+    },
+    ...(bucket === undefined || bucket === ''
+      ? {}
+      : { evidence: new S3EvidenceStore({ client: createEvidenceS3Client(), bucket, clock: systemClock }) }),
+    clock: systemClock,
+  });
+  return { responders };
+}

@@ -1,0 +1,17 @@
+import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/responders/{kind}/{name}/heartbeat: moves the responder's lastSeen; 404 until it registered. */
+export function createHandler(deps: { responders: ResponderService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters }) => ({
+      status: 200,
+      body: await deps.responders.heartbeat(caller, pathParameters['kind'], pathParameters['name']),
+      headers: { 'cache-control': 'no-store' },
+    }),
+    { body: 'none' },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./responder-aws-deps.ts').then((module) => module.responderApiDeps())));

@@ -1,0 +1,124 @@
+/**
+ * The host responder's configuration, from flags (which win) or environment variables: the one
+ * place that reads either. A missing or malformed value fails at start-up naming the flag and
+ * the variable.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '#shared/errors.ts';
+import type { HostActionsOptions } from './environment.ts';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface HostResponderConfig {
+  readonly apiUrl: string;
+  /** A file holding the bearer token (re-read on every call, so it can be rotated in place). */
+  readonly tokenFile: string;
+  readonly hostId: string;
+  readonly stateDir: string;
+  /** A JSON file of the service's work signing keys (JWKs: `{ "keys": [...] }` or `[...]`), or null. */
+  readonly signingKeysFile: string | null;
+  readonly trustOnFirstUse: boolean;
+  readonly actions: HostActionsOptions;
+}
+
+export const defaultStateDir = '/var/lib/response-actions-host-responder';
+
+/** Flag name → environment variable. */
+const settings = {
+  'api-url': 'RESPONDER_API_URL',
+  'token-file': 'RESPONDER_TOKEN_FILE',
+  'host-id': 'RESPONDER_HOST_ID',
+  'state-dir': 'RESPONDER_STATE_DIR',
+  'quarantine-dir': 'RESPONDER_QUARANTINE_DIR',
+  'signing-keys-file': 'RESPONDER_SIGNING_KEYS_FILE',
+  'max-acquire-bytes': 'RESPONDER_MAX_ACQUIRE_BYTES',
+  'max-log-bytes': 'RESPONDER_MAX_LOG_BYTES',
+  'docker-socket': 'RESPONDER_DOCKER_SOCKET',
+  'containerd-socket': 'RESPONDER_CONTAINERD_SOCKET',
+  'containerd-namespaces': 'RESPONDER_CONTAINERD_NAMESPACES',
+  'protected-pids': 'RESPONDER_PROTECTED_PIDS',
+  'stop-timeout-seconds': 'RESPONDER_STOP_TIMEOUT_SECONDS',
+} as const;
+type Setting = keyof typeof settings;
+
+function label(setting: Setting): string {
+  return `--${setting} / ${settings[setting]}`;
+}
+
+function positiveInteger(setting: Setting, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw new ConfigError(label(setting), `must be a whole number above 0, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function absolutePath(setting: Setting, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.startsWith('/')) throw new ConfigError(label(setting), `must be an absolute path, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function loadHostResponderConfig(argv: readonly string[], env: Environment): HostResponderConfig {
+  const options = Object.fromEntries(Object.keys(settings).map((name) => [name, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: { ...options, 'trust-on-first-use': { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ConfigError('command line', error instanceof Error ? error.message : String(error));
+  }
+  const read = (setting: Setting): string | undefined => {
+    const flag = values[setting];
+    const value = typeof flag === 'string' ? flag : env[settings[setting]];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const required = (setting: Setting): string => {
+    const value = read(setting);
+    if (value === undefined) throw new ConfigError(label(setting), 'is required but not set');
+    return value;
+  };
+
+  const apiUrl = required('api-url');
+  try {
+    const url = new URL(apiUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(label('api-url'), `must be the service's http(s) URL, not ${JSON.stringify(apiUrl)}`);
+  }
+  const hostId = read('host-id') ?? hostname();
+  if (!/^[A-Za-z0-9._:-]{1,253}$/.test(hostId)) {
+    throw new ConfigError(label('host-id'), `must be 1 to 253 letters, digits, '.', '_', ':' or '-' (the host.id actions name), not ${JSON.stringify(hostId)}`);
+  }
+  const stateDir = absolutePath('state-dir', read('state-dir')) ?? defaultStateDir;
+  const namespaces = read('containerd-namespaces')?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const protectedPids = read('protected-pids')
+    ?.split(',')
+    .map((pid) => pid.trim())
+    .filter((pid) => pid !== '')
+    .map((pid) => positiveInteger('protected-pids', pid) ?? 0);
+  const trustFlag = values['trust-on-first-use'];
+  const maxAcquireBytes = positiveInteger('max-acquire-bytes', read('max-acquire-bytes'));
+  const maxLogBytes = positiveInteger('max-log-bytes', read('max-log-bytes'));
+  const dockerSocketPath = absolutePath('docker-socket', read('docker-socket'));
+  const containerdSocketPath = absolutePath('containerd-socket', read('containerd-socket'));
+  const stopTimeoutSeconds = positiveInteger('stop-timeout-seconds', read('stop-timeout-seconds'));
+
+  return {
+    apiUrl,
+    tokenFile: absolutePath('token-file', required('token-file')) ?? '',
+    hostId,
+    stateDir,
+    signingKeysFile: absolutePath('signing-keys-file', read('signing-keys-file')) ?? null,
+    trustOnFirstUse: trustFlag === true || env['RESPONDER_TRUST_ON_FIRST_USE'] === 'true',
+    actions: {
+      quarantineDir: absolutePath('quarantine-dir', read('quarantine-dir')) ?? join(stateDir, 'quarantine'),
+      ...(maxAcquireBytes === undefined ? {} : { maxAcquireBytes }),
+      ...(maxLogBytes === undefined ? {} : { maxLogBytes }),
+      ...(dockerSocketPath === undefined ? {} : { dockerSocketPath }),
+      ...(containerdSocketPath === undefined ? {} : { containerdSocketPath }),
+      ...(namespaces === undefined ? {} : { containerdNamespaces: namespaces }),
+      ...(protectedPids === undefined ? {} : { protectedPids }),
+      ...(stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds }),
+    },
+  };
+}

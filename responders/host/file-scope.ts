@@ -1,0 +1,53 @@
+/**
+ * Where a file action's path lives: the host's file system, or with `container.id` that
+ * container's, reached through its init process's root (`/proc/<pid>/root`, which shows what
+ * the container sees, volumes included) or, for a Docker container without a running process,
+ * its overlay MergedDir while that is mounted.
+ */
+import { stat } from 'node:fs/promises';
+import type { JsonObject } from '#shared/json.ts';
+import type { ContainerInfo } from './containers/runtime.ts';
+import type { HostEnvironment } from './environment.ts';
+import { hostError } from './errors.ts';
+import { resolveInRoot } from './scoped-path.ts';
+import type { ScopedEntry } from './scoped-path.ts';
+
+export interface FileScope {
+  readonly root: string;
+  readonly container: ContainerInfo | null;
+}
+
+export function scopeJson(scope: FileScope): JsonObject {
+  const { container } = scope;
+  return {
+    root: scope.root,
+    container:
+      container === null ? null : { id: container.id, name: container.name, runtime: container.runtime, namespace: container.namespace },
+  };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function fileScope(env: HostEnvironment, containerId: string | undefined, signal: AbortSignal): Promise<FileScope> {
+  if (containerId === undefined) return { root: '/', container: null };
+  const { container } = await env.runtimes.locate({ id: containerId }, signal);
+  if (container.pid !== null) return { root: `${env.procRoot}/${container.pid}/root`, container };
+  if (container.mergedDir !== null && (await isDirectory(container.mergedDir))) return { root: container.mergedDir, container };
+  throw hostError(
+    'ContainerFilesystemUnavailable',
+    `container ${container.id} has no running process and its root file system is not mounted (${container.status}); start it, or act on the file in its image or volume on the host`,
+  );
+}
+
+/** Resolves `path` in the scope; the caller closes the entry. */
+export async function resolveFile(env: HostEnvironment, path: string, containerId: string | undefined, signal: AbortSignal): Promise<{ scope: FileScope; entry: ScopedEntry }> {
+  const scope = await fileScope(env, containerId, signal);
+  const entry = await resolveInRoot(scope.root, path);
+  return { scope, entry };
+}

@@ -1,0 +1,267 @@
+/**
+ * Workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet), their scale subresource, and the
+ * chain of controllers that own a pod.
+ */
+import type { V1ObjectMeta, V1OwnerReference, V1PodTemplateSpec, V1Scale } from '@kubernetes/client-node';
+import type { JsonObject } from '#shared/json.ts';
+import { callOptions, patchContentTypes } from './cluster.ts';
+import type { KubernetesClients } from './cluster.ts';
+import { callApi, isNotFound } from './errors.ts';
+import type { ApiCall } from './errors.ts';
+import { workloadKinds } from './inputs.ts';
+import type { WorkloadRef, WorkloadType } from './inputs.ts';
+import type { LabelSelector } from './selectors.ts';
+
+/** What the actions need of a workload, whatever its kind. */
+export interface Workload {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string | null;
+  readonly generation: number | null;
+  readonly selector: LabelSelector | undefined;
+  readonly template: V1PodTemplateSpec | undefined;
+  /** Deployments only: kubectl refuses to restart a paused one. */
+  readonly paused: boolean;
+  /** StatefulSet/DaemonSet `updateStrategy.type`, Deployment `strategy.type`. */
+  readonly updateStrategy: string | null;
+}
+
+interface WorkloadObject {
+  readonly metadata?: V1ObjectMeta;
+  readonly spec?: {
+    readonly selector?: LabelSelector;
+    readonly template?: V1PodTemplateSpec;
+    readonly paused?: boolean;
+    readonly strategy?: { readonly type?: string };
+    readonly updateStrategy?: { readonly type?: string };
+  };
+}
+
+export function workloadCall(ref: WorkloadRef, verb: ApiCall['verb'], subresource = ''): ApiCall {
+  return { verb, resource: `${workloadKinds[ref.type].resource}${subresource}`, group: 'apps', namespace: ref.namespace, name: ref.name };
+}
+
+/** `deployment web` for messages and results. */
+export function workloadText(ref: WorkloadRef): string {
+  return `${ref.type} ${ref.name} in namespace ${ref.namespace}`;
+}
+
+async function readWorkloadObject(clients: KubernetesClients, ref: WorkloadRef, signal: AbortSignal): Promise<WorkloadObject> {
+  const request = { namespace: ref.namespace, name: ref.name };
+  const options = callOptions(signal);
+  switch (ref.type) {
+    case 'deployment':
+      return clients.apps.readNamespacedDeployment(request, options);
+    case 'statefulset':
+      return clients.apps.readNamespacedStatefulSet(request, options);
+    case 'daemonset':
+      return clients.apps.readNamespacedDaemonSet(request, options);
+    case 'replicaset':
+      return clients.apps.readNamespacedReplicaSet(request, options);
+  }
+}
+
+export async function readWorkload(clients: KubernetesClients, ref: WorkloadRef, signal: AbortSignal): Promise<Workload> {
+  const object = await callApi(workloadCall(ref, 'get'), () => readWorkloadObject(clients, ref, signal));
+  const spec = object.spec;
+  return {
+    kind: workloadKinds[ref.type].kind,
+    name: ref.name,
+    namespace: ref.namespace,
+    uid: object.metadata?.uid ?? null,
+    generation: object.metadata?.generation ?? null,
+    selector: spec?.selector,
+    template: spec?.template,
+    paused: spec?.paused === true,
+    updateStrategy: spec?.strategy?.type ?? spec?.updateStrategy?.type ?? null,
+  };
+}
+
+/**
+ * Patches a workload with a strategic merge patch, as `kubectl rollout restart` does.
+ * (ReplicaSets never roll, and the catalogue never sends one here.)
+ */
+export async function patchWorkload(
+  clients: KubernetesClients,
+  ref: WorkloadRef,
+  body: JsonObject,
+  signal: AbortSignal,
+): Promise<{ generation: number | null }> {
+  const request = { namespace: ref.namespace, name: ref.name, body };
+  const options = callOptions(signal, patchContentTypes.strategicMerge);
+  const patched = await callApi<WorkloadObject>(workloadCall(ref, 'patch'), () => {
+    switch (ref.type) {
+      case 'deployment':
+        return clients.apps.patchNamespacedDeployment(request, options);
+      case 'statefulset':
+        return clients.apps.patchNamespacedStatefulSet(request, options);
+      case 'daemonset':
+        return clients.apps.patchNamespacedDaemonSet(request, options);
+      case 'replicaset':
+        return clients.apps.patchNamespacedReplicaSet(request, options);
+    }
+  });
+  return { generation: patched.metadata?.generation ?? null };
+}
+
+export type ScalableType = Exclude<WorkloadType, 'daemonset'>;
+
+export interface ScaleState {
+  /** `spec.replicas` of the scale subresource (the desired count). */
+  readonly replicas: number;
+  /** `status.replicas` (the pods that exist now). */
+  readonly currentReplicas: number | null;
+  readonly resourceVersion: string | null;
+}
+
+function scaleStateOf(scale: V1Scale): ScaleState {
+  return {
+    replicas: scale.spec?.replicas ?? 0,
+    currentReplicas: scale.status?.replicas ?? null,
+    resourceVersion: scale.metadata?.resourceVersion ?? null,
+  };
+}
+
+export function isScalable(ref: WorkloadRef): ref is WorkloadRef & { type: ScalableType } {
+  return ref.type !== 'daemonset';
+}
+
+export async function readScale(clients: KubernetesClients, ref: WorkloadRef & { type: ScalableType }, signal: AbortSignal): Promise<ScaleState> {
+  const request = { namespace: ref.namespace, name: ref.name };
+  const options = callOptions(signal);
+  const scale = await callApi(workloadCall(ref, 'get', '/scale'), () => {
+    switch (ref.type) {
+      case 'deployment':
+        return clients.apps.readNamespacedDeploymentScale(request, options);
+      case 'statefulset':
+        return clients.apps.readNamespacedStatefulSetScale(request, options);
+      case 'replicaset':
+        return clients.apps.readNamespacedReplicaSetScale(request, options);
+    }
+  });
+  return scaleStateOf(scale);
+}
+
+/**
+ * Sets the replica count through the scale subresource with a JSON merge patch. With the
+ * resourceVersion read just before, the write fails with a conflict if the count changed in
+ * between (as `kubectl scale --current-replicas` does), so the recorded prior stays the truth.
+ */
+export async function patchScale(
+  clients: KubernetesClients,
+  ref: WorkloadRef & { type: ScalableType },
+  replicas: number,
+  resourceVersion: string | null,
+  signal: AbortSignal,
+): Promise<ScaleState> {
+  const body = {
+    ...(resourceVersion === null ? {} : { metadata: { resourceVersion } }),
+    spec: { replicas },
+  };
+  const request = { namespace: ref.namespace, name: ref.name, body };
+  const options = callOptions(signal, patchContentTypes.merge);
+  const scale = await callApi(workloadCall(ref, 'patch', '/scale'), () => {
+    switch (ref.type) {
+      case 'deployment':
+        return clients.apps.patchNamespacedDeploymentScale(request, options);
+      case 'statefulset':
+        return clients.apps.patchNamespacedStatefulSetScale(request, options);
+      case 'replicaset':
+        return clients.apps.patchNamespacedReplicaSetScale(request, options);
+    }
+  });
+  return scaleStateOf(scale);
+}
+
+// ---- Owner chain -----------------------------------------------------------------------
+
+/** One controller above a pod. `state`: read (it exists), gone (404), not-read (a kind the responder may not read). */
+export interface OwnerLink {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly state: 'read' | 'gone' | 'not-read';
+}
+
+type OwnerReader = (clients: KubernetesClients, namespace: string, name: string, signal: AbortSignal) => Promise<{ metadata?: V1ObjectMeta }>;
+
+/** Controllers the responder may read (its ClusterRole has get on each); any other kind ends the chain. */
+const ownerReaders: Readonly<Record<string, { resource: string; group: string; read: OwnerReader }>> = {
+  'apps/v1 ReplicaSet': {
+    resource: 'replicasets',
+    group: 'apps',
+    read: (clients, namespace, name, signal) => clients.apps.readNamespacedReplicaSet({ namespace, name }, callOptions(signal)),
+  },
+  'apps/v1 Deployment': {
+    resource: 'deployments',
+    group: 'apps',
+    read: (clients, namespace, name, signal) => clients.apps.readNamespacedDeployment({ namespace, name }, callOptions(signal)),
+  },
+  'apps/v1 StatefulSet': {
+    resource: 'statefulsets',
+    group: 'apps',
+    read: (clients, namespace, name, signal) => clients.apps.readNamespacedStatefulSet({ namespace, name }, callOptions(signal)),
+  },
+  'apps/v1 DaemonSet': {
+    resource: 'daemonsets',
+    group: 'apps',
+    read: (clients, namespace, name, signal) => clients.apps.readNamespacedDaemonSet({ namespace, name }, callOptions(signal)),
+  },
+  'batch/v1 Job': {
+    resource: 'jobs',
+    group: 'batch',
+    read: (clients, namespace, name, signal) => clients.batch.readNamespacedJob({ namespace, name }, callOptions(signal)),
+  },
+};
+
+const maxOwnerDepth = 8;
+
+export function controllerOf(references: readonly V1OwnerReference[] | undefined): V1OwnerReference | undefined {
+  return references?.find((reference) => reference.controller === true);
+}
+
+/**
+ * The controllers above an object, nearest first, up to the top one: follows each
+ * `controller: true` owner reference while the owner is a kind the responder can read.
+ */
+export async function ownerChain(
+  clients: KubernetesClients,
+  namespace: string,
+  references: readonly V1OwnerReference[] | undefined,
+  signal: AbortSignal,
+): Promise<OwnerLink[]> {
+  const chain: OwnerLink[] = [];
+  let next = controllerOf(references);
+  while (next !== undefined && chain.length < maxOwnerDepth) {
+    const reference: V1OwnerReference = next;
+    const reader = ownerReaders[`${reference.apiVersion} ${reference.kind}`];
+    const link = { apiVersion: reference.apiVersion, kind: reference.kind, name: reference.name, uid: reference.uid };
+    if (reader === undefined) {
+      chain.push({ ...link, state: 'not-read' });
+      break;
+    }
+    try {
+      const owner = await callApi({ verb: 'get', resource: reader.resource, group: reader.group, namespace, name: reference.name }, () =>
+        reader.read(clients, namespace, reference.name, signal),
+      );
+      // A same-named object with another uid is a replacement, not the owner.
+      if (owner.metadata?.uid !== undefined && owner.metadata.uid !== reference.uid) {
+        chain.push({ ...link, state: 'gone' });
+        break;
+      }
+      chain.push({ ...link, state: 'read' });
+      next = controllerOf(owner.metadata?.ownerReferences);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      chain.push({ ...link, state: 'gone' });
+      break;
+    }
+  }
+  return chain;
+}
+
+export function ownerChainJson(chain: readonly OwnerLink[]): JsonObject[] {
+  return chain.map((link) => ({ apiVersion: link.apiVersion, kind: link.kind, name: link.name, uid: link.uid, state: link.state }));
+}

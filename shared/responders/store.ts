@@ -1,0 +1,163 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '#shared/clock.ts';
+import { actionPartitionKey } from '#shared/history/items.ts';
+import type { RegisterRequest, ResponderKind, ResponderRecord, WorkTarget } from './protocol.ts';
+import { responderId } from './target.ts';
+
+/**
+ * Responder registrations and dispatch items, in the history table beside the records (see
+ * `shared/history/table-design.ts`; none of these items carries an index attribute, so history
+ * queries never see them):
+ * - registration: pk `RESPONDER`, sk `<kind>#<name>`. One partition, so GET /v1/responders is a
+ *   Query, not a Scan. Heartbeats write to it: at one per responder every 30 s that is ~33 writes
+ *   a second per 1000 responders, far below what one partition takes.
+ * - dispatch:     pk `A#<actionId>`, sk `D`: the Step Functions task token the action's execution
+ *   waits on, and the deadlines of the work sent. The token stays here: it is never put in the
+ *   work message, never returned by the API and never logged. A later dispatch of the same action
+ *   (a retried Dispatch, a re-dispatch after a local restart) replaces it with its own token.
+ */
+export interface DispatchItem {
+  readonly actionId: string;
+  readonly taskToken: string;
+  readonly target: WorkTarget;
+  readonly keyId: string;
+  readonly issuedAt: string;
+  readonly pickupDeadline: string;
+  readonly completionDeadline: string;
+}
+
+export interface ResponderStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+}
+
+const registrationPartition = 'RESPONDER';
+const dispatchSortKey = 'D';
+/** GET /v1/responders returns at most this many (a fleet larger than this needs paging, not yet offered). */
+const maxListed = 1000;
+
+export class ResponderStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #clock: Clock;
+
+  constructor(options: ResponderStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#clock = options.clock;
+  }
+
+  /** Creates or refreshes a registration; `registeredAt` stays the first one's. */
+  async register(request: RegisterRequest, registeredBy: string): Promise<ResponderRecord> {
+    const now = this.#clock.now().toISOString();
+    const { Attributes } = await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: registrationKey(request),
+        UpdateExpression:
+          'SET #kind = :kind, #name = :name, #version = :version, #capabilities = :capabilities, #lastSeen = :now, #registeredBy = :by, #registeredAt = if_not_exists(#registeredAt, :now)',
+        ExpressionAttributeNames: {
+          '#kind': 'kind',
+          '#name': 'name',
+          '#version': 'version',
+          '#capabilities': 'capabilities',
+          '#lastSeen': 'lastSeen',
+          '#registeredBy': 'registeredBy',
+          '#registeredAt': 'registeredAt',
+        },
+        ExpressionAttributeValues: {
+          ':kind': request.kind,
+          ':name': request.name,
+          ':version': request.version,
+          ':capabilities': request.capabilities,
+          ':now': now,
+          ':by': registeredBy,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toResponderRecord(Attributes ?? {});
+  }
+
+  /** Moves `lastSeen` to now; null when the responder never registered. */
+  async touch(target: WorkTarget): Promise<ResponderRecord | null> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: registrationKey(target),
+          UpdateExpression: 'SET #lastSeen = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#lastSeen': 'lastSeen' },
+          ExpressionAttributeValues: { ':now': this.#clock.now().toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toResponderRecord(Attributes ?? {});
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  async list(): Promise<ResponderRecord[]> {
+    const records: ResponderRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': registrationPartition },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) records.push(toResponderRecord(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && records.length < maxListed);
+    return records.slice(0, maxListed);
+  }
+
+  /** Stores the dispatch of an action, replacing an earlier one. */
+  async saveDispatch(item: DispatchItem): Promise<void> {
+    await this.#client.send(
+      new PutCommand({ TableName: this.#table, Item: { pk: actionPartitionKey(item.actionId), sk: dispatchSortKey, ...item } }),
+    );
+  }
+
+  async getDispatch(actionId: string): Promise<DispatchItem | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: actionPartitionKey(actionId), sk: dispatchSortKey }, ConsistentRead: true }),
+    );
+    if (Item === undefined) return null;
+    return {
+      actionId: String(Item['actionId']),
+      taskToken: String(Item['taskToken']),
+      target: Item['target'] as WorkTarget,
+      keyId: String(Item['keyId']),
+      issuedAt: String(Item['issuedAt']),
+      pickupDeadline: String(Item['pickupDeadline']),
+      completionDeadline: String(Item['completionDeadline']),
+    };
+  }
+}
+
+function registrationKey(target: WorkTarget): { pk: string; sk: string } {
+  return { pk: registrationPartition, sk: `${target.kind}#${target.name}` };
+}
+
+function toResponderRecord(item: Record<string, unknown>): ResponderRecord {
+  const kind = item['kind'] as ResponderKind;
+  const name = String(item['name']);
+  return {
+    id: responderId({ kind, name }),
+    kind,
+    name,
+    version: String(item['version']),
+    capabilities: Array.isArray(item['capabilities']) ? item['capabilities'].map(String) : [],
+    registeredAt: String(item['registeredAt']),
+    lastSeen: String(item['lastSeen']),
+  };
+}

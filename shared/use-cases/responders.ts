@@ -1,0 +1,330 @@
+/**
+ * The responder protocol's server side (shared/responders/protocol.ts): registration, heartbeats,
+ * the fleet listing, work long-polls, reports and evidence upload grants. A responder's token is
+ * bound to one host or cluster (`Caller.responder`); it sees and reports only its own work.
+ * Every request is validated and authorized before anything is written or called back.
+ */
+import type * as z from 'zod';
+import { canRespondFor, hasAnyActionScope, respondScope, type Caller, type ResponderBinding } from '#shared/auth/scopes.ts';
+import type { FieldError } from '#shared/catalogue/types.ts';
+import type { Clock } from '#shared/clock.ts';
+import { StatusConflictError } from '#shared/errors.ts';
+import { EvidenceExistsError, InvalidEvidenceInputError, InvalidEvidenceNameError } from '#shared/evidence/errors.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { isTerminal, type ActionStatus } from '#shared/history/status.ts';
+import { conflict, forbidden, invalidRequest, notFound } from '#shared/http/problem.ts';
+import { logger as defaultLogger, type Logger } from '#shared/log.ts';
+import type { EvidenceStore, UploadGrant } from '#shared/ports.ts';
+import {
+  registerRequestSchema,
+  reportSchema,
+  responderKinds,
+  signedWorkSchema,
+  uploadRequestSchema,
+  workRequestSchema,
+  type ReceivedWork,
+  type RegisterResponse,
+  type Report,
+  type ResponderRecord,
+  type WorkBatch,
+  type WorkSigningPublicKey,
+  type WorkTarget,
+} from '#shared/responders/protocol.ts';
+import { InvalidReceiptError, type ResponderQueues } from '#shared/responders/queues.ts';
+import type { DispatchItem, ResponderStore } from '#shared/responders/store.ts';
+import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
+import { responderId, targetLabel, workTargetOf } from '#shared/responders/target.ts';
+import { peekWorkOrder } from '#shared/responders/work-signing.ts';
+
+export interface ResponderServiceDeps {
+  readonly repository: Pick<HistoryRepository, 'get' | 'transition' | 'recordProgress'>;
+  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch'>;
+  readonly queues: Pick<ResponderQueues, 'ensure' | 'receive' | 'delete'>;
+  readonly callbacks: TaskCallbacks;
+  /** The public key work is signed with now (returned on registration). */
+  readonly signingKey: () => Promise<WorkSigningPublicKey>;
+  readonly evidence?: EvidenceStore;
+  readonly clock: Clock;
+  /** How long an upload grant's URL lives (default 300 s). */
+  readonly uploadUrlSeconds?: number;
+  readonly logger?: Logger;
+}
+
+const namePattern = /^[A-Za-z0-9._:-]{1,253}$/;
+
+export class ResponderService {
+  readonly #deps: ResponderServiceDeps;
+  readonly #logger: Logger;
+
+  constructor(deps: ResponderServiceDeps) {
+    this.#deps = deps;
+    this.#logger = deps.logger ?? defaultLogger;
+  }
+
+  /** POST /v1/responders: registers (or refreshes) the caller's own host or cluster. */
+  async register(caller: Caller, body: unknown): Promise<RegisterResponse> {
+    const binding = requireResponder(caller);
+    const request = parse(registerRequestSchema, body);
+    requireOwn(caller, binding, request);
+    const record = await this.#deps.store.register(request, caller.sub);
+    // The queue exists from registration on, so the first long-poll finds it.
+    await this.#deps.queues.ensure(request);
+    return { ...record, signingKey: await this.#deps.signingKey() };
+  }
+
+  /** POST /v1/responders/{kind}/{name}/heartbeat */
+  async heartbeat(caller: Caller, kind: string | undefined, name: string | undefined): Promise<ResponderRecord> {
+    const binding = requireResponder(caller);
+    const target = pathTarget(kind, name);
+    requireOwn(caller, binding, target);
+    const record = await this.#deps.store.touch(target);
+    if (record === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
+    return record;
+  }
+
+  /** GET /v1/responders: for people and tools holding any of the four action scopes. */
+  async list(caller: Caller): Promise<ResponderRecord[]> {
+    if (!hasAnyActionScope(caller)) {
+      throw forbidden('listing responders needs one of the containment or data-gathering .read or .exec scopes');
+    }
+    return this.#deps.store.list();
+  }
+
+  /**
+   * POST /v1/responders/{kind}/{name}/work: long-polls the caller's own queue. A message that is
+   * not a signed piece of work is left alone (SQS moves it to the dead-letter queue after its
+   * deliveries run out); work for an action that has already ended is deleted, not handed out.
+   */
+  async receiveWork(caller: Caller, kind: string | undefined, name: string | undefined, body: unknown): Promise<WorkBatch> {
+    const binding = requireResponder(caller);
+    const target = pathTarget(kind, name);
+    requireOwn(caller, binding, target);
+    const request = parse(workRequestSchema, body ?? {});
+    const messages = await this.#deps.queues.receive(target, request.maxItems ?? 1, request.waitSeconds ?? 20);
+    const items: ReceivedWork[] = [];
+    for (const message of messages) {
+      const work = signedWorkSchema.safeParse(safeJson(message.body));
+      const peeked = work.success ? peekWorkOrder(work.data) : null;
+      if (!work.success || peeked === null) {
+        this.#logger.warn('unreadable work message left for the dead-letter queue', {
+          responder: responderId(target),
+          messageId: message.messageId,
+          receiveCount: message.receiveCount,
+        });
+        continue;
+      }
+      const record = await this.#deps.repository.get(peeked.actionId);
+      if (record !== null && isTerminal(record.status)) {
+        await this.#deleteQuietly(target, message.receipt);
+        continue;
+      }
+      items.push({ work: work.data, receipt: message.receipt });
+    }
+    return { items };
+  }
+
+  /**
+   * POST /v1/actions/{id}/reports. Only the responder bound to the action's target may report
+   * (anyone else's responder gets 404, as if the action did not exist); a report on an action that
+   * has ended, or whose execution stopped waiting (a deadline passed), is refused with 409.
+   */
+  async report(caller: Caller, actionId: string | undefined, body: unknown): Promise<ActionRecord> {
+    const binding = requireResponder(caller);
+    const report = parse(reportSchema, body);
+    checkReportFields(report);
+    const { record, target } = await this.#ownRecord(caller, binding, actionId);
+    if (isTerminal(record.status)) {
+      await this.#deleteQuietly(target, report.receipt);
+      throw conflict(`action ${record.id} already ended (${record.status}); the report was not applied`);
+    }
+    const dispatch = await this.#deps.store.getDispatch(record.id);
+    if (dispatch === null) throw conflict(`action ${record.id} has not been dispatched yet; nothing waits for a report`);
+    switch (report.status) {
+      case 'Running':
+        return this.#running(record, target, dispatch, report);
+      case 'Completed':
+        if (record.status !== 'Running') {
+          throw conflict(`action ${record.id} is ${record.status}: report Running (with the receipt) before Completed`);
+        }
+        return this.#ended(record, target, report, () => this.#deps.callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
+      case 'Error':
+        return this.#ended(record, target, report, () => {
+          const error = report.error ?? { code: 'ResponderFailed', message: 'the responder reported an error' };
+          return this.#deps.callbacks.fail(dispatch.taskToken, error.code, error.message);
+        });
+    }
+  }
+
+  /** POST /v1/actions/{id}/evidence-uploads: a presigned PUT for one evidence object of a Running action, for its responder only. */
+  async grantUpload(caller: Caller, actionId: string | undefined, body: unknown): Promise<UploadGrant> {
+    const binding = requireResponder(caller);
+    const request = parse(uploadRequestSchema, body);
+    const { record } = await this.#ownRecord(caller, binding, actionId);
+    if (record.status !== 'Running') {
+      throw conflict(`action ${record.id} is ${record.status}: evidence is uploaded while the action runs`);
+    }
+    const store = this.#deps.evidence;
+    if (store === undefined) throw new Error('no evidence store is configured for the responder routes');
+    try {
+      return await store.uploadUrl(
+        record.id,
+        request.name,
+        { contentType: request.contentType, size: request.size, sha256: request.sha256 },
+        this.#deps.uploadUrlSeconds ?? 300,
+      );
+    } catch (error) {
+      if (error instanceof EvidenceExistsError) throw conflict(error.message);
+      if (error instanceof InvalidEvidenceNameError) throw invalidRequest([{ path: error.field, message: error.message }]);
+      if (error instanceof InvalidEvidenceInputError) throw invalidRequest([{ path: error.field, message: error.message }]);
+      throw error;
+    }
+  }
+
+  /**
+   * Running: the pickup (first report, with the receipt: the message leaves the queue) or a
+   * keep-alive while the action runs, optionally with prior/applied. The heartbeat goes first: a
+   * task that stopped waiting refuses it, and then nothing is written.
+   */
+  async #running(record: ActionRecord, target: WorkTarget, dispatch: DispatchItem, report: Report): Promise<ActionRecord> {
+    await this.#expiredIsConflict(record, target, report, () => this.#deps.callbacks.heartbeat(dispatch.taskToken));
+    if (report.receipt !== undefined) {
+      try {
+        await this.#deps.queues.delete(target, report.receipt);
+      } catch (error) {
+        if (error instanceof InvalidReceiptError) throw invalidRequest([{ path: 'receipt', message: error.message }]);
+        throw error;
+      }
+    }
+    let current = record;
+    if (current.status === 'Created') {
+      // The responder was quicker than Dispatch's own Enqueued mark.
+      current = await this.#move(current, 'Enqueued', `sent to ${targetLabel(target)}'s queue`);
+    }
+    if (current.status === 'Enqueued') {
+      current = await this.#move(current, 'Running', report.detail ?? `picked up by the responder for ${targetLabel(target)}`);
+    }
+    if (report.prior !== undefined || report.applied !== undefined) {
+      current = await this.#progress(current.id, report);
+    }
+    return current;
+  }
+
+  /** Completed or Error: what the action captured and changed is stored first, then the execution is told. */
+  async #ended(record: ActionRecord, target: WorkTarget, report: Report, callBack: () => Promise<void>): Promise<ActionRecord> {
+    if (report.prior !== undefined || report.applied !== undefined) await this.#progress(record.id, report);
+    await this.#expiredIsConflict(record, target, report, callBack);
+    await this.#deleteQuietly(target, report.receipt);
+    return (await this.#deps.repository.get(record.id)) ?? record;
+  }
+
+  async #expiredIsConflict(record: ActionRecord, target: WorkTarget, report: Report, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      if (!(error instanceof TaskTokenExpiredError)) throw error;
+      await this.#deleteQuietly(target, report.receipt);
+      throw conflict(`action ${record.id} no longer waits for reports: its deadline passed or it ended; the report was not applied`);
+    }
+  }
+
+  async #move(record: ActionRecord, to: ActionStatus, detail: string): Promise<ActionRecord> {
+    try {
+      return await this.#deps.repository.transition(record.id, to, { detail });
+    } catch (error) {
+      if (!(error instanceof StatusConflictError)) throw error;
+      const current = await this.#deps.repository.get(record.id);
+      if (current === null || isTerminal(current.status)) {
+        throw conflict(`action ${record.id} already ended (${current?.status ?? 'gone'}); the report was not applied`);
+      }
+      return current;
+    }
+  }
+
+  async #progress(actionId: string, report: Report): Promise<ActionRecord> {
+    try {
+      return await this.#deps.repository.recordProgress(actionId, {
+        ...(report.prior === undefined ? {} : { prior: report.prior }),
+        ...(report.applied === undefined ? {} : { applied: report.applied }),
+      });
+    } catch (error) {
+      if (error instanceof StatusConflictError) throw conflict(`action ${actionId} already ended; the report was not applied`);
+      throw error;
+    }
+  }
+
+  /** The action, if it is a responder action for exactly the caller's host or cluster; 404 otherwise. */
+  async #ownRecord(caller: Caller, binding: ResponderBinding, actionId: string | undefined): Promise<{ record: ActionRecord; target: WorkTarget }> {
+    const id = actionId ?? '';
+    const record = /^[A-Za-z0-9-]{1,128}$/.test(id) ? await this.#deps.repository.get(id) : null;
+    if (record === null || (record.executor !== 'host' && record.executor !== 'kubernetes')) throw notFound(`no action ${id} for ${responderId(binding)}`);
+    const target = workTargetOf(record);
+    if (!canRespondFor(caller, target)) throw notFound(`no action ${id} for ${responderId(binding)}`);
+    return { record, target };
+  }
+
+  /** Removes a delivered message whose work is settled; a failure here must not undo what was reported. */
+  async #deleteQuietly(target: WorkTarget, receipt: string | undefined): Promise<void> {
+    if (receipt === undefined) return;
+    try {
+      await this.#deps.queues.delete(target, receipt);
+    } catch (error) {
+      this.#logger.warn('a settled work message could not be deleted; it will end in the dead-letter queue', {
+        responder: responderId(target),
+        error: error instanceof Error ? error.name : String(error),
+      });
+    }
+  }
+}
+
+function requireResponder(caller: Caller): ResponderBinding {
+  if (!caller.scopes.has(respondScope) || caller.responder === undefined) {
+    throw forbidden(`this route is for responders: it needs the ${respondScope} scope and a token bound to a host or cluster`);
+  }
+  return caller.responder;
+}
+
+function requireOwn(caller: Caller, binding: ResponderBinding, target: WorkTarget): void {
+  if (!canRespondFor(caller, target)) {
+    throw forbidden(`this token is bound to ${responderId(binding)}; it cannot act for ${responderId(target)}`);
+  }
+}
+
+function pathTarget(kind: string | undefined, name: string | undefined): WorkTarget {
+  const errors: FieldError[] = [];
+  const knownKind = responderKinds.find((each) => each === kind);
+  if (knownKind === undefined) errors.push({ path: 'kind', message: `must be one of ${responderKinds.join(', ')}` });
+  if (name === undefined || !namePattern.test(name)) {
+    errors.push({ path: 'name', message: "must be 1-253 characters of letters, digits, '.', '_', ':' and '-'" });
+  }
+  if (knownKind === undefined || name === undefined || errors.length > 0) throw invalidRequest(errors);
+  return { kind: knownKind, name };
+}
+
+/** Rules across fields that the schema alone does not say. */
+function checkReportFields(report: Report): void {
+  const errors: FieldError[] = [];
+  if (report.status === 'Error' && report.error === undefined) errors.push({ path: 'error', message: 'is required with status Error ({ code, message })' });
+  if (report.status !== 'Error' && report.error !== undefined) errors.push({ path: 'error', message: 'is only allowed with status Error' });
+  if (report.status !== 'Completed' && report.result !== undefined) errors.push({ path: 'result', message: 'is only allowed with status Completed' });
+  if (errors.length > 0) throw invalidRequest(errors);
+}
+
+function parse<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const errors: FieldError[] = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a field of this request' }))
+      : [{ path: issue.path.length === 0 ? 'body' : issue.path.join('.'), message: issue.message }],
+  );
+  throw invalidRequest(errors);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

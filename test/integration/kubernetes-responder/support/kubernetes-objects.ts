@@ -1,0 +1,234 @@
+/**
+ * Realistic API server answers: Status errors worded as kube-apiserver words them, and the
+ * objects the actions read (shaped like `kubectl get -o json` output, server-set fields included).
+ */
+import type { Reply } from './test-api-server.ts';
+
+export const responderUser = 'system:serviceaccount:response-actions:kubernetes-responder';
+
+function status(code: number, reason: string, message: string, details: Record<string, unknown> = {}): Reply {
+  return { status: code, json: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code } };
+}
+
+/** `deployments.apps "web" not found` */
+export function notFound(resource: string, name: string, group = ''): Reply {
+  const qualified = group === '' ? resource : `${resource}.${group}`;
+  return status(404, 'NotFound', `${qualified} "${name}" not found`, { name, ...(group === '' ? {} : { group }), kind: resource });
+}
+
+/** What kube-apiserver answers for a path of an API group it does not serve. */
+export function pageNotFound(): Reply {
+  return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
+}
+
+export function forbidden(verb: string, resource: string, group: string, namespace: string | null, name?: string): Reply {
+  const [base = resource, subresource] = resource.split('/');
+  const qualified = group === '' ? base : `${base}.${group}`;
+  const where = namespace === null ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+  const subject = name === undefined ? qualified : `${qualified} "${name}"`;
+  return status(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User "${responderUser}" cannot ${verb} resource "${resource}" in API group "${group}" ${where}`,
+    { ...(name === undefined ? {} : { name }), ...(group === '' ? {} : { group }), kind: subresource === undefined ? base : resource },
+  );
+}
+
+export function alreadyExists(resource: string, name: string, group: string): Reply {
+  return status(409, 'AlreadyExists', `${resource}.${group} "${name}" already exists`, { name, group, kind: resource });
+}
+
+export function internalError(message = 'etcdserver: request timed out'): Reply {
+  return status(500, 'InternalError', `Internal error occurred: ${message}`);
+}
+
+export function badRequest(message: string): Reply {
+  return status(400, 'BadRequest', message);
+}
+
+export function ok(json: unknown): Reply {
+  return { status: 200, json };
+}
+
+export function created(json: unknown): Reply {
+  return { status: 201, json };
+}
+
+/** The `Status` a successful DELETE of a custom object returns. */
+export function deletedStatus(name: string, kind: string, group: string): Reply {
+  return { status: 200, json: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group, kind, uid: 'gone' } } };
+}
+
+export const namespace = 'shop';
+export const clusterName = 'prod-eu-1';
+
+export function objectMeta(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    namespace,
+    uid: `uid-${name}`,
+    resourceVersion: '48213',
+    generation: 3,
+    creationTimestamp: '2026-02-20T08:15:00Z',
+    ...extra,
+  };
+}
+
+export const webTemplateLabels = { app: 'web', tier: 'frontend', 'app.kubernetes.io/version': '1.4.2' };
+
+export function deployment(name = 'web', spec: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: objectMeta(name, { labels: { app: 'web' }, annotations: { 'deployment.kubernetes.io/revision': '3' } }),
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: 'web', tier: 'frontend' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      template: {
+        metadata: { labels: webTemplateLabels, annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-02-01T09:00:00Z' } },
+        spec: { containers: [{ name: 'web', image: 'registry.example.com/shop/web:1.4.2', ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+      },
+      ...spec,
+    },
+    status: { observedGeneration: 3, replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3 },
+  };
+}
+
+export function replicaSet(name: string, owner: { kind: string; name: string } | null): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: objectMeta(name, {
+      labels: { ...webTemplateLabels, 'pod-template-hash': '7d9f8c6b5' },
+      ...(owner === null
+        ? {}
+        : { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `uid-${owner.name}`, controller: true, blockOwnerDeletion: true }] }),
+    }),
+    spec: { replicas: 3, selector: { matchLabels: { app: 'web', tier: 'frontend', 'pod-template-hash': '7d9f8c6b5' } } },
+    status: { replicas: 3 },
+  };
+}
+
+export interface PodOptions {
+  readonly owner?: { apiVersion: string; kind: string; name: string } | null;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  readonly spec?: Record<string, unknown>;
+  readonly status?: Record<string, unknown>;
+}
+
+export function pod(name: string, options: PodOptions = {}): Record<string, unknown> {
+  const owner = options.owner === undefined ? { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8c6b5' } : options.owner;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: objectMeta(name, {
+      generation: 1,
+      labels: options.labels ?? { ...webTemplateLabels, 'pod-template-hash': '7d9f8c6b5' },
+      ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
+      ...(owner === null
+        ? {}
+        : { ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: `uid-${owner.name}`, controller: true, blockOwnerDeletion: true }] }),
+    }),
+    spec: {
+      containers: [{ name: 'web', image: 'registry.example.com/shop/web:1.4.2' }],
+      nodeName: 'ip-10-0-12-34.eu-west-1.compute.internal',
+      serviceAccountName: 'web',
+      ...options.spec,
+    },
+    status: {
+      phase: 'Running',
+      hostIP: '10.0.12.34',
+      podIP: '10.244.3.17',
+      podIPs: [{ ip: '10.244.3.17' }],
+      startTime: '2026-02-20T08:16:02Z',
+      ...options.status,
+    },
+  };
+}
+
+export function scale(name: string, replicas: number, statusReplicas = replicas, resourceVersion = '48213'): Record<string, unknown> {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name, namespace, uid: `uid-${name}`, resourceVersion, creationTimestamp: '2026-02-20T08:15:00Z' },
+    spec: { replicas },
+    status: { replicas: statusReplicas, selector: 'app=web,tier=frontend' },
+  };
+}
+
+export function persistentVolumeClaim(name: string, options: { phase?: string; provisioner?: string | null } = {}): Record<string, unknown> {
+  const provisioner = options.provisioner === undefined ? 'ebs.csi.aws.com' : options.provisioner;
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: objectMeta(name, {
+      annotations: {
+        'pv.kubernetes.io/bind-completed': 'yes',
+        ...(provisioner === null ? {} : { 'volume.kubernetes.io/storage-provisioner': provisioner, 'volume.beta.kubernetes.io/storage-provisioner': provisioner }),
+      },
+      finalizers: ['kubernetes.io/pvc-protection'],
+    }),
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '20Gi' } },
+      storageClassName: 'gp3',
+      volumeMode: 'Filesystem',
+      volumeName: `pvc-${name}-0b1c2d3e`,
+    },
+    status: { phase: options.phase ?? 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '20Gi' } },
+  };
+}
+
+export function volumeSnapshotClassList(): Record<string, unknown> {
+  const item = (name: string, driver: string, isDefault: boolean) => ({
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClass',
+    metadata: { name, uid: `uid-${name}`, ...(isDefault ? { annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } } : {}) },
+    driver,
+    deletionPolicy: 'Delete',
+  });
+  return {
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClassList',
+    metadata: { resourceVersion: '5121' },
+    items: [item('ebs-snapshots', 'ebs.csi.aws.com', true), item('ebs-snapshots-retain', 'ebs.csi.aws.com', false), item('efs-snapshots', 'efs.csi.aws.com', true)],
+  };
+}
+
+/** The snapshot API's resource list (`GET /apis/snapshot.storage.k8s.io/v1`). */
+export function snapshotResources(): Record<string, unknown> {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'snapshot.storage.k8s.io/v1',
+    resources: [
+      { name: 'volumesnapshotclasses', singularName: 'volumesnapshotclass', namespaced: false, kind: 'VolumeSnapshotClass', verbs: ['get', 'list', 'create', 'delete'], shortNames: ['vsclass'] },
+      { name: 'volumesnapshotcontents', singularName: 'volumesnapshotcontent', namespaced: false, kind: 'VolumeSnapshotContent', verbs: ['get', 'list', 'create', 'delete'] },
+      { name: 'volumesnapshots', singularName: 'volumesnapshot', namespaced: true, kind: 'VolumeSnapshot', verbs: ['get', 'list', 'create', 'delete', 'patch'], shortNames: ['vs'] },
+    ],
+  };
+}
+
+/** `GET /apis` with the built-in groups and any extra `group/version`s. */
+export function apiGroupList(...extra: readonly string[]): Record<string, unknown> {
+  const group = (groupVersion: string) => {
+    const [name = '', version = ''] = groupVersion.split('/');
+    return { name, versions: [{ groupVersion, version }], preferredVersion: { groupVersion, version } };
+  };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: ['apps/v1', 'batch/v1', 'networking.k8s.io/v1', 'policy/v1', 'storage.k8s.io/v1', 'snapshot.storage.k8s.io/v1', ...extra].map(group),
+  };
+}
+
+export function apiResourceList(groupVersion: string, resources: readonly { name: string; kind: string; namespaced: boolean }[]): Record<string, unknown> {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion,
+    resources: resources.map((resource) => ({ ...resource, singularName: resource.kind.toLowerCase(), verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] })),
+  };
+}

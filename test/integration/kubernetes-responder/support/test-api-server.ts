@@ -1,0 +1,207 @@
+/**
+ * A Kubernetes API server stand-in for the cluster responder's tests: node:http on 127.0.0.1,
+ * reached through a real KubeConfig and @kubernetes/client-node. Each test lists the exact
+ * requests it expects, in order (method, path, query, content type, JSON body), with the
+ * response the API server would give. Anything else is answered 500 and recorded as a problem,
+ * and every request must be allowed by the responder's ClusterRole rules (discovery excepted)
+ * and carry the ServiceAccount token.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { clusterRoleRules, isAllowed } from '../../../../responders/kubernetes/permissions.ts';
+
+export const testToken = 'test-serviceaccount-token';
+
+export interface Reply {
+  readonly status: number;
+  /** A JSON body (content type application/json). */
+  readonly json?: unknown;
+  /** A raw body (logs, "404 page not found"). */
+  readonly raw?: string | Uint8Array;
+  readonly contentType?: string;
+}
+
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly contentType: string | null;
+  readonly authorization: string | null;
+  /** The parsed JSON body, or null without one. */
+  readonly body: unknown;
+}
+
+export interface ExpectedRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  /** Every query parameter, exactly; none when absent. */
+  readonly query?: Readonly<Record<string, string>>;
+  /** Exactly this content type (for requests with a body). */
+  readonly contentType?: string;
+  /** Exactly this JSON body; no body when absent. */
+  readonly body?: unknown;
+  readonly reply: Reply | ((request: ReceivedRequest) => Reply);
+}
+
+/** Maps a request path to the RBAC terms it needs; null for discovery, which needs none. */
+export function rbacOf(method: string, path: string): { group: string; resource: string; verb: string } | null {
+  const parts = path.split('/').filter((part) => part !== '');
+  let rest: string[];
+  let group: string;
+  if (parts[0] === 'api' && parts[1] === 'v1') {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length > 3) {
+    group = parts[1] ?? '';
+    rest = parts.slice(3);
+  } else {
+    return null;
+  }
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [resource = '', name, subresource] = rest;
+  const verbs: Record<string, string> = { GET: name === undefined ? 'list' : 'get', POST: 'create', PATCH: 'patch', DELETE: 'delete', PUT: 'update' };
+  return { group, resource: subresource === undefined ? resource : `${resource}/${subresource}`, verb: verbs[method] ?? method.toLowerCase() };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  if (reply.raw !== undefined) {
+    response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/plain' });
+    response.end(reply.raw);
+    return;
+  }
+  response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' });
+  response.end(reply.json === undefined ? '' : JSON.stringify(reply.json));
+}
+
+export class TestApiServer {
+  readonly received: ReceivedRequest[] = [];
+  readonly problems: string[] = [];
+  readonly #server: Server;
+  readonly #expected: ExpectedRequest[] = [];
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(): Promise<TestApiServer> {
+    const server = createServer();
+    const api = new TestApiServer(server);
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      void api.#handle(request, response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return api;
+  }
+
+  get url(): string {
+    const { port } = this.#server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** A KubeConfig as in-cluster config would be, pointed at this server (plain HTTP, hence skipTLSVerify). */
+  kubeConfig(): KubeConfig {
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'test', server: this.url, skipTLSVerify: true }],
+      users: [{ name: 'responder', token: testToken }],
+      contexts: [{ name: 'test', cluster: 'test', user: 'responder' }],
+      currentContext: 'test',
+    });
+    return config;
+  }
+
+  /** Queues the next expected requests, in order. */
+  expect(...requests: ExpectedRequest[]): void {
+    this.#expected.push(...requests);
+  }
+
+  /** Forgets expectations and history (between tests). */
+  reset(): void {
+    this.#expected.length = 0;
+    this.received.length = 0;
+    this.problems.length = 0;
+  }
+
+  /** Throws unless every expected request came, in order, and nothing else did. */
+  assertDone(): void {
+    const left = this.#expected.map((request) => `${request.method} ${request.path}`);
+    const problems = [...this.problems, ...(left.length > 0 ? [`expected but never received: ${left.join(', ')}`] : [])];
+    if (problems.length > 0) throw new Error(`test API server:\n- ${problems.join('\n- ')}`);
+  }
+
+  /** The bodies of received requests with this method and path. */
+  bodiesOf(method: string, path: string): unknown[] {
+    return this.received.filter((request) => request.method === method && request.path === path).map((request) => request.body);
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const raw = await readBody(request);
+    let body: unknown = null;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = raw.toString('utf8');
+      }
+    }
+    const received: ReceivedRequest = {
+      method: request.method ?? '',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: request.headers['content-type'] ?? null,
+      authorization: request.headers.authorization ?? null,
+      body,
+    };
+    this.received.push(received);
+    const describe = `${received.method} ${received.path}${url.search}`;
+    const fail = (problem: string) => {
+      this.problems.push(`${describe}: ${problem}`);
+      send(response, { status: 500, json: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `test API server: ${problem}`, reason: 'InternalError', code: 500 } });
+    };
+    if (received.authorization !== `Bearer ${testToken}`) {
+      fail(`Authorization was ${received.authorization ?? 'absent'}, not the ServiceAccount token`);
+      return;
+    }
+    const rbac = rbacOf(received.method, received.path);
+    if (rbac !== null && !isAllowed(clusterRoleRules, rbac.group, rbac.resource, rbac.verb)) {
+      fail(`the ClusterRole does not allow ${rbac.verb} ${rbac.resource} in group "${rbac.group}"`);
+      return;
+    }
+    const expected = this.#expected.shift();
+    if (expected === undefined) {
+      fail('no request was expected');
+      return;
+    }
+    const mismatches: string[] = [];
+    if (expected.method !== received.method || expected.path !== received.path) mismatches.push(`expected ${expected.method} ${expected.path}`);
+    if (!isDeepStrictEqual(expected.query ?? {}, received.query)) {
+      mismatches.push(`query ${JSON.stringify(received.query)}, expected ${JSON.stringify(expected.query ?? {})}`);
+    }
+    if (expected.contentType !== undefined && received.contentType !== expected.contentType) {
+      mismatches.push(`content type ${received.contentType ?? 'absent'}, expected ${expected.contentType}`);
+    }
+    if (expected.body === undefined ? received.body !== null : !isDeepStrictEqual(expected.body, received.body)) {
+      mismatches.push(`body ${JSON.stringify(received.body)}, expected ${JSON.stringify(expected.body ?? null)}`);
+    }
+    if (mismatches.length > 0) {
+      fail(mismatches.join('; '));
+      return;
+    }
+    send(response, typeof expected.reply === 'function' ? expected.reply(received) : expected.reply);
+  }
+}

@@ -1,0 +1,179 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { ReceivedWork, SignedWork } from '#shared/responders/protocol.ts';
+import { generateWorkSigningJwk, signWorkOrder, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
+import {
+  eventually,
+  markerAction,
+  startResponderHarness,
+  startTestResponder,
+  timesActed,
+  type ResponderHarness,
+  type TestResponder,
+} from '#test/support/responder-harness.ts';
+
+const pickupSeconds = 2;
+const completionSeconds = 4;
+
+let harness: ResponderHarness;
+let markers: string;
+const responders: TestResponder[] = [];
+
+beforeAll(async () => {
+  harness = await startResponderHarness({
+    env: { PICKUP_DEADLINE_SECONDS: String(pickupSeconds), COMPLETION_DEADLINE_SECONDS: String(completionSeconds) },
+    responderQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
+  });
+  markers = await mkdtemp(join(tmpdir(), 'markers-'));
+});
+
+afterAll(async () => {
+  for (const responder of responders) await responder.stop();
+  await harness.close();
+});
+
+const target = (name: string) => ({ kind: 'host' as const, name });
+const statuses = (record: ActionRecord): string[] => record.statusHistory.map((change) => change.status);
+const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
+
+describe('deadlines of host actions', () => {
+  it('ends work nobody picks up in Error once the pickup deadline passes', async () => {
+    // Act
+    const created = await harness.createHostAction('nobody-1');
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(statuses(done)).toEqual(['Created', 'Enqueued', 'Error']);
+    expect(done.error).toEqual({
+      code: 'PickupDeadlineExceeded',
+      message: `no responder for host nobody-1 picked up the work within ${pickupSeconds} s`,
+    });
+    const lapsed = Date.parse(done.updatedAt) - Date.parse(done.statusHistory[1]?.at ?? '');
+    expect(lapsed).toBeGreaterThanOrEqual(pickupSeconds * 1000 - 100);
+    expect(lapsed).toBeLessThan(pickupSeconds * 1000 + 2000);
+  });
+
+  it('ends work the responder started but did not finish in Error at the completion deadline, and aborts the action', async () => {
+    // Prepare: an action that runs until its signal aborts, while the runner keeps the heartbeat alive.
+    let aborted = false;
+    const slow = await startTestResponder(harness, {
+      name: 'slow-1',
+      actions: [
+        markerAction(markers, ({ signal }) => new Promise((resolve) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve();
+          });
+        })),
+      ],
+    });
+    responders.push(slow);
+
+    // Act
+    const created = await harness.createHostAction('slow-1');
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(statuses(done)).toEqual(['Created', 'Enqueued', 'Running', 'Error']);
+    expect(done.error).toEqual({
+      code: 'CompletionDeadlineExceeded',
+      message: `the responder started but did not finish within ${completionSeconds} s; prior/applied as recorded, undo can clean up`,
+    });
+    expect(done.prior).toEqual({ path: created.inputs['path.absolute'], present: true });
+    await eventually(() => aborted);
+    // Its own Error report came after the deadline: refused, and the record stays as the deadline left it.
+    await eventually(() => slow.logs.some((line) => line.includes('report not applied') && line.includes('409')));
+    expect((await harness.call('GET', `/v1/actions/${created.id}`, await harness.analyst())).body).toEqual(done);
+  });
+
+  it('says the responder went quiet when it picked the work up and then stopped heartbeating', async () => {
+    // Prepare: a responder speaking the protocol by hand, which picks up and then says nothing.
+    const token = await harness.responderToken('quiet-1');
+    await harness.call('POST', '/v1/responders', token, { kind: 'host', name: 'quiet-1', version: '1', capabilities: ['file-quarantine'] });
+    const created = await harness.createHostAction('quiet-1');
+    const { body } = await harness.call('POST', '/v1/responders/host/quiet-1/work', token, { waitSeconds: 5 });
+    const [delivery] = (body as { items: ReceivedWork[] }).items;
+    if (delivery === undefined) throw new Error('no work was delivered');
+
+    // Act
+    const running = await harness.call('POST', `/v1/actions/${created.id}/reports`, token, { status: 'Running', receipt: delivery.receipt });
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(running.status).toBe(200);
+    expect((running.body as ActionRecord).status).toBe('Running');
+    expect(done.error?.code).toBe('ResponderLost');
+    expect(done.error?.message).toBe(
+      `the responder for host quiet-1 started the work but then stopped reporting (no heartbeat for ${pickupSeconds} s); prior/applied as recorded, undo can clean up`,
+    );
+  });
+});
+
+describe('work a responder cannot trust', () => {
+  it('is refused, not acted on and not reported on when signed by a key the responder does not trust; the pickup deadline ends it', async () => {
+    // Prepare: this responder pins a key that is not the service's.
+    const stranger = workSigningKeyFromJwk(generateWorkSigningJwk());
+    const wary = await startTestResponder(harness, { name: 'forged-1', actions: [markerAction(markers)], signingKeys: [stranger.publicJwk] });
+    responders.push(wary);
+
+    // Act
+    const created = await harness.createHostAction('forged-1');
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(done.error?.code).toBe('PickupDeadlineExceeded');
+    expect(statuses(done)).toEqual(['Created', 'Enqueued', 'Error']);
+    expect(await timesActed(markers, created.id)).toBe(0);
+    expect(wary.logs.some((line) => line.includes('work refused') && line.includes('unknown-key'))).toBe(true);
+    expect(wary.logs.some((line) => line.includes('"reported"'))).toBe(false);
+  });
+
+  it('is refused when its payload was changed after signing, or when it is signed by a stranger under the service key id', async () => {
+    // Prepare: the real work for a real action, altered in two ways and put back into the queue.
+    const watcher = await startTestResponder(harness, { name: 'tamper-1', actions: [markerAction(markers)] });
+    responders.push(watcher);
+    await watcher.stop();
+    const created = await harness.createHostAction('tamper-1');
+    await harness.until(created.id, (record) => record.status === 'Enqueued');
+    const queues = harness.service.responders.queues;
+    const [message] = await queues.receive(target('tamper-1'), 1, 2);
+    if (message === undefined) throw new Error('no work was sent');
+    // The genuine message leaves the queue: only the altered ones remain.
+    await queues.delete(target('tamper-1'), message.receipt);
+    const genuine = JSON.parse(message.body) as SignedWork;
+    const order = JSON.parse(Buffer.from(genuine.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const altered = Buffer.from(JSON.stringify({ ...order, inputs: { 'host.id': 'tamper-1', 'path.absolute': '/etc/passwd' } })).toString('base64url');
+    const stranger = workSigningKeyFromJwk(generateWorkSigningJwk());
+    const strangerSigned = signWorkOrder(JSON.parse(Buffer.from(genuine.payload, 'base64url').toString('utf8')) as never, stranger);
+    await queues.send(target('tamper-1'), JSON.stringify({ ...genuine, payload: altered }));
+    await queues.send(target('tamper-1'), JSON.stringify({ ...strangerSigned, keyId: genuine.keyId }));
+
+    // Act
+    const again = await startTestResponder(harness, { name: 'tamper-1', actions: [markerAction(markers)] });
+    responders.push(again);
+    await eventually(() => again.logs.filter((line) => line.includes('work refused') && line.includes('"signature"')).length >= 2);
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(done.error?.code).toBe('PickupDeadlineExceeded');
+    expect(await timesActed(markers, created.id)).toBe(0);
+  });
+
+  it('ends in the dead-letter queue when it is unreadable, after the queue\'s deliveries run out', async () => {
+    // Prepare
+    const queues = harness.service.responders.queues;
+    await queues.send(target('poison-1'), '{ this is not a work message');
+    const reader = await startTestResponder(harness, { name: 'poison-1', actions: [markerAction(markers)] });
+    responders.push(reader);
+
+    // Act
+    await eventually(async () => (await queues.counts(target('poison-1'))).deadLetters === 1, 15_000);
+
+    // Assess
+    expect(await queues.counts(target('poison-1'))).toEqual({ queued: 0, inFlight: 0, deadLetters: 1 });
+    expect(reader.logs.some((line) => line.includes('"acting"'))).toBe(false);
+  });
+});

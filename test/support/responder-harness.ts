@@ -1,0 +1,174 @@
+import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalService, type LocalService, type LocalServiceOptions } from '#local/service.ts';
+import { respondScope } from '#shared/auth/scopes.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { JsonValue } from '#shared/json.ts';
+import { createLogger, type Logger } from '#shared/log.ts';
+import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
+import { runResponder, type RunResponderOptions } from '../../responders/common/runner.ts';
+
+export const analystScopes = ['containment-response-actions.exec', 'data-gathering-response-actions.exec'] as const;
+
+export interface ResponderHarness {
+  readonly service: LocalService;
+  readonly dataDir: string;
+  /** An analyst's bearer token (both exec scopes). */
+  analyst(): Promise<string>;
+  /** A responder token bound to `host/<name>`. */
+  responderToken(name: string): Promise<string>;
+  /** Calls the API; `body` as JSON. */
+  call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown; contentType: string | null }>;
+  /** POST /v1/actions file-quarantine on `host`, as the analyst. */
+  createHostAction(host: string, path?: string): Promise<ActionRecord>;
+  /** Polls an action until `done` says so (or fails after `timeoutMs`). */
+  until(id: string, done: (record: ActionRecord) => boolean, timeoutMs?: number): Promise<ActionRecord>;
+  /** Stops the service, once (the data directory stays, for a restart); stop test responders first. */
+  stop(): Promise<void>;
+  /** Starts the service again on the same data directory. */
+  restart(): Promise<ResponderHarness>;
+  /** Stops everything and removes the data directory. */
+  close(): Promise<void>;
+}
+
+export type HarnessOptions = Omit<LocalServiceOptions, 'dataDir' | 'port' | 'env' | 'hostResponder'> & {
+  readonly env?: Record<string, string>;
+  readonly dataDir?: string;
+};
+
+/**
+ * The local service as `npm start` wires it (dynalite, embedded SQS and S3, the shipped ASL files
+ * on the local runner), with no host responder of its own: tests start theirs.
+ */
+export async function startResponderHarness(options: HarnessOptions = {}): Promise<ResponderHarness> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'responders-')));
+  const { env = {}, dataDir: _dir, ...serviceOptions } = options;
+  const service = await startLocalService({ ...serviceOptions, dataDir, port: 0, env, hostResponder: false });
+  let stopped = false;
+  const harness: ResponderHarness = {
+    service,
+    dataDir,
+    analyst: () => service.issuer.issue({ sub: 'analyst-1', scopes: [...analystScopes] }),
+    responderToken: (name) => service.issuer.issue({ sub: `responder-${name}`, scopes: [respondScope], responder: { kind: 'host', name } }),
+    call: async (method, path, token, body) => {
+      const response = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? null : (JSON.parse(text) as unknown), contentType: response.headers.get('content-type') };
+    },
+    createHostAction: async (host, path = `/srv/${host}/suspicious-${String(Date.now())}`) => {
+      const created = await harness.call('POST', '/v1/actions', await harness.analyst(), {
+        type: 'file-quarantine',
+        inputs: { 'host.id': host, 'path.absolute': path },
+      });
+      if (created.status !== 202) throw new Error(`create answered ${String(created.status)}: ${JSON.stringify(created.body)}`);
+      return created.body as ActionRecord;
+    },
+    until: async (id, done, timeoutMs = 20_000) => {
+      const token = await harness.analyst();
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await harness.call('GET', `/v1/actions/${id}`, token);
+        const record = body as ActionRecord;
+        if (done(record)) return record;
+        if (Date.now() > deadline) throw new Error(`action ${id} stayed ${record.status}: ${JSON.stringify(record.statusHistory)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await service.close();
+    },
+    restart: async () => startResponderHarness({ ...options, dataDir }),
+    close: async () => {
+      await harness.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+export interface TestResponder {
+  /** Settles when the runner's loop ends. */
+  readonly done: Promise<void>;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+/** A real responder (the runner host responders use) for `host/<name>`, in this process. */
+export async function startTestResponder(
+  harness: ResponderHarness,
+  options: Partial<Omit<RunResponderOptions, 'signal' | 'apiUrl'>> & { readonly name: string; readonly actions: readonly ResponderAction[] },
+): Promise<TestResponder> {
+  const controller = new AbortController();
+  const logs: string[] = [];
+  const logger: Logger = createLogger((line) => logs.push(line), 'debug');
+  const stateDir = options.stateDir ?? join(harness.dataDir, 'test-responders', options.name);
+  await mkdir(stateDir, { recursive: true });
+  const token = options.token ?? (await harness.responderToken(options.name));
+  const done = runResponder({
+    apiUrl: harness.service.url,
+    kind: 'host',
+    version: 'test-1',
+    signingKeys: [harness.service.responders.signingKey],
+    pollWaitSeconds: 1,
+    heartbeatSeconds: 1,
+    retryBackoffMs: 20,
+    ...options,
+    token,
+    stateDir,
+    logger,
+    signal: controller.signal,
+  });
+  return {
+    done,
+    logs,
+    stop: async () => {
+      controller.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The test's file-quarantine: appends one line per execution to `<dir>/<actionId>`, so a test
+ * can count how often it acted, and records prior/applied like a real containment would.
+ */
+export function markerAction(dir: string, behaviour: (context: ResponderActionContext) => Promise<void> = () => Promise.resolve()): ResponderAction {
+  return {
+    type: 'file-quarantine',
+    async execute(context): Promise<ResponderOutcome> {
+      await mkdir(dir, { recursive: true });
+      const path = String(context.work.inputs['path.absolute']);
+      const prior: JsonValue = { path, present: true };
+      await context.recordProgress({ prior });
+      await appendFile(join(dir, context.work.actionId), `${new Date().toISOString()}\n`);
+      await behaviour(context);
+      return { result: { quarantined: true, actionId: context.work.actionId }, prior, applied: { changes: [{ moved: path }] } };
+    },
+  };
+}
+
+/** How many times the marker action ran for this action id. */
+export async function timesActed(dir: string, actionId: string): Promise<number> {
+  try {
+    return (await readFile(join(dir, actionId), 'utf8')).split('\n').filter((line) => line !== '').length;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+/** Waits until `check` holds (polling), for scenarios observed from outside. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
