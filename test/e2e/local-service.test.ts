@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
@@ -27,7 +27,7 @@ interface Service {
 }
 
 /** `npm start`'s program, as a separate process, against moto_server. */
-async function startService(): Promise<Service> {
+async function startService(extraEnv: Record<string, string> = {}): Promise<Service> {
   const child = spawn(process.execPath, ['local/main.ts'], {
     cwd: root,
     env: {
@@ -41,6 +41,7 @@ async function startService(): Promise<Service> {
       AWS_REGION: 'us-east-1',
       TARGET_ACCOUNTS: demo.accountId,
       MEMBER_ROLE_EXTERNAL_ID: externalId,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -188,5 +189,54 @@ describe('npm start against moto_server, over HTTP', () => {
     expect(undoSnapshot.inputs['aws.ebs.snapshot.ids']).toEqual(created);
     expect(undoSnapshot.status, JSON.stringify(undoSnapshot.error)).toBe('Completed');
     expect((undoSnapshot.result as { deleted: string[] }).deleted.sort()).toEqual([...created].sort());
+  });
+
+  it("quarantines and restores a real file, kills a real process on this machine, and fails an unknown host's work at the pickup deadline", async () => {
+    // Prepare
+    const service = await startService({ PICKUP_DEADLINE_SECONDS: '3' });
+    const bearer = await token('containment-response-actions.exec');
+    const host = hostname();
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-host-'));
+    const file = join(dir, 'dropper.sh');
+    await writeFile(file, '#!/bin/sh\necho pwned\n', { mode: 0o755 });
+    const victim = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const post = async (path: string, body: unknown): Promise<ActionRecord> =>
+      (await (
+        await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json()) as ActionRecord;
+    const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
+
+    // Act
+    const quarantine = await until(service, bearer, (await post('/v1/actions', { type: 'file-quarantine', inputs: { 'host.id': host, 'path.absolute': file } })).id, ended);
+    const goneWhileQuarantined = await stat(file).then(() => false, () => true);
+    const restore = await until(service, bearer, (await post(`/v1/actions/${quarantine.id}/undo`, {})).id, ended);
+    const restored = await readFile(file, 'utf8');
+    const restoredMode = (await stat(file)).mode & 0o7777;
+    const kill = await until(service, bearer, (await post('/v1/actions', { type: 'kill-process', inputs: { 'host.id': host, 'process.id': victim.pid } })).id, ended);
+    const exited = await new Promise<boolean>((resolve) => {
+      if (victim.exitCode !== null || victim.signalCode !== null) resolve(true);
+      else victim.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), 5000);
+    });
+    const unknown = await post('/v1/actions', { type: 'kill-process', inputs: { 'host.id': 'no-such-host', 'process.id': 4242 } });
+    const abandoned = await until(service, bearer, unknown.id, ended);
+    await stopService(service);
+    victim.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(quarantine.status, JSON.stringify(quarantine.error)).toBe('Completed');
+    expect(goneWhileQuarantined).toBe(true);
+    expect(restore.status, JSON.stringify(restore.error)).toBe('Completed');
+    expect(restored).toBe('#!/bin/sh\necho pwned\n');
+    expect(restoredMode).toBe(0o755);
+    expect(kill.status, JSON.stringify(kill.error)).toBe('Completed');
+    expect(exited).toBe(true);
+    expect(abandoned.status).toBe('Error');
+    expect(abandoned.error?.message).toBe('no responder for host no-such-host picked up the work within 3 s');
   });
 });
