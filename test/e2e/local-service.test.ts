@@ -219,8 +219,8 @@ describe('npm start against moto_server, over HTTP', () => {
     const kill = await until(service, bearer, (await post('/v1/actions', { type: 'kill-process', inputs: { 'host.id': host, 'process.id': victim.pid } })).id, ended);
     const exited = await new Promise<boolean>((resolve) => {
       if (victim.exitCode !== null || victim.signalCode !== null) resolve(true);
-      else victim.once('exit', () => resolve(true));
-      setTimeout(() => resolve(false), 5000);
+      else victim.once('exit', () => { resolve(true); });
+      setTimeout(() => { resolve(false); }, 5000);
     });
     const unknown = await post('/v1/actions', { type: 'kill-process', inputs: { 'host.id': 'no-such-host', 'process.id': 4242 } });
     const abandoned = await until(service, bearer, unknown.id, ended);
