@@ -41,8 +41,8 @@ export const stackNames = {
  * the cdk-nag AwsSolutions and Serverless packs registered as validation plugins. Their findings
  * land in the cloud assembly's validation report; any finding fails synthesis.
  *
- * - `ResponseActionsStateful`: history table, evidence bucket, cursor secret (service account).
- * - `ResponseActionsService`: API, functions, state machines, alarms (service account).
+ * - `ResponseActionsStateful`: history table, evidence bucket, cursor and work-signing secrets (service account).
+ * - `ResponseActionsService`: API, functions, cloud action and responder state machines, alarms (service account).
  * - `ResponseActionsMember`: the member role (every target account, the service's own included
  *   when it is a target).
  */
@@ -56,16 +56,17 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   const config = readDeploymentConfig(app.node, props.env);
 
   const statefulStack = new StatefulStack(app, stackNames.stateful, {
-    description: 'response-actions: stateful resources (action history table, evidence bucket, cursor-signing secret)',
+    description: 'response-actions: stateful resources (action history table, evidence bucket, cursor-signing and work-signing secrets)',
     evidence: config.evidence,
   });
 
   const serviceStack = new ServiceStack(app, stackNames.service, {
-    description: 'response-actions: HTTP API, functions, cloud action state machines and alarms',
+    description: 'response-actions: HTTP API, functions, cloud action and responder state machines, and alarms',
     config,
     historyTable: statefulStack.historyTable,
     evidence: statefulStack.evidence,
     cursorSecret: statefulStack.cursorSecret,
+    workSigningKey: statefulStack.workSigningKey,
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {

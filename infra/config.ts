@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { defaultMemberRoleName } from '#shared/config/config.ts';
+import { defaultQueuePrefix } from '#shared/responders/config.ts';
 import { ConfigError } from '#shared/errors.ts';
 
 /**
@@ -21,7 +22,14 @@ export interface DeploymentConfig {
   readonly targetAccounts: TargetAccounts;
   /** The account the service runs in, for the member stack's trust; undefined: the member stack's own account. */
   readonly serviceAccountId: string | undefined;
+  /**
+   * Responder deadlines: `pickupSeconds` is the responder Dispatch task's heartbeat (no pickup, or
+   * no report, for that long ends the action), `completionSeconds` its timeout and the cloud
+   * action state machines' execution timeout. The pickup deadline is always the shorter.
+   */
   readonly deadlines: { readonly pickupSeconds: number; readonly completionSeconds: number };
+  /** First part of every responder work queue's name (`<prefix>-host-...`, `<prefix>-k8s-...`): RESPONDER_QUEUE_PREFIX. */
+  readonly responderQueuePrefix: string;
   readonly evidence: {
     /** Days an evidence object (and a server access log) is kept before the lifecycle rule expires it. */
     readonly retentionDays: number;
@@ -52,6 +60,7 @@ export const deploymentConfigKeys = {
   serviceAccountId: { env: 'RESPONSE_ACTIONS_SERVICE_ACCOUNT_ID', default: '' },
   pickupDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PICKUP_DEADLINE_SECONDS', default: '120' },
   completionDeadlineSeconds: { env: 'RESPONSE_ACTIONS_COMPLETION_DEADLINE_SECONDS', default: '900' },
+  responderQueuePrefix: { env: 'RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX', default: defaultQueuePrefix },
   evidenceRetentionDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_RETENTION_DAYS', default: '365' },
   evidenceObjectLockDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_DAYS', default: '' },
   evidenceObjectLockMode: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_MODE', default: 'GOVERNANCE' },
@@ -72,6 +81,8 @@ const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
 const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
 const audiencePattern = /^[\x21-\x7e]{1,256}$/;
 const arnPatternPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
+// The same rule as RESPONDER_QUEUE_PREFIX in shared/responders/config.ts.
+const queuePrefixPattern = /^[A-Za-z0-9_-]{1,30}$/;
 
 /** Reads and validates the deployment configuration of the app that owns `node`. */
 export function readDeploymentConfig(node: Node, env: Readonly<Record<string, string | undefined>> = process.env): DeploymentConfig {
@@ -121,15 +132,28 @@ export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig 
     objectLock = { mode: lockModeRaw, days };
   }
 
+  const pickupSeconds = wholeNumber(raw('pickupDeadlineSeconds'), 'pickupDeadlineSeconds', 1, 86_400);
+  const completionSeconds = wholeNumber(raw('completionDeadlineSeconds'), 'completionDeadlineSeconds', 1, 86_400);
+  if (pickupSeconds >= completionSeconds) {
+    // Step Functions wants a task's heartbeat shorter than its timeout, and work that may take as
+    // long to be picked up as to be finished would leave the responder no time to do it.
+    throw new ConfigError(
+      'pickupDeadlineSeconds',
+      `${pickupSeconds} s must be shorter than completionDeadlineSeconds (${completionSeconds} s): it is the responder task's heartbeat, the completion deadline its timeout`,
+    );
+  }
+  const responderQueuePrefix = raw('responderQueuePrefix');
+  if (!queuePrefixPattern.test(responderQueuePrefix)) {
+    throw new ConfigError('responderQueuePrefix', `"${responderQueuePrefix}" must be 1-30 letters, digits, - and _ (it starts every responder work queue name)`);
+  }
+
   return {
     auth: { issuer: parseIssuer(raw('authIssuer')), audiences: parseAudiences(raw('authAudience')) },
     memberRole: { name: memberRoleName, externalId },
     targetAccounts,
     serviceAccountId: serviceAccountId === '' ? undefined : serviceAccountId,
-    deadlines: {
-      pickupSeconds: wholeNumber(raw('pickupDeadlineSeconds'), 'pickupDeadlineSeconds', 1, 86_400),
-      completionSeconds: wholeNumber(raw('completionDeadlineSeconds'), 'completionDeadlineSeconds', 1, 86_400),
-    },
+    deadlines: { pickupSeconds, completionSeconds },
+    responderQueuePrefix,
     evidence: { retentionDays, objectLock },
     protectedTargets: parseProtectedTargets(raw('protectedTargets')),
   };

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { shippedAslDefinition, shippedAslPath } from './asl-definition.ts';
 
 /** The shipped ASL of every cloud action state machine (one per family), relative to the repository root. */
 export const cloudActionAslFile = 'state-machines/cloud-action.asl.json';
 
 /** Absolute path of {@link cloudActionAslFile}. */
-export const cloudActionAslPath = join(import.meta.dirname, '..', '..', cloudActionAslFile);
+export const cloudActionAslPath = shippedAslPath(cloudActionAslFile);
 
 /** The `${...}` names the ASL expects in its DefinitionSubstitutions. */
 export const cloudActionSubstitutionNames = ['Partition', 'MarkStatusFunctionArn', 'ActionFunctionArn'] as const;
@@ -21,16 +20,5 @@ export type CloudActionSubstitutionName = (typeof cloudActionSubstitutionNames)[
  * @returns the definition string for `DefinitionBody.fromString`
  */
 export function cloudActionDefinition(timeoutSeconds: number): string {
-  const shipped: unknown = JSON.parse(readFileSync(cloudActionAslPath, 'utf8'));
-  if (typeof shipped !== 'object' || shipped === null || Array.isArray(shipped)) {
-    throw new TypeError(`${cloudActionAslFile} is not a JSON object`);
-  }
-  const text = JSON.stringify({ ...shipped, TimeoutSeconds: timeoutSeconds });
-  const unknownPlaceholder = [...text.matchAll(/\$\{([^}]+)\}/g)]
-    .map((match) => match[1] ?? '')
-    .find((name) => !(cloudActionSubstitutionNames as readonly string[]).includes(name));
-  if (unknownPlaceholder !== undefined) {
-    throw new Error(`${cloudActionAslFile} uses \${${unknownPlaceholder}}, which the CDK app does not substitute`);
-  }
-  return text;
+  return shippedAslDefinition(cloudActionAslFile, cloudActionSubstitutionNames, { TimeoutSeconds: timeoutSeconds });
 }

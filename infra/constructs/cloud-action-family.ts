@@ -1,18 +1,19 @@
-import { Aws, CfnResource, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
-import { acknowledgeStarOnlyFor, acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import { cloudActionDefinition } from './cloud-action-definition.ts';
 import type { CloudActionSubstitutionName } from './cloud-action-definition.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
 import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
 import { grantHistoryTable } from './grant-history-table.ts';
 import { ServiceFunction } from './service-function.ts';
+import { shippedStateMachine } from './shipped-state-machine.ts';
 
 /**
  * Lambda timeout of a family's steps: under the 300 s `TimeoutSeconds` of the ASL's Capture,
@@ -21,25 +22,6 @@ import { ServiceFunction } from './service-function.ts';
  * for AssumeRole and a handful of retried SDK calls; longer changes use the ASL's wait loop.
  */
 export const familyFunctionTimeout = Duration.seconds(120);
-
-/**
- * What Step Functions needs on `*` for logging (vended log delivery) and X-Ray tracing: none of
- * these actions supports resource-level permissions.
- */
-const stateMachineStarActions: ReadonlySet<string> = new Set([
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
-]);
 
 /** Props of {@link CloudActionFamily}. */
 export interface CloudActionFamilyProps {
@@ -120,34 +102,13 @@ export class CloudActionFamily extends Construct {
       MarkStatusFunctionArn: props.markStatus.functionArn,
       ActionFunctionArn: stepFunction.functionArn,
     };
-    const stateMachine = new StateMachine(this, 'StateMachine', {
-      definitionBody: DefinitionBody.fromString(cloudActionDefinition(props.completionDeadlineSeconds)),
-      definitionSubstitutions: substitutions,
-      stateMachineType: StateMachineType.STANDARD,
+    const stateMachine = shippedStateMachine(this, 'StateMachine', {
+      definition: cloudActionDefinition(props.completionDeadlineSeconds),
+      substitutions,
       comment: `response-actions ${family.name} family: ${family.types.join(', ')}`,
-      logs: { destination: props.executionLogs, level: LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
+      executionLogs: props.executionLogs,
+      invokes: [props.markStatus, stepFunction],
     });
-    // The definition is a string, so CDK cannot see its tasks: grant the two functions by hand,
-    // unqualified ARNs only (the ASL invokes $LATEST).
-    stateMachine.addToRolePolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.markStatus.functionArn, stepFunction.functionArn] }),
-    );
-
-    // cfn-lint (E3601) checks the definition before CloudFormation applies DefinitionSubstitutions
-    // and only understands a substitution that replaces a whole value, so it rejects
-    // "arn:${Partition}:states:::lambda:invoke". The definition is the shipped ASL, which the
-    // tests validate with asl-validator after substituting, as CloudFormation will.
-    const cfnStateMachine = stateMachine.node.defaultChild;
-    if (cfnStateMachine instanceof CfnResource) {
-      cfnStateMachine.addMetadata('cfn-lint', { config: { ignore_checks: ['E3601'] } });
-    }
-    acknowledgeStarOnlyFor(
-      stateMachine.role,
-      stateMachineStarActions,
-      'log delivery and X-Ray',
-      'Step Functions logging to CloudWatch Logs needs the log-delivery actions (logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and tracing needs the X-Ray write and sampling actions; none supports resource-level permissions; CloudActionFamily fails synthesis if anything else is granted on "*" through this role.',
-    );
 
     this.stepFunction = stepFunction;
     this.stateMachine = stateMachine;

@@ -7,15 +7,28 @@ import { historyTableDesign } from '#shared/history/table-design.ts';
 export const HISTORY_TABLE_NAME_ENV = 'HISTORY_TABLE_NAME';
 
 /**
- * What a function may do with the history table: `read` (queries), `readWrite` (the use cases
- * that record actions), or `statusUpdate` (the step functions: read one record by its key and
- * update it in place, conditionally; they never query an index, create or delete).
+ * The partition key of responder registrations (`shared/responders/store.ts`: pk `RESPONDER`,
+ * sk `<kind>#<name>`). The registration grants hold only for it (`dynamodb:LeadingKeys`).
  */
-export type HistoryTableAccess = 'read' | 'readWrite' | 'statusUpdate';
+export const responderRegistrationPartition = 'RESPONDER';
+
+/**
+ * What a function may do with the history table:
+ * - `read`: queries (GetItem, BatchGetItem, Query on the table and its indexes);
+ * - `readWrite`: the use cases that record actions (plus Put, Update, Delete, BatchWriteItem);
+ * - `statusUpdate`: read one record by its key and update it in place, conditionally (the step
+ *   functions, and the report route); never an index, never a create or delete;
+ * - `dispatch`: `statusUpdate` plus PutItem, for the responder dispatch item beside the record;
+ * - `recordGet`: read one record by its key (the responder routes that only check an action);
+ * - `registrationUpdate`: UpdateItem on responder registrations only (register, heartbeat);
+ * - `registrationQuery`: Query on responder registrations only (the list route).
+ */
+export type HistoryTableAccess = 'read' | 'readWrite' | 'statusUpdate' | 'dispatch' | 'recordGet' | 'registrationUpdate' | 'registrationQuery';
 
 /**
  * Item-level DynamoDB actions per access level. No `Scan`: every listing is a Query on one of
- * the indexes (see `historyTableDesign`); no stream actions, the table has no stream.
+ * the indexes (see `historyTableDesign`) or on the registrations' partition; no stream actions,
+ * the table has no stream.
  */
 export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly string[]>> = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
@@ -29,6 +42,22 @@ export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly s
     'dynamodb:BatchWriteItem',
   ],
   statusUpdate: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  dispatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  recordGet: ['dynamodb:GetItem'],
+  registrationUpdate: ['dynamodb:UpdateItem'],
+  registrationQuery: ['dynamodb:Query'],
+};
+
+/** The levels that list history through the indexes; every other level touches the table alone. */
+export const historyIndexAccess: ReadonlySet<HistoryTableAccess> = new Set(['read', 'readWrite']);
+
+/** The levels that write nothing (a table key, if any, is only granted Decrypt for them). */
+export const historyReadOnlyAccess: ReadonlySet<HistoryTableAccess> = new Set(['read', 'recordGet', 'registrationQuery']);
+
+/** The levels held to one partition key (`dynamodb:LeadingKeys`), and which. */
+export const historyLeadingKeys: Readonly<Partial<Record<HistoryTableAccess, readonly string[]>>> = {
+  registrationUpdate: [responderRegistrationPartition],
+  registrationQuery: [responderRegistrationPartition],
 };
 
 /**
@@ -41,22 +70,24 @@ export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly s
  *
  * @param fn the function that reads or writes records
  * @param table the history table (`StatefulStack.historyTable`)
- * @param access `'read'` for queries only, `'readWrite'` for the use cases that record actions,
- *   `'statusUpdate'` for the state machine's steps
+ * @param access see {@link HistoryTableAccess}
  * @returns the grant on the function's role
  */
 export function grantHistoryTable(fn: LambdaFunction, table: ITable, access: HistoryTableAccess): Grant {
   fn.addEnvironment(HISTORY_TABLE_NAME_ENV, table.tableName);
-  // Record-by-key access touches no index, so `statusUpdate` is granted on the table alone.
-  const indexArns =
-    access === 'statusUpdate' ? [] : Object.keys(historyTableDesign.indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
+  // Record-by-key and registration access touch no index: granted on the table alone.
+  const indexArns = historyIndexAccess.has(access)
+    ? Object.keys(historyTableDesign.indexes).map((indexName) => `${table.tableArn}/index/${indexName}`)
+    : [];
+  const leadingKeys = historyLeadingKeys[access];
   const grant = Grant.addToPrincipal({
     grantee: fn,
     actions: [...historyTableActions[access]],
     resourceArns: [table.tableArn, ...indexArns],
+    ...(leadingKeys === undefined ? {} : { conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),
   });
   if (table.encryptionKey) {
-    if (access === 'read') table.encryptionKey.grantDecrypt(fn);
+    if (historyReadOnlyAccess.has(access)) table.encryptionKey.grantDecrypt(fn);
     else table.encryptionKey.grantEncryptDecrypt(fn);
   }
   return grant;

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -12,13 +12,22 @@ import { Construct } from 'constructs';
 import type { ApiRoute } from '#functions/api/routes.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
 import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
-import { grantHistoryTable } from './grant-history-table.ts';
+import { grantHistoryTable, historyReadOnlyAccess } from './grant-history-table.ts';
+import type { HistoryTableAccess } from './grant-history-table.ts';
+import { grantResponderQueues } from './grant-responder-queues.ts';
+import type { ResponderQueueUse } from './grant-responder-queues.ts';
 import { ServiceFunction } from './service-function.ts';
+import { grantWorkSigningKey } from './work-signing-key.ts';
 
 /** Environment variable naming the secret that signs history cursors. */
 export const CURSOR_SECRET_ARN_ENV = 'CURSOR_SECRET_ARN';
 /** Environment variable mapping each cloud action family to its state machine (`family=arn,...`). */
 export const CLOUD_ACTION_STATE_MACHINES_ENV = 'CLOUD_ACTION_STATE_MACHINES';
+/** Environment variable naming the responder state machine (host and Kubernetes actions). */
+export const RESPONDER_STATE_MACHINE_ARN_ENV = 'RESPONDER_STATE_MACHINE_ARN';
+/** Environment variables of the responder deadlines, which the starter puts in each execution's input. */
+export const PICKUP_DEADLINE_SECONDS_ENV = 'PICKUP_DEADLINE_SECONDS';
+export const COMPLETION_DEADLINE_SECONDS_ENV = 'COMPLETION_DEADLINE_SECONDS';
 
 /**
  * Stage-wide throttling, for every route: a steady rate well above what SOC tooling and the
@@ -31,16 +40,95 @@ export const apiThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 export type RouteNeed = ApiRoute['needs'][number];
 
 /**
- * Needs this stack cannot provide yet, with the reason. A route with one of them is not deployed
- * (no function, no route: API Gateway answers 404) until its resources exist; the responder path
- * (work queues, the dispatch state machine and its task callbacks, the work-signing key) arrives
- * with the responder issue, in the service stack's "Responder path" section.
+ * Lambda timeout of the work route: its long-poll waits up to 20 s, and API Gateway gives an
+ * integration 30 s, so the function gets 28 s: time for the poll and the messages' checks, and
+ * still its own error (not a gateway 503) if a call hangs.
  */
-export const deferredNeeds: Readonly<Partial<Record<RouteNeed, string>>> = {
-  'responder-queues': 'the per-responder work queues arrive with the responder issue',
-  'task-callbacks': 'the responder state machine whose tasks these callbacks complete arrives with the responder issue',
-  'work-signing-key': 'the work-signing key secret arrives with the responder issue',
+export const receiveWorkTimeout = Duration.seconds(28);
+
+/** Routes that need more than the default 20 s (`serviceFunctionDefaults.timeout`), by route id. */
+export const routeTimeouts: Readonly<Partial<Record<string, Duration>>> = {
+  ReceiveResponderWork: receiveWorkTimeout,
 };
+
+/**
+ * History access of the routes that use less of the table than their `history:read` or
+ * `history:write` need would grant (`read`, `readWrite`), by route id, each as its handler uses it
+ * (`shared/use-cases/responders.ts`, `shared/responders/store.ts`). A route's narrowed access must
+ * stay read-only when its need is `history:read` (synthesis fails otherwise).
+ */
+export const routeHistoryAccess: Readonly<Partial<Record<string, HistoryTableAccess>>> = {
+  // store.register: one UpdateItem on its registration.
+  RegisterResponder: 'registrationUpdate',
+  // store.list: Query on the registrations' partition.
+  ListResponders: 'registrationQuery',
+  // store.touch: one conditional UpdateItem on its registration.
+  ResponderHeartbeat: 'registrationUpdate',
+  // repository.get of the action a delivered message names.
+  ReceiveResponderWork: 'recordGet',
+  // repository.get, transition and recordProgress; store.getDispatch (the action's dispatch item).
+  ReportAction: 'statusUpdate',
+  // repository.get: the action must be the caller's and Running.
+  EvidenceUpload: 'recordGet',
+};
+
+/**
+ * What each route with the `responder-queues` need does with the work queues, by route id: one
+ * need, three different sets of SQS actions (see `responderQueueActions`). A route with the need
+ * and no entry here fails synthesis.
+ */
+export const routeQueueUse: Readonly<Partial<Record<string, ResponderQueueUse>>> = {
+  RegisterResponder: 'register',
+  ReceiveResponderWork: 'receive',
+  ReportAction: 'report',
+};
+
+/**
+ * The history access a route's function gets: none without a history need; its
+ * {@link routeHistoryAccess} entry if it has one; else `readWrite` for `history:write` and
+ * `read` for `history:read`.
+ *
+ * @throws Error when an entry of {@link routeHistoryAccess} would write for a `history:read`
+ *   route, or names a route without a history need
+ */
+export function historyAccessOf(route: ApiRoute): HistoryTableAccess | undefined {
+  const writes = route.needs.includes('history:write');
+  const narrowed = routeHistoryAccess[route.id];
+  if (!writes && !route.needs.includes('history:read')) {
+    if (narrowed !== undefined) throw new Error(`routeHistoryAccess gives ${route.id} "${narrowed}", but its needs name no history access`);
+    return undefined;
+  }
+  if (narrowed === undefined) return writes ? 'readWrite' : 'read';
+  if (!writes && !historyReadOnlyAccess.has(narrowed)) {
+    throw new Error(`routeHistoryAccess gives ${route.id} "${narrowed}", which writes, but its needs say history:read`);
+  }
+  return narrowed;
+}
+
+/**
+ * What a route with the `responder-queues` need does with the queues.
+ *
+ * @throws Error when the route has the need and no {@link routeQueueUse} entry
+ */
+export function queueUseOf(route: ApiRoute): ResponderQueueUse {
+  const use = routeQueueUse[route.id];
+  if (use === undefined) {
+    throw new Error(`${route.id} needs responder-queues, but routeQueueUse does not say which queue actions it uses (register, receive, report or dispatch)`);
+  }
+  return use;
+}
+
+/** The responder path's resources, for the routes that start responder work or serve responders. */
+export interface ResponderRouteResources {
+  /** The responder state machine: `start-work` starts it, `task-callbacks` answer its tasks. */
+  readonly stateMachine: IStateMachine;
+  /** First part of every work queue's name (`responderQueuePrefix`). */
+  readonly queuePrefix: string;
+  /** The secret holding the private work-signing key; the register route hands out its public half. */
+  readonly workSigningKey: ISecret;
+  /** The deadlines the functions that start work put in each responder execution's input. */
+  readonly deadlines: { readonly pickupSeconds: number; readonly completionSeconds: number };
+}
 
 /** Props of {@link ServiceApi}. */
 export interface ServiceApiProps {
@@ -53,15 +141,8 @@ export interface ServiceApiProps {
   readonly evidence: EvidenceBucket;
   /** Family name → its state machine, for the routes that start work. */
   readonly stateMachines: Readonly<Record<string, IStateMachine>>;
-}
-
-/** A route left out because the stack cannot yet provide one of its needs. */
-export interface DeferredRoute {
-  readonly id: string;
-  readonly method: ApiRoute['method'];
-  readonly path: string;
-  /** Each missing need with why it is missing. */
-  readonly missing: readonly string[];
+  /** The responder path: its state machine, work queues, signing key and deadlines. */
+  readonly responder: ResponderRouteResources;
 }
 
 /**
@@ -70,13 +151,20 @@ export interface DeferredRoute {
  * stage-wide throttling.
  *
  * Each function gets exactly what its route's `needs` say:
- * - `history:read`: Query/GetItem/BatchGetItem, and the cursor secret (GetSecretValue);
- * - `history:write`: the above plus Put/Update/Delete/BatchWriteItem;
- * - `start-work`: `states:StartExecution` on the family state machines, named in
- *   `CLOUD_ACTION_STATE_MACHINES`;
+ * - `history:read`: Query/GetItem/BatchGetItem on the table and its indexes, or less where
+ *   {@link routeHistoryAccess} narrows it (the responder routes);
+ * - `history:write`: the above plus Put/Update/Delete/BatchWriteItem, or less likewise;
+ * - `history:cursors`: GetSecretValue on the cursor secret (`CURSOR_SECRET_ARN`);
+ * - `start-work`: `states:StartExecution` on the family state machines (`CLOUD_ACTION_STATE_MACHINES`)
+ *   and on the responder state machine (`RESPONDER_STATE_MACHINE_ARN`, with `PICKUP_DEADLINE_SECONDS`
+ *   and `COMPLETION_DEADLINE_SECONDS`);
  * - `evidence:read`: list and get under `actions/` of the evidence bucket, decrypt through S3;
- * - `evidence:upload`: sign one-object uploads under `actions/` (see `grantEvidenceBucket`).
- * Routes with a need of {@link deferredNeeds} are not deployed yet ({@link ServiceApi.deferredRoutes}).
+ * - `evidence:upload`: sign one-object uploads under `actions/` (see `grantEvidenceBucket`);
+ * - `responder-queues`: the SQS actions of the route's {@link routeQueueUse} on `<prefix>-*`
+ *   (`RESPONDER_QUEUE_PREFIX`);
+ * - `task-callbacks`: `states:SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` on the
+ *   responder state machine;
+ * - `work-signing-key`: GetSecretValue on the work-signing secret (`WORK_SIGNING_KEY_SECRET_ARN`).
  *
  * Scopes are not checked by the authorizer: a valid token without the needed scope must get the
  * API's own problem+json 403 (API.md), which only the handlers produce.
@@ -86,8 +174,6 @@ export class ServiceApi extends Construct {
   public readonly stage: HttpStage;
   /** The route functions by route id (`CreateAction`, `GetAction`, ...). */
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
-  /** Routes of `apiRoutes` not deployed yet, and why. */
-  public readonly deferredRoutes: readonly DeferredRoute[];
 
   public constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
@@ -113,19 +199,12 @@ export class ServiceApi extends Construct {
 
     const grants = this.needGrants(props);
     const functions: Record<string, ServiceFunction> = {};
-    const deferredRoutes: DeferredRoute[] = [];
     for (const route of props.routes) {
-      const missing = route.needs.flatMap((need) => {
-        const reason = deferredNeeds[need];
-        return reason === undefined ? [] : [`${need}: ${reason}`];
-      });
-      if (missing.length > 0) {
-        deferredRoutes.push({ id: route.id, method: route.method, path: route.path, missing });
-        continue;
-      }
+      const timeout = routeTimeouts[route.id];
       const fn = new ServiceFunction(this, route.id, {
         entry: route.entry,
         description: `response-actions API: ${route.method} ${route.path}`,
+        ...(timeout === undefined ? {} : { timeout }),
       });
       Validations.of(fn).acknowledge({
         id: 'Serverless::Serverless-LambdaDLQ',
@@ -133,9 +212,9 @@ export class ServiceApi extends Construct {
           'Invoked synchronously by API Gateway only: the caller receives the error (problem+json) and the 5xx and Errors alarms fire; there is no asynchronous event a dead-letter queue could keep.',
       });
       const needs = new Set(route.needs);
-      // Write includes read: one history grant per function.
+      // One history grant per function, whichever of the two needs it names.
       if (needs.has('history:write')) needs.delete('history:read');
-      for (const need of needs) grants[need](fn);
+      for (const need of needs) grants[need](fn, route);
 
       httpApi.addRoutes({
         path: route.path,
@@ -147,30 +226,38 @@ export class ServiceApi extends Construct {
 
     this.httpApi = httpApi;
     this.functions = functions;
-    this.deferredRoutes = deferredRoutes;
   }
 
   /** How each need is granted: a record over every need, so a new kind of need cannot go unhandled. */
-  private needGrants(props: ServiceApiProps): Record<RouteNeed, (fn: ServiceFunction) => void> {
-    const history = (access: 'read' | 'readWrite') => (fn: ServiceFunction): void => {
-      grantHistoryTable(fn, props.historyTable, access);
+  private needGrants(props: ServiceApiProps): Record<RouteNeed, (fn: ServiceFunction, route: ApiRoute) => void> {
+    const history = (fn: ServiceFunction, route: ApiRoute): void => {
+      const access = historyAccessOf(route);
+      if (access !== undefined) grantHistoryTable(fn, props.historyTable, access);
     };
     const machines = Object.entries(props.stateMachines);
-    const deferred = (need: RouteNeed) => (): void => {
-      throw new Error(`${need} cannot be granted yet: ${deferredNeeds[need] ?? 'no reason recorded'}`);
-    };
+    const { responder } = props;
     return {
-      'history:read': history('read'),
+      'history:read': history,
       // Only the function that hands cursors to callers signs them with the shared secret.
-      'history:cursors': (fn: ServiceFunction): void => {
+      'history:cursors': (fn) => {
         fn.addEnvironment(CURSOR_SECRET_ARN_ENV, props.cursorSecret.secretArn);
         fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.cursorSecret.secretArn] }));
       },
-      'history:write': history('readWrite'),
+      'history:write': history,
+      // Cloud actions start their family's machine; host and Kubernetes actions the responder's.
       'start-work': (fn) => {
-        if (machines.length === 0) return;
-        fn.addEnvironment(CLOUD_ACTION_STATE_MACHINES_ENV, machines.map(([family, machine]) => `${family}=${machine.stateMachineArn}`).join(','));
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: machines.map(([, machine]) => machine.stateMachineArn) }));
+        if (machines.length > 0) {
+          fn.addEnvironment(CLOUD_ACTION_STATE_MACHINES_ENV, machines.map(([family, machine]) => `${family}=${machine.stateMachineArn}`).join(','));
+        }
+        fn.addEnvironment(RESPONDER_STATE_MACHINE_ARN_ENV, responder.stateMachine.stateMachineArn);
+        fn.addEnvironment(PICKUP_DEADLINE_SECONDS_ENV, String(responder.deadlines.pickupSeconds));
+        fn.addEnvironment(COMPLETION_DEADLINE_SECONDS_ENV, String(responder.deadlines.completionSeconds));
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: [...machines.map(([, machine]) => machine.stateMachineArn), responder.stateMachine.stateMachineArn],
+          }),
+        );
       },
       'evidence:read': (fn) => {
         grantEvidenceBucket(fn, props.evidence, 'read');
@@ -178,9 +265,16 @@ export class ServiceApi extends Construct {
       'evidence:upload': (fn) => {
         grantEvidenceBucket(fn, props.evidence, 'upload');
       },
-      'responder-queues': deferred('responder-queues'),
-      'task-callbacks': deferred('task-callbacks'),
-      'work-signing-key': deferred('work-signing-key'),
+      'responder-queues': (fn, route) => {
+        grantResponderQueues(fn, responder.queuePrefix, queueUseOf(route));
+      },
+      // SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat; the task token names the execution.
+      'task-callbacks': (fn) => {
+        responder.stateMachine.grantTaskResponse(fn);
+      },
+      'work-signing-key': (fn) => {
+        grantWorkSigningKey(fn, responder.workSigningKey);
+      },
     };
   }
 }

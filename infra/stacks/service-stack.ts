@@ -8,7 +8,7 @@ import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -18,6 +18,7 @@ import { targetAccountsVariable } from '#infra/config.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
 import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
+import { dispatchWorkEntry, ResponderDispatch } from '#infra/constructs/responder-dispatch.ts';
 import { ServiceApi } from '#infra/constructs/service-api.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { apiRoutes } from '#functions/api/routes.ts';
@@ -32,6 +33,8 @@ export interface ServiceStackProps extends StackProps {
   readonly historyTable: ITable;
   readonly evidence: EvidenceBucket;
   readonly cursorSecret: ISecret;
+  /** The secret holding the private Ed25519 JWK that signs responder work. */
+  readonly workSigningKey: ISecret;
   /** @default apiRoutes */
   readonly routes?: readonly ApiRoute[];
   /** @default cloudActionFamilyDeployments */
@@ -60,6 +63,33 @@ export function serviceRolePattern(serviceStackName: string, partition: string =
 /** The mark-status function's entry: MarkRunning, MarkCompleted, MarkError and ended executions. */
 export const markStatusEntry = 'functions/steps/mark-status.ts';
 
+/**
+ * Fails synthesis when `<prefix>-*`, the responder queue grant, would also match a queue of the
+ * service stack itself (CloudFormation names them `<stack name>-<logical id>-<suffix>`): the work
+ * routes could then read and delete the mark-status dead letters.
+ *
+ * @throws Error naming both when the prefix covers the stack's queues
+ */
+export function assertQueuePrefixApart(queuePrefix: string, serviceStackName: string): void {
+  if (`${serviceStackName}-`.startsWith(`${queuePrefix}-`)) {
+    throw new Error(
+      `responderQueuePrefix "${queuePrefix}" would let the responder queue grant (${queuePrefix}-*) cover the ${serviceStackName} stack's own queues (${serviceStackName}-*); choose another prefix`,
+    );
+  }
+}
+
+/**
+ * What the responder routes log (`shared/use-cases/responders.ts`, at warn) when they leave a work
+ * message to end in its queue's dead-letter queue; the dead-letter alarm counts these lines.
+ */
+export const deadLetterWarnings = [
+  'unreadable work message left for the dead-letter queue',
+  'a settled work message could not be deleted; it will end in the dead-letter queue',
+] as const;
+
+/** The routes whose functions log {@link deadLetterWarnings}: the two that receive and delete work messages. */
+export const deadLetterWarningRoutes = ['ReceiveResponderWork', 'ReportAction'] as const;
+
 /** One Lambda function of the service stack: its construct id and its handler's entry file. */
 export interface ServiceFunctionEntry {
   readonly id: string;
@@ -67,8 +97,9 @@ export interface ServiceFunctionEntry {
 }
 
 /**
- * Every function the service stack deploys, by construct id: one per API route, mark-status, and
- * one per cloud action family. The bundle budget (`bench/bundles.ts`) measures exactly these.
+ * Every function the service stack deploys, by construct id: one per API route, mark-status,
+ * dispatch-work, and one per cloud action family. The bundle budget (`bench/bundles.ts`) measures
+ * exactly these.
  */
 export function serviceFunctionEntries(
   routes: readonly ApiRoute[] = apiRoutes,
@@ -77,6 +108,7 @@ export function serviceFunctionEntries(
   return [
     ...routes.map((route) => ({ id: route.id, entry: route.entry })),
     { id: 'MarkStatus', entry: markStatusEntry },
+    { id: 'DispatchWork', entry: dispatchWorkEntry },
     ...families.map((family) => ({ id: `${familyIdOf(family.name)}Steps`, entry: family.entry })),
   ];
 }
@@ -85,20 +117,23 @@ export function serviceFunctionEntries(
 const alarmPeriod = Duration.minutes(5);
 
 /**
- * The service: the HTTP API and its functions, and the cloud-action path (mark-status, one
- * step function and one state machine per family of `cloudActionFamilyDeployments`, the
- * EventBridge rule that ends records of executions that ended without MarkError), with alarms
- * on an encrypted SNS topic. Stateless: everything it keeps lives in the stateful stack.
+ * The service: the HTTP API and its functions; the cloud-action path (mark-status, one step
+ * function and one state machine per family of `cloudActionFamilyDeployments`); the responder
+ * path (dispatch-work and the responder state machine, for host and Kubernetes actions); the
+ * EventBridge rule that ends records of executions of either path that ended without MarkError;
+ * and alarms on an encrypted SNS topic. Stateless: everything it keeps lives in the stateful stack.
  *
- * Responder work queues (one per responder, with their dispatch state machine) arrive with the
- * responder issue; they belong beside the cloud-action path, in the "Responder path" section of
- * the constructor, with their DLQs and alarms on the same topic.
+ * The responder work queues (one per host and per cluster, each with its dead-letter queue) are
+ * not CloudFormation resources: the code creates them on demand (`shared/responders/queues.ts`)
+ * under `<responderQueuePrefix>-`, which is all the grants name.
  */
 export class ServiceStack extends Stack {
   public readonly api: ServiceApi;
   public readonly markStatus: ServiceFunction;
   /** Family name → its deployment (step function and state machine). */
   public readonly families: Readonly<Record<string, CloudActionFamily>>;
+  /** The responder path: dispatch-work and the responder state machine. */
+  public readonly responder: ResponderDispatch;
   /** Dead letters of the ended-execution rule and of mark-status's asynchronous invocations. */
   public readonly markStatusDeadLetterQueue: Queue;
   public readonly alarmTopic: Topic;
@@ -106,8 +141,18 @@ export class ServiceStack extends Stack {
   public readonly protectedTargets: string;
 
   public constructor(scope: Construct, id: string, props: ServiceStackProps) {
-    const { config, historyTable, evidence, cursorSecret, routes = apiRoutes, families = cloudActionFamilyDeployments, ...stackProps } = props;
+    const {
+      config,
+      historyTable,
+      evidence,
+      cursorSecret,
+      workSigningKey,
+      routes = apiRoutes,
+      families = cloudActionFamilyDeployments,
+      ...stackProps
+    } = props;
     super(scope, id, stackProps);
+    assertQueuePrefixApart(config.responderQueuePrefix, this.stackName);
 
     // The service must never act on itself: its roles, its buckets, and whatever the deployer adds
     // (the member role, root principals and the allow-list are built into shared/config).
@@ -158,34 +203,39 @@ export class ServiceStack extends Stack {
       });
     }
     this.families = familyDeployments;
-    const stateMachines = Object.values(familyDeployments).map((deployment) => deployment.stateMachine);
-
-    if (stateMachines.length > 0) {
-      // Executions that end without reaching MarkError (TimeoutSeconds, a stop by hand, MarkError
-      // itself failing) would leave their record Running: mark-status ends it in Error.
-      new Rule(this, 'EndedExecutionRule', {
-        description: 'response-actions: ends the record of a cloud action whose execution failed, timed out or was aborted',
-        eventPattern: {
-          source: ['aws.states'],
-          detailType: ['Step Functions Execution Status Change'],
-          detail: {
-            status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
-            stateMachineArn: stateMachines.map((machine) => machine.stateMachineArn),
-          },
-        },
-        targets: [
-          new LambdaFunctionTarget(this.markStatus, {
-            deadLetterQueue: this.markStatusDeadLetterQueue,
-            maxEventAge: Duration.hours(24),
-            retryAttempts: 185,
-          }),
-        ],
-      });
-    }
 
     // Responder path ------------------------------------------------------------------------------
-    // Arrives with the responder issue: a work queue per responder (SQS, KMS, DLQ), the dispatch
-    // state machine (lambda:invoke.waitForTaskToken) and the report route's SendTask* grants.
+    // Host and Kubernetes actions: Dispatch sends signed work to the target's own queue and waits
+    // for the responder's reports through the API (the work, report and heartbeat routes).
+    this.responder = new ResponderDispatch(this, 'Responder', {
+      historyTable,
+      markStatus: this.markStatus,
+      executionLogs,
+      queuePrefix: config.responderQueuePrefix,
+      workSigningKey,
+    });
+
+    // Executions that end without reaching MarkError (a deadline, a stop by hand, MarkError itself
+    // failing) would leave their record Enqueued or Running: mark-status ends it in Error.
+    const stateMachines = [...Object.values(familyDeployments).map((deployment) => deployment.stateMachine), this.responder.stateMachine];
+    new Rule(this, 'EndedExecutionRule', {
+      description: 'response-actions: ends the record of an action whose execution failed, timed out or was aborted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: stateMachines.map((machine) => machine.stateMachineArn),
+        },
+      },
+      targets: [
+        new LambdaFunctionTarget(this.markStatus, {
+          deadLetterQueue: this.markStatusDeadLetterQueue,
+          maxEventAge: Duration.hours(24),
+          retryAttempts: 185,
+        }),
+      ],
+    });
 
     // API ----------------------------------------------------------------------------------------
     this.api = new ServiceApi(this, 'Api', {
@@ -195,6 +245,12 @@ export class ServiceStack extends Stack {
       cursorSecret,
       evidence,
       stateMachines: Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stateMachine])),
+      responder: {
+        stateMachine: this.responder.stateMachine,
+        queuePrefix: config.responderQueuePrefix,
+        workSigningKey,
+        deadlines: config.deadlines,
+      },
     });
 
     // Alarms -------------------------------------------------------------------------------------
@@ -232,9 +288,15 @@ export class ServiceStack extends Stack {
         `Executions of the ${name} family state machine failed: cloud actions ended in Error.`,
       );
     }
+    alarm(
+      'ResponderFailedExecutionsAlarm',
+      this.responder.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
+      'Executions of the responder state machine failed: host or Kubernetes actions ended in Error (a deadline passed, the work could not be sent, or the responder reported an error).',
+    );
     const functions: [string, ServiceFunction][] = [
       ...Object.entries(this.api.functions),
       ['MarkStatus', this.markStatus],
+      ['DispatchWork', this.responder.dispatchFunction],
       ...Object.entries(familyDeployments).map(([name, deployment]): [string, ServiceFunction] => [`${familyIdOf(name)}Steps`, deployment.stepFunction]),
     ];
     for (const [name, fn] of functions) {
@@ -245,6 +307,23 @@ export class ServiceStack extends Stack {
       this.markStatusDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: 'Maximum' }),
       'An ended execution could not be recorded: its action may still show Running. Inspect and redrive the dead-letter queue.',
     );
+    // The responder queues are created at run time, so CloudFormation cannot alarm on each
+    // dead-letter queue, and an alarm cannot use a SEARCH expression over them (infra/README.md):
+    // count the warnings the routes log when they leave a message to its dead-letter queue instead.
+    const deadLetterMetric = { metricNamespace: this.stackName, metricName: 'ResponderWorkLeftForDeadLetterQueue' };
+    const deadLetterPattern = FilterPattern.any(...deadLetterWarnings.map((message) => FilterPattern.stringValue('$.message', '=', message)));
+    const [firstFilter] = deadLetterWarningRoutes.flatMap((routeId) => {
+      const fn = this.api.functions[routeId];
+      if (fn === undefined) return [];
+      return [new MetricFilter(this, `${routeId}DeadLetterWarnings`, { logGroup: fn.logGroup, ...deadLetterMetric, filterPattern: deadLetterPattern, metricValue: '1' })];
+    });
+    if (firstFilter !== undefined) {
+      alarm(
+        'ResponderDeadLettersAlarm',
+        firstFilter.metric({ period: alarmPeriod, statistic: 'Sum' }),
+        `Responder work was left to end in a dead-letter queue (an unreadable message, or a settled one that could not be deleted): inspect the ${config.responderQueuePrefix}-*-dlq queues.`,
+      );
+    }
 
     new CfnOutput(this, 'ApiEndpoint', { description: 'Base URL of the API (routes under /v1)', value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Subscribe to receive alarms', value: this.alarmTopic.topicArn });

@@ -62,6 +62,38 @@ describe('cdk-nag (AwsSolutions and Serverless packs, registered by buildApp)', 
     }
   });
 
+  it('acknowledges the responder queue wildcard only where it is granted, each with why queues cannot be named', () => {
+    // Act
+    const { acknowledged } = synthesizeDefaultApp();
+    const queueWildcards = acknowledged.filter((finding) => finding.rule.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:'));
+
+    // Assess: the three queue routes and dispatch-work, on <prefix>-* of this account and region only
+    expect(queueWildcards.map((finding) => finding.acknowledgedAt).sort()).toEqual([
+      'ResponseActionsService/Api/ReceiveResponderWorkRole',
+      'ResponseActionsService/Api/RegisterResponderRole',
+      'ResponseActionsService/Api/ReportActionRole',
+      'ResponseActionsService/Responder/DispatchFunctionRole',
+    ]);
+    for (const finding of queueWildcards) {
+      expect(finding.rule).toBe('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:ResponseActions-*]');
+      expect(finding.reason).toMatch(/one per host and per Kubernetes cluster .* created on demand/);
+    }
+  });
+
+  it('acknowledges the work-signing secret\'s missing rotation Lambda with the two-step rotation instead', () => {
+    // Act
+    const { acknowledged } = synthesizeDefaultApp();
+
+    // Assess
+    expect(acknowledged).toContainEqual(
+      expect.objectContaining({
+        rule: 'AwsSolutions-SMG4',
+        acknowledgedAt: 'ResponseActionsStateful/WorkSigningKey',
+        reason: expect.stringMatching(/responders must trust the new key before it signs anything/) as unknown,
+      }),
+    );
+  });
+
   it('reports a non-compliant resource, so the clean result above means something', () => {
     // Prepare: a bucket that accepts plain HTTP (AwsSolutions-S10) and keeps no access logs (S1)
     stubOutAwsEnvironment();

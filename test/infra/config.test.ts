@@ -8,6 +8,7 @@ import {
 } from '#infra/config.ts';
 import type { DeploymentConfig } from '#infra/config.ts';
 import { defaultMemberRoleName, loadConfig } from '#shared/config/config.ts';
+import { defaultQueuePrefix, loadResponderConfig } from '#shared/responders/config.ts';
 
 /** The configuration from context values (as cdk.json or `-c` give them) and environment variables. */
 function configFrom(context: Record<string, unknown> = {}, env: Record<string, string> = {}): DeploymentConfig {
@@ -26,18 +27,32 @@ describe('deployment configuration (infra/config.ts)', () => {
       targetAccounts: { all: false, ids: [] },
       serviceAccountId: undefined,
       deadlines: { pickupSeconds: 120, completionSeconds: 900 },
+      responderQueuePrefix: 'ResponseActions',
       evidence: { retentionDays: 365, objectLock: undefined },
       protectedTargets: [],
     });
     expect(new URL(config.auth.issuer).hostname.endsWith('.invalid')).toBe(true);
   });
 
-  it('uses the same deadline defaults as the service configuration', () => {
+  it('uses the same deadline defaults and queue prefix as the service configuration', () => {
     // Act
     const service = loadConfig({});
 
     // Assess
     expect(configFrom().deadlines).toEqual(service.deadlines);
+    expect(configFrom().responderQueuePrefix).toBe(defaultQueuePrefix);
+    expect(configFrom().responderQueuePrefix).toBe(loadResponderConfig({}).queuePrefix);
+  });
+
+  it('takes the responder queue prefix from the context or RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX', () => {
+    // Act
+    const fromContext = configFrom({ responderQueuePrefix: 'Blue_Team-1' }, { RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX: 'Ignored' });
+    const fromEnv = configFrom({}, { RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX: 'SecurityResponse' });
+
+    // Assess: and the functions accept what synthesis accepted
+    expect(fromContext.responderQueuePrefix).toBe('Blue_Team-1');
+    expect(fromEnv.responderQueuePrefix).toBe('SecurityResponse');
+    expect(loadResponderConfig({ RESPONDER_QUEUE_PREFIX: fromContext.responderQueuePrefix }).queuePrefix).toBe('Blue_Team-1');
   });
 
   it('reads context first, then RESPONSE_ACTIONS_* variables', () => {
@@ -86,6 +101,10 @@ describe('deployment configuration (infra/config.ts)', () => {
     [{ memberRoleName: 'has spaces' }, /memberRoleName/],
     [{ completionDeadlineSeconds: 0 }, /completionDeadlineSeconds/],
     [{ pickupDeadlineSeconds: '1.5' }, /pickupDeadlineSeconds/],
+    [{ pickupDeadlineSeconds: 900, completionDeadlineSeconds: 900 }, /pickupDeadlineSeconds: 900 s must be shorter than completionDeadlineSeconds \(900 s\)/],
+    [{ pickupDeadlineSeconds: 1000 }, /pickupDeadlineSeconds: 1000 s must be shorter than completionDeadlineSeconds \(900 s\)/],
+    [{ responderQueuePrefix: 'has.dots' }, /responderQueuePrefix: "has\.dots"/],
+    [{ responderQueuePrefix: 'x'.repeat(31) }, /responderQueuePrefix/],
     [{ evidenceRetentionDays: -1 }, /evidenceRetentionDays/],
     [{ evidenceObjectLockMode: 'forever' }, /evidenceObjectLockMode/],
     [{ evidenceObjectLockDays: 400, evidenceRetentionDays: 365 }, /evidenceObjectLockDays: 400 days is longer/],

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Policy } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import aslValidator from 'asl-validator';
@@ -10,14 +10,25 @@ import type { ResponseActionsApp } from '#infra/build-app.ts';
 import { cloudActionAslPath, cloudActionSubstitutionNames } from '#infra/constructs/cloud-action-definition.ts';
 import { familyFunctionTimeout } from '#infra/constructs/cloud-action-family.ts';
 import { historyTableActions } from '#infra/constructs/grant-history-table.ts';
-import { apiThrottle, deferredNeeds } from '#infra/constructs/service-api.ts';
+import { dispatchWorkTimeout } from '#infra/constructs/responder-dispatch.ts';
+import { responderActionAslPath, responderActionSubstitutionNames } from '#infra/constructs/responder-action-definition.ts';
+import { apiThrottle, historyAccessOf, queueUseOf, routeHistoryAccess, routeQueueUse } from '#infra/constructs/service-api.ts';
+import { serviceFunctionDefaults } from '#infra/constructs/service-function.ts';
 import type { ServiceFunction } from '#infra/constructs/service-function.ts';
-import { cloudActionStepRolePath, serviceFunctionEntries, serviceRolePattern } from '#infra/stacks/service-stack.ts';
+import {
+  assertQueuePrefixApart,
+  cloudActionStepRolePath,
+  deadLetterWarningRoutes,
+  deadLetterWarnings,
+  serviceFunctionEntries,
+  serviceRolePattern,
+} from '#infra/stacks/service-stack.ts';
 import { apiRoutes } from '#functions/api/routes.ts';
 import type { ApiRoute } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import { loadConfig } from '#shared/config/config.ts';
 import { isProtectedTarget } from '#shared/guards/protected-targets.ts';
+import { loadResponderConfig } from '#shared/responders/config.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 import { fullyConfigured } from './support/deployments.ts';
 import { evaluate, grantsOfPolicy, symbolic } from './support/intrinsics.ts';
@@ -28,10 +39,30 @@ import type { TemplateResource } from './support/template.ts';
 
 const settings = fullyConfigured;
 const account = '123456789012';
+const deployedRoutes = apiRoutes;
+const viaS3 = 'if {"StringEquals":{"kms:ViaService":"s3.<AWS::Region>.amazonaws.com"}}';
+const registrationsOnly = 'if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["RESPONDER"]}}';
+const responderRouteIds = ['RegisterResponder', 'ListResponders', 'ResponderHeartbeat', 'ReceiveResponderWork', 'ReportAction', 'EvidenceUpload'];
 
-/** Routes whose needs the stack provides today; the others wait for the responder path. */
-const deployedRoutes = apiRoutes.filter((route) => route.needs.every((need) => deferredNeeds[need] === undefined));
-const deferredRouteIds = apiRoutes.filter((route) => !deployedRoutes.includes(route)).map((route) => route.id);
+/**
+ * What each responder route does with the history table, written out by hand from its handler
+ * (shared/use-cases/responders.ts): far less than its coarse `history:read`/`history:write` need.
+ */
+const responderHistory: Readonly<Record<string, readonly [action: string, registrationsOnly: boolean][]>> = {
+  RegisterResponder: [['UpdateItem', true]],
+  ListResponders: [['Query', true]],
+  ResponderHeartbeat: [['UpdateItem', true]],
+  ReceiveResponderWork: [['GetItem', false]],
+  ReportAction: [['GetItem', false], ['UpdateItem', false]],
+  EvidenceUpload: [['GetItem', false]],
+};
+
+/** The SQS actions of each route with the responder-queues need, written out by hand. */
+const responderQueueGrants: Readonly<Record<string, readonly string[]>> = {
+  RegisterResponder: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl'],
+  ReceiveResponderWork: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage', 'DeleteMessage'],
+  ReportAction: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'DeleteMessage'],
+};
 
 describe('ServiceStack', () => {
   const outdir = makeTempDir('service');
@@ -92,11 +123,15 @@ describe('ServiceStack', () => {
     return historyTableActions[access].flatMap((action) => resources.map((resource) => `Allow ${action} on ${resource}`));
   }
 
-  /** Exactly what each route's `needs` entitle it to, written out per need. */
+  /** Exactly what each route's `needs` entitle it to, written out per need (and per route where one need differs by route). */
   function expectedRouteGrants(route: ApiRoute, fn: ServiceFunction): string[] {
     const needs = new Set(route.needs);
     const grants = baseGrants(fn);
-    if (needs.has('history:read') || needs.has('history:write')) {
+    const table = render(built.statefulStack.historyTable.tableArn);
+    const narrowHistory = responderHistory[route.id];
+    if (narrowHistory !== undefined) {
+      grants.push(...narrowHistory.map(([action, registrations]) => `Allow dynamodb:${action} on ${table}${registrations ? ` ${registrationsOnly}` : ''}`));
+    } else if (needs.has('history:read') || needs.has('history:write')) {
       grants.push(...historyGrants(needs.has('history:write') ? 'readWrite' : 'read'));
     }
     if (needs.has('history:cursors')) {
@@ -106,9 +141,9 @@ describe('ServiceStack', () => {
       for (const family of Object.values(built.serviceStack.families)) {
         grants.push(`Allow states:StartExecution on ${render(family.stateMachine.stateMachineArn)}`);
       }
+      grants.push(`Allow states:StartExecution on ${render(built.serviceStack.responder.stateMachine.stateMachineArn)}`);
     }
     const { bucket, key } = built.statefulStack.evidence;
-    const viaS3 = 'if {"StringEquals":{"kms:ViaService":"s3.<AWS::Region>.amazonaws.com"}}';
     if (needs.has('evidence:read') || needs.has('evidence:upload')) {
       grants.push(
         `Allow s3:ListBucket on ${render(bucket.bucketArn)} if {"StringLike":{"s3:prefix":"actions/*"}}`,
@@ -118,6 +153,17 @@ describe('ServiceStack', () => {
     if (needs.has('evidence:read')) grants.push(`Allow kms:Decrypt on ${render(key.keyArn)} ${viaS3}`);
     if (needs.has('evidence:upload')) {
       grants.push(`Allow s3:PutObject on ${render(bucket.bucketArn)}/actions/*`, `Allow kms:GenerateDataKey on ${render(key.keyArn)} ${viaS3}`);
+    }
+    if (needs.has('responder-queues')) {
+      const queues = `arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${settings.responderQueuePrefix}-*`;
+      grants.push(...(responderQueueGrants[route.id] ?? ['no queue actions written out for this route']).map((action) => `Allow sqs:${action} on ${queues}`));
+    }
+    if (needs.has('task-callbacks')) {
+      const machine = render(built.serviceStack.responder.stateMachine.stateMachineArn);
+      grants.push(...['SendTaskFailure', 'SendTaskHeartbeat', 'SendTaskSuccess'].map((action) => `Allow states:${action} on ${machine}`));
+    }
+    if (needs.has('work-signing-key')) {
+      grants.push(`Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.workSigningKey.secretArn)}`);
     }
     return [...new Set(grants)].sort();
   }
@@ -129,34 +175,35 @@ describe('ServiceStack', () => {
       expect(synthesis.findings, describeFindings(synthesis.findings)).toEqual([]);
     });
 
-    it('deploys the functions serviceFunctionEntries lists (what the bundle budget measures), but the deferred routes\'', () => {
+    it('deploys exactly the functions serviceFunctionEntries lists (what the bundle budget measures): every route\'s among them', () => {
       // Prepare
       const entries = serviceFunctionEntries();
 
       // Assess
-      expect(entries).toHaveLength(apiRoutes.length + 1 + cloudActionFamilyDeployments.length);
-      template.resourceCountIs('AWS::Lambda::Function', entries.length - deferredRouteIds.length);
-      expect(Object.keys(built.serviceStack.api.functions).sort()).toEqual(deployedRoutes.map((route) => route.id).sort());
+      expect(entries).toHaveLength(apiRoutes.length + 2 + cloudActionFamilyDeployments.length);
+      expect(entries).toContainEqual({ id: 'DispatchWork', entry: 'functions/steps/dispatch-work.ts' });
+      template.resourceCountIs('AWS::Lambda::Function', entries.length);
+      expect(Object.keys(built.serviceStack.api.functions).sort()).toEqual(apiRoutes.map((route) => route.id).sort());
     });
   });
 
   describe('HTTP API', () => {
-    it('has one route per apiRoutes entry whose needs it provides, and no other', () => {
+    it('has one route per apiRoutes entry, the responder routes included, and no other', () => {
       // Prepare
       const routeKeys = resourcesOf(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey);
 
       // Assess
-      expect(routeKeys.sort()).toEqual(deployedRoutes.map((route) => `${route.method} ${route.path}`).sort());
-      expect(deployedRoutes.map((route) => route.id)).toEqual(expect.arrayContaining(['ListActionTypes', 'CreateAction', 'ListActions', 'GetAction', 'UndoAction', 'ReexecuteAction', 'GetEvidence']));
-    });
-
-    it('leaves out, and names, exactly the routes that need the responder path', () => {
-      // Assess
-      expect(built.serviceStack.api.deferredRoutes.map((route) => route.id).sort()).toEqual([...deferredRouteIds].sort());
-      for (const route of built.serviceStack.api.deferredRoutes) {
-        expect(route.missing.length, route.id).toBeGreaterThan(0);
-        expect(route.missing.every((reason) => reason.includes('responder')), route.id).toBe(true);
-      }
+      expect(routeKeys.sort()).toEqual(apiRoutes.map((route) => `${route.method} ${route.path}`).sort());
+      expect(routeKeys).toEqual(
+        expect.arrayContaining([
+          'POST /v1/responders',
+          'GET /v1/responders',
+          'POST /v1/responders/{kind}/{name}/heartbeat',
+          'POST /v1/responders/{kind}/{name}/work',
+          'POST /v1/actions/{id}/reports',
+          'POST /v1/actions/{id}/evidence-uploads',
+        ]),
+      );
     });
 
     it('authorizes every route with the one JWT authorizer, issuer and audiences from the context', () => {
@@ -225,6 +272,43 @@ describe('ServiceStack', () => {
       expect(grantsOf(fn)).toEqual(expectedRouteGrants(route, fn));
     });
 
+    it('writes out the narrowed history and queue grants of exactly the routes the stack narrows', () => {
+      // Assess: the hand-written tables above cover every narrowed route, and nothing else is narrowed
+      expect(Object.keys(routeHistoryAccess).sort()).toEqual([...responderRouteIds].sort());
+      expect(Object.keys(responderHistory).sort()).toEqual([...responderRouteIds].sort());
+      expect(Object.keys(routeQueueUse).sort()).toEqual(apiRoutes.filter((route) => route.needs.includes('responder-queues')).map((route) => route.id).sort());
+      expect(Object.keys(responderQueueGrants).sort()).toEqual(Object.keys(routeQueueUse).sort());
+    });
+
+    it('fails synthesis rather than grant a route too much or too little', () => {
+      // Prepare
+      const listResponders = apiRoutes.find((route) => route.id === 'ListResponders');
+      if (listResponders === undefined) throw new Error('no ListResponders route');
+
+      // Assess: a read route narrowed to a writing level, a queue route without its queue use
+      expect(() => historyAccessOf({ ...listResponders, id: 'ResponderHeartbeat' })).toThrow(/writes, but its needs say history:read/);
+      expect(() => historyAccessOf({ ...listResponders, needs: [] })).toThrow(/its needs name no history access/);
+      expect(() => queueUseOf({ ...listResponders, id: 'SomeNewRoute', needs: ['responder-queues'] })).toThrow(/SomeNewRoute needs responder-queues/);
+      expect(historyAccessOf({ ...listResponders, id: 'SomeNewRoute', needs: ['history:write'] })).toBe('readWrite');
+    });
+
+    it('gives the work route time for its 20 s long-poll under API Gateway\'s 30 s, and the other routes the default', () => {
+      for (const route of apiRoutes) {
+        // Prepare
+        const fn = built.serviceStack.api.functions[route.id];
+        if (fn === undefined) throw new Error(`no function for ${route.id}`);
+        const timeout = resourceOf(fn).Properties.Timeout as number;
+
+        // Assess
+        if (route.id === 'ReceiveResponderWork') {
+          expect(timeout).toBeGreaterThanOrEqual(28);
+          expect(timeout).toBeLessThan(30);
+        } else {
+          expect(timeout, route.id).toBe(serviceFunctionDefaults.timeout.toSeconds());
+        }
+      }
+    });
+
     it('GetAction can read history and nothing else: no write, no work, no evidence, no secret', () => {
       // Prepare
       const fn = built.serviceStack.api.functions['GetAction'];
@@ -257,6 +341,7 @@ describe('ServiceStack', () => {
         if (fn === undefined) throw new Error(`no function for ${route.id}`);
         const variables = (resourceOf(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         const history = route.needs.includes('history:read') || route.needs.includes('history:write');
+        const startsWork = route.needs.includes('start-work');
 
         // Assess
         expect(Object.keys(variables).sort(), route.id).toEqual(
@@ -264,16 +349,30 @@ describe('ServiceStack', () => {
             'NODE_OPTIONS',
             ...(history ? ['HISTORY_TABLE_NAME'] : []),
             ...(route.needs.includes('history:cursors') ? ['CURSOR_SECRET_ARN'] : []),
-            ...(route.needs.includes('start-work') ? ['CLOUD_ACTION_STATE_MACHINES'] : []),
+            ...(startsWork ? ['CLOUD_ACTION_STATE_MACHINES', 'RESPONDER_STATE_MACHINE_ARN', 'PICKUP_DEADLINE_SECONDS', 'COMPLETION_DEADLINE_SECONDS'] : []),
             ...(route.needs.includes('evidence:read') || route.needs.includes('evidence:upload') ? ['EVIDENCE_BUCKET'] : []),
+            ...(route.needs.includes('responder-queues') ? ['RESPONDER_QUEUE_PREFIX'] : []),
+            ...(route.needs.includes('work-signing-key') ? ['WORK_SIGNING_KEY_SECRET_ARN'] : []),
           ].sort(),
         );
-        if (route.needs.includes('start-work')) {
+        if (startsWork) {
           expect(String(evaluate(variables['CLOUD_ACTION_STATE_MACHINES'], symbolic))).toBe(
             Object.entries(built.serviceStack.families)
               .map(([name, family]) => `${name}=${render(family.stateMachine.stateMachineArn)}`)
               .join(','),
           );
+          expect(evaluate(variables['RESPONDER_STATE_MACHINE_ARN'], symbolic)).toBe(render(built.serviceStack.responder.stateMachine.stateMachineArn));
+          // What the starter reads, and puts in each responder execution's input.
+          expect(loadConfig({ PICKUP_DEADLINE_SECONDS: String(variables['PICKUP_DEADLINE_SECONDS']), COMPLETION_DEADLINE_SECONDS: String(variables['COMPLETION_DEADLINE_SECONDS']) }).deadlines).toEqual({
+            pickupSeconds: settings.pickupDeadlineSeconds,
+            completionSeconds: settings.completionDeadlineSeconds,
+          });
+        }
+        if (route.needs.includes('responder-queues')) {
+          expect(loadResponderConfig({ RESPONDER_QUEUE_PREFIX: String(variables['RESPONDER_QUEUE_PREFIX']) }).queuePrefix).toBe(settings.responderQueuePrefix);
+        }
+        if (route.needs.includes('work-signing-key')) {
+          expect(evaluate(variables['WORK_SIGNING_KEY_SECRET_ARN'], symbolic)).toBe(render(built.statefulStack.workSigningKey.secretArn));
         }
       }
     });
@@ -282,9 +381,9 @@ describe('ServiceStack', () => {
   describe('cloud-action path', () => {
     const shippedAsl = (): unknown => JSON.parse(readFileSync(cloudActionAslPath, 'utf8'));
 
-    it('deploys one state machine per cloud action family', () => {
+    it('deploys one state machine per cloud action family, and the responder state machine', () => {
       // Assess
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', cloudActionFamilyDeployments.length);
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', cloudActionFamilyDeployments.length + 1);
       expect(Object.keys(built.serviceStack.families).sort()).toEqual(cloudActionFamilyDeployments.map((family) => family.name).sort());
     });
 
@@ -317,7 +416,7 @@ describe('ServiceStack', () => {
       const silenced = Object.values(resources).filter((resource) => resource.Metadata?.['cfn-lint'] !== undefined);
 
       // Assess
-      expect(silenced.map((resource) => resource.Type)).toEqual(cloudActionFamilyDeployments.map(() => 'AWS::StepFunctions::StateMachine'));
+      expect(silenced.map((resource) => resource.Type)).toEqual([...cloudActionFamilyDeployments, 'responder'].map(() => 'AWS::StepFunctions::StateMachine'));
       for (const resource of silenced) expect(resource.Metadata?.['cfn-lint']).toEqual({ config: { ignore_checks: ['E3601'] } });
     });
 
@@ -432,10 +531,12 @@ describe('ServiceStack', () => {
       expect(resourceOf(fn).Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.markStatusDeadLetterQueue), 'Arn'] } });
     });
 
-    it('sends failed, timed-out and aborted executions of these machines to mark-status, with a DLQ on the target', () => {
+    it('sends failed, timed-out and aborted executions of these machines and the responder\'s to mark-status, with a DLQ on the target', () => {
       // Prepare
       const [[, rule] = []] = resourcesOf(template, 'AWS::Events::Rule');
-      const machineRefs = Object.values(built.serviceStack.families).map((family) => ({ Ref: logicalIdOf(family.stateMachine) }));
+      const machineRefs = [...Object.values(built.serviceStack.families).map((family) => family.stateMachine), built.serviceStack.responder.stateMachine].map(
+        (machine) => ({ Ref: logicalIdOf(machine) }),
+      );
 
       // Assess
       template.resourceCountIs('AWS::Events::Rule', 1);
@@ -462,6 +563,153 @@ describe('ServiceStack', () => {
     });
   });
 
+  describe('responder path', () => {
+    const shippedAsl = (): unknown => JSON.parse(readFileSync(responderActionAslPath, 'utf8'));
+    const machineOf = (): TemplateResource => resourceOf(built.serviceStack.responder.stateMachine);
+
+    it('deploys the shipped responder ASL unchanged, with exactly its substitutions', () => {
+      // Prepare
+      const machine = machineOf().Properties;
+      const definitionString = machine.DefinitionString;
+      if (typeof definitionString !== 'string') throw new Error('the definition is not a plain string');
+
+      // Assess: the deadlines stay per execution (HeartbeatSecondsPath, TimeoutSecondsPath), nothing is added
+      expect(JSON.parse(definitionString)).toEqual(shippedAsl());
+      expect(machine.DefinitionSubstitutions).toEqual({
+        Partition: { Ref: 'AWS::Partition' },
+        DispatchFunctionArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.responder.dispatchFunction), 'Arn'] },
+        MarkStatusFunctionArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.markStatus), 'Arn'] },
+      });
+      expect(Object.keys(machine.DefinitionSubstitutions as object).sort()).toEqual([...responderActionSubstitutionNames].sort());
+      expect(machine.StateMachineType).toBe('STANDARD');
+    });
+
+    it('deploys a definition that is valid ASL once CloudFormation substitutes it', () => {
+      // Prepare
+      const definition = String(machineOf().Properties.DefinitionString)
+        .replaceAll('${Partition}', 'aws')
+        .replaceAll('${DispatchFunctionArn}', `arn:aws:lambda:eu-west-1:${account}:function:dispatch-work`)
+        .replaceAll('${MarkStatusFunctionArn}', `arn:aws:lambda:eu-west-1:${account}:function:mark-status`);
+
+      // Act
+      const validation = aslValidator(JSON.parse(definition) as object, { checkArn: true, checkPaths: true });
+
+      // Assess
+      expect(validation.errorsText('\n')).toBe('');
+      expect(validation.isValid).toBe(true);
+      expect(definition).not.toContain('${');
+    });
+
+    it('logs every execution event (without execution data) to the shared execution log group, and traces with X-Ray', () => {
+      // Prepare
+      const machine = machineOf().Properties as {
+        LoggingConfiguration: { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] };
+        TracingConfiguration: unknown;
+      };
+      const familyMachine = Object.values(built.serviceStack.families)[0]?.stateMachine;
+      if (familyMachine === undefined) throw new Error('no family');
+      const familyLogging = (resourceOf(familyMachine).Properties as { LoggingConfiguration: unknown }).LoggingConfiguration;
+
+      // Assess
+      expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+      expect(machine.LoggingConfiguration).toEqual(familyLogging);
+      expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    });
+
+    it('lets the state machine invoke exactly dispatch-work and mark-status, and use logs and X-Ray', () => {
+      // Prepare
+      const policy = built.serviceStack.responder.stateMachine.role.node.tryFindChild('DefaultPolicy');
+      if (!(policy instanceof Policy)) throw new Error('no state machine policy');
+      const grants = grantsOfPolicy(template, logicalIdOf(policy));
+
+      // Assess
+      expect(grants.filter((grant) => !grant.endsWith(' on *'))).toEqual(
+        [
+          `Allow lambda:InvokeFunction on <${logicalIdOf(built.serviceStack.markStatus)}.Arn>`,
+          `Allow lambda:InvokeFunction on <${logicalIdOf(built.serviceStack.responder.dispatchFunction)}.Arn>`,
+        ].sort(),
+      );
+      const starActions = grants.filter((grant) => grant.endsWith(' on *')).map((grant) => grant.split(' ')[1] ?? '');
+      expect(starActions.every((action) => /^(logs:\w+|xray:\w+)$/.test(action))).toBe(true);
+    });
+
+    it('runs dispatch-work with exactly its grants: the record and its dispatch item, the signing key, the work queues', () => {
+      // Prepare
+      const fn = built.serviceStack.responder.dispatchFunction;
+      const table = render(built.statefulStack.historyTable.tableArn);
+      const queues = `arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${settings.responderQueuePrefix}-*`;
+
+      // Assess
+      expect(grantsOf(fn)).toEqual(
+        [
+          ...baseGrants(fn),
+          ...['GetItem', 'PutItem', 'UpdateItem'].map((action) => `Allow dynamodb:${action} on ${table}`),
+          `Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.workSigningKey.secretArn)}`,
+          ...['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'SendMessage'].map((action) => `Allow sqs:${action} on ${queues}`),
+        ].sort(),
+      );
+    });
+
+    it('gives dispatch-work the environment it reads, and a timeout under the ASL\'s 60 s ExplainLapse task', () => {
+      // Prepare
+      const properties = resourceOf(built.serviceStack.responder.dispatchFunction).Properties;
+      const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+      // Assess
+      expect(Object.keys(variables).sort()).toEqual(['HISTORY_TABLE_NAME', 'NODE_OPTIONS', 'RESPONDER_QUEUE_PREFIX', 'WORK_SIGNING_KEY_SECRET_ARN']);
+      expect(evaluate(variables['HISTORY_TABLE_NAME'], symbolic)).toBe(render(built.statefulStack.historyTable.tableName));
+      expect(evaluate(variables['WORK_SIGNING_KEY_SECRET_ARN'], symbolic)).toBe(render(built.statefulStack.workSigningKey.secretArn));
+      expect(variables['RESPONDER_QUEUE_PREFIX']).toBe(settings.responderQueuePrefix);
+      expect(properties.Timeout).toBe(dispatchWorkTimeout.toSeconds());
+      expect(dispatchWorkTimeout.toSeconds()).toBeLessThan(60);
+      expect(resourceOf(built.serviceStack.responder.dispatchFunction).Properties).not.toHaveProperty('DeadLetterConfig');
+    });
+
+    it('counts the warnings of work left for a dead-letter queue in both routes that receive and delete work, and alarms on them', () => {
+      // Prepare
+      const filters = resourcesOf(template, 'AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
+      const source = readFileSync(new URL('../../shared/use-cases/responders.ts', import.meta.url), 'utf8');
+
+      // Assess: one filter per route, on its own log group, matching each warning the use case logs
+      expect(filters).toHaveLength(deadLetterWarningRoutes.length);
+      for (const routeId of deadLetterWarningRoutes) {
+        const fn = built.serviceStack.api.functions[routeId];
+        if (fn === undefined) throw new Error(`no ${routeId} function`);
+        const logGroupId = logicalIdOf(fn.logGroup);
+        const filter = filters.find((candidate) => JSON.stringify(candidate.LogGroupName) === JSON.stringify({ Ref: logGroupId }));
+        expect(filter, routeId).toBeDefined();
+        expect(filter?.MetricTransformations).toEqual([{ MetricNamespace: stackNames.service, MetricName: 'ResponderWorkLeftForDeadLetterQueue', MetricValue: '1' }]);
+        for (const warning of deadLetterWarnings) expect(String(filter?.FilterPattern)).toContain(`$.message = "${warning}"`);
+      }
+      for (const warning of deadLetterWarnings) expect(source).toMatch(new RegExp(`\\.warn\\(\\s*'${warning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: stackNames.service,
+        MetricName: 'ResponderWorkLeftForDeadLetterQueue',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmDescription: Match.stringLikeRegexp(`${settings.responderQueuePrefix}-\\*-dlq`),
+      });
+    });
+
+    it('refuses a queue prefix whose grant would cover the service stack\'s own queues', () => {
+      // Assess
+      const check = (prefix: string, stackName: string) => (): void => {
+        assertQueuePrefixApart(prefix, stackName);
+      };
+      expect(check('ResponseActionsService', 'ResponseActionsService')).toThrow(/would let the responder queue grant/);
+      expect(check('Response', 'Response-Service')).toThrow(/Response-\*/);
+      expect(check('ResponseActions', 'ResponseActionsService')).not.toThrow();
+      expect(check(settings.responderQueuePrefix, stackNames.service)).not.toThrow();
+      const outdir = makeTempDir('prefix');
+      try {
+        expect(() => buildApp({ outdir: outdir.path, context: testContext({ responderQueuePrefix: stackNames.service }) })).toThrow(/responderQueuePrefix/);
+      } finally {
+        outdir.remove();
+      }
+    });
+  });
+
   describe('alarms', () => {
     it('alarm on failed executions per machine, API 5xx, every function\'s errors and dead letters, to an encrypted topic', () => {
       // Prepare
@@ -471,10 +719,12 @@ describe('ServiceStack', () => {
       const count = (metric: string): number => metricNames.filter((name) => name === metric).length;
 
       // Assess
-      expect(count('AWS/States/ExecutionsFailed')).toBe(cloudActionFamilyDeployments.length);
+      expect(count('AWS/States/ExecutionsFailed')).toBe(cloudActionFamilyDeployments.length + 1);
       expect(count('AWS/ApiGateway/5xx')).toBe(1);
-      expect(count('AWS/Lambda/Errors')).toBe(serviceFunctionEntries().length - deferredRouteIds.length);
+      expect(count('AWS/Lambda/Errors')).toBe(serviceFunctionEntries().length);
       expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(1);
+      expect(count(`${stackNames.service}/ResponderWorkLeftForDeadLetterQueue`)).toBe(1);
+      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 1 + 1 + serviceFunctionEntries().length + 2);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topicRef]);
       expect(resourceOf(built.serviceStack.alarmTopic).Properties.KmsMasterKeyId).toBeDefined();
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

@@ -11,6 +11,7 @@ export const fullyConfigured = {
   memberExternalId: 'test-external-id-5d1e',
   completionDeadlineSeconds: 600,
   pickupDeadlineSeconds: 300,
+  responderQueuePrefix: 'SecurityResponse',
   evidenceRetentionDays: 730,
   evidenceObjectLockDays: 90,
   evidenceObjectLockMode: 'COMPLIANCE',
