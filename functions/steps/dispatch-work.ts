@@ -5,7 +5,7 @@
  * work), RESPONDER_QUEUE_PREFIX (default ResponseActions).
  * Permissions: dynamodb:GetItem, PutItem and UpdateItem on the history table;
  * secretsmanager:GetSecretValue on the signing key secret; sqs:CreateQueue, GetQueueUrl,
- * GetQueueAttributes, SetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`.
+ * GetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`.
  * The task token in its event is stored with the action and never logged.
  */
 import { randomBytes } from 'node:crypto';

@@ -196,7 +196,8 @@ export class S3EvidenceStore implements EvidenceStore {
     }
     const sha256 = normalizeSha256(expected.sha256);
     const expiresIn = presignedUrlSeconds(expiresInSeconds);
-    if ((await this.#head(key)) !== null) throw new EvidenceExistsError(key);
+    // Existence only: no checksum mode, which on a KMS-encrypted object would need kms:Decrypt.
+    if ((await this.#head(key, false)) !== null) throw new EvidenceExistsError(key);
 
     const signingDate = this.#signingDate();
     const required: Record<string, string> = {
@@ -250,7 +251,7 @@ export class S3EvidenceStore implements EvidenceStore {
 
   async #describe(key: string): Promise<EvidenceObject | null> {
     const parsed = parseEvidenceKey(key);
-    const head = await this.#head(key);
+    const head = await this.#head(key, true);
     if (parsed === null || head === null) return null; // deleted between the listing and the head
     const recorded = head.Metadata?.sha256;
     const sha256 =
@@ -268,9 +269,9 @@ export class S3EvidenceStore implements EvidenceStore {
     };
   }
 
-  async #head(key: string): Promise<HeadObjectCommandOutput | null> {
+  async #head(key: string, withChecksum: boolean): Promise<HeadObjectCommandOutput | null> {
     try {
-      const command = new HeadObjectCommand({ Bucket: this.#bucket, Key: key, ChecksumMode: 'ENABLED' });
+      const command = new HeadObjectCommand({ Bucket: this.#bucket, Key: key, ...(withChecksum ? { ChecksumMode: 'ENABLED' as const } : {}) });
       return await this.#client.send(command);
     } catch (error) {
       if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return null;
