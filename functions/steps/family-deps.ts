@@ -1,0 +1,44 @@
+/**
+ * The deployed wiring every cloud family's step function shares, read from the environment
+ * (fails fast naming a missing variable). Environment: HISTORY_TABLE_NAME, TARGET_ACCOUNTS,
+ * MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, PROTECTED_TARGETS. Permissions: dynamodb:GetItem and
+ * UpdateItem on the history table, sts:AssumeRole on arn:<partition>:iam::*:role/<MEMBER_ROLE_NAME>;
+ * in member accounts the member role grants the family's calls (its entry in families.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
+import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
+import { createActionStepHandler, type ActionStepDeps } from '#shared/actions/action-step.ts';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { CursorCodec } from '#shared/history/cursor.ts';
+import { HistoryRepository } from '#shared/history/repository.ts';
+
+export function familyStepDeps<Clients extends SessionClients>(
+  family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
+): ActionStepDeps<Clients> {
+  const config = loadConfig(process.env, ['HISTORY_TABLE_NAME']);
+  return {
+    repository: new HistoryRepository({
+      client: createHistoryClient(),
+      tableName: config.historyTableName ?? '',
+      // This function never lists history; the codec is only there because the repository requires one.
+      cursors: new CursorCodec(randomBytes(32)),
+      clock: systemClock,
+    }),
+    config,
+    // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call.
+    sessions: new StsMemberSessions({ sts: new STSClient({}), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+    family: typeof family === 'function' ? family(config) : family,
+    clock: systemClock,
+  };
+}
+
+/** A family's Lambda handler; deps are built on the first invocation, so importing it reads no environment. */
+export function familyStepHandler<Clients extends SessionClients>(
+  family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
+): ReturnType<typeof createActionStepHandler<Clients>> {
+  return createActionStepHandler(() => familyStepDeps(family));
+}
