@@ -25,7 +25,8 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+// zod/mini: the same schemas, tree-shakable, which keeps the EC2 family's bundle under budget.
+import * as z from 'zod/mini';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonObject, JsonValue } from '#shared/json.ts';
 import type { CloudAction, CloudActionContext, StepProgress } from './cloud-action.ts';

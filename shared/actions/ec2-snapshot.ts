@@ -11,7 +11,8 @@ import {
   type Instance,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import * as z from 'zod';
+// zod/mini: the same schemas, tree-shakable, which keeps the EC2 family's bundle under budget.
+import * as z from 'zod/mini';
 import type { createdSnapshotSchema} from './snapshot-records.ts';
 import { snapshotAppliedSchema } from './snapshot-records.ts';
 import type { ActionInputs } from '#shared/catalogue/index.ts';
@@ -53,7 +54,7 @@ const undoAppliedSchema = z.object({ changes: z.array(deletedSnapshotSchema) });
 /** What the undo's capture records as its `prior`: the snapshots it is to delete, as they are before it deletes any. */
 const undoPriorSchema = z.object({
   undoing: z.string(),
-  snapshots: z.array(z.object({ snapshotId: z.string(), volumeId: z.string(), exists: z.boolean(), state: z.string().nullable() })),
+  snapshots: z.array(z.object({ snapshotId: z.string(), volumeId: z.string(), exists: z.boolean(), state: z.nullable(z.string()) })),
 });
 type UndoPrior = z.infer<typeof undoPriorSchema>;
 

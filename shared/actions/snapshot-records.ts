@@ -2,7 +2,8 @@
  * What cloud-volume-snapshot records as `applied`, as plain schemas with no SDK import, so the API
  * can derive an undo's inputs without bundling the EC2 client.
  */
-import * as z from 'zod';
+// zod/mini: the same schemas, tree-shakable, which keeps the EC2 family's bundle under budget.
+import * as z from 'zod/mini';
 import type { ActionInputs } from '#shared/catalogue/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 
@@ -10,7 +11,7 @@ export const createdSnapshotSchema = z.object({
   action: z.literal('CreateSnapshot'),
   snapshotId: z.string(),
   volumeId: z.string(),
-  deviceName: z.string().nullable(),
+  deviceName: z.nullable(z.string()),
 });
 
 /** What apply records as `applied`: every snapshot the action created, recorded right after CreateSnapshots. */
