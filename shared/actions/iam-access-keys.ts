@@ -12,15 +12,14 @@ import {
 } from '@aws-sdk/client-iam';
 import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
-import type { CloudAction, CloudActionContext, CloudActionFamily, CloudTarget } from './cloud-action.ts';
+import type { CloudAction, CloudActionContext, CloudActionFamily } from './cloud-action.ts';
 import {
   ChangeNotVisibleError,
-  InvalidTargetError,
   TargetNotFoundError,
   UndoSourceMissingError,
   fromAwsError,
 } from './errors.ts';
-import { createIamClients } from './iam-sessions.ts';
+import { createIamClients, iamCall, iamPrincipalOf, type IamPrincipalName } from './iam-common.ts';
 
 // A type alias, not an interface, so it fits SessionClients' index signature.
 export type IamAccessKeysClients = { readonly iam: IAMClient };
@@ -47,37 +46,10 @@ const appliedSchema = z.object({
 });
 type Applied = z.infer<typeof appliedSchema>;
 
-interface User {
-  readonly name: string;
-  /** "IAM user alice", for messages. */
-  readonly label: string;
-}
-
-function userOf(target: CloudTarget): User {
-  if (target.service !== 'iam' || target.resourceType !== 'user') {
-    throw new InvalidTargetError(`${target.arn} is not an IAM user`);
-  }
-  // An IAM ARN's resource is `user/path/name`; the API takes the name alone.
-  const name = target.resourceName.split('/').at(-1) ?? target.resourceName;
-  return { name, label: `IAM user ${name}` };
-}
-
-/** Runs one IAM call, turning its failure into a named error (missing user → TargetNotFound). */
-async function iamCall<Result>(context: KeysContext, user: User, operation: string, call: () => Promise<Result>): Promise<Result> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) {
-      throw new TargetNotFoundError(`${user.label} does not exist in account ${context.target.accountId}`, { cause: error });
-    }
-    throw fromAwsError(error, { accountId: context.target.accountId, operation: `${operation} on ${user.label}` });
-  }
-}
-
 /** The user and every access key it has; changes nothing. */
-async function readUserKeys(context: KeysContext, user: User): Promise<UserKeysState> {
+async function readUserKeys(context: KeysContext, user: IamPrincipalName): Promise<UserKeysState> {
   const { iam } = context.clients;
-  const { User: found } = await iamCall(context, user, 'iam:GetUser', () => iam.send(new GetUserCommand({ UserName: user.name })));
+  const { User: found } = await iamCall(context.target, user, 'iam:GetUser', () => iam.send(new GetUserCommand({ UserName: user.name })));
   if (found?.Arn === undefined) {
     throw new TargetNotFoundError(`${user.label} does not exist in account ${context.target.accountId}`);
   }
@@ -85,7 +57,7 @@ async function readUserKeys(context: KeysContext, user: User): Promise<UserKeysS
   let marker: string | undefined;
   do {
     const Marker: string | undefined = marker;
-    const page = await iamCall(context, user, 'iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: user.name, Marker })));
+    const page = await iamCall(context.target, user, 'iam:ListAccessKeys', () => iam.send(new ListAccessKeysCommand({ UserName: user.name, Marker })));
     for (const key of page.AccessKeyMetadata ?? []) {
       if (key.AccessKeyId === undefined) continue;
       const status = key.Status === 'Active' || key.Status === 'Inactive' || key.Status === 'Expired' ? key.Status : 'Inactive';
@@ -97,7 +69,7 @@ async function readUserKeys(context: KeysContext, user: User): Promise<UserKeysS
 }
 
 /** Sets a key's status; false when the key does not exist (any more). */
-async function setKeyStatus(context: KeysContext, user: User, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
+async function setKeyStatus(context: KeysContext, user: IamPrincipalName, accessKeyId: string, status: 'Active' | 'Inactive'): Promise<boolean> {
   try {
     await context.clients.iam.send(new UpdateAccessKeyCommand({ UserName: user.name, AccessKeyId: accessKeyId, Status: status }));
     return true;
@@ -150,12 +122,12 @@ export const deactivateAccessKeys: CloudAction<IamAccessKeysClients> = {
   type: 'deactivate-access-keys',
 
   async capture(context) {
-    const prior = await readUserKeys(context, userOf(context.target));
+    const prior = await readUserKeys(context, iamPrincipalOf(context.target, 'user'));
     await context.recordProgress({ prior });
   },
 
   async apply(context) {
-    const user = userOf(context.target);
+    const user = iamPrincipalOf(context.target, 'user');
     const prior = parseState(context.record);
     const now = await readUserKeys(context, user);
     // Keys active at capture are deactivated whatever they say now (a retried apply must still
@@ -191,7 +163,7 @@ export const deactivateAccessKeys: CloudAction<IamAccessKeysClients> = {
   },
 
   async verify(context) {
-    const user = userOf(context.target);
+    const user = iamPrincipalOf(context.target, 'user');
     const deactivated = changed(parseApplied(context.record), 'DeactivateAccessKey');
     const now = await readUserKeys(context, user);
     const stillActive = now.accessKeys.filter((key) => deactivated.includes(key.accessKeyId) && key.status === 'Active');
@@ -213,7 +185,7 @@ export const reactivateAccessKeys: CloudAction<IamAccessKeysClients> = {
     const deactivation = undoSource(context);
     const deactivationPrior = parseState(deactivation);
     const deactivated = changed(parseApplied(deactivation), 'DeactivateAccessKey');
-    const now = await readUserKeys(context, userOf(context.target));
+    const now = await readUserKeys(context, iamPrincipalOf(context.target, 'user'));
     const statusNow = new Map(now.accessKeys.map((key) => [key.accessKeyId, key.status]));
     const knownBefore = new Set(deactivationPrior.accessKeys.map((key) => key.accessKeyId));
     const drift: { [key: string]: JsonValue } = {
@@ -224,11 +196,11 @@ export const reactivateAccessKeys: CloudAction<IamAccessKeysClients> = {
       ...(deactivationPrior.user.id !== '' && now.user.id !== deactivationPrior.user.id ? { userRecreated: true } : {}),
     };
     // The undo's own prior is the user as it is now, before the undo changes anything.
-    await context.recordProgress({ prior: now, result: { user: userOf(context.target).label, drift } });
+    await context.recordProgress({ prior: now, result: { user: iamPrincipalOf(context.target, 'user').label, drift } });
   },
 
   async apply(context) {
-    const user = userOf(context.target);
+    const user = iamPrincipalOf(context.target, 'user');
     const toReactivate = changed(parseApplied(undoSource(context)), 'DeactivateAccessKey');
     // A retried apply keeps what an earlier attempt of this undo already reactivated.
     const reactivated = changed(parseApplied(context.record), 'ReactivateAccessKey');
@@ -258,7 +230,7 @@ export const reactivateAccessKeys: CloudAction<IamAccessKeysClients> = {
   },
 
   async verify(context) {
-    const user = userOf(context.target);
+    const user = iamPrincipalOf(context.target, 'user');
     const reactivated = changed(parseApplied(context.record), 'ReactivateAccessKey');
     const now = await readUserKeys(context, user);
     const notActive = reactivated.filter((id) => now.accessKeys.find((key) => key.accessKeyId === id)?.status !== 'Active');

@@ -2,6 +2,8 @@
  * The IAM family: iam-quarantine attaches AWS's managed deny-all policy to a user or role, and
  * its undo iam-unquarantine detaches exactly what the quarantine attached.
  */
+import type {
+  IAMClient} from '@aws-sdk/client-iam';
 import {
   AttachRolePolicyCommand,
   AttachUserPolicyCommand,
@@ -9,7 +11,6 @@ import {
   DetachUserPolicyCommand,
   GetRoleCommand,
   GetUserCommand,
-  IAMClient,
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
   ListRolePoliciesCommand,
@@ -19,7 +20,6 @@ import {
 import * as z from 'zod';
 import type { Partition } from '#shared/catalogue/index.ts';
 import type { JsonValue } from '#shared/json.ts';
-import type { MemberSession } from '#shared/adapters/member-session.ts';
 import type { CloudAction, CloudActionContext, CloudActionFamily, CloudTarget } from './cloud-action.ts';
 import {
   ChangeNotVisibleError,
@@ -28,18 +28,12 @@ import {
   UndoSourceMissingError,
   fromAwsError,
 } from './errors.ts';
+import { createIamClients } from './iam-common.ts';
 
 // A type alias, not an interface, so it fits SessionClients' index signature.
 export type IamClients = { readonly iam: IAMClient };
 
 type IamContext = CloudActionContext<IamClients>;
-
-/** IAM is global; its endpoint lives in one region per partition. */
-const iamRegion: Readonly<Record<Partition, string>> = {
-  aws: 'us-east-1',
-  'aws-cn': 'cn-north-1',
-  'aws-us-gov': 'us-gov-west-1',
-};
 
 /** AWS's managed policy that denies every action: `arn:<partition>:iam::aws:policy/AWSDenyAll`. */
 export function denyAllPolicyArn(partition: Partition): string {
@@ -339,8 +333,6 @@ function undoSource(context: IamContext): { id: string; prior: JsonValue | null;
 export const iamFamily: CloudActionFamily<IamClients> = {
   name: 'iam',
   actions: [iamQuarantine, iamUnquarantine],
-  createClients(session: MemberSession): IamClients {
-    // No endpoint: the SDK follows AWS_ENDPOINT_URL by itself, as every target-account call must.
-    return { iam: new IAMClient({ region: iamRegion[session.partition], credentials: session.credentials, maxAttempts: 4 }) };
-  },
+  // No endpoint: the SDK follows AWS_ENDPOINT_URL by itself, as every target-account call must.
+  createClients: createIamClients,
 };

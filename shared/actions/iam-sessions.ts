@@ -9,22 +9,23 @@
  * change (sessions issued since the earlier revoke are cut off too), and `prior` keeps the earlier
  * document so the undo can put it back.
  */
+import type {
+  IAMClient} from '@aws-sdk/client-iam';
 import {
   DeleteRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  IAMClient,
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod';
-import type { Partition } from '#shared/catalogue/index.ts';
 import type { JsonValue } from '#shared/json.ts';
-import type { MemberSession } from '#shared/adapters/member-session.ts';
-import type { CloudAction, CloudActionContext, CloudActionFamily, CloudTarget } from './cloud-action.ts';
+import type { CloudAction, CloudActionContext, CloudActionFamily } from './cloud-action.ts';
+import { createIamClients, iamCall, iamPrincipalOf, type IamPrincipalName } from './iam-common.ts';
+
+export { createIamClients };
 import {
   ChangeNotVisibleError,
-  InvalidTargetError,
   TargetNotFoundError,
   UndoSourceMissingError,
   fromAwsError,
@@ -37,18 +38,6 @@ type SessionsContext = CloudActionContext<IamSessionsClients>;
 
 /** The inline policy the revoke writes: recognisable, and distinct from the console's `AWSRevokeOlderSessions`. */
 export const revokePolicyName = 'ResponseActionsRevokeOlderSessions';
-
-/** IAM is global; its endpoint lives in one region per partition. */
-const iamRegion: Readonly<Record<Partition, string>> = {
-  aws: 'us-east-1',
-  'aws-cn': 'cn-north-1',
-  'aws-us-gov': 'us-gov-west-1',
-};
-
-/** IAM clients for a member-account session (shared by the IAM families). No endpoint: AWS_ENDPOINT_URL is followed. */
-export function createIamClients(session: MemberSession): { readonly iam: IAMClient } {
-  return { iam: new IAMClient({ region: iamRegion[session.partition], credentials: session.credentials, maxAttempts: 4 }) };
-}
 
 /**
  * The console's revoke policy: deny every action on every resource to sessions whose token was
@@ -88,42 +77,15 @@ const appliedSchema = z.object({ changes: z.array(changeSchema) });
 type Applied = z.infer<typeof appliedSchema>;
 type Change = z.infer<typeof changeSchema>;
 
-interface Role {
-  readonly name: string;
-  /** "IAM role build", for messages. */
-  readonly label: string;
-}
-
-function roleOf(target: CloudTarget): Role {
-  if (target.service !== 'iam' || target.resourceType !== 'role') {
-    throw new InvalidTargetError(`${target.arn} is not an IAM role`);
-  }
-  // An IAM ARN's resource is `role/path/name`; the API takes the name alone.
-  const name = target.resourceName.split('/').at(-1) ?? target.resourceName;
-  return { name, label: `IAM role ${name}` };
-}
-
-/** Runs one IAM call, turning its failure into a named error (missing role → TargetNotFound). */
-async function iamCall<Result>(context: SessionsContext, role: Role, operation: string, call: () => Promise<Result>): Promise<Result> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) {
-      throw new TargetNotFoundError(`${role.label} does not exist in account ${context.target.accountId}`, { cause: error });
-    }
-    throw fromAwsError(error, { accountId: context.target.accountId, operation: `${operation} on ${role.label}` });
-  }
-}
-
 /** IAM returns policy documents URL-encoded (RFC 3986); the decoded text is the document exactly as written. */
 function decodePolicyDocument(document: string): string {
   return document.trimStart().startsWith('{') ? document : decodeURIComponent(document);
 }
 
 /** The role and our inline policy on it; changes nothing. */
-async function readRoleState(context: SessionsContext, role: Role): Promise<RoleSessionsState> {
+async function readRoleState(context: SessionsContext, role: IamPrincipalName): Promise<RoleSessionsState> {
   const { iam } = context.clients;
-  const { Role: found } = await iamCall(context, role, 'iam:GetRole', () => iam.send(new GetRoleCommand({ RoleName: role.name })));
+  const { Role: found } = await iamCall(context.target, role, 'iam:GetRole', () => iam.send(new GetRoleCommand({ RoleName: role.name })));
   if (found?.Arn === undefined) {
     throw new TargetNotFoundError(`${role.label} does not exist in account ${context.target.accountId}`);
   }
@@ -135,7 +97,7 @@ async function readRoleState(context: SessionsContext, role: Role): Promise<Role
 }
 
 /** Our inline policy's document, or null when the role has no inline policy of that name. */
-async function readRevokePolicy(context: SessionsContext, role: Role): Promise<{ document: string } | null> {
+async function readRevokePolicy(context: SessionsContext, role: IamPrincipalName): Promise<{ document: string } | null> {
   try {
     const { PolicyDocument } = await context.clients.iam.send(
       new GetRolePolicyCommand({ RoleName: role.name, PolicyName: revokePolicyName }),
@@ -149,14 +111,14 @@ async function readRevokePolicy(context: SessionsContext, role: Role): Promise<{
   }
 }
 
-async function putRevokePolicy(context: SessionsContext, role: Role, document: string): Promise<void> {
-  await iamCall(context, role, 'iam:PutRolePolicy', () =>
+async function putRevokePolicy(context: SessionsContext, role: IamPrincipalName, document: string): Promise<void> {
+  await iamCall(context.target, role, 'iam:PutRolePolicy', () =>
     context.clients.iam.send(new PutRolePolicyCommand({ RoleName: role.name, PolicyName: revokePolicyName, PolicyDocument: document })),
   );
 }
 
 /** Deletes our inline policy; false when it was not there (any more). */
-async function deleteRevokePolicy(context: SessionsContext, role: Role): Promise<boolean> {
+async function deleteRevokePolicy(context: SessionsContext, role: IamPrincipalName): Promise<boolean> {
   try {
     await context.clients.iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: revokePolicyName }));
     return true;
@@ -224,12 +186,12 @@ export const revokeIamRoleSessions: CloudAction<IamSessionsClients> = {
   type: 'revoke-iam-role-sessions',
 
   async capture(context) {
-    const prior = await readRoleState(context, roleOf(context.target));
+    const prior = await readRoleState(context, iamPrincipalOf(context.target, 'role'));
     await context.recordProgress({ prior });
   },
 
   async apply(context) {
-    const role = roleOf(context.target);
+    const role = iamPrincipalOf(context.target, 'role');
     const prior = parseState(context.record);
     const revokedBefore = context.clock.now().toISOString();
     const document = revokeOlderSessionsPolicy(revokedBefore);
@@ -248,7 +210,7 @@ export const revokeIamRoleSessions: CloudAction<IamSessionsClients> = {
   },
 
   async verify(context) {
-    const role = roleOf(context.target);
+    const role = iamPrincipalOf(context.target, 'role');
     const written = writtenPolicy(parseApplied(context.record));
     const now = await readRevokePolicy(context, role);
     if (written === null || now === null || !samePolicyDocument(now.document, written.document)) {
@@ -280,7 +242,7 @@ export const restoreIamRoleSessions: CloudAction<IamSessionsClients> = {
     const revoke = undoSource(context);
     const revokePrior = parseState(revoke);
     const written = writtenPolicy(parseApplied(revoke));
-    const now = await readRoleState(context, roleOf(context.target));
+    const now = await readRoleState(context, iamPrincipalOf(context.target, 'role'));
     const drift: { [key: string]: JsonValue } = {
       policy: policyDrift(written, now.policy),
       ...(now.policy !== null && written !== null && !samePolicyDocument(now.policy.document, written.document)
@@ -289,11 +251,11 @@ export const restoreIamRoleSessions: CloudAction<IamSessionsClients> = {
       ...(revokePrior.role.id !== '' && now.role.id !== revokePrior.role.id ? { roleRecreated: true } : {}),
     };
     // The undo's own prior is the role as it is now, before the undo changes anything.
-    await context.recordProgress({ prior: now, result: { role: roleOf(context.target).label, policyName: revokePolicyName, drift } });
+    await context.recordProgress({ prior: now, result: { role: iamPrincipalOf(context.target, 'role').label, policyName: revokePolicyName, drift } });
   },
 
   async apply(context) {
-    const role = roleOf(context.target);
+    const role = iamPrincipalOf(context.target, 'role');
     const revoke = undoSource(context);
     const revokePrior = parseState(revoke);
     const written = writtenPolicy(parseApplied(revoke));
@@ -330,7 +292,7 @@ export const restoreIamRoleSessions: CloudAction<IamSessionsClients> = {
   },
 
   async verify(context) {
-    const role = roleOf(context.target);
+    const role = iamPrincipalOf(context.target, 'role');
     const [change] = parseApplied(context.record).changes;
     if (change !== undefined) {
       const now = await readRevokePolicy(context, role);
