@@ -4,6 +4,7 @@
  * instance and network fixtures, readers of what isolation changes, and an EC2 family whose
  * clients are aws-sdk-client-mock stubs passing every call through to moto unless a test scripts it.
  */
+import { startCloudActionHarness, type CloudActionHarness } from './cloud-action-harness.ts';
 import { randomUUID } from 'node:crypto';
 import {
   CreateSecurityGroupCommand,
@@ -21,25 +22,13 @@ import {
   type BlockDeviceMapping,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
-import { EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/state-machine-runner.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { createEc2Family, ec2Family, type Ec2Clients } from '#shared/actions/ec2.ts';
-import { StsMemberSessions } from '#shared/adapters/member-session.ts';
-import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
-import { emulatorCredentials, freshHistory } from './history-store.ts';
-import { createMemberRole, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
+import { emulatorCredentials } from './history-store.ts';
+import { motoAccountId } from './moto-iam.ts';
 
 export const region = 'us-east-1';
-const externalId = 'response-actions-test-external-id';
 
 /** An EC2 client straight to moto (not through the front), as the test's own admin. */
 export function motoEc2Client(motoEndpoint: string): EC2Client {
@@ -50,110 +39,21 @@ export function instanceArn(instanceId: string): string {
   return `arn:aws:ec2:${region}:${motoAccountId}:instance/${instanceId}`;
 }
 
-export interface Ec2Harness {
-  readonly front: MotoFront;
+export interface Ec2Harness extends CloudActionHarness {
   /** Admin client straight to moto, for fixtures and for reading what actions changed. */
   readonly ec2: EC2Client;
-  readonly repository: HistoryRepository;
-  /** The runtime with the real EC2 family. */
-  readonly runtime: LocalCloudActions;
-  /** Another runtime on the same history, with another family (e.g. a mocked one); closed with the harness. */
-  runtimeWith(family: CloudActionFamily<Ec2Clients>, overrides?: Partial<LocalCloudActionsOptions>): LocalCloudActions;
-  /** A record exactly as the API would create it. */
-  newRecord(type: string, inputs: ActionInputs, undoOf?: ActionRecord | null): ActionRecord;
-  /** Records, starts and waits for one action; returns its final record. */
-  run(record: ActionRecord, runtime?: LocalCloudActions): Promise<ActionRecord>;
-  /** The undo of `original`, linked first as POST /v1/actions/{id}/undo does. */
-  undo(original: ActionRecord, undoType: string, inputs?: ActionInputs, runtime?: LocalCloudActions): Promise<ActionRecord>;
-  close(): Promise<void>;
 }
 
-/** Waits and retry pauses of the shipped state machine, shortened for tests. */
-const quick: Pick<LocalCloudActionsOptions, 'retryIntervalOverrides' | 'waitTimeOverrides'> = {
-  retryIntervalOverrides: { MarkRunning: 0, Capture: 0, Apply: 0, Check: 0, Verify: 0, MarkCompleted: 0, MarkError: 0 },
-  waitTimeOverrides: { WaitForChange: 0 },
-};
-
-/**
- * Starts everything an EC2 action test needs: dynalite for the history, the moto front, the
- * member role in moto's IAM, and AWS_ENDPOINT_URL pointing at the front (so every target-account
- * call, STS included, goes there as API.md promises).
- */
+/** The cloud action harness with the real EC2 family, plus an EC2 admin client. */
 export async function startEc2Harness(motoEndpoint: string): Promise<Ec2Harness> {
-  const dynalite: EmbeddedDynamoDb = await startEmbeddedDynamoDb();
-  const front = await startMotoFront(motoEndpoint);
-  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
-  const iam: IAMClient = motoIamClient(motoEndpoint);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
-  iam.destroy();
-  const { repository } = await freshHistory(dynalite.endpoint, systemClock);
-  const config: ServiceConfig = loadConfig({ TARGET_ACCOUNTS: motoAccountId, MEMBER_ROLE_EXTERNAL_ID: externalId });
-  const sts = new STSClient({ region, credentials: emulatorCredentials });
-  const runtimes: LocalCloudActions[] = [];
-  const runtimeWith = (family: CloudActionFamily<Ec2Clients>, overrides: Partial<LocalCloudActionsOptions> = {}): LocalCloudActions => {
-    const runtime = createLocalCloudActions({
-      repository,
-      config,
-      clock: systemClock,
-      memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
-      families: [family],
-      ...quick,
-      ...overrides,
-    });
-    runtimes.push(runtime);
-    return runtime;
-  };
-  const runtime = runtimeWith(ec2Family);
+  const harness = await startCloudActionHarness(motoEndpoint, { families: [ec2Family] });
   const ec2 = motoEc2Client(motoEndpoint);
-
-  const newRecord = (type: string, inputs: ActionInputs, undoOf: ActionRecord | null = null): ActionRecord => {
-    const valid = validateActionRequest({ type, inputs }, { now: systemClock.now() });
-    if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
-    return createdRecord(
-      {
-        id: randomUUID(),
-        type,
-        category: valid.definition.category,
-        executor: valid.executor,
-        inputs: valid.inputs,
-        resources: undoOf?.resources ?? valid.resources,
-        createdBy: 'analyst-1',
-        undoType: valid.definition.undoType,
-        undoOf: undoOf?.id ?? null,
-      },
-      systemClock.now(),
-    );
-  };
-  const run = async (record: ActionRecord, on: LocalCloudActions = runtime): Promise<ActionRecord> => {
-    await repository.create(record);
-    await on.starter.start(record);
-    await on.idle();
-    const final = await repository.get(record.id);
-    if (final === null) throw new Error(`record ${record.id} vanished`);
-    return final;
-  };
   return {
-    front,
+    ...harness,
     ec2,
-    repository,
-    runtime,
-    runtimeWith,
-    newRecord,
-    run,
-    undo: async (original, undoType, inputs, on) => {
-      const record = newRecord(undoType, inputs ?? { 'aws.resource.arn': original.inputs['aws.resource.arn'] }, original);
-      await repository.claimUndo(original.id, record.id);
-      return run(record, on);
-    },
     close: async () => {
-      for (const each of runtimes) await each.close();
-      sts.destroy();
       ec2.destroy();
-      await front.close();
-      await dynalite.close();
-      vi.unstubAllEnvs();
+      await harness.close();
     },
   };
 }

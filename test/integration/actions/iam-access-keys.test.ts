@@ -2,111 +2,42 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
-  EntityAlreadyExistsException,
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
-import { StsMemberSessions } from '#shared/adapters/member-session.ts';
-import { validateActionRequest } from '#shared/catalogue/index.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
-import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
-import { createMemberRole, createUser, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from '#test/support/moto-iam.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
+import { createUser, motoAccountId, motoIamClient } from '#test/support/moto-iam.ts';
 
-const externalId = 'response-actions-test-external-id';
-
-let dynalite: EmbeddedDynamoDb;
-let front: MotoFront;
+let harness: CloudActionHarness;
 let iam: IAMClient;
-let sts: STSClient;
-let repository: HistoryRepository;
-let config: ServiceConfig;
-let runtime: LocalCloudActions;
 
 beforeAll(async () => {
   const moto = inject('motoEndpoint');
-  dynalite = await startEmbeddedDynamoDb();
-  front = await startMotoFront(moto);
-  // Every target-account call (STS included) follows AWS_ENDPOINT_URL; the history store has its own endpoint.
-  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
-  iam = motoIamClient(moto);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
-  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
-  config = loadConfig({
-    TARGET_ACCOUNTS: motoAccountId,
-    MEMBER_ROLE_EXTERNAL_ID: externalId,
-    PROTECTED_TARGETS: 'arn:aws:iam::*:role/response-actions-*,arn:aws:iam::*:user/break-glass-*',
-  });
-  sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
-  runtime = createLocalCloudActions({
-    repository,
-    config,
-    clock: systemClock,
-    memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+  harness = await startCloudActionHarness(moto, {
     families: [iamAccessKeysFamily],
-    retryIntervalOverrides: { Verify: 0 },
+    protectedTargets: 'arn:aws:iam::*:role/response-actions-*,arn:aws:iam::*:user/break-glass-*',
   });
+  iam = motoIamClient(moto);
 });
 
 afterAll(async () => {
-  await runtime.close();
-  sts.destroy();
   iam.destroy();
-  await front.close();
-  await dynalite.close();
-  vi.unstubAllEnvs();
+  await harness.close();
 });
 
 const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
-/** A record exactly as the API would create it for `type` on `arn`. */
-function newRecord(type: string, arn: string, undoOf: ActionRecord | null = null): ActionRecord {
-  const valid = validateActionRequest({ type, inputs: { 'aws.resource.arn': arn } }, { now: systemClock.now() });
-  if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
-  return createdRecord(
-    {
-      id: randomUUID(),
-      type,
-      category: valid.definition.category,
-      executor: valid.executor,
-      inputs: valid.inputs,
-      resources: undoOf?.resources ?? valid.resources,
-      createdBy: 'analyst-1',
-      undoType: valid.definition.undoType,
-      undoOf: undoOf?.id ?? null,
-    },
-    systemClock.now(),
-  );
-}
-
-async function run(record: ActionRecord): Promise<ActionRecord> {
-  await repository.create(record);
-  await runtime.starter.start(record);
-  await runtime.idle();
-  const final = await repository.get(record.id);
-  if (final === null) throw new Error(`record ${record.id} vanished`);
-  return final;
-}
-
 async function deactivate(arn: string): Promise<ActionRecord> {
-  return run(newRecord('deactivate-access-keys', arn));
+  return harness.run(harness.newRecord('deactivate-access-keys', { 'aws.resource.arn': arn }));
 }
 
 /** The undo, linked to the original first as POST /v1/actions/{id}/undo does. */
 async function reactivate(original: ActionRecord): Promise<ActionRecord> {
-  const undo = newRecord('reactivate-access-keys', original.inputs['aws.resource.arn'] as string, original);
-  await repository.claimUndo(original.id, undo.id);
-  return run(undo);
+  return harness.undo(original, 'reactivate-access-keys');
 }
 
 async function createKey(userName: string, status: 'Active' | 'Inactive' = 'Active'): Promise<string> {
@@ -123,7 +54,7 @@ async function keyStatuses(userName: string): Promise<Record<string, string>> {
 }
 
 function updateCalls(since: number): { AccessKeyId?: string; Status?: string }[] {
-  return front.requests
+  return harness.front.requests
     .slice(since)
     .filter((call) => call.action === 'UpdateAccessKey')
     .map((call) => ({ AccessKeyId: call.parameters['AccessKeyId'], Status: call.parameters['Status'] }));
@@ -136,13 +67,13 @@ describe('deactivate-access-keys and reactivate-access-keys on moto (IAM + STS o
     const arn = await createUser(iam, name);
     const active = await createKey(name);
     const inactive = await createKey(name, 'Inactive');
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const deactivated = await deactivate(arn);
     const deactivateUpdates = updateCalls(callsBefore);
     const whileDeactivated = await keyStatuses(name);
-    const callsBeforeUndo = front.requests.length;
+    const callsBeforeUndo = harness.front.requests.length;
     const reactivated = await reactivate(deactivated);
     const reactivateUpdates = updateCalls(callsBeforeUndo);
 
@@ -172,7 +103,7 @@ describe('deactivate-access-keys and reactivate-access-keys on moto (IAM + STS o
     });
     expect(reactivateUpdates).toEqual([{ AccessKeyId: active, Status: 'Active' }]);
     expect(await keyStatuses(name)).toEqual({ [active]: 'Active', [inactive]: 'Inactive' });
-    expect((await repository.get(deactivated.id))?.undo).toEqual({ available: false, type: 'reactivate-access-keys', actionId: reactivated.id });
+    expect((await harness.repository.get(deactivated.id))?.undo).toEqual({ available: false, type: 'reactivate-access-keys', actionId: reactivated.id });
   });
 
   it('reports keys reactivated or deleted by hand since, and never touches a key created since', async () => {
@@ -185,7 +116,7 @@ describe('deactivate-access-keys and reactivate-access-keys on moto (IAM + STS o
     await iam.send(new UpdateAccessKeyCommand({ UserName: name, AccessKeyId: reactivatedByHand, Status: 'Active' }));
     await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: deletedByHand }));
     const createdSince = await createKey(name, 'Inactive');
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const reactivated = await reactivate(deactivated);
@@ -246,7 +177,7 @@ describe('deactivate-access-keys and reactivate-access-keys on moto (IAM + STS o
     const name = unique('break-glass-admin');
     const arn = await createUser(iam, name);
     const key = await createKey(name);
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const record = await deactivate(arn);
@@ -254,7 +185,7 @@ describe('deactivate-access-keys and reactivate-access-keys on moto (IAM + STS o
     // Assess
     expect(record.status).toBe('Error');
     expect(record.error?.code).toBe('ProtectedTarget');
-    expect(front.requests.slice(callsBefore)).toEqual([]);
+    expect(harness.front.requests.slice(callsBefore)).toEqual([]);
     expect(await keyStatuses(name)).toEqual({ [key]: 'Active' });
   });
 });

@@ -2,123 +2,48 @@ import { randomUUID } from 'node:crypto';
 import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
-  EntityAlreadyExistsException,
   GetRolePolicyCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { iamSessionsFamily, revokeOlderSessionsPolicy, revokePolicyName } from '#shared/actions/iam-sessions.ts';
-import { StsMemberSessions } from '#shared/adapters/member-session.ts';
-import { validateActionRequest } from '#shared/catalogue/index.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
-import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
 import {
-  createMemberRole,
   createRole,
   createWorkPolicy,
   identityPolicies,
   motoAccountId,
   motoIamClient,
   parsePolicyDocument,
-  startMotoFront,
-  type MotoFront,
 } from '#test/support/moto-iam.ts';
 
-const externalId = 'response-actions-test-external-id';
-
-let dynalite: EmbeddedDynamoDb;
-let front: MotoFront;
+let harness: CloudActionHarness;
 let iam: IAMClient;
-let sts: STSClient;
-let repository: HistoryRepository;
-let config: ServiceConfig;
-let runtime: LocalCloudActions;
 
 beforeAll(async () => {
   const moto = inject('motoEndpoint');
-  dynalite = await startEmbeddedDynamoDb();
-  front = await startMotoFront(moto);
-  // Every target-account call (STS included) follows AWS_ENDPOINT_URL; the history store has its own endpoint.
-  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
+  harness = await startCloudActionHarness(moto, { families: [iamSessionsFamily], protectedTargets: 'arn:aws:iam::*:role/response-actions-*' });
   iam = motoIamClient(moto);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
-  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
-  config = loadConfig({
-    TARGET_ACCOUNTS: motoAccountId,
-    MEMBER_ROLE_EXTERNAL_ID: externalId,
-    PROTECTED_TARGETS: 'arn:aws:iam::*:role/response-actions-*',
-  });
-  sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
-  runtime = createLocalCloudActions({
-    repository,
-    config,
-    clock: systemClock,
-    memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
-    families: [iamSessionsFamily],
-    retryIntervalOverrides: { Verify: 0 },
-  });
 });
 
 afterAll(async () => {
-  await runtime.close();
-  sts.destroy();
   iam.destroy();
-  await front.close();
-  await dynalite.close();
-  vi.unstubAllEnvs();
+  await harness.close();
 });
 
 const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
-/** A record exactly as the API would create it for `type` on `arn`. */
-function newRecord(type: string, arn: string, undoOf: ActionRecord | null = null): ActionRecord {
-  const valid = validateActionRequest({ type, inputs: { 'aws.resource.arn': arn } }, { now: systemClock.now() });
-  if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
-  return createdRecord(
-    {
-      id: randomUUID(),
-      type,
-      category: valid.definition.category,
-      executor: valid.executor,
-      inputs: valid.inputs,
-      resources: undoOf?.resources ?? valid.resources,
-      createdBy: 'analyst-1',
-      undoType: valid.definition.undoType,
-      undoOf: undoOf?.id ?? null,
-    },
-    systemClock.now(),
-  );
-}
-
-async function run(record: ActionRecord): Promise<ActionRecord> {
-  await repository.create(record);
-  await runtime.starter.start(record);
-  await runtime.idle();
-  const final = await repository.get(record.id);
-  if (final === null) throw new Error(`record ${record.id} vanished`);
-  return final;
-}
-
 async function revoke(arn: string): Promise<ActionRecord> {
-  return run(newRecord('revoke-iam-role-sessions', arn));
+  return harness.run(harness.newRecord('revoke-iam-role-sessions', { 'aws.resource.arn': arn }));
 }
 
 /** The undo, linked to the original first as POST /v1/actions/{id}/undo does. */
 async function restore(original: ActionRecord): Promise<ActionRecord> {
-  const undo = newRecord('restore-iam-role-sessions', original.inputs['aws.resource.arn'] as string, original);
-  await repository.claimUndo(original.id, undo.id);
-  return run(undo);
+  return harness.undo(original, 'restore-iam-role-sessions');
 }
 
 /** The exact text of the role's inline policy of our name, or null when there is none. */
@@ -158,11 +83,11 @@ describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + 
     const arn = await createRole(iam, name);
     const workPolicy = await createWorkPolicy(iam, unique('work'));
     await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: workPolicy }));
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const revoked = await revoke(arn);
-    const revokeCalls = front.requests.slice(callsBefore);
+    const revokeCalls = harness.front.requests.slice(callsBefore);
     const textWhileRevoked = await revokePolicyText(name);
     const revokedBefore = String((revoked.result as { revokedBefore?: unknown } | null)?.revokedBefore);
     const oldSessionWhileRevoked = await sessionDecision(name, secondsFrom(revokedBefore, -1));
@@ -212,7 +137,7 @@ describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + 
     });
     expect(await revokePolicyText(name)).toBeNull();
     expect(oldSessionAfterRestore).toBe('Allowed');
-    expect((await repository.get(revoked.id))?.undo).toEqual({ available: false, type: 'restore-iam-role-sessions', actionId: restored.id });
+    expect((await harness.repository.get(revoked.id))?.undo).toEqual({ available: false, type: 'restore-iam-role-sessions', actionId: restored.id });
   });
 
   it('gives a role that already had a policy of that name its own document back, byte for byte', async () => {
@@ -296,7 +221,7 @@ describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + 
 
   it('ends in Error without any call for the member role and the service own roles', async () => {
     // Prepare
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const memberRole = await revoke(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
@@ -305,6 +230,6 @@ describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + 
     // Assess
     expect(memberRole.error?.code).toBe('ProtectedTarget');
     expect(ownRole.error?.code).toBe('ProtectedTarget');
-    expect(front.requests.slice(callsBefore)).toEqual([]);
+    expect(harness.front.requests.slice(callsBefore)).toEqual([]);
   });
 });
