@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DetachUserPolicyCommand, EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import { DetachUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { iamFamily } from '#shared/actions/iam-quarantine.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
-import { validateActionRequest } from '#shared/catalogue/index.ts';
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
-import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import { memberExternalId, startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
+import { emulatorCredentials } from '#test/support/history-store.ts';
 import {
   attachUserPolicy,
   attachedPolicyArns,
-  createMemberRole,
   createRole,
   createUser,
   createWorkPolicy,
@@ -22,98 +17,38 @@ import {
   motoAccountId,
   motoIamClient,
   simulateProbes,
-  startMotoFront,
-  type MotoFront,
 } from '#test/support/moto-iam.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
-const externalId = 'response-actions-test-external-id';
+const externalId = memberExternalId;
 
-let dynalite: EmbeddedDynamoDb;
-let front: MotoFront;
+let harness: CloudActionHarness;
 let iam: IAMClient;
 let sts: STSClient;
-let repository: HistoryRepository;
-let config: ServiceConfig;
-let runtime: LocalCloudActions;
 
 beforeAll(async () => {
   const moto = inject('motoEndpoint');
-  dynalite = await startEmbeddedDynamoDb();
-  front = await startMotoFront(moto);
-  // Every target-account call (STS included) follows AWS_ENDPOINT_URL, as API.md promises;
-  // the history store has its own explicit endpoint and never does.
-  vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
+  harness = await startCloudActionHarness(moto, { families: [iamFamily], protectedTargets: 'arn:aws:iam::*:role/response-actions-*' });
   iam = motoIamClient(moto);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
-  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
-  config = loadConfig({
-    TARGET_ACCOUNTS: motoAccountId,
-    MEMBER_ROLE_EXTERNAL_ID: externalId,
-    PROTECTED_TARGETS: 'arn:aws:iam::*:role/response-actions-*',
-  });
   sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
-  runtime = createLocalCloudActions({
-    repository,
-    config,
-    clock: systemClock,
-    memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
-  });
 });
 
 afterAll(async () => {
-  await runtime.close();
   sts.destroy();
   iam.destroy();
-  await front.close();
-  await dynalite.close();
-  vi.unstubAllEnvs();
+  await harness.close();
 });
 
 const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
-/** A record exactly as the API would create it for `type` on `arn`. */
-function newRecord(type: string, arn: string, undoOf: ActionRecord | null = null): ActionRecord {
-  const valid = validateActionRequest({ type, inputs: { 'aws.resource.arn': arn } }, { now: systemClock.now() });
-  if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
-  return createdRecord(
-    {
-      id: randomUUID(),
-      type,
-      category: valid.definition.category,
-      executor: valid.executor,
-      inputs: valid.inputs,
-      resources: undoOf?.resources ?? valid.resources,
-      createdBy: 'analyst-1',
-      undoType: valid.definition.undoType,
-      undoOf: undoOf?.id ?? null,
-    },
-    systemClock.now(),
-  );
-}
-
-/** Records, starts and waits for one action; returns its final record. */
-async function run(record: ActionRecord): Promise<ActionRecord> {
-  await repository.create(record);
-  await runtime.starter.start(record);
-  await runtime.idle();
-  const final = await repository.get(record.id);
-  if (final === null) throw new Error(`record ${record.id} vanished`);
-  return final;
-}
-
 async function quarantine(arn: string): Promise<ActionRecord> {
-  return run(newRecord('iam-quarantine', arn));
+  return harness.run(harness.newRecord('iam-quarantine', { 'aws.resource.arn': arn }));
 }
 
 /** The undo, linked to the original first as POST /v1/actions/{id}/undo does. */
 async function unquarantine(original: ActionRecord): Promise<ActionRecord> {
-  const undo = newRecord('iam-unquarantine', original.inputs['aws.resource.arn'] as string, original);
-  await repository.claimUndo(original.id, undo.id);
-  return run(undo);
+  return harness.undo(original, 'iam-unquarantine');
 }
 
 describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', () => {
@@ -125,11 +60,11 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
     await attachUserPolicy(iam, name, workPolicy);
     const principal = { type: 'user', name } as const;
     const before = await simulateProbes(arn, await identityPolicies(iam, principal));
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const quarantined = await quarantine(arn);
-    const quarantineCalls = front.requests.slice(callsBefore);
+    const quarantineCalls = harness.front.requests.slice(callsBefore);
     const attachedWhileQuarantined = await attachedPolicyArns(iam, principal);
     const whileQuarantined = await simulateProbes(arn, await identityPolicies(iam, principal));
     const released = await unquarantine(quarantined);
@@ -177,7 +112,7 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
     });
     expect(await attachedPolicyArns(iam, principal)).toEqual([workPolicy]);
     expect(after).toEqual(before);
-    expect((await repository.get(quarantined.id))?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: released.id });
+    expect((await harness.repository.get(quarantined.id))?.undo).toEqual({ available: false, type: 'iam-unquarantine', actionId: released.id });
   });
 
   it('quarantines a role and undo detaches the deny-all again', async () => {
@@ -284,7 +219,7 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
 
   it('ends in Error without any call for an account outside TARGET_ACCOUNTS', async () => {
     // Prepare
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const record = await quarantine('arn:aws:iam::111122223333:user/alice');
@@ -293,12 +228,12 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
     expect(record.status).toBe('Error');
     expect(record.error?.code).toBe('TargetAccountNotAllowed');
     expect(record.error?.message).toContain('111122223333');
-    expect(front.requests.slice(callsBefore)).toEqual([]);
+    expect(harness.front.requests.slice(callsBefore)).toEqual([]);
   });
 
   it('ends in Error without any call for a protected target (the member role, the service own roles)', async () => {
     // Prepare
-    const callsBefore = front.requests.length;
+    const callsBefore = harness.front.requests.length;
 
     // Act
     const memberRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
@@ -308,45 +243,31 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
     expect(memberRole.status).toBe('Error');
     expect(memberRole.error?.code).toBe('ProtectedTarget');
     expect(ownRole.error?.code).toBe('ProtectedTarget');
-    expect(front.requests.slice(callsBefore)).toEqual([]);
+    expect(harness.front.requests.slice(callsBefore)).toEqual([]);
   });
 
   it('ends in Error MemberRoleUnavailable when the member role cannot be assumed, naming account and role', async () => {
     // Prepare
     const name = unique('unreachable');
     const arn = await createUser(iam, name);
-    const missingRole = createLocalCloudActions({
-      repository,
-      config,
-      clock: systemClock,
-      memberSessions: new StsMemberSessions({ sts, roleName: 'MissingMemberRole', externalId }),
+    const missingRole = harness.runtimeWith(iamFamily, {
+      memberSessions: new StsMemberSessions({ sts, roleName: 'MissingMemberRole', externalId: memberExternalId }),
     });
-    const wrongExternalId = createLocalCloudActions({
-      repository,
-      config,
-      clock: systemClock,
-      memberSessions: new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: 'not-the-external-id' }),
+    const wrongExternalId = harness.runtimeWith(iamFamily, {
+      memberSessions: new StsMemberSessions({ sts, roleName: harness.config.memberRole.name, externalId: 'not-the-external-id' }),
     });
 
     // Act
-    const first = newRecord('iam-quarantine', arn);
-    await repository.create(first);
-    await missingRole.starter.start(first);
-    await missingRole.idle();
-    const second = newRecord('iam-quarantine', arn);
-    await repository.create(second);
-    await wrongExternalId.starter.start(second);
-    await wrongExternalId.idle();
-    await missingRole.close();
-    await wrongExternalId.close();
+    const first = await harness.run(harness.newRecord('iam-quarantine', { 'aws.resource.arn': arn }), missingRole);
+    const second = await harness.run(harness.newRecord('iam-quarantine', { 'aws.resource.arn': arn }), wrongExternalId);
 
     // Assess
-    const missing = await repository.get(first.id);
+    const missing = await harness.repository.get(first.id);
     expect(missing?.status).toBe('Error');
     expect(missing?.error?.code).toBe('MemberRoleUnavailable');
     expect(missing?.error?.message).toContain(`arn:aws:iam::${motoAccountId}:role/MissingMemberRole`);
     expect(missing?.error?.message).toContain(`account ${motoAccountId}`);
-    expect((await repository.get(second.id))?.error?.code).toBe('MemberRoleUnavailable');
+    expect((await harness.repository.get(second.id))?.error?.code).toBe('MemberRoleUnavailable');
     expect(await attachedPolicyArns(iam, { type: 'user', name })).toEqual([]);
   });
 });
