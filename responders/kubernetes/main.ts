@@ -4,84 +4,43 @@
  * in-cluster ServiceAccount config, registers as `kubernetes/<cluster>`, pulls its own work and
  * runs the cluster actions until SIGTERM or SIGINT.
  */
-import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '#shared/errors.ts';
-import { createLogger } from '#shared/log.ts';
-import { runResponder, ResponderStartError } from '../common/runner.ts';
+import { packageVersion, readSigningKeys, readToken, runDaemon } from '../common/daemon.ts';
+import { runResponder } from '../common/runner.ts';
 import { kubernetesActions } from './actions.ts';
 import { loadKubernetesResponderConfig } from './config.ts';
 
-/** The service's work signing keys from a JSON file: a JWK set (`{ "keys": [...] }`) or a list of JWKs. */
-async function readSigningKeys(file: string): Promise<unknown[]> {
-  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-  if (Array.isArray(parsed)) return parsed as unknown[];
-  if (typeof parsed === 'object' && parsed !== null && 'keys' in parsed && Array.isArray(parsed.keys)) return parsed.keys as unknown[];
-  throw new ConfigError('RESPONDER_SIGNING_KEYS_FILE', `${file} holds neither a JWK set ({ "keys": [...] }) nor a list of JWKs`);
-}
-
-async function readToken(file: string): Promise<string> {
-  const token = (await readFile(file, 'utf8')).trim();
-  if (token === '') throw new ConfigError('RESPONDER_TOKEN_FILE', `${file} is empty`);
-  return token;
-}
-
-async function version(): Promise<string> {
-  const parsed: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
-  return typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string' ? parsed.version : '0.0.0';
-}
-
-async function main(): Promise<number> {
-  const logger = createLogger();
-  try {
-    const config = loadKubernetesResponderConfig(process.env);
-    // Read once now so a missing token or key file fails at start-up, not at the first call.
-    await readToken(config.tokenFile);
-    const signingKeys = config.signingKeysFile === null ? [] : await readSigningKeys(config.signingKeysFile);
-    const kubeConfig = new KubeConfig();
-    // The pod's ServiceAccount token and CA, and KUBERNETES_SERVICE_HOST/PORT.
-    kubeConfig.loadFromCluster();
-    const controller = new AbortController();
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        logger.info('stopping', { signal });
-        controller.abort();
-      });
-    }
-    logger.info('cluster responder starting', {
-      cluster: config.clusterName,
-      apiUrl: config.apiUrl,
-      pod: `${config.self.namespace}/${config.self.podName}`,
+process.exitCode = await runDaemon('cluster responder', async (logger, signal) => {
+  const config = loadKubernetesResponderConfig(process.env);
+  // Read once now so a missing token or key file fails at start-up, not at the first call.
+  await readToken(config.tokenFile, 'RESPONDER_TOKEN_FILE');
+  const signingKeys = config.signingKeysFile === null ? [] : await readSigningKeys(config.signingKeysFile, 'RESPONDER_SIGNING_KEYS_FILE');
+  const kubeConfig = new KubeConfig();
+  // The pod's ServiceAccount token and CA, and KUBERNETES_SERVICE_HOST/PORT.
+  kubeConfig.loadFromCluster();
+  logger.info('cluster responder starting', {
+    cluster: config.clusterName,
+    apiUrl: config.apiUrl,
+    pod: `${config.self.namespace}/${config.self.podName}`,
+    protectedNamespaces: config.protectedNamespaces,
+  });
+  await runResponder({
+    apiUrl: config.apiUrl,
+    token: () => readToken(config.tokenFile, 'RESPONDER_TOKEN_FILE'),
+    kind: 'kubernetes',
+    name: config.clusterName,
+    version: await packageVersion(),
+    actions: kubernetesActions({
+      cluster: kubeConfig,
+      self: config.self,
+      clusterName: config.clusterName,
       protectedNamespaces: config.protectedNamespaces,
-    });
-    await runResponder({
-      apiUrl: config.apiUrl,
-      token: () => readToken(config.tokenFile),
-      kind: 'kubernetes',
-      name: config.clusterName,
-      version: await version(),
-      actions: kubernetesActions({
-        cluster: kubeConfig,
-        self: config.self,
-        clusterName: config.clusterName,
-        protectedNamespaces: config.protectedNamespaces,
-        settings: config.settings,
-      }),
-      signingKeys,
-      trustOnFirstUse: config.trustOnFirstUse,
-      stateDir: config.stateDir,
-      logger,
-      signal: controller.signal,
-    });
-    return 0;
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof ResponderStartError) {
-      logger.error(error.message);
-      return error instanceof ConfigError ? 2 : 1;
-    }
-    logger.error('cluster responder failed', { error });
-    return 1;
-  }
-}
-
-process.exitCode = await main();
+      settings: config.settings,
+    }),
+    signingKeys,
+    trustOnFirstUse: config.trustOnFirstUse,
+    stateDir: config.stateDir,
+    logger,
+    signal,
+  });
+});
