@@ -56,7 +56,9 @@ function accountTarget(record: Pick<ActionRecord, 'id' | 'inputs'>): CloudTarget
 
 /**
  * The guard rails, checked before any call: the account must be allowed and the target must
- * not be protected (root, the member role, the service's own roles, PROTECTED_TARGETS).
+ * not be protected (root, the member roles, the service's own roles, PROTECTED_TARGETS). IAM
+ * principals are compared by account, type and name, whatever their path and case
+ * (`isProtectedTarget`), because that is all the IAM API acts on.
  */
 export function guardTarget(target: CloudTarget, config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>): void {
   if (!isTargetAccountAllowed(target.accountId, config.targetAccounts)) {
@@ -64,9 +66,17 @@ export function guardTarget(target: CloudTarget, config: Pick<ServiceConfig, 'ta
       `account ${target.accountId} is not in TARGET_ACCOUNTS, so no action may touch it; nothing was called`,
     );
   }
-  if (isProtectedTarget(target.arn, config.protectedTargets)) {
+  // Both the ARN as given and as resolved (account and region filled in from the inputs), so a
+  // pattern naming an account also holds for an ARN that left the account out.
+  if (isProtectedTarget(target.arn, config.protectedTargets) || isProtectedTarget(resolvedArn(target), config.protectedTargets)) {
     throw new ProtectedTargetError(
-      `${target.arn} is a protected target (root, the member role, or one of the service's own roles or PROTECTED_TARGETS); nothing was called`,
+      `${target.arn} is a protected target (root, a member role, or one of the service's own roles or PROTECTED_TARGETS); nothing was called`,
     );
   }
+}
+
+/** The given ARN with the resolved region and account in place of whatever it carried there. */
+function resolvedArn(target: CloudTarget): string {
+  const parts = target.arn.split(':');
+  return [...parts.slice(0, 3), target.region, target.accountId, ...parts.slice(5)].join(':');
 }

@@ -1,3 +1,4 @@
+import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import { ConfigError } from '#shared/errors.ts';
 
 /**
@@ -7,7 +8,10 @@ import { ConfigError } from '#shared/errors.ts';
 export interface ServiceConfig {
   /** Accounts cloud actions may touch; `all` only when TARGET_ACCOUNTS is `*`. Unset: none. */
   readonly targetAccounts: { readonly all: true } | { readonly all: false; readonly ids: ReadonlySet<string> };
-  /** The role assumed in each target account, and the external id it requires. */
+  /**
+   * The member roles assumed in each target account, and the external id they require. `name` is
+   * MEMBER_ROLE_NAME, the base of every family's own role name ({@link memberRoleNameOf}).
+   */
   readonly memberRole: { readonly name: string; readonly externalId: string | null };
   /** ARN patterns (`*` matches any run of characters) no action may ever touch. */
   readonly protectedTargets: readonly string[];
@@ -31,6 +35,18 @@ const arnPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
 
 export const defaultMemberRoleName = 'ResponseActionsMember';
 
+/**
+ * The member role of one cloud action family: `<MEMBER_ROLE_NAME>-<family>`
+ * (`ResponseActionsMember-iam-sessions`). One role per family, each trusting only that family's
+ * step role, so no family's function can borrow another family's permissions.
+ */
+export function memberRoleNameOf(memberRoleName: string, family: string): string {
+  return `${memberRoleName}-${family}`;
+}
+
+/** The longest MEMBER_ROLE_NAME whose every family role name still fits IAM's 64 characters. */
+export const memberRoleNameMaxLength = 64 - 1 - Math.max(...cloudActionFamilyDeployments.map((family) => family.name.length));
+
 /** Reads and validates the configuration; `required` names variables this entry point cannot do without. */
 export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_NAME'[] = []): ServiceConfig {
   for (const name of required) {
@@ -38,8 +54,11 @@ export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_N
   }
   const targetAccounts = parseTargetAccounts(env['TARGET_ACCOUNTS']);
   const memberRoleName = env['MEMBER_ROLE_NAME'] ?? defaultMemberRoleName;
-  if (!roleNamePattern.test(memberRoleName)) {
-    throw new ConfigError('MEMBER_ROLE_NAME', 'must be an IAM role name (1-64 of letters, digits and +=,.@_-)');
+  if (!roleNamePattern.test(memberRoleName) || memberRoleName.length > memberRoleNameMaxLength) {
+    throw new ConfigError(
+      'MEMBER_ROLE_NAME',
+      `must be 1-${String(memberRoleNameMaxLength)} of letters, digits and +=,.@_- (each family's role is <MEMBER_ROLE_NAME>-<family>, at most 64)`,
+    );
   }
   const externalId = blank(env['MEMBER_ROLE_EXTERNAL_ID']) ? null : (env['MEMBER_ROLE_EXTERNAL_ID'] ?? null);
   if (externalId !== null && !externalIdPattern.test(externalId)) {
@@ -63,9 +82,13 @@ export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_N
   };
 }
 
-/** Never acted on, whatever the configuration says: root principals and the member role itself. */
-function builtInProtectedTargets(memberRoleName: string): string[] {
-  return ['arn:*:iam::*:root', `arn:*:iam::*:role/${memberRoleName}`, `arn:*:iam::*:role/*/${memberRoleName}`];
+/**
+ * Never acted on, whatever the configuration says: root principals and every member role (each
+ * family's `<name>-<family>`, and `<name>` itself, the single role of earlier versions). The
+ * guard compares IAM names on any path and in any case.
+ */
+export function builtInProtectedTargets(memberRoleName: string): string[] {
+  return ['arn:*:iam::*:root', `arn:*:iam::*:role/${memberRoleName}`, `arn:*:iam::*:role/${memberRoleNameOf(memberRoleName, '*')}`];
 }
 
 function parseTargetAccounts(value: string | undefined): ServiceConfig['targetAccounts'] {

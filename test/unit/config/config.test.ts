@@ -39,6 +39,8 @@ describe('configuration', () => {
     [{ TARGET_ACCOUNTS: '111122223333' }, 'MEMBER_ROLE_EXTERNAL_ID'],
     [{ MEMBER_ROLE_EXTERNAL_ID: 'x' }, 'MEMBER_ROLE_EXTERNAL_ID'],
     [{ MEMBER_ROLE_NAME: 'bad name!' }, 'MEMBER_ROLE_NAME'],
+    // <name>-iam-access-keys must still fit IAM's 64 characters.
+    [{ MEMBER_ROLE_NAME: 'M'.repeat(49) }, 'MEMBER_ROLE_NAME'],
     [{ PICKUP_DEADLINE_SECONDS: 'soon' }, 'PICKUP_DEADLINE_SECONDS'],
     [{ COMPLETION_DEADLINE_SECONDS: '0' }, 'COMPLETION_DEADLINE_SECONDS'],
     [{ PROTECTED_TARGETS: 'not-an-arn' }, 'PROTECTED_TARGETS'],
