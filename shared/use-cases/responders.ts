@@ -32,6 +32,7 @@ import {
   type WorkTarget,
 } from '#shared/responders/protocol.ts';
 import { InvalidReceiptError, type ResponderQueues } from '#shared/responders/queues.ts';
+import { fieldErrorsOf, reportProblems } from '#shared/responders/report-schemas/index.ts';
 import type { DispatchItem, ResponderStore } from '#shared/responders/store.ts';
 import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import { responderId, targetLabel, workTargetOf } from '#shared/responders/target.ts';
@@ -128,12 +129,20 @@ export class ResponderService {
    * POST /v1/actions/{id}/reports. Only the responder bound to the action's target may report
    * (anyone else's responder gets 404, as if the action did not exist); a report on an action that
    * has ended, or whose execution stopped waiting (a deadline passed), is refused with 409.
+   *
+   * `prior`, `applied` and `result` must meet the action type's report schema
+   * (shared/responders/report-schemas) and agree with the action's inputs, or the report is refused
+   * with 400 before anything is written, called back or deleted: the record keeps what it had, the
+   * execution keeps waiting, and an action whose responder only sends such reports ends in Error at
+   * its completion deadline. Forged data never reaches the `prior`/`applied` an undo acts on.
    */
   async report(caller: Caller, actionId: string | undefined, body: unknown): Promise<ActionRecord> {
     const binding = requireResponder(caller);
     const report = parse(reportSchema, body);
     checkReportFields(report);
     const { record, target } = await this.#ownRecord(caller, binding, actionId);
+    const problems = reportProblems(record, report);
+    if (problems.length > 0) throw invalidRequest(problems);
     if (isTerminal(record.status)) {
       await this.#deleteQuietly(target, report.receipt);
       throw conflict(`action ${record.id} already ended (${record.status}); the report was not applied`);
@@ -313,12 +322,7 @@ function checkReportFields(report: Report): void {
 function parse<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const errors: FieldError[] = parsed.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a field of this request' }))
-      : [{ path: issue.path.length === 0 ? 'body' : issue.path.join('.'), message: issue.message }],
-  );
-  throw invalidRequest(errors);
+  throw invalidRequest(fieldErrorsOf(parsed.error.issues));
 }
 
 function safeJson(text: string): unknown {

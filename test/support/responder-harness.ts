@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startLocalService, type LocalService, type LocalServiceOptions } from '#local/service.ts';
 import { respondScope } from '#shared/auth/scopes.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { JsonValue } from '#shared/json.ts';
+import type { JsonObject } from '#shared/json.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import { runResponder, type RunResponderOptions } from '../../responders/common/runner.ts';
@@ -136,6 +136,46 @@ export async function startTestResponder(
 }
 
 /**
+ * A file-quarantine report shaped as responders/host/file-quarantine.ts shapes it (the service
+ * refuses any other shape), for a 7-byte file at `path` moved into quarantine by `actionId`.
+ */
+export function quarantineReport(path: string, actionId: string): { prior: JsonObject; applied: JsonObject; result: JsonObject } {
+  const facts = {
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 7,
+    nlink: 1,
+    inode: '1234',
+    device: '2049',
+    mtime: '2026-03-01T12:00:00.000Z',
+    mtimeNs: '1772366400000000000',
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    linkTarget: null,
+  };
+  const quarantinedTo = `/var/lib/response-actions/quarantine/${actionId}`;
+  return {
+    prior: { path, root: '/', container: null, resolvedPath: path, hostPath: path, ...facts, modeOctal: '0644' },
+    applied: { path, containerId: null, resolvedPath: path, quarantinePath: quarantinedTo, ...facts, method: 'rename', quarantinedMode: 0 },
+    result: {
+      path,
+      root: '/',
+      container: null,
+      hostPath: path,
+      quarantinedTo,
+      type: 'file',
+      sha256: facts.sha256,
+      size: facts.size,
+      method: 'rename',
+      quarantinedMode: 0,
+      hardLinks: { count: 1, othersRemain: 0 },
+      notes: [],
+    },
+  };
+}
+
+/**
  * The test's file-quarantine: appends one line per execution to `<dir>/<actionId>`, so a test
  * can count how often it acted, and records prior/applied like a real containment would.
  */
@@ -144,12 +184,11 @@ export function markerAction(dir: string, behaviour: (context: ResponderActionCo
     type: 'file-quarantine',
     async execute(context): Promise<ResponderOutcome> {
       await mkdir(dir, { recursive: true });
-      const path = String(context.work.inputs['path.absolute']);
-      const prior: JsonValue = { path, present: true };
-      await context.recordProgress({ prior });
+      const report = quarantineReport(String(context.work.inputs['path.absolute']), context.work.actionId);
+      await context.recordProgress({ prior: report.prior });
       await appendFile(join(dir, context.work.actionId), `${new Date().toISOString()}\n`);
       await behaviour(context);
-      return { result: { quarantined: true, actionId: context.work.actionId }, prior, applied: { changes: [{ moved: path }] } };
+      return report;
     },
   };
 }

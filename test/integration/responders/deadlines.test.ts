@@ -8,6 +8,7 @@ import { generateWorkSigningJwk, signWorkOrder, workSigningKeyFromJwk } from '#s
 import {
   eventually,
   markerAction,
+  quarantineReport,
   startResponderHarness,
   startTestResponder,
   timesActed,
@@ -82,7 +83,7 @@ describe('deadlines of host actions', () => {
       code: 'CompletionDeadlineExceeded',
       message: `the responder started but did not finish within ${completionSeconds} s; prior/applied as recorded, undo can clean up`,
     });
-    expect(done.prior).toEqual({ path: created.inputs['path.absolute'], present: true });
+    expect(done.prior).toEqual(quarantineReport(String(created.inputs['path.absolute']), created.id).prior);
     await eventually(() => aborted);
     // Its own Error report came after the deadline: refused, and the record stays as the deadline left it.
     await eventually(() => slow.logs.some((line) => line.includes('report not applied') && line.includes('409')));

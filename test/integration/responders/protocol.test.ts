@@ -12,6 +12,7 @@ import { createLogger } from '#shared/log.ts';
 import {
   eventually,
   markerAction,
+  quarantineReport,
   startResponderHarness,
   startTestResponder,
   timesActed,
@@ -65,9 +66,10 @@ describe('a host action through the responder protocol', () => {
     expect(completed.status).toBe('Completed');
     expect(statuses(completed)).toEqual(['Created', 'Enqueued', 'Running', 'Completed']);
     expect(completed.statusHistory[1]?.detail).toBe("sent to host node-1's queue");
-    expect(completed.result).toEqual({ quarantined: true, actionId: created.id });
-    expect(completed.prior).toEqual({ path: '/srv/app/dropper', present: true });
-    expect(completed.applied).toEqual({ changes: [{ moved: '/srv/app/dropper' }] });
+    const report = quarantineReport('/srv/app/dropper', created.id);
+    expect(completed.result).toEqual(report.result);
+    expect(completed.prior).toEqual(report.prior);
+    expect(completed.applied).toEqual(report.applied);
     expect(completed.undo).toMatchObject({ available: true, type: 'file-unquarantine' });
     expect(await timesActed(markers, created.id)).toBe(1);
     const listed = await harness.call('GET', `/v1/actions/${created.id}/evidence`, await harness.analyst());
@@ -146,9 +148,9 @@ describe('a host action through the responder protocol', () => {
   });
 
   it.each([
-    ['done', { status: 'Completed', result: { from: 'journal' } }, 'Completed'],
-    ['acting', undefined, 'Error'],
-  ] as const)('on a delivery of work its journal holds as %s, re-reports or reports the interruption instead of acting again', async (state, outcome, expected) => {
+    ['done', true, 'Completed'],
+    ['acting', false, 'Error'],
+  ] as const)('on a delivery of work its journal holds as %s, re-reports or reports the interruption instead of acting again', async (state, journaled, expected) => {
     // Prepare: the responder picked the work up (Running) and then stopped; the same work comes again.
     const name = `journal-${state}`;
     const token = await harness.responderToken(name);
@@ -163,7 +165,8 @@ describe('a host action through the responder protocol', () => {
     const stateDir = join(harness.dataDir, 'test-responders', name);
     const journal = new ActionJournal(stateDir);
     await journal.prepare();
-    await journal.write({ actionId: created.id, state, at: new Date().toISOString(), ...(outcome === undefined ? {} : { outcome }) });
+    const stored = quarantineReport(String(created.inputs['path.absolute']), created.id).result;
+    await journal.write({ actionId: created.id, state, at: new Date().toISOString(), ...(journaled ? { outcome: { status: 'Completed', result: stored } } : {}) });
 
     // Act
     const restarted = await startTestResponder(harness, { name, actions: [markerAction(markers)], stateDir });
@@ -173,7 +176,7 @@ describe('a host action through the responder protocol', () => {
     // Assess
     expect(done.status).toBe(expected);
     expect(await timesActed(markers, created.id)).toBe(0);
-    if (state === 'done') expect(done.result).toEqual({ from: 'journal' });
+    if (state === 'done') expect(done.result).toEqual(stored);
     else expect(done.error?.code).toBe('ResponderInterrupted');
     await eventually(async () => (await harness.service.responders.queues.counts(target(name))).inFlight === 0);
     expect(await harness.service.responders.queues.counts(target(name))).toEqual({ queued: 0, inFlight: 0, deadLetters: 0 });

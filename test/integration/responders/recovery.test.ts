@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { ReceivedWork } from '#shared/responders/protocol.ts';
-import { markerAction, startResponderHarness, startTestResponder, timesActed, type ResponderHarness } from '#test/support/responder-harness.ts';
+import { markerAction, quarantineReport, startResponderHarness, startTestResponder, timesActed, type ResponderHarness } from '#test/support/responder-harness.ts';
 
 const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
 const harnesses: ResponderHarness[] = [];
@@ -55,7 +55,7 @@ describe('a restart of the local service with host actions in flight', () => {
     const { body } = await before.call('POST', '/v1/responders/host/restart-2/work', token, { waitSeconds: 5 });
     const [delivery] = (body as { items: ReceivedWork[] }).items;
     if (delivery === undefined) throw new Error('no work was delivered');
-    await before.call('POST', `/v1/actions/${running.id}/reports`, token, { status: 'Running', receipt: delivery.receipt, prior: { present: true } });
+    await before.call('POST', `/v1/actions/${running.id}/reports`, token, { status: 'Running', receipt: delivery.receipt, prior: quarantineReport('/srv/running', running.id).prior });
 
     // Act
     const after = await restarted(before);
@@ -63,7 +63,10 @@ describe('a restart of the local service with host actions in flight', () => {
     const createdDone = await after.until(createdOnly.id, ended);
     const enqueuedDone = await after.until(enqueued.id, ended);
     const runningDone = await after.until(running.id, ended);
-    const late = await after.call('POST', `/v1/actions/${running.id}/reports`, await after.responderToken('restart-2'), { status: 'Completed', result: {} });
+    const late = await after.call('POST', `/v1/actions/${running.id}/reports`, await after.responderToken('restart-2'), {
+      status: 'Completed',
+      result: quarantineReport('/srv/running', running.id).result,
+    });
     await responder.stop();
 
     // Assess
@@ -83,7 +86,7 @@ describe('a restart of the local service with host actions in flight', () => {
       code: 'InterruptedByRestart',
       message: 'interrupted by restart while the responder for host restart-2 was running it; prior/applied as recorded, undo can clean up',
     });
-    expect(runningDone.prior).toEqual({ present: true });
+    expect(runningDone.prior).toEqual(quarantineReport('/srv/running', running.id).prior);
     expect(late.status).toBe(409);
   });
 

@@ -1,0 +1,188 @@
+/**
+ * What a cluster responder reports, per action type, exactly as responders/kubernetes/actions/*.ts
+ * builds it. The undo types read `applied` (the policies and snapshots to delete, the replica
+ * count to restore), so those are as narrow as the responder's own output.
+ */
+import * as z from 'zod';
+import type { FieldError } from '#shared/catalogue/types.ts';
+import { count, evidence, failure, isoTime, name, none, notes, nullableName, reference, text } from './common.ts';
+import type { ReportParts, ReportSchemas } from './types.ts';
+
+const names = z.array(name).max(5000);
+const direction = z.enum(['Ingress', 'Egress']);
+const apiVersion = z.string().max(128);
+const kind = z.string().max(64);
+
+/** policy-store.ts's policyRefJson; an AdminNetworkPolicy is cluster-scoped (namespace null). */
+const policyRef = { apiVersion, kind, name, namespace: nullableName };
+export const policyRefs = z.array(z.strictObject(policyRef)).max(16);
+
+/** workloads.ts's ownerChainJson. */
+const ownerChain = z.array(z.strictObject({ apiVersion, kind, name, uid: name, state: z.enum(['read', 'gone', 'not-read']) })).max(16);
+
+/** network-policies.ts's defeatingJson. */
+const defeating = z.array(z.strictObject({ name, directions: z.array(direction).max(2), allowsAllIn: z.array(direction).max(2) })).max(1000);
+
+/** selectors.ts's selectorJson. */
+const selector = z.strictObject({
+  matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
+  matchExpressions: z
+    .array(z.strictObject({ key: z.string().max(317), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string().max(63)).max(256).optional() }))
+    .max(64)
+    .optional(),
+});
+
+const scale = z.strictObject({ replicas: count, currentReplicas: count.nullable() });
+const replicasChange = z.strictObject({ replicas: z.strictObject({ from: count, to: count }) });
+const workloadRef = z.strictObject({ type: z.enum(['deployment', 'statefulset', 'replicaset']), name, namespace: name });
+
+/** What kubernetes-volume-snapshot created: kubernetes-delete-volume-snapshot deletes these. */
+export const snapshotsApplied = z.strictObject({ snapshots: z.array(z.strictObject({ name, namespace: name, pvc: name, uid: nullableName })).max(256) });
+/** What isolate-network created: delete-network-policy deletes these. */
+export const isolationApplied = z.strictObject({ policies: policyRefs });
+
+/** Every namespaced object listed at `field` lies in the action's own namespace. */
+function inNamespace(field: 'policies' | 'snapshots') {
+  return (inputs: Readonly<Record<string, unknown>>, parts: ReportParts): FieldError[] => {
+    const applied = parts.applied as Record<string, { namespace: string | null }[] | undefined> | undefined;
+    const items = applied?.[field] ?? [];
+    return items.flatMap((item, index) =>
+      item.namespace === null || item.namespace === inputs['kubernetes.namespace.name']
+        ? []
+        : [{ path: `applied.${field}.${String(index)}.namespace`, message: 'must be the namespace the action was given' }],
+    );
+  };
+}
+
+export const kubernetesReportSchemas: Readonly<Record<string, ReportSchemas>> = {
+  'delete-pod': {
+    prior: z.strictObject({
+      pod: z.strictObject({ name, namespace: name, uid: nullableName, phase: nullableName, nodeName: nullableName, ownerChain }),
+    }),
+    applied: z.strictObject({ deleted: z.array(z.strictObject({ kind: z.literal('Pod'), namespace: name, name, uid: nullableName })).max(1) }),
+    result: z.strictObject({
+      deleted: z.boolean(),
+      pod: name,
+      uid: nullableName,
+      replacementExpected: z.boolean(),
+      controller: z.strictObject({ kind, name }).nullable(),
+    }),
+  },
+  'isolate-network': {
+    prior: z.strictObject({
+      workload: z.strictObject({ kind, name, namespace: name, uid: nullableName }),
+      pods: names,
+      allowingPolicies: defeating,
+    }),
+    applied: isolationApplied,
+    result: z.strictObject({
+      policy: z.strictObject(policyRef),
+      denyPolicy: z.strictObject({ ...policyRef, covers: z.array(direction).max(2) }).nullable(),
+      denyPolicyApi: apiVersion.nullable(),
+      directions: z.array(direction).max(2),
+      exception: z.strictObject({ cidr: z.string().max(64).nullable(), protocol: z.enum(['TCP', 'UDP', 'SCTP']).nullable(), port: count.nullable() }).nullable(),
+      selector,
+      pods: names,
+      defeatingPolicies: defeating,
+      isolationHolds: z.boolean(),
+      limitations: notes,
+    }),
+    agrees: inNamespace('policies'),
+  },
+  'delete-network-policy': {
+    prior: z.strictObject({ policies: z.array(z.strictObject({ ...policyRef, uid: nullableName, present: z.boolean() })).max(16) }),
+    applied: z.strictObject({ deleted: policyRefs }),
+    result: z.strictObject({ policies: z.array(z.strictObject({ ...policyRef, outcome: z.enum(['deleted', 'already-gone']) })).max(16) }),
+  },
+  'kubernetes-volume-snapshot': {
+    prior: z.strictObject({
+      pvcs: z
+        .array(
+          z.strictObject({ name, uid: nullableName, phase: nullableName, volumeName: nullableName, storageClassName: nullableName, capacity: z.string().max(64).nullable() }),
+        )
+        .max(256),
+    }),
+    applied: snapshotsApplied,
+    result: z.strictObject({
+      snapshots: z
+        .array(
+          z.strictObject({
+            pvc: name,
+            snapshot: nullableName,
+            volumeSnapshotClassName: nullableName,
+            readyToUse: z.boolean(),
+            restoreSize: z.string().max(64).nullable(),
+            boundVolumeSnapshotContentName: nullableName,
+            creationTime: isoTime.nullable(),
+            error: failure.nullable(),
+          }),
+        )
+        .max(256),
+      ready: count,
+      failed: count,
+    }),
+    agrees: inNamespace('snapshots'),
+  },
+  'kubernetes-delete-volume-snapshot': {
+    prior: z.strictObject({
+      snapshots: z
+        .array(
+          z.strictObject({ name, present: z.boolean(), uid: nullableName, pvc: nullableName, readyToUse: z.boolean(), boundVolumeSnapshotContentName: nullableName }),
+        )
+        .max(256),
+    }),
+    applied: z.strictObject({ deleted: z.array(name).max(256) }),
+    result: z.strictObject({ snapshots: z.array(z.strictObject({ name, outcome: z.enum(['deleted', 'already-gone']) })).max(256) }),
+  },
+  'rollout-restart': {
+    prior: z.strictObject({ restartedAt: reference.nullable(), generation: count.nullable(), updateStrategy: nullableName }),
+    applied: z.strictObject({ annotation: z.literal('kubectl.kubernetes.io/restartedAt'), value: isoTime }),
+    result: z.strictObject({
+      workload: z.strictObject({ kind, name, namespace: name }),
+      restartedAt: isoTime,
+      previousRestartedAt: reference.nullable(),
+      generation: count.nullable(),
+      rollsPods: z.boolean(),
+      note: text.optional(),
+    }),
+  },
+  'scale-workload': {
+    prior: scale,
+    applied: replicasChange,
+    result: z.strictObject({ workload: workloadRef, replicas: count, previousReplicas: count, changed: z.boolean() }),
+  },
+  'restore-workload-scale': {
+    prior: scale,
+    applied: replicasChange,
+    result: z.strictObject({
+      workload: workloadRef,
+      replicas: count,
+      previousReplicas: count,
+      drift: z.strictObject({ expected: count, actual: count }).nullable(),
+      changed: z.boolean(),
+    }),
+  },
+  'capture-pod-state': {
+    prior: none,
+    applied: none,
+    result: z.strictObject({
+      evidence,
+      pod: z.strictObject({ name, namespace: name, uid: nullableName, phase: nullableName, nodeName: nullableName }),
+      events: count,
+      ownerChain,
+      secretsReferenced: z.array(z.strictObject({ name, via: z.array(z.string().max(600)).max(1000) })).max(1000),
+    }),
+  },
+  'get-logs': {
+    prior: none,
+    applied: none,
+    result: z.strictObject({
+      pod: name,
+      namespace: name,
+      previous: z.boolean(),
+      containers: z.array(name).max(256),
+      evidence: z.array(z.strictObject({ container: name, name, sha256: evidence.shape.sha256, size: count, truncated: z.boolean() })).max(256),
+      failures: z.array(z.strictObject({ container: name, error: failure })).max(256),
+    }),
+  },
+};
