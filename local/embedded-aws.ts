@@ -1,14 +1,22 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
 import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { buildApp } from 'fauxqs';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { isSafeEvidenceSegment, parseEvidenceKey } from '#shared/evidence/keys.ts';
+import { localSecret, unixSocketAgent } from './data-dir.ts';
 
 /*
- * SQS and S3 for the local runtime: fauxqs served in-process on 127.0.0.1, with the evidence
- * bucket made durable and made to enforce what S3 enforces and fauxqs does not.
+ * SQS and S3 for the local runtime: fauxqs served in-process, with the evidence bucket made
+ * durable and made to enforce what S3 enforces and fauxqs does not.
+ *
+ * fauxqs takes any credentials, so the service's instance (`socketPath` given) serves the SDK
+ * only on a unix socket in a 0700 directory: no other user of the machine can connect. Its TCP
+ * port on 127.0.0.1 exists for the presigned URLs handed to API callers and responders, and
+ * answers nothing else (403). The presigning secret is random per DATA_DIR (file 0600), so nobody
+ * else can sign a URL. Without `socketPath` (tests' throwaway stores), everything is on TCP.
  *
  * fauxqs keeps everything in memory and checks no signature, presign expiry, checksum or
  * `If-None-Match` (fauxqs 1.9.2). So the embedded server adds, for every request:
@@ -47,6 +55,8 @@ export interface EmbeddedAwsOptions {
   readonly dataDir: string;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
+  /** Serve the SDK on this unix socket only; the TCP port then answers presigned requests alone. */
+  readonly socketPath?: string;
   readonly region?: string;
   readonly evidenceBucket?: string;
   /** What presigned URL expiry is checked against. */
@@ -54,11 +64,16 @@ export interface EmbeddedAwsOptions {
 }
 
 export interface EmbeddedAws {
-  /** `http://127.0.0.1:<port>`: S3 (path-style) and SQS, to pass as an explicit endpoint. */
+  /**
+   * `http://127.0.0.1:<port>`: S3 (path-style) and SQS, to pass as an explicit endpoint (presigned
+   * URLs name it). With a unix socket, SDK clients also need `httpAgent`.
+   */
   readonly endpoint: string;
+  /** With `socketPath`: the agent that connects to it, for `requestHandler: { httpAgent }`. */
+  readonly httpAgent?: Agent;
   readonly region: string;
   readonly evidenceBucket: string;
-  /** The credentials presigned URLs must be signed with (any work for SDK calls). */
+  /** The credentials presigned URLs must be signed with (the secret is this DATA_DIR's own). */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** What the start put back from the mirror, and what it could not put back as it was. */
   readonly restored: RestoredEvidence;
@@ -74,8 +89,10 @@ export interface RestoredEvidence {
 
 export const defaultEvidenceBucket = 'response-actions-evidence';
 
-/** Fixed so presigned URLs survive a restart; only ever valid against this loopback emulator. */
-const embeddedCredentials = { accessKeyId: 'embedded-local', secretAccessKey: 'embedded-local-secret' } as const;
+interface PresignCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
 
 /** Starts fauxqs on 127.0.0.1, creates the evidence bucket and restores the mirrored evidence into it. */
 export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<EmbeddedAws> {
@@ -84,6 +101,13 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   const clock = options.clock ?? systemClock;
   const mirror = new EvidenceMirror(path.join(options.dataDir, 'evidence'));
   await mirror.prepare();
+  // Kept under DATA_DIR so presigned URLs survive a restart; never a constant anyone could read in the source.
+  const credentials: PresignCredentials = {
+    accessKeyId: 'embedded-local',
+    secretAccessKey: (await localSecret(options.dataDir, 'evidence-signing-key')).toString('hex'),
+  };
+  /** Requests that came in on the TCP port while the SDK is served on a unix socket: presigned only. */
+  const presignedOnly = new WeakSet<IncomingMessage>();
 
   const app = buildApp({ logger: false, defaultRegion: region });
   const internal = new InternalRequests(app);
@@ -101,11 +125,15 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   app.addHook('onRequest', async (request, reply) => {
     if (internal.isInternal(request.headers)) return;
     const { pathname, query } = splitUrl(request.originalUrl);
-    if (pathname === '/health' || pathname.startsWith('/_fauxqs/')) return;
+    if (!presignedOnly.has(request.raw) && (pathname === '/health' || pathname.startsWith('/_fauxqs/'))) return;
 
     const { method, headers } = request;
+    if (presignedOnly.has(request.raw) && !query.has('X-Amz-Signature')) {
+      const message = 'This endpoint answers presigned URLs only';
+      return sendFailure(reply, s3Failure(403, 'AccessDenied', message), method);
+    }
     const failure = query.has('X-Amz-Signature')
-      ? checkPresignedRequest({ method, pathname, query, headers, now: clock.now(), region })
+      ? checkPresignedRequest({ method, pathname, query, headers, now: clock.now(), region, credentials })
       : headers.authorization === undefined
         ? s3Failure(403, 'AccessDenied', 'Anonymous requests are not allowed')
         : null;
@@ -193,26 +221,49 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 
   let restored: RestoredEvidence;
   let port: number;
+  // With a unix socket, the TCP port is a second listener into the same app, marking what it receives.
+  const presignFront = options.socketPath === undefined
+    ? undefined
+    : createServer((request, response) => {
+        presignedOnly.add(request);
+        app.routing(request, response);
+      });
   try {
     // Restored before listening, so no client ever sees a half-restored bucket.
     await internal.createBucket(evidenceBucket);
     restored = await mirror.restore(internal, evidenceBucket);
-    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
-    const address = app.server.address();
+    if (presignFront === undefined) {
+      await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+    } else {
+      await app.listen({ path: options.socketPath });
+      presignFront.listen(options.port ?? 0, '127.0.0.1');
+      await once(presignFront, 'listening');
+    }
+    const address = (presignFront ?? app.server).address();
     if (address === null || typeof address === 'string') throw new Error('the embedded AWS server has no TCP address');
     port = address.port;
   } catch (error) {
+    presignFront?.close();
     await app.close();
     throw error;
   }
+  const httpAgent = options.socketPath === undefined ? undefined : unixSocketAgent(options.socketPath);
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    ...(httpAgent === undefined ? {} : { httpAgent }),
     region,
     evidenceBucket,
-    credentials: embeddedCredentials,
+    credentials,
     restored,
     close: async () => {
+      if (presignFront !== undefined) {
+        const closed = once(presignFront, 'close');
+        presignFront.close();
+        presignFront.closeAllConnections();
+        await closed;
+      }
+      httpAgent?.destroy();
       await app.close();
       await Promise.allSettled([...pending]);
     },
@@ -601,6 +652,7 @@ function checkPresignedRequest(request: {
   headers: IncomingHttpHeaders;
   now: Date;
   region: string;
+  credentials: PresignCredentials;
 }): S3Failure | null {
   const { query } = request;
   const algorithm = query.get('X-Amz-Algorithm');
@@ -621,7 +673,7 @@ function checkPresignedRequest(request: {
   if (dateMatch === null || scopeDate !== amzDate.slice(0, 8) || service !== 's3' || terminator !== 'aws4_request') {
     return s3Failure(400, 'AuthorizationQueryParametersError', 'X-Amz-Credential or X-Amz-Date is malformed');
   }
-  if (accessKeyId !== embeddedCredentials.accessKeyId) {
+  if (accessKeyId !== request.credentials.accessKeyId) {
     return s3Failure(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records');
   }
   if (scopeRegion !== request.region) {
@@ -659,7 +711,7 @@ function checkPresignedRequest(request: {
   ].join('\n');
   const scope = `${scopeDate}/${scopeRegion}/s3/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(Buffer.from(canonicalRequest))].join('\n');
-  let signingKey = hmac(`AWS4${embeddedCredentials.secretAccessKey}`, scopeDate);
+  let signingKey = hmac(`AWS4${request.credentials.secretAccessKey}`, scopeDate);
   for (const part of [scopeRegion, 's3', 'aws4_request']) signingKey = hmac(signingKey, part);
   const expected = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {

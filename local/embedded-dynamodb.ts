@@ -1,31 +1,44 @@
 import { once } from 'node:events';
+import type { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { unixSocketAgent } from './data-dir.ts';
 
 export interface EmbeddedDynamoDb {
-  /** `http://127.0.0.1:<port>`, to pass as an explicit endpoint. */
+  /**
+   * The endpoint to pass to the SDK: `http://127.0.0.1:<port>` on TCP; on a unix socket only a
+   * placeholder, since `httpAgent` makes every connection.
+   */
   readonly endpoint: string;
+  /** On a unix socket: the agent that connects to it, for `requestHandler: { httpAgent }`. */
+  readonly httpAgent?: Agent;
   close(): Promise<void>;
 }
 
 /**
- * DynamoDB's API served in-process by dynalite on a free loopback port: in memory, or
- * persisted in LevelDB under `path` so a restart loses nothing.
+ * DynamoDB's API served in-process by dynalite: in memory, or persisted in LevelDB under `path`
+ * so a restart loses nothing. dynalite checks no credentials, so the service's store listens on
+ * `socketPath` (a unix socket in a 0700 directory: only this user can connect); a free loopback
+ * TCP port is for tests' throwaway in-memory tables only.
  */
-export async function startEmbeddedDynamoDb(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamoDb> {
+export async function startEmbeddedDynamoDb(options: { path?: string; port?: number; socketPath?: string } = {}): Promise<EmbeddedDynamoDb> {
   const server = dynalite({
     ...(options.path === undefined ? {} : { path: options.path }),
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  server.listen(options.port ?? 0, '127.0.0.1');
+  if (options.socketPath === undefined) server.listen(options.port ?? 0, '127.0.0.1');
+  else server.listen(options.socketPath);
   await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const httpAgent = options.socketPath === undefined ? undefined : unixSocketAgent(options.socketPath);
+  const endpoint = httpAgent === undefined ? `http://127.0.0.1:${(server.address() as AddressInfo).port}` : 'http://dynamodb.local-socket';
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
+    ...(httpAgent === undefined ? {} : { httpAgent }),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        httpAgent?.destroy();
         // dynalite calls back with null on success
         server.close((error?: Error | null) => {
           if (error instanceof Error) reject(error);

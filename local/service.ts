@@ -3,8 +3,6 @@
  * AWS, with embedded stores under DATA_DIR. `npm start` (local/main.ts), the sandbox, the
  * end-to-end test and the benchmark all start it through here.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +27,7 @@ import { ActionService } from '#shared/use-cases/action-service.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
 import { startInProcessResponder, type InProcessResponder } from '../responders/common/in-process.ts';
 import { hostActions } from '../responders/host/actions.ts';
+import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startEmbeddedAws, type EmbeddedAws } from './embedded-aws.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
@@ -79,7 +78,7 @@ const historyTable = 'history';
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const clock = options.clock ?? systemClock;
   const config = loadConfig(options.env);
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await securePrivateDataDir(options.dataDir);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
@@ -89,11 +88,23 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     }
   };
   try {
-    const dynamo: EmbeddedDynamoDb = await startEmbeddedDynamoDb({ path: join(options.dataDir, 'dynamodb') });
+    // The embedded stores check no credentials, so they listen only on unix sockets in a 0700
+    // directory: no other user of the machine can reach them.
+    const sockets = await openStoreSockets(options.dataDir);
+    closers.push(() => sockets.close());
+    const dynamo: EmbeddedDynamoDb = await startEmbeddedDynamoDb({
+      path: join(options.dataDir, 'dynamodb'),
+      socketPath: await sockets.socket('dynamodb'),
+    });
     closers.push(() => dynamo.close());
     // The service's own stores get explicit endpoints and fixed local credentials: they never
     // follow AWS_ENDPOINT_URL or the credential chain, which belong to the target accounts.
-    const store = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const store = {
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...(dynamo.httpAgent === undefined ? {} : { httpAgent: dynamo.httpAgent }),
+    };
     await ensureHistoryTable(store, historyTable);
     const repository = new HistoryRepository({
       client: createHistoryClient(store),
@@ -102,9 +113,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
 
-    const aws: EmbeddedAws = await startEmbeddedAws({ dataDir: options.dataDir, clock });
+    const aws: EmbeddedAws = await startEmbeddedAws({ dataDir: options.dataDir, clock, socketPath: await sockets.socket('aws') });
     closers.push(() => aws.close());
-    const evidenceClient = createEvidenceS3Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+    const awsAgent = aws.httpAgent === undefined ? {} : { httpAgent: aws.httpAgent };
+    const evidenceClient = createEvidenceS3Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, ...awsAgent });
     closers.push(() => {
       evidenceClient.destroy();
       return Promise.resolve();
@@ -123,7 +135,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
     // Host and Kubernetes actions: per-target queues on the embedded SQS, the responder state
     // machine on the local runner, its task-token callbacks in process, the signing key under DATA_DIR.
-    const sqs = new SQSClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+    const sqs = new SQSClient({
+      endpoint: aws.endpoint,
+      region: aws.region,
+      credentials: aws.credentials,
+      ...(aws.httpAgent === undefined ? {} : { requestHandler: { httpAgent: aws.httpAgent } }),
+    });
     const queues = new ResponderQueues({ client: sqs, prefix: loadResponderConfig(options.env).queuePrefix, ...options.responderQueues });
     closers.push(() => {
       queues.close();
@@ -218,21 +235,6 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   }
 }
 
-/** A random secret kept under DATA_DIR (0600), made on first start. */
-async function localSecret(dataDir: string, name: string): Promise<Buffer> {
-  const file = join(dataDir, name);
-  try {
-    const existing = await readFile(file);
-    if (existing.length >= 32) return existing;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const secret = randomBytes(32);
-  await writeFile(file, secret, { mode: 0o600 });
-  await chmod(file, 0o600);
-  return secret;
-}
-
 /**
  * This machine's host responder, in process: the same runner a host responder uses on its own,
  * talking HTTP to this service with a token from the local issuer (bound to host/<name>, renewed
@@ -269,7 +271,8 @@ function startLocalHostResponder(options: {
     kind: 'host',
     name: options.name,
     version: 'local',
-    actions: options.actions ?? hostActions({ quarantineDir: join(stateDir, 'quarantine') }),
+    // DATA_DIR holds the issuer's and the work-signing private keys: no host action may read or move them.
+    actions: options.actions ?? hostActions({ quarantineDir: join(stateDir, 'quarantine'), protectedPaths: [options.dataDir] }),
     signingKeys: [options.signingKey],
     stateDir,
     logger,

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -17,6 +18,8 @@ export interface StoreEndpoint {
   readonly endpoint?: string;
   readonly region?: string;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Locally: the agent that reaches the embedded store's unix socket. */
+  readonly httpAgent?: Agent;
 }
 
 /** A document client for the history table; create it once at module scope. */
@@ -31,6 +34,7 @@ function createDynamoDbClient(store: StoreEndpoint): DynamoDBClient {
     ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
     ...(store.region === undefined ? {} : { region: store.region }),
     ...(store.credentials === undefined ? {} : { credentials: store.credentials }),
+    ...(store.httpAgent === undefined ? {} : { requestHandler: { httpAgent: store.httpAgent } }),
     maxAttempts: 5,
     // The service's own store never follows AWS_ENDPOINT_URL (that points at target accounts).
     ignoreConfiguredEndpointUrls: true,

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -34,6 +35,8 @@ export interface EvidenceS3ClientOptions {
     readonly secretAccessKey: string;
     readonly sessionToken?: string;
   };
+  /** Locally: the agent that reaches the embedded S3's unix socket (presigned URLs still name `endpoint`). */
+  readonly httpAgent?: Agent;
   /** Path-style URLs; by default when an endpoint is given (an emulator on 127.0.0.1 has no bucket subdomains). */
   readonly forcePathStyle?: boolean;
 }
@@ -49,6 +52,7 @@ export function createEvidenceS3Client(options: EvidenceS3ClientOptions = {}): S
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.httpAgent === undefined ? {} : { requestHandler: { httpAgent: options.httpAgent } }),
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     ignoreConfiguredEndpointUrls: true,
   });

@@ -11,9 +11,11 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startFauxqs } from 'fauxqs';
 import { EvidenceExistsError } from '#shared/evidence/errors.ts';
@@ -264,24 +266,45 @@ describe('embedded AWS: the evidence bucket behaves like the S3 bucket it stands
     expect((await backend.store.list(object.key.split('/')[1] ?? '')).map((each) => each.name)).toEqual(['a.txt']);
   });
 
-  it('keeps fauxqs SQS available on the same endpoint', async () => {
+  it('serves SQS and S3 to its own clients on the unix socket only: its TCP port refuses anything but a valid presigned URL', async () => {
     // Prepare
-    const { aws } = await start(await dataDirForTest());
-
-    // Act
-    const response = await fetch(aws.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AmazonSQS.CreateQueue',
-        authorization: 'AWS4-HMAC-SHA256 Credential=embedded-local/20260101/us-east-1/sqs/aws4_request',
-      },
-      body: JSON.stringify({ QueueName: 'responder-work' }),
+    const backend = await start(await dataDirForTest());
+    const { aws } = backend;
+    const object = await backend.store.put(`act-${randomUUID()}`, 'secret.txt', 'evidence', 'text/plain');
+    const sqs = new SQSClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, requestHandler: { httpAgent: aws.httpAgent } });
+    cleanups.push(() => {
+      sqs.destroy();
+      return Promise.resolve();
+    });
+    // Another user of the machine: any credentials, straight to the TCP port.
+    const stranger = { endpoint: aws.endpoint, region: aws.region, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
+    const strangerS3 = new S3Client({ ...stranger, forcePathStyle: true });
+    const strangerSqs = new SQSClient(stranger);
+    // A URL signed with the key this server used before it had a per-DATA_DIR secret.
+    const oldKeyS3 = new S3Client({ ...stranger, forcePathStyle: true, credentials: { accessKeyId: 'embedded-local', secretAccessKey: 'embedded-local-secret' } });
+    cleanups.push(() => {
+      for (const client of [strangerS3, strangerSqs, oldKeyS3]) client.destroy();
+      return Promise.resolve();
     });
 
+    // Act
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: 'responder-work' }));
+    const strangerGet = await refusal(strangerS3.send(new GetObjectCommand({ Bucket: aws.evidenceBucket, Key: object.key })));
+    const strangerList = await refusal(strangerS3.send(new ListObjectsV2Command({ Bucket: aws.evidenceBucket })));
+    const strangerQueues = await refusal(strangerSqs.send(new ListQueuesCommand({})));
+    const strangerReceive = await refusal(strangerSqs.send(new ReceiveMessageCommand({ QueueUrl: created.QueueUrl })));
+    const forged = await fetch(await getSignedUrl(oldKeyS3, new GetObjectCommand({ Bucket: aws.evidenceBucket, Key: object.key }), { expiresIn: 60 }));
+    const inspect = await fetch(`${aws.endpoint}/_fauxqs/queues`);
+
     // Assess
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ QueueUrl: expect.stringContaining('responder-work') as unknown });
+    expect(created.QueueUrl).toContain('responder-work');
+    expect(aws.credentials.secretAccessKey).not.toBe('embedded-local-secret');
+    for (const refused of [strangerGet, strangerList, strangerQueues, strangerReceive]) {
+      expect(refused).toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    }
+    expect(forged.status).toBe(403);
+    expect(inspect.status).toBe(403);
+    expect(await download(backend, object)).toEqual(Buffer.from('evidence'));
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { openStoreSockets } from '#local/data-dir.ts';
 import { startEmbeddedAws, type EmbeddedAws } from '#local/embedded-aws.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
@@ -29,8 +30,14 @@ export async function startEvidenceBackend(
   dataDir: string,
   options: { clock?: Clock; pageSize?: number } = {},
 ): Promise<EvidenceBackend> {
-  const aws = await startEmbeddedAws({ dataDir });
-  const client = createEvidenceS3Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+  const sockets = await openStoreSockets(dataDir);
+  const aws = await startEmbeddedAws({ dataDir, socketPath: await sockets.socket('aws') });
+  const client = createEvidenceS3Client({
+    endpoint: aws.endpoint,
+    region: aws.region,
+    credentials: aws.credentials,
+    ...(aws.httpAgent === undefined ? {} : { httpAgent: aws.httpAgent }),
+  });
   const store = new S3EvidenceStore({
     client,
     bucket: aws.evidenceBucket,
@@ -45,6 +52,7 @@ export async function startEvidenceBackend(
     stop: async () => {
       client.destroy();
       await aws.close();
+      await sockets.close();
     },
   };
 }

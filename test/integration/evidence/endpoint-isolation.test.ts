@@ -47,6 +47,7 @@ describe('the evidence client never follows AWS_ENDPOINT_URL', () => {
       endpoint: backend.aws.endpoint,
       region: backend.aws.region,
       credentials: backend.aws.credentials,
+      ...(backend.aws.httpAgent === undefined ? {} : { httpAgent: backend.aws.httpAgent }),
     });
     const bucket = backend.aws.evidenceBucket;
     const store = new S3EvidenceStore({ client: evidenceClient, bucket, clock: systemClock });

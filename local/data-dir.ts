@@ -1,0 +1,100 @@
+/**
+ * DATA_DIR holds the service's keys and stores, so only the service's user may enter it: the
+ * directory is made 0700 and the key files 0600 on every start, whatever a previous run, an
+ * unpacked backup or a umask left there. The embedded stores listen on unix sockets inside it
+ * (`<DATA_DIR>/sockets`, 0700), so no other user of the machine can reach them.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent } from 'node:http';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Files under DATA_DIR that hold secrets; each is set to 0600 when present. */
+const secretFiles = ['cursor-key', 'evidence-signing-key', 'work-signing-key.json', join('auth', 'issuer-keys.json')];
+
+/** Creates DATA_DIR if needed and makes it, its `auth` directory and its key files private to this user. */
+export async function securePrivateDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a directory it creates: an existing 0755 DATA_DIR stays open without this.
+  await chmod(dataDir, 0o700);
+  await chmodIfPresent(join(dataDir, 'auth'), 0o700);
+  for (const file of secretFiles) await chmodIfPresent(join(dataDir, file), 0o600);
+}
+
+async function chmodIfPresent(target: string, mode: number): Promise<void> {
+  try {
+    await chmod(target, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** A random secret kept under DATA_DIR (0600), made on first start and kept across restarts. */
+export async function localSecret(dataDir: string, name: string): Promise<Buffer> {
+  const file = join(dataDir, name);
+  try {
+    const existing = await readFile(file);
+    if (existing.length >= 32) {
+      await chmod(file, 0o600);
+      return existing;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32);
+  await writeFile(file, secret, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return secret;
+}
+
+/** A unix socket path's longest length (sun_path is 108 bytes on Linux, 104 on macOS). */
+const maxSocketPathBytes = 100;
+
+export interface StoreSockets {
+  /** The 0700 directory holding the sockets. */
+  readonly directory: string;
+  /** The socket path for one store, any stale socket of a previous run removed. */
+  socket(name: string): Promise<string>;
+  /** Removes the directory when it was made outside DATA_DIR (a DATA_DIR path too long for a socket). */
+  close(): Promise<void>;
+}
+
+/**
+ * The directory for the embedded stores' unix sockets: `<DATA_DIR>/sockets` (0700). When that path
+ * is too long for a unix socket, a fresh 0700 directory under the OS temp dir instead.
+ */
+export async function openStoreSockets(dataDir: string): Promise<StoreSockets> {
+  let directory = join(resolve(dataDir), 'sockets');
+  let temporary = false;
+  if (Buffer.byteLength(join(directory, 'dynamodb.sock')) > maxSocketPathBytes) {
+    directory = await mkdtemp(join(tmpdir(), 'response-actions-'));
+    temporary = true;
+  }
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await chmod(directory, 0o700);
+  return {
+    directory,
+    socket: async (name) => {
+      const socketPath = join(directory, `${name}.sock`);
+      // A run that crashed leaves its socket file behind; listen would fail with EADDRINUSE.
+      await rm(socketPath, { force: true });
+      return socketPath;
+    },
+    close: async () => {
+      if (temporary) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An HTTP agent whose every connection goes to one unix socket, whatever host the URL names:
+ * given to an SDK client (`requestHandler: { httpAgent }`), it reaches a store that has no TCP port.
+ */
+export function unixSocketAgent(socketPath: string): Agent {
+  const agent = new Agent({ keepAlive: true });
+  // Returning the socket (not calling back) is how net.createConnection itself answers the agent.
+  agent.createConnection = () => connect(socketPath);
+  return agent;
+}
