@@ -43,7 +43,7 @@ export const stackNames = {
  *
  * - `ResponseActionsStateful`: history table, evidence bucket, cursor and work-signing secrets (service account).
  * - `ResponseActionsService`: API, functions, cloud action and responder state machines, alarms (service account).
- * - `ResponseActionsMember`: the member role (every target account, the service's own included
+ * - `ResponseActionsMember`: the member roles, one per family (every target account, the service's own included
  *   when it is a target).
  */
 export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
@@ -70,7 +70,7 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {
-    description: 'response-actions: the member role the service assumes in this account',
+    description: 'response-actions: the member roles (one per cloud action family) the service assumes in this account',
     memberRoleName: config.memberRole.name,
     externalId: config.memberRole.externalId,
     ...(config.serviceAccountId === undefined ? {} : { serviceAccountId: config.serviceAccountId }),

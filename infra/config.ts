@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { defaultMemberRoleName } from '#shared/config/config.ts';
+import { defaultMemberRoleName, memberRoleNameMaxLength } from '#shared/config/config.ts';
 import { defaultQueuePrefix } from '#shared/responders/config.ts';
 import { ConfigError } from '#shared/errors.ts';
 
@@ -16,7 +16,7 @@ import { ConfigError } from '#shared/errors.ts';
 export interface DeploymentConfig {
   /** The JWT authorizer's issuer and accepted audiences. */
   readonly auth: { readonly issuer: string; readonly audiences: readonly string[] };
-  /** The member role assumed in every target account, and the external id its trust demands. */
+  /** The base name of the member roles (one per family, `<name>-<family>`) in every target account, and the external id their trust demands. */
   readonly memberRole: { readonly name: string; readonly externalId: string };
   /** Accounts cloud actions may touch: the service's TARGET_ACCOUNTS. */
   readonly targetAccounts: TargetAccounts;
@@ -106,8 +106,11 @@ export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig 
     );
   }
   const memberRoleName = raw('memberRoleName');
-  if (!roleNamePattern.test(memberRoleName)) {
-    throw new ConfigError('memberRoleName', `"${memberRoleName}" is not an IAM role name (1-64 of letters, digits and +=,.@_-)`);
+  if (!roleNamePattern.test(memberRoleName) || memberRoleName.length > memberRoleNameMaxLength) {
+    throw new ConfigError(
+      'memberRoleName',
+      `"${memberRoleName}" must be 1-${String(memberRoleNameMaxLength)} of letters, digits and +=,.@_- (each family's member role is <memberRoleName>-<family>, at most 64)`,
+    );
   }
   const serviceAccountId = raw('serviceAccountId');
   if (serviceAccountId !== '' && !accountIdPattern.test(serviceAccountId)) {

@@ -1,6 +1,7 @@
 /**
- * The sandbox's demo account, seeded into a moto_server: the member role, a user with keys and
- * policies, a role, a public bucket, a public RDS instance and an instance with two volumes.
+ * The sandbox's demo account, seeded into a moto_server: every family's member role
+ * (`<memberRoleName>-<family>`), a user with keys and policies, a role, a public bucket, a
+ * public RDS instance and an instance with two volumes.
  */
 import {
   AttachUserPolicyCommand,
@@ -13,6 +14,8 @@ import {
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateVolumeCommand, AttachVolumeCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 
 /** moto's default account: the one its default credentials act in. */
 export const demoAccountId = '123456789012';
@@ -33,6 +36,7 @@ const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 /** Creates the demo resources (names made unique with `suffix`) in the moto_server at `endpoint`. */
 export async function seedDemoAccount(options: {
   endpoint: string;
+  /** MEMBER_ROLE_NAME: the base of every family's role name. */
   memberRoleName: string;
   externalId: string;
   suffix?: string;
@@ -44,26 +48,29 @@ export async function seedDemoAccount(options: {
   const rds = new RDSClient(config);
   const ec2 = new EC2Client(config);
   try {
-    await iam
-      .send(
-        new CreateRoleCommand({
-          RoleName: options.memberRoleName,
-          AssumeRolePolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { AWS: `arn:aws:iam::${demoAccountId}:root` },
-                Action: 'sts:AssumeRole',
-                Condition: { StringEquals: { 'sts:ExternalId': options.externalId } },
-              },
-            ],
+    // One member role per family, as the member-account stack deploys them.
+    for (const family of cloudActionFamilyDeployments) {
+      await iam
+        .send(
+          new CreateRoleCommand({
+            RoleName: memberRoleNameOf(options.memberRoleName, family.name),
+            AssumeRolePolicyDocument: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Principal: { AWS: `arn:aws:iam::${demoAccountId}:root` },
+                  Action: 'sts:AssumeRole',
+                  Condition: { StringEquals: { 'sts:ExternalId': options.externalId } },
+                },
+              ],
+            }),
           }),
-        }),
-      )
-      .catch((error: unknown) => {
-        if ((error as { name?: string }).name !== 'EntityAlreadyExistsException') throw error;
-      });
+        )
+        .catch((error: unknown) => {
+          if ((error as { name?: string }).name !== 'EntityAlreadyExistsException') throw error;
+        });
+    }
 
     const userName = `demo-user${suffix}`;
     const user = await iam.send(new CreateUserCommand({ UserName: userName }));

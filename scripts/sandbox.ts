@@ -40,7 +40,7 @@ const post = (body: unknown): string =>
   `curl -s -X POST "$API/v1/actions" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
 console.log(`response-actions sandbox
   service:  ${api} (data in ${dataDir})
-  moto:     ${moto.endpoint}, demo account ${demoAccountId} (${demoRegion}), member role ${memberRoleName}
+  moto:     ${moto.endpoint}, demo account ${demoAccountId} (${demoRegion}), member roles ${memberRoleName}-<family>
 
 Paste into another shell:
 

@@ -2,8 +2,9 @@
  * The deployed wiring every cloud family's step function shares, read from the environment
  * (fails fast naming a missing variable). Environment: HISTORY_TABLE_NAME, TARGET_ACCOUNTS,
  * MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, PROTECTED_TARGETS. Permissions: dynamodb:GetItem and
- * UpdateItem on the history table, sts:AssumeRole on arn:<partition>:iam::*:role/<MEMBER_ROLE_NAME>;
- * in member accounts the member role grants the family's calls (its entry in families.ts).
+ * UpdateItem on the history table, sts:AssumeRole on the family's own member role only,
+ * arn:<partition>:iam::<account>:role/<MEMBER_ROLE_NAME>-<family>; in member accounts that role
+ * grants exactly the family's calls (its entry in families.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { STSClient } from '@aws-sdk/client-sts';

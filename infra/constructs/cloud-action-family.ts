@@ -40,14 +40,14 @@ export interface CloudActionFamilyProps {
    * MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, PROTECTED_TARGETS.
    */
   readonly environment: Readonly<Record<string, string>>;
-  /** Name of the member role the function assumes in target accounts. */
+  /** Name of the family's own member role, the only role the function may assume in target accounts. */
   readonly memberRoleName: string;
   /**
    * Accounts whose member role the function may assume; `'*'` for any (targetAccounts `*` or
    * unset, when the account is only known per action).
    */
   readonly memberAccounts: readonly string[] | '*';
-  /** Path of the function's role; the member role's trust matches it through `aws:PrincipalArn`. */
+  /** Path of the function's role; the family's member role trusts it through `aws:PrincipalArn`. */
   readonly stepRolePath: string;
 }
 
@@ -56,8 +56,8 @@ export interface CloudActionFamilyProps {
  * Capture, Apply, Check and Verify) and its state machine, built from the shipped
  * `state-machines/cloud-action.asl.json` with the family's functions substituted in.
  *
- * The function may read and update records by key, assume the member role by name (and nothing
- * else across accounts), and, for families that collect evidence, write new objects under the
+ * The function may read and update records by key, assume its own family's member role by name
+ * (and nothing else across accounts: no other family's role), and, for families that collect evidence, write new objects under the
  * evidence bucket's `actions/` prefix. The state machine logs every event (without execution
  * data: inputs and results stay in the history table), is traced with X-Ray, and its role may
  * invoke exactly the two functions of its definition.
@@ -93,7 +93,7 @@ export class CloudActionFamily extends Construct {
       acknowledgeWildcardResource(
         stepFunction.executionRole,
         arn,
-        'The target account is an input of each action, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role name is fixed, and every member role trusts only this role path and demands the external id.',
+        'The target account is an input of each action, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role name is this family\'s own member role, which trusts only this role\'s path and demands the external id.',
       );
     }
 

@@ -6,77 +6,139 @@ import { familyIdOf } from '#infra/constructs/cloud-action-family.ts';
 import { cloudActionStepRolePath } from '#infra/stacks/service-stack.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 
 /** Props of {@link MemberAccountStack}. */
 export interface MemberAccountStackProps extends StackProps {
-  /** The role's name: the contract with the service, which assumes it by name (`memberRoleName`). */
+  /**
+   * The base of the roles' names (`memberRoleName`): each family's role is
+   * `<memberRoleName>-<family>`, the contract with the service, which assumes them by name.
+   */
   readonly memberRoleName: string;
-  /** The external id the trust demands (`memberExternalId`); the service sends the same value. */
+  /** The external id every trust demands (`memberExternalId`); the service sends the same value. */
   readonly externalId: string;
   /**
    * The account the service stack runs in (`serviceAccountId`).
    * @default the account this stack is deployed in (service and target in one account)
    */
   readonly serviceAccountId?: string;
-  /** The service stack's name: its family step roles live on a path made from it. */
+  /** The service stack's name: its family step roles live on paths made from it, its roles are named after it. */
   readonly serviceStackName: string;
   /** @default cloudActionFamilyDeployments */
   readonly families?: readonly CloudActionFamilyDeployment[];
 }
 
 /**
- * Deployed in every target account: the member role that the service's cloud-action families
- * assume to act there.
+ * IAM writes no member role may make on the member roles themselves or on the service's own roles:
+ * with any of them a family could widen its own permissions (an inline policy granting admin) or
+ * let another principal assume it. Wildcards are fine in a Deny: they can only take away.
+ */
+export const protectedRoleWrites = [
+  'iam:Add*',
+  'iam:Attach*',
+  'iam:Create*',
+  'iam:Delete*',
+  'iam:Detach*',
+  'iam:PassRole',
+  'iam:Put*',
+  'iam:Remove*',
+  'iam:Tag*',
+  'iam:Untag*',
+  'iam:Update*',
+] as const;
+
+/**
+ * Deployed in every target account: one member role per cloud action family, which that family's
+ * step function assumes to act there.
  *
- * - Named `memberRoleName`: the one physical name of the app, because the service assumes the
- *   role by name in accounts it knows only by id. The service's own config protects that name
- *   from every action.
- * - Trusts only the service account's family step-function roles: the service account as
- *   principal, narrowed by `aws:PrincipalArn` to the role path only those roles have
- *   (`/<service stack>-cloud-action-steps/`), and only with the external id (`sts:ExternalId`,
- *   StringEquals). Sessions last at most one hour.
- * - May do exactly the union of `cloudActionFamilyDeployments[*].memberPermissions`, one
- *   customer managed policy per family, with `${Partition}` and `${AWS::AccountId}` substituted.
- *   Families list exact actions: a wildcard action fails synthesis. Each wildcard resource a
- *   family declares is acknowledged for cdk-nag with the family's own words.
+ * - Named `<memberRoleName>-<family>` ({@link memberRoleNameOf}): the app's only physical names,
+ *   because the service assumes the roles by name in accounts it knows only by id. The service's
+ *   own config protects every such name from every action.
+ * - Each trusts only its own family's step role in the service account: the service account as
+ *   principal, narrowed by `aws:PrincipalArn` to the role path only that role has
+ *   (`/<service stack>-cloud-action-steps/<family>/`), and only with the external id
+ *   (`sts:ExternalId`, StringEquals). Sessions last at most one hour.
+ * - Each may do exactly its family's `memberPermissions` (one customer managed policy), with
+ *   `${Partition}` and `${AWS::AccountId}` substituted: a data-gathering family's role cannot
+ *   write anything another family may. Families list exact actions: a wildcard action fails
+ *   synthesis. Each wildcard resource a family declares is acknowledged for cdk-nag with the
+ *   family's own words.
+ * - Every role carries an explicit Deny of {@link protectedRoleWrites} on the member roles and on
+ *   the service stack's roles, whatever its family's permissions say (IAM has no condition key for
+ *   an inline policy's name, so `iam:PutRolePolicy` of the sessions family cannot be narrowed to
+ *   its one policy by an Allow).
  */
 export class MemberAccountStack extends Stack {
-  public readonly memberRole: Role;
-  /** Family name → its permissions on the member role. */
+  /** Family name → its member role. */
+  public readonly memberRoles: Readonly<Record<string, Role>>;
+  /** Family name → its permissions on its member role. */
   public readonly familyPolicies: Readonly<Record<string, ManagedPolicy>>;
+  /** The Deny every member role carries. */
+  public readonly protectedRolesPolicy: ManagedPolicy;
 
   public constructor(scope: Construct, id: string, props: MemberAccountStackProps) {
     const { memberRoleName, externalId, serviceAccountId, serviceStackName, families = cloudActionFamilyDeployments, ...stackProps } = props;
     super(scope, id, stackProps);
 
     const serviceAccount = serviceAccountId ?? Aws.ACCOUNT_ID;
-    this.memberRole = new Role(this, 'MemberRole', {
-      roleName: memberRoleName,
-      description: `Assumed by the response-actions cloud-action families of ${serviceStackName} (account ${serviceAccountId ?? 'this one'}) to act in this account`,
-      maxSessionDuration: Duration.hours(1),
-      assumedBy: new AccountPrincipal(serviceAccount).withConditions({
-        StringEquals: { 'sts:ExternalId': externalId },
-        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${serviceAccount}:role${cloudActionStepRolePath(serviceStackName)}*` },
-      }),
+    this.protectedRolesPolicy = new ManagedPolicy(this, 'ProtectedRoles', {
+      description: 'response-actions: no member role may change a member role or a role of the service',
+      statements: [
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: [...protectedRoleWrites],
+          resources: protectedRoleArns(memberRoleName, serviceStackName),
+        }),
+      ],
     });
 
+    const roles: Record<string, Role> = {};
     const policies: Record<string, ManagedPolicy> = {};
     for (const family of families) {
+      const familyId = familyIdOf(family.name);
+      const role = new Role(this, `${familyId}MemberRole`, {
+        roleName: memberRoleNameOf(memberRoleName, family.name),
+        description: `Assumed by the response-actions ${family.name} family of ${serviceStackName} (account ${serviceAccountId ?? 'this one'}) to act in this account`,
+        maxSessionDuration: Duration.hours(1),
+        assumedBy: new AccountPrincipal(serviceAccount).withConditions({
+          StringEquals: { 'sts:ExternalId': externalId },
+          ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${serviceAccount}:role${cloudActionStepRolePath(serviceStackName, family.name)}*` },
+        }),
+      });
+      this.protectedRolesPolicy.attachToRole(role);
+      roles[family.name] = role;
+      new CfnOutput(this, `${familyId}MemberRoleArn`, { description: `The role the service's ${family.name} family assumes in this account`, value: role.roleArn });
       if (family.memberPermissions.length === 0) continue;
-      const policy = new ManagedPolicy(this, `${familyIdOf(family.name)}FamilyPermissions`, {
+      const policy = new ManagedPolicy(this, `${familyId}FamilyPermissions`, {
         description: `response-actions ${family.name} family: ${family.types.join(', ')}`,
         statements: memberPolicyStatements(family),
-        roles: [this.memberRole],
+        roles: [role],
       });
       const acknowledgements = wildcardAcknowledgements(family);
       if (acknowledgements.length > 0) Validations.of(policy).acknowledge(...acknowledgements);
       policies[family.name] = policy;
     }
+    this.memberRoles = roles;
     this.familyPolicies = policies;
     this.node.addValidation({ validate: () => families.flatMap(wildcardActionErrors) });
-
-    new CfnOutput(this, 'MemberRoleArn', { description: 'The role the service assumes in this account', value: this.memberRole.roleArn });
   }
+}
+
+/**
+ * The roles no member role may write: every member role (`<name>`, the single role of earlier
+ * versions, and `<name>-*`) and every role of the service stack (`<stack>-*`, on any path), in
+ * this account.
+ */
+function protectedRoleArns(memberRoleName: string, serviceStackName: string): string[] {
+  const role = (name: string): string => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${name}`;
+  return [
+    role(memberRoleName),
+    role(memberRoleNameOf(memberRoleName, '*')),
+    role(`*/${memberRoleName}`),
+    role(`*/${memberRoleNameOf(memberRoleName, '*')}`),
+    role(`${serviceStackName}-*`),
+    role(`*/${serviceStackName}-*`),
+  ];
 }
 
 /** A family's member permissions as IAM statements, placeholders substituted for this account. */

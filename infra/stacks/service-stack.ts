@@ -25,6 +25,7 @@ import { apiRoutes } from '#functions/api/routes.ts';
 import type { ApiRoute } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 
 /** Props of {@link ServiceStack}. */
 export interface ServiceStackProps extends StackProps {
@@ -42,12 +43,12 @@ export interface ServiceStackProps extends StackProps {
 }
 
 /**
- * Path of every family step function's role in a service stack. Member roles trust exactly the
- * roles on this path (`aws:PrincipalArn`), which no other role of the stack has. It starts with
- * the stack name, so the service's own-roles pattern ({@link serviceRolePattern}) covers it too.
+ * Path of one family step function's role in a service stack: `/<stack>-cloud-action-steps/<family>/`.
+ * Each family's member role trusts exactly the role on its own family's path (`aws:PrincipalArn`),
+ * which no other role of the stack has; the trailing `/` keeps `iam` apart from `iam-sessions`.
  */
-export function cloudActionStepRolePath(serviceStackName: string): string {
-  return `/${serviceStackName}-cloud-action-steps/`;
+export function cloudActionStepRolePath(serviceStackName: string, family: string): string {
+  return `/${serviceStackName}-cloud-action-steps/${family}/`;
 }
 
 /**
@@ -155,7 +156,7 @@ export class ServiceStack extends Stack {
     assertQueuePrefixApart(config.responderQueuePrefix, this.stackName);
 
     // The service must never act on itself: its roles, its buckets, and whatever the deployer adds
-    // (the member role, root principals and the allow-list are built into shared/config).
+    // (the member roles, root principals and the allow-list are built into shared/config).
     this.protectedTargets = [
       serviceRolePattern(this.stackName),
       `arn:${Aws.PARTITION}:s3:::${evidence.bucket.bucketName}`,
@@ -197,9 +198,9 @@ export class ServiceStack extends Stack {
         executionLogs,
         completionDeadlineSeconds: config.deadlines.completionSeconds,
         environment: familyEnvironment,
-        memberRoleName: config.memberRole.name,
+        memberRoleName: memberRoleNameOf(config.memberRole.name, family.name),
         memberAccounts: config.targetAccounts.all || config.targetAccounts.ids.length === 0 ? '*' : config.targetAccounts.ids,
-        stepRolePath: cloudActionStepRolePath(this.stackName),
+        stepRolePath: cloudActionStepRolePath(this.stackName, family.name),
       });
     }
     this.families = familyDeployments;

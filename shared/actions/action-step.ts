@@ -66,7 +66,7 @@ export function createActionStepHandler<Clients extends SessionClients>(
 
 /**
  * Runs one step of one action: loads the record, refuses to act unless it is Running, applies
- * the guard rails before any call, assumes the member role, runs the family's step, and turns
+ * the guard rails before any call, assumes the family's own member role, runs the family's step, and turns
  * AWS failures into named errors (ThrottlingError is retried by the state machine).
  */
 export async function runCloudActionStep<Clients extends SessionClients>(
@@ -100,6 +100,8 @@ export async function runCloudActionStep<Clients extends SessionClients>(
     const session = await deps.sessions.sessionFor({
       accountId: target.accountId,
       partition: target.partition,
+      // The family's own member role: it holds only this family's permissions.
+      family: deps.family.name,
       actionId: record.id,
     });
     const context: CloudActionContext<Clients> = {

@@ -2,8 +2,9 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import { CloudActionError, MemberRoleUnavailableError, ThrottlingError, fromAwsError } from '#shared/actions/errors.ts';
 import type { Partition } from '#shared/catalogue/index.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 
-/** Temporary credentials of the member role (the shape every SDK client accepts as `credentials`). */
+/** Temporary credentials of a member role (the shape every SDK client accepts as `credentials`). */
 export interface MemberCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -14,7 +15,7 @@ export interface MemberCredentials {
 /** Clients are destroyed with the session that signs them, so sockets never outlive credentials. */
 export type SessionClients = Readonly<Record<string, { destroy(): void }>>;
 
-/** The member role assumed in one target account, for one action. */
+/** A family's member role assumed in one target account, for one action. */
 export interface MemberSession {
   readonly accountId: string;
   readonly partition: Partition;
@@ -27,6 +28,8 @@ export interface MemberSession {
 export interface MemberSessionRequest {
   readonly accountId: string;
   readonly partition: Partition;
+  /** The cloud action family whose own member role is assumed (`<MEMBER_ROLE_NAME>-<family>`). */
+  readonly family: string;
   /** Named in the role session, so the target account's CloudTrail says which action made each call. */
   readonly actionId: string;
 }
@@ -42,6 +45,7 @@ export interface StsMemberSessionsOptions {
    * AWS_ENDPOINT_URL by itself, as every target-account call must (API.md).
    */
   readonly sts: STSClient;
+  /** MEMBER_ROLE_NAME: each family's role is `memberRoleNameOf(roleName, family)`. */
   readonly roleName: string;
   readonly externalId: string | null;
   readonly clock?: Clock;
@@ -58,8 +62,8 @@ interface CachedSession {
 }
 
 /**
- * Sessions of the member role (`arn:<partition>:iam::<account>:role/<MEMBER_ROLE_NAME>`, with
- * the external id it demands), cached per account and action until near expiry. Keyed by action
+ * Sessions of each family's member role (`arn:<partition>:iam::<account>:role/<MEMBER_ROLE_NAME>-<family>`,
+ * with the external id it demands), cached per account, family and action until near expiry. Keyed by action
  * too, because the session name is what ties a change in the target account's CloudTrail to the
  * action that made it; a warm function still reuses one session across that action's steps.
  */
@@ -84,7 +88,7 @@ export class StsMemberSessions implements MemberSessionSource {
   }
 
   async sessionFor(request: MemberSessionRequest): Promise<MemberSession> {
-    const key = `${request.partition}:${request.accountId}:${request.actionId}`;
+    const key = `${request.partition}:${request.accountId}:${request.family}:${request.actionId}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       const session = await cached.session.catch(() => undefined);
@@ -131,7 +135,7 @@ export class StsMemberSessions implements MemberSessionSource {
   }
 
   async #assume(request: MemberSessionRequest): Promise<StsMemberSession> {
-    const roleArn = `arn:${request.partition}:iam::${request.accountId}:role/${this.#roleName}`;
+    const roleArn = `arn:${request.partition}:iam::${request.accountId}:role/${memberRoleNameOf(this.#roleName, request.family)}`;
     try {
       const { Credentials } = await this.#sts.send(
         new AssumeRoleCommand({

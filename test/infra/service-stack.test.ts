@@ -475,7 +475,7 @@ describe('ServiceStack', () => {
     });
 
     it.each(cloudActionFamilyDeployments.map((family) => [family.name, family] as const))(
-      '%s steps: a timeout under the ASL task timeout, the member role path, its environment and exactly its grants',
+      '%s steps: a timeout under the ASL task timeout, its own family role path, its environment and exactly its grants',
       (name, deployment) => {
         // Prepare
         const family = built.serviceStack.families[name];
@@ -490,8 +490,9 @@ describe('ServiceStack', () => {
           ...baseGrants(fn),
           `Allow dynamodb:GetItem on ${table}`,
           `Allow dynamodb:UpdateItem on ${table}`,
-          'Allow sts:AssumeRole on arn:<AWS::Partition>:iam::111111111111:role/SecurityResponseMember',
-          'Allow sts:AssumeRole on arn:<AWS::Partition>:iam::222222222222:role/SecurityResponseMember',
+          // Its own family's member role only: never another family's, never the base name.
+          `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::111111111111:role/SecurityResponseMember-${name}`,
+          `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::222222222222:role/SecurityResponseMember-${name}`,
           ...(deployment.writesEvidence === true
             ? [
                 `Allow s3:PutObject on ${render(bucket.bucketArn)}/actions/*`,
@@ -503,7 +504,7 @@ describe('ServiceStack', () => {
         // Assess
         expect(properties.Timeout).toBe(familyFunctionTimeout.toSeconds());
         expect(familyFunctionTimeout.toSeconds()).toBeLessThan(300);
-        expect(resourceOf(fn.executionRole).Properties.Path).toBe(cloudActionStepRolePath(stackNames.service));
+        expect(resourceOf(fn.executionRole).Properties.Path).toBe(cloudActionStepRolePath(stackNames.service, name));
         expect(grantsOf(fn)).toEqual(expected);
         expect(variables).toMatchObject({
           TARGET_ACCOUNTS: settings.targetAccounts,
@@ -748,6 +749,9 @@ describe('ServiceStack', () => {
         if (typeof path !== 'string') throw new Error(`${logicalId} has a computed path`);
         const arn = `arn:aws:iam::${account}:role${path}${generatedName}`;
         expect(isProtectedTarget(arn, patterns), arn).toBe(true);
+        // The same role named on another path, or in another case, is the same role to IAM.
+        expect(isProtectedTarget(`arn:aws:iam::${account}:role/any/path/${generatedName}`, patterns)).toBe(true);
+        expect(isProtectedTarget(`arn:aws:iam::${account}:role/${generatedName.toLowerCase()}`, patterns)).toBe(true);
       }
     });
 
@@ -765,6 +769,10 @@ describe('ServiceStack', () => {
         settings.protectedTargets,
       ]);
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/SecurityResponseMember', patterns)).toBe(true);
+      for (const family of cloudActionFamilyDeployments) {
+        expect(isProtectedTarget(`arn:aws:iam::222222222222:role/SecurityResponseMember-${family.name}`, patterns)).toBe(true);
+        expect(isProtectedTarget(`arn:aws:iam::222222222222:role/x/securityresponsemember-${family.name}`, patterns)).toBe(true);
+      }
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/BreakGlassAdmin', patterns)).toBe(true);
       expect(isProtectedTarget(`arn:aws:iam::${account}:role/ResponseActionsStateful-Other-X`, patterns)).toBe(false);
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/web-app', patterns)).toBe(false);

@@ -1,11 +1,11 @@
 /**
  * What every cloud action test against moto_server needs: dynalite for the history, the moto
- * front (AssumeRole checked as AWS does, every request recorded), the member role in moto's IAM,
+ * front (AssumeRole checked as AWS does, every request recorded), every family's member role in moto's IAM,
  * AWS_ENDPOINT_URL pointing at the front (so every target-account call, STS included, goes there
  * as API.md promises), and a local runtime of the shipped state machine with the families under test.
  */
 import { randomUUID } from 'node:crypto';
-import { EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
@@ -14,11 +14,11 @@ import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
 import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';
 import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { defaultMemberRoleName, loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { emulatorCredentials, freshHistory } from './history-store.ts';
-import { createMemberRole, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
+import { createMemberRoles, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
 
 export const memberExternalId = 'response-actions-test-external-id';
 
@@ -53,9 +53,8 @@ export async function startCloudActionHarness(
   const front = await startMotoFront(motoEndpoint);
   vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
   const iam: IAMClient = motoIamClient(motoEndpoint);
-  await createMemberRole(iam, 'ResponseActionsMember', memberExternalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
+  // One member role per family, as the member-account stack deploys them.
+  await createMemberRoles(iam, defaultMemberRoleName, memberExternalId);
   iam.destroy();
   const { repository } = await freshHistory(dynalite.endpoint, systemClock);
   const config = loadConfig({

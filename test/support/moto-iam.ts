@@ -10,6 +10,7 @@ import {
   CreatePolicyCommand,
   CreateRoleCommand,
   CreateUserCommand,
+  EntityAlreadyExistsException,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
@@ -23,6 +24,8 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { runSimulation, type SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
+import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 import { emulatorCredentials } from './history-store.ts';
 
 /** moto's default account: the one its default credentials act in. */
@@ -143,7 +146,7 @@ export function parsePolicyDocument(document: string): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** The member role, trusting the service's account and demanding the external id. */
+/** A member role, trusting the service's account and demanding the external id. */
 export async function createMemberRole(iam: IAMClient, roleName: string, externalId: string): Promise<string> {
   const { Role } = await iam.send(
     new CreateRoleCommand({
@@ -162,6 +165,27 @@ export async function createMemberRole(iam: IAMClient, roleName: string, externa
     }),
   );
   return Role?.Arn ?? '';
+}
+
+/**
+ * Every family's member role (`<memberRoleName>-<family>`, as the member-account stack deploys
+ * them), each demanding the external id; roles that already exist are kept. Returns family → ARN.
+ */
+export async function createMemberRoles(
+  iam: IAMClient,
+  memberRoleName: string,
+  externalId: string,
+  families: readonly string[] = cloudActionFamilyDeployments.map((family) => family.name),
+): Promise<Record<string, string>> {
+  const arns: Record<string, string> = {};
+  for (const family of families) {
+    const roleName = memberRoleNameOf(memberRoleName, family);
+    arns[family] = await createMemberRole(iam, roleName, externalId).catch((error: unknown) => {
+      if (error instanceof EntityAlreadyExistsException) return `arn:aws:iam::${motoAccountId}:role/${roleName}`;
+      throw error;
+    });
+  }
+  return arns;
 }
 
 export async function createUser(iam: IAMClient, userName: string): Promise<string> {

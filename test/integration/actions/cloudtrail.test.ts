@@ -9,7 +9,7 @@ import {
   type ServiceInputTypes,
   type ServiceOutputTypes,
 } from '@aws-sdk/client-cloudtrail';
-import { EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -30,7 +30,7 @@ import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { validateActionRequest } from '#shared/catalogue/index.ts';
 import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { defaultMemberRoleName, loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import { HistoryRepository } from '#shared/history/repository.ts';
@@ -45,7 +45,7 @@ import {
   type FakeEventHistory,
 } from '#test/support/cloudtrail-fixtures.ts';
 import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
-import { createMemberRole, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from '#test/support/moto-iam.ts';
+import { createMemberRoles, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from '#test/support/moto-iam.ts';
 
 const externalId = 'response-actions-test-external-id';
 const region = 'eu-west-1';
@@ -73,9 +73,7 @@ beforeAll(async () => {
   // Target-account calls (STS for the member role) follow AWS_ENDPOINT_URL; the evidence store never does.
   vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
   iam = motoIamClient(moto);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
+  await createMemberRoles(iam, defaultMemberRoleName, externalId);
   dataDir = await mkdtemp(path.join(tmpdir(), 'cloudtrail-evidence-'));
   embedded = await startEmbeddedAws({ dataDir });
   evidenceClient = createEvidenceS3Client({ endpoint: embedded.endpoint, region: embedded.region, credentials: embedded.credentials });

@@ -266,7 +266,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance on moto (EC2 + STS ove
             name: 'UnauthorizedOperation',
             $fault: 'client',
             $metadata: { httpStatusCode: 403 },
-            message: `You are not authorized to perform this operation. User: arn:aws:sts::${motoAccountId}:assumed-role/ResponseActionsMember/x is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute on resource: ${input.NetworkInterfaceId ?? ''}`,
+            message: `You are not authorized to perform this operation. User: arn:aws:sts::${motoAccountId}:assumed-role/ResponseActionsMember-ec2/x is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute on resource: ${input.NetworkInterfaceId ?? ''}`,
           });
         }
         return real.send(new ModifyNetworkInterfaceAttributeCommand(input));

@@ -22,6 +22,8 @@ import {
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const externalId = memberExternalId;
+/** A protected break-glass role (PROTECTED_TARGETS names it without a path); unique per run, moto keeps state. */
+const breakGlass = `BreakGlass-${randomUUID().slice(0, 8)}`;
 
 let harness: CloudActionHarness;
 let iam: IAMClient;
@@ -29,7 +31,10 @@ let sts: STSClient;
 
 beforeAll(async () => {
   const moto = inject('motoEndpoint');
-  harness = await startCloudActionHarness(moto, { families: [iamFamily], protectedTargets: 'arn:aws:iam::*:role/response-actions-*' });
+  harness = await startCloudActionHarness(moto, {
+    families: [iamFamily],
+    protectedTargets: `arn:aws:iam::*:role/response-actions-*,arn:aws:iam::*:role/${breakGlass}`,
+  });
   iam = motoIamClient(moto);
   sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
 });
@@ -85,7 +90,8 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
     expect(quarantineCalls[0]).toEqual({
       action: 'AssumeRole',
       parameters: expect.objectContaining({
-        RoleArn: `arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`,
+        // The IAM family's own member role, never another family's.
+        RoleArn: `arn:aws:iam::${motoAccountId}:role/ResponseActionsMember-iam`,
         RoleSessionName: `response-actions-${quarantined.id}`,
         ExternalId: externalId,
       }) as unknown,
@@ -237,13 +243,43 @@ describe('iam-quarantine and iam-unquarantine on moto (IAM + STS over HTTP)', ()
 
     // Act
     const memberRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
+    const familyRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember-iam`);
     const ownRole = await quarantine(`arn:aws:iam::${motoAccountId}:role/response-actions-api`);
 
     // Assess
     expect(memberRole.status).toBe('Error');
     expect(memberRole.error?.code).toBe('ProtectedTarget');
+    expect(familyRole.error?.code).toBe('ProtectedTarget');
     expect(ownRole.error?.code).toBe('ProtectedTarget');
     expect(harness.front.requests.slice(callsBefore)).toEqual([]);
+  });
+
+  it('refuses a protected role named through an IAM path or in another case, attaching nothing (issue 9, item 3)', async () => {
+    // Prepare: the role exists on path / and PROTECTED_TARGETS names it without a path.
+    await createRole(iam, breakGlass);
+    const memberRolePath = `arn:aws:iam::${motoAccountId}:role/ops/ResponseActionsMember-iam`;
+    const attempts = [
+      `arn:aws:iam::${motoAccountId}:role/x/${breakGlass}`,
+      `arn:aws:iam::${motoAccountId}:role/a/b/${breakGlass.toLowerCase()}`,
+      `arn:aws:iam::${motoAccountId}:role/${breakGlass.toUpperCase()}`,
+      memberRolePath,
+      `arn:aws:iam::${motoAccountId}:role/svc/Response-Actions-Api`,
+    ];
+    const callsBefore = harness.front.requests.length;
+
+    // Act
+    const records = [];
+    for (const arn of attempts) records.push(await quarantine(arn));
+
+    // Assess
+    for (const record of records) {
+      expect(record.status, record.inputs['aws.resource.arn']?.toString()).toBe('Error');
+      expect(record.error?.code).toBe('ProtectedTarget');
+      expect(record.applied).toBeNull();
+    }
+    expect(harness.front.requests.slice(callsBefore)).toEqual([]);
+    expect(await attachedPolicyArns(iam, { type: 'role', name: breakGlass })).toEqual([]);
+    expect(await attachedPolicyArns(iam, { type: 'role', name: 'ResponseActionsMember-iam' })).toEqual([]);
   });
 
   it('ends in Error MemberRoleUnavailable when the member role cannot be assumed, naming account and role', async () => {

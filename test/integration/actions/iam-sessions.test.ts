@@ -219,17 +219,22 @@ describe('revoke-iam-role-sessions and restore-iam-role-sessions on moto (IAM + 
     expect(record.applied).toBeNull();
   });
 
-  it('ends in Error without any call for the member role and the service own roles', async () => {
+  it('ends in Error without any call for the member roles and the service own roles, on any path and in any case', async () => {
     // Prepare
     const callsBefore = harness.front.requests.length;
 
     // Act
     const memberRole = await revoke(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember`);
+    const ownFamilyRole = await revoke(`arn:aws:iam::${motoAccountId}:role/ResponseActionsMember-iam-sessions`);
+    const pathedFamilyRole = await revoke(`arn:aws:iam::${motoAccountId}:role/x/responseactionsmember-iam`);
     const ownRole = await revoke(`arn:aws:iam::${motoAccountId}:role/response-actions-api`);
+    const pathedOwnRole = await revoke(`arn:aws:iam::${motoAccountId}:role/ops/Response-Actions-Api`);
 
     // Assess
-    expect(memberRole.error?.code).toBe('ProtectedTarget');
-    expect(ownRole.error?.code).toBe('ProtectedTarget');
+    for (const record of [memberRole, ownFamilyRole, pathedFamilyRole, ownRole, pathedOwnRole]) {
+      expect(record.error?.code, record.inputs['aws.resource.arn']?.toString()).toBe('ProtectedTarget');
+    }
     expect(harness.front.requests.slice(callsBefore)).toEqual([]);
+    expect(await revokePolicyText('ResponseActionsMember-iam-sessions')).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EntityAlreadyExistsException, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, RDSServiceException, type DBInstance } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -15,12 +15,12 @@ import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';
 import { systemClock } from '#shared/clock.ts';
-import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
+import { defaultMemberRoleName, loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { undoInputsFor } from '#shared/use-cases/undo-inputs.ts';
 import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
-import { createMemberRole, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from '#test/support/moto-iam.ts';
+import { createMemberRoles, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from '#test/support/moto-iam.ts';
 import {
   createAuroraMember,
   createBucket,
@@ -64,9 +64,7 @@ beforeAll(async () => {
   // Every target-account call (STS included) follows AWS_ENDPOINT_URL, as API.md promises.
   vi.stubEnv('AWS_ENDPOINT_URL', front.endpoint);
   iam = motoIamClient(moto);
-  await createMemberRole(iam, 'ResponseActionsMember', externalId).catch((error: unknown) => {
-    if (!(error instanceof EntityAlreadyExistsException)) throw error;
-  });
+  await createMemberRoles(iam, defaultMemberRoleName, externalId);
   s3 = motoS3Client(moto, region);
   rds = motoRdsClient(moto, region);
   ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
