@@ -449,22 +449,21 @@ export class HistoryRepository {
   }
 
   /**
-   * The month buckets a query spans, newest first: from its `to` (or now, or the cursor's
-   * position if older) down to its `from` (or the oldest record).
+   * The month buckets a query spans, newest first: from its `to` (or the cursor's position if
+   * older), never later than now, down to its `from`, never earlier than the oldest bucket on
+   * record. Clamped both ways so `from=0001-01-01` or `to=9999-12-31` cannot walk empty months
+   * for minutes: no record is older than the floor, and none is created after now.
    */
   async #months(query: HistoryQuery, after: string | undefined): Promise<string[]> {
-    const windowEnd = query.to === undefined ? this.#clock.now().toISOString() : new Date(query.to).toISOString();
+    const now = this.#clock.now().toISOString();
+    const requestedEnd = query.to === undefined ? now : new Date(query.to).toISOString();
+    const windowEnd = requestedEnd < now ? requestedEnd : now;
     const newest = monthOf(after !== undefined && after < windowEnd ? after : windowEnd);
-    let oldest: string;
-    if (query.from === undefined) {
-      const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: metaKey }));
-      const first: unknown = Item?.['firstMonth'];
-      if (typeof first !== 'string') return [];
-      oldest = first;
-    } else {
-      oldest = monthOf(new Date(query.from).toISOString());
-    }
-    return monthsBetween(oldest, newest);
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: metaKey }));
+    const first: unknown = Item?.['firstMonth'];
+    if (typeof first !== 'string') return [];
+    const requestedStart = query.from === undefined ? first : monthOf(new Date(query.from).toISOString());
+    return monthsBetween(requestedStart > first ? requestedStart : first, newest);
   }
 
   async #queryIndex(

@@ -216,6 +216,36 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
     expect(ids(seen)).toEqual(newestFirst(created));
   });
 
+  it('walks only the months between the oldest bucket and now for an unbounded from and to', async () => {
+    // Prepare: records in two months; a caller asks from year 1 to year 9999 (which used to walk ~120,000 months).
+    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+    const { repository, client } = await freshHistory(endpoint(), clock);
+    const october = recordFixture({ at: '2026-10-05T10:00:00.000Z' });
+    const november = recordFixture({ at: '2026-11-02T10:00:00.000Z', category: 'data-gathering', type: 'cloud-volume-snapshot' });
+    await repository.create(october);
+    await repository.create(november);
+    const queried: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'QueryCommand') queried.push(JSON.stringify(args.input));
+        return next(args);
+      },
+      { step: 'build', name: 'countQueries' },
+    );
+
+    // Act
+    const page = await repository.list({ limit: 10, from: '0001-01-01T00:00:00Z', to: '9999-12-31T23:59:59Z' }, both);
+    const before = queried.length;
+    const byType = await repository.list({ limit: 10, type: 'iam-quarantine', from: '0001-01-01T00:00:00Z' }, both);
+
+    // Assess: two months (2026-10 and 2026-11) per category, for each listing.
+    expect(ids(page.items)).toEqual([november.id, october.id]);
+    expect(page.nextCursor).toBeNull();
+    expect(before).toBe(4);
+    expect(ids(byType.items)).toEqual([october.id]);
+    expect(queried.length - before).toBe(4);
+  });
+
   it('gives a reader of one category full pages of that category only', async () => {
     // Prepare
     const clock = new FixedClock('2026-11-20T10:00:00.000Z');
