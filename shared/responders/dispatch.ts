@@ -13,6 +13,7 @@ import { isTerminal } from '#shared/history/status.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { UndoSource, WorkOrder } from './protocol.ts';
 import type { ResponderQueues } from './queues.ts';
+import { storedReportProblems } from './report-schemas/index.ts';
 import type { ResponderStore } from './store.ts';
 import { NotResponderWorkError, targetLabel, workTargetOf } from './target.ts';
 import { signWorkOrder, type WorkSigningKey } from './work-signing.ts';
@@ -152,6 +153,13 @@ async function undoSourceOf(deps: DispatchDeps, record: ActionRecord): Promise<U
   if (record.undoOf === null) return null;
   const original = await deps.repository.get(record.undoOf);
   if (original === null) throw new DispatchFailedError(`action ${record.undoOf}, which ${record.id} undoes, does not exist any more`);
+  // Checked again here, not only when the undo was created: the work order is what the responder acts on.
+  const problems = storedReportProblems(original);
+  if (problems.length > 0) {
+    throw new DispatchFailedError(
+      `action ${original.id}, which ${record.id} undoes, recorded no ${original.type} report it can be undone from (${problems.map((error) => error.path).join(', ')})`,
+    );
+  }
   return { actionId: original.id, type: original.type, prior: original.prior, applied: original.applied, result: original.result };
 }
 

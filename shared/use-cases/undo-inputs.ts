@@ -1,7 +1,8 @@
-import * as z from 'zod';
 import { findActionType, inputNamesOf, type ActionInputs } from '#shared/catalogue/index.ts';
 import { undoCloudVolumeSnapshotInputs } from '#shared/actions/snapshot-records.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
+import { isolationApplied, snapshotsApplied, storedReportProblems } from '#shared/responders/report-schemas/index.ts';
 
 /**
  * Inputs of an undo, derived from the action it undoes. By default the undo takes the
@@ -13,13 +14,8 @@ export type UndoInputDerivation = (original: ActionRecord) => ActionInputs;
 const cluster = 'kubernetes.cluster.name';
 const namespace = 'kubernetes.namespace.name';
 
-/** What isolate-network records as applied: the policies it created. */
-const isolationApplied = z.object({
-  policies: z.array(z.object({ kind: z.string(), name: z.string() }).loose()),
-});
-/** What kubernetes-volume-snapshot records as applied: the snapshots it created. */
-const snapshotsApplied = z.object({ snapshots: z.array(z.object({ name: z.string() }).loose()) });
-
+// What isolate-network and kubernetes-volume-snapshot record as applied is read with the same
+// strict schemas their reports had to meet (shared/responders/report-schemas).
 function networkPolicyNameOf(original: ActionRecord): string | undefined {
   const parsed = isolationApplied.safeParse(original.applied);
   return parsed.success ? parsed.data.policies.find((policy) => policy.kind === 'NetworkPolicy')?.name : undefined;
@@ -57,7 +53,23 @@ const derivations: ReadonlyMap<string, UndoInputDerivation> = new Map([
   ],
 ]);
 
+/**
+ * The inputs of `undoType` reversing `original`. A responder action's stored prior, applied and
+ * result are checked again with its report schemas first: a record written before the schemas
+ * existed, or changed since, must not steer an undo (409 naming the field, nothing written).
+ */
 export function undoInputsFor(undoType: string, original: ActionRecord): ActionInputs {
+  if (original.executor === 'host' || original.executor === 'kubernetes') {
+    const problems = storedReportProblems(original);
+    if (problems.length > 0) {
+      throw new HttpProblem(
+        409,
+        'Conflict',
+        `action ${original.id} cannot be undone: what its responder recorded is not a ${original.type} report (${problems.map((error) => `${error.path}: ${error.message}`).join('; ')})`,
+        { errors: problems },
+      );
+    }
+  }
   const derive = derivations.get(undoType);
   if (derive !== undefined) return derive(original);
   const definition = findActionType(undoType);

@@ -245,8 +245,12 @@ describe('the shipped responder-action state machine', () => {
     const original = hostRecord('sm-undo');
     await repository.create(original);
     await repository.transition(original.id, 'Enqueued');
-    await repository.transition(original.id, 'Running', { prior: { state: 'running' } });
-    await repository.transition(original.id, 'Completed', { applied: { changes: ['stopped'] }, result: { stopped: 'c0ffee' } });
+    // Shaped as responders/host/stop-container.ts reports them: Dispatch refuses any other shape.
+    const container = { containerId: `c0ffee${'0'.repeat(58)}`, name: 'web', runtime: 'docker', namespace: null, status: 'running', pid: 4242, image: 'nginx:1.27', startedAt: '2026-03-01T12:00:00Z', restartPolicy: 'no' };
+    const applied = { containerId: container.containerId, name: 'web', runtime: 'docker', namespace: null, stopped: true };
+    const result = { ...container, changed: true, gracePeriodSeconds: 10, statusBefore: 'running', statusAfter: 'exited', notes: [] };
+    await repository.transition(original.id, 'Running', { prior: container });
+    await repository.transition(original.id, 'Completed', { applied, result });
     const undo = hostRecord('sm-undo', { undoOf: original.id });
     failOnce.add(undo.id);
 
@@ -266,9 +270,9 @@ describe('the shipped responder-action state machine', () => {
     expect(order.undoOf).toEqual({
       actionId: original.id,
       type: 'stop-container',
-      prior: { state: 'running' },
-      applied: { changes: ['stopped'] },
-      result: { stopped: 'c0ffee' },
+      prior: container,
+      applied,
+      result,
     });
   });
 });
