@@ -12,8 +12,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // One moto_server per run, started here; a missing moto_server fails the run, never skips.
-          globalSetup: ['./test/support/moto-global-setup.ts'],
+          // One moto_server, containerd and dockerd per run, started here; a missing one fails the run, never skips.
+          globalSetup: ['./test/support/moto-global-setup.ts', './test/support/container-runtimes-global-setup.ts'],
         },
       },
       {

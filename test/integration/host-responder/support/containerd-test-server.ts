@@ -6,7 +6,7 @@
  */
 import { chmod } from 'node:fs/promises';
 import { createServer } from 'node:http2';
-import type { Http2Server, ServerHttp2Stream } from 'node:http2';
+import type { Http2Server, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
 
 export interface GrpcCallRecord {
@@ -20,7 +20,8 @@ export interface GrpcCallRecord {
   readonly framed: boolean;
 }
 
-export type GrpcAnswer = { readonly message: Buffer } | { readonly status: number; readonly details: string };
+/** `silent`: take the call and never answer (a hung daemon). */
+export type GrpcAnswer = { readonly message: Buffer } | { readonly status: number; readonly details: string } | { readonly silent: true };
 export type GrpcHandler = (call: GrpcCallRecord) => GrpcAnswer;
 
 export interface ContainerdTestServer {
@@ -39,6 +40,12 @@ export async function startContainerdTestServer(dir: string, handle: GrpcHandler
   const calls: GrpcCallRecord[] = [];
   const state: ContainerdTestServer = { socketPath, calls, handle, close: () => Promise.resolve() };
   const server: Http2Server = createServer();
+  // A gRPC client keeps its connection open between calls: close() ends it.
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   server.on('stream', (stream: ServerHttp2Stream, headers) => {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -55,6 +62,7 @@ export async function startContainerdTestServer(dir: string, handle: GrpcHandler
       };
       calls.push(call);
       const answer = state.handle(call);
+      if ('silent' in answer) return;
       if ('status' in answer) {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(answer.status), 'grpc-message': encodeURIComponent(answer.details) }, { endStream: true });
         return;
@@ -75,6 +83,7 @@ export async function startContainerdTestServer(dir: string, handle: GrpcHandler
       server.close(() => {
         resolve();
       });
+      for (const session of sessions) session.destroy();
     });
   return state;
 }
