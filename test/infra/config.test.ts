@@ -99,6 +99,8 @@ describe('deployment configuration (infra/config.ts)', () => {
     [{ targetAccounts: '1234' }, /targetAccounts: "1234"/],
     [{ serviceAccountId: 'abc' }, /serviceAccountId/],
     [{ memberRoleName: 'has spaces' }, /memberRoleName/],
+    // Each family's role is <memberRoleName>-<family>: the longest must still fit IAM's 64 characters.
+    [{ memberRoleName: 'M'.repeat(49) }, /memberRoleName: .*at most 64/],
     [{ completionDeadlineSeconds: 0 }, /completionDeadlineSeconds/],
     [{ pickupDeadlineSeconds: '1.5' }, /pickupDeadlineSeconds/],
     [{ pickupDeadlineSeconds: 900, completionDeadlineSeconds: 900 }, /pickupDeadlineSeconds: 900 s must be shorter than completionDeadlineSeconds \(900 s\)/],
