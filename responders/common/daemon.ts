@@ -10,10 +10,22 @@ import { ResponderStartError } from './runner.ts';
 
 /** The service's work signing keys from a JSON file: a JWK set (`{ "keys": [...] }`) or a list of JWKs. */
 export async function readSigningKeys(file: string, setting: string): Promise<unknown[]> {
-  const parsed: unknown = JSON.parse(await readSettingFile(file, setting));
-  if (Array.isArray(parsed)) return parsed as unknown[];
-  if (typeof parsed === 'object' && parsed !== null && 'keys' in parsed && Array.isArray(parsed.keys)) return parsed.keys as unknown[];
-  throw new ConfigError(setting, `${file} holds neither a JWK set ({ "keys": [...] }) nor a list of JWKs`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readSettingFile(file, setting));
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(setting, `${file} is not JSON`, { cause: error });
+  }
+  const keys = Array.isArray(parsed)
+    ? (parsed as unknown[])
+    : typeof parsed === 'object' && parsed !== null && 'keys' in parsed && Array.isArray(parsed.keys)
+      ? (parsed.keys as unknown[])
+      : null;
+  if (keys === null) throw new ConfigError(setting, `${file} holds neither a JWK set ({ "keys": [...] }) nor a list of JWKs`);
+  // Keys are pinned from configuration only: with none, no work could ever be checked.
+  if (keys.length === 0) throw new ConfigError(setting, `${file} holds no keys; put the service's work-signing public key in it`);
+  return keys;
 }
 
 /** The responder's bearer token; re-read on every call, so it can be rotated in place. */

@@ -3,4 +3,4 @@ export { runResponder, ResponderStartError, type RunResponderOptions } from './r
 export { startInProcessResponder, type InProcessResponder } from './in-process.ts';
 export { ResponderApi, ResponderApiError, type TokenSource } from './api-client.ts';
 export { ActionJournal, type JournalEntry } from './journal.ts';
-export { loadTrustedKeys, considerAnnouncedKey, UntrustedServiceKeyError } from './trusted-keys.ts';
+export { checkApiUrl } from './api-url.ts';

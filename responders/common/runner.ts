@@ -36,13 +36,14 @@ import {
   type WorkOrder,
   type WorkTarget,
 } from '#shared/responders/protocol.ts';
-import { UntrustedWorkError, type TrustedWorkKeys } from '#shared/responders/work-signing.ts';
+import { ConfigError } from '#shared/errors.ts';
+import { TrustedWorkKeys, UntrustedWorkError } from '#shared/responders/work-signing.ts';
 import { pause, ResponderApi, ResponderApiError, type TokenSource } from './api-client.ts';
 import { ActionJournal, type JournalEntry } from './journal.ts';
-import { considerAnnouncedKey, loadTrustedKeys, UntrustedServiceKeyError } from './trusted-keys.ts';
+import { checkApiUrl } from './api-url.ts';
 
 export interface RunResponderOptions {
-  /** The service's base URL (`https://.../` or `http://127.0.0.1:8787`). */
+  /** The service's base URL: https, or plain http on loopback only (`http://127.0.0.1:8787`). */
   readonly apiUrl: string;
   /** A token with `response-actions.respond` bound to this host or cluster (`ra_responder`). */
   readonly token: TokenSource;
@@ -52,11 +53,13 @@ export interface RunResponderOptions {
   readonly version: string;
   /** The action types this responder runs; their types are its capabilities. */
   readonly actions: readonly ResponderAction[];
-  /** The service's public work signing keys (JWKs) this responder trusts. */
+  /**
+   * The service's public work signing keys (JWKs) this responder trusts: pinned from
+   * configuration only. The key the service announces is never adopted (a service or network
+   * that could announce one could sign work with it); none configured is a ConfigError.
+   */
   readonly signingKeys: readonly unknown[];
-  /** With no key pinned, accept the key the service announces on registration (and pin it). */
-  readonly trustOnFirstUse?: boolean;
-  /** Where the journal and pinned keys live (0700); one per responder. */
+  /** Where the journal lives (0700); one per responder. */
   readonly stateDir: string;
   readonly logger: Logger;
   /** Stops the responder: polling ends, running actions are aborted and report. */
@@ -106,6 +109,10 @@ class ResponderRunner {
   #trusted: TrustedWorkKeys | undefined;
 
   constructor(options: RunResponderOptions) {
+    checkApiUrl(options.apiUrl, 'apiUrl');
+    if (options.signingKeys.length === 0) {
+      throw new ConfigError('signingKeys', "no work-signing key is configured: pin the service's public key (the signing keys file); an announced key is never trusted");
+    }
     this.#options = options;
     this.#target = { kind: options.kind, name: options.name };
     this.#api = new ResponderApi({ apiUrl: options.apiUrl, token: options.token, ...(options.retryBackoffMs === undefined ? {} : { backoffMs: options.retryBackoffMs }) });
@@ -119,7 +126,7 @@ class ResponderRunner {
     await mkdir(this.#options.stateDir, { recursive: true, mode: 0o700 });
     await this.#journal.prepare();
     await this.#journal.prune(journalKeepMs, this.#clock.now());
-    this.#trusted = await loadTrustedKeys(this.#options.stateDir, this.#options.signingKeys);
+    this.#trusted = new TrustedWorkKeys(this.#options.signingKeys);
     if (!(await this.#register())) return;
     const heartbeats = this.#heartbeatLoop();
     try {
@@ -140,17 +147,8 @@ class ResponderRunner {
           { kind: this.#target.kind, name: this.#target.name, version: this.#options.version, capabilities: [...this.#actions.keys()] },
           signal,
         );
-        const trusted = this.#trustedKeys();
-        let decision: 'trusted' | 'pinned' | 'untrusted';
-        try {
-          decision = await considerAnnouncedKey(this.#options.stateDir, trusted, answer.signingKey, this.#options.trustOnFirstUse === true);
-        } catch (error) {
-          if (error instanceof UntrustedServiceKeyError) throw new ResponderStartError(error.message, { cause: error });
-          throw error;
-        }
-        if (decision === 'pinned') this.#log.warn('pinned the service work signing key on first use', { responder: this.#id(), keyId: answer.signingKey.kid });
-        if (decision === 'untrusted') {
-          this.#log.warn('the service signs work with a key this responder does not trust; such work is refused until the key is pinned', {
+        if (!this.#trustedKeys().has(answer.signingKey.kid)) {
+          this.#log.warn('the service signs work with a key this responder does not trust; such work is refused until the key is configured', {
             responder: this.#id(),
             keyId: answer.signingKey.kid,
           });

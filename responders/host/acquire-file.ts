@@ -25,7 +25,7 @@ export function acquireFile(env: HostEnvironment): ResponderAction {
       const path = requiredText(inputs, 'path.absolute');
       const containerId = optionalText(inputs, 'container.id');
       const bucket = optionalText(inputs, 's3.bucket');
-      const { scope, entry } = await resolveFile(env, path, containerId, context.signal);
+      const { scope, entry } = await resolveFile(env, path, containerId, context.signal, 'acquire');
       try {
         const subject = describeFile(path, scope);
         const stats = await lstatBig(entry.handlePath, subject);

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '#shared/errors.ts';
+import { checkApiUrl } from '../common/api-url.ts';
 import type { HostActionsOptions } from './environment.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -17,9 +18,10 @@ export interface HostResponderConfig {
   readonly tokenFile: string;
   readonly hostId: string;
   readonly stateDir: string;
-  /** A JSON file of the service's work signing keys (JWKs: `{ "keys": [...] }` or `[...]`), or null. */
-  readonly signingKeysFile: string | null;
-  readonly trustOnFirstUse: boolean;
+  /** A JSON file of the service's work signing keys (JWKs: `{ "keys": [...] }` or `[...]`): the only keys it trusts. */
+  readonly signingKeysFile: string;
+  /** What file actions refuse, besides the built-in set (see protected-paths.ts) and the files above. */
+  readonly protectedPaths: readonly string[];
   readonly actions: HostActionsOptions;
 }
 
@@ -40,6 +42,7 @@ const settings = {
   'containerd-namespaces': 'RESPONDER_CONTAINERD_NAMESPACES',
   'protected-pids': 'RESPONDER_PROTECTED_PIDS',
   'stop-timeout-seconds': 'RESPONDER_STOP_TIMEOUT_SECONDS',
+  'protected-paths': 'RESPONDER_PROTECTED_PATHS',
 } as const;
 type Setting = keyof typeof settings;
 
@@ -63,7 +66,7 @@ export function loadHostResponderConfig(argv: readonly string[], env: Environmen
   const options = Object.fromEntries(Object.keys(settings).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: [...argv], options: { ...options, 'trust-on-first-use': { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ConfigError('command line', error instanceof Error ? error.message : String(error));
   }
@@ -78,13 +81,7 @@ export function loadHostResponderConfig(argv: readonly string[], env: Environmen
     return value;
   };
 
-  const apiUrl = required('api-url');
-  try {
-    const url = new URL(apiUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
-  } catch {
-    throw new ConfigError(label('api-url'), `must be the service's http(s) URL, not ${JSON.stringify(apiUrl)}`);
-  }
+  const apiUrl = checkApiUrl(required('api-url'), label('api-url'));
   const hostId = read('host-id') ?? hostname();
   if (!/^[A-Za-z0-9._:-]{1,253}$/.test(hostId)) {
     throw new ConfigError(label('host-id'), `must be 1 to 253 letters, digits, '.', '_', ':' or '-' (the host.id actions name), not ${JSON.stringify(hostId)}`);
@@ -96,22 +93,33 @@ export function loadHostResponderConfig(argv: readonly string[], env: Environmen
     .map((pid) => pid.trim())
     .filter((pid) => pid !== '')
     .map((pid) => positiveInteger('protected-pids', pid) ?? 0);
-  const trustFlag = values['trust-on-first-use'];
+  const configuredProtected = (read('protected-paths')?.split(/[,:]/) ?? [])
+    .map((path) => path.trim())
+    .filter((path) => path !== '')
+    .map((path) => absolutePath('protected-paths', path) ?? path);
   const maxAcquireBytes = positiveInteger('max-acquire-bytes', read('max-acquire-bytes'));
   const maxLogBytes = positiveInteger('max-log-bytes', read('max-log-bytes'));
   const dockerSocketPath = absolutePath('docker-socket', read('docker-socket'));
   const containerdSocketPath = absolutePath('containerd-socket', read('containerd-socket'));
   const stopTimeoutSeconds = positiveInteger('stop-timeout-seconds', read('stop-timeout-seconds'));
 
+  const tokenFile = absolutePath('token-file', required('token-file')) ?? '';
+  const signingKeysFile = absolutePath('signing-keys-file', read('signing-keys-file'));
+  if (signingKeysFile === undefined) {
+    throw new ConfigError(label('signing-keys-file'), "is required but not set: the service's work-signing public keys are pinned from configuration only");
+  }
+  // The responder's own token, keys and state are never a file action's target.
+  const protectedPaths = [tokenFile, signingKeysFile, stateDir, ...configuredProtected];
   return {
     apiUrl,
-    tokenFile: absolutePath('token-file', required('token-file')) ?? '',
+    tokenFile,
     hostId,
     stateDir,
-    signingKeysFile: absolutePath('signing-keys-file', read('signing-keys-file')) ?? null,
-    trustOnFirstUse: trustFlag === true || env['RESPONDER_TRUST_ON_FIRST_USE'] === 'true',
+    signingKeysFile,
+    protectedPaths: configuredProtected,
     actions: {
       quarantineDir: absolutePath('quarantine-dir', read('quarantine-dir')) ?? join(stateDir, 'quarantine'),
+      protectedPaths,
       ...(maxAcquireBytes === undefined ? {} : { maxAcquireBytes }),
       ...(maxLogBytes === undefined ? {} : { maxLogBytes }),
       ...(dockerSocketPath === undefined ? {} : { dockerSocketPath }),

@@ -6,6 +6,8 @@ import { ContainerdRuntime } from './containers/containerd.ts';
 import { DockerRuntime } from './containers/docker.ts';
 import { ContainerRuntimes } from './containers/runtime.ts';
 import { processProtection } from './process-guards.ts';
+import { defaultProtectedPaths, responderCodeDir } from './protected-paths.ts';
+import type { ProtectedPathsOptions } from './protected-paths.ts';
 import type { ProcessProtection } from './process-guards.ts';
 import { procReader } from './procfs.ts';
 import type { ProcReader } from './procfs.ts';
@@ -36,6 +38,13 @@ export interface HostActionsOptions {
   readonly parentPid?: number;
   /** More pids no action may kill. */
   readonly protectedPids?: readonly number[];
+  /**
+   * More paths no file action may read, move or restore over (absolute; a directory covers what
+   * is under it): the responder's token and key files, its state directory, the local service's
+   * DATA_DIR. The defaults, the quarantine directory, the responder's code and interpreter and its
+   * own /proc entries are always protected.
+   */
+  readonly protectedPaths?: readonly string[];
   readonly clock?: Clock;
   /** procfs mount point, `/proc` by default. */
   readonly procRoot?: string;
@@ -48,6 +57,8 @@ export interface HostEnvironment {
   readonly clock: Clock;
   readonly killWaitMs: number;
   readonly quarantineDir: string;
+  /** What file actions refuse (ProtectedPath). */
+  readonly protectedPaths: ProtectedPathsOptions;
   readonly maxAcquireBytes: number;
   readonly maxLogBytes: number;
   readonly stopTimeoutSeconds: number;
@@ -72,6 +83,12 @@ export function hostEnvironment(options: HostActionsOptions): HostEnvironment {
     clock: options.clock ?? systemClock,
     killWaitMs: options.killWaitMs ?? 5_000,
     quarantineDir: options.quarantineDir,
+    protectedPaths: {
+      paths: [...defaultProtectedPaths, options.quarantineDir, responderCodeDir, process.execPath, ...(options.protectedPaths ?? [])],
+      secretDirectories: ['/etc/sudoers.d', options.quarantineDir, ...(options.protectedPaths ?? [])],
+      procRoot,
+      ownPid: process.pid,
+    },
     maxAcquireBytes: options.maxAcquireBytes ?? defaultMaxAcquireBytes,
     maxLogBytes: options.maxLogBytes ?? defaultMaxLogBytes,
     stopTimeoutSeconds: options.stopTimeoutSeconds ?? 10,

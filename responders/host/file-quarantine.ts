@@ -11,15 +11,12 @@ import type { HostEnvironment } from './environment.ts';
 import { hostError, isErrno } from './errors.ts';
 import { factsJson, fileFacts, sha256Of } from './file-facts.ts';
 import type { FileFacts } from './file-facts.ts';
-import { resolveFile, scopeJson } from './file-scope.ts';
-import type { FileScope } from './file-scope.ts';
+import { describeFile, resolveFile, scopeJson } from './file-scope.ts';
 import { optionalText, requiredText } from './inputs.ts';
 import { ensureQuarantineDir, exists, moveIntoQuarantine, quarantinePathFor, removeNote, writeNote } from './quarantine-store.ts';
 import type { QuarantineApplied } from './quarantine-store.ts';
 
-export function describeFile(path: string, scope: FileScope): string {
-  return scope.container === null ? path : `${path} in container ${scope.container.id}`;
-}
+export { describeFile } from './file-scope.ts';
 
 function hardLinkNote(facts: FileFacts, method: 'rename' | 'copy'): string | null {
   if (facts.type !== 'file' || facts.nlink <= 1) return null;
@@ -37,7 +34,7 @@ export function fileQuarantine(env: HostEnvironment): ResponderAction {
       const { inputs, actionId } = context.work;
       const path = requiredText(inputs, 'path.absolute');
       const containerId = optionalText(inputs, 'container.id');
-      const { scope, entry } = await resolveFile(env, path, containerId, context.signal);
+      const { scope, entry } = await resolveFile(env, path, containerId, context.signal, 'quarantine');
       try {
         const subject = describeFile(path, scope);
         const { facts } = await fileFacts(entry.handlePath, subject);

@@ -9,6 +9,7 @@ import type { JsonObject } from '#shared/json.ts';
 import type { ContainerInfo } from './containers/runtime.ts';
 import type { HostEnvironment } from './environment.ts';
 import { hostError } from './errors.ts';
+import { refuseProtectedPath } from './protected-paths.ts';
 import { resolveInRoot } from './scoped-path.ts';
 import type { ScopedEntry } from './scoped-path.ts';
 
@@ -24,6 +25,11 @@ export function scopeJson(scope: FileScope): JsonObject {
     container:
       container === null ? null : { id: container.id, name: container.name, runtime: container.runtime, namespace: container.namespace },
   };
+}
+
+/** The path as a person names it: with its container when it is in one. */
+export function describeFile(path: string, scope: FileScope): string {
+  return scope.container === null ? path : `${path} in container ${scope.container.id}`;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -45,9 +51,24 @@ export async function fileScope(env: HostEnvironment, containerId: string | unde
   );
 }
 
-/** Resolves `path` in the scope; the caller closes the entry. */
-export async function resolveFile(env: HostEnvironment, path: string, containerId: string | undefined, signal: AbortSignal): Promise<{ scope: FileScope; entry: ScopedEntry }> {
+/**
+ * Resolves `path` in the scope and refuses a protected path (ProtectedPath) before the caller
+ * touches it; the caller closes the entry. `doing` completes "refusing to ..." in the refusal.
+ */
+export async function resolveFile(
+  env: HostEnvironment,
+  path: string,
+  containerId: string | undefined,
+  signal: AbortSignal,
+  doing: string,
+): Promise<{ scope: FileScope; entry: ScopedEntry }> {
   const scope = await fileScope(env, containerId, signal);
   const entry = await resolveInRoot(scope.root, path);
+  try {
+    await refuseProtectedPath(env.protectedPaths, entry, describeFile(path, scope), doing);
+  } catch (error) {
+    await entry.close();
+    throw error;
+  }
   return { scope, entry };
 }

@@ -1,7 +1,7 @@
 /**
  * file-unquarantine (the undo of file-quarantine): puts the quarantined file back at its path
- * with its content (SHA-256 checked), mode, owner and mtime as recorded in the quarantine's
- * `applied`. It never overwrites: a file that appeared at the path since is left alone and the
+ * with its content (SHA-256 checked), mode, owner and mtime as this responder recorded them in
+ * its own note at quarantine time (the service's copy must agree, and is never trusted alone). It never overwrites: a file that appeared at the path since is left alone and the
  * undo refused (DestinationExists).
  */
 import { constants } from 'node:fs';
@@ -17,7 +17,7 @@ import { isoOfNs, kindOf, octal, sha256Of } from './file-facts.ts';
 import { resolveFile } from './file-scope.ts';
 import { describeFile } from './file-quarantine.ts';
 import { optionalText, requiredText } from './inputs.ts';
-import { moveOutOfQuarantine, quarantineAppliedSchema, removeNote } from './quarantine-store.ts';
+import { moveOutOfQuarantine, quarantineAppliedSchema, quarantinePathFor, readNote, removeNote } from './quarantine-store.ts';
 import type { QuarantineApplied } from './quarantine-store.ts';
 
 async function lstatOrNull(path: string): Promise<BigIntStats | null> {
@@ -29,20 +29,45 @@ async function lstatOrNull(path: string): Promise<BigIntStats | null> {
   }
 }
 
-/** The quarantine this undo reverses, checked against the undo's own inputs. */
-function appliedOf(context: ResponderActionContext): QuarantineApplied {
+/**
+ * What the undo's record (from the service) and this responder's own note must agree on. The
+ * hash, method and quarantined mode may legitimately differ (the report can predate the note's
+ * last update), and undo uses the note's values for them anyway.
+ */
+const agreedFields = ['path', 'containerId', 'resolvedPath', 'quarantinePath', 'type', 'mode', 'uid', 'gid', 'inode', 'device', 'mtimeNs', 'linkTarget'] as const;
+
+/**
+ * The quarantine this undo reverses, from this responder's OWN record: the location is derived
+ * from the quarantine's action id, and the record the service hands back (which a stolen
+ * responder token could have forged) must agree with the note written at quarantine time. Path,
+ * owner and mode (setuid/setgid included) come only from that note.
+ */
+async function ownRecordOf(env: HostEnvironment, context: ResponderActionContext): Promise<QuarantineApplied> {
   const { undoOf, inputs } = context.work;
   if (undoOf === null) throw hostError('NothingToUndo', 'file-unquarantine only restores what a file-quarantine moved, and this work names no quarantine to undo');
-  const parsed = quarantineAppliedSchema.safeParse(undoOf.applied);
-  if (!parsed.success) throw hostError('UndoMismatch', `action ${undoOf.actionId} (${undoOf.type}) recorded no file quarantine this responder can reverse`);
-  const applied = parsed.data;
+  const reported = quarantineAppliedSchema.safeParse(undoOf.applied);
+  if (!reported.success) throw hostError('UndoMismatch', `action ${undoOf.actionId} (${undoOf.type}) recorded no file quarantine this responder can reverse`);
+  const quarantinePath = quarantinePathFor(env, undoOf.actionId);
+  const note = await readNote(env, quarantinePath);
+  if (note === null) {
+    throw hostError('QuarantineRecordMissing', `this responder holds no record of a quarantine for action ${undoOf.actionId} (${quarantinePath}.json); it restores only what it recorded itself, so nothing was restored`);
+  }
+  const own = note.applied;
+  const disagreeing = agreedFields.filter((field) => reported.data[field] !== own[field]);
+  if (note.actionId !== undoOf.actionId || own.quarantinePath !== quarantinePath) disagreeing.push('quarantinePath');
+  if (disagreeing.length > 0) {
+    throw hostError(
+      'UndoMismatch',
+      `the quarantine record handed back for action ${undoOf.actionId} disagrees with this responder's own record on ${[...new Set(disagreeing)].join(', ')}; nothing was restored`,
+    );
+  }
   const path = requiredText(inputs, 'path.absolute');
   const containerId = optionalText(inputs, 'container.id');
-  const sameContainer = applied.containerId === null ? containerId === undefined : containerId !== undefined && applied.containerId.startsWith(containerId);
-  if (applied.path !== path || !sameContainer) {
-    throw hostError('UndoMismatch', `action ${undoOf.actionId} quarantined ${applied.path}${applied.containerId === null ? '' : ` in container ${applied.containerId}`}, not the file these inputs name`);
+  const sameContainer = own.containerId === null ? containerId === undefined : containerId !== undefined && own.containerId.startsWith(containerId);
+  if (own.path !== path || !sameContainer) {
+    throw hostError('UndoMismatch', `action ${undoOf.actionId} quarantined ${own.path}${own.containerId === null ? '' : ` in container ${own.containerId}`}, not the file these inputs name`);
   }
-  return applied;
+  return own;
 }
 
 /**
@@ -104,9 +129,9 @@ export function fileUnquarantine(env: HostEnvironment): ResponderAction {
   return {
     type: 'file-unquarantine',
     async execute(context: ResponderActionContext): Promise<ResponderOutcome> {
-      const applied = appliedOf(context);
+      const applied = await ownRecordOf(env, context);
       const quarantinePath = applied.quarantinePath;
-      const { scope, entry } = await resolveFile(env, applied.path, applied.containerId ?? undefined, context.signal).catch((error: unknown) => {
+      const { scope, entry } = await resolveFile(env, applied.path, applied.containerId ?? undefined, context.signal, 'restore a file to').catch((error: unknown) => {
         if (error instanceof ResponderActionError && error.code === 'FileNotFound') {
           throw hostError('DestinationParentMissing', `cannot restore ${applied.path}: its directory is gone (${error.message}); recreate it and undo again`, error);
         }

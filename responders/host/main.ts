@@ -13,9 +13,8 @@ process.exitCode = await runDaemon('host responder', async (logger, signal) => {
   const tokenSetting = '--token-file / RESPONDER_TOKEN_FILE';
   // Read once now so a missing token or key file fails at start-up, not at the first call.
   await readToken(config.tokenFile, tokenSetting);
-  const signingKeys =
-    config.signingKeysFile === null ? [] : await readSigningKeys(config.signingKeysFile, '--signing-keys-file / RESPONDER_SIGNING_KEYS_FILE');
-  logger.info('host responder starting', { host: config.hostId, apiUrl: config.apiUrl, stateDir: config.stateDir, quarantineDir: config.actions.quarantineDir });
+  const signingKeys = await readSigningKeys(config.signingKeysFile, '--signing-keys-file / RESPONDER_SIGNING_KEYS_FILE');
+  logger.info('host responder starting', { host: config.hostId, apiUrl: config.apiUrl, stateDir: config.stateDir, quarantineDir: config.actions.quarantineDir, protectedPaths: config.protectedPaths });
   await runResponder({
     apiUrl: config.apiUrl,
     token: () => readToken(config.tokenFile, tokenSetting),
@@ -24,7 +23,6 @@ process.exitCode = await runDaemon('host responder', async (logger, signal) => {
     version: await packageVersion(),
     actions: hostActions(config.actions),
     signingKeys,
-    trustOnFirstUse: config.trustOnFirstUse,
     stateDir: config.stateDir,
     logger,
     signal,

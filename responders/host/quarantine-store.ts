@@ -80,6 +80,41 @@ export async function writeNote(quarantinePath: string, note: Readonly<Record<st
   await writeFile(`${quarantinePath}.json`, `${JSON.stringify(note, null, 2)}\n`, { mode: 0o600 });
 }
 
+/** The note file-quarantine wrote for one quarantine: this responder's own record of it. */
+const quarantineNoteSchema = z.object({ actionId: z.string(), applied: quarantineAppliedSchema });
+export type QuarantineNote = z.infer<typeof quarantineNoteSchema>;
+
+/**
+ * Reads the note beside `quarantinePath` (never through a link), or null when there is none. A
+ * note that is not a regular file of the responder's own, or not a quarantine record, is refused:
+ * undo restores only what this responder itself recorded.
+ */
+export async function readNote(env: HostEnvironment, quarantinePath: string): Promise<QuarantineNote | null> {
+  const file = `${quarantinePath}.json`;
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return null;
+    if (isErrno(error, 'ELOOP')) throw hostError('QuarantineUnsafe', `${file} is a symbolic link, not this responder's record; nothing was restored`, error);
+    throw fileSystemError(error, 'reading the quarantine record', file, 'needs the quarantine directory to be the responder\'s own');
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile() || stats.uid !== env.euid) {
+      throw hostError('QuarantineUnsafe', `${file} is not a regular file owned by the responder (uid ${env.euid}); nothing was restored`);
+    }
+    const parsed = quarantineNoteSchema.safeParse(JSON.parse(await handle.readFile('utf8')));
+    if (!parsed.success) throw hostError('QuarantineUnsafe', `${file} is not a quarantine record this responder wrote; nothing was restored`);
+    return parsed.data;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw hostError('QuarantineUnsafe', `${file} is not valid JSON; nothing was restored`, error);
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function removeNote(quarantinePath: string): Promise<void> {
   await rm(`${quarantinePath}.json`, { force: true });
 }

@@ -32,6 +32,8 @@ export interface ScopedEntry {
   readonly name: string;
   /** `/proc/self/fd/<parent fd>/<name>`: use for every call on the entry. */
   readonly handlePath: string;
+  /** `/proc/self/fd/<parent fd>`: the opened directory that holds the entry. */
+  readonly directoryPath: string;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function resolveInRoot(root: string, path: string): Promise<ScopedE
       hostPath: container ? `${root.replace(/\/$/, '')}${resolvedPath}` : resolvedPath,
       name,
       handlePath: `${fdPath(parent)}/${name}`,
+      directoryPath: fdPath(parent),
       close: () => parent.handle.close(),
     };
   } catch (error) {

@@ -4,6 +4,7 @@
  * A missing or malformed value fails at start-up naming the variable.
  */
 import { ConfigError } from '#shared/errors.ts';
+import { checkApiUrl } from '../common/api-url.ts';
 import type { ClusterSettings } from './deps.ts';
 import { denyPolicyKinds, isDenyPolicyKind } from './deny-policies.ts';
 import type { DenyPolicyKind } from './deny-policies.ts';
@@ -20,9 +21,8 @@ export interface KubernetesResponderConfig {
   readonly clusterName: string;
   readonly self: ResponderSelf;
   readonly stateDir: string;
-  /** A JSON file of the service's work signing keys (`{ "keys": [...] }` or `[...]`), or null. */
-  readonly signingKeysFile: string | null;
-  readonly trustOnFirstUse: boolean;
+  /** A JSON file of the service's work signing keys (`{ "keys": [...] }` or `[...]`): the only keys it trusts. */
+  readonly signingKeysFile: string;
   /** Namespaces refused besides the responder's own. */
   readonly protectedNamespaces: readonly string[];
   readonly settings: Partial<ClusterSettings>;
@@ -85,10 +85,7 @@ function denyKinds(env: Environment): DenyPolicyKind[] | undefined {
 }
 
 export function loadKubernetesResponderConfig(env: Environment): KubernetesResponderConfig {
-  const apiUrl = required(env, 'RESPONDER_API_URL', "the service's base URL");
-  if (!URL.canParse(apiUrl) || !/^https?:$/.test(new URL(apiUrl).protocol)) {
-    throw new ConfigError('RESPONDER_API_URL', `must be an http(s) URL, not ${JSON.stringify(apiUrl)}`);
-  }
+  const apiUrl = checkApiUrl(required(env, 'RESPONDER_API_URL', "the service's base URL"), 'RESPONDER_API_URL');
   const clusterName = matching('RESPONDER_CLUSTER_NAME', required(env, 'RESPONDER_CLUSTER_NAME', 'the cluster name the token is bound to'), dnsLabel, 'a DNS-1123 label (the cluster name the token is bound to)');
   const podName = matching('RESPONDER_POD_NAME', required(env, 'RESPONDER_POD_NAME', 'downward API metadata.name'), dnsSubdomain, 'a pod name');
   const namespace = matching('RESPONDER_POD_NAMESPACE', required(env, 'RESPONDER_POD_NAMESPACE', 'downward API metadata.namespace'), dnsLabel, 'a namespace name');
@@ -104,15 +101,14 @@ export function loadKubernetesResponderConfig(env: Environment): KubernetesRespo
   const priority = integer(env, 'RESPONDER_ANP_PRIORITY', 0, 1000);
   const snapshotSeconds = integer(env, 'RESPONDER_SNAPSHOT_TIMEOUT_SECONDS', 1, 86_400);
   const logBytes = integer(env, 'RESPONDER_MAX_LOG_BYTES', 1, 1024 * 1024 * 1024);
-  const signingKeysFile = read(env, 'RESPONDER_SIGNING_KEYS_FILE');
+  const signingKeysFile = required(env, 'RESPONDER_SIGNING_KEYS_FILE', "the service's work-signing public keys, pinned from configuration only");
   return {
     apiUrl,
     tokenFile: absolutePath('RESPONDER_TOKEN_FILE', read(env, 'RESPONDER_TOKEN_FILE') ?? defaultTokenFile),
     clusterName,
     self: { podName, namespace },
     stateDir: absolutePath('RESPONDER_STATE_DIR', read(env, 'RESPONDER_STATE_DIR') ?? defaultStateDir),
-    signingKeysFile: signingKeysFile === undefined ? null : absolutePath('RESPONDER_SIGNING_KEYS_FILE', signingKeysFile),
-    trustOnFirstUse: flag(env, 'RESPONDER_TRUST_ON_FIRST_USE'),
+    signingKeysFile: absolutePath('RESPONDER_SIGNING_KEYS_FILE', signingKeysFile),
     protectedNamespaces: [...new Set([...base, ...extra])],
     settings: {
       ...(kinds === undefined ? {} : { denyPolicyKinds: kinds }),

@@ -14,7 +14,7 @@ process.exitCode = await runDaemon('cluster responder', async (logger, signal) =
   const config = loadKubernetesResponderConfig(process.env);
   // Read once now so a missing token or key file fails at start-up, not at the first call.
   await readToken(config.tokenFile, 'RESPONDER_TOKEN_FILE');
-  const signingKeys = config.signingKeysFile === null ? [] : await readSigningKeys(config.signingKeysFile, 'RESPONDER_SIGNING_KEYS_FILE');
+  const signingKeys = await readSigningKeys(config.signingKeysFile, 'RESPONDER_SIGNING_KEYS_FILE');
   const kubeConfig = new KubeConfig();
   // The pod's ServiceAccount token and CA, and KUBERNETES_SERVICE_HOST/PORT.
   kubeConfig.loadFromCluster();
@@ -38,7 +38,6 @@ process.exitCode = await runDaemon('cluster responder', async (logger, signal) =
       settings: config.settings,
     }),
     signingKeys,
-    trustOnFirstUse: config.trustOnFirstUse,
     stateDir: config.stateDir,
     logger,
     signal,

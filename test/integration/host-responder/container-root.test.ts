@@ -180,7 +180,8 @@ describe('file actions inside a Docker container (its MergedDir from a Docker te
     const inputs = { 'path.absolute': '/bin/miner', 'container.id': containerId.slice(0, 12) };
 
     // Act
-    const outcome = await actionOf(list, 'file-quarantine').execute(hostWork('file-quarantine', inputs));
+    const quarantineWork = hostWork('file-quarantine', inputs);
+    const outcome = await actionOf(list, 'file-quarantine').execute(quarantineWork);
 
     // Assess
     expect(await missing(join(root, 'usr', 'bin', 'miner'))).toBe(true);
@@ -189,7 +190,7 @@ describe('file actions inside a Docker container (its MergedDir from a Docker te
     expect(docker.requests.map((request) => `${request.method} ${request.path}`)).toEqual(['GET /version', `GET /v1.47/containers/${containerId.slice(0, 12)}/json`]);
 
     // Act
-    await actionOf(list, 'file-unquarantine').execute(hostWork('file-unquarantine', inputs, { undoOf: undoSourceOf('file-quarantine', outcome) }));
+    await actionOf(list, 'file-unquarantine').execute(hostWork('file-unquarantine', inputs, { undoOf: undoSourceOf('file-quarantine', outcome, quarantineWork.work.actionId) }));
 
     // Assess
     expect(await contentSha(join(root, 'usr', 'bin', 'miner'))).toBe(sha256('container miner\n'));

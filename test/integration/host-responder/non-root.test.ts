@@ -3,6 +3,7 @@
  * kernel refuses what that user may not do and the action must end in Error naming the missing
  * permission; and what nobody may do (its own process, its own file) still works.
  */
+import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,8 +32,8 @@ let quarantineDir: string;
 const sleepers: Sleeper[] = [];
 
 /** Runs one action as nobody and returns what it answered. */
-async function asNobody(type: string, inputs: Record<string, JsonValue>, extra: { undoOf?: ReturnType<typeof undoSourceOf>; options?: Record<string, unknown> } = {}): Promise<ChildAnswer> {
-  const request = { type, inputs, options: { quarantineDir, dockerSocketPath: join(work.path, 'docker.sock'), containerdSocketPath: join(work.path, 'containerd.sock'), ...extra.options }, undoOf: extra.undoOf };
+async function asNobody(type: string, inputs: Record<string, JsonValue>, extra: { undoOf?: ReturnType<typeof undoSourceOf>; options?: Record<string, unknown>; actionId?: string } = {}): Promise<ChildAnswer> {
+  const request = { type, inputs, options: { quarantineDir, dockerSocketPath: join(work.path, 'docker.sock'), containerdSocketPath: join(work.path, 'containerd.sock'), ...extra.options }, undoOf: extra.undoOf, actionId: extra.actionId };
   const { stdout } = await run(process.execPath, [runner, JSON.stringify(request)], { uid: nobody, gid: nobody, cwd: '/' });
   return JSON.parse(stdout) as ChildAnswer;
 }
@@ -122,7 +123,8 @@ describe('host actions as a user without root (nobody)', () => {
     const before = await statOf(path);
 
     // Act
-    const quarantined = await asNobody('file-quarantine', { 'path.absolute': path });
+    const quarantineId = randomUUID();
+    const quarantined = await asNobody('file-quarantine', { 'path.absolute': path }, { actionId: quarantineId });
 
     // Assess
     if (!quarantined.ok) throw new Error(quarantined.message);
@@ -132,7 +134,7 @@ describe('host actions as a user without root (nobody)', () => {
     expect(modeOf(await statOf(textOf(applied['quarantinePath'])))).toBe(0);
 
     // Act
-    const restored = await asNobody('file-unquarantine', { 'path.absolute': path }, { undoOf: undoSourceOf('file-quarantine', quarantined.outcome) });
+    const restored = await asNobody('file-unquarantine', { 'path.absolute': path }, { undoOf: undoSourceOf('file-quarantine', quarantined.outcome, quarantineId) });
 
     // Assess
     expect(restored).toMatchObject({ ok: true });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import { ResponderActionError, type ReceivedWork, type RegisterResponse, type ResponderRecord } from '#shared/responders/protocol.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
 import { ActionJournal } from '../../../responders/common/journal.ts';
-import { runResponder, ResponderStartError } from '../../../responders/common/runner.ts';
+import { runResponder } from '../../../responders/common/runner.ts';
+import { ConfigError } from '#shared/errors.ts';
 import { createLogger } from '#shared/log.ts';
 import {
   eventually,
@@ -302,40 +303,35 @@ describe('responders see and report only their own work', () => {
 });
 
 describe('the service key a responder trusts', () => {
-  it('is pinned on first use only when asked, kept under stateDir, and a responder with no key and no consent does not start', async () => {
+  it('is pinned from configuration only: with no configured key, or a plain http URL off loopback, the responder does not start and pins nothing', async () => {
     // Prepare
-    const stateDir = await mkdtemp(join(tmpdir(), 'tofu-'));
-    const refusingDir = await mkdtemp(join(tmpdir(), 'tofu-refused-'));
+    const stateDir = await mkdtemp(join(tmpdir(), 'no-tofu-'));
     const base = {
       apiUrl: harness.service.url,
-      token: await harness.responderToken('tofu-1'),
+      token: await harness.responderToken('no-tofu-1'),
       kind: 'host' as const,
-      name: 'tofu-1',
+      name: 'no-tofu-1',
       version: '1',
       actions: [markerAction(markers)],
-      signingKeys: [],
+      signingKeys: [harness.service.responders.signingKey],
+      stateDir,
       logger: createLogger(() => undefined),
       pollWaitSeconds: 1,
+      signal: new AbortController().signal,
     };
-    const controller = new AbortController();
 
     // Act
-    const refused = runResponder({ ...base, stateDir: refusingDir, signal: new AbortController().signal }).then(
-      () => 'started',
-      (error: unknown) => error,
-    );
-    const pinned = runResponder({ ...base, stateDir, trustOnFirstUse: true, signal: controller.signal });
-    const created = await harness.createHostAction('tofu-1');
-    const done = await harness.until(created.id, ended);
-    controller.abort();
-    await pinned;
+    const keyless = await runResponder({ ...base, signingKeys: [] }).then(() => 'started', (error: unknown) => error);
+    const plainHttp = await runResponder({ ...base, apiUrl: 'http://ra.example.com' }).then(() => 'started', (error: unknown) => error);
 
     // Assess
-    expect(await refused).toBeInstanceOf(ResponderStartError);
-    expect(done.status).toBe('Completed');
-    const file = join(stateDir, 'trusted-work-keys.json');
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ keys: [harness.service.responders.signingKey] });
-    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(keyless).toBeInstanceOf(ConfigError);
+    expect(keyless).toMatchObject({ message: expect.stringMatching(/^signingKeys: /) as unknown });
+    expect(plainHttp).toBeInstanceOf(ConfigError);
+    expect(plainHttp).toMatchObject({ message: expect.stringMatching(/^apiUrl: must be https/) as unknown });
+    expect(await readdir(stateDir)).toEqual([]);
+    const { body } = await harness.call('GET', '/v1/responders', await harness.analyst());
+    expect((body as { items: ResponderRecord[] }).items.map((item) => item.id)).not.toContain('host/no-tofu-1');
   });
 
   it('announces the public half of the key the work is signed with, never the private part', async () => {

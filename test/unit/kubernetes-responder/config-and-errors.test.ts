@@ -10,6 +10,7 @@ const required = {
   RESPONDER_CLUSTER_NAME: 'prod-eu-1',
   RESPONDER_POD_NAME: 'kubernetes-responder-6c9d5b7f4-x2k8q',
   RESPONDER_POD_NAMESPACE: 'response-actions',
+  RESPONDER_SIGNING_KEYS_FILE: '/etc/response-actions/signing-keys.json',
 };
 
 describe('cluster responder configuration', () => {
@@ -24,8 +25,7 @@ describe('cluster responder configuration', () => {
       clusterName: 'prod-eu-1',
       self: { podName: 'kubernetes-responder-6c9d5b7f4-x2k8q', namespace: 'response-actions' },
       stateDir: '/var/lib/response-actions',
-      signingKeysFile: null,
-      trustOnFirstUse: false,
+      signingKeysFile: '/etc/response-actions/signing-keys.json',
       protectedNamespaces: ['kube-system'],
       settings: {},
     });
@@ -59,6 +59,8 @@ describe('cluster responder configuration', () => {
   it.each([
     [{ ...required, RESPONDER_API_URL: undefined }, 'RESPONDER_API_URL'],
     [{ ...required, RESPONDER_API_URL: 'ftp://example.com' }, 'RESPONDER_API_URL'],
+    [{ ...required, RESPONDER_API_URL: 'http://response-actions.example.com' }, 'RESPONDER_API_URL'],
+    [{ ...required, RESPONDER_SIGNING_KEYS_FILE: undefined }, 'RESPONDER_SIGNING_KEYS_FILE'],
     [{ ...required, RESPONDER_CLUSTER_NAME: 'Prod_EU' }, 'RESPONDER_CLUSTER_NAME'],
     [{ ...required, RESPONDER_POD_NAMESPACE: '' }, 'RESPONDER_POD_NAMESPACE'],
     [{ ...required, RESPONDER_POD_NAME: undefined }, 'RESPONDER_POD_NAME'],

@@ -33,10 +33,13 @@ describe('responder daemon files', () => {
     await writeFile(join(dir, 'set.json'), JSON.stringify({ keys: [key] }));
     await writeFile(join(dir, 'list.json'), JSON.stringify([key]));
     await writeFile(join(dir, 'other.json'), JSON.stringify({ key }));
+    await writeFile(join(dir, 'none.json'), JSON.stringify({ keys: [] }));
 
     // Act + Assess
     expect(await readSigningKeys(join(dir, 'set.json'), 'RESPONDER_SIGNING_KEYS_FILE')).toEqual([key]);
     expect(await readSigningKeys(join(dir, 'list.json'), 'RESPONDER_SIGNING_KEYS_FILE')).toEqual([key]);
     await expect(readSigningKeys(join(dir, 'other.json'), 'RESPONDER_SIGNING_KEYS_FILE')).rejects.toThrow(/^RESPONDER_SIGNING_KEYS_FILE: /);
+    // No key configured is no trust at all: nothing is ever pinned from what the service announces.
+    await expect(readSigningKeys(join(dir, 'none.json'), 'RESPONDER_SIGNING_KEYS_FILE')).rejects.toThrow(/^RESPONDER_SIGNING_KEYS_FILE: .* holds no keys/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Runs one host action in a process of its own and prints its outcome or error as JSON on
  * stdout: the non-root tests spawn it as `nobody` (uid 65534), so the kernel, not a stub, decides
- * what the responder may do. Argument: JSON `{ type, inputs, options, undoOf? }`.
+ * what the responder may do. Argument: JSON `{ type, inputs, options, undoOf?, actionId? }`.
  */
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -15,6 +15,8 @@ interface Request {
   readonly inputs: Record<string, unknown>;
   readonly options: HostActionsOptions;
   readonly undoOf?: UndoSource;
+  /** The action id to run under (an undo names the id of what it reverses); random by default. */
+  readonly actionId?: string;
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as Request;
@@ -25,7 +27,7 @@ try {
   const outcome = await action.execute({
     work: {
       v: 1,
-      actionId: randomUUID(),
+      actionId: request.actionId ?? randomUUID(),
       type: request.type,
       inputs: { 'host.id': 'test-host', ...request.inputs },
       target: { kind: 'host', name: 'test-host' },
