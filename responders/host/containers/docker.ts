@@ -144,12 +144,28 @@ export class DockerRuntime implements ContainerRuntime {
     return parsed.data;
   }
 
+  /** The one full id starting with `prefix` (GET /containers/json's id filter matches prefixes), or null. */
+  async #idByPrefix(prefix: string, signal: AbortSignal): Promise<string | null> {
+    const response = await this.#call('GET', '/containers/json', { all: '1', filters: JSON.stringify({ id: [prefix] }) }, signal);
+    if (response.status !== 200) throw hostError('ContainerRuntimeError', `Docker could not list containers: ${messageOf(response)}`);
+    const parsed = z.array(z.object({ Id: z.string() })).safeParse(parseJson(response.body));
+    if (!parsed.success) throw hostError('ContainerRuntimeError', `Docker answered the container list with JSON this responder cannot read: ${parsed.error.message}`);
+    const ids = parsed.data.map((container) => container.Id).filter((id) => id.startsWith(prefix));
+    if (ids.length > 1) throw hostError('ContainerNameAmbiguous', `container id prefix ${prefix} matches ${ids.length} Docker containers; give more of it`);
+    return ids[0] ?? null;
+  }
+
   async find(ref: ContainerRef, signal: AbortSignal): Promise<ContainerInfo | null> {
     // Docker resolves a reference as a full id, then a name, then an id prefix; keep only the
     // kind of match the action asked for, so an id never picks a container by its name.
-    const inspect = await this.inspect('id' in ref ? ref.id : ref.name, signal);
+    let inspect = await this.inspect('id' in ref ? ref.id : ref.name, signal);
     if (inspect === null) return null;
-    if ('id' in ref && !inspect.Id.startsWith(ref.id)) return null;
+    if ('id' in ref && !inspect.Id.startsWith(ref.id)) {
+      // A container named like the prefix shadows it: find the prefix among ids alone.
+      const full = await this.#idByPrefix(ref.id, signal);
+      inspect = full === null ? null : await this.inspect(full, signal);
+      if (inspect === null) return null;
+    }
     if ('name' in ref && inspect.Name !== `/${ref.name}`) return null;
     return toInfo(inspect);
   }

@@ -67,6 +67,12 @@ export async function docker(args: readonly string[]): Promise<string> {
   return stdout.trim();
 }
 
+/** Both streams of `docker logs`, as Debian's client prints them. */
+export async function dockerLogs(id: string): Promise<string> {
+  const { stdout, stderr } = await run(dockerClient, ['-H', `unix://${dockerSocket()}`, 'logs', id], { timeout: 60_000 });
+  return stdout + stderr;
+}
+
 /** `docker run -d --network none` of `script` under busybox sh; the full id. */
 export async function dockerRun(options: { script: string; name?: string; extra?: readonly string[] }): Promise<string> {
   const flags = ['run', '-d', '--network', 'none', ...(options.extra ?? [])];
