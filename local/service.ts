@@ -27,6 +27,7 @@ import { ActionService } from '#shared/use-cases/action-service.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
 import { startInProcessResponder, type InProcessResponder } from '../responders/common/in-process.ts';
 import { hostActions } from '../responders/host/actions.ts';
+import { loadHostActionSettings } from '../responders/host/config.ts';
 import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startEmbeddedAws, type EmbeddedAws } from './embedded-aws.ts';
@@ -214,6 +215,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         name: hostResponderName,
         dataDir: options.dataDir,
         signingKey: signingKey.publicJwk,
+        env: options.env,
         ...(options.hostResponder?.actions === undefined ? {} : { actions: options.hostResponder.actions }),
       });
       const running = hostResponder;
@@ -236,6 +238,17 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 }
 
 /**
+ * The host actions of the in-process responder, with the settings a standalone host responder
+ * reads from its RESPONDER_* variables (runtime sockets, containerd namespaces, limits, protected
+ * paths and pids); a malformed one stops start-up naming the variable.
+ */
+function localHostActions(env: Environment, stateDir: string, dataDir: string): ResponderAction[] {
+  const settings = loadHostActionSettings(env);
+  // DATA_DIR holds the issuer's and the work-signing private keys: no host action may read or move them.
+  return hostActions({ ...settings, quarantineDir: join(stateDir, 'quarantine'), protectedPaths: [dataDir, ...settings.protectedPaths] });
+}
+
+/**
  * This machine's host responder, in process: the same runner a host responder uses on its own,
  * talking HTTP to this service with a token from the local issuer (bound to host/<name>, renewed
  * before it expires), trusting the local work signing key directly (no trust on first use needed).
@@ -247,6 +260,7 @@ function startLocalHostResponder(options: {
   readonly dataDir: string;
   readonly signingKey: WorkSigningPublicKey;
   readonly actions?: readonly ResponderAction[];
+  readonly env: Environment;
 }): InProcessResponder {
   const stateDir = join(options.dataDir, 'responders', `host-${options.name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
   const ttlSeconds = 60 * 60;
@@ -271,8 +285,7 @@ function startLocalHostResponder(options: {
     kind: 'host',
     name: options.name,
     version: 'local',
-    // DATA_DIR holds the issuer's and the work-signing private keys: no host action may read or move them.
-    actions: options.actions ?? hostActions({ quarantineDir: join(stateDir, 'quarantine'), protectedPaths: [options.dataDir] }),
+    actions: options.actions ?? localHostActions(options.env, stateDir, options.dataDir),
     signingKeys: [options.signingKey],
     stateDir,
     logger,

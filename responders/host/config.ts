@@ -62,6 +62,49 @@ function absolutePath(setting: Setting, value: string | undefined): string | und
   return value;
 }
 
+/** What host actions are configured with besides their quarantine directory: sockets, limits, protections. */
+export type HostActionSettings = Omit<HostActionsOptions, 'quarantineDir' | 'protectedPaths'> & { readonly protectedPaths: readonly string[] };
+
+function readActionSettings(read: (setting: Setting) => string | undefined): HostActionSettings {
+  const namespaces = read('containerd-namespaces')?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const protectedPids = read('protected-pids')
+    ?.split(',')
+    .map((pid) => pid.trim())
+    .filter((pid) => pid !== '')
+    .map((pid) => positiveInteger('protected-pids', pid) ?? 0);
+  const protectedPaths = (read('protected-paths')?.split(/[,:]/) ?? [])
+    .map((path) => path.trim())
+    .filter((path) => path !== '')
+    .map((path) => absolutePath('protected-paths', path) ?? path);
+  const maxAcquireBytes = positiveInteger('max-acquire-bytes', read('max-acquire-bytes'));
+  const maxLogBytes = positiveInteger('max-log-bytes', read('max-log-bytes'));
+  const dockerSocketPath = absolutePath('docker-socket', read('docker-socket'));
+  const containerdSocketPath = absolutePath('containerd-socket', read('containerd-socket'));
+  const stopTimeoutSeconds = positiveInteger('stop-timeout-seconds', read('stop-timeout-seconds'));
+  return {
+    protectedPaths,
+    ...(maxAcquireBytes === undefined ? {} : { maxAcquireBytes }),
+    ...(maxLogBytes === undefined ? {} : { maxLogBytes }),
+    ...(dockerSocketPath === undefined ? {} : { dockerSocketPath }),
+    ...(containerdSocketPath === undefined ? {} : { containerdSocketPath }),
+    ...(namespaces === undefined ? {} : { containerdNamespaces: namespaces }),
+    ...(protectedPids === undefined ? {} : { protectedPids }),
+    ...(stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds }),
+  };
+}
+
+/**
+ * The action settings from environment variables alone (RESPONDER_DOCKER_SOCKET,
+ * RESPONDER_CONTAINERD_SOCKET, ...), for a host responder run inside another process (`npm
+ * start`), so it takes the same settings as a standalone one.
+ */
+export function loadHostActionSettings(env: Environment): HostActionSettings {
+  return readActionSettings((setting) => {
+    const value = env[settings[setting]];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  });
+}
+
 export function loadHostResponderConfig(argv: readonly string[], env: Environment): HostResponderConfig {
   const options = Object.fromEntries(Object.keys(settings).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
@@ -87,21 +130,7 @@ export function loadHostResponderConfig(argv: readonly string[], env: Environmen
     throw new ConfigError(label('host-id'), `must be 1 to 253 letters, digits, '.', '_', ':' or '-' (the host.id actions name), not ${JSON.stringify(hostId)}`);
   }
   const stateDir = absolutePath('state-dir', read('state-dir')) ?? defaultStateDir;
-  const namespaces = read('containerd-namespaces')?.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  const protectedPids = read('protected-pids')
-    ?.split(',')
-    .map((pid) => pid.trim())
-    .filter((pid) => pid !== '')
-    .map((pid) => positiveInteger('protected-pids', pid) ?? 0);
-  const configuredProtected = (read('protected-paths')?.split(/[,:]/) ?? [])
-    .map((path) => path.trim())
-    .filter((path) => path !== '')
-    .map((path) => absolutePath('protected-paths', path) ?? path);
-  const maxAcquireBytes = positiveInteger('max-acquire-bytes', read('max-acquire-bytes'));
-  const maxLogBytes = positiveInteger('max-log-bytes', read('max-log-bytes'));
-  const dockerSocketPath = absolutePath('docker-socket', read('docker-socket'));
-  const containerdSocketPath = absolutePath('containerd-socket', read('containerd-socket'));
-  const stopTimeoutSeconds = positiveInteger('stop-timeout-seconds', read('stop-timeout-seconds'));
+  const { protectedPaths: configuredProtected, ...actionSettings } = readActionSettings(read);
 
   const tokenFile = absolutePath('token-file', required('token-file')) ?? '';
   const signingKeysFile = absolutePath('signing-keys-file', read('signing-keys-file'));
@@ -120,13 +149,7 @@ export function loadHostResponderConfig(argv: readonly string[], env: Environmen
     actions: {
       quarantineDir: absolutePath('quarantine-dir', read('quarantine-dir')) ?? join(stateDir, 'quarantine'),
       protectedPaths,
-      ...(maxAcquireBytes === undefined ? {} : { maxAcquireBytes }),
-      ...(maxLogBytes === undefined ? {} : { maxLogBytes }),
-      ...(dockerSocketPath === undefined ? {} : { dockerSocketPath }),
-      ...(containerdSocketPath === undefined ? {} : { containerdSocketPath }),
-      ...(namespaces === undefined ? {} : { containerdNamespaces: namespaces }),
-      ...(protectedPids === undefined ? {} : { protectedPids }),
-      ...(stopTimeoutSeconds === undefined ? {} : { stopTimeoutSeconds }),
+      ...actionSettings,
     },
   };
 }
