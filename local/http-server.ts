@@ -50,6 +50,13 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
       );
       return;
     }
+    // API Gateway hands handlers decoded path parameters; a malformed escape is the caller's 400, never a 500.
+    const pathParameters = decodePathParameters(match.params ?? {});
+    if (typeof pathParameters === 'string') {
+      send(response, problem(400, `the path parameter ${pathParameters} is not valid percent-encoded UTF-8`));
+      request.resume();
+      return;
+    }
     let body: Buffer;
     try {
       body = await readBody(request);
@@ -70,7 +77,7 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
       send(response, problem(401, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' }));
       return;
     }
-    const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, match.params ?? {}, body, claims);
+    const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, pathParameters, body, claims);
     const result = await match.route.handler(event, lambdaContext(event.requestContext.requestId));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -88,6 +95,19 @@ export async function listen(server: Server, port: number, host = '127.0.0.1'): 
   });
   const address = server.address() as AddressInfo;
   return `http://${host}:${address.port}`;
+}
+
+/** The path parameters decoded, or the name of the first one that is not valid percent-encoded UTF-8. */
+function decodePathParameters(raw: Readonly<Record<string, string>>): Record<string, string> | string {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    try {
+      decoded[name] = decodeURIComponent(value);
+    } catch {
+      return name;
+    }
+  }
+  return decoded;
 }
 
 function compilePath(path: string): RegExp {
@@ -129,7 +149,7 @@ function toEvent(
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
   const now = new Date();
   const requestId = randomUUID();
-  const decodedParams = Object.fromEntries(Object.entries(pathParameters).map(([name, value]) => [name, decodeURIComponent(value)]));
+  const decodedParams = pathParameters;
   return {
     version: '2.0',
     routeKey,

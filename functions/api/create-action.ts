@@ -1,5 +1,4 @@
-import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { systemClock } from '#shared/clock.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
@@ -16,21 +15,18 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
     async ({ caller, body = {}, headers }) => {
       const unknown = Object.keys(body).filter((field) => !bodyFields.has(field));
       const key = headers['idempotency-key'];
+      // Reported by the service once the caller's scope for the type is settled (scope before inputs).
       const errors = [
         ...unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' })),
         ...(key !== undefined && !idempotencyKeyPattern.test(key)
           ? [{ path: 'Idempotency-Key', message: 'must be 1-128 printable ASCII characters without spaces' }]
           : []),
       ];
-      if (errors.length > 0) {
-        throw new HttpProblem(400, 'Invalid request', errors.map((error) => `${error.path}: ${error.message}`).join('; '), {
-          errors,
-        });
-      }
-      const record = await deps.service.create(caller, { type: body['type'], inputs: body['inputs'], reason: body['reason'] }, key);
+      const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
+      const record = await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors);
       return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
     },
-    { body: 'json' },
+    { body: 'json', requires: requiresExecScope },
   );
 }
 

@@ -1,4 +1,4 @@
-import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { systemClock } from '#shared/clock.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
@@ -13,7 +13,7 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
       const record = await deps.service.reexecute(caller, pathParameters['id'] ?? '');
       return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
     },
-    { body: 'none' },
+    { body: 'none', requires: requiresExecScope },
   );
 }
 

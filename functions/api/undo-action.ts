@@ -1,5 +1,4 @@
-import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
-import { invalidRequest } from '#shared/http/problem.ts';
+import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { systemClock } from '#shared/clock.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
@@ -13,13 +12,11 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
     async ({ caller, pathParameters, body }) => {
       // The body is optional here: `{ "reason": "..." }` at most.
       const unknown = Object.keys(body ?? {}).filter((field) => field !== 'reason');
-      if (unknown.length > 0) {
-        throw invalidRequest(unknown.map((field) => ({ path: field, message: 'is not a field of an undo request (reason)' })));
-      }
-      const record = await deps.service.undo(caller, pathParameters['id'] ?? '', body?.['reason']);
+      const errors = unknown.map((field) => ({ path: field, message: 'is not a field of an undo request (reason)' }));
+      const record = await deps.service.undo(caller, pathParameters['id'] ?? '', body?.['reason'], errors);
       return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
     },
-    { body: 'optional-json' },
+    { body: 'optional-json', requires: requiresExecScope },
   );
 }
 

@@ -96,6 +96,9 @@ export function parseResponderClaim(value: string): ResponderBinding | undefined
   return undefined;
 }
 
+/** The longest subject (sub claim) accepted; identity providers' subjects are far shorter. */
+export const maxSubjectLength = 256;
+
 /**
  * The caller a verified token's claims describe. Takes both shapes claims come in: a decoded
  * JWT (`scope: "a b"`, `scp: ["a", "b"]`) and API Gateway's JWT authorizer context, where every
@@ -107,6 +110,14 @@ export function callerFromClaims(claims: Readonly<Record<string, unknown>>): Cal
   const sub = claims['sub'];
   if (typeof sub !== 'string' || sub.trim() === '') {
     throw new UnauthorizedError('claims', 'the bearer token has no subject (sub claim); the caller must be identifiable');
+  }
+  // The subject is written into every record (createdBy), logs and idempotency keys: no line
+  // breaks or other control characters that could forge a log line, and a bounded length.
+  if (sub.length > maxSubjectLength || /[\p{Cc}\u2028\u2029]/u.test(sub)) {
+    throw new UnauthorizedError(
+      'claims',
+      `the bearer token's subject (sub claim) must be at most ${maxSubjectLength} characters without control characters`,
+    );
   }
   const granted = new Set([...scopeList(claims, 'scope'), ...scopeList(claims, 'scp')]);
   if (!granted.has(respondScope)) return { sub, scopes: granted };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -677,8 +678,14 @@ class MergedStreams {
   }
 }
 
+/**
+ * One item per (caller, key) pair, encoded unambiguously: a hash of the JSON pair, so caller
+ * `alice` with key `k1#x` and caller `alice#k1` with key `x` never share an item (and the key
+ * stays short whatever the caller's subject and key length).
+ */
 function idempotencyItemKey(claim: IdempotencyClaim): { pk: string; sk: string } {
-  return { pk: `I#${claim.caller}#${claim.key}`, sk: 'I' };
+  const pair = createHash('sha256').update(JSON.stringify([claim.caller, claim.key])).digest('hex');
+  return { pk: `I#${pair}`, sk: 'I' };
 }
 
 function addPatch(

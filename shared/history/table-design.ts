@@ -6,7 +6,7 @@
  * - action record:      pk `A#<id>`, sk `A`
  * - extra resource link: pk `A#<id>`, sk `R#<n>` (an action over several resources is
  *   listed under each; the record itself carries the first)
- * - idempotency item:   pk `I#<caller>#<key>`, sk `I`
+ * - idempotency item:   pk `I#<sha256 of JSON [caller, key]>`, sk `I`
  * - bucket floor:       pk `META`, sk `BUCKETS`
  *
  * Every global index projects keys only and shares the sort key `createdSk`

@@ -5,9 +5,9 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { callerFromClaims, type Caller } from '#shared/auth/scopes.ts';
+import { callerFromClaims, canExecute, respondScope, type Caller } from '#shared/auth/scopes.ts';
 import { logger } from '#shared/log.ts';
-import { HttpProblem, problemBody, unauthorized } from './problem.ts';
+import { forbidden, HttpProblem, problemBody, unauthorized } from './problem.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResponse = APIGatewayProxyStructuredResultV2;
@@ -32,7 +32,34 @@ export interface ApiResult {
 export interface RouteOptions {
   /** Whether the route takes a JSON body: required, optional (undo's reason), or none. */
   readonly body: 'json' | 'optional-json' | 'none';
+  /**
+   * The scope a caller needs before anything of the request is looked at (API.md: scope is
+   * decided before inputs are validated), so a caller without it gets 403, never a 400 that
+   * teaches it the input rules.
+   */
+  readonly requires?: ScopeRequirement;
 }
+
+export interface ScopeRequirement {
+  readonly allowed: (caller: Caller) => boolean;
+  /** The 403's detail: which scope is missing. */
+  readonly detail: string;
+}
+
+/** Creating, undoing and re-executing actions: an `.exec` scope of either category (the category's own is checked once the type is known). */
+export const requiresExecScope: ScopeRequirement = {
+  allowed: (caller) => canExecute(caller, 'containment') || canExecute(caller, 'data-gathering'),
+  detail: 'this route needs containment-response-actions.exec or data-gathering-response-actions.exec',
+};
+
+/** The responder protocol's routes: a responder's token. */
+export const requiresRespondScope: ScopeRequirement = {
+  allowed: (caller) => caller.scopes.has(respondScope),
+  detail: `this route is for responders: it needs the ${respondScope} scope`,
+};
+
+/** The deepest JSON a body may nest: what DynamoDB stores (32 levels), so a deeper body is refused, not a 500. */
+export const maxJsonDepth = 32;
 
 /** API Gateway refuses bodies over 10 MB; ours are small, so anything larger than this is refused early. */
 export const maxBodyBytes = 64 * 1024;
@@ -59,6 +86,7 @@ export function apiHandler(route: (request: ApiRequest) => Promise<ApiResult>, o
       } catch (error) {
         throw unauthorized(error instanceof Error ? error.message : 'the token does not name a caller');
       }
+      if (options.requires !== undefined && !options.requires.allowed(caller)) throw forbidden(options.requires.detail);
       const result = await route({
         caller,
         body:
@@ -109,7 +137,23 @@ function parseJsonBody(event: ApiEvent): Record<string, unknown> {
       errors: [{ path: 'body', message: 'must be a JSON object' }],
     });
   }
+  if (nestsDeeperThan(parsed, maxJsonDepth)) {
+    throw new HttpProblem(400, 'Invalid request', `the body nests objects and arrays deeper than ${maxJsonDepth} levels`, {
+      errors: [{ path: 'body', message: `must not nest deeper than ${maxJsonDepth} levels` }],
+    });
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** Whether objects and arrays nest deeper than `limit` (the body itself is level 1). Iterative: a deep body cannot overflow the stack. */
+function nestsDeeperThan(value: object, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth > limit) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
 }
 
 interface ErrorRequest {

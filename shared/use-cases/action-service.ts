@@ -65,9 +65,15 @@ export class ActionService {
    * POST /v1/actions. An undo type posted directly undoes the newest Completed, not yet undone
    * action of its pair on that resource, exactly as /undo would.
    */
-  async create(caller: Caller, request: CreateActionRequest, idempotencyKey?: string): Promise<ActionRecord> {
+  async create(
+    caller: Caller,
+    request: CreateActionRequest,
+    idempotencyKey?: string,
+    requestErrors: readonly FieldError[] = [],
+  ): Promise<ActionRecord> {
+    this.authorizeCreate(caller, request.type);
     const reason = checkReason(request.reason);
-    const valid = this.#validate(request.type, request.inputs, reason.errors);
+    const valid = this.#validate(request.type, request.inputs, [...requestErrors, ...reason.errors]);
     this.#requireExecute(caller, valid.definition.category, valid.definition.type);
     const claim =
       idempotencyKey === undefined
@@ -100,16 +106,26 @@ export class ActionService {
     return outcome.created ? this.#start(outcome.record) : outcome.record;
   }
 
-  /** POST /v1/actions/{id}/undo */
-  async undo(caller: Caller, id: string, reason?: unknown): Promise<ActionRecord> {
-    const checkedReason = checkReason(reason);
-    if (checkedReason.errors.length > 0) throw invalidRequest(checkedReason.errors);
+  /**
+   * Scope before inputs (API.md): a caller without the exec scope of the type's category gets 403
+   * whatever else is wrong with its request. An unknown type is left to validation (400).
+   */
+  authorizeCreate(caller: Caller, type: unknown): void {
+    const definition = typeof type === 'string' ? findActionType(type) : undefined;
+    if (definition !== undefined) this.#requireExecute(caller, definition.category, definition.type);
+  }
+
+  /** POST /v1/actions/{id}/undo; `requestErrors` are the body's own problems, reported only once the caller may undo. */
+  async undo(caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<ActionRecord> {
     const original = await this.get(caller, id);
     const undoType = original.undo.type;
     if (undoType === null) throw conflict(`${original.type} cannot be undone`);
     const undoDefinition = findActionType(undoType);
     if (undoDefinition === undefined) throw new Error(`catalogue has no undo type ${undoType}`);
     this.#requireExecute(caller, undoDefinition.category, undoType);
+    const checkedReason = checkReason(reason);
+    const errors = [...requestErrors, ...checkedReason.errors];
+    if (errors.length > 0) throw invalidRequest(errors);
     return this.#undo(caller, original, checkedReason.value);
   }
 
@@ -119,6 +135,7 @@ export class ActionService {
     if (isUndoType(original.type)) {
       throw conflict(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
     }
+    this.authorizeCreate(caller, original.type);
     const valid = this.#validate(original.type, original.inputs, []);
     this.#requireExecute(caller, valid.definition.category, valid.definition.type);
     const record = createdRecord(
@@ -228,7 +245,7 @@ export class ActionService {
     try {
       return await this.#deps.repository.replay(claim);
     } catch (error) {
-      if (error instanceof IdempotencyConflictError) throw conflict(error.message);
+      if (error instanceof IdempotencyConflictError) throw idempotencyConflict();
       throw error;
     }
   }
@@ -285,7 +302,7 @@ export class ActionService {
     try {
       return await this.#deps.repository.create(record, claim);
     } catch (error) {
-      if (error instanceof IdempotencyConflictError) throw conflict(error.message);
+      if (error instanceof IdempotencyConflictError) throw idempotencyConflict();
       if (error instanceof IdempotencyInProgressError) {
         throw new HttpProblem(409, 'Conflict', error.message, { headers: { 'retry-after': '1' } });
       }
@@ -349,3 +366,8 @@ export function isActionId(id: string): boolean {
 }
 
 export type { ActionInputs };
+
+/** The 409 for a reused Idempotency-Key: names no action id (the earlier action's id is not the caller's to learn here). */
+function idempotencyConflict(): HttpProblem {
+  return conflict('this Idempotency-Key was already used with a different request; use a new key for a new request');
+}
