@@ -46,11 +46,15 @@ export function logicalIdOf(construct: IConstruct): string {
 
 /** Reads the synthesized templates of one built app. */
 export class MemberRoles {
-  constructor(
-    private readonly built: ResponseActionsApp,
-    private readonly member: Template,
-    private readonly service: Template,
-  ) {}
+  private readonly built: ResponseActionsApp;
+  private readonly member: Template;
+  private readonly service: Template;
+
+  constructor(built: ResponseActionsApp, member: Template, service: Template) {
+    this.built = built;
+    this.member = member;
+    this.service = service;
+  }
 
   /** Every family with a member role, by name. */
   families(): string[] {
