@@ -16,6 +16,7 @@ import { lstat, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostError, isErrno } from './errors.ts';
+import { mountAliases } from './mount-aliases.ts';
 import { parseProcStat, parseProcStatus } from './procfs.ts';
 import type { ScopedEntry } from './scoped-path.ts';
 
@@ -170,8 +171,19 @@ async function chainOf(entry: ScopedEntry): Promise<{ path: string; dev: bigint;
 export async function refuseProtectedPath(options: ProtectedPathsOptions, entry: ScopedEntry, subject: string, doing: string): Promise<void> {
   const refuse = (why: string) => hostError('ProtectedPath', `refusing to ${doing} ${subject}: ${why}`);
   const identities = await protectedIdentities(options.paths);
+  // A container reached through /proc/<pid>/root has mounts of its own, listed beside it.
+  const containerTable = entry.root.startsWith(`${options.procRoot}/`) ? [`${dirname(entry.root)}/mountinfo`] : [];
+  const mounted = new Map<Identity, string>();
+  for (const { protectedPath, alias } of await mountAliases(await expand(options.paths), containerTable)) {
+    for (const follow of [false, true]) {
+      const stats = await statOrNull(alias, follow);
+      if (stats !== null) mounted.set(identityOf(stats), protectedPath);
+    }
+  }
   const chain = await chainOf(entry);
   for (const link of chain) {
+    const under = mounted.get(identityOf(link));
+    if (under !== undefined) throw refuse(`it lies under the protected path ${under}, bind-mounted where the path leads`);
     const protectedPath = identities.get(identityOf(link));
     if (protectedPath === undefined) continue;
     throw refuse(link === chain[0] && link.path === entry.handlePath ? `it is the protected path ${protectedPath}` : `it lies under the protected path ${protectedPath}`);
