@@ -13,6 +13,11 @@
  * - `POST /v1/actions/{id}/evidence-uploads` UploadRequest → UploadGrant (shared/ports.ts)
  * - `GET /v1/responders` (any of the four action scopes) → { items: ResponderRecord[] }
  *
+ * A report's `prior`, `applied` and `result` must have exactly the shape its action type reports
+ * (shared/responders/report-schemas: strict, bounded, agreeing with the action's inputs); any
+ * other is refused with 400 naming the field and nothing is written, so the action keeps waiting
+ * and ends in Error at its completion deadline unless a valid report comes.
+ *
  * A report may carry the receipt with any status (not only Running): a responder re-reporting
  * the stored outcome of a duplicate delivery sends that delivery's receipt, so the duplicate
  * leaves the queue even when the answer is 409.

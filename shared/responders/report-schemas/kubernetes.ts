@@ -25,7 +25,10 @@ const defeating = z.array(z.strictObject({ name, directions: z.array(direction).
 
 /** selectors.ts's selectorJson. */
 const selector = z.strictObject({
-  matchLabels: z.record(z.string().max(317), z.string().max(63)).optional(),
+  matchLabels: z
+    .record(z.string().max(317), z.string().max(63))
+    .refine((labels) => Object.keys(labels).length <= 64, 'must have at most 64 labels')
+    .optional(),
   matchExpressions: z
     .array(z.strictObject({ key: z.string().max(317), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string().max(63)).max(256).optional() }))
     .max(64)

@@ -187,6 +187,21 @@ describe('report schemas', () => {
     expect(problems.map((problem) => problem.path)).toContain(field);
   });
 
+  it('refuse lists and maps past their bounds, naming the field', () => {
+    // Prepare
+    const [, , inputs, report] = genuine.find(([type]) => type === 'isolate-network') ?? [];
+    const result = report?.['result'] as JsonObject;
+    const labels = Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`l${String(index)}`, 'v']));
+
+    // Act
+    const problems = reportProblems(action('isolate-network', 'kubernetes', inputs ?? {}), {
+      result: { ...result, selector: { matchLabels: labels }, pods: Array.from({ length: 5001 }, () => 'p') },
+    });
+
+    // Assess
+    expect(problems.map((problem) => problem.path).sort()).toEqual(['result.pods', 'result.selector.matchLabels']);
+  });
+
   it('refuse a part a type never reports, and anything for a type without schemas', () => {
     // Act
     const applied = reportProblems(action('acquire-file', 'host', {}), { applied: { moved: '/x' } });
