@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { dataDirFrom, defaultTokenTtlSeconds, maxTokenTtlSeconds, openDevIssuer } from '#local/dev-issuer.ts';
-import { isScope, parseResponderClaim, respondScope, scopes } from '#shared/auth/scopes.ts';
+import { isAcceptableSubject, isScope, maxSubjectLength, parseResponderClaim, respondScope, scopes } from '#shared/auth/scopes.ts';
 import type { ResponderBinding } from '#shared/auth/scopes.ts';
 
 const usage = `usage: npm run --silent token -- SCOPE... [--sub NAME] [--ttl SECONDS] [--responder host/NAME|kubernetes/NAME]
@@ -72,6 +72,10 @@ function parseRequest(args: string[]): TokenRequest | 'help' {
     throw new UsageError(`${respondScope} and --responder go together: a responder token is bound to its host or cluster`);
   }
   if (subject.trim() === '') throw new UsageError('--sub must not be empty');
+  // The service refuses such a token (401); say so here instead of printing one.
+  if (!isAcceptableSubject(subject)) {
+    throw new UsageError(`--sub must be at most ${maxSubjectLength} characters without control characters`);
+  }
   const request: TokenRequest = { scopes: positionals, sub: subject, ttlSeconds, responder };
   return request;
 }

@@ -99,6 +99,11 @@ export function parseResponderClaim(value: string): ResponderBinding | undefined
 /** The longest subject (sub claim) accepted; identity providers' subjects are far shorter. */
 export const maxSubjectLength = 256;
 
+/** At most {@link maxSubjectLength} characters, no control characters or line separators. */
+export function isAcceptableSubject(sub: string): boolean {
+  return sub.length <= maxSubjectLength && !/[\p{Cc}\u2028\u2029]/u.test(sub);
+}
+
 /**
  * The caller a verified token's claims describe. Takes both shapes claims come in: a decoded
  * JWT (`scope: "a b"`, `scp: ["a", "b"]`) and API Gateway's JWT authorizer context, where every
@@ -113,7 +118,7 @@ export function callerFromClaims(claims: Readonly<Record<string, unknown>>): Cal
   }
   // The subject is written into every record (createdBy), logs and idempotency keys: no line
   // breaks or other control characters that could forge a log line, and a bounded length.
-  if (sub.length > maxSubjectLength || /[\p{Cc}\u2028\u2029]/u.test(sub)) {
+  if (!isAcceptableSubject(sub)) {
     throw new UnauthorizedError(
       'claims',
       `the bearer token's subject (sub claim) must be at most ${maxSubjectLength} characters without control characters`,

@@ -97,6 +97,8 @@ describe('npm run token', () => {
     [['containment-response-actions.read', '--ttl', '43201']],
     [['containment-response-actions.read', '--bogus']],
     [['response-actions.respond']],
+    [['containment-response-actions.read', '--sub', 'alice\nlevel=admin']],
+    [['containment-response-actions.read', '--sub', 'a'.repeat(3000)]],
   ])('fails with exit 2 on %j', async (args) => {
     // Act
     const run = await runTokenScript(...args);
