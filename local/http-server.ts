@@ -53,7 +53,10 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
     // API Gateway hands handlers decoded path parameters; a malformed escape is the caller's 400, never a 500.
     const pathParameters = decodePathParameters(match.params ?? {});
     if (typeof pathParameters === 'string') {
-      send(response, problem(400, `the path parameter ${pathParameters} is not valid percent-encoded UTF-8`));
+      const invalid = new HttpProblem(400, 'Invalid request', `the path parameter ${pathParameters} is not valid percent-encoded UTF-8`, {
+        errors: [{ path: pathParameters, message: 'is not valid percent-encoded UTF-8' }],
+      });
+      send(response, { status: 400, headers: {}, body: JSON.stringify(problemBody(invalid)) });
       request.resume();
       return;
     }

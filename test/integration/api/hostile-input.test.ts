@@ -60,7 +60,7 @@ describe('hostile input through the HTTP layer', () => {
 
     // Assess
     expect(read.status).toBe(400);
-    expect((await problemOf(read)).detail).toContain('id');
+    expect((await problemOf(read)).errors).toEqual([{ path: 'id', message: 'is not valid percent-encoded UTF-8' }]);
     expect(undo.status).toBe(400);
     await problemOf(undo);
     expect(await stored()).toEqual([]);
