@@ -4,6 +4,7 @@
  */
 import { ApiException } from '@kubernetes/client-node';
 import { ResponderActionError } from '#shared/responders/protocol.ts';
+import { clusterWideRoleName, isAllowed, namespacedWriteRoleName, namespacedWriteRules } from './permissions.ts';
 
 export const errorCodes = {
   /** The named object (pod, workload, PVC, container...) does not exist. */
@@ -107,6 +108,15 @@ function whereText(call: ApiCall): string {
   return call.namespace === undefined ? named : `${named} in namespace ${call.namespace}`;
 }
 
+/** Where the permission a refused call needs is granted: writes in a namespace only by a RoleBinding there. */
+function grantText(call: ApiCall): string {
+  const grant = `grant "${call.verb}" on "${call.resource}" in ${call.group === '' ? 'the core group ("")' : `group "${call.group}"`}`;
+  if (call.namespace !== undefined && isAllowed(namespacedWriteRules, call.group, call.resource, call.verb)) {
+    return `${grant} in namespace ${call.namespace} by binding the ClusterRole ${namespacedWriteRoleName} there with a RoleBinding (manifests/rolebindings/); kube-system and the responder's own namespace get none`;
+  }
+  return `${grant} to its ClusterRole ${clusterWideRoleName}`;
+}
+
 /** Whether an error is the abort of a request or wait (deadline passed, responder stopping). */
 export function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
@@ -144,10 +154,7 @@ export function toActionError(call: ApiCall, error: unknown): ResponderActionErr
     case 401:
       return make(errorCodes.unauthenticated, `the API server rejected the responder's ServiceAccount token when it tried to ${call.verb} ${call.resource}`);
     case 403:
-      return make(
-        errorCodes.accessDenied,
-        `the responder's ServiceAccount may not ${call.verb} ${resourceText(call)}${whereText(call)}: grant "${call.verb}" on "${call.resource}" in ${call.group === '' ? 'the core group ("")' : `group "${call.group}"`} to its ClusterRole${serverSaid}`,
-      );
+      return make(errorCodes.accessDenied, `the responder's ServiceAccount may not ${call.verb} ${resourceText(call)}${whereText(call)}: ${grantText(call)}${serverSaid}`);
     case 404:
       if (reason === 'NotFound' && call.name !== undefined) {
         return make(errorCodes.targetNotFound, `${call.resource.split('/')[0] ?? call.resource}${whereText(call)} does not exist${serverSaid}`);

@@ -92,7 +92,19 @@ describe('API errors', () => {
 
     // Assess
     expect(error.code).toBe('AccessDenied');
-    expect(error.message).toMatch(/^the responder's ServiceAccount may not patch deployments\/scale \(API group apps\) "web" in namespace shop: grant "patch" on "deployments\/scale" in group "apps" to its ClusterRole/);
+    expect(error.message).toMatch(
+      /^the responder's ServiceAccount may not patch deployments\/scale \(API group apps\) "web" in namespace shop: grant "patch" on "deployments\/scale" in group "apps" in namespace shop by binding the ClusterRole response-actions-kubernetes-responder-namespaced-writes there with a RoleBinding/,
+    );
+  });
+
+  it('points a refused read, or a cluster-scoped write, at the cluster-wide ClusterRole', () => {
+    // Act
+    const read = toActionError({ ...call, verb: 'get' }, status(403, 'Forbidden', 'forbidden'));
+    const clusterScoped = toActionError({ verb: 'create', resource: 'adminnetworkpolicies', group: 'policy.networking.k8s.io', name: 'ra-isolate-web' }, status(403, 'Forbidden', 'forbidden'));
+
+    // Assess
+    expect(read.message).toContain('grant "get" on "deployments/scale" in group "apps" to its ClusterRole response-actions-kubernetes-responder (');
+    expect(clusterScoped.message).toContain('grant "create" on "adminnetworkpolicies" in group "policy.networking.k8s.io" to its ClusterRole response-actions-kubernetes-responder (');
   });
 
   it('tells a missing object from a missing API', () => {

@@ -2,16 +2,20 @@
  * A Kubernetes API server stand-in for the cluster responder's tests: node:http on 127.0.0.1,
  * reached through a real KubeConfig and @kubernetes/client-node. Each test lists the exact
  * requests it expects, in order (method, path, query, content type, JSON body), with the
- * response the API server would give. Anything else is answered 500 and recorded as a problem,
- * and every request must be allowed by the responder's ClusterRole rules (discovery excepted)
- * and carry the ServiceAccount token.
+ * response the API server would give. Anything else is answered 500 and recorded as a problem.
+ * Every request must carry the ServiceAccount token, and is authorized, as kube-apiserver would,
+ * against the shipped manifests' roles and bindings in the request's namespace (manifest-rbac.ts;
+ * discovery excepted): one they do not grant is answered 403 Forbidden, and recorded as a
+ * problem unless the test expected it with `reply: refusedByRbac`.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { clusterRoleRules, isAllowed } from '../../../../responders/kubernetes/permissions.ts';
+import { forbidden } from './kubernetes-objects.ts';
+import { ManifestRbac } from './manifest-rbac.ts';
+import type { RbacRequest } from './manifest-rbac.ts';
 
 export const testToken = 'test-serviceaccount-token';
 
@@ -34,6 +38,9 @@ export interface ReceivedRequest {
   readonly body: unknown;
 }
 
+/** In an expected request: the manifests' RBAC must refuse it, and the server answers 403 for it. */
+export const refusedByRbac = Symbol('refused by the manifests’ RBAC');
+
 export interface ExpectedRequest {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
@@ -43,11 +50,11 @@ export interface ExpectedRequest {
   readonly contentType?: string;
   /** Exactly this JSON body; no body when absent. */
   readonly body?: unknown;
-  readonly reply: Reply | ((request: ReceivedRequest) => Reply);
+  readonly reply: Reply | ((request: ReceivedRequest) => Reply) | typeof refusedByRbac;
 }
 
-/** Maps a request path to the RBAC terms it needs; null for discovery, which needs none. */
-export function rbacOf(method: string, path: string): { group: string; resource: string; verb: string } | null {
+/** Maps a request path to the RBAC terms it needs (with the object's name); null for discovery, which needs none. */
+export function rbacOf(method: string, path: string): (RbacRequest & { readonly name?: string }) | null {
   const parts = path.split('/').filter((part) => part !== '');
   let rest: string[];
   let group: string;
@@ -60,10 +67,20 @@ export function rbacOf(method: string, path: string): { group: string; resource:
   } else {
     return null;
   }
-  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  let namespace: string | null = null;
+  if (rest[0] === 'namespaces' && rest.length > 2) {
+    namespace = rest[1] ?? null;
+    rest = rest.slice(2);
+  }
   const [resource = '', name, subresource] = rest;
   const verbs: Record<string, string> = { GET: name === undefined ? 'list' : 'get', POST: 'create', PATCH: 'patch', DELETE: 'delete', PUT: 'update' };
-  return { group, resource: subresource === undefined ? resource : `${resource}/${subresource}`, verb: verbs[method] ?? method.toLowerCase() };
+  return {
+    group,
+    resource: subresource === undefined ? resource : `${resource}/${subresource}`,
+    verb: verbs[method] ?? method.toLowerCase(),
+    namespace,
+    ...(name === undefined ? {} : { name }),
+  };
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -87,14 +104,17 @@ export class TestApiServer {
   readonly problems: string[] = [];
   readonly #server: Server;
   readonly #expected: ExpectedRequest[] = [];
+  readonly #rbac: ManifestRbac;
 
-  private constructor(server: Server) {
+  private constructor(server: Server, rbac: ManifestRbac) {
     this.#server = server;
+    this.#rbac = rbac;
   }
 
-  static async start(): Promise<TestApiServer> {
+  /** Starts on a free port, authorizing with the shipped manifests (or `rbac`). */
+  static async start(rbac: ManifestRbac = ManifestRbac.load()): Promise<TestApiServer> {
     const server = createServer();
-    const api = new TestApiServer(server);
+    const api = new TestApiServer(server, rbac);
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       void api.#handle(request, response);
     });
@@ -178,8 +198,12 @@ export class TestApiServer {
       return;
     }
     const rbac = rbacOf(received.method, received.path);
-    if (rbac !== null && !isAllowed(clusterRoleRules, rbac.group, rbac.resource, rbac.verb)) {
-      fail(`the ClusterRole does not allow ${rbac.verb} ${rbac.resource} in group "${rbac.group}"`);
+    const refusal = rbac === null || this.#rbac.allows(rbac) ? null : forbidden(rbac.verb, rbac.resource, rbac.group, rbac.namespace, rbac.name);
+    const next = this.#expected[0];
+    if (refusal !== null && rbac !== null && (next?.reply !== refusedByRbac || next.method !== received.method || next.path !== received.path)) {
+      // Answered as the cluster would, and recorded: the test did not expect the manifests to refuse it.
+      this.problems.push(`${describe}: the manifests grant no ${rbac.verb} on ${rbac.resource} in group "${rbac.group}" ${rbac.namespace === null ? 'at the cluster scope' : `in namespace ${rbac.namespace}`}`);
+      send(response, refusal);
       return;
     }
     const expected = this.#expected.shift();
@@ -200,6 +224,11 @@ export class TestApiServer {
     }
     if (mismatches.length > 0) {
       fail(mismatches.join('; '));
+      return;
+    }
+    if (expected.reply === refusedByRbac) {
+      if (refusal === null) fail('expected the manifests’ RBAC to refuse this, but they grant it');
+      else send(response, refusal);
       return;
     }
     send(response, typeof expected.reply === 'function' ? expected.reply(received) : expected.reply);
