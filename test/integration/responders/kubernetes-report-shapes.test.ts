@@ -1,0 +1,80 @@
+/**
+ * The cluster responder's own action code, run against the Kubernetes test API server, reports
+ * what the service's report schemas accept: its progress and its outcome, then the undo it feeds.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { reportProblems } from '#shared/responders/report-schemas/index.ts';
+import type { JsonValue } from '#shared/json.ts';
+import type { ResponderOutcome } from '#shared/responders/protocol.ts';
+import { execute, harness } from '../kubernetes-responder/support/harness.ts';
+import type { Harness } from '../kubernetes-responder/support/harness.ts';
+import { clusterName, deployment, namespace, ok, pod, replicaSet, scale } from '../kubernetes-responder/support/kubernetes-objects.ts';
+import { TestApiServer } from '../kubernetes-responder/support/test-api-server.ts';
+
+let server: TestApiServer;
+let h: Harness;
+
+beforeAll(async () => {
+  server = await TestApiServer.start();
+  h = harness(server);
+});
+afterEach(() => {
+  server.reset();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const where = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace };
+
+/** Every report the run would have sent: each recordProgress, then the Completed outcome. */
+function problemsOf(type: string, inputs: Readonly<Record<string, unknown>>, progress: readonly { prior?: JsonValue; applied?: JsonValue }[], outcome: ResponderOutcome) {
+  const action = { type, executor: 'kubernetes', inputs };
+  return [...progress.map((step) => reportProblems(action, step)), reportProblems(action, outcome)].flat();
+}
+
+describe('what the real cluster responder reports', () => {
+  it('passes for delete-pod', async () => {
+    // Prepare
+    const podPath = `/api/v1/namespaces/${namespace}/pods/web-7d9f8c6b5-x8k2p`;
+    const inputs = { ...where, 'kubernetes.pod.name': 'web-7d9f8c6b5-x8k2p' };
+    server.expect(
+      { method: 'GET', path: podPath, reply: ok(pod('web-7d9f8c6b5-x8k2p')) },
+      { method: 'GET', path: `/apis/apps/v1/namespaces/${namespace}/replicasets/web-7d9f8c6b5`, reply: ok(replicaSet('web-7d9f8c6b5', { kind: 'Deployment', name: 'web' })) },
+      { method: 'GET', path: `/apis/apps/v1/namespaces/${namespace}/deployments/web`, reply: ok(deployment('web')) },
+      { method: 'DELETE', path: podPath, contentType: 'application/json', body: { preconditions: { uid: 'uid-web-7d9f8c6b5-x8k2p' } }, reply: ok(pod('web-7d9f8c6b5-x8k2p')) },
+    );
+
+    // Act
+    const { outcome, run } = await execute(h, { type: 'delete-pod', inputs });
+
+    // Assess
+    server.assertDone();
+    expect(run.progress).toHaveLength(1);
+    expect(problemsOf('delete-pod', inputs, run.progress, outcome)).toEqual([]);
+  });
+
+  it('passes for scale-workload and for the restore-workload-scale that undoes it', async () => {
+    // Prepare
+    const path = `/apis/apps/v1/namespaces/${namespace}/deployments/web/scale`;
+    const inputs = { ...where, 'kubernetes.workload.name': 'web', 'kubernetes.workload.type': 'deployment' };
+    server.expect(
+      { method: 'GET', path, reply: ok(scale('web', 3)) },
+      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '48213' }, spec: { replicas: 0 } }, reply: ok(scale('web', 0, 3, '48290')) },
+      { method: 'GET', path, reply: ok(scale('web', 0, 0, '48290')) },
+      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '48290' }, spec: { replicas: 3 } }, reply: ok(scale('web', 3, 0, '48300')) },
+    );
+
+    // Act
+    const scaled = await execute(h, { type: 'scale-workload', inputs });
+    const undoOf = { actionId: '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', type: 'scale-workload', prior: scaled.outcome.prior ?? null, applied: scaled.outcome.applied ?? null, result: scaled.outcome.result };
+    const restored = await execute(h, { type: 'restore-workload-scale', inputs, undoOf });
+
+    // Assess
+    server.assertDone();
+    expect(scaled.outcome.applied).toEqual({ replicas: { from: 3, to: 0 } });
+    expect(problemsOf('scale-workload', inputs, scaled.run.progress, scaled.outcome)).toEqual([]);
+    expect(restored.outcome.applied).toEqual({ replicas: { from: 0, to: 3 } });
+    expect(problemsOf('restore-workload-scale', inputs, restored.run.progress, restored.outcome)).toEqual([]);
+  });
+});
