@@ -3,7 +3,7 @@ import { execute, executeFailing, harness } from './support/harness.ts';
 import type { Harness } from './support/harness.ts';
 import { clusterName, deployment, forbidden, namespace, notFound, objectMeta, ok } from './support/kubernetes-objects.ts';
 import { TestApiServer } from './support/test-api-server.ts';
-import { validatePatchedWorkload } from './support/validate.ts';
+import { mergePatch, validatePatchedWorkload } from './support/validate.ts';
 
 let server: TestApiServer;
 let h: Harness;
@@ -53,7 +53,7 @@ describe('rollout-restart', () => {
         path,
         contentType: 'application/strategic-merge-patch+json',
         body: restartPatch,
-        reply: ok({ ...deployment('web'), metadata: objectMeta('web', { generation: 4 }) }),
+        reply: ok(mergePatch(deployment('web'), { ...restartPatch, metadata: { generation: 4, resourceVersion: '48214' } })),
       },
     );
 
@@ -82,7 +82,7 @@ describe('rollout-restart', () => {
     const path = `/apis/apps/v1/namespaces/${namespace}/statefulsets/db`;
     server.expect(
       { method: 'GET', path, reply: ok(statefulSet('OnDelete')) },
-      { method: 'PATCH', path, contentType: 'application/strategic-merge-patch+json', body: restartPatch, reply: ok(statefulSet('OnDelete')) },
+      { method: 'PATCH', path, contentType: 'application/strategic-merge-patch+json', body: restartPatch, reply: ok(mergePatch(statefulSet('OnDelete'), restartPatch)) },
     );
 
     // Act

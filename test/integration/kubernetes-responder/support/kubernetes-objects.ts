@@ -232,3 +232,61 @@ export function apiResourceList(groupVersion: string, resources: readonly { name
     resources: resources.map((resource) => ({ ...resource, singularName: resource.kind.toLowerCase(), verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] })),
   };
 }
+
+export const nodeName = 'ip-10-0-12-34.eu-west-1.compute.internal';
+
+/**
+ * A Node as an EKS cluster serves it. Cordoned, it has `spec.unschedulable` and the taint the node
+ * lifecycle controller adds for it; uncordoned, neither (the field is omitted when false).
+ */
+export function node(name = nodeName, options: { unschedulable?: boolean; resourceVersion?: string } = {}): Record<string, unknown> {
+  const cordoned = options.unschedulable === true;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      uid: `uid-${name}`,
+      resourceVersion: options.resourceVersion ?? '771204',
+      creationTimestamp: '2026-02-18T06:02:11Z',
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node.kubernetes.io/instance-type': 'm6i.large',
+        'topology.kubernetes.io/zone': 'eu-west-1a',
+        'eks.amazonaws.com/nodegroup': 'general',
+      },
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+    },
+    spec: {
+      providerID: 'aws:///eu-west-1a/i-0a1b2c3d4e5f60789',
+      ...(cordoned ? { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: '2026-02-28T17:40:00Z' }] } : {}),
+    },
+    status: {
+      capacity: { cpu: '2', memory: '7910360Ki', pods: '29', 'ephemeral-storage': '83873772Ki' },
+      allocatable: { cpu: '1930m', memory: '7220184Ki', pods: '29', 'ephemeral-storage': '76224326324' },
+      conditions: [
+        { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: '2026-03-01T11:58:40Z', lastTransitionTime: '2026-02-18T06:02:11Z', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+        { type: 'Ready', status: 'True', lastHeartbeatTime: '2026-03-01T11:58:40Z', lastTransitionTime: '2026-02-18T06:02:41Z', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '10.0.12.34' },
+        { type: 'Hostname', address: name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        machineID: 'ec2a1b2c3d4e5f60718293a4b5c6d7e8',
+        systemUUID: 'ec2a1b2c-3d4e-5f60-7182-93a4b5c6d7e8',
+        bootID: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+        kernelVersion: '6.1.128-136.201.amzn2023.x86_64',
+        osImage: 'Amazon Linux 2023.6.20250203',
+        containerRuntimeVersion: 'containerd://1.7.25',
+        kubeletVersion: 'v1.32.1-eks-5d632ec',
+        kubeProxyVersion: 'v1.32.1-eks-5d632ec',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    },
+  };
+}

@@ -6,13 +6,17 @@
  * Every request must carry the ServiceAccount token, and is authorized, as kube-apiserver would,
  * against the shipped manifests' roles and bindings in the request's namespace (manifest-rbac.ts;
  * discovery excepted): one they do not grant is answered 403 Forbidden, and recorded as a
- * problem unless the test expected it with `reply: refusedByRbac`.
+ * problem unless the test expected it with `reply: refusedByRbac`. Every request is also held to
+ * what kube-apiserver requires of it, and every answer a test gives to what kube-apiserver would
+ * send (api-conformance.ts): a request it would refuse is refused the same way, and either is
+ * recorded as a conformance problem, which fails the test at assertDone or at reset.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { checkReply, checkRequest } from './api-conformance.ts';
 import { forbidden } from './kubernetes-objects.ts';
 import { ManifestRbac } from './manifest-rbac.ts';
 import type { RbacRequest } from './manifest-rbac.ts';
@@ -102,6 +106,8 @@ function send(response: ServerResponse, reply: Reply): void {
 export class TestApiServer {
   readonly received: ReceivedRequest[] = [];
   readonly problems: string[] = [];
+  /** Requests kube-apiserver would refuse and answers it would never give; reset() throws while any are left. */
+  readonly conformanceProblems: string[] = [];
   readonly #server: Server;
   readonly #expected: ExpectedRequest[] = [];
   readonly #rbac: ManifestRbac;
@@ -144,18 +150,29 @@ export class TestApiServer {
     this.#expected.push(...requests);
   }
 
-  /** Forgets expectations and history (between tests). */
+  /**
+   * Forgets expectations and history (between tests). Throws when a request or an answer broke
+   * the Kubernetes API's rules, so a test that never calls assertDone still fails on one.
+   */
   reset(): void {
+    const conformance = [...this.conformanceProblems];
     this.#expected.length = 0;
     this.received.length = 0;
     this.problems.length = 0;
+    this.conformanceProblems.length = 0;
+    if (conformance.length > 0) throw new Error(`test API server, not the Kubernetes API:\n- ${conformance.join('\n- ')}`);
   }
 
   /** Throws unless every expected request came, in order, and nothing else did. */
   assertDone(): void {
     const left = this.#expected.map((request) => `${request.method} ${request.path}`);
-    const problems = [...this.problems, ...(left.length > 0 ? [`expected but never received: ${left.join(', ')}`] : [])];
+    const problems = [...this.problems, ...this.conformanceProblems, ...(left.length > 0 ? [`expected but never received: ${left.join(', ')}`] : [])];
     if (problems.length > 0) throw new Error(`test API server:\n- ${problems.join('\n- ')}`);
+  }
+
+  /** The conformance problems recorded so far, forgotten (for tests of the checks themselves). */
+  takeConformanceProblems(): string[] {
+    return this.conformanceProblems.splice(0);
   }
 
   /** The bodies of received requests with this method and path. */
@@ -231,6 +248,18 @@ export class TestApiServer {
       else send(response, refusal);
       return;
     }
-    send(response, typeof expected.reply === 'function' ? expected.reply(received) : expected.reply);
+    const refused = checkRequest(received);
+    if (refused !== null) {
+      // Refused as kube-apiserver would refuse it, whatever the test expected.
+      this.conformanceProblems.push(...refused.problems.map((problem) => `${describe}: the request: ${problem}`));
+      const { status, reason, message } = refused.refusal;
+      send(response, { status, json: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: status } });
+      return;
+    }
+    const reply = typeof expected.reply === 'function' ? expected.reply(received) : expected.reply;
+    if (reply.raw === undefined) {
+      this.conformanceProblems.push(...checkReply(received, reply.status, reply.json).map((problem) => `${describe}: the test's answer: ${problem}`));
+    }
+    send(response, reply);
   }
 }
