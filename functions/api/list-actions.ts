@@ -2,7 +2,7 @@ import { findActionType, type FieldError } from '#shared/catalogue/index.ts';
 import { isRfc3339 } from '#shared/catalogue/fields.ts';
 import type { HistoryQuery } from '#shared/history/repository.ts';
 import { actionStatuses, isActionStatus } from '#shared/history/status.ts';
-import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
+import { apiHandler, requiresAnyActionScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { invalidRequest } from '#shared/http/problem.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { systemClock } from '#shared/clock.ts';
@@ -19,7 +19,7 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
       const page = await deps.service.list(caller, parseHistoryQuery(query));
       return { status: 200, body: { items: page.items, nextCursor: page.nextCursor } };
     },
-    { body: 'none' },
+    { body: 'none', requires: requiresAnyActionScope },
   );
 }
 

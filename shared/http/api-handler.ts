@@ -5,7 +5,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { callerFromClaims, canExecute, respondScope, type Caller } from '#shared/auth/scopes.ts';
+import { callerFromClaims, canExecute, hasAnyActionScope, respondScope, type Caller } from '#shared/auth/scopes.ts';
 import { logger } from '#shared/log.ts';
 import { forbidden, HttpProblem, problemBody, unauthorized } from './problem.ts';
 
@@ -50,6 +50,12 @@ export interface ScopeRequirement {
 export const requiresExecScope: ScopeRequirement = {
   allowed: (caller) => canExecute(caller, 'containment') || canExecute(caller, 'data-gathering'),
   detail: 'this route needs containment-response-actions.exec or data-gathering-response-actions.exec',
+};
+
+/** Fleet-wide reads: any of the four category scopes (a responder's token reads no history). */
+export const requiresAnyActionScope: ScopeRequirement = {
+  allowed: hasAnyActionScope,
+  detail: 'this route needs one of the response-actions category scopes (.exec or .read)',
 };
 
 /** The responder protocol's routes: a responder's token. */

@@ -108,7 +108,8 @@ describe('authorization on every route', () => {
     // Act
     const containmentOnly = (await (await call('GET', '/v1/actions', [containmentRead])).json()) as { items: ActionRecord[] };
     const dataOnly = (await (await call('GET', '/v1/actions', [dataRead])).json()) as { items: ActionRecord[] };
-    const nothing = (await (await call('GET', '/v1/actions', [respond])).json()) as { items: ActionRecord[] };
+    const nothing = await call('GET', '/v1/actions', [respond]);
+    const nothingWithBadFilter = await call('GET', '/v1/actions?status=Nope', [respond]);
     const typeOfOther = (await (await call('GET', '/v1/actions?type=cloud-volume-snapshot', [containmentRead])).json()) as {
       items: ActionRecord[];
     };
@@ -118,7 +119,9 @@ describe('authorization on every route', () => {
     expect(containmentOnly.items.every((record) => record.category === 'containment')).toBe(true);
     expect(dataOnly.items.length).toBeGreaterThan(0);
     expect(dataOnly.items.every((record) => record.category === 'data-gathering')).toBe(true);
-    expect(nothing.items).toEqual([]);
+    // No category scope at all: 403 before the filters are looked at (scope before input).
+    expect(nothing.status).toBe(403);
+    expect(nothingWithBadFilter.status).toBe(403);
     expect(typeOfOther.items).toEqual([]);
   });
 
