@@ -101,7 +101,7 @@ export const maxSubjectLength = 256;
 
 /** At most {@link maxSubjectLength} characters, no control characters or line separators. */
 export function isAcceptableSubject(sub: string): boolean {
-  return sub.length <= maxSubjectLength && !/[\p{Cc}\u2028\u2029]/u.test(sub);
+  return sub.length <= maxSubjectLength && !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(sub);
 }
 
 /**

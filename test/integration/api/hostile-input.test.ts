@@ -112,14 +112,17 @@ describe('hostile input through the HTTP layer', () => {
     expect((await stored()).map((record) => record.createdBy).sort()).toEqual(['alice', 'alice#k1']);
   });
 
-  it('refuses a token whose subject holds a line break or runs to 3,000 characters with 401', async () => {
+  it('refuses a token whose subject holds a line break, an invisible formatting character or runs to 3,000 characters with 401', async () => {
     // Act
     const newline = await send('POST', '/v1/actions', { sub: 'analyst-1\nlevel=admin', body: quarantine });
     const long = await send('POST', '/v1/actions', { sub: 'a'.repeat(3000), body: quarantine });
     const control = await send('GET', '/v1/actions', { sub: 'analyst\u0000-1' });
+    // Invisible formatting characters would let one subject pose as another in listings and logs.
+    const bidiOverride = await send('POST', '/v1/actions', { sub: 'analyst-\u202e1-tsylana', body: quarantine });
+    const zeroWidth = await send('POST', '/v1/actions', { sub: 'ana\u200blyst-1', body: quarantine });
 
     // Assess
-    for (const response of [newline, long, control]) {
+    for (const response of [newline, long, control, bidiOverride, zeroWidth]) {
       expect(response.status).toBe(401);
       expect((await problemOf(response)).detail).toContain('sub');
     }
