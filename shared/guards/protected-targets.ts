@@ -7,7 +7,8 @@ import type { ServiceConfig } from '#shared/config/config.ts';
  * `arn:<partition>:iam::<account>:<type>/<name>`, path stripped and case folded on both sides.
  * IAM names are unique per account whatever the path and regardless of case, and the IAM API
  * takes the name alone, so `role/x/BreakGlass` and `role/breakglass` name the very role that
- * `role/BreakGlass` protects; a pattern written with a path protects the name on any path.
+ * `role/BreakGlass` protects; a pattern written with a path protects the name on any path. A
+ * pattern whose name is a bare `*` (`role/admins/*`) protects what lies on that path, as written.
  */
 export function isProtectedTarget(arn: string, patterns: readonly string[]): boolean {
   const canonical = canonicalIamArn(arn);
@@ -15,7 +16,10 @@ export function isProtectedTarget(arn: string, patterns: readonly string[]): boo
     if (patternToRegExp(pattern, false).test(arn)) return true;
     if (canonical === null) return false;
     const canonicalPattern = canonicalIamArn(pattern);
-    return canonicalPattern !== null && patternToRegExp(canonicalPattern, true).test(canonical);
+    // A pattern whose name is only `*` (`role/admins/*`) protects a path, not a name: stripped of its
+    // path it would be `role/*` and protect every role. It is matched as written above.
+    if (canonicalPattern === null || canonicalPattern.endsWith('/*')) return false;
+    return patternToRegExp(canonicalPattern, true).test(canonical);
   });
 }
 

@@ -48,6 +48,17 @@ describe('isProtectedTarget: IAM principals by account, type and name, on any pa
     expect(isProtectedTarget('arn:aws:iam::444455556666:user/admin-alice', patterns)).toBe(false);
   });
 
+  it('reads a pattern whose name is a bare * as a path: it protects that path, not every role', () => {
+    // Prepare
+    const patterns = ['arn:aws:iam::*:role/admins/*'];
+
+    // Act + Assess
+    expect(isProtectedTarget('arn:aws:iam::123456789012:role/admins/alice', patterns)).toBe(true);
+    expect(isProtectedTarget('arn:aws:iam::123456789012:role/admins/eu/bob', patterns)).toBe(true);
+    expect(isProtectedTarget('arn:aws:iam::123456789012:role/compromised-ci', patterns)).toBe(false);
+    expect(isProtectedTarget('arn:aws:iam::123456789012:role/ops/compromised-ci', patterns)).toBe(false);
+  });
+
   it('still tells other names, types and accounts apart', () => {
     // Act + Assess
     expect(isProtectedTarget('arn:aws:iam::123456789012:role/BreakGlassX', breakGlass)).toBe(false);
