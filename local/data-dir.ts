@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,9 +14,26 @@ import { join, resolve } from 'node:path';
 /** Files under DATA_DIR that hold secrets; each is set to 0600 when present. */
 const secretFiles = ['cursor-key', 'evidence-signing-key', 'work-signing-key.json', join('auth', 'issuer-keys.json')];
 
-/** Creates DATA_DIR if needed and makes it, its `auth` directory and its key files private to this user. */
+/** DATA_DIR is someone else's, or a link: the service refuses to keep its keys there. */
+export class UnsafeDataDirError extends Error {
+  override readonly name = 'UnsafeDataDirError';
+}
+
+/**
+ * Creates DATA_DIR if needed and makes it, its `auth` directory and its key files private to this
+ * user. A DATA_DIR that is a symbolic link, not a directory, or owned by another user is refused:
+ * whoever created it first could swap the key files inside it, whatever its mode says now.
+ */
 export async function securePrivateDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const facts = await lstat(dataDir);
+  if (facts.isSymbolicLink() || !facts.isDirectory()) {
+    throw new UnsafeDataDirError(`DATA_DIR: ${dataDir} must be a directory, not a symbolic link or a file; point DATA_DIR at the real directory`);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && facts.uid !== uid) {
+    throw new UnsafeDataDirError(`DATA_DIR: ${dataDir} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); use a directory this user created`);
+  }
   // mkdir's mode applies only to a directory it creates: an existing 0755 DATA_DIR stays open without this.
   await chmod(dataDir, 0o700);
   await chmodIfPresent(join(dataDir, 'auth'), 0o700);
