@@ -640,6 +640,9 @@ function uriEncode(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, escapeReserved);
 }
 
+/** x-amz-* headers a presigned request may carry unsigned: the checksums an SDK adds, which the store checks against the body. */
+const unsignedAllowed = /^x-amz-(content-sha256|checksum-[a-z0-9]+|sdk-checksum-algorithm|decoded-content-length|trailer)$/;
+
 /**
  * Verifies a presigned (query-signed) S3 request as S3 does: algorithm, access key, scope,
  * expiry (`X-Amz-Date` + `X-Amz-Expires`, at most 7 days) and the SigV4 signature over the
@@ -688,6 +691,15 @@ function checkPresignedRequest(request: {
   }
 
   const headerNames = signedHeaders.split(';');
+  // An x-amz-* header the URL was not signed for would change what the request does: with
+  // x-amz-copy-source, an upload URL for one key would copy another action's evidence into it.
+  // Only the checksum headers SDKs add to an upload may ride along unsigned (the body is checked).
+  const unsigned = Object.keys(request.headers).find(
+    (name) => name.startsWith('x-amz-') && !headerNames.includes(name) && !unsignedAllowed.test(name),
+  );
+  if (unsigned !== undefined) {
+    return s3Failure(403, 'AccessDenied', `The header ${unsigned} is not signed by this presigned URL`);
+  }
   const canonicalQuery = [...query.entries()]
     .filter(([name]) => name !== 'X-Amz-Signature')
     .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)

@@ -308,6 +308,32 @@ describe('embedded AWS: the evidence bucket behaves like the S3 bucket it stands
   });
 });
 
+describe('embedded AWS: a presigned upload does only what it was signed for', () => {
+  it("refuses an upload URL sent with an unsigned x-amz-copy-source, so it cannot copy another action's evidence", async () => {
+    // Prepare: action B holds evidence; a responder holds an upload grant for action A.
+    const backend = await start(await dataDirForTest());
+    const secret = await backend.store.put(`act-b-${randomUUID()}`, 'secret.txt', 'SECRET-OF-B', 'text/plain');
+    const actionA = `act-a-${randomUUID()}`;
+    const body = 'A-evidence';
+    const grant = await backend.store.uploadUrl(actionA, 'copy.txt', { contentType: 'text/plain', size: body.length, sha256: await independentSha256(Buffer.from(body)) }, 60);
+
+    // Act: the grant's URL and headers, plus a copy source it was never signed for.
+    const copied = await fetch(grant.url, {
+      method: grant.method,
+      headers: { ...grant.headers, 'x-amz-copy-source': `/${backend.aws.evidenceBucket}/${secret.key}` },
+    });
+    const genuine = await fetch(grant.url, { method: grant.method, headers: grant.headers, body });
+
+    // Assess: refused and nothing copied; the same URL used as granted still works.
+    expect(copied.status).toBe(403);
+    expect(await copied.text()).toContain('x-amz-copy-source');
+    expect(genuine.status).toBe(200);
+    const stored = await backend.store.list(actionA);
+    expect(stored.map((object) => object.name)).toEqual(['copy.txt']);
+    expect(await download(backend, stored[0] as EvidenceObject)).toEqual(Buffer.from(body));
+  });
+});
+
 /**
  * What fauxqs 1.9.2 does on its own, which is why the embedded server adds its checks. If a
  * fauxqs upgrade starts enforcing any of these, this fails: then drop that part of the guard.
