@@ -8,6 +8,7 @@ import { systemClock } from '#shared/clock.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ResponderAction } from '#shared/responders/protocol.ts';
 import { capturePodStateAction } from './actions/capture-pod-state.ts';
+import { cordonNodeAction } from './actions/cordon-node.ts';
 import { deleteNetworkPolicyAction } from './actions/delete-network-policy.ts';
 import { deletePodAction } from './actions/delete-pod.ts';
 import { deleteVolumeSnapshotAction } from './actions/delete-volume-snapshot.ts';
@@ -16,6 +17,7 @@ import { isolateNetworkAction } from './actions/isolate-network.ts';
 import { restoreWorkloadScaleAction } from './actions/restore-workload-scale.ts';
 import { rolloutRestartAction } from './actions/rollout-restart.ts';
 import { scaleWorkloadAction } from './actions/scale-workload.ts';
+import { uncordonNodeAction } from './actions/uncordon-node.ts';
 import { volumeSnapshotAction } from './actions/volume-snapshot.ts';
 import { isKubeConfig, kubernetesClients } from './cluster.ts';
 import type { KubernetesClients } from './cluster.ts';
@@ -64,6 +66,8 @@ export const kubernetesActionTypes = [
   'scale-workload',
   'restore-workload-scale',
   'capture-pod-state',
+  'cordon-node',
+  'uncordon-node',
 ] as const;
 
 const abortableDelay = (milliseconds: number, signal: AbortSignal): Promise<void> => delay(milliseconds, undefined, { signal });
@@ -92,5 +96,7 @@ export function kubernetesActions(options: KubernetesActionsOptions): ResponderA
     scaleWorkloadAction(deps),
     restoreWorkloadScaleAction(deps),
     capturePodStateAction(deps),
+    cordonNodeAction(deps),
+    uncordonNodeAction(deps),
   ];
 }

@@ -3,7 +3,7 @@
  * cannot say "every namespace but kube-system", so nothing that writes to a namespace is granted
  * cluster-wide:
  * - `clusterWideRules` (manifests/20-clusterrole.yaml, bound by a ClusterRoleBinding): reads, and
- *   writes only on cluster-scoped resources (AdminNetworkPolicy);
+ *   writes only on cluster-scoped resources (AdminNetworkPolicy, nodes);
  * - `namespacedWriteRules` (manifests/22-clusterrole-namespaced-writes.yaml): every namespaced
  *   write, bound only by a RoleBinding in each namespace the operator lets the responder act in
  *   (manifests/rolebindings/), never in kube-system or the responder's own namespace.
@@ -41,6 +41,9 @@ export const clusterWideRules: readonly PolicyRule[] = [
   { apiGroups: ['policy.networking.k8s.io'], resources: ['adminnetworkpolicies'], verbs: ['create', 'get', 'delete'] },
   { apiGroups: ['projectcalico.org'], resources: ['networkpolicies'], verbs: ['get'] },
   { apiGroups: ['cilium.io'], resources: ['ciliumnetworkpolicies'], verbs: ['get'] },
+  // cordon-node, uncordon-node: nodes are cluster-scoped, so only a ClusterRoleBinding can grant this.
+  // Not nodes/status, list or delete: only spec.unschedulable is written.
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
 ];
 
 export const namespacedWriteRules: readonly PolicyRule[] = [

@@ -33,6 +33,7 @@ import {
 } from './host-actions.ts';
 import {
   capturePodState,
+  cordonNode,
   deleteNetworkPolicy,
   deletePod,
   isolateNetwork,
@@ -41,6 +42,7 @@ import {
   restoreWorkloadScale,
   rolloutRestart,
   scaleWorkload,
+  uncordonNode,
 } from './kubernetes-actions.ts';
 import type { ActionTypeDefinition, Category, Executor } from './types.ts';
 
@@ -78,6 +80,8 @@ export const actionTypes: readonly ActionTypeDefinition[] = [
   scaleWorkload,
   restoreWorkloadScale,
   capturePodState,
+  cordonNode,
+  uncordonNode,
 ];
 
 const byType = new Map(actionTypes.map((definition) => [definition.type, definition]));

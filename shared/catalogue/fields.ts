@@ -242,6 +242,7 @@ export const kubernetesNamespaceName = kubernetesLabel('The namespace.');
 export const kubernetesPodName = kubernetesSubdomain('The pod.');
 export const kubernetesWorkloadName = kubernetesSubdomain('The workload (deployment, statefulset, ...).');
 export const kubernetesNetworkPolicyName = kubernetesSubdomain('The NetworkPolicy to delete.');
+export const kubernetesNodeName = kubernetesSubdomain('The node (its metadata.name, e.g. ip-10-0-12-34.eu-west-1.compute.internal).');
 export const kubernetesContainerName = kubernetesLabel("One container of the pod (the pod's default container when absent).");
 
 export const kubernetesWorkloadTypes = ['deployment', 'statefulset', 'daemonset', 'replicaset'] as const;

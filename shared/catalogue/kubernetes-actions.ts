@@ -3,6 +3,7 @@ import {
   kubernetesClusterName,
   kubernetesNamespaceName,
   kubernetesNetworkPolicyName,
+  kubernetesNodeName,
   kubernetesPersistentVolumeClaimNames,
   kubernetesPodName,
   kubernetesVolumeSnapshotNames,
@@ -17,7 +18,7 @@ import {
 } from './fields.ts';
 import type { KubernetesWorkloadType } from './fields.ts';
 import { requiredText, textList } from './read-inputs.ts';
-import { kubernetesResource } from './resource-keys.ts';
+import { kubernetesNodeResource, kubernetesResource } from './resource-keys.ts';
 import type { KubernetesKind } from './resource-keys.ts';
 import { inputsSchema, requiresWith } from './rules.ts';
 import type { ActionInputs, ActionTypeDefinition } from './types.ts';
@@ -217,4 +218,37 @@ export const capturePodState: ActionTypeDefinition = {
   inputs: podInputs,
   executorFor: inCluster,
   resourcesOf: podOf,
+};
+
+const nodeInputs = inputsSchema({
+  'kubernetes.cluster.name': kubernetesClusterName,
+  'kubernetes.node.name': kubernetesNodeName,
+});
+
+function nodeOf(inputs: ActionInputs) {
+  return [kubernetesNodeResource(requiredText(inputs, 'kubernetes.cluster.name'), requiredText(inputs, 'kubernetes.node.name'))];
+}
+
+export const cordonNode: ActionTypeDefinition = {
+  type: 'cordon-node',
+  title: 'Cordon node',
+  description: 'Marks a node unschedulable, as kubectl cordon does, so no new pod lands on it; its pods keep running. uncordon-node undoes it.',
+  category: 'containment',
+  executors: ['kubernetes'],
+  undoType: 'uncordon-node',
+  inputs: nodeInputs,
+  executorFor: inCluster,
+  resourcesOf: nodeOf,
+};
+
+export const uncordonNode: ActionTypeDefinition = {
+  type: 'uncordon-node',
+  title: 'Uncordon node',
+  description: 'Puts back the spec.unschedulable a node had before cordon-node, reporting drift when someone changed it since.',
+  category: 'containment',
+  executors: ['kubernetes'],
+  undoType: null,
+  inputs: nodeInputs,
+  executorFor: inCluster,
+  resourcesOf: nodeOf,
 };

@@ -42,6 +42,11 @@ export function kubernetesResource(cluster: string, namespace: string, kind: Kub
   return { key: `k8s/${cluster}/${namespace}/${kind}/${name}`, kind: `k8s.${kind}` };
 }
 
+/** A node is cluster-scoped: `k8s/<cluster>/node/<name>`, kind `k8s.node`. */
+export function kubernetesNodeResource(cluster: string, name: string): ResourceRef {
+  return { key: `k8s/${cluster}/node/${name}`, kind: 'k8s.node' };
+}
+
 /**
  * An AWS resource's key is its ARN as given; its kind comes from the ARN
  * (`aws.iam.user`, `aws.s3.bucket`, ...), `aws.identity` for other identities

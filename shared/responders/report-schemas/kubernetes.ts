@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import type { FieldError } from '#shared/catalogue/types.ts';
 import { count, evidence, failure, isoTime, name, none, notes, nullableName, reference, text } from './common.ts';
-import type { ReportParts, ReportSchemas } from './types.ts';
+import { sameAsInput, type ReportParts, type ReportSchemas } from './types.ts';
 
 const names = z.array(name).max(5000);
 const direction = z.enum(['Ingress', 'Egress']);
@@ -38,6 +38,10 @@ const selector = z.strictObject({
 const scale = z.strictObject({ replicas: count, currentReplicas: count.nullable() });
 const replicasChange = z.strictObject({ replicas: z.strictObject({ from: count, to: count }) });
 const workloadRef = z.strictObject({ type: z.enum(['deployment', 'statefulset', 'replicaset']), name, namespace: name });
+
+/** nodes.ts's nodeStateJson: the node's spec.unschedulable (false when the field is absent) as read. */
+const nodeState = z.strictObject({ node: name, uid: nullableName, unschedulable: z.boolean(), resourceVersion: nullableName });
+const nodeAgrees = sameAsInput('kubernetes.node.name', ['prior.node', 'result.node']);
 
 /** What kubernetes-volume-snapshot created: kubernetes-delete-volume-snapshot deletes these. */
 export const snapshotsApplied = z.strictObject({ snapshots: z.array(z.strictObject({ name, namespace: name, pvc: name, uid: nullableName })).max(256) });
@@ -164,6 +168,25 @@ export const kubernetesReportSchemas: Readonly<Record<string, ReportSchemas>> = 
       drift: z.strictObject({ expected: count, actual: count }).nullable(),
       changed: z.boolean(),
     }),
+  },
+  // cordon only ever cordons and uncordon only ever uncordons: the undo reads this applied.
+  'cordon-node': {
+    prior: nodeState,
+    applied: z.strictObject({ unschedulable: z.strictObject({ from: z.literal(false), to: z.literal(true) }) }),
+    result: z.strictObject({ node: name, unschedulable: z.boolean(), previouslyUnschedulable: z.boolean(), changed: z.boolean() }),
+    agrees: nodeAgrees,
+  },
+  'uncordon-node': {
+    prior: nodeState,
+    applied: z.strictObject({ unschedulable: z.strictObject({ from: z.literal(true), to: z.literal(false) }) }),
+    result: z.strictObject({
+      node: name,
+      unschedulable: z.boolean(),
+      previouslyUnschedulable: z.boolean(),
+      drift: z.strictObject({ expected: z.boolean(), actual: z.boolean() }).nullable(),
+      changed: z.boolean(),
+    }),
+    agrees: nodeAgrees,
   },
   'capture-pod-state': {
     prior: none,

@@ -87,6 +87,8 @@ const table = [
   ],
   ['restore-workload-scale', 'containment', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'], null],
   ['capture-pod-state', 'data-gathering', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'], null],
+  ['cordon-node', 'containment', ['kubernetes.cluster.name', 'kubernetes.node.name'], 'uncordon-node'],
+  ['uncordon-node', 'containment', ['kubernetes.cluster.name', 'kubernetes.node.name'], null],
 ] as const;
 
 /** The inputs a caller must always give (JSON Schema `required`); `a | b` and form choices are not among them. */
@@ -123,6 +125,8 @@ const required: Readonly<Record<string, readonly string[]>> = {
   'scale-workload': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'restore-workload-scale': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'capture-pod-state': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'],
+  'cordon-node': ['kubernetes.cluster.name', 'kubernetes.node.name'],
+  'uncordon-node': ['kubernetes.cluster.name', 'kubernetes.node.name'],
 };
 
 const cloudTypes = new Set([
@@ -157,7 +161,7 @@ describe('the catalogue', () => {
 
     // Assess
     expect(types).toEqual(expected);
-    expect(types).toHaveLength(32);
+    expect(types).toHaveLength(34);
     expect(new Set(types).size).toBe(types.length);
   });
 
@@ -214,14 +218,14 @@ describe('the catalogue', () => {
 describe('undo pairs', () => {
   const pairs = actionTypes.flatMap((definition) => (definition.undoType === null ? [] : [[definition.type, definition.undoType] as const]));
 
-  it('has the twelve pairs of the table', () => {
+  it('has the thirteen pairs of the table', () => {
     // Prepare
     const expected = table.flatMap(([type, , , undoType]) => (undoType === null ? [] : [[type, undoType]]));
 
     // Act
     // Assess
     expect(pairs).toEqual(expected);
-    expect(pairs).toHaveLength(12);
+    expect(pairs).toHaveLength(13);
   });
 
   it.each(pairs)('%s is undone by %s, which is in the catalogue and reverses it', (type, undoType) => {

@@ -96,6 +96,13 @@ const cases: readonly InvalidCase[] = [
   { type: 'scale-workload', name: '2.5 replicas', inputs: { ...deployment, 'kubernetes.workload.replicas': 2.5 }, path: 'inputs.kubernetes.workload.replicas', only: true },
   { type: 'restore-workload-scale', name: 'a replica count', inputs: { ...deployment, 'kubernetes.workload.replicas': 2 }, path: 'inputs.kubernetes.workload.replicas', message: /^is not an input of restore-workload-scale/, only: true },
   { type: 'capture-pod-state', name: 'no pod', inputs: cluster, path: 'inputs.kubernetes.pod.name', message: 'is required', only: true },
+  { type: 'cordon-node', name: 'no node', inputs: { 'kubernetes.cluster.name': 'prod-eu' }, path: 'inputs.kubernetes.node.name', message: 'is required', only: true },
+  { type: 'cordon-node', name: 'an upper-case node name', inputs: { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': 'Node-7' }, path: 'inputs.kubernetes.node.name', message: /DNS-1123 subdomain/, only: true },
+  { type: 'cordon-node', name: 'a node name of 254 characters', inputs: { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}` }, path: 'inputs.kubernetes.node.name', only: true },
+  // A node is cluster-scoped: a namespace means the caller has the wrong action in mind.
+  { type: 'cordon-node', name: 'a namespace', inputs: { ...cluster, 'kubernetes.node.name': 'node-7' }, path: 'inputs.kubernetes.namespace.name', message: 'is not an input of cordon-node; it accepts: kubernetes.cluster.name, kubernetes.node.name', only: true },
+  { type: 'uncordon-node', name: 'no cluster', inputs: { 'kubernetes.node.name': 'node-7' }, path: 'inputs.kubernetes.cluster.name', message: 'is required', only: true },
+  { type: 'uncordon-node', name: 'a node name with a slash', inputs: { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': 'node-7/status' }, path: 'inputs.kubernetes.node.name', message: /DNS-1123 subdomain/, only: true },
   { type: 'kubernetes-volume-snapshot', name: 'an empty list', inputs: pvcs([]), path: 'inputs.kubernetes.persistentvolume.claim.name', message: 'must list at least one PVC name', only: true },
   { type: 'kubernetes-volume-snapshot', name: '51 PVCs', inputs: pvcs(Array.from({ length: 51 }, (_, index) => `pvc-${index}`)), path: 'inputs.kubernetes.persistentvolume.claim.name', message: 'must list at most 50 PVC names', only: true },
   { type: 'kubernetes-volume-snapshot', name: 'a PVC listed twice', inputs: pvcs(['data-0', 'data-1', 'data-0']), path: 'inputs.kubernetes.persistentvolume.claim.name', message: 'lists data-0 more than once; give each PVC name once', only: true },

@@ -12,6 +12,8 @@ export interface ValidCase {
 const cluster = { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.namespace.name': 'payments' };
 const pod = { ...cluster, 'kubernetes.pod.name': 'api-7d9f8b6c5-x2k4q' };
 const podResource = { key: 'k8s/prod-eu/payments/pod/api-7d9f8b6c5-x2k4q', kind: 'k8s.pod' };
+const node = { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': 'ip-10-0-12-34.eu-west-1.compute.internal' };
+const nodeResource = { key: 'k8s/prod-eu/node/ip-10-0-12-34.eu-west-1.compute.internal', kind: 'k8s.node' };
 const deployment = { ...cluster, 'kubernetes.workload.name': 'api', 'kubernetes.workload.type': 'deployment' };
 const deploymentResource = { key: 'k8s/prod-eu/payments/deployment/api', kind: 'k8s.deployment' };
 
@@ -260,4 +262,7 @@ export const validCases: readonly ValidCase[] = [
     resources: [{ key: 'k8s/prod-eu/payments/statefulset/db', kind: 'k8s.statefulset' }],
   },
   { name: 'a pod', type: 'capture-pod-state', inputs: pod, executor: 'kubernetes', resources: [podResource] },
+  { name: 'a node', type: 'cordon-node', inputs: node, executor: 'kubernetes', resources: [nodeResource] },
+  { name: 'a single-label node name', type: 'cordon-node', inputs: { ...node, 'kubernetes.node.name': 'worker-3' }, executor: 'kubernetes', resources: [{ key: 'k8s/prod-eu/node/worker-3', kind: 'k8s.node' }] },
+  { name: 'a node', type: 'uncordon-node', inputs: node, executor: 'kubernetes', resources: [nodeResource] },
 ];

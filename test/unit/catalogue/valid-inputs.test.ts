@@ -68,7 +68,7 @@ describe('valid inputs', () => {
     );
 
     // Assess
-    expect(sameInputs).toHaveLength(10);
+    expect(sameInputs).toHaveLength(11);
     expect(mismatches).toEqual([]);
   });
 

@@ -20,7 +20,7 @@ const writeVerbs = new Set(['create', 'update', 'patch', 'delete', 'deletecollec
  * The resources known to be cluster-scoped (no namespace in their path). Anything else, a
  * wildcard included, counts as namespaced: a new resource has to be added here on purpose.
  */
-const clusterScoped = new Set(['adminnetworkpolicies', 'volumesnapshotclasses']);
+const clusterScoped = new Set(['adminnetworkpolicies', 'volumesnapshotclasses', 'nodes']);
 
 function ofKind(kind: string): unknown[] {
   return loadManifests()
@@ -91,7 +91,10 @@ describe('cluster responder manifests', () => {
     expect(clusterWide.rules).toEqual(clusterWideRules);
     expect(writes.rules).toEqual(namespacedWriteRules);
     const everything = [...(clusterWide.rules ?? []), ...(writes.rules ?? [])].flatMap((rule) => [...(rule.resources ?? []), ...rule.verbs, ...(rule.apiGroups ?? [])]);
-    for (const forbidden of ['*', 'secrets', 'pods/exec', 'nodes', 'escalate', 'bind', 'impersonate', 'update']) expect(everything).not.toContain(forbidden);
+    for (const forbidden of ['*', 'secrets', 'pods/exec', 'pods/eviction', 'nodes/status', 'nodes/proxy', 'escalate', 'bind', 'impersonate', 'update']) expect(everything).not.toContain(forbidden);
+    // Nodes: get and patch (spec.unschedulable) only, and only in the cluster-wide role (a RoleBinding cannot grant a cluster-scoped resource).
+    expect([...(clusterWide.rules ?? []), ...(writes.rules ?? [])].filter((rule) => rule.resources?.includes('nodes'))).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }]);
+    expect(writes.rules?.some((rule) => rule.resources?.includes('nodes'))).toBe(false);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterWideRoleName });
     expect(binding.subjects).toEqual([serviceAccount]);
   });
@@ -106,7 +109,7 @@ describe('cluster responder manifests', () => {
       .flatMap((role) => role.rules ?? [])
       .flatMap((rule) => (rule.resources ?? ['*']).flatMap((resource) => rule.verbs.filter((verb) => writeVerbs.has(verb)).map((verb) => `${verb} ${resource}`)));
     expect(clusterWideWrites.filter((grant) => !clusterScoped.has(grant.split(' ')[1] ?? ''))).toEqual([]);
-    expect(clusterWideWrites).toEqual(['create adminnetworkpolicies', 'delete adminnetworkpolicies']);
+    expect(clusterWideWrites).toEqual(['create adminnetworkpolicies', 'delete adminnetworkpolicies', 'patch nodes']);
     expect(roleBindings.length).toBeGreaterThan(0);
     for (const binding of roleBindings) {
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: namespacedWriteRoleName });
@@ -203,7 +206,10 @@ describe('the test API server’s RBAC check', () => {
       ['POST', '/api/v1/namespaces/shop/pods/web-1/exec'],
       ['PUT', '/apis/apps/v1/namespaces/shop/deployments/web'],
       ['DELETE', '/apis/apps/v1/namespaces/shop/deployments/web'],
-      ['GET', '/api/v1/nodes/ip-10-0-12-34'],
+      ['DELETE', '/api/v1/nodes/ip-10-0-12-34'],
+      ['PATCH', '/api/v1/nodes/ip-10-0-12-34/status'],
+      ['GET', '/api/v1/nodes'],
+      ['POST', '/api/v1/namespaces/shop/pods/web-1/eviction'],
       ['PATCH', '/apis/apps/v1/namespaces/kube-system/deployments/coredns'],
       ['DELETE', '/api/v1/namespaces/response-actions/pods/kubernetes-responder-6c9d5b7f4-x2k8q'],
       ['POST', '/apis/networking.k8s.io/v1/namespaces/payments/networkpolicies'],

@@ -13,6 +13,7 @@ import { containerApplied, containerJson } from '../../../responders/host/contai
 import type { ContainerInfo } from '../../../responders/host/containers/runtime.ts';
 import { denyPolicyApis, networkPolicyApi } from '../../../responders/kubernetes/deny-policies.ts';
 import { defeatingJson, exceptionJson } from '../../../responders/kubernetes/network-policies.ts';
+import { nodeStateJson } from '../../../responders/kubernetes/nodes.ts';
 import { policyRef, policyRefJson } from '../../../responders/kubernetes/policy-store.ts';
 import { selectorJson } from '../../../responders/kubernetes/selectors.ts';
 import { ownerChainJson } from '../../../responders/kubernetes/workloads.ts';
@@ -34,6 +35,13 @@ const docker: ContainerInfo = {
   restartPolicy: 'unless-stopped',
   mergedDir: null,
   tty: false,
+};
+const nodeInputs = { 'kubernetes.cluster.name': 'prod', 'kubernetes.node.name': 'ip-10-0-12-34.eu-west-1.compute.internal' };
+const nodeState = (unschedulable: boolean) => nodeStateJson({ name: 'ip-10-0-12-34.eu-west-1.compute.internal', uid: 'n-1', unschedulable, resourceVersion: '771204' });
+const cordonReport = {
+  prior: nodeState(false),
+  applied: { unschedulable: { from: false, to: true } },
+  result: { node: 'ip-10-0-12-34.eu-west-1.compute.internal', previouslyUnschedulable: false, unschedulable: true, changed: true },
 };
 const ownerChain = ownerChainJson([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-6c9d5b7f4', uid: 'u-1', state: 'read' }]);
 const networkPolicy = policyRefJson(policyRef(networkPolicyApi, 'ra-isolate-api-1a2b3c4d', 'payments'));
@@ -130,6 +138,17 @@ const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonly<Recor
       secretsReferenced: [{ name: 'db', via: ['env api/DB_PASSWORD'] }],
     },
   }],
+  ['cordon-node', 'kubernetes', nodeInputs, cordonReport],
+  ['cordon-node', 'kubernetes', nodeInputs, { prior: nodeState(true), result: { ...cordonReport.result, previouslyUnschedulable: true, changed: false } }],
+  ['uncordon-node', 'kubernetes', nodeInputs, {
+    prior: nodeState(true),
+    applied: { unschedulable: { from: true, to: false } },
+    result: { node: 'ip-10-0-12-34.eu-west-1.compute.internal', previouslyUnschedulable: true, drift: null, unschedulable: false, changed: true },
+  }],
+  ['uncordon-node', 'kubernetes', nodeInputs, {
+    prior: nodeState(false),
+    result: { node: 'ip-10-0-12-34.eu-west-1.compute.internal', previouslyUnschedulable: false, drift: { expected: true, actual: false }, unschedulable: false, changed: false },
+  }],
   ['get-logs', 'kubernetes', { ...where, 'kubernetes.pod.name': 'api-1' }, {
     result: { pod: 'api-1', namespace: 'payments', previous: false, containers: ['api'], evidence: [{ container: 'api', name: 'logs-api.txt', sha256: 'd'.repeat(64), size: 10, truncated: false }], failures: [] },
   }],
@@ -182,6 +201,21 @@ describe('report schemas', () => {
 
     // Act
     const problems = reportProblems(action('file-quarantine', 'host', { 'path.absolute': '/srv/app/dropper' }), { applied: { ...applied, ...change } });
+
+    // Assess
+    expect(problems.map((problem) => problem.path)).toContain(field);
+  });
+
+  it.each([
+    ['cordon-node', 'an applied that uncordons', { applied: { unschedulable: { from: true, to: false } } }, 'applied.unschedulable.from'],
+    ['cordon-node', 'an applied with a text value', { applied: { unschedulable: { from: 'false', to: true } } }, 'applied.unschedulable.from'],
+    ['cordon-node', 'a prior of another node', { prior: { ...nodeState(false), node: 'ip-10-0-99-1.eu-west-1.compute.internal' } }, 'prior.node'],
+    ['cordon-node', 'a prior with an unknown field', { prior: { ...nodeState(false), taints: [] } }, 'prior.taints'],
+    ['uncordon-node', 'an applied that cordons', { applied: { unschedulable: { from: false, to: true } } }, 'applied.unschedulable.from'],
+    ['uncordon-node', 'a result of another node', { result: { node: 'other', previouslyUnschedulable: true, drift: null, unschedulable: false, changed: true } }, 'result.node'],
+  ] as const)('refuse a %s report with %s, naming the field', (type, _, parts, field) => {
+    // Act
+    const problems = reportProblems(action(type, 'kubernetes', nodeInputs), parts);
 
     // Assess
     expect(problems.map((problem) => problem.path)).toContain(field);
@@ -264,5 +298,42 @@ describe('undo inputs of a responder action', () => {
     expect((refused as HttpProblem).status).toBe(409);
     expect((refused as HttpProblem).errors?.map((error) => error.path)).toEqual(['applied.quarantinePath']);
     expect(undoInputsFor('file-unquarantine', quarantined(applied))).toEqual({ 'host.id': 'node-7', 'path.absolute': '/srv/app/dropper' });
+  });
+
+  it('of uncordon-node are the cordoned node, from a cordon-node record whose stored report passes; a forged one is refused with 409', () => {
+    // Prepare
+    const cordoned = (applied: JsonObject): ActionRecord => ({
+      ...createdRecord(
+        {
+          id: 'a-2',
+          type: 'cordon-node',
+          category: 'containment',
+          executor: 'kubernetes',
+          inputs: nodeInputs,
+          resources: [{ key: 'k8s/prod/node/ip-10-0-12-34.eu-west-1.compute.internal', kind: 'k8s.node' }],
+          createdBy: 'analyst',
+          undoType: 'uncordon-node',
+        },
+        new Date('2026-11-20T10:00:00Z'),
+      ),
+      status: 'Completed',
+      prior: cordonReport.prior,
+      applied,
+    });
+
+    // Act
+    const inputs = undoInputsFor('uncordon-node', cordoned(cordonReport.applied));
+    const forged = (() => {
+      try {
+        return undoInputsFor('uncordon-node', cordoned({ unschedulable: { from: true, to: false } }));
+      } catch (error) {
+        return error;
+      }
+    })();
+
+    // Assess
+    expect(inputs).toEqual(nodeInputs);
+    expect(forged).toBeInstanceOf(HttpProblem);
+    expect((forged as HttpProblem).status).toBe(409);
   });
 });
