@@ -45,6 +45,8 @@ export interface HostActionsOptions {
    * own /proc entries are always protected.
    */
   readonly protectedPaths?: readonly string[];
+  /** Directory entries the hard-link search of the protected directories may read (200,000 by default); past it the file is refused. */
+  readonly hardLinkSearchBudget?: number;
   readonly clock?: Clock;
   /** procfs mount point, `/proc` by default. */
   readonly procRoot?: string;
@@ -85,9 +87,10 @@ export function hostEnvironment(options: HostActionsOptions): HostEnvironment {
     quarantineDir: options.quarantineDir,
     protectedPaths: {
       paths: [...defaultProtectedPaths, options.quarantineDir, responderCodeDir, process.execPath, ...(options.protectedPaths ?? [])],
-      secretDirectories: ['/etc/sudoers.d', options.quarantineDir, ...(options.protectedPaths ?? [])],
+      secretDirectories: ['/etc/sudoers.d', '/etc/kubernetes', '/var/lib/kubelet/pki', options.quarantineDir, ...(options.protectedPaths ?? [])],
       procRoot,
       ownPid: process.pid,
+      ...(options.hardLinkSearchBudget === undefined ? {} : { hardLinkSearchBudget: options.hardLinkSearchBudget }),
     },
     maxAcquireBytes: options.maxAcquireBytes ?? defaultMaxAcquireBytes,
     maxLogBytes: options.maxLogBytes ?? defaultMaxLogBytes,

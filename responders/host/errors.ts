@@ -6,6 +6,7 @@ import { ResponderActionError } from '#shared/responders/protocol.ts';
 
 export const hostErrorCodes = [
   'ProtectedProcess',
+  'ProtectedContainer',
   'ProcessNotFound',
   'NotAProcess',
   'StartTimeMismatch',
@@ -25,6 +26,7 @@ export const hostErrorCodes = [
   'QuarantineRecordMissing',
   'HashMismatch',
   'DestinationExists',
+  'DestinationChanged',
   'DestinationParentMissing',
   'NothingToUndo',
   'UndoMismatch',

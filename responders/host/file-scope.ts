@@ -10,6 +10,8 @@ import type { ContainerInfo } from './containers/runtime.ts';
 import type { HostEnvironment } from './environment.ts';
 import { hostError } from './errors.ts';
 import { refuseProtectedPath } from './protected-paths.ts';
+import type { FileIdentity } from './protected-paths.ts';
+import { refuseResponderContainer } from './responder-guards.ts';
 import { resolveInRoot } from './scoped-path.ts';
 import type { ScopedEntry } from './scoped-path.ts';
 
@@ -43,6 +45,7 @@ async function isDirectory(path: string): Promise<boolean> {
 export async function fileScope(env: HostEnvironment, containerId: string | undefined, signal: AbortSignal): Promise<FileScope> {
   if (containerId === undefined) return { root: '/', container: null };
   const { container } = await env.runtimes.locate({ id: containerId }, signal);
+  await refuseResponderContainer(env.procRoot, container, 'act on files in');
   if (container.pid !== null) return { root: `${env.procRoot}/${container.pid}/root`, container };
   if (container.mergedDir !== null && (await isDirectory(container.mergedDir))) return { root: container.mergedDir, container };
   throw hostError(
@@ -54,6 +57,8 @@ export async function fileScope(env: HostEnvironment, containerId: string | unde
 /**
  * Resolves `path` in the scope and refuses a protected path (ProtectedPath) before the caller
  * touches it; the caller closes the entry. `doing` completes "refusing to ..." in the refusal.
+ * `checked` is the identity of the entry the check cleared (null when none was there): the
+ * caller must refuse to touch any other (isCheckedEntry).
  */
 export async function resolveFile(
   env: HostEnvironment,
@@ -61,14 +66,14 @@ export async function resolveFile(
   containerId: string | undefined,
   signal: AbortSignal,
   doing: string,
-): Promise<{ scope: FileScope; entry: ScopedEntry }> {
+): Promise<{ scope: FileScope; entry: ScopedEntry; checked: FileIdentity | null }> {
   const scope = await fileScope(env, containerId, signal);
   const entry = await resolveInRoot(scope.root, path);
   try {
-    await refuseProtectedPath(env.protectedPaths, entry, describeFile(path, scope), doing);
+    const checked = await refuseProtectedPath(env.protectedPaths, entry, describeFile(path, scope), doing);
+    return { scope, entry, checked };
   } catch (error) {
     await entry.close();
     throw error;
   }
-  return { scope, entry };
 }

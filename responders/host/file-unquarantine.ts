@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { chmod, lchown, lstat, lutimes, open, readlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, lstat, lutimes, open, readlink, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { JsonObject } from '#shared/json.ts';
 import { ResponderActionError } from '#shared/responders/protocol.ts';
@@ -18,7 +18,9 @@ import { resolveFile } from './file-scope.ts';
 import { describeFile } from './file-quarantine.ts';
 import { optionalText, requiredText } from './inputs.ts';
 import { moveOutOfQuarantine, quarantineAppliedSchema, quarantinePathFor, readNote, removeNote } from './quarantine-store.ts';
-import type { QuarantineApplied } from './quarantine-store.ts';
+import type { QuarantineApplied, QuarantineOrigin } from './quarantine-store.ts';
+import { isCheckedEntry } from './protected-paths.ts';
+import type { ScopedEntry } from './scoped-path.ts';
 
 async function lstatOrNull(path: string): Promise<BigIntStats | null> {
   try {
@@ -42,7 +44,7 @@ const agreedFields = ['path', 'containerId', 'resolvedPath', 'quarantinePath', '
  * responder token could have forged) must agree with the note written at quarantine time. Path,
  * owner and mode (setuid/setgid included) come only from that note.
  */
-async function ownRecordOf(env: HostEnvironment, context: ResponderActionContext): Promise<QuarantineApplied> {
+async function ownRecordOf(env: HostEnvironment, context: ResponderActionContext): Promise<{ applied: QuarantineApplied; origin: QuarantineOrigin }> {
   const { undoOf, inputs } = context.work;
   if (undoOf === null) throw hostError('NothingToUndo', 'file-unquarantine only restores what a file-quarantine moved, and this work names no quarantine to undo');
   const reported = quarantineAppliedSchema.safeParse(undoOf.applied);
@@ -67,7 +69,29 @@ async function ownRecordOf(env: HostEnvironment, context: ResponderActionContext
   if (own.path !== path || !sameContainer) {
     throw hostError('UndoMismatch', `action ${undoOf.actionId} quarantined ${own.path}${own.containerId === null ? '' : ` in container ${own.containerId}`}, not the file these inputs name`);
   }
-  return own;
+  if (note.origin === undefined) {
+    throw hostError(
+      'UndoMismatch',
+      `this responder's record of the quarantine for action ${undoOf.actionId} (${quarantinePath}.json) does not say which directory the file came from (it predates that check), so it cannot make sure the restore lands there; nothing was restored: put ${quarantinePath} back by hand`,
+    );
+  }
+  return { applied: own, origin: note.origin };
+}
+
+/**
+ * Refuses (DestinationChanged) a restore whose destination is no longer where the file was
+ * quarantined from: a directory on its path swapped for a link (into /etc, say) or a mount
+ * since then would have root create the file there, owned by whoever set the trap.
+ */
+async function refuseMovedDestination(entry: ScopedEntry, origin: QuarantineOrigin, subject: string, quarantinePath: string): Promise<void> {
+  const parent = await stat(entry.directoryPath, { bigint: true });
+  const sameDirectory = parent.dev.toString() === origin.directoryDevice && parent.ino.toString() === origin.directoryInode;
+  if (entry.resolvedPath === origin.resolvedPath && sameDirectory) return;
+  const now = entry.resolvedPath === origin.resolvedPath ? 'the same path, but a different directory (replaced, or a mount put over it)' : entry.resolvedPath;
+  throw hostError(
+    'DestinationChanged',
+    `${subject} was quarantined from ${origin.resolvedPath}, in directory ${origin.directoryDevice}:${origin.directoryInode} (device:inode), and now leads to ${now}: a directory on its path was replaced since, by a link or a mount; refusing to restore there, nothing was restored. Restore ${quarantinePath} by hand if the new location is right`,
+  );
 }
 
 /**
@@ -129,9 +153,9 @@ export function fileUnquarantine(env: HostEnvironment): ResponderAction {
   return {
     type: 'file-unquarantine',
     async execute(context: ResponderActionContext): Promise<ResponderOutcome> {
-      const applied = await ownRecordOf(env, context);
+      const { applied, origin } = await ownRecordOf(env, context);
       const quarantinePath = applied.quarantinePath;
-      const { scope, entry } = await resolveFile(env, applied.path, applied.containerId ?? undefined, context.signal, 'restore a file to').catch((error: unknown) => {
+      const { scope, entry, checked } = await resolveFile(env, applied.path, applied.containerId ?? undefined, context.signal, 'restore a file to').catch((error: unknown) => {
         if (error instanceof ResponderActionError && error.code === 'FileNotFound') {
           throw hostError('DestinationParentMissing', `cannot restore ${applied.path}: its directory is gone (${error.message}); recreate it and undo again`, error);
         }
@@ -139,8 +163,12 @@ export function fileUnquarantine(env: HostEnvironment): ResponderAction {
       });
       try {
         const subject = describeFile(applied.path, scope);
+        await refuseMovedDestination(entry, origin, subject, quarantinePath);
         const quarantined = await lstatOrNull(quarantinePath);
         const atPath = await lstatOrNull(entry.handlePath);
+        if (atPath !== null && !isCheckedEntry(atPath, checked)) {
+          throw hostError('PathChanged', `${subject} appeared or was replaced after it was checked against the protected paths; nothing was restored, try again`);
+        }
         if (quarantined === null) {
           // The quarantine ended before its move (it failed after recording): nothing to put back.
           if (atPath !== null && atPath.ino.toString() === applied.inode && atPath.dev.toString() === applied.device) {

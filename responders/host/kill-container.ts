@@ -2,6 +2,7 @@
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import { containerJson, containerRefOf, describeContainer, statusAfter, supervisorNotes } from './container-target.ts';
 import type { HostEnvironment } from './environment.ts';
+import { refuseResponderContainer } from './responder-guards.ts';
 import { hostError } from './errors.ts';
 
 export function killContainer(env: HostEnvironment): ResponderAction {
@@ -9,6 +10,7 @@ export function killContainer(env: HostEnvironment): ResponderAction {
     type: 'kill-container',
     async execute(context: ResponderActionContext): Promise<ResponderOutcome> {
       const { runtime, container } = await env.runtimes.locate(containerRefOf(context.work.inputs), context.signal);
+      await refuseResponderContainer(env.procRoot, container, 'kill');
       if (!container.running && !container.paused) {
         throw hostError('ContainerNotRunning', `${describeContainer(container)} is ${container.status}: it has no process to kill`);
       }

@@ -12,6 +12,7 @@ import type { HostEnvironment } from './environment.ts';
 import { errnoOf, hostError } from './errors.ts';
 import { optionalText, requiredInteger } from './inputs.ts';
 import { refuseProtectedPid, refuseProtectedProcess } from './process-guards.ts';
+import { refuseResponderProcess } from './responder-guards.ts';
 import type { ProcessFacts, ProcStat } from './procfs.ts';
 
 /** A start time given may differ from the kernel's (10 ms ticks, whole-second boot time) by this much. */
@@ -75,6 +76,7 @@ export function killProcess(env: HostEnvironment): ResponderAction {
       const facts = await env.proc.readProcess(pid);
       if (facts === null) throw hostError('ProcessNotFound', `no process ${pid} on this host`);
       refuseProtectedProcess(env.protection, facts);
+      refuseResponderProcess(pid, facts.commandLine);
       if (facts.tgid !== pid) {
         throw hostError('NotAProcess', `${pid} is a thread of process ${facts.tgid}, not a process; give process.id ${facts.tgid} to kill the process`);
       }

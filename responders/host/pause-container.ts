@@ -5,6 +5,7 @@
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import { containerApplied, containerJson, containerRefOf, describeContainer, statusAfter } from './container-target.ts';
 import type { HostEnvironment } from './environment.ts';
+import { refuseResponderContainer } from './responder-guards.ts';
 import { hostError } from './errors.ts';
 
 export function pauseContainer(env: HostEnvironment): ResponderAction {
@@ -12,6 +13,7 @@ export function pauseContainer(env: HostEnvironment): ResponderAction {
     type: 'pause-container',
     async execute(context: ResponderActionContext): Promise<ResponderOutcome> {
       const { runtime, container } = await env.runtimes.locate(containerRefOf(context.work.inputs), context.signal);
+      await refuseResponderContainer(env.procRoot, container, 'pause');
       const prior = containerJson(container);
       if (container.paused) {
         return {

@@ -80,8 +80,16 @@ export async function writeNote(quarantinePath: string, note: Readonly<Record<st
   await writeFile(`${quarantinePath}.json`, `${JSON.stringify(note, null, 2)}\n`, { mode: 0o600 });
 }
 
+/**
+ * Where the quarantined file came from, as only this responder's note keeps it (never reported):
+ * its path inside the root after resolving links, and the device and inode of the directory that
+ * held it. Undo restores only into that same directory, reached by that same resolved path.
+ */
+const quarantineOriginSchema = z.object({ resolvedPath: z.string(), directoryDevice: z.string().regex(/^\d+$/), directoryInode: z.string().regex(/^\d+$/) });
+export type QuarantineOrigin = z.infer<typeof quarantineOriginSchema>;
+
 /** The note file-quarantine wrote for one quarantine: this responder's own record of it. */
-const quarantineNoteSchema = z.object({ actionId: z.string(), applied: quarantineAppliedSchema });
+const quarantineNoteSchema = z.object({ actionId: z.string(), origin: quarantineOriginSchema.optional(), applied: quarantineAppliedSchema });
 export type QuarantineNote = z.infer<typeof quarantineNoteSchema>;
 
 /**
@@ -174,6 +182,13 @@ function sameFile(stats: BigIntStats, facts: FileFacts): boolean {
  * or copy-verify-unlink across file systems (a link is recreated with the same target).
  */
 export async function moveIntoQuarantine(source: string, destination: string, facts: FileFacts, subject: string): Promise<'rename' | 'copy'> {
+  // The entry checked and recorded must still be the one at the path: renames act on names.
+  const before = await lstat(source, { bigint: true }).catch((error: unknown) => {
+    throw fileSystemError(error, 'checking', subject, 'needs root or CAP_DAC_READ_SEARCH');
+  });
+  if (before.ino.toString() !== facts.inode || before.dev.toString() !== facts.device) {
+    throw hostError('PathChanged', `${subject} was replaced after it was checked and recorded; nothing was moved, try again`);
+  }
   try {
     await rename(source, destination);
     return 'rename';

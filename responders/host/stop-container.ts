@@ -6,12 +6,14 @@
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import { containerApplied, containerJson, containerRefOf, statusAfter, supervisorNotes } from './container-target.ts';
 import type { HostEnvironment } from './environment.ts';
+import { refuseResponderContainer } from './responder-guards.ts';
 
 export function stopContainer(env: HostEnvironment): ResponderAction {
   return {
     type: 'stop-container',
     async execute(context: ResponderActionContext): Promise<ResponderOutcome> {
       const { runtime, container } = await env.runtimes.locate(containerRefOf(context.work.inputs), context.signal);
+      await refuseResponderContainer(env.procRoot, container, 'stop');
       const prior = containerJson(container);
       if (!container.running && !container.paused) {
         return {
