@@ -30,6 +30,8 @@ export interface DeploymentConfig {
   readonly deadlines: { readonly pickupSeconds: number; readonly completionSeconds: number };
   /** First part of every responder work queue's name (`<prefix>-host-...`, `<prefix>-k8s-...`): RESPONDER_QUEUE_PREFIX. */
   readonly responderQueuePrefix: string;
+  /** Hours a responder may stay silent before the hourly sweep removes it with its queues (RESPONDER_RETENTION_HOURS). */
+  readonly responderRetentionHours: number;
   readonly evidence: {
     /** Days an evidence object (and a server access log) is kept before the lifecycle rule expires it. */
     readonly retentionDays: number;
@@ -61,6 +63,7 @@ export const deploymentConfigKeys = {
   pickupDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PICKUP_DEADLINE_SECONDS', default: '120' },
   completionDeadlineSeconds: { env: 'RESPONSE_ACTIONS_COMPLETION_DEADLINE_SECONDS', default: '900' },
   responderQueuePrefix: { env: 'RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX', default: defaultQueuePrefix },
+  responderRetentionHours: { env: 'RESPONSE_ACTIONS_RESPONDER_RETENTION_HOURS', default: '168' },
   evidenceRetentionDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_RETENTION_DAYS', default: '365' },
   evidenceObjectLockDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_DAYS', default: '' },
   evidenceObjectLockMode: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_MODE', default: 'GOVERNANCE' },
@@ -157,6 +160,7 @@ export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig 
     serviceAccountId: serviceAccountId === '' ? undefined : serviceAccountId,
     deadlines: { pickupSeconds, completionSeconds },
     responderQueuePrefix,
+    responderRetentionHours: wholeNumber(raw('responderRetentionHours'), 'responderRetentionHours', 1, 24 * 365),
     evidence: { retentionDays, objectLock },
     protectedTargets: parseProtectedTargets(raw('protectedTargets')),
   };

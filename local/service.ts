@@ -26,6 +26,7 @@ import { ResponderStore } from '#shared/responders/store.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
 import { startInProcessResponder, type InProcessResponder } from '../responders/common/in-process.ts';
+import { queueWorkSource } from '../responders/common/work-source.ts';
 import { hostActions } from '../responders/host/actions.ts';
 import { loadHostActionSettings } from '../responders/host/config.ts';
 import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
@@ -199,6 +200,18 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       deadlines: config.deadlines,
       clock,
     });
+    // Responders silent past RESPONDER_RETENTION_HOURS go with their queues, as the hourly sweep does in AWS.
+    const retentionSeconds = loadResponderConfig(options.env).retentionHours * 3600;
+    const sweep = setInterval(() => {
+      responders.sweepSilent(retentionSeconds).catch((error: unknown) => {
+        logger.warn('the responder sweep failed; it runs again in an hour', { error });
+      });
+    }, 3_600_000);
+    sweep.unref();
+    closers.push(() => {
+      clearInterval(sweep);
+      return Promise.resolve();
+    });
     const url = await listen(server, options.port);
     closers.push(async () => {
       server.close();
@@ -215,6 +228,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         name: hostResponderName,
         dataDir: options.dataDir,
         signingKey: signingKey.publicJwk,
+        queues,
         env: options.env,
         ...(options.hostResponder?.actions === undefined ? {} : { actions: options.hostResponder.actions }),
       });
@@ -259,6 +273,7 @@ function startLocalHostResponder(options: {
   readonly name: string;
   readonly dataDir: string;
   readonly signingKey: WorkSigningPublicKey;
+  readonly queues: ResponderQueues;
   readonly actions?: readonly ResponderAction[];
   readonly env: Environment;
 }): InProcessResponder {
@@ -287,6 +302,8 @@ function startLocalHostResponder(options: {
     version: 'local',
     actions: options.actions ?? localHostActions(options.env, stateDir, options.dataDir),
     signingKeys: [options.signingKey],
+    // Straight from the embedded queue (served to this process only): no credentials route locally.
+    workSource: queueWorkSource(options.queues, { kind: 'host', name: options.name }),
     stateDir,
     logger,
   });

@@ -2,13 +2,15 @@
  * The responder routes' wiring in AWS, built once per container on first invocation.
  * Environment: HISTORY_TABLE_NAME; RESPONDER_QUEUE_PREFIX (default ResponseActions);
  * WORK_SIGNING_KEY_SECRET_ARN (register: it returns the public half of the signing key);
- * EVIDENCE_BUCKET (evidence-upload).
+ * EVIDENCE_BUCKET (evidence-upload); RESPONDER_QUEUE_ROLE_ARN and RESPONDER_QUEUE_CREDENTIAL_SECONDS
+ * (queue-credentials: AssumeRole with a session policy for the caller's queue).
  * Permissions: see the README's responder section (history table read/write, SQS on
  * `<prefix>-*`, states:SendTaskHeartbeat/Success/Failure, GetSecretValue on the signing key
  * secret, s3:PutObject presigning on `actions/*` of the evidence bucket).
  */
 import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { systemClock } from '#shared/clock.ts';
@@ -18,6 +20,7 @@ import { CursorCodec } from '#shared/history/cursor.ts';
 import { HistoryRepository } from '#shared/history/repository.ts';
 import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
+import { StsQueueAccess } from '#shared/responders/queue-access.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
 import { SfnTaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import type { WorkSigningPublicKey } from '#shared/responders/protocol.ts';
@@ -35,6 +38,16 @@ export function responderApiDeps(env: Environment = process.env): { responders: 
     repository: new HistoryRepository({ client, tableName, cursors: new CursorCodec(randomBytes(32)), clock: systemClock }),
     store: new ResponderStore({ client, tableName, clock: systemClock }),
     queues: createResponderQueues(responderConfig),
+    ...(responderConfig.queueRoleArn === undefined
+      ? {}
+      : {
+          queueAccess: new StsQueueAccess({
+            sts: new STSClient({ ignoreConfiguredEndpointUrls: true }),
+            roleArn: responderConfig.queueRoleArn,
+            region: env['AWS_REGION'] ?? '',
+            durationSeconds: responderConfig.queueCredentialSeconds,
+          }),
+        }),
     callbacks: new SfnTaskCallbacks(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
     signingKey: () => {
       const arn = responderConfig.signingKeySecretArn;

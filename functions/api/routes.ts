@@ -3,17 +3,18 @@ import { HttpProblem } from '#shared/http/problem.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
 import * as createAction from './create-action.ts';
+import * as deregisterResponder from './deregister-responder.ts';
 import * as evidenceUpload from './evidence-upload.ts';
 import * as getAction from './get-action.ts';
 import * as getEvidence from './get-evidence.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
 import * as listResponders from './list-responders.ts';
-import * as receiveResponderWork from './receive-responder-work.ts';
 import * as reexecuteAction from './reexecute-action.ts';
 import * as registerResponder from './register-responder.ts';
 import * as reportAction from './report-action.ts';
 import * as responderHeartbeat from './responder-heartbeat.ts';
+import * as responderQueueCredentials from './responder-queue-credentials.ts';
 import * as undoAction from './undo-action.ts';
 
 export interface ApiRouteDeps {
@@ -39,8 +40,10 @@ export interface ApiRoute {
     | 'history:cursors'
     | 'start-work'
     | 'evidence:read'
-    /** Create, send to, receive from and delete on the per-target work queues (`<prefix>-*`). */
+    /** The per-target work queues (`<prefix>-*`): the actions of the route's use (infra routeQueueUse). */
     | 'responder-queues'
+    /** sts:AssumeRole on the ResponderQueueAccess role, with a session policy for one queue. */
+    | 'queue-credentials'
     /** states:SendTaskHeartbeat, SendTaskSuccess and SendTaskFailure on the responder state machine. */
     | 'task-callbacks'
     /** Presign PutObject under `actions/*` of the evidence bucket. */
@@ -134,18 +137,26 @@ export const apiRoutes: readonly ApiRoute[] = [
   },
   {
     method: 'POST',
-    path: '/v1/responders/{kind}/{name}/work',
-    id: 'ReceiveResponderWork',
-    entry: 'functions/api/receive-responder-work.ts',
-    needs: ['history:read', 'responder-queues'],
-    create: (deps) => withResponders(deps, receiveResponderWork.createHandler),
+    path: '/v1/responders/{kind}/{name}/queue-credentials',
+    id: 'ResponderQueueCredentials',
+    entry: 'functions/api/responder-queue-credentials.ts',
+    needs: ['history:write', 'responder-queues', 'queue-credentials'],
+    create: (deps) => withResponders(deps, responderQueueCredentials.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/responders/{kind}/{name}/deregister',
+    id: 'DeregisterResponder',
+    entry: 'functions/api/deregister-responder.ts',
+    needs: ['history:write', 'responder-queues'],
+    create: (deps) => withResponders(deps, deregisterResponder.createHandler),
   },
   {
     method: 'POST',
     path: '/v1/actions/{id}/reports',
     id: 'ReportAction',
     entry: 'functions/api/report-action.ts',
-    needs: ['history:write', 'responder-queues', 'task-callbacks'],
+    needs: ['history:write', 'task-callbacks'],
     create: (deps) => withResponders(deps, reportAction.createHandler),
   },
   {

@@ -21,9 +21,20 @@ export const responderRegistrationPartition = 'RESPONDER';
  * - `dispatch`: `statusUpdate` plus PutItem, for the responder dispatch item beside the record;
  * - `recordGet`: read one record by its key (the responder routes that only check an action);
  * - `registrationUpdate`: UpdateItem on responder registrations only (register, heartbeat);
- * - `registrationQuery`: Query on responder registrations only (the list route).
+ * - `registrationQuery`: Query on responder registrations only (the list route);
+ * - `registrationDelete`: DeleteItem on responder registrations only (deregister);
+ * - `registrationSweep`: Query and DeleteItem on responder registrations only (the sweep).
  */
-export type HistoryTableAccess = 'read' | 'readWrite' | 'statusUpdate' | 'dispatch' | 'recordGet' | 'registrationUpdate' | 'registrationQuery';
+export type HistoryTableAccess =
+  | 'read'
+  | 'readWrite'
+  | 'statusUpdate'
+  | 'dispatch'
+  | 'recordGet'
+  | 'registrationUpdate'
+  | 'registrationQuery'
+  | 'registrationDelete'
+  | 'registrationSweep';
 
 /**
  * Item-level DynamoDB actions per access level. No `Scan`: every listing is a Query on one of
@@ -46,6 +57,8 @@ export const historyTableActions: Readonly<Record<HistoryTableAccess, readonly s
   recordGet: ['dynamodb:GetItem'],
   registrationUpdate: ['dynamodb:UpdateItem'],
   registrationQuery: ['dynamodb:Query'],
+  registrationDelete: ['dynamodb:DeleteItem'],
+  registrationSweep: ['dynamodb:Query', 'dynamodb:DeleteItem'],
 };
 
 /** The levels that list history through the indexes; every other level touches the table alone. */
@@ -58,6 +71,8 @@ export const historyReadOnlyAccess: ReadonlySet<HistoryTableAccess> = new Set(['
 export const historyLeadingKeys: Readonly<Partial<Record<HistoryTableAccess, readonly string[]>>> = {
   registrationUpdate: [responderRegistrationPartition],
   registrationQuery: [responderRegistrationPartition],
+  registrationDelete: [responderRegistrationPartition],
+  registrationSweep: [responderRegistrationPartition],
 };
 
 /**

@@ -1,5 +1,6 @@
 import { Aws } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { responderQueueSessionActions } from '#shared/responders/queue-access.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import type { ServiceFunction } from './service-function.ts';
 
@@ -7,14 +8,16 @@ import type { ServiceFunction } from './service-function.ts';
 export const RESPONDER_QUEUE_PREFIX_ENV = 'RESPONDER_QUEUE_PREFIX';
 
 /**
- * What a function does with the responder work queues (`shared/responders/queues.ts`):
+ * What a function does with the responder work queues (`shared/responders/queues.ts`). No service
+ * function receives or deletes messages: responders do that themselves with credentials for their
+ * own queue only (`ResponderQueueAccess`, see {@link responderQueueSessionActions}).
  * - `register`: makes sure the caller's queue and its dead-letter queue exist (POST /v1/responders);
- * - `receive`: the same, then long-polls the queue and deletes work of actions that have ended
- *   (POST /v1/responders/{kind}/{name}/work);
- * - `report`: the same as `register`, then deletes the delivered message (POST /v1/actions/{id}/reports);
+ * - `credentials`: the same, and reads the queue's ARN for the session policy (queue-credentials);
+ * - `remove`: deletes a responder's queue and dead-letter queue (deregister);
+ * - `sweep`: `remove`, and counts the dead-letter queues of the responders it keeps (the sweep);
  * - `dispatch`: the same as `register`, then sends the signed work (the dispatch-work function).
  */
-export type ResponderQueueUse = 'register' | 'receive' | 'report' | 'dispatch';
+export type ResponderQueueUse = 'register' | 'credentials' | 'remove' | 'sweep' | 'dispatch';
 
 /**
  * `ResponderQueues.ensure`: CreateQueue (the queue and its `-dlq`; SSE-SQS, so no key grant),
@@ -22,12 +25,14 @@ export type ResponderQueueUse = 'register' | 'receive' | 'report' | 'dispatch';
  * that already exists with other attributes).
  */
 const ensureActions = ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
+const removeActions = ['sqs:GetQueueUrl', 'sqs:DeleteQueue'] as const;
 
-/** Exactly the SQS actions of each use; nothing may purge, delete, retag or re-policy a queue. */
+/** Exactly the SQS actions of each use; nothing may purge, retag or re-policy a queue. */
 export const responderQueueActions: Readonly<Record<ResponderQueueUse, readonly string[]>> = {
   register: [...ensureActions],
-  receive: [...ensureActions, 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
-  report: [...ensureActions, 'sqs:DeleteMessage'],
+  credentials: [...ensureActions],
+  remove: [...removeActions],
+  sweep: [...ensureActions, 'sqs:DeleteQueue'],
   dispatch: [...ensureActions, 'sqs:SendMessage'],
 };
 
@@ -57,4 +62,17 @@ export function grantResponderQueues(fn: ServiceFunction, prefix: string, use: R
     queues,
     `Responder work queues are one per host and per Kubernetes cluster (<prefix>-host-..., <prefix>-k8s-..., each with its -dlq), created on demand when a responder registers or work is first sent to it, so their names cannot be listed at deploy time; the grant is held to this prefix in this account and region, and to the ${use} actions only (${responderQueueActions[use].join(', ')}).`,
   );
+}
+
+/**
+ * The role responders' queue credentials are sessions of: its policy allows the three message
+ * actions on `<prefix>-*` but never on a `-dlq`, it trusts only the queue-credentials function's
+ * role, and every session is narrowed further to one queue by the session policy that function
+ * passes (shared/responders/queue-access.ts). Credentials last at most an hour (role chaining).
+ */
+export function responderQueueAccessStatements(prefix: string): PolicyStatement[] {
+  return [
+    new PolicyStatement({ actions: [...responderQueueSessionActions], resources: [responderQueuesArn(prefix)] }),
+    new PolicyStatement({ effect: Effect.DENY, actions: ['sqs:*'], resources: [`${responderQueuesArn(prefix).slice(0, -1)}*-dlq`] }),
+  ];
 }

@@ -4,7 +4,7 @@ import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -14,7 +14,8 @@ import type { EvidenceBucket } from './evidence-bucket.ts';
 import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
 import { grantHistoryTable, historyReadOnlyAccess } from './grant-history-table.ts';
 import type { HistoryTableAccess } from './grant-history-table.ts';
-import { grantResponderQueues } from './grant-responder-queues.ts';
+import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { grantResponderQueues, responderQueueAccessStatements, responderQueuesArn } from './grant-responder-queues.ts';
 import type { ResponderQueueUse } from './grant-responder-queues.ts';
 import { ServiceFunction } from './service-function.ts';
 import { grantWorkSigningKey } from './work-signing-key.ts';
@@ -23,6 +24,8 @@ import { grantWorkSigningKey } from './work-signing-key.ts';
 export const CURSOR_SECRET_ARN_ENV = 'CURSOR_SECRET_ARN';
 /** Environment variable mapping each cloud action family to its state machine (`family=arn,...`). */
 export const CLOUD_ACTION_STATE_MACHINES_ENV = 'CLOUD_ACTION_STATE_MACHINES';
+/** Environment variable naming the role whose sessions are responders' queue credentials. */
+export const RESPONDER_QUEUE_ROLE_ARN_ENV = 'RESPONDER_QUEUE_ROLE_ARN';
 /** Environment variable naming the responder state machine (host and Kubernetes actions). */
 export const RESPONDER_STATE_MACHINE_ARN_ENV = 'RESPONDER_STATE_MACHINE_ARN';
 /** Environment variables of the responder deadlines, which the starter puts in each execution's input. */
@@ -39,17 +42,8 @@ export const apiThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 /** Something a route's function touches (`ApiRoute['needs']`). */
 export type RouteNeed = ApiRoute['needs'][number];
 
-/**
- * Lambda timeout of the work route: its long-poll waits up to 20 s, and API Gateway gives an
- * integration 30 s, so the function gets 28 s: time for the poll and the messages' checks, and
- * still its own error (not a gateway 503) if a call hangs.
- */
-export const receiveWorkTimeout = Duration.seconds(28);
-
 /** Routes that need more than the default 20 s (`serviceFunctionDefaults.timeout`), by route id. */
-export const routeTimeouts: Readonly<Partial<Record<string, Duration>>> = {
-  ReceiveResponderWork: receiveWorkTimeout,
-};
+export const routeTimeouts: Readonly<Partial<Record<string, Duration>>> = {};
 
 /**
  * History access of the routes that use less of the table than their `history:read` or
@@ -64,8 +58,10 @@ export const routeHistoryAccess: Readonly<Partial<Record<string, HistoryTableAcc
   ListResponders: 'registrationQuery',
   // store.touch: one conditional UpdateItem on its registration.
   ResponderHeartbeat: 'registrationUpdate',
-  // repository.get of the action a delivered message names.
-  ReceiveResponderWork: 'recordGet',
+  // store.touch: the credentials are for a registered responder, and count as a sign of life.
+  ResponderQueueCredentials: 'registrationUpdate',
+  // store.remove: one DeleteItem on its registration.
+  DeregisterResponder: 'registrationDelete',
   // repository.get, transition and recordProgress; store.getDispatch (the action's dispatch item).
   ReportAction: 'statusUpdate',
   // repository.get: the action must be the caller's and Running.
@@ -74,13 +70,13 @@ export const routeHistoryAccess: Readonly<Partial<Record<string, HistoryTableAcc
 
 /**
  * What each route with the `responder-queues` need does with the work queues, by route id: one
- * need, three different sets of SQS actions (see `responderQueueActions`). A route with the need
- * and no entry here fails synthesis.
+ * need, different sets of SQS actions (see `responderQueueActions`). A route with the need and
+ * no entry here fails synthesis.
  */
 export const routeQueueUse: Readonly<Partial<Record<string, ResponderQueueUse>>> = {
   RegisterResponder: 'register',
-  ReceiveResponderWork: 'receive',
-  ReportAction: 'report',
+  ResponderQueueCredentials: 'credentials',
+  DeregisterResponder: 'remove',
 };
 
 /**
@@ -113,7 +109,7 @@ export function historyAccessOf(route: ApiRoute): HistoryTableAccess | undefined
 export function queueUseOf(route: ApiRoute): ResponderQueueUse {
   const use = routeQueueUse[route.id];
   if (use === undefined) {
-    throw new Error(`${route.id} needs responder-queues, but routeQueueUse does not say which queue actions it uses (register, receive, report or dispatch)`);
+    throw new Error(`${route.id} needs responder-queues, but routeQueueUse does not say which queue actions it uses (register, credentials, remove, sweep or dispatch)`);
   }
   return use;
 }
@@ -174,6 +170,8 @@ export class ServiceApi extends Construct {
   public readonly stage: HttpStage;
   /** The route functions by route id (`CreateAction`, `GetAction`, ...). */
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
+  /** ResponderQueueAccess: the role responders' queue credentials are sessions of (the queue-credentials route makes it). */
+  public queueAccessRole: Role | undefined;
 
   public constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
@@ -274,6 +272,24 @@ export class ServiceApi extends Construct {
       },
       'work-signing-key': (fn) => {
         grantWorkSigningKey(fn, responder.workSigningKey);
+      },
+      // The one role responders' queue credentials are sessions of; it trusts this function's role only.
+      'queue-credentials': (fn) => {
+        if (this.queueAccessRole !== undefined) throw new Error('only one route may hand out queue credentials (the role trusts one function)');
+        const role = new Role(this, 'ResponderQueueAccess', {
+          assumedBy: fn.executionRole,
+          description: 'response-actions: sessions of this role are one responder\'s credentials for its own work queue (narrowed by a session policy)',
+          maxSessionDuration: Duration.hours(1),
+          inlinePolicies: { OwnQueueMessages: new PolicyDocument({ statements: responderQueueAccessStatements(responder.queuePrefix) }) },
+        });
+        role.grantAssumeRole(fn.executionRole);
+        acknowledgeWildcardResource(
+          role,
+          responderQueuesArn(responder.queuePrefix),
+          'Responder work queues are one per host and per Kubernetes cluster (<prefix>-host-..., <prefix>-k8s-...), created on demand when a responder registers, so their names cannot be listed at deploy time; every session of this role carries a session policy naming exactly one queue ARN (the caller\'s), the role\'s own policy is held to ReceiveMessage, DeleteMessage and ChangeMessageVisibility on this prefix in this account and region, and denies every -dlq.',
+        );
+        fn.addEnvironment(RESPONDER_QUEUE_ROLE_ARN_ENV, role.roleArn);
+        this.queueAccessRole = role;
       },
     };
   }

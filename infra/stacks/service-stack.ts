@@ -4,7 +4,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -18,6 +18,7 @@ import { targetAccountsVariable } from '#infra/config.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
 import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
+import { grantResponderQueues } from '#infra/constructs/grant-responder-queues.ts';
 import { dispatchWorkEntry, ResponderDispatch } from '#infra/constructs/responder-dispatch.ts';
 import { ServiceApi } from '#infra/constructs/service-api.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
@@ -26,6 +27,7 @@ import type { ApiRoute } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
 import { memberRoleNameOf } from '#shared/config/config.ts';
+import { deadLetterWarning } from '#shared/use-cases/responders.ts';
 
 /** Props of {@link ServiceStack}. */
 export interface ServiceStackProps extends StackProps {
@@ -79,17 +81,15 @@ export function assertQueuePrefixApart(queuePrefix: string, serviceStackName: st
   }
 }
 
-/**
- * What the responder routes log (`shared/use-cases/responders.ts`, at warn) when they leave a work
- * message to end in its queue's dead-letter queue; the dead-letter alarm counts these lines.
- */
-export const deadLetterWarnings = [
-  'unreadable work message left for the dead-letter queue',
-  'a settled work message could not be deleted; it will end in the dead-letter queue',
-] as const;
+/** The hourly sweep of silent responders and their queues, which also logs dead-lettered work. */
+export const sweepRespondersEntry = 'functions/scheduled/sweep-responders.ts';
 
-/** The routes whose functions log {@link deadLetterWarnings}: the two that receive and delete work messages. */
-export const deadLetterWarningRoutes = ['ReceiveResponderWork', 'ReportAction'] as const;
+/**
+ * What the sweep logs (`shared/use-cases/responders.ts`, at warn) for a responder whose
+ * dead-letter queue holds work; the dead-letter alarm counts these lines. Responders leave refused
+ * work to the dead-letter queue themselves; no service function receives work any more.
+ */
+export const deadLetterWarnings = [deadLetterWarning] as const;
 
 /** One Lambda function of the service stack: its construct id and its handler's entry file. */
 export interface ServiceFunctionEntry {
@@ -110,6 +110,7 @@ export function serviceFunctionEntries(
     ...routes.map((route) => ({ id: route.id, entry: route.entry })),
     { id: 'MarkStatus', entry: markStatusEntry },
     { id: 'DispatchWork', entry: dispatchWorkEntry },
+    { id: 'SweepResponders', entry: sweepRespondersEntry },
     ...families.map((family) => ({ id: `${familyIdOf(family.name)}Steps`, entry: family.entry })),
   ];
 }
@@ -135,6 +136,7 @@ export class ServiceStack extends Stack {
   public readonly families: Readonly<Record<string, CloudActionFamily>>;
   /** The responder path: dispatch-work and the responder state machine. */
   public readonly responder: ResponderDispatch;
+  public readonly sweepResponders: ServiceFunction;
   /** Dead letters of the ended-execution rule and of mark-status's asynchronous invocations. */
   public readonly markStatusDeadLetterQueue: Queue;
   public readonly alarmTopic: Topic;
@@ -207,7 +209,7 @@ export class ServiceStack extends Stack {
 
     // Responder path ------------------------------------------------------------------------------
     // Host and Kubernetes actions: Dispatch sends signed work to the target's own queue and waits
-    // for the responder's reports through the API (the work, report and heartbeat routes).
+    // for the responder's reports through the API; responders receive from their queue directly.
     this.responder = new ResponderDispatch(this, 'Responder', {
       historyTable,
       markStatus: this.markStatus,
@@ -254,6 +256,30 @@ export class ServiceStack extends Stack {
       },
     });
 
+    // Responders silent past the retention go with their queues; kept ones' dead letters are logged.
+    this.sweepResponders = new ServiceFunction(this, 'SweepResponders', {
+      entry: sweepRespondersEntry,
+      description: 'response-actions: hourly, removes responders silent past the retention with their queues, and logs dead-lettered work',
+      timeout: Duration.minutes(5),
+    });
+    grantHistoryTable(this.sweepResponders, historyTable, 'registrationSweep');
+    grantResponderQueues(this.sweepResponders, config.responderQueuePrefix, 'sweep');
+    this.sweepResponders.addEnvironment('RESPONDER_RETENTION_HOURS', String(config.responderRetentionHours));
+    const sweepSchedule = new Rule(this, 'SweepRespondersSchedule', {
+      description: 'response-actions: the hourly sweep of silent responders',
+      schedule: Schedule.rate(Duration.hours(1)),
+      // A failed sweep is simply the next hour's to do: nothing is lost by dropping the event.
+      targets: [new LambdaFunctionTarget(this.sweepResponders, { retryAttempts: 0 })],
+    });
+    Validations.of(sweepSchedule).acknowledge({
+      id: 'Serverless::Serverless-EventBusDLQ',
+      reason: 'The event is a clock tick of an idempotent hourly sweep: a failed delivery is made good by the next hour\'s, and a dead-letter queue would hold nothing worth redriving.',
+    });
+    Validations.of(this.sweepResponders).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason: 'Invoked hourly by a schedule and idempotent: a failed run is redone by the next one, and its Errors alarm fires; a dead-letter queue would only hold copies of a clock tick.',
+    });
+
     // Alarms -------------------------------------------------------------------------------------
     const alarmKey = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts response-actions alarm notifications',
@@ -298,6 +324,7 @@ export class ServiceStack extends Stack {
       ...Object.entries(this.api.functions),
       ['MarkStatus', this.markStatus],
       ['DispatchWork', this.responder.dispatchFunction],
+      ['SweepResponders', this.sweepResponders],
       ...Object.entries(familyDeployments).map(([name, deployment]): [string, ServiceFunction] => [`${familyIdOf(name)}Steps`, deployment.stepFunction]),
     ];
     for (const [name, fn] of functions) {
@@ -310,21 +337,20 @@ export class ServiceStack extends Stack {
     );
     // The responder queues are created at run time, so CloudFormation cannot alarm on each
     // dead-letter queue, and an alarm cannot use a SEARCH expression over them (infra/README.md):
-    // count the warnings the routes log when they leave a message to its dead-letter queue instead.
+    // count the warnings the hourly sweep logs for each dead-letter queue that holds work instead.
     const deadLetterMetric = { metricNamespace: this.stackName, metricName: 'ResponderWorkLeftForDeadLetterQueue' };
     const deadLetterPattern = FilterPattern.any(...deadLetterWarnings.map((message) => FilterPattern.stringValue('$.message', '=', message)));
-    const [firstFilter] = deadLetterWarningRoutes.flatMap((routeId) => {
-      const fn = this.api.functions[routeId];
-      if (fn === undefined) return [];
-      return [new MetricFilter(this, `${routeId}DeadLetterWarnings`, { logGroup: fn.logGroup, ...deadLetterMetric, filterPattern: deadLetterPattern, metricValue: '1' })];
+    const deadLetterFilter = new MetricFilter(this, 'SweepRespondersDeadLetterWarnings', {
+      logGroup: this.sweepResponders.logGroup,
+      ...deadLetterMetric,
+      filterPattern: deadLetterPattern,
+      metricValue: '1',
     });
-    if (firstFilter !== undefined) {
-      alarm(
-        'ResponderDeadLettersAlarm',
-        firstFilter.metric({ period: alarmPeriod, statistic: 'Sum' }),
-        `Responder work was left to end in a dead-letter queue (an unreadable message, or a settled one that could not be deleted): inspect the ${config.responderQueuePrefix}-*-dlq queues.`,
-      );
-    }
+    alarm(
+      'ResponderDeadLettersAlarm',
+      deadLetterFilter.metric({ period: Duration.hours(1), statistic: 'Sum' }),
+      `Responder work is in a dead-letter queue (work a responder refused or could not settle): inspect the ${config.responderQueuePrefix}-*-dlq queues.`,
+    );
 
     new CfnOutput(this, 'ApiEndpoint', { description: 'Base URL of the API (routes under /v1)', value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Subscribe to receive alarms', value: this.alarmTopic.topicArn });

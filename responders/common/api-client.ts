@@ -1,19 +1,10 @@
 /**
  * The responder's side of the protocol's HTTP routes (shared/responders/protocol.ts). Calls that
  * must land (reports, uploads, registration) are retried on transient failures: the network, 429
- * and 5xx. The bearer token, presigned URLs and receipts never reach an error message or a log.
+ * and 5xx. The bearer token, presigned URLs and queue credentials never reach an error message or a log.
  */
 import type { UploadGrant } from '#shared/ports.ts';
-import type {
-  RegisterRequest,
-  RegisterResponse,
-  Report,
-  ResponderRecord,
-  UploadRequest,
-  WorkBatch,
-  WorkRequest,
-  WorkTarget,
-} from '#shared/responders/protocol.ts';
+import type { QueueCredentials, RegisterRequest, RegisterResponse, Report, ResponderRecord, UploadRequest, WorkTarget } from '#shared/responders/protocol.ts';
 
 /** The service answered with a status that retrying will not change (4xx other than 429), or kept failing. */
 export class ResponderApiError extends Error {
@@ -76,14 +67,14 @@ export class ResponderApi {
     return this.#call<ResponderRecord>('POST', `${responderPath(target)}/heartbeat`, { retry: false, ...(signal === undefined ? {} : { signal }) });
   }
 
-  /** One long-poll; not retried (the loop polls again). */
-  work(target: WorkTarget, request: WorkRequest, signal: AbortSignal): Promise<WorkBatch> {
-    return this.#call<WorkBatch>('POST', `${responderPath(target)}/work`, {
-      body: request,
-      retry: false,
-      signal,
-      timeoutMs: ((request.waitSeconds ?? 20) + 15) * 1000,
-    });
+  /** Short-lived credentials for the responder's own queue (never logged). */
+  queueCredentials(target: WorkTarget, signal?: AbortSignal): Promise<QueueCredentials> {
+    return this.#call<QueueCredentials>('POST', `${responderPath(target)}/queue-credentials`, signal === undefined ? {} : { signal });
+  }
+
+  /** Removes this responder's registration, its queue and its dead-letter queue (the host is retired). */
+  async deregister(target: WorkTarget, signal?: AbortSignal): Promise<void> {
+    await this.#call('POST', `${responderPath(target)}/deregister`, signal === undefined ? {} : { signal });
   }
 
   report(actionId: string, report: Report, options: { retry?: boolean } = {}): Promise<unknown> {

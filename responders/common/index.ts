@@ -4,3 +4,4 @@ export { startInProcessResponder, type InProcessResponder } from './in-process.t
 export { ResponderApi, ResponderApiError, type TokenSource } from './api-client.ts';
 export { ActionJournal, type JournalEntry } from './journal.ts';
 export { checkApiUrl } from './api-url.ts';
+export { queueWorkSource, SqsWorkSource, type WorkMessage, type WorkSource } from './work-source.ts';

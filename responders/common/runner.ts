@@ -1,25 +1,28 @@
 /**
  * The loop every responder runs (host and Kubernetes alike): register, heartbeat, long-poll its own
- * queue through the API, check each piece of work, act at most once per action id, report.
+ * SQS queue directly (work-source.ts: no API call while it waits), check each piece of work, act
+ * at most once per action id, report over the API, and delete the message itself.
  *
  * For each piece of work, in order:
- * 1. the signature, by a trusted key (`keyId`), and that the payload is a work order; then that
- *    the order names this responder. Work failing any of these is refused and NOT reported on: its
- *    action id cannot be trusted. The action then ends at its pickup deadline, and the message,
- *    never deleted, ends in the dead-letter queue.
+ * 1. the JWS: header exactly alg EdDSA + a `kid` of a configured key + our typ, the signature,
+ *    and that the payload is a work order; then that the order names this responder. Work failing
+ *    any of these is refused and NOT reported on: its action id cannot be trusted. The action then
+ *    ends at its pickup deadline, and the message, never deleted, ends in the dead-letter queue.
  * 2. the journal (journal.ts): a duplicate delivery re-reports the stored outcome, or keeps the
  *    running action alive, and never runs it a second time.
  * 3. the pickup deadline, and that this responder runs the type: otherwise Error, nothing done.
- * 4. journal `acting`, then report Running with the receipt (the message leaves the queue and the
- *    execution's heartbeat is reset). Only a 2xx answer lets the action start.
+ * 4. journal `acting`, then report Running (the execution's heartbeat is reset). Only a 2xx answer
+ *    lets the action start; the responder then deletes the message (the journal keeps a redelivery
+ *    from running it twice). A message is deleted whenever the service answered for it (2xx, or 409:
+ *    the action ended), and otherwise left to come back or reach the dead-letter queue.
  * 5. the action runs with an AbortSignal that fires at the completion deadline (or when the
  *    responder stops), while Running keep-alives hold the execution's heartbeat.
  * 6. journal `done` with the outcome, then report Completed or Error: a ResponderActionError keeps
  *    its code and message; anything else is `ResponderFailed` with a message that says only which
  *    type failed (the error itself goes to the responder's own log, redacted).
  *
- * Never logged: the bearer token, presigned URLs, receipts, task tokens (which never reach a
- * responder in the first place).
+ * Never logged: the bearer token, presigned URLs, receipts, queue credentials, task tokens (which
+ * never reach a responder in the first place).
  */
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -27,7 +30,6 @@ import { systemClock, type Clock } from '#shared/clock.ts';
 import type { Logger } from '#shared/log.ts';
 import {
   ResponderActionError,
-  type ReceivedWork,
   type Report,
   type ResponderAction,
   type ResponderActionContext,
@@ -37,10 +39,11 @@ import {
   type WorkTarget,
 } from '#shared/responders/protocol.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { TrustedWorkKeys, UntrustedWorkError } from '#shared/responders/work-signing.ts';
+import { TrustedWorkKeys, UntrustedWorkError, workKeyId } from '#shared/responders/work-signing.ts';
 import { pause, ResponderApi, ResponderApiError, type TokenSource } from './api-client.ts';
 import { ActionJournal, type JournalEntry } from './journal.ts';
 import { checkApiUrl } from './api-url.ts';
+import { SqsWorkSource, type WorkMessage, type WorkSource } from './work-source.ts';
 
 export interface RunResponderOptions {
   /** The service's base URL: https, or plain http on loopback only (`http://127.0.0.1:8787`). */
@@ -64,7 +67,13 @@ export interface RunResponderOptions {
   readonly logger: Logger;
   /** Stops the responder: polling ends, running actions are aborted and report. */
   readonly signal: AbortSignal;
-  /** Long-poll wait (default 20 s, at most 20). */
+  /**
+   * Where work comes from. Default: the responder's own SQS queue with the short-lived credentials
+   * of the API's queue-credentials route (AWS). The local runtime hands its in-process responder
+   * a source over the embedded queue.
+   */
+  readonly workSource?: WorkSource;
+  /** SQS long-poll wait (default 20 s, at most 20). */
   readonly pollWaitSeconds?: number;
   /** Responder heartbeat interval (default 30 s). */
   readonly heartbeatSeconds?: number;
@@ -106,6 +115,7 @@ class ResponderRunner {
   readonly #actions: ReadonlyMap<string, ResponderAction>;
   readonly #inProgress = new Map<string, InProgress>();
   readonly #tasks = new Set<Promise<void>>();
+  readonly #source: WorkSource;
   #trusted: TrustedWorkKeys | undefined;
 
   constructor(options: RunResponderOptions) {
@@ -120,6 +130,7 @@ class ResponderRunner {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger;
     this.#actions = new Map(options.actions.map((action) => [action.type, action]));
+    this.#source = options.workSource ?? new SqsWorkSource((signal) => this.#api.queueCredentials(this.#target, signal));
   }
 
   async run(): Promise<void> {
@@ -134,6 +145,7 @@ class ResponderRunner {
     } finally {
       await Promise.allSettled([...this.#tasks]);
       await heartbeats;
+      if (this.#source instanceof SqsWorkSource) this.#source.close();
     }
     if (this.#stopped()) this.#log.info('responder stopped', { responder: this.#id() });
   }
@@ -175,7 +187,8 @@ class ResponderRunner {
       await pause(interval, signal);
       if (this.#stopped()) return;
       try {
-        await this.#api.heartbeat(this.#target, signal);
+        // Not aborted by a stop: the last heartbeat lands (and ends) before the responder returns.
+        await this.#api.heartbeat(this.#target);
       } catch (error) {
         if (this.#stopped()) return;
         if (error instanceof ResponderApiError && error.status === 404) {
@@ -199,13 +212,9 @@ class ResponderRunner {
         await Promise.race([...this.#tasks, pause(60_000, signal)]);
         continue;
       }
-      let batch: readonly ReceivedWork[];
+      let batch: readonly WorkMessage[];
       try {
-        ({ items: batch } = await this.#api.work(
-          this.#target,
-          { maxItems: Math.min(10, concurrency - this.#tasks.size), waitSeconds: Math.min(20, this.#options.pollWaitSeconds ?? 20) },
-          signal,
-        ));
+        batch = await this.#source.receive(Math.min(10, concurrency - this.#tasks.size), Math.min(20, this.#options.pollWaitSeconds ?? 20), signal);
         failures = 0;
       } catch (error) {
         if (this.#stopped()) return;
@@ -224,19 +233,24 @@ class ResponderRunner {
     }
   }
 
-  async #handle(item: ReceivedWork): Promise<void> {
-    const order = this.#verify(item);
+  async #handle(item: WorkMessage): Promise<void> {
+    const order = await this.#verify(item);
     if (order === undefined) return;
+    if (this.#stopped()) {
+      // Stopping before anything was done: hand the work back rather than hide it until it times out.
+      await this.#source.release(item.receipt).catch(() => undefined);
+      return;
+    }
     const { actionId } = order;
     const running = this.#inProgress.get(actionId);
     if (running !== undefined) {
       // Delivered again while it runs here: keep it alive and let the duplicate leave the queue.
-      await this.#report(actionId, { status: 'Running', receipt: item.receipt }, 'duplicate delivery while running');
+      await this.#report(actionId, { status: 'Running' }, 'duplicate delivery while running', item.receipt);
       return;
     }
     const entry = await this.#journal.get(actionId);
     if (entry?.state === 'done' && entry.outcome !== undefined) {
-      await this.#report(actionId, { ...entry.outcome, receipt: item.receipt }, 'duplicate delivery: stored outcome');
+      await this.#report(actionId, entry.outcome, 'duplicate delivery: stored outcome', item.receipt);
       return;
     }
     if (entry?.state === 'acting') {
@@ -256,8 +270,9 @@ class ResponderRunner {
     if (this.#clock.now().getTime() > Date.parse(order.pickupDeadline)) {
       await this.#report(
         actionId,
-        { status: 'Error', receipt: item.receipt, error: { code: 'PickupDeadlinePassed', message: `the work reached the responder for ${label(this.#target)} after its pickup deadline (${order.pickupDeadline}); nothing was done` } },
+        { status: 'Error', error: { code: 'PickupDeadlinePassed', message: `the work reached the responder for ${label(this.#target)} after its pickup deadline (${order.pickupDeadline}); nothing was done` } },
         'late work',
+        item.receipt,
       );
       return;
     }
@@ -265,8 +280,9 @@ class ResponderRunner {
     if (action === undefined) {
       await this.#report(
         actionId,
-        { status: 'Error', receipt: item.receipt, error: { code: 'UnsupportedActionType', message: `the responder for ${label(this.#target)} (version ${this.#options.version}) does not run ${order.type}` } },
+        { status: 'Error', error: { code: 'UnsupportedActionType', message: `the responder for ${label(this.#target)} (version ${this.#options.version}) does not run ${order.type}` } },
         'unsupported type',
+        item.receipt,
       );
       return;
     }
@@ -275,18 +291,21 @@ class ResponderRunner {
     this.#inProgress.set(actionId, progress);
     try {
       try {
-        await this.#api.report(actionId, { status: 'Running', receipt: item.receipt });
+        await this.#api.report(actionId, { status: 'Running' });
       } catch (error) {
         if (error instanceof ResponderApiError && !error.transient) {
           // The service refused the pickup: nothing was done, a later dispatch may run it.
           await this.#journal.write({ actionId, state: 'abandoned', at: this.#clock.now().toISOString() });
           this.#log.warn('pickup refused by the service; not acting', { actionId, status: error.status, detail: error.detail });
+          if (error.status === 409) await this.#settle(item.receipt);
           return;
         }
         // Unknown whether the service took the pickup: not acting is the safe side (the deadline ends it).
         this.#log.error('pickup could not be reported; not acting', { actionId, error: error instanceof Error ? error.message : String(error) });
         return;
       }
+      // Picked up: the message goes now; the journal's `acting` keeps a redelivery from running it again.
+      await this.#settle(item.receipt);
       this.#log.info('acting', { actionId, type: order.type, responder: this.#id() });
       const outcome = await this.#execute(action, order, progress);
       await this.#finish(actionId, outcome);
@@ -296,13 +315,13 @@ class ResponderRunner {
   }
 
   /** The work order, or undefined when the work is refused (logged, not reported). */
-  #verify(item: ReceivedWork): WorkOrder | undefined {
+  async #verify(item: WorkMessage): Promise<WorkOrder | undefined> {
     let order: WorkOrder;
     try {
-      order = this.#trustedKeys().verify(item.work);
+      order = await this.#trustedKeys().verify(item.body);
     } catch (error) {
       if (!(error instanceof UntrustedWorkError)) throw error;
-      this.#log.warn('work refused: not acted on, not reported', { responder: this.#id(), reason: error.reason, keyId: item.work.keyId, detail: error.message });
+      this.#log.warn('work refused: not acted on, not reported', { responder: this.#id(), reason: error.reason, keyId: workKeyId(item.body) ?? null, detail: error.message });
       return undefined;
     }
     if (order.target.kind !== this.#target.kind || order.target.name !== this.#target.name) {
@@ -388,24 +407,41 @@ class ResponderRunner {
     return { name, sha256, size: body.byteLength };
   }
 
-  /** Journals the outcome, then reports it (with the receipt of a duplicate delivery, if any). */
+  /** Journals the outcome, then reports it (and deletes the message of a duplicate delivery, if any). */
   async #finish(actionId: string, outcome: Report, receipt?: string): Promise<void> {
     const entry: JournalEntry = { actionId, state: 'done', at: this.#clock.now().toISOString(), outcome };
     await this.#journal.write(entry);
-    await this.#report(actionId, receipt === undefined ? outcome : { ...outcome, receipt }, `outcome ${outcome.status}`);
+    await this.#report(actionId, outcome, `outcome ${outcome.status}`, receipt);
   }
 
-  /** A report whose refusal is logged, not thrown: 409 means the service had already settled it. */
-  async #report(actionId: string, report: Report, why: string): Promise<void> {
+  /**
+   * A report whose refusal is logged, not thrown: 409 means the service had already settled it.
+   * With a receipt, the message goes once the service answered for it (2xx or 409).
+   */
+  async #report(actionId: string, report: Report, why: string, receipt?: string): Promise<void> {
     try {
       await this.#api.report(actionId, report);
       this.#log.info('reported', { actionId, status: report.status, why, ...(report.error === undefined ? {} : { code: report.error.code }) });
     } catch (error) {
       if (error instanceof ResponderApiError) {
         this.#log.warn('report not applied', { actionId, status: report.status, why, httpStatus: error.status, detail: error.detail });
+        if (error.status === 409 && receipt !== undefined) await this.#settle(receipt);
         return;
       }
       throw error;
+    }
+    if (receipt !== undefined) await this.#settle(receipt);
+  }
+
+  /** Deletes a message the service has answered for; a failure leaves it to come back, where the journal answers it. */
+  async #settle(receipt: string): Promise<void> {
+    try {
+      await this.#source.delete(receipt);
+    } catch (error) {
+      this.#log.warn('a settled work message could not be deleted; a redelivery is answered from the journal', {
+        responder: this.#id(),
+        error: error instanceof Error ? error.name : String(error),
+      });
     }
   }
 

@@ -10,16 +10,26 @@ import { ConfigError } from '#shared/errors.ts';
  * - `RESPONDER_STATE_MACHINE_ARN`: the responder state machine (functions that start work).
  * - `WORK_SIGNING_KEY_SECRET_ARN`: the secret holding the private Ed25519 JWK that signs work
  *   (dispatch-work, and the register route, which hands out its public half).
+ * - `RESPONDER_QUEUE_ROLE_ARN`: the ResponderQueueAccess role the queue-credentials route assumes.
+ * - `RESPONDER_QUEUE_CREDENTIAL_SECONDS` (default 3600, 900-3600): the queue credentials' lifetime.
+ * - `RESPONDER_RETENTION_HOURS` (default 168): a responder silent this long is removed with its
+ *   queues by the sweep (scheduled in AWS, a timer locally).
  */
 export interface ResponderConfig {
   readonly queuePrefix: string;
   readonly stateMachineArn: string | undefined;
   readonly signingKeySecretArn: string | undefined;
+  readonly queueRoleArn: string | undefined;
+  readonly queueCredentialSeconds: number;
+  readonly retentionHours: number;
 }
+
+export const defaultRetentionHours = 168;
 
 export const defaultQueuePrefix = 'ResponseActions';
 const prefixPattern = /^[A-Za-z0-9_-]{1,30}$/;
 const stateMachineArnPattern = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$/;
+const roleArnPattern = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const secretArnPattern = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
 
 export function loadResponderConfig(env: Environment, required: readonly ('RESPONDER_STATE_MACHINE_ARN' | 'WORK_SIGNING_KEY_SECRET_ARN')[] = []): ResponderConfig {
@@ -32,7 +42,18 @@ export function loadResponderConfig(env: Environment, required: readonly ('RESPO
   }
   const stateMachineArn = optional(env, 'RESPONDER_STATE_MACHINE_ARN', stateMachineArnPattern, 'a Step Functions state machine ARN');
   const signingKeySecretArn = optional(env, 'WORK_SIGNING_KEY_SECRET_ARN', secretArnPattern, 'a Secrets Manager secret ARN');
-  return { queuePrefix, stateMachineArn, signingKeySecretArn };
+  const queueRoleArn = optional(env, 'RESPONDER_QUEUE_ROLE_ARN', roleArnPattern, 'an IAM role ARN');
+  const queueCredentialSeconds = integer(env, 'RESPONDER_QUEUE_CREDENTIAL_SECONDS', 3600, 900, 3600);
+  const retentionHours = integer(env, 'RESPONDER_RETENTION_HOURS', defaultRetentionHours, 1, 24 * 365);
+  return { queuePrefix, stateMachineArn, signingKeySecretArn, queueRoleArn, queueCredentialSeconds, retentionHours };
+}
+
+function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (blank(value)) return fallback;
+  const parsed = Number((value ?? '').trim());
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, not "${(value ?? '').trim()}"`);
+  return parsed;
 }
 
 function optional(env: Environment, name: string, pattern: RegExp, what: string): string | undefined {

@@ -120,7 +120,8 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
     pickupDeadline: new Date(now.getTime() + event.deadlines.pickupSeconds * 1000).toISOString(),
     completionDeadline: new Date(now.getTime() + event.deadlines.completionSeconds * 1000).toISOString(),
   };
-  const signed = signWorkOrder(order, deps.signingKey);
+  const signed = await signWorkOrder(order, deps.signingKey);
+  const keyId = deps.signingKey.keyId;
   let messageId: string;
   try {
     // The token is stored before the work can reach anyone, so the first report always finds it.
@@ -128,12 +129,12 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
       actionId: record.id,
       taskToken: event.taskToken,
       target,
-      keyId: signed.keyId,
+      keyId,
       issuedAt: order.issuedAt,
       pickupDeadline: order.pickupDeadline,
       completionDeadline: order.completionDeadline,
     });
-    messageId = await deps.queues.send(target, JSON.stringify(signed));
+    messageId = await deps.queues.send(target, signed);
   } catch (error) {
     // The SDK already retried; what is left is a message for the record (never the token).
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -145,7 +146,7 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
     // Already Enqueued (a re-dispatch) or moved on by a fast responder: the work is out either way.
     if (!(error instanceof StatusConflictError) || error.currentStatus === null) throw error;
   }
-  (deps.logger ?? defaultLogger).info('work dispatched', { actionId: record.id, target: `${target.kind}/${target.name}`, messageId, keyId: signed.keyId });
+  (deps.logger ?? defaultLogger).info('work dispatched', { actionId: record.id, target: `${target.kind}/${target.name}`, messageId, keyId });
   return { actionId: record.id, messageId };
 }
 

@@ -1,14 +1,17 @@
 /**
  * The responder protocol: what the service hands a host or cluster responder, and what the
  * responder reports back. Host and Kubernetes actions are queued per target (one queue per host,
- * one per cluster); a responder pulls only its own work through the API, verifies the service's
- * signature and that the work names it, acts once per action id, and reports.
+ * one per cluster); a responder receives only its own work, straight from its queue with
+ * credentials for that queue alone, verifies the service's signature (a compact JWS) and that the
+ * work names it, acts once per action id, reports, and deletes the message itself.
  *
  * HTTP routes (bearer token with `response-actions.respond` bound to `host/<id>` or
  * `kubernetes/<cluster>` by the `ra_responder` claim):
  * - `POST /v1/responders` register or refresh: RegisterRequest → ResponderRecord (+ signingKey)
  * - `POST /v1/responders/{kind}/{name}/heartbeat` → ResponderRecord
- * - `POST /v1/responders/{kind}/{name}/work` long-poll (≤ 20 s) → { items: ReceivedWork[] }
+ * - `POST /v1/responders/{kind}/{name}/queue-credentials` → QueueCredentials (AWS; the local
+ *   runtime answers 409: its responder runs in-process and reads the embedded queue directly)
+ * - `POST /v1/responders/{kind}/{name}/deregister` → { deregistered }: the registration, the queue and its DLQ go
  * - `POST /v1/actions/{id}/reports` Report → the action record (409 once the action has ended)
  * - `POST /v1/actions/{id}/evidence-uploads` UploadRequest → UploadGrant (shared/ports.ts)
  * - `GET /v1/responders` (any of the four action scopes) → { items: ResponderRecord[] }
@@ -18,9 +21,8 @@
  * other is refused with 400 naming the field and nothing is written, so the action keeps waiting
  * and ends in Error at its completion deadline unless a valid report comes.
  *
- * A report may carry the receipt with any status (not only Running): a responder re-reporting
- * the stored outcome of a duplicate delivery sends that delivery's receipt, so the duplicate
- * leaves the queue even when the answer is 409.
+ * Receipts never leave the responder: it deletes its queue's messages itself once the service has
+ * answered for them.
  */
 import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
@@ -60,44 +62,29 @@ export interface WorkOrder {
   readonly completionDeadline: string;
 }
 
-/** A work order as it travels: the exact payload bytes and the service's signature over them. */
-export interface SignedWork {
-  /** base64url of the UTF-8 JSON of a WorkOrder. */
-  readonly payload: string;
-  /** base64url Ed25519 signature of the payload string's bytes. */
-  readonly signature: string;
-  /** Which service signing key signed it (for rotation). */
-  readonly keyId: string;
+/**
+ * A work order as it travels: a compact JWS (RFC 7515) over the order's JSON, signed by the
+ * service's Ed25519 key; protected header exactly `{ alg: "EdDSA", kid, typ:
+ * "response-actions-work+jws" }` (shared/responders/work-signing.ts). It is the queue message's body.
+ */
+export type SignedWork = string;
+
+/**
+ * The answer of POST /v1/responders/{kind}/{name}/queue-credentials: temporary AWS credentials
+ * that allow only sqs:ReceiveMessage, DeleteMessage and ChangeMessageVisibility on the caller's
+ * own queue (AssumeRole with a session policy naming that queue's ARN). Never logged.
+ */
+export interface QueueCredentials {
+  readonly queueUrl: string;
+  readonly region: string;
+  readonly credentials: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken: string;
+    /** ISO time; the responder fetches new ones before this. */
+    readonly expiration: string;
+  };
 }
-
-export interface ReceivedWork {
-  readonly work: SignedWork;
-  /** Opaque; sent back with the Running report so the message leaves the queue. */
-  readonly receipt: string;
-}
-
-/** The answer of a work long-poll. */
-export interface WorkBatch {
-  readonly items: readonly ReceivedWork[];
-}
-
-/** The optional body of a work long-poll. */
-export const workRequestSchema = z.strictObject({
-  /** At most this many pieces of work (default 1). */
-  maxItems: z.number().int().min(1).max(10).optional(),
-  /** How long to wait for work when there is none (default 20). */
-  waitSeconds: z.number().int().min(0).max(20).optional(),
-});
-export type WorkRequest = z.infer<typeof workRequestSchema>;
-
-const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
-
-/** A SignedWork as it travels (shape only: the signature is the responder's to check). */
-export const signedWorkSchema = z.strictObject({
-  payload: base64url.max(200_000),
-  signature: base64url.max(200),
-  keyId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
-});
 
 const targetSchema = z.strictObject({ kind: z.enum(['host', 'kubernetes']), name: z.string().regex(/^[A-Za-z0-9._:-]{1,253}$/) });
 const isoTime = z.iso.datetime({ offset: true });
@@ -170,8 +157,6 @@ export interface RegisterResponse extends ResponderRecord {
 
 export const reportSchema = z.strictObject({
   status: z.enum(reportStatuses),
-  /** With Running: the receipt of the work message picked up. */
-  receipt: z.string().min(1).max(4096).optional(),
   detail: z.string().max(1000).optional(),
   result: json.optional(),
   prior: json.optional(),

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
@@ -81,10 +83,14 @@ export class ResponderQueues {
     this.#retention = options.retentionSeconds ?? 4 * 24 * 60 * 60;
   }
 
-  /** The target's queue URL, creating the queue and its dead-letter queue when missing. */
-  ensure(target: WorkTarget): Promise<string> {
+  /**
+   * The target's queue URL, creating the queue and its dead-letter queue when missing. `fresh`
+   * asks SQS again rather than trusting this process's cache (registration: the queue may have
+   * been removed by another process since).
+   */
+  ensure(target: WorkTarget, options: { fresh?: boolean } = {}): Promise<string> {
     const name = queueNameFor(this.#prefix, target);
-    let url = this.#urls.get(name);
+    let url = options.fresh === true ? undefined : this.#urls.get(name);
     if (url === undefined) {
       url = this.#create(name);
       this.#urls.set(name, url);
@@ -110,9 +116,50 @@ export class ResponderQueues {
     };
   }
 
+  /** The ARN of the target's work queue (what a responder's session policy names). */
+  async arnOf(target: WorkTarget): Promise<string> {
+    const { Attributes } = await this.#client.send(new GetQueueAttributesCommand({ QueueUrl: await this.ensure(target), AttributeNames: ['QueueArn'] }));
+    const arn = Attributes?.QueueArn;
+    if (arn === undefined) throw new Error(`SQS returned no ARN for ${queueNameFor(this.#prefix, target)}`);
+    return arn;
+  }
+
   async send(target: WorkTarget, body: string): Promise<string> {
-    const { MessageId } = await this.#client.send(new SendMessageCommand({ QueueUrl: await this.ensure(target), MessageBody: body }));
-    return MessageId ?? '';
+    const sendTo = async (url: string): Promise<string> =>
+      (await this.#client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }))).MessageId ?? '';
+    try {
+      return await sendTo(await this.ensure(target));
+    } catch (error) {
+      // Removed since this process cached its URL (the responder was deregistered or swept): make it again.
+      if (!(error instanceof QueueDoesNotExist)) throw error;
+      return sendTo(await this.ensure(target, { fresh: true }));
+    }
+  }
+
+  /**
+   * Deletes the target's queue and its dead-letter queue (deregistration, retention). Queues
+   * already gone are fine. SQS lets a queue of the same name be made again only after 60 s.
+   */
+  async remove(target: WorkTarget): Promise<void> {
+    const name = queueNameFor(this.#prefix, target);
+    this.#urls.delete(name);
+    for (const each of [name, `${name}${dlqSuffix}`]) {
+      let url: string;
+      try {
+        url = await this.#urlOf(each);
+      } catch (error) {
+        if (error instanceof Error && error.cause instanceof QueueDoesNotExist) continue;
+        throw error;
+      }
+      await this.#client.send(new DeleteQueueCommand({ QueueUrl: url })).catch((error: unknown) => {
+        if (!(error instanceof QueueDoesNotExist)) throw error;
+      });
+    }
+  }
+
+  /** Makes a received message visible again at once. */
+  async release(target: WorkTarget, receipt: string): Promise<void> {
+    await this.#client.send(new ChangeMessageVisibilityCommand({ QueueUrl: await this.ensure(target), ReceiptHandle: receipt, VisibilityTimeout: 0 }));
   }
 
   /** Long-polls the target's queue for up to `max` messages. */

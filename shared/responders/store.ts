@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '#shared/clock.ts';
 import { actionPartitionKey } from '#shared/history/items.ts';
 import type { RegisterRequest, ResponderKind, ResponderRecord, WorkTarget } from './protocol.ts';
@@ -98,6 +98,29 @@ export class ResponderStore {
       return toResponderRecord(Attributes ?? {});
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes a registration; with `seenBefore`, only if its lastSeen is still older than that (a
+   * sweep never removes a responder that just heartbeated). True when one was removed.
+   */
+  async remove(target: WorkTarget, seenBefore?: string): Promise<boolean> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: registrationKey(target),
+          ...(seenBefore === undefined
+            ? {}
+            : { ConditionExpression: '#lastSeen < :cutoff', ExpressionAttributeNames: { '#lastSeen': 'lastSeen' }, ExpressionAttributeValues: { ':cutoff': seenBefore } }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return Attributes !== undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

@@ -7,9 +7,14 @@
  * Where the private key lives: locally under DATA_DIR (`local/work-signing-key.ts`, 0600); in AWS
  * in a Secrets Manager secret (WORK_SIGNING_KEY_SECRET_ARN) whose value is the private JWK as JSON
  * (`generateWorkSigningJwk()` makes one).
+ *
+ * On the wire a work order is a compact JWS (RFC 7515) with alg EdDSA (RFC 8037), `kid` the RFC
+ * 7638 thumbprint and `typ` {@link workJwsType}; a responder in any language verifies it with
+ * its JOSE library, pinning alg EdDSA and refusing any other header member.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import { ZodError } from 'zod';
 import { workOrderSchema, type SignedWork, type WorkOrder, type WorkSigningPublicKey } from './protocol.ts';
 
@@ -35,7 +40,7 @@ export class InvalidWorkSigningKeyError extends Error {
 }
 
 /** Why a responder refuses a piece of work before acting on it. */
-export type WorkRefusalReason = 'unknown-key' | 'signature' | 'malformed';
+export type WorkRefusalReason = 'unknown-key' | 'signature' | 'header' | 'malformed';
 
 /** Work whose signature, key or payload does not check out: never acted on, never reported on. */
 export class UntrustedWorkError extends Error {
@@ -77,11 +82,15 @@ export function workSigningKeyFromJwk(value: unknown): WorkSigningKey {
   return { keyId, privateKey, publicJwk: { kty: 'OKP', crv: 'Ed25519', x, kid: keyId, alg: 'EdDSA', use: 'sig' } };
 }
 
-/** Signs a work order: base64url of its JSON, and the Ed25519 signature of that string's bytes. */
-export function signWorkOrder(order: WorkOrder, key: WorkSigningKey): SignedWork {
-  const payload = Buffer.from(JSON.stringify(order), 'utf8').toString('base64url');
-  const signature = sign(null, Buffer.from(payload, 'utf8'), key.privateKey).toString('base64url');
-  return { payload, signature, keyId: key.keyId };
+/**
+ * Signs a work order as a compact JWS (RFC 7515): protected header exactly
+ * `{ alg: "EdDSA", kid: <RFC 7638 thumbprint>, typ: "${workJwsType}" }`, payload the order's JSON.
+ * Any JOSE library verifies it with the pinned public JWK; the header names nothing else.
+ */
+export async function signWorkOrder(order: WorkOrder, key: WorkSigningKey): Promise<SignedWork> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(order)))
+    .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId, typ: workJwsType })
+    .sign(key.privateKey);
 }
 
 /** Public keys a responder trusts, by `kid`. */
@@ -120,21 +129,23 @@ export class TrustedWorkKeys {
   }
 
   /**
-   * The work order a signed piece of work carries, once its key is trusted, its signature checks
-   * out and its payload is a work order. Throws {@link UntrustedWorkError} otherwise.
+   * The work order a compact JWS carries, once its header is exactly alg EdDSA + a trusted kid +
+   * our typ (no `crit`, no other member: nothing the header says can change how it is checked),
+   * its signature checks out and its payload is a work order. Throws {@link UntrustedWorkError}.
    */
-  verify(work: SignedWork): WorkOrder {
-    const key = this.#keys.get(work.keyId);
-    if (key === undefined) throw new UntrustedWorkError('unknown-key', `the work is signed with key ${work.keyId}, which this responder does not trust`);
-    let valid: boolean;
+  async verify(work: SignedWork): Promise<WorkOrder> {
+    const header = protectedHeaderOf(work);
+    const key = this.#keys.get(header.kid);
+    if (key === undefined) throw new UntrustedWorkError('unknown-key', `the work is signed with key ${header.kid}, which this responder does not trust`);
+    let payload: Uint8Array;
     try {
-      valid = verify(null, Buffer.from(work.payload, 'utf8'), key, Buffer.from(work.signature, 'base64url'));
+      // algorithms pinned: a header saying none or HS256 never reaches a key, even one of ours.
+      ({ payload } = await compactVerify(work, key, { algorithms: ['EdDSA'], crit: {} }));
     } catch (error) {
-      throw new UntrustedWorkError('signature', 'the work signature could not be checked', { cause: error });
+      throw new UntrustedWorkError('signature', `the work signature does not match key ${header.kid}`, { cause: error });
     }
-    if (!valid) throw new UntrustedWorkError('signature', `the work signature does not match key ${work.keyId}`);
     try {
-      return workOrderSchema.parse(JSON.parse(Buffer.from(work.payload, 'base64url').toString('utf8')));
+      return workOrderSchema.parse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)));
     } catch (error) {
       const detail = error instanceof ZodError ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') : 'not JSON';
       throw new UntrustedWorkError('malformed', `the signed payload is not a work order (${detail})`, { cause: error });
@@ -142,17 +153,35 @@ export class TrustedWorkKeys {
   }
 }
 
-/** Reads a work order's payload without checking the signature: for routing and housekeeping only, never for acting. */
-export function peekWorkOrder(work: SignedWork): { actionId: string } | null {
+/** The `typ` of a work order JWS (RFC 7515 §4.1.9: `application/` omitted). */
+export const workJwsType = 'response-actions-work+jws';
+
+/** The protected header of a work JWS, refused unless it is exactly { alg: EdDSA, kid, typ }. */
+function protectedHeaderOf(work: SignedWork): { kid: string } {
+  let header: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(work.payload, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'actionId' in parsed && typeof parsed.actionId === 'string') {
-      return { actionId: parsed.actionId };
-    }
-  } catch {
-    // Not JSON: the caller treats it as unreadable.
+    if (work.split('.').length !== 3) throw new Error('not three parts');
+    header = decodeProtectedHeader(work);
+  } catch (error) {
+    throw new UntrustedWorkError('malformed', 'the work is not a compact JWS', { cause: error });
   }
-  return null;
+  const extra = Object.keys(header).filter((name) => name !== 'alg' && name !== 'kid' && name !== 'typ');
+  if (extra.length > 0) throw new UntrustedWorkError('header', `the work's JWS header carries ${extra.join(', ')}, which this responder does not take`);
+  if (header['alg'] !== 'EdDSA') throw new UntrustedWorkError('header', `the work's JWS alg must be EdDSA, not ${JSON.stringify(header['alg'])}`);
+  if (header['typ'] !== workJwsType) throw new UntrustedWorkError('header', `the work's JWS typ must be ${workJwsType}`);
+  const kid = header['kid'];
+  if (typeof kid !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(kid)) throw new UntrustedWorkError('header', "the work's JWS header names no usable kid");
+  return { kid };
+}
+
+/** The kid a work JWS names, unverified: for logs and the dispatch record only. */
+export function workKeyId(work: SignedWork): string | undefined {
+  try {
+    const { kid } = decodeProtectedHeader(work);
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** RFC 7638 thumbprint of an Ed25519 public key (members crv, kty, x in lexicographic order). */

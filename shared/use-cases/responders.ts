@@ -1,6 +1,8 @@
 /**
  * The responder protocol's server side (shared/responders/protocol.ts): registration, heartbeats,
- * the fleet listing, work long-polls, reports and evidence upload grants. A responder's token is
+ * the fleet listing, credentials for a responder's own queue, deregistration and the sweep of
+ * silent responders, reports and evidence upload grants. Work itself never passes through here:
+ * a responder receives it from its queue directly and deletes its messages itself. A responder's token is
  * bound to one host or cluster (`Caller.responder`); it sees and reports only its own work.
  * Every request is validated and authorized before anything is written or called back.
  */
@@ -20,28 +22,30 @@ import {
   registerRequestSchema,
   reportSchema,
   responderKinds,
-  signedWorkSchema,
   uploadRequestSchema,
-  workRequestSchema,
-  type ReceivedWork,
+  type QueueCredentials,
   type RegisterResponse,
   type Report,
   type ResponderRecord,
-  type WorkBatch,
   type WorkSigningPublicKey,
   type WorkTarget,
 } from '#shared/responders/protocol.ts';
-import { InvalidReceiptError, type ResponderQueues } from '#shared/responders/queues.ts';
+import type { QueueAccessIssuer } from '#shared/responders/queue-access.ts';
+import type { ResponderQueues } from '#shared/responders/queues.ts';
 import { fieldErrorsOf, reportProblems } from '#shared/responders/report-schemas/index.ts';
 import type { DispatchItem, ResponderStore } from '#shared/responders/store.ts';
 import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import { responderId, targetLabel, workTargetOf } from '#shared/responders/target.ts';
-import { peekWorkOrder } from '#shared/responders/work-signing.ts';
 
 export interface ResponderServiceDeps {
   readonly repository: Pick<HistoryRepository, 'get' | 'transition' | 'recordProgress'>;
-  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch'>;
-  readonly queues: Pick<ResponderQueues, 'ensure' | 'receive' | 'delete'>;
+  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch' | 'remove'>;
+  readonly queues: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
+  /**
+   * Hands out credentials for a responder's own queue (AWS: STS with a session policy). A runtime
+   * without it (`npm start`, whose responder runs in-process on the embedded queue) answers 409.
+   */
+  readonly queueAccess?: QueueAccessIssuer;
   readonly callbacks: TaskCallbacks;
   /** The public key work is signed with now (returned on registration). */
   readonly signingKey: () => Promise<WorkSigningPublicKey>;
@@ -51,6 +55,9 @@ export interface ResponderServiceDeps {
   readonly uploadUrlSeconds?: number;
   readonly logger?: Logger;
 }
+
+/** What the sweep logs for a responder whose dead-letter queue holds work (refused or undeliverable). */
+export const deadLetterWarning = "a responder's dead-letter queue holds work";
 
 const namePattern = /^[A-Za-z0-9._:-]{1,253}$/;
 
@@ -69,8 +76,8 @@ export class ResponderService {
     const request = parse(registerRequestSchema, body);
     requireOwn(caller, binding, request);
     const record = await this.#deps.store.register(request, caller.sub);
-    // The queue exists from registration on, so the first long-poll finds it.
-    await this.#deps.queues.ensure(request);
+    // The queue exists from registration on (asked afresh: a sweep elsewhere may have removed it).
+    await this.#deps.queues.ensure(request, { fresh: true });
     return { ...record, signingKey: await this.#deps.signingKey() };
   }
 
@@ -93,36 +100,63 @@ export class ResponderService {
   }
 
   /**
-   * POST /v1/responders/{kind}/{name}/work: long-polls the caller's own queue. A message that is
-   * not a signed piece of work is left alone (SQS moves it to the dead-letter queue after its
-   * deliveries run out); work for an action that has already ended is deleted, not handed out.
+   * POST /v1/responders/{kind}/{name}/queue-credentials: temporary credentials that allow only
+   * receive, delete and change-visibility on the caller's own queue, for a registered responder.
+   * Counts as a sign of life (lastSeen moves). The credentials are never logged.
    */
-  async receiveWork(caller: Caller, kind: string | undefined, name: string | undefined, body: unknown): Promise<WorkBatch> {
+  async queueCredentials(caller: Caller, kind: string | undefined, name: string | undefined): Promise<QueueCredentials> {
     const binding = requireResponder(caller);
     const target = pathTarget(kind, name);
     requireOwn(caller, binding, target);
-    const request = parse(workRequestSchema, body ?? {});
-    const messages = await this.#deps.queues.receive(target, request.maxItems ?? 1, request.waitSeconds ?? 20);
-    const items: ReceivedWork[] = [];
-    for (const message of messages) {
-      const work = signedWorkSchema.safeParse(safeJson(message.body));
-      const peeked = work.success ? peekWorkOrder(work.data) : null;
-      if (!work.success || peeked === null) {
-        this.#logger.warn('unreadable work message left for the dead-letter queue', {
-          responder: responderId(target),
-          messageId: message.messageId,
-          receiveCount: message.receiveCount,
-        });
-        continue;
-      }
-      const record = await this.#deps.repository.get(peeked.actionId);
-      if (record !== null && isTerminal(record.status)) {
-        await this.#deleteQuietly(target, message.receipt);
-        continue;
-      }
-      items.push({ work: work.data, receipt: message.receipt });
+    const access = this.#deps.queueAccess;
+    if (access === undefined) {
+      throw conflict('this runtime hands out no queue credentials: its responder runs in-process and reads the local queue directly (npm start); a standalone responder needs the AWS deployment');
     }
-    return { items };
+    if ((await this.#deps.store.touch(target)) === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
+    const url = await this.#deps.queues.ensure(target);
+    return access.issue(target, { url, arn: await this.#deps.queues.arnOf(target) });
+  }
+
+  /**
+   * POST /v1/responders/{kind}/{name}/deregister: the responder retires itself; its registration,
+   * work queue and dead-letter queue go. Work still queued for it is lost with the queue (its
+   * actions end at their pickup deadline). 404 when it was not registered.
+   */
+  async deregister(caller: Caller, kind: string | undefined, name: string | undefined): Promise<string> {
+    const binding = requireResponder(caller);
+    const target = pathTarget(kind, name);
+    requireOwn(caller, binding, target);
+    if (!(await this.#deps.store.remove(target))) throw notFound(`${responderId(target)} is not registered`);
+    await this.#deps.queues.remove(target);
+    this.#logger.info('responder deregistered', { responder: responderId(target) });
+    return responderId(target);
+  }
+
+  /**
+   * Removes every responder not seen for `retentionSeconds` with its queues (the scheduled sweep
+   * in AWS, a timer locally). A responder that heartbeats between the listing and the removal
+   * keeps its registration (conditional delete) and its queues. Of those kept, a dead-letter
+   * queue holding work is logged at warn ({@link deadLetterWarning}: the alarm counts it).
+   */
+  async sweepSilent(retentionSeconds: number): Promise<{ removed: string[]; withDeadLetters: string[] }> {
+    const cutoff = new Date(this.#deps.clock.now().getTime() - retentionSeconds * 1000).toISOString();
+    const removed: string[] = [];
+    const withDeadLetters: string[] = [];
+    for (const record of await this.#deps.store.list()) {
+      const target: WorkTarget = { kind: record.kind, name: record.name };
+      if (record.lastSeen < cutoff && (await this.#deps.store.remove(target, cutoff))) {
+        await this.#deps.queues.remove(target);
+        removed.push(responderId(target));
+        continue;
+      }
+      const { deadLetters } = await this.#deps.queues.counts(target);
+      if (deadLetters > 0) {
+        withDeadLetters.push(responderId(target));
+        this.#logger.warn(deadLetterWarning, { responder: responderId(target), deadLetters });
+      }
+    }
+    if (removed.length > 0) this.#logger.info('silent responders removed with their queues', { removed, retentionSeconds });
+    return { removed, withDeadLetters };
   }
 
   /**
@@ -135,6 +169,7 @@ export class ResponderService {
    * with 400 before anything is written, called back or deleted: the record keeps what it had, the
    * execution keeps waiting, and an action whose responder only sends such reports ends in Error at
    * its completion deadline. Forged data never reaches the `prior`/`applied` an undo acts on.
+   * The queue message is the responder's to delete once it has this answer.
    */
   async report(caller: Caller, actionId: string | undefined, body: unknown): Promise<ActionRecord> {
     const binding = requireResponder(caller);
@@ -144,7 +179,6 @@ export class ResponderService {
     const problems = reportProblems(record, report);
     if (problems.length > 0) throw invalidRequest(problems);
     if (isTerminal(record.status)) {
-      await this.#deleteQuietly(target, report.receipt);
       throw conflict(`action ${record.id} already ended (${record.status}); the report was not applied`);
     }
     const dispatch = await this.#deps.store.getDispatch(record.id);
@@ -154,11 +188,11 @@ export class ResponderService {
         return this.#running(record, target, dispatch, report);
       case 'Completed':
         if (record.status !== 'Running') {
-          throw conflict(`action ${record.id} is ${record.status}: report Running (with the receipt) before Completed`);
+          throw conflict(`action ${record.id} is ${record.status}: report Running before Completed`);
         }
-        return this.#ended(record, target, report, () => this.#deps.callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
+        return this.#ended(record, report, () => this.#deps.callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
       case 'Error':
-        return this.#ended(record, target, report, () => {
+        return this.#ended(record, report, () => {
           const error = report.error ?? { code: 'ResponderFailed', message: 'the responder reported an error' };
           return this.#deps.callbacks.fail(dispatch.taskToken, error.code, error.message);
         });
@@ -191,20 +225,11 @@ export class ResponderService {
   }
 
   /**
-   * Running: the pickup (first report, with the receipt: the message leaves the queue) or a
-   * keep-alive while the action runs, optionally with prior/applied. The heartbeat goes first: a
+   * Running: the pickup (first report) or a keep-alive while the action runs, optionally with prior/applied. The heartbeat goes first: a
    * task that stopped waiting refuses it, and then nothing is written.
    */
   async #running(record: ActionRecord, target: WorkTarget, dispatch: DispatchItem, report: Report): Promise<ActionRecord> {
-    await this.#expiredIsConflict(record, target, report, () => this.#deps.callbacks.heartbeat(dispatch.taskToken));
-    if (report.receipt !== undefined) {
-      try {
-        await this.#deps.queues.delete(target, report.receipt);
-      } catch (error) {
-        if (error instanceof InvalidReceiptError) throw invalidRequest([{ path: 'receipt', message: error.message }]);
-        throw error;
-      }
-    }
+    await this.#expiredIsConflict(record, () => this.#deps.callbacks.heartbeat(dispatch.taskToken));
     let current = record;
     if (current.status === 'Created') {
       // The responder was quicker than Dispatch's own Enqueued mark.
@@ -220,19 +245,17 @@ export class ResponderService {
   }
 
   /** Completed or Error: what the action captured and changed is stored first, then the execution is told. */
-  async #ended(record: ActionRecord, target: WorkTarget, report: Report, callBack: () => Promise<void>): Promise<ActionRecord> {
+  async #ended(record: ActionRecord, report: Report, callBack: () => Promise<void>): Promise<ActionRecord> {
     if (report.prior !== undefined || report.applied !== undefined) await this.#progress(record.id, report);
-    await this.#expiredIsConflict(record, target, report, callBack);
-    await this.#deleteQuietly(target, report.receipt);
+    await this.#expiredIsConflict(record, callBack);
     return (await this.#deps.repository.get(record.id)) ?? record;
   }
 
-  async #expiredIsConflict(record: ActionRecord, target: WorkTarget, report: Report, call: () => Promise<void>): Promise<void> {
+  async #expiredIsConflict(record: ActionRecord, call: () => Promise<void>): Promise<void> {
     try {
       await call();
     } catch (error) {
       if (!(error instanceof TaskTokenExpiredError)) throw error;
-      await this.#deleteQuietly(target, report.receipt);
       throw conflict(`action ${record.id} no longer waits for reports: its deadline passed or it ended; the report was not applied`);
     }
   }
@@ -270,19 +293,6 @@ export class ResponderService {
     const target = workTargetOf(record);
     if (!canRespondFor(caller, target)) throw notFound(`no action ${id} for ${responderId(binding)}`);
     return { record, target };
-  }
-
-  /** Removes a delivered message whose work is settled; a failure here must not undo what was reported. */
-  async #deleteQuietly(target: WorkTarget, receipt: string | undefined): Promise<void> {
-    if (receipt === undefined) return;
-    try {
-      await this.#deps.queues.delete(target, receipt);
-    } catch (error) {
-      this.#logger.warn('a settled work message could not be deleted; it will end in the dead-letter queue', {
-        responder: responderId(target),
-        error: error instanceof Error ? error.name : String(error),
-      });
-    }
   }
 }
 
@@ -323,12 +333,4 @@ function parse<Schema extends z.ZodType>(schema: Schema, body: unknown): z.outpu
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   throw invalidRequest(fieldErrorsOf(parsed.error.issues));
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

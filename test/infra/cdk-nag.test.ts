@@ -47,7 +47,7 @@ describe('cdk-nag (AwsSolutions and Serverless packs, registered by buildApp)', 
     const rules = new Set(acknowledged.map((finding) => finding.rule.replace(/\[.*$/, '')));
 
     // Assess: anything else must be fixed, not acknowledged
-    expect([...rules].sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-SMG4', 'Serverless-LambdaDLQ', 'Serverless-SQSRedrivePolicy']);
+    expect([...rules].sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-SMG4', 'Serverless-EventBusDLQ', 'Serverless-LambdaDLQ', 'Serverless-SQSRedrivePolicy']);
     for (const finding of acknowledged) {
       expect(finding.reason.length, `${finding.rule} @ ${finding.acknowledgedAt}`).toBeGreaterThanOrEqual(80);
     }
@@ -67,12 +67,14 @@ describe('cdk-nag (AwsSolutions and Serverless packs, registered by buildApp)', 
     const { acknowledged } = synthesizeDefaultApp();
     const queueWildcards = acknowledged.filter((finding) => finding.rule.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:'));
 
-    // Assess: the three queue routes and dispatch-work, on <prefix>-* of this account and region only
+    // Assess: the three queue routes, the queue-access role, the sweep and dispatch-work, on <prefix>-* of this account and region only
     expect(queueWildcards.map((finding) => finding.acknowledgedAt).sort()).toEqual([
-      'ResponseActionsService/Api/ReceiveResponderWorkRole',
+      'ResponseActionsService/Api/DeregisterResponderRole',
       'ResponseActionsService/Api/RegisterResponderRole',
-      'ResponseActionsService/Api/ReportActionRole',
+      'ResponseActionsService/Api/ResponderQueueAccess',
+      'ResponseActionsService/Api/ResponderQueueCredentialsRole',
       'ResponseActionsService/Responder/DispatchFunctionRole',
+      'ResponseActionsService/SweepRespondersRole',
     ]);
     for (const finding of queueWildcards) {
       expect(finding.rule).toBe('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:ResponseActions-*]');

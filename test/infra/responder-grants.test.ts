@@ -1,12 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand,
-  DeleteMessageCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueNameExists,
-  ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -45,17 +44,22 @@ describe('responder queue grants (grant-responder-queues.ts) against shared/resp
 
   /** What each use's functions call, per shared/use-cases/responders.ts and shared/responders/dispatch.ts. */
   const scenarios: Readonly<Record<ResponderQueueUse, (queues: ResponderQueues) => Promise<unknown>>> = {
-    // register: queues.ensure (the queue exists from registration on).
-    register: (queues) => queues.ensure(target),
-    // receiveWork: queues.receive, then deletes work of an ended action.
-    receive: async (queues) => {
-      const [message] = await queues.receive(target, 1, 0);
-      await queues.delete(target, message?.receipt ?? '');
+    // register: queues.ensure, asked afresh (the queue exists from registration on).
+    register: (queues) => queues.ensure(target, { fresh: true }),
+    // queueCredentials: queues.ensure, then the queue's ARN for the session policy.
+    credentials: async (queues) => {
+      await queues.ensure(target);
+      await queues.arnOf(target);
     },
-    // report: queues.delete of the delivered message (after ensure, through the URL cache).
-    report: (queues) => queues.delete(target, 'receipt-1'),
+    // deregister: queues.remove (the queue and its dead-letter queue).
+    remove: (queues) => queues.remove(target),
+    // sweepSilent: counts of a kept responder's queues, remove of a silent one's.
+    sweep: async (queues) => {
+      await queues.counts(target);
+      await queues.remove({ kind: 'host', name: 'silent-1' });
+    },
     // dispatch-work: queues.send of the signed work.
-    dispatch: (queues) => queues.send(target, '{"payload":"p","signature":"s","keyId":"k"}'),
+    dispatch: (queues) => queues.send(target, 'eyJhbGciOiJFZERTQSJ9.e30.c2ln'),
   };
 
   it.each(Object.keys(scenarios) as ResponderQueueUse[])('%s: grants exactly the SQS actions the code calls', async (use) => {
@@ -66,8 +70,7 @@ describe('responder queue grants (grant-responder-queues.ts) against shared/resp
       .resolves({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ResponseActions-host-node-7-example-abc' });
     sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ResponseActions-host-node-7-example-abc-dlq' });
     sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:ResponseActions-host-node-7-example-abc-dlq' } });
-    sqs.on(ReceiveMessageCommand).resolves({ Messages: [{ MessageId: 'm-1', Body: '{}', ReceiptHandle: 'receipt-1' }] });
-    sqs.on(DeleteMessageCommand).resolves({});
+    sqs.on(DeleteQueueCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
     const queues = new ResponderQueues({ client: new SQSClient({ region: 'eu-west-1', credentials }), prefix: 'ResponseActions' });
 
@@ -121,6 +124,20 @@ describe('registration grants (grant-history-table.ts) against shared/responders
     // Assess
     expect(actionsOf(dynamodb.calls(), 'dynamodb')).toEqual([...historyTableActions.registrationUpdate]);
     for (const call of dynamodb.commandCalls(UpdateCommand)) expect(call.args[0].input.Key).toMatchObject({ pk: responderRegistrationPartition });
+  });
+
+  it('deregister and the sweep delete only registrations, under the partition the grant is held to', async () => {
+    // Prepare
+    dynamodb.on(DeleteCommand).resolves({ Attributes: registration });
+
+    // Act
+    await store().remove(target);
+    await store().remove(target, '2026-01-01T00:00:00.000Z');
+
+    // Assess
+    expect(actionsOf(dynamodb.calls(), 'dynamodb')).toEqual([...historyTableActions.registrationDelete]);
+    expect(historyTableActions.registrationSweep).toEqual(['dynamodb:Query', 'dynamodb:DeleteItem']);
+    for (const call of dynamodb.commandCalls(DeleteCommand)) expect(call.args[0].input.Key).toMatchObject({ pk: responderRegistrationPartition });
   });
 
   it('list queries only the registrations\' partition', async () => {

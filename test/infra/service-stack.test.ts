@@ -18,7 +18,6 @@ import type { ServiceFunction } from '#infra/constructs/service-function.ts';
 import {
   assertQueuePrefixApart,
   cloudActionStepRolePath,
-  deadLetterWarningRoutes,
   deadLetterWarnings,
   serviceFunctionEntries,
   serviceRolePattern,
@@ -42,7 +41,7 @@ const account = '123456789012';
 const deployedRoutes = apiRoutes;
 const viaS3 = 'if {"StringEquals":{"kms:ViaService":"s3.<AWS::Region>.amazonaws.com"}}';
 const registrationsOnly = 'if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["RESPONDER"]}}';
-const responderRouteIds = ['RegisterResponder', 'ListResponders', 'ResponderHeartbeat', 'ReceiveResponderWork', 'ReportAction', 'EvidenceUpload'];
+const responderRouteIds = ['RegisterResponder', 'ListResponders', 'ResponderHeartbeat', 'ResponderQueueCredentials', 'DeregisterResponder', 'ReportAction', 'EvidenceUpload'];
 
 /**
  * What each responder route does with the history table, written out by hand from its handler
@@ -52,7 +51,8 @@ const responderHistory: Readonly<Record<string, readonly [action: string, regist
   RegisterResponder: [['UpdateItem', true]],
   ListResponders: [['Query', true]],
   ResponderHeartbeat: [['UpdateItem', true]],
-  ReceiveResponderWork: [['GetItem', false]],
+  ResponderQueueCredentials: [['UpdateItem', true]],
+  DeregisterResponder: [['DeleteItem', true]],
   ReportAction: [['GetItem', false], ['UpdateItem', false]],
   EvidenceUpload: [['GetItem', false]],
 };
@@ -60,8 +60,8 @@ const responderHistory: Readonly<Record<string, readonly [action: string, regist
 /** The SQS actions of each route with the responder-queues need, written out by hand. */
 const responderQueueGrants: Readonly<Record<string, readonly string[]>> = {
   RegisterResponder: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl'],
-  ReceiveResponderWork: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage', 'DeleteMessage'],
-  ReportAction: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'DeleteMessage'],
+  ResponderQueueCredentials: ['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl'],
+  DeregisterResponder: ['GetQueueUrl', 'DeleteQueue'],
 };
 
 describe('ServiceStack', () => {
@@ -165,6 +165,11 @@ describe('ServiceStack', () => {
     if (needs.has('work-signing-key')) {
       grants.push(`Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.workSigningKey.secretArn)}`);
     }
+    if (needs.has('queue-credentials')) {
+      const role = built.serviceStack.api.queueAccessRole;
+      if (role === undefined) throw new Error('no ResponderQueueAccess role');
+      grants.push(`Allow sts:AssumeRole on ${render(role.roleArn)}`);
+    }
     return [...new Set(grants)].sort();
   }
 
@@ -180,8 +185,9 @@ describe('ServiceStack', () => {
       const entries = serviceFunctionEntries();
 
       // Assess
-      expect(entries).toHaveLength(apiRoutes.length + 2 + cloudActionFamilyDeployments.length);
+      expect(entries).toHaveLength(apiRoutes.length + 3 + cloudActionFamilyDeployments.length);
       expect(entries).toContainEqual({ id: 'DispatchWork', entry: 'functions/steps/dispatch-work.ts' });
+      expect(entries).toContainEqual({ id: 'SweepResponders', entry: 'functions/scheduled/sweep-responders.ts' });
       template.resourceCountIs('AWS::Lambda::Function', entries.length);
       expect(Object.keys(built.serviceStack.api.functions).sort()).toEqual(apiRoutes.map((route) => route.id).sort());
     });
@@ -199,11 +205,14 @@ describe('ServiceStack', () => {
           'POST /v1/responders',
           'GET /v1/responders',
           'POST /v1/responders/{kind}/{name}/heartbeat',
-          'POST /v1/responders/{kind}/{name}/work',
+          'POST /v1/responders/{kind}/{name}/queue-credentials',
+          'POST /v1/responders/{kind}/{name}/deregister',
           'POST /v1/actions/{id}/reports',
           'POST /v1/actions/{id}/evidence-uploads',
         ]),
       );
+      // No Lambda long-polls for work: responders receive from SQS themselves.
+      expect(routeKeys.filter((key) => String(key).endsWith('/work'))).toEqual([]);
     });
 
     it('authorizes every route with the one JWT authorizer, issuer and audiences from the context', () => {
@@ -292,20 +301,14 @@ describe('ServiceStack', () => {
       expect(historyAccessOf({ ...listResponders, id: 'SomeNewRoute', needs: ['history:write'] })).toBe('readWrite');
     });
 
-    it('gives the work route time for its 20 s long-poll under API Gateway\'s 30 s, and the other routes the default', () => {
+    it('gives every route the default timeout: none long-polls any more', () => {
       for (const route of apiRoutes) {
         // Prepare
         const fn = built.serviceStack.api.functions[route.id];
         if (fn === undefined) throw new Error(`no function for ${route.id}`);
-        const timeout = resourceOf(fn).Properties.Timeout as number;
 
         // Assess
-        if (route.id === 'ReceiveResponderWork') {
-          expect(timeout).toBeGreaterThanOrEqual(28);
-          expect(timeout).toBeLessThan(30);
-        } else {
-          expect(timeout, route.id).toBe(serviceFunctionDefaults.timeout.toSeconds());
-        }
+        expect(resourceOf(fn).Properties.Timeout, route.id).toBe(serviceFunctionDefaults.timeout.toSeconds());
       }
     });
 
@@ -353,6 +356,7 @@ describe('ServiceStack', () => {
             ...(route.needs.includes('evidence:read') || route.needs.includes('evidence:upload') ? ['EVIDENCE_BUCKET'] : []),
             ...(route.needs.includes('responder-queues') ? ['RESPONDER_QUEUE_PREFIX'] : []),
             ...(route.needs.includes('work-signing-key') ? ['WORK_SIGNING_KEY_SECRET_ARN'] : []),
+            ...(route.needs.includes('queue-credentials') ? ['RESPONDER_QUEUE_ROLE_ARN'] : []),
           ].sort(),
         );
         if (startsWork) {
@@ -534,13 +538,14 @@ describe('ServiceStack', () => {
 
     it('sends failed, timed-out and aborted executions of these machines and the responder\'s to mark-status, with a DLQ on the target', () => {
       // Prepare
-      const [[, rule] = []] = resourcesOf(template, 'AWS::Events::Rule');
+      const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(([, candidate]) => candidate.Properties.EventPattern !== undefined) ?? [];
       const machineRefs = [...Object.values(built.serviceStack.families).map((family) => family.stateMachine), built.serviceStack.responder.stateMachine].map(
         (machine) => ({ Ref: logicalIdOf(machine) }),
       );
 
       // Assess
-      template.resourceCountIs('AWS::Events::Rule', 1);
+      // The other rule is the hourly responder sweep's schedule.
+      template.resourceCountIs('AWS::Events::Rule', 2);
       expect(rule?.Properties.EventPattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
@@ -666,23 +671,18 @@ describe('ServiceStack', () => {
       expect(resourceOf(built.serviceStack.responder.dispatchFunction).Properties).not.toHaveProperty('DeadLetterConfig');
     });
 
-    it('counts the warnings of work left for a dead-letter queue in both routes that receive and delete work, and alarms on them', () => {
+    it('counts the warnings the hourly sweep logs for dead-lettered work, and alarms on them', () => {
       // Prepare
       const filters = resourcesOf(template, 'AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
       const source = readFileSync(new URL('../../shared/use-cases/responders.ts', import.meta.url), 'utf8');
 
-      // Assess: one filter per route, on its own log group, matching each warning the use case logs
-      expect(filters).toHaveLength(deadLetterWarningRoutes.length);
-      for (const routeId of deadLetterWarningRoutes) {
-        const fn = built.serviceStack.api.functions[routeId];
-        if (fn === undefined) throw new Error(`no ${routeId} function`);
-        const logGroupId = logicalIdOf(fn.logGroup);
-        const filter = filters.find((candidate) => JSON.stringify(candidate.LogGroupName) === JSON.stringify({ Ref: logGroupId }));
-        expect(filter, routeId).toBeDefined();
-        expect(filter?.MetricTransformations).toEqual([{ MetricNamespace: stackNames.service, MetricName: 'ResponderWorkLeftForDeadLetterQueue', MetricValue: '1' }]);
-        for (const warning of deadLetterWarnings) expect(String(filter?.FilterPattern)).toContain(`$.message = "${warning}"`);
-      }
-      for (const warning of deadLetterWarnings) expect(source).toMatch(new RegExp(`\\.warn\\(\\s*'${warning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+      // Assess: one filter, on the sweep's log group, matching the warning the use case logs
+      expect(filters).toHaveLength(1);
+      const [filter] = filters;
+      expect(filter?.LogGroupName).toEqual({ Ref: logicalIdOf(built.serviceStack.sweepResponders.logGroup) });
+      expect(filter?.MetricTransformations).toEqual([{ MetricNamespace: stackNames.service, MetricName: 'ResponderWorkLeftForDeadLetterQueue', MetricValue: '1' }]);
+      for (const warning of deadLetterWarnings) expect(String(filter?.FilterPattern)).toContain(`$.message = "${warning}"`);
+      expect(source).toMatch(/\.warn\(deadLetterWarning, /);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: stackNames.service,
         MetricName: 'ResponderWorkLeftForDeadLetterQueue',

@@ -16,7 +16,6 @@ import { systemClock } from '#shared/clock.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { createDispatchWorkHandler } from '#shared/responders/dispatch.ts';
-import type { SignedWork } from '#shared/responders/protocol.ts';
 import { ResponderQueues } from '#shared/responders/queues.ts';
 import type { ResponderDeadlines } from '#shared/responders/starter.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
@@ -164,7 +163,7 @@ describe('the shipped responder-action state machine', () => {
 
     // Assess
     expect(message.body).not.toContain(token);
-    const order = new TrustedWorkKeys([signingKey.publicJwk]).verify(JSON.parse(message.body) as SignedWork);
+    const order = await new TrustedWorkKeys([signingKey.publicJwk]).verify(message.body);
     expect(order).toMatchObject({ v: 1, actionId: record.id, type: 'stop-container', target: { kind: 'host', name: 'sm-happy' }, undoOf: null });
     expect(Date.parse(order.pickupDeadline) - Date.parse(order.issuedAt)).toBe(30_000);
     expect(Date.parse(order.completionDeadline) - Date.parse(order.issuedAt)).toBe(60_000);
@@ -266,7 +265,7 @@ describe('the shipped responder-action state machine', () => {
     expect(tokens).toHaveLength(2);
     expect(tokens[0]).not.toBe(tokens[1]);
     await expect(runtime.callbacks.heartbeat(String(tokens[0]))).rejects.toBeInstanceOf(TaskTokenExpiredError);
-    const order = new TrustedWorkKeys([signingKey.publicJwk]).verify(JSON.parse(message?.body ?? '{}') as SignedWork);
+    const order = await new TrustedWorkKeys([signingKey.publicJwk]).verify(message?.body ?? '');
     expect(order.undoOf).toEqual({
       actionId: original.id,
       type: 'stop-container',

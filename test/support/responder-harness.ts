@@ -7,7 +7,9 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonObject } from '#shared/json.ts';
 import { createLogger, type Logger } from '#shared/log.ts';
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
+import type { QueuedMessage } from '#shared/responders/queues.ts';
 import { runResponder, type RunResponderOptions } from '../../responders/common/runner.ts';
+import { queueWorkSource } from '../../responders/common/work-source.ts';
 
 export const analystScopes = ['containment-response-actions.exec', 'data-gathering-response-actions.exec'] as const;
 
@@ -20,6 +22,11 @@ export interface ResponderHarness {
   responderToken(name: string): Promise<string>;
   /** Calls the API; `body` as JSON. */
   call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: unknown; contentType: string | null }>;
+  /**
+   * Receives from `host/<name>`'s queue as its responder would (straight from SQS, not through the
+   * API), waiting up to `waitSeconds`.
+   */
+  receiveWork(name: string, waitSeconds?: number, max?: number): Promise<QueuedMessage[]>;
   /** POST /v1/actions file-quarantine on `host`, as the analyst. */
   createHostAction(host: string, path?: string): Promise<ActionRecord>;
   /** Polls an action until `done` says so (or fails after `timeoutMs`). */
@@ -60,6 +67,7 @@ export async function startResponderHarness(options: HarnessOptions = {}): Promi
       const text = await response.text();
       return { status: response.status, body: text === '' ? null : (JSON.parse(text) as unknown), contentType: response.headers.get('content-type') };
     },
+    receiveWork: (name, waitSeconds = 5, max = 10) => service.responders.queues.receive({ kind: 'host', name }, max, waitSeconds),
     createHostAction: async (host, path = `/srv/${host}/suspicious-${String(Date.now())}`) => {
       const created = await harness.call('POST', '/v1/actions', await harness.analyst(), {
         type: 'file-quarantine',
@@ -119,6 +127,7 @@ export async function startTestResponder(
     pollWaitSeconds: 1,
     heartbeatSeconds: 1,
     retryBackoffMs: 20,
+    workSource: queueWorkSource(harness.service.responders.queues, { kind: 'host', name: options.name }),
     ...options,
     token,
     stateDir,

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { ReceivedWork, SignedWork } from '#shared/responders/protocol.ts';
-import { generateWorkSigningJwk, signWorkOrder, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
+import { createHmac, sign } from 'node:crypto';
+import { openWorkSigningKey } from '#local/work-signing-key.ts';
+import { generateWorkSigningJwk, signWorkOrder, workJwsType, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
 import {
   eventually,
   markerAction,
@@ -95,12 +96,11 @@ describe('deadlines of host actions', () => {
     const token = await harness.responderToken('quiet-1');
     await harness.call('POST', '/v1/responders', token, { kind: 'host', name: 'quiet-1', version: '1', capabilities: ['file-quarantine'] });
     const created = await harness.createHostAction('quiet-1');
-    const { body } = await harness.call('POST', '/v1/responders/host/quiet-1/work', token, { waitSeconds: 5 });
-    const [delivery] = (body as { items: ReceivedWork[] }).items;
+    const [delivery] = await harness.receiveWork('quiet-1');
     if (delivery === undefined) throw new Error('no work was delivered');
 
     // Act
-    const running = await harness.call('POST', `/v1/actions/${created.id}/reports`, token, { status: 'Running', receipt: delivery.receipt });
+    const running = await harness.call('POST', `/v1/actions/${created.id}/reports`, token, { status: 'Running' });
     const done = await harness.until(created.id, ended);
 
     // Assess
@@ -132,8 +132,8 @@ describe('work a responder cannot trust', () => {
     expect(wary.logs.some((line) => line.includes('"reported"'))).toBe(false);
   });
 
-  it('is refused when its payload was changed after signing, or when it is signed by a stranger under the service key id', async () => {
-    // Prepare: the real work for a real action, altered in two ways and put back into the queue.
+  it('is refused when the JWS was altered, forged under the service kid, unsigned (alg none), HS256, or carries crit; never acted on', async () => {
+    // Prepare: the real work for a real action, forged five ways and put back into the queue.
     const watcher = await startTestResponder(harness, { name: 'tamper-1', actions: [markerAction(markers)] });
     responders.push(watcher);
     await watcher.stop();
@@ -142,25 +142,66 @@ describe('work a responder cannot trust', () => {
     const queues = harness.service.responders.queues;
     const [message] = await queues.receive(target('tamper-1'), 1, 2);
     if (message === undefined) throw new Error('no work was sent');
-    // The genuine message leaves the queue: only the altered ones remain.
+    // The genuine message leaves the queue: only the forged ones remain.
     await queues.delete(target('tamper-1'), message.receipt);
-    const genuine = JSON.parse(message.body) as SignedWork;
-    const order = JSON.parse(Buffer.from(genuine.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const altered = Buffer.from(JSON.stringify({ ...order, inputs: { 'host.id': 'tamper-1', 'path.absolute': '/etc/passwd' } })).toString('base64url');
+    const [header = '', payload = '', signature = ''] = message.body.split('.');
+    const order = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const serviceKey = await openWorkSigningKey(harness.dataDir);
+    const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const altered = b64({ ...order, inputs: { 'host.id': 'tamper-1', 'path.absolute': '/etc/passwd' } });
     const stranger = workSigningKeyFromJwk(generateWorkSigningJwk());
-    const strangerSigned = signWorkOrder(JSON.parse(Buffer.from(genuine.payload, 'base64url').toString('utf8')) as never, stranger);
-    await queues.send(target('tamper-1'), JSON.stringify({ ...genuine, payload: altered }));
-    await queues.send(target('tamper-1'), JSON.stringify({ ...strangerSigned, keyId: genuine.keyId }));
+    const strangerSigned = (await signWorkOrder(order as never, stranger)).split('.');
+    const hsHeader = b64({ alg: 'HS256', kid: serviceKey.keyId, typ: workJwsType });
+    const critHeader = b64({ alg: 'EdDSA', kid: serviceKey.keyId, typ: workJwsType, crit: ['exp'], exp: 1 });
+    const forged = [
+      `${header}.${altered}.${signature}`,
+      `${header}.${strangerSigned[1] ?? ''}.${strangerSigned[2] ?? ''}`,
+      `${b64({ alg: 'none', kid: serviceKey.keyId, typ: workJwsType })}.${payload}.`,
+      `${hsHeader}.${payload}.${createHmac('sha256', serviceKey.publicJwk.x).update(`${hsHeader}.${payload}`).digest('base64url')}`,
+      // Signed with the service's own key: only the crit header makes it untrusted.
+      `${critHeader}.${payload}.${sign(null, Buffer.from(`${critHeader}.${payload}`), serviceKey.privateKey).toString('base64url')}`,
+    ];
+    for (const body of forged) await queues.send(target('tamper-1'), body);
 
     // Act
     const again = await startTestResponder(harness, { name: 'tamper-1', actions: [markerAction(markers)] });
     responders.push(again);
-    await eventually(() => again.logs.filter((line) => line.includes('work refused') && line.includes('"signature"')).length >= 2);
+    await eventually(() => again.logs.filter((line) => line.includes('work refused')).length >= 5);
     const done = await harness.until(created.id, ended);
 
     // Assess
+    // Each forgery may be delivered twice (maxReceiveCount 2) before it reaches the dead-letter queue.
+    const refusals = again.logs.filter((line) => line.includes('work refused')).map((line) => JSON.parse(line) as { reason: string; detail: string });
+    expect(new Set(refusals.map((refusal) => refusal.reason))).toEqual(new Set(['header', 'signature']));
+    const details = refusals.map((refusal) => refusal.detail).join('\n');
+    expect(details).toContain('alg must be EdDSA, not "none"');
+    expect(details).toContain('alg must be EdDSA, not "HS256"');
+    expect(details).toContain('carries crit, exp');
+    expect(again.logs.some((line) => line.includes('"reported"'))).toBe(false);
     expect(done.error?.code).toBe('PickupDeadlineExceeded');
+    expect(statuses(done)).toEqual(['Created', 'Enqueued', 'Error']);
     expect(await timesActed(markers, created.id)).toBe(0);
+  });
+
+  it('is acted on when it is a JWS made by hand with node:crypto (another implementation) and the service key', async () => {
+    // Prepare: the genuine order, re-signed outside the code under test.
+    const queues = harness.service.responders.queues;
+    const created = await harness.createHostAction('handmade-1');
+    await harness.until(created.id, (record) => record.status === 'Enqueued');
+    const [message] = await queues.receive(target('handmade-1'), 1, 2);
+    if (message === undefined) throw new Error('no work was sent');
+    await queues.delete(target('handmade-1'), message.receipt);
+    const serviceKey = await openWorkSigningKey(harness.dataDir);
+    const input = `${Buffer.from(JSON.stringify({ typ: workJwsType, kid: serviceKey.keyId, alg: 'EdDSA' })).toString('base64url')}.${message.body.split('.')[1] ?? ''}`;
+    await queues.send(target('handmade-1'), `${input}.${sign(null, Buffer.from(input), serviceKey.privateKey).toString('base64url')}`);
+
+    // Act
+    responders.push(await startTestResponder(harness, { name: 'handmade-1', actions: [markerAction(markers)] }));
+    const done = await harness.until(created.id, ended);
+
+    // Assess
+    expect(done.status).toBe('Completed');
+    expect(await timesActed(markers, created.id)).toBe(1);
   });
 
   it('ends in the dead-letter queue when it is unreadable, after the queue\'s deliveries run out', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '#shared/history/record.ts';
-import { ResponderActionError, type ReceivedWork, type RegisterResponse, type ResponderRecord } from '#shared/responders/protocol.ts';
+import { ResponderActionError, type RegisterResponse, type ResponderRecord } from '#shared/responders/protocol.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
 import { ActionJournal } from '../../../responders/common/journal.ts';
 import { runResponder } from '../../../responders/common/runner.ts';
@@ -158,11 +158,11 @@ describe('a host action through the responder protocol', () => {
     await harness.call('POST', '/v1/responders', token, { kind: 'host', name, version: '1', capabilities: ['file-quarantine'] });
     const created = await harness.createHostAction(name);
     await harness.until(created.id, (record) => record.status === 'Enqueued');
-    const { body } = await harness.call('POST', `/v1/responders/host/${name}/work`, token, { waitSeconds: 5 });
-    const [delivery] = (body as { items: ReceivedWork[] }).items;
+    const [delivery] = await harness.receiveWork(name);
     if (delivery === undefined) throw new Error('no work was delivered');
-    expect((await harness.call('POST', `/v1/actions/${created.id}/reports`, token, { status: 'Running', receipt: delivery.receipt })).status).toBe(200);
-    await harness.service.responders.queues.send(target(name), JSON.stringify(delivery.work));
+    expect((await harness.call('POST', `/v1/actions/${created.id}/reports`, token, { status: 'Running' })).status).toBe(200);
+    await harness.service.responders.queues.delete(target(name), delivery.receipt);
+    await harness.service.responders.queues.send(target(name), delivery.body);
     const stateDir = join(harness.dataDir, 'test-responders', name);
     const journal = new ActionJournal(stateDir);
     await journal.prepare();
@@ -222,17 +222,26 @@ describe('responders see and report only their own work', () => {
     enqueued = await harness.until(otherAction.id, (record) => record.status === 'Enqueued');
   });
 
-  it('refuses a token bound to host A that asks for, heartbeats or registers as host B', async () => {
+  it("refuses a token bound to host A that asks for host B's queue credentials, heartbeats, registers or deregisters as host B", async () => {
     // Act
-    const work = await harness.call('POST', '/v1/responders/host/host-b/work', tokenA, { waitSeconds: 0 });
+    const credentials = await harness.call('POST', '/v1/responders/host/host-b/queue-credentials', tokenA);
     const heartbeat = await harness.call('POST', '/v1/responders/host/host-b/heartbeat', tokenA);
     const register = await harness.call('POST', '/v1/responders', tokenA, { kind: 'host', name: 'host-b', version: '1', capabilities: [] });
-    const ownWork = await harness.call('POST', '/v1/responders/host/host-a/work', tokenA, { waitSeconds: 0, maxItems: 10 });
+    const deregister = await harness.call('POST', '/v1/responders/host/host-b/deregister', tokenA);
 
     // Assess
-    expect([work.status, heartbeat.status, register.status]).toEqual([403, 403, 403]);
-    expect((ownWork.body as { items: ReceivedWork[] }).items).toEqual([]);
+    expect([credentials.status, heartbeat.status, register.status, deregister.status]).toEqual([403, 403, 403, 403]);
     expect(await harness.service.responders.queues.counts(target('host-b'))).toMatchObject({ queued: 1 });
+  });
+
+  it('answers queue-credentials locally with 409 saying the local responder runs in-process (no credentials for the embedded queue)', async () => {
+    // Act
+    const answer = await harness.call('POST', '/v1/responders/host/host-a/queue-credentials', tokenA);
+
+    // Assess
+    expect(answer.status).toBe(409);
+    expect(answer.contentType).toBe('application/problem+json');
+    expect((answer.body as { detail: string }).detail).toContain('its responder runs in-process');
   });
 
   it("answers 404 to host A's reports and upload requests on host B's action, and 403 to a caller that is no responder", async () => {
@@ -268,9 +277,10 @@ describe('responders see and report only their own work', () => {
       ['POST', `${path}/evidence-uploads`, { name: 'ok.txt', contentType: 'text/plain', size: 1, sha256: 'nope' }, 'sha256'],
       ['POST', '/v1/responders', { kind: 'host', name: 'host-b', capabilities: [] }, 'version'],
       ['POST', '/v1/responders', { kind: 'vm', name: 'host-b', version: '1', capabilities: [] }, 'kind'],
-      ['POST', '/v1/responders/host/host-b/work', { maxItems: 50 }, 'maxItems'],
-      ['POST', '/v1/responders/host/host-b/work', { waitSeconds: 60 }, 'waitSeconds'],
-      ['POST', '/v1/responders/vm/host-b/work', {}, 'kind'],
+      // Receipts stay with the responder now: a report carrying one is refused, naming it.
+      ['POST', `${path}/reports`, { status: 'Running', receipt: 'AQEB' }, 'receipt'],
+      ['POST', '/v1/responders/vm/host-b/queue-credentials', undefined, 'kind'],
+      ['POST', '/v1/responders/vm/host-b/deregister', undefined, 'kind'],
     ];
 
     for (const [method, url, body, field] of cases) {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { ReceivedWork } from '#shared/responders/protocol.ts';
 import { markerAction, quarantineReport, startResponderHarness, startTestResponder, timesActed, type ResponderHarness } from '#test/support/responder-harness.ts';
 
 const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
@@ -52,10 +51,10 @@ describe('a restart of the local service with host actions in flight', () => {
     const token = await before.responderToken('restart-2');
     await before.call('POST', '/v1/responders', token, { kind: 'host', name: 'restart-2', version: '1', capabilities: ['file-quarantine'] });
     const running = await before.createHostAction('restart-2', '/srv/running');
-    const { body } = await before.call('POST', '/v1/responders/host/restart-2/work', token, { waitSeconds: 5 });
-    const [delivery] = (body as { items: ReceivedWork[] }).items;
+    const [delivery] = await before.receiveWork('restart-2');
     if (delivery === undefined) throw new Error('no work was delivered');
-    await before.call('POST', `/v1/actions/${running.id}/reports`, token, { status: 'Running', receipt: delivery.receipt, prior: quarantineReport('/srv/running', running.id).prior });
+    await before.call('POST', `/v1/actions/${running.id}/reports`, token, { status: 'Running', prior: quarantineReport('/srv/running', running.id).prior });
+    await before.service.responders.queues.delete({ kind: 'host', name: 'restart-2' }, delivery.receipt);
 
     // Act
     const after = await restarted(before);

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { respondScope } from '#shared/auth/scopes.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { JsonObject } from '#shared/json.ts';
-import type { ReceivedWork } from '#shared/responders/protocol.ts';
 import { hostActions } from '../../../responders/host/actions.ts';
 import { spawnSleeper } from '../host-responder/support/processes.ts';
 import { quarantineReport, startResponderHarness, startTestResponder, type ResponderHarness, type TestResponder } from '#test/support/responder-harness.ts';
@@ -50,11 +49,11 @@ async function pickedUp(kind: 'host' | 'kubernetes', name: string, type: string,
   if (created.status !== 202) throw new Error(`create answered ${String(created.status)}: ${JSON.stringify(created.body)}`);
   const action = created.body as ActionRecord;
   await harness.until(action.id, (current) => current.status === 'Enqueued');
-  const { body } = await harness.call('POST', `/v1/responders/${kind}/${name}/work`, token, { waitSeconds: 5 });
-  const [delivery] = (body as { items: ReceivedWork[] }).items;
+  const [delivery] = await harness.service.responders.queues.receive({ kind, name }, 1, 5);
   if (delivery === undefined) throw new Error('no work was delivered');
-  const running = await harness.call('POST', `/v1/actions/${action.id}/reports`, token, { status: 'Running', receipt: delivery.receipt });
+  const running = await harness.call('POST', `/v1/actions/${action.id}/reports`, token, { status: 'Running' });
   if (running.status !== 200) throw new Error(`pickup answered ${String(running.status)}: ${JSON.stringify(running.body)}`);
+  await harness.service.responders.queues.delete({ kind, name }, delivery.receipt);
   return { action, token };
 }
 

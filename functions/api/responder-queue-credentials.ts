@@ -2,15 +2,18 @@ import { apiHandler, requiresRespondScope, type ApiHandler } from '#shared/http/
 import type { ResponderService } from '#shared/use-cases/responders.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
-/** POST /v1/responders/{kind}/{name}/work: long-polls the caller's own queue (at most 20 s); { items: ReceivedWork[] }. */
+/**
+ * POST /v1/responders/{kind}/{name}/queue-credentials: short-lived AWS credentials for the caller's
+ * own queue only (receive, delete, change visibility); the responder long-polls SQS itself.
+ */
 export function createHandler(deps: { responders: ResponderService }): ApiHandler {
   return apiHandler(
-    async ({ caller, pathParameters, body }) => ({
+    async ({ caller, pathParameters }) => ({
       status: 200,
-      body: await deps.responders.receiveWork(caller, pathParameters['kind'], pathParameters['name'], body),
+      body: await deps.responders.queueCredentials(caller, pathParameters['kind'], pathParameters['name']),
       headers: { 'cache-control': 'no-store' },
     }),
-    { body: 'optional-json', requires: requiresRespondScope },
+    { body: 'none', requires: requiresRespondScope },
   );
 }
 

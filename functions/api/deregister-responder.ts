@@ -1,0 +1,16 @@
+import { apiHandler, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { lazyHandler } from './lazy-handler.ts';
+
+/** POST /v1/responders/{kind}/{name}/deregister: the responder retires; its registration, queue and dead-letter queue go; 200 `{ deregistered: "<kind>/<name>" }`. */
+export function createHandler(deps: { responders: ResponderService }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters }) => {
+      const deregistered = await deps.responders.deregister(caller, pathParameters['kind'], pathParameters['name']);
+      return { status: 200, body: { deregistered }, headers: { 'cache-control': 'no-store' } };
+    },
+    { body: 'none', requires: requiresRespondScope },
+  );
+}
+
+export const handler = lazyHandler(async () => createHandler(await import('./responder-aws-deps.ts').then((module) => module.responderApiDeps())));
