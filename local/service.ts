@@ -69,6 +69,8 @@ export interface LocalService {
     readonly signingKey: WorkSigningPublicKey;
     /** The host id of this machine's in-process responder, when one runs. */
     readonly hostResponder: string | null;
+    /** Runs the retention sweep now (it also runs hourly): responders silent this long go with their queues. */
+    readonly sweep: (retentionSeconds: number) => Promise<{ removed: string[]; withDeadLetters: string[] }>;
   };
   /** Waits for running executions, then closes the server and the stores. */
   close(): Promise<void>;
@@ -242,7 +244,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       issuer,
       repository,
       recovery,
-      responders: { queues, runtime: responderRuntime, signingKey: signingKey.publicJwk, hostResponder: hostResponderName },
+      responders: {
+        queues,
+        runtime: responderRuntime,
+        signingKey: signingKey.publicJwk,
+        hostResponder: hostResponderName,
+        sweep: (seconds) => responders.sweepSilent(seconds),
+      },
       close: closeAll,
     };
   } catch (error) {

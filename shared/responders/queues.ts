@@ -157,6 +157,17 @@ export class ResponderQueues {
     }
   }
 
+  /** Whether the target's work queue exists now (asks SQS; creates nothing). */
+  async exists(target: WorkTarget): Promise<boolean> {
+    try {
+      await this.#urlOf(queueNameFor(this.#prefix, target));
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.cause instanceof QueueDoesNotExist) return false;
+      throw error;
+    }
+  }
+
   /** Makes a received message visible again at once. */
   async release(target: WorkTarget, receipt: string): Promise<void> {
     await this.#client.send(new ChangeMessageVisibilityCommand({ QueueUrl: await this.ensure(target), ReceiptHandle: receipt, VisibilityTimeout: 0 }));
