@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { benchBundles } from './bundles.ts';
 import { benchHistory, printHistory } from './history.ts';
 import { benchLocalEndToEnd } from './local-e2e.ts';
+import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e bundles` runs only the parts named.
+ * .bench/results.txt. `npm run bench -- history e2e bundles responders` runs only the parts named.
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -18,5 +19,6 @@ console.log(lines[0]);
 if (wanted('e2e')) print(await benchLocalEndToEnd());
 if (wanted('history')) print(printHistory(await benchHistory()));
 if (wanted('bundles')) print(await benchBundles());
+if (wanted('responders')) print(await benchResponders());
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);

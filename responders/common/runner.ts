@@ -102,6 +102,9 @@ interface InProgress {
 }
 
 const journalKeepMs = 7 * 24 * 60 * 60 * 1000;
+/** SQS long-poll wait (the most SQS allows) and heartbeat interval when not configured. */
+export const defaultPollWaitSeconds = 20;
+export const defaultHeartbeatSeconds = 30;
 /** What the service accepts as an error code (reportSchema); other codes become ResponderFailed. */
 const errorCodePattern = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
@@ -182,7 +185,7 @@ class ResponderRunner {
 
   async #heartbeatLoop(): Promise<void> {
     const { signal } = this.#options;
-    const interval = (this.#options.heartbeatSeconds ?? 30) * 1000;
+    const interval = (this.#options.heartbeatSeconds ?? defaultHeartbeatSeconds) * 1000;
     while (!this.#stopped()) {
       await pause(interval, signal);
       if (this.#stopped()) return;
@@ -214,7 +217,7 @@ class ResponderRunner {
       }
       let batch: readonly WorkMessage[];
       try {
-        batch = await this.#source.receive(Math.min(10, concurrency - this.#tasks.size), Math.min(20, this.#options.pollWaitSeconds ?? 20), signal);
+        batch = await this.#source.receive(Math.min(10, concurrency - this.#tasks.size), Math.min(20, this.#options.pollWaitSeconds ?? defaultPollWaitSeconds), signal);
         failures = 0;
       } catch (error) {
         if (this.#stopped()) return;

@@ -29,7 +29,7 @@ export interface WorkSource {
 }
 
 /** Refresh credentials once less than this much of their life is left (and at most every quarter of it). */
-const refreshMarginMs = 5 * 60 * 1000;
+export const refreshMarginMs = 5 * 60 * 1000;
 
 /**
  * A work source on the responder's own SQS queue, with credentials from `fetchAccess` (the API's

@@ -25,6 +25,7 @@ export interface ResponderConfig {
 }
 
 export const defaultRetentionHours = 168;
+export const defaultQueueCredentialSeconds = 3600;
 
 export const defaultQueuePrefix = 'ResponseActions';
 const prefixPattern = /^[A-Za-z0-9_-]{1,30}$/;
@@ -43,7 +44,7 @@ export function loadResponderConfig(env: Environment, required: readonly ('RESPO
   const stateMachineArn = optional(env, 'RESPONDER_STATE_MACHINE_ARN', stateMachineArnPattern, 'a Step Functions state machine ARN');
   const signingKeySecretArn = optional(env, 'WORK_SIGNING_KEY_SECRET_ARN', secretArnPattern, 'a Secrets Manager secret ARN');
   const queueRoleArn = optional(env, 'RESPONDER_QUEUE_ROLE_ARN', roleArnPattern, 'an IAM role ARN');
-  const queueCredentialSeconds = integer(env, 'RESPONDER_QUEUE_CREDENTIAL_SECONDS', 3600, 900, 3600);
+  const queueCredentialSeconds = integer(env, 'RESPONDER_QUEUE_CREDENTIAL_SECONDS', defaultQueueCredentialSeconds, 900, 3600);
   const retentionHours = integer(env, 'RESPONDER_RETENTION_HOURS', defaultRetentionHours, 1, 24 * 365);
   return { queuePrefix, stateMachineArn, signingKeySecretArn, queueRoleArn, queueCredentialSeconds, retentionHours };
 }
