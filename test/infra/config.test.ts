@@ -28,6 +28,7 @@ describe('deployment configuration (infra/config.ts)', () => {
       serviceAccountId: undefined,
       deadlines: { pickupSeconds: 120, completionSeconds: 900 },
       responderQueuePrefix: 'ResponseActions',
+      responderRetentionHours: 168,
       evidence: { retentionDays: 365, objectLock: undefined },
       protectedTargets: [],
     });
@@ -106,6 +107,7 @@ describe('deployment configuration (infra/config.ts)', () => {
     [{ pickupDeadlineSeconds: 900, completionDeadlineSeconds: 900 }, /pickupDeadlineSeconds: 900 s must be shorter than completionDeadlineSeconds \(900 s\)/],
     [{ pickupDeadlineSeconds: 1000 }, /pickupDeadlineSeconds: 1000 s must be shorter than completionDeadlineSeconds \(900 s\)/],
     [{ responderQueuePrefix: 'has.dots' }, /responderQueuePrefix: "has\.dots"/],
+    [{ responderRetentionHours: '0' }, /responderRetentionHours/],
     [{ responderQueuePrefix: 'x'.repeat(31) }, /responderQueuePrefix/],
     [{ evidenceRetentionDays: -1 }, /evidenceRetentionDays/],
     [{ evidenceObjectLockMode: 'forever' }, /evidenceObjectLockMode/],
