@@ -15,6 +15,11 @@ export const actionTypeLabel = 'response-actions.io/action-type';
 export const companionsAnnotation = 'response-actions.io/companions';
 export const workloadAnnotation = 'response-actions.io/workload';
 export const sourcePvcAnnotation = 'response-actions.io/source-pvc';
+/**
+ * On a workload scale-workload scaled: `{"actionId":..,"replicas":N}`, the count it had, written
+ * in the same patch that scaled it. restore-workload-scale restores only from this, never from a report.
+ */
+export const scaledFromAnnotation = 'response-actions.io/scaled-from';
 
 const labelValuePattern = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const maxNameLength = 253;

@@ -28,9 +28,8 @@ export const clusterWideRules: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['list'] },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get'] },
-  // rollout-restart and isolate-network read the workload; owner chains (Pod → ReplicaSet → Deployment).
+  // rollout-restart, isolate-network and scale-workload read the workload; owner chains (Pod → ReplicaSet → Deployment).
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: ['get'] },
-  { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale', 'replicasets/scale'], verbs: ['get'] },
   // Owner chains (Pod → Job → CronJob).
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'get'] },
@@ -49,10 +48,9 @@ export const clusterWideRules: readonly PolicyRule[] = [
 export const namespacedWriteRules: readonly PolicyRule[] = [
   // delete-pod.
   { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
-  // rollout-restart patches the pod template.
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['patch'] },
-  // scale-workload, restore-workload-scale.
-  { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale', 'replicasets/scale'], verbs: ['patch'] },
+  // rollout-restart patches the pod template; scale-workload and restore-workload-scale patch the
+  // workload itself (not /scale), so the count and its scaled-from annotation change in one write.
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: ['patch'] },
   // isolate-network and delete-network-policy.
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create', 'delete'] },
   { apiGroups: ['projectcalico.org'], resources: ['networkpolicies'], verbs: ['create', 'delete'] },

@@ -1,11 +1,11 @@
 /**
- * Workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet), their scale subresource, and the
+ * Workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet), their replica counts, and the
  * chain of controllers that own a pod.
  */
-import type { V1ObjectMeta, V1OwnerReference, V1PodTemplateSpec, V1Scale } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { JsonObject } from '#shared/json.ts';
 import { callOptions, patchContentTypes } from './cluster.ts';
-import type { KubernetesClients } from './cluster.ts';
+import type { KubernetesClients, PatchContentType } from './cluster.ts';
 import { callApi, isNotFound } from './errors.ts';
 import type { ApiCall } from './errors.ts';
 import { workloadKinds } from './inputs.ts';
@@ -30,12 +30,15 @@ export interface Workload {
 interface WorkloadObject {
   readonly metadata?: V1ObjectMeta;
   readonly spec?: {
+    readonly replicas?: number;
     readonly selector?: LabelSelector;
     readonly template?: V1PodTemplateSpec;
     readonly paused?: boolean;
     readonly strategy?: { readonly type?: string };
     readonly updateStrategy?: { readonly type?: string };
   };
+  /** replicas: Deployment, StatefulSet, ReplicaSet; every kind has observedGeneration. */
+  readonly status?: { readonly replicas?: number; readonly observedGeneration?: number };
 }
 
 export function workloadCall(ref: WorkloadRef, verb: ApiCall['verb'], subresource = ''): ApiCall {
@@ -78,19 +81,16 @@ export async function readWorkload(clients: KubernetesClients, ref: WorkloadRef,
   };
 }
 
-/**
- * Patches a workload with a strategic merge patch, as `kubectl rollout restart` does.
- * (ReplicaSets never roll, and the catalogue never sends one here.)
- */
-export async function patchWorkload(
+async function patchWorkloadObject(
   clients: KubernetesClients,
   ref: WorkloadRef,
   body: JsonObject,
+  contentType: PatchContentType,
   signal: AbortSignal,
-): Promise<{ generation: number | null }> {
+): Promise<WorkloadObject> {
   const request = { namespace: ref.namespace, name: ref.name, body };
-  const options = callOptions(signal, patchContentTypes.strategicMerge);
-  const patched = await callApi<WorkloadObject>(workloadCall(ref, 'patch'), () => {
+  const options = callOptions(signal, contentType);
+  return callApi<WorkloadObject>(workloadCall(ref, 'patch'), () => {
     switch (ref.type) {
       case 'deployment':
         return clients.apps.patchNamespacedDeployment(request, options);
@@ -102,24 +102,40 @@ export async function patchWorkload(
         return clients.apps.patchNamespacedReplicaSet(request, options);
     }
   });
+}
+
+/**
+ * Patches a workload with a strategic merge patch, as `kubectl rollout restart` does.
+ * (ReplicaSets never roll, and the catalogue never sends one here.)
+ */
+export async function patchWorkload(
+  clients: KubernetesClients,
+  ref: WorkloadRef,
+  body: JsonObject,
+  signal: AbortSignal,
+): Promise<{ generation: number | null }> {
+  const patched = await patchWorkloadObject(clients, ref, body, patchContentTypes.strategicMerge, signal);
   return { generation: patched.metadata?.generation ?? null };
 }
 
 export type ScalableType = Exclude<WorkloadType, 'daemonset'>;
 
-export interface ScaleState {
-  /** `spec.replicas` of the scale subresource (the desired count). */
+export interface ReplicaState {
+  /** `spec.replicas` (the desired count). */
   readonly replicas: number;
   /** `status.replicas` (the pods that exist now). */
   readonly currentReplicas: number | null;
   readonly resourceVersion: string | null;
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
-function scaleStateOf(scale: V1Scale): ScaleState {
+function replicaStateOf(object: WorkloadObject): ReplicaState {
   return {
-    replicas: scale.spec?.replicas ?? 0,
-    currentReplicas: scale.status?.replicas ?? null,
-    resourceVersion: scale.metadata?.resourceVersion ?? null,
+    // apps/v1 defaults an absent spec.replicas to 1.
+    replicas: object.spec?.replicas ?? 1,
+    currentReplicas: object.status?.replicas ?? null,
+    resourceVersion: object.metadata?.resourceVersion ?? null,
+    annotations: object.metadata?.annotations ?? {},
   };
 }
 
@@ -127,51 +143,31 @@ export function isScalable(ref: WorkloadRef): ref is WorkloadRef & { type: Scala
   return ref.type !== 'daemonset';
 }
 
-export async function readScale(clients: KubernetesClients, ref: WorkloadRef & { type: ScalableType }, signal: AbortSignal): Promise<ScaleState> {
-  const request = { namespace: ref.namespace, name: ref.name };
-  const options = callOptions(signal);
-  const scale = await callApi(workloadCall(ref, 'get', '/scale'), () => {
-    switch (ref.type) {
-      case 'deployment':
-        return clients.apps.readNamespacedDeploymentScale(request, options);
-      case 'statefulset':
-        return clients.apps.readNamespacedStatefulSetScale(request, options);
-      case 'replicaset':
-        return clients.apps.readNamespacedReplicaSetScale(request, options);
-    }
-  });
-  return scaleStateOf(scale);
+/** The workload's replica count and annotations, read from the workload object itself. */
+export async function readReplicas(clients: KubernetesClients, ref: WorkloadRef & { type: ScalableType }, signal: AbortSignal): Promise<ReplicaState> {
+  return replicaStateOf(await callApi(workloadCall(ref, 'get'), () => readWorkloadObject(clients, ref, signal)));
 }
 
 /**
- * Sets the replica count through the scale subresource with a JSON merge patch. With the
- * resourceVersion read just before, the write fails with a conflict if the count changed in
- * between (as `kubectl scale --current-replicas` does), so the recorded prior stays the truth.
+ * Sets the replica count and one annotation (null removes it) in a single JSON merge patch of
+ * the workload, so the count and the record of what it was change together or not at all. With
+ * the resourceVersion read just before, the write fails with a conflict if the workload changed
+ * in between (as `kubectl scale --current-replicas` does), so the recorded prior stays the truth.
  */
-export async function patchScale(
+export async function patchReplicas(
   clients: KubernetesClients,
   ref: WorkloadRef & { type: ScalableType },
-  replicas: number,
-  resourceVersion: string | null,
+  change: { readonly replicas: number; readonly resourceVersion: string | null; readonly annotations: Readonly<Record<string, string | null>> },
   signal: AbortSignal,
-): Promise<ScaleState> {
+): Promise<ReplicaState> {
   const body = {
-    ...(resourceVersion === null ? {} : { metadata: { resourceVersion } }),
-    spec: { replicas },
+    metadata: {
+      ...(change.resourceVersion === null ? {} : { resourceVersion: change.resourceVersion }),
+      ...(Object.keys(change.annotations).length === 0 ? {} : { annotations: { ...change.annotations } }),
+    },
+    spec: { replicas: change.replicas },
   };
-  const request = { namespace: ref.namespace, name: ref.name, body };
-  const options = callOptions(signal, patchContentTypes.merge);
-  const scale = await callApi(workloadCall(ref, 'patch', '/scale'), () => {
-    switch (ref.type) {
-      case 'deployment':
-        return clients.apps.patchNamespacedDeploymentScale(request, options);
-      case 'statefulset':
-        return clients.apps.patchNamespacedStatefulSetScale(request, options);
-      case 'replicaset':
-        return clients.apps.patchNamespacedReplicaSetScale(request, options);
-    }
-  });
-  return scaleStateOf(scale);
+  return replicaStateOf(await patchWorkloadObject(clients, ref, body, patchContentTypes.merge, signal));
 }
 
 // ---- Owner chain -----------------------------------------------------------------------

@@ -1,17 +1,49 @@
 /**
- * scale-workload, through the scale subresource: saves the replica count it found in `prior`
- * and sets `kubernetes.workload.replicas` (0 when absent). A workload already at that count is
- * left alone and nothing is applied, so the first containment's prior stays the truth.
+ * scale-workload: saves the replica count it found in `prior` and sets
+ * `kubernetes.workload.replicas` (0 when absent). The count it found is also written on the
+ * workload itself (the scaled-from annotation, in the same patch that scales it): the undo
+ * restores from that, never from a report a stolen responder token could have forged. A workload
+ * already at that count is left alone and nothing is applied, so the first containment's prior
+ * stays the truth.
  */
 import type { JsonObject } from '#shared/json.ts';
 import type { ResponderAction } from '#shared/responders/protocol.ts';
+import { maxReplicas } from '#shared/responders/report-schemas/kubernetes.ts';
 import { ResponderActionError } from '#shared/responders/protocol.ts';
 import type { ClusterDeps } from '../deps.ts';
 import { errorCodes } from '../errors.ts';
 import { optionalInteger, requiredText, workloadOf } from '../inputs.ts';
 import type { WorkloadRef } from '../inputs.ts';
-import { isScalable, patchScale, readScale } from '../workloads.ts';
+import { scaledFromAnnotation } from '../naming.ts';
+import { isScalable, patchReplicas, readReplicas } from '../workloads.ts';
 import type { ScalableType } from '../workloads.ts';
+
+/** What the scaled-from annotation records: the action that scaled, and the count before. */
+export interface ScaledFrom {
+  readonly actionId: string;
+  readonly replicas: number;
+}
+
+/** The annotation's record, or null when it is absent or not exactly `{actionId, replicas}`. */
+export function parseScaledFrom(annotation: string | undefined): ScaledFrom | null {
+  if (annotation === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(annotation);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { actionId, replicas, ...rest } = value as Record<string, unknown>;
+  const wellFormed =
+    Object.keys(rest).length === 0 &&
+    typeof actionId === 'string' &&
+    typeof replicas === 'number' &&
+    Number.isInteger(replicas) &&
+    replicas >= 0 &&
+    replicas <= maxReplicas;
+  return wellFormed ? { actionId, replicas } : null;
+}
 
 export function scalableOf(inputs: Readonly<Record<string, unknown>>): WorkloadRef & { type: ScalableType } {
   const ref = workloadOf(inputs);
@@ -27,19 +59,21 @@ export function scaleWorkloadAction(deps: ClusterDeps): ResponderAction {
   return {
     type: 'scale-workload',
     async execute(context) {
-      const { inputs } = context.work;
+      const { inputs, actionId } = context.work;
       const ref = scalableOf(inputs);
       deps.guard.checkCluster(requiredText(inputs, 'kubernetes.cluster.name'));
       deps.guard.checkNamespace(ref.namespace);
       const target = optionalInteger(inputs, 'kubernetes.workload.replicas') ?? 0;
 
-      const before = await readScale(deps.clients, ref, context.signal);
+      const before = await readReplicas(deps.clients, ref, context.signal);
       const prior = { replicas: before.replicas, currentReplicas: before.currentReplicas };
       if (before.replicas === target) {
         return { prior, result: { workload: workloadJson(ref), replicas: target, previousReplicas: before.replicas, changed: false } };
       }
       await context.recordProgress({ prior });
-      const after = await patchScale(deps.clients, ref, target, before.resourceVersion, context.signal);
+      // A record an earlier scale left (never undone) is kept: it holds the count before any containment.
+      const annotations: Record<string, string> = before.annotations[scaledFromAnnotation] === undefined ? { [scaledFromAnnotation]: JSON.stringify({ actionId, replicas: before.replicas }) } : {};
+      const after = await patchReplicas(deps.clients, ref, { replicas: target, resourceVersion: before.resourceVersion, annotations }, context.signal);
       return {
         prior,
         applied: { replicas: { from: before.replicas, to: after.replicas } },

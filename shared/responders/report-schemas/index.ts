@@ -13,7 +13,7 @@ import { kubernetesReportSchemas } from './kubernetes.ts';
 import { reportParts, type ReportParts, type ReportSchemas } from './types.ts';
 
 export { hostReportSchemas, quarantineApplied } from './host.ts';
-export { isolationApplied, kubernetesReportSchemas, snapshotsApplied } from './kubernetes.ts';
+export { isolationApplied, kubernetesReportSchemas, maxReplicas, snapshotsApplied } from './kubernetes.ts';
 export type { ReportPart, ReportParts, ReportSchemas } from './types.ts';
 
 /** What the checks need of an action: its type, who runs it, and its validated inputs. */

@@ -35,9 +35,48 @@ const selector = z.strictObject({
     .optional(),
 });
 
-const scale = z.strictObject({ replicas: count, currentReplicas: count.nullable() });
-const replicasChange = z.strictObject({ replicas: z.strictObject({ from: count, to: count }) });
+/** The largest replica count Kubernetes stores (spec.replicas is an int32). */
+export const maxReplicas = 2_147_483_647;
+const replicas = z.number().int().min(0).max(maxReplicas);
+const scale = z.strictObject({ replicas, currentReplicas: replicas.nullable() });
+const replicasChange = z.strictObject({ replicas: z.strictObject({ from: replicas, to: replicas }) });
 const workloadRef = z.strictObject({ type: z.enum(['deployment', 'statefulset', 'replicaset']), name, namespace: name });
+const workloadAgrees = sameAsInput('kubernetes.workload.name', ['result.workload.name']);
+
+interface ScaleParts {
+  readonly prior?: { readonly replicas: number };
+  readonly applied?: { readonly replicas: { readonly from: number; readonly to: number } };
+  readonly result?: { readonly replicas: number; readonly previousReplicas: number };
+}
+
+/**
+ * The counts of a scale report agree with each other: `applied.replicas.from` and
+ * `result.previousReplicas` are the prior count, and (scale-workload) the count set is the one
+ * the action was given, so a report cannot pass off another count as the one to restore.
+ */
+function scaleAgrees(target: ((inputs: Readonly<Record<string, unknown>>) => number) | null) {
+  return (inputs: Readonly<Record<string, unknown>>, reported: ReportParts): FieldError[] => {
+    const { prior, applied, result } = reported as ScaleParts;
+    const errors: FieldError[] = workloadAgrees(inputs, reported);
+    const differs = (path: string, value: number | undefined, expected: number | undefined, what: string) => {
+      if (value !== undefined && expected !== undefined && value !== expected) errors.push({ path, message: `must be ${what} (${String(expected)})` });
+    };
+    differs('applied.replicas.from', applied?.replicas.from, prior?.replicas, 'prior.replicas');
+    differs('result.previousReplicas', result?.previousReplicas, prior?.replicas, 'prior.replicas');
+    differs('result.replicas', result?.replicas, applied?.replicas.to, 'applied.replicas.to');
+    if (target !== null) {
+      differs('applied.replicas.to', applied?.replicas.to, target(inputs), 'the kubernetes.workload.replicas the action was given');
+      differs('result.replicas', result?.replicas, target(inputs), 'the kubernetes.workload.replicas the action was given');
+    }
+    return errors;
+  };
+}
+
+/** scale-workload's count: kubernetes.workload.replicas, 0 when absent (as the catalogue defaults it). */
+const scaleTarget = (inputs: Readonly<Record<string, unknown>>): number => {
+  const given = inputs['kubernetes.workload.replicas'];
+  return typeof given === 'number' ? given : 0;
+};
 
 /** nodes.ts's nodeStateJson: the node's spec.unschedulable (false when the field is absent) as read. */
 const nodeState = z.strictObject({ node: name, uid: nullableName, unschedulable: z.boolean(), resourceVersion: nullableName });
@@ -156,18 +195,20 @@ export const kubernetesReportSchemas: Readonly<Record<string, ReportSchemas>> = 
   'scale-workload': {
     prior: scale,
     applied: replicasChange,
-    result: z.strictObject({ workload: workloadRef, replicas: count, previousReplicas: count, changed: z.boolean() }),
+    result: z.strictObject({ workload: workloadRef, replicas, previousReplicas: replicas, changed: z.boolean() }),
+    agrees: scaleAgrees(scaleTarget),
   },
   'restore-workload-scale': {
     prior: scale,
     applied: replicasChange,
     result: z.strictObject({
       workload: workloadRef,
-      replicas: count,
-      previousReplicas: count,
-      drift: z.strictObject({ expected: count, actual: count }).nullable(),
+      replicas,
+      previousReplicas: replicas,
+      drift: z.strictObject({ expected: replicas, actual: replicas }).nullable(),
       changed: z.boolean(),
     }),
+    agrees: scaleAgrees(null),
   },
   // cordon only ever cordons and uncordon only ever uncordons: the undo reads this applied.
   'cordon-node': {

@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reportProblems } from '#shared/responders/report-schemas/index.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { ResponderOutcome } from '#shared/responders/protocol.ts';
-import { execute, harness } from '../kubernetes-responder/support/harness.ts';
+import { actionId, execute, harness } from '../kubernetes-responder/support/harness.ts';
 import type { Harness } from '../kubernetes-responder/support/harness.ts';
-import { clusterName, deployment, namespace, ok, pod, replicaSet, scale } from '../kubernetes-responder/support/kubernetes-objects.ts';
+import { clusterName, deployment, namespace, ok, pod, replicaSet, scalable } from '../kubernetes-responder/support/kubernetes-objects.ts';
 import { TestApiServer } from '../kubernetes-responder/support/test-api-server.ts';
 
 let server: TestApiServer;
@@ -56,18 +56,22 @@ describe('what the real cluster responder reports', () => {
 
   it('passes for scale-workload and for the restore-workload-scale that undoes it', async () => {
     // Prepare
-    const path = `/apis/apps/v1/namespaces/${namespace}/deployments/web/scale`;
+    const path = `/apis/apps/v1/namespaces/${namespace}/deployments/web`;
     const inputs = { ...where, 'kubernetes.workload.name': 'web', 'kubernetes.workload.type': 'deployment' };
+    const scaledFrom = { 'response-actions.io/scaled-from': JSON.stringify({ actionId, replicas: 3 }) };
+    const scaleBody = { metadata: { resourceVersion: '48213', annotations: scaledFrom }, spec: { replicas: 0 } };
+    const restoreBody = { metadata: { resourceVersion: '48290', annotations: { 'response-actions.io/scaled-from': null } }, spec: { replicas: 3 } };
+    const scaledWeb = scalable('deployment', 'web', { replicas: 0, statusReplicas: 3, resourceVersion: '48290', annotations: scaledFrom });
     server.expect(
-      { method: 'GET', path, reply: ok(scale('web', 3)) },
-      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '48213' }, spec: { replicas: 0 } }, reply: ok(scale('web', 0, 3, '48290')) },
-      { method: 'GET', path, reply: ok(scale('web', 0, 0, '48290')) },
-      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '48290' }, spec: { replicas: 3 } }, reply: ok(scale('web', 3, 0, '48300')) },
+      { method: 'GET', path, reply: ok(scalable('deployment', 'web', { replicas: 3 })) },
+      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: scaleBody, reply: ok(scaledWeb) },
+      { method: 'GET', path, reply: ok(scaledWeb) },
+      { method: 'PATCH', path, contentType: 'application/merge-patch+json', body: restoreBody, reply: ok(scalable('deployment', 'web', { replicas: 3, statusReplicas: 3, resourceVersion: '48300' })) },
     );
 
     // Act
     const scaled = await execute(h, { type: 'scale-workload', inputs });
-    const undoOf = { actionId: '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', type: 'scale-workload', prior: scaled.outcome.prior ?? null, applied: scaled.outcome.applied ?? null, result: scaled.outcome.result };
+    const undoOf = { actionId, type: 'scale-workload', prior: scaled.outcome.prior ?? null, applied: scaled.outcome.applied ?? null, result: scaled.outcome.result };
     const restored = await execute(h, { type: 'restore-workload-scale', inputs, undoOf });
 
     // Assess

@@ -79,7 +79,7 @@ describe('cluster responder configuration', () => {
 });
 
 describe('API errors', () => {
-  const call: ApiCall = { verb: 'patch', resource: 'deployments/scale', group: 'apps', namespace: 'shop', name: 'web' };
+  const call: ApiCall = { verb: 'patch', resource: 'replicasets', group: 'apps', namespace: 'shop', name: 'web-7d9f8c6b5' };
   const status = (code: number, reason: string, message: string) =>
     new ApiException(code, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason, code }), {});
 
@@ -87,13 +87,13 @@ describe('API errors', () => {
     // Act
     const error = toActionError(
       call,
-      status(403, 'Forbidden', 'deployments.apps "web" is forbidden: User "system:serviceaccount:response-actions:kubernetes-responder" cannot patch resource "deployments/scale" in API group "apps" in the namespace "shop"'),
+      status(403, 'Forbidden', 'replicasets.apps "web-7d9f8c6b5" is forbidden: User "system:serviceaccount:response-actions:kubernetes-responder" cannot patch resource "replicasets" in API group "apps" in the namespace "shop"'),
     );
 
     // Assess
     expect(error.code).toBe('AccessDenied');
     expect(error.message).toMatch(
-      /^the responder's ServiceAccount may not patch deployments\/scale \(API group apps\) "web" in namespace shop: grant "patch" on "deployments\/scale" in group "apps" in namespace shop by binding the ClusterRole response-actions-kubernetes-responder-namespaced-writes there with a RoleBinding/,
+      /^the responder's ServiceAccount may not patch replicasets \(API group apps\) "web-7d9f8c6b5" in namespace shop: grant "patch" on "replicasets" in group "apps" in namespace shop by binding the ClusterRole response-actions-kubernetes-responder-namespaced-writes there with a RoleBinding/,
     );
   });
 
@@ -103,7 +103,7 @@ describe('API errors', () => {
     const clusterScoped = toActionError({ verb: 'create', resource: 'adminnetworkpolicies', group: 'policy.networking.k8s.io', name: 'ra-isolate-web' }, status(403, 'Forbidden', 'forbidden'));
 
     // Assess
-    expect(read.message).toContain('grant "get" on "deployments/scale" in group "apps" to its ClusterRole response-actions-kubernetes-responder (');
+    expect(read.message).toContain('grant "get" on "replicasets" in group "apps" to its ClusterRole response-actions-kubernetes-responder (');
     expect(clusterScoped.message).toContain('grant "create" on "adminnetworkpolicies" in group "policy.networking.k8s.io" to its ClusterRole response-actions-kubernetes-responder (');
   });
 

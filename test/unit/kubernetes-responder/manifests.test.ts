@@ -185,7 +185,7 @@ describe('the test API server’s RBAC check', () => {
   it.each([
     ['GET', '/api/v1/namespaces/shop/pods/web-1/log', { group: '', resource: 'pods/log', verb: 'get', namespace: 'shop', name: 'web-1' }],
     ['GET', '/api/v1/namespaces/shop/events', { group: '', resource: 'events', verb: 'list', namespace: 'shop' }],
-    ['PATCH', '/apis/apps/v1/namespaces/shop/deployments/web/scale', { group: 'apps', resource: 'deployments/scale', verb: 'patch', namespace: 'shop', name: 'web' }],
+    ['PATCH', '/apis/apps/v1/namespaces/shop/replicasets/web-7d9f8c6b5', { group: 'apps', resource: 'replicasets', verb: 'patch', namespace: 'shop', name: 'web-7d9f8c6b5' }],
     ['POST', '/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies', { group: 'policy.networking.k8s.io', resource: 'adminnetworkpolicies', verb: 'create', namespace: null }],
     ['GET', '/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses', { group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotclasses', verb: 'list', namespace: null }],
     ['GET', '/apis', null],

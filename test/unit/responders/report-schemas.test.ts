@@ -236,6 +236,71 @@ describe('report schemas', () => {
     expect(problems.map((problem) => problem.path).sort()).toEqual(['result.pods', 'result.selector.matchLabels']);
   });
 
+  it('refuse a scale report whose counts disagree with each other or with the count the action was given, or pass int32', () => {
+    // Prepare
+    const inputs = { ...workload, 'kubernetes.workload.replicas': 0 };
+    const result = { workload: { type: 'deployment', name: 'api', namespace: 'payments' }, replicas: 0, previousReplicas: 3, changed: true };
+    const scaled = (prior: number, from: number, to: number) => ({ prior: { replicas: prior, currentReplicas: 3 }, applied: { replicas: { from, to } } });
+
+    // Act
+    const forgedPrior = reportProblems(action('scale-workload', 'kubernetes', inputs), { ...scaled(100_000, 3, 0), result });
+    const forgedTarget = reportProblems(action('scale-workload', 'kubernetes', inputs), scaled(3, 3, 5));
+    const huge = reportProblems(action('scale-workload', 'kubernetes', inputs), scaled(2_147_483_648, 2_147_483_648, 0));
+    const otherWorkload = reportProblems(action('scale-workload', 'kubernetes', inputs), { result: { ...result, workload: { ...result.workload, name: 'db' } } });
+    const restore = reportProblems(action('restore-workload-scale', 'kubernetes', workload), {
+      prior: { replicas: 0, currentReplicas: 0 },
+      applied: { replicas: { from: 7, to: 3 } },
+      result: { workload: result.workload, replicas: 4, previousReplicas: 0, drift: null, changed: true },
+    });
+    const largest = reportProblems(action('restore-workload-scale', 'kubernetes', workload), scaled(2_147_483_647, 2_147_483_647, 0));
+
+    // Assess
+    expect(forgedPrior.map((problem) => problem.path).sort()).toEqual(['applied.replicas.from', 'result.previousReplicas']);
+    expect(forgedTarget.map((problem) => problem.path)).toEqual(['applied.replicas.to']);
+    expect(forgedTarget[0]?.message).toBe('must be the kubernetes.workload.replicas the action was given (0)');
+    expect(huge.map((problem) => problem.path).sort()).toEqual(['applied.replicas.from', 'prior.replicas']);
+    expect(otherWorkload.map((problem) => problem.path)).toEqual(['result.workload.name']);
+    expect(restore.map((problem) => problem.path).sort()).toEqual(['applied.replicas.from', 'result.replicas']);
+    expect(largest).toEqual([]);
+  });
+
+  it('refuse, before an undo is built, a stored scale-workload record whose prior count is forged', () => {
+    // Prepare
+    const scaledRecord = (prior: number): ActionRecord => ({
+      ...createdRecord(
+        {
+          id: 'a-3',
+          type: 'scale-workload',
+          category: 'containment',
+          executor: 'kubernetes',
+          inputs: { ...workload, 'kubernetes.workload.replicas': 0 },
+          resources: [{ key: 'k8s/prod/payments/deployment/api', kind: 'k8s.workload' }],
+          createdBy: 'analyst',
+          undoType: 'restore-workload-scale',
+        },
+        new Date('2026-11-20T10:00:00Z'),
+      ),
+      status: 'Completed',
+      prior: { replicas: prior, currentReplicas: 3 },
+      applied: { replicas: { from: 3, to: 0 } },
+    });
+
+    // Act
+    const forged = (() => {
+      try {
+        return undoInputsFor('restore-workload-scale', scaledRecord(100_000));
+      } catch (error) {
+        return error;
+      }
+    })();
+
+    // Assess
+    expect(forged).toBeInstanceOf(HttpProblem);
+    expect((forged as HttpProblem).status).toBe(409);
+    expect((forged as HttpProblem).errors?.map((error) => error.path)).toEqual(['applied.replicas.from']);
+    expect(undoInputsFor('restore-workload-scale', scaledRecord(3))).toEqual(workload);
+  });
+
   it('refuse a part a type never reports, and anything for a type without schemas', () => {
     // Act
     const applied = reportProblems(action('acquire-file', 'host', {}), { applied: { moved: '/x' } });

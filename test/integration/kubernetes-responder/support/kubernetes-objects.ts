@@ -148,13 +148,31 @@ export function pod(name: string, options: PodOptions = {}): Record<string, unkn
   };
 }
 
-export function scale(name: string, replicas: number, statusReplicas = replicas, resourceVersion = '48213'): Record<string, unknown> {
+export interface ScalableOptions {
+  readonly replicas: number;
+  /** status.replicas; the desired count when absent. */
+  readonly statusReplicas?: number;
+  readonly resourceVersion?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+/** A Deployment, StatefulSet or ReplicaSet with a replica count, as scale-workload reads it. */
+export function scalable(type: 'deployment' | 'statefulset' | 'replicaset', name: string, options: ScalableOptions): Record<string, unknown> {
+  const base = type === 'replicaset' ? replicaSet(name, null) : deployment(name);
+  const baseMeta = base['metadata'] as Record<string, unknown>;
+  const baseSpec = base['spec'] as Record<string, unknown>;
+  const kind = { deployment: 'Deployment', statefulset: 'StatefulSet', replicaset: 'ReplicaSet' }[type];
+  const spec =
+    type === 'statefulset'
+      ? { replicas: options.replicas, serviceName: name, selector: baseSpec['selector'], template: baseSpec['template'], updateStrategy: { type: 'RollingUpdate' } }
+      : { ...baseSpec, replicas: options.replicas };
+  const annotations = { ...(baseMeta['annotations'] as Record<string, string> | undefined), ...options.annotations };
   return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: { name, namespace, uid: `uid-${name}`, resourceVersion, creationTimestamp: '2026-02-20T08:15:00Z' },
-    spec: { replicas },
-    status: { replicas: statusReplicas, selector: 'app=web,tier=frontend' },
+    ...base,
+    kind,
+    metadata: { ...baseMeta, resourceVersion: options.resourceVersion ?? '48213', ...(Object.keys(annotations).length === 0 ? {} : { annotations }) },
+    spec,
+    status: { replicas: options.statusReplicas ?? options.replicas },
   };
 }
 

@@ -8,8 +8,6 @@ import { LabelSelector, ObjectMeta } from '@kubernetes-models/apimachinery/apis/
 import type { ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Scale } from 'kubernetes-models/autoscaling/v1';
-import type { IScale } from 'kubernetes-models/autoscaling/v1/Scale';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 
 const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
@@ -102,8 +100,4 @@ export function validatePatchedWorkload(kind: 'Deployment' | 'StatefulSet' | 'Da
   const merged = mergePatch(object, patch) as IDeployment;
   const model = kind === 'Deployment' ? new Deployment(merged) : kind === 'StatefulSet' ? new StatefulSet(merged as never) : new DaemonSet(merged as never);
   model.validate();
-}
-
-export function validatePatchedScale(object: unknown, patch: unknown): void {
-  new Scale(mergePatch(object, patch) as IScale).validate();
 }
