@@ -3,7 +3,7 @@
  * Environment and permissions: see family-deps.ts; the member role's calls are the family's
  * entry in shared/actions/families.ts.
  */
-import { ec2Family } from '#shared/actions/ec2.ts';
+import { ec2Family } from '#shared/actions/ec2/index.ts';
 import { familyStepHandler } from './family-deps.ts';
 
 export const handler = familyStepHandler(ec2Family);

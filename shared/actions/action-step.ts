@@ -13,6 +13,7 @@ import {
   UnsupportedActionTypeError,
   fromAwsError,
 } from './errors.ts';
+import { createCloudActionContext } from './kit/action-context.ts';
 import { guardTarget, resolveTarget } from './target.ts';
 
 export interface ActionStepDeps<Clients extends SessionClients> {
@@ -104,7 +105,7 @@ export async function runCloudActionStep<Clients extends SessionClients>(
       family: deps.family.name,
       actionId: record.id,
     });
-    const context: CloudActionContext<Clients> = {
+    const context: CloudActionContext<Clients> = createCloudActionContext({
       record,
       target,
       undoing,
@@ -113,7 +114,7 @@ export async function runCloudActionStep<Clients extends SessionClients>(
       recordProgress: async (update) => {
         await deps.repository.recordProgress(record.id, update);
       },
-    };
+    });
     switch (event.step) {
       case 'capture':
         await action.capture(context);

@@ -1,14 +1,16 @@
 /**
  * One interface for every cloud action: the state machine runs capture → apply → (check while
- * pending) → verify, each step a separate Lambda invocation of its family's function. A family
- * (IAM, EC2, S3, ...) is one file under shared/actions and one Lambda function, so each family's
- * function gets only its own permissions in the member accounts.
+ * pending) → verify, each step a separate Lambda invocation of its family's function. An action
+ * is one file (shared/actions/<family>/<type>.ts); a family is a folder with a barrel (index.ts)
+ * and one Lambda function, so each family's function gets only its own permissions in the member
+ * accounts (families.ts).
  */
 import type { Partition } from '#shared/catalogue/index.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { JsonValue } from '#shared/json.ts';
+import type { JsonObject, JsonValue } from '#shared/json.ts';
 import type { MemberSession, SessionClients } from '#shared/adapters/member-session.ts';
+import type { $ZodType, output } from 'zod/v4/core';
 
 /** The steps the state machine asks a family's function to run, in order. */
 export const cloudActionSteps = ['capture', 'apply', 'check', 'verify'] as const;
@@ -40,6 +42,12 @@ export interface ProgressUpdate {
   readonly result?: JsonValue;
 }
 
+/** The changes so far, written to the record as the whole list after each one (ProgressUpdate replaces `applied`). */
+export interface ChangeLog<Change extends JsonValue> {
+  readonly changes: readonly Change[];
+  add(...changes: Change[]): Promise<void>;
+}
+
 /** Everything a step sees. */
 export interface CloudActionContext<Clients> {
   /** The record as it was when this step began (prior/applied/result as recorded by earlier steps). */
@@ -55,6 +63,16 @@ export interface CloudActionContext<Clients> {
    * `applied` right after each change, so a failure later still leaves undo the truth.
    */
   recordProgress(update: ProgressUpdate): Promise<void>;
+  /** For an undo type: the action it undoes; UndoSourceMissing when the record names none. */
+  undoSource(): ActionRecord;
+  /** This record's `prior` (or `from`'s, e.g. the undo source's), parsed with the action's own schema; UndoSourceMissing when it does not parse. */
+  prior<Schema extends $ZodType>(schema: Schema, from?: ActionRecord): output<Schema>;
+  /** The `changes` listed in this record's `applied` (or `from`'s), each parsed with `change`; none before the first. */
+  changes<Change extends $ZodType>(change: Change, from?: ActionRecord): output<Change>[];
+  /** The result recorded so far, as an object for verify to add to. */
+  result(): JsonObject;
+  /** A log starting from `initial` that writes the whole list as `applied: { changes }` after each add. */
+  changeLog<Change extends JsonValue>(initial: readonly Change[]): ChangeLog<Change>;
 }
 
 /**

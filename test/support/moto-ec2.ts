@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
-import { createEc2Family, ec2Family, type Ec2Clients } from '#shared/actions/ec2.ts';
+import { createEc2Family, ec2Family, type Ec2Clients } from '#shared/actions/ec2/index.ts';
 import { emulatorCredentials } from './history-store.ts';
 import { motoAccountId } from './moto-iam.ts';
 

@@ -1,25 +1,17 @@
 /**
- * The EC2 family: cloud-volume-snapshot and its undo (ec2-snapshot.ts), isolate-ec2-instance and
- * its undo (ec2-isolation.ts). Both halves reach EC2 through one `Ec2Api` per member-account
- * session, which holds a client per region and turns failed calls into the named errors the state
- * machine matches. The action files import this module for types only, so there is no import cycle.
+ * EC2 in one member account, as the family's actions reach it: a client per region (an instance
+ * ARN names its region; the session does not) and every call's failure turned into the named
+ * errors the state machine matches. The actions import this module; it imports none of them.
  */
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import type { MemberCredentials, MemberSession } from '#shared/adapters/member-session.ts';
-import type { CloudActionFamily, CloudTarget } from './cloud-action.ts';
-import { cloudVolumeSnapshot, undoCloudVolumeSnapshot } from './ec2-snapshot.ts';
-import { isolateEc2Instance, unisolateEc2Instance } from './ec2-isolation.ts';
-import { InvalidTargetError, TargetNotFoundError, fromAwsError } from './errors.ts';
-
-export { snapshotTagKeys } from './ec2-snapshot.ts';
-export { undoCloudVolumeSnapshotInputs } from './snapshot-records.ts';
-export { isolationTagKeys } from './ec2-isolation.ts';
+import type { MemberCredentials } from '#shared/adapters/member-session.ts';
+import type { CloudActionContext, CloudTarget } from '../cloud-action.ts';
+import { InvalidTargetError, TargetNotFoundError } from '../errors.ts';
+import { awsAttempt, awsCall, awsPages, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
+import { RegionalClients } from '../kit/regional-clients.ts';
 
 /** Builds the EC2 client of one region for one session (tests hand in a mocked one). */
 export type Ec2ClientFactory = (region: string, credentials: MemberCredentials) => EC2Client;
-
-/** The outcome of a call whose expected failures (an AWS error code listed by the caller) are not errors. */
-export type Ec2Attempt<Output> = { readonly ok: true; readonly value: Output } | { readonly ok: false; readonly code: string };
 
 /** The instance an action names: `arn:<partition>:ec2:<region>:<account>:instance/<id>`. */
 export interface Ec2InstanceRef {
@@ -38,29 +30,21 @@ export interface Ec2ApiOptions {
 // A type alias, not an interface, so it fits SessionClients' index signature.
 export type Ec2Clients = { readonly ec2: Ec2Api };
 
-/**
- * EC2 in one member account, as the member role's session: a client per region (an instance ARN
- * names its region; the session does not), created on first use and destroyed with the session.
- */
+export type Ec2Context = CloudActionContext<Ec2Clients>;
+
+/** EC2 in one member account, as the member role's session; its clients are destroyed with the session. */
 export class Ec2Api {
   readonly accountId: string;
-  readonly #credentials: MemberCredentials;
-  readonly #createClient: Ec2ClientFactory;
-  readonly #clients = new Map<string, EC2Client>();
+  readonly #clients: RegionalClients<EC2Client>;
 
   constructor(options: Ec2ApiOptions) {
     this.accountId = options.accountId;
-    this.#credentials = options.credentials;
-    this.#createClient = options.createClient ?? defaultEc2Client;
+    const create = options.createClient ?? defaultEc2Client;
+    this.#clients = new RegionalClients((region) => create(region, options.credentials));
   }
 
   client(region: string): EC2Client {
-    let client = this.#clients.get(region);
-    if (client === undefined) {
-      client = this.#createClient(region, this.#credentials);
-      this.#clients.set(region, client);
-    }
-    return client;
+    return this.#clients.in(region);
   }
 
   /**
@@ -69,16 +53,7 @@ export class Ec2Api {
    * else keeps AWS's words (see fromAwsError).
    */
   async call<Output>(region: string, operation: string, send: (client: EC2Client) => Promise<Output>, missing?: string): Promise<Output> {
-    try {
-      return await send(this.client(region));
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code !== null && isNotFoundCode(code)) {
-        const what = missing ?? `a resource that ${operation} names`;
-        throw new TargetNotFoundError(`${what} does not exist in account ${this.accountId} (${code})`, { cause: error });
-      }
-      throw fromAwsError(error, { accountId: this.accountId, operation: `${operation} in ${region}` });
-    }
+    return awsCall(this.#site(region, operation, missing), () => send(this.client(region)));
   }
 
   /** Like call, but an AWS error whose code is in `expected` comes back as `{ ok: false, code }`. */
@@ -87,14 +62,14 @@ export class Ec2Api {
     operation: string,
     send: (client: EC2Client) => Promise<Output>,
     expected: readonly string[],
-  ): Promise<Ec2Attempt<Output>> {
-    try {
-      return { ok: true, value: await send(this.client(region)) };
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code !== null && expected.includes(code)) return { ok: false, code };
-      throw fromAwsError(error, { accountId: this.accountId, operation: `${operation} in ${region}` });
-    }
+  ): Promise<AwsAttempt<Output>> {
+    // An unexpected failure keeps fromAwsError's name: an attempt names no resource to call missing.
+    return awsAttempt({ accountId: this.accountId, operation: `${operation} in ${region}` }, () => send(this.client(region)), expected);
+  }
+
+  /** Every page of a paginated call: `paginate` is one of the SDK's paginate* functions, given this region's client. */
+  async pages<Page>(region: string, operation: string, paginate: (config: { client: EC2Client }) => AsyncIterable<Page>): Promise<Page[]> {
+    return awsPages(this.#site(region, operation), () => paginate({ client: this.client(region) }));
   }
 
   /** The instance the target names; InvalidTarget unless it is an EC2 instance ARN with a region. */
@@ -125,8 +100,17 @@ export class Ec2Api {
   }
 
   destroy(): void {
-    for (const client of this.#clients.values()) client.destroy();
-    this.#clients.clear();
+    this.#clients.destroy();
+  }
+
+  #site(region: string, operation: string, missing?: string): AwsCallSite {
+    const accountId = this.accountId;
+    return {
+      accountId,
+      operation: `${operation} in ${region}`,
+      notFound: (code) =>
+        isNotFoundCode(code) ? `${missing ?? `a resource that ${operation} names`} does not exist in account ${accountId} (${code})` : null,
+    };
   }
 }
 
@@ -135,40 +119,6 @@ function defaultEc2Client(region: string, credentials: MemberCredentials): EC2Cl
   return new EC2Client({ region, credentials, maxAttempts: 4 });
 }
 
-/** The AWS error code of a failed SDK call (EC2's SDK errors are named after the code), else null. */
-function awsErrorCode(error: unknown): string | null {
-  return error instanceof Error && '$metadata' in error ? error.name : null;
-}
-
 function isNotFoundCode(code: string): boolean {
   return code.endsWith('.NotFound') || code === 'InvalidInstanceID.Malformed';
 }
-
-export interface Ec2FamilyOptions {
-  /** How the family's clients are made; tests wrap them (aws-sdk-client-mock), production never passes one. */
-  readonly createClient?: Ec2ClientFactory;
-}
-
-/**
- * The EC2 family with its clients made by `options.createClient`. Its function needs, in member
- * accounts, the permissions listed for `ec2` in families.ts (snapshots and security groups only
- * where they carry this service's tags).
- */
-export function createEc2Family(options: Ec2FamilyOptions = {}): CloudActionFamily<Ec2Clients> {
-  return {
-    name: 'ec2',
-    actions: [cloudVolumeSnapshot, undoCloudVolumeSnapshot, isolateEc2Instance, unisolateEc2Instance],
-    createClients(session: MemberSession): Ec2Clients {
-      return {
-        ec2: new Ec2Api({
-          accountId: session.accountId,
-          credentials: session.credentials,
-          ...(options.createClient === undefined ? {} : { createClient: options.createClient }),
-        }),
-      };
-    },
-  };
-}
-
-/** The EC2 family as deployed. */
-export const ec2Family: CloudActionFamily<Ec2Clients> = createEc2Family();

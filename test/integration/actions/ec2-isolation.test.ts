@@ -7,7 +7,7 @@ import {
   type ModifyNetworkInterfaceAttributeCommandInput,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isolationTagKeys } from '#shared/actions/ec2.ts';
+import { isolationTagKeys } from '#shared/actions/ec2/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import {
   attachedVolumes,

@@ -1,6 +1,6 @@
 import { CreateSnapshotCommand, DeleteSnapshotCommand, DetachVolumeCommand, DescribeSnapshotsCommand, EC2ServiceException, CreateSnapshotsCommand, type DescribeSnapshotsCommandInput } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { snapshotTagKeys, undoCloudVolumeSnapshotInputs } from '#shared/actions/ec2.ts';
+import { snapshotTagKeys, undoCloudVolumeSnapshotInputs } from '#shared/actions/ec2/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import {
   attachedVolumes,
