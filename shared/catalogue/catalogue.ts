@@ -44,7 +44,7 @@ import {
   scaleWorkload,
   uncordonNode,
 } from './kubernetes-actions.ts';
-import type { ActionTypeDefinition, Category, Executor } from './types.ts';
+import type { ActionTypeDefinition, Category, Effect, Executor } from './types.ts';
 
 /** Every action type, in API.md's order. */
 export const actionTypes: readonly ActionTypeDefinition[] = [
@@ -122,6 +122,7 @@ export interface ActionTypeDescription {
   readonly category: Category;
   readonly executors: readonly Executor[];
   readonly undoType: string | null;
+  readonly effect: Effect;
   /** JSON Schema (draft 2020-12) of the inputs object, as a client posts it. */
   readonly inputs: z.core.JSONSchema.BaseSchema;
 }
@@ -135,6 +136,7 @@ export function describeCatalogue(): ActionTypeDescription[] {
     category: definition.category,
     executors: [...definition.executors],
     undoType: definition.undoType,
+    effect: definition.effect,
     // io 'input': defaulted inputs (replicas) are optional to the caller; refinements have no JSON Schema form.
     inputs: z.toJSONSchema(definition.inputs, { io: 'input', unrepresentable: 'any' }),
   }));

@@ -71,6 +71,7 @@ export const getLogs: ActionTypeDefinition = {
   title: 'Get logs',
   description: "Collects a container's logs from a host, or a pod's logs from a cluster, as evidence.",
   category: 'data-gathering',
+  effect: 'evidence',
   executors: ['host', 'kubernetes'],
   undoType: null,
   inputs: inputsSchema(

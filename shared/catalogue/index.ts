@@ -7,5 +7,5 @@ export { parseArn, partitions } from './arn.ts';
 export type { Arn, AwsResourceKind, Partition } from './arn.ts';
 export { UnvalidatedInputsError } from './read-inputs.ts';
 export type { KubernetesKind } from './resource-keys.ts';
-export { categories, executors } from './types.ts';
-export type { ActionInputs, ActionTypeDefinition, Category, Executor, FieldError, ResourceRef, ValidationContext } from './types.ts';
+export { categories, effects, executors } from './types.ts';
+export type { ActionInputs, ActionTypeDefinition, Category, Effect, Executor, FieldError, ResourceRef, ValidationContext } from './types.ts';

@@ -67,6 +67,7 @@ export const deletePod: ActionTypeDefinition = {
   title: 'Delete pod',
   description: 'Deletes a pod; a controller that owns it starts a fresh one.',
   category: 'containment',
+  effect: 'destructive',
   executors: ['kubernetes'],
   undoType: null,
   inputs: podInputs,
@@ -80,6 +81,7 @@ export const isolateNetwork: ActionTypeDefinition = {
   description:
     "Applies a deny-all NetworkPolicy to a workload's pods, in one direction or both, with an optional allowed exception; delete-network-policy undoes it.",
   category: 'containment',
+  effect: 'preserving',
   executors: ['kubernetes'],
   undoType: 'delete-network-policy',
   inputs: inputsSchema(
@@ -110,6 +112,8 @@ export const deleteNetworkPolicy: ActionTypeDefinition = {
   title: 'Delete network policy',
   description: 'Deletes a NetworkPolicy, such as the one isolate-network applied.',
   category: 'containment',
+  // Removes only the policies isolate-network created; no workload or evidence is touched.
+  effect: 'preserving',
   executors: ['kubernetes'],
   undoType: null,
   inputs: inputsSchema({
@@ -126,6 +130,7 @@ export const kubernetesVolumeSnapshot: ActionTypeDefinition = {
   title: 'Snapshot Kubernetes volumes',
   description: 'Takes a VolumeSnapshot of each named PersistentVolumeClaim; kubernetes-delete-volume-snapshot undoes it.',
   category: 'data-gathering',
+  effect: 'evidence',
   executors: ['kubernetes'],
   undoType: 'kubernetes-delete-volume-snapshot',
   inputs: inputsSchema({
@@ -142,6 +147,8 @@ export const kubernetesDeleteVolumeSnapshot: ActionTypeDefinition = {
   title: 'Delete Kubernetes volume snapshots',
   description: 'Deletes the named VolumeSnapshots, such as those kubernetes-volume-snapshot took.',
   category: 'data-gathering',
+  // Deletes the snapshots taken as evidence.
+  effect: 'destructive',
   executors: ['kubernetes'],
   undoType: null,
   inputs: inputsSchema({
@@ -158,6 +165,8 @@ export const rolloutRestart: ActionTypeDefinition = {
   title: 'Rollout restart',
   description: "Replaces a workload's pods one by one, as kubectl rollout restart does (not for ReplicaSets, which cannot roll).",
   category: 'data-gathering',
+  // Replaces every pod of the workload: the running ones end.
+  effect: 'destructive',
   executors: ['kubernetes'],
   undoType: null,
   inputs: inputsSchema({
@@ -178,6 +187,8 @@ export const scaleWorkload: ActionTypeDefinition = {
   title: 'Scale workload',
   description: 'Scales a workload to a replica count (0 when absent), remembering the count it had; restore-workload-scale undoes it.',
   category: 'containment',
+  // Scaling down ends pods.
+  effect: 'destructive',
   executors: ['kubernetes'],
   undoType: 'restore-workload-scale',
   inputs: inputsSchema({
@@ -196,6 +207,8 @@ export const restoreWorkloadScale: ActionTypeDefinition = {
   title: 'Restore workload scale',
   description: 'Scales a workload back to the replica count it had before scale-workload.',
   category: 'containment',
+  // Ends pods whenever the saved count is lower than the current one.
+  effect: 'destructive',
   executors: ['kubernetes'],
   undoType: null,
   inputs: inputsSchema({
@@ -213,6 +226,7 @@ export const capturePodState: ActionTypeDefinition = {
   title: 'Capture pod state',
   description: "Records a pod's spec, status, events and container details as evidence.",
   category: 'data-gathering',
+  effect: 'evidence',
   executors: ['kubernetes'],
   undoType: null,
   inputs: podInputs,
@@ -234,6 +248,8 @@ export const cordonNode: ActionTypeDefinition = {
   title: 'Cordon node',
   description: 'Marks a node unschedulable, as kubectl cordon does, so no new pod lands on it; its pods keep running. uncordon-node undoes it.',
   category: 'containment',
+  // Only new pods are kept off the node; its pods keep running.
+  effect: 'preserving',
   executors: ['kubernetes'],
   undoType: 'uncordon-node',
   inputs: nodeInputs,
@@ -246,6 +262,7 @@ export const uncordonNode: ActionTypeDefinition = {
   title: 'Uncordon node',
   description: 'Puts back the spec.unschedulable a node had before cordon-node, reporting drift when someone changed it since.',
   category: 'containment',
+  effect: 'preserving',
   executors: ['kubernetes'],
   undoType: null,
   inputs: nodeInputs,

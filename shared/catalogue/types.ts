@@ -4,6 +4,13 @@ import type * as z from 'zod';
 export const categories = ['containment', 'data-gathering'] as const;
 export type Category = (typeof categories)[number];
 
+/**
+ * What an action does to the target (API.md): `evidence` gathers; `preserving` contains without
+ * destroying volatile state; `destructive` ends processes, containers or pods, or deletes evidence.
+ */
+export const effects = ['evidence', 'preserving', 'destructive'] as const;
+export type Effect = (typeof effects)[number];
+
 /** Who carries the work out: a Step Functions execution, a host responder or a cluster responder. */
 export const executors = ['cloud', 'host', 'kubernetes'] as const;
 export type Executor = (typeof executors)[number];
@@ -34,6 +41,7 @@ export interface ActionTypeDefinition {
   readonly title: string;
   readonly description: string;
   readonly category: Category;
+  readonly effect: Effect;
   readonly executors: readonly Executor[];
   /** The type that reverses this one, or null when the action cannot be undone. */
   readonly undoType: string | null;
