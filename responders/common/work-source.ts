@@ -10,6 +10,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueCredentials, WorkTarget } from '#shared/responders/protocol.ts';
+import { checkApiUrl } from './api-url.ts';
 import type { ResponderQueues } from '#shared/responders/queues.ts';
 
 /** One message of the responder's queue: its body (a work JWS) and the receipt that settles it. */
@@ -103,11 +104,15 @@ export class SqsWorkSource implements WorkSource {
   }
 }
 
-/** An SQS client for exactly these credentials; the queue URL is the endpoint (SDK default), so no AWS_ENDPOINT_URL is followed. */
+/**
+ * An SQS client for exactly these credentials, sending to the queue URL's origin (no
+ * AWS_ENDPOINT_URL is followed); like the API URL, the queue URL must be https (or loopback http).
+ */
 function clientFor(access: QueueCredentials): SQSClient {
   const { accessKeyId, secretAccessKey, sessionToken, expiration } = access.credentials;
   return new SQSClient({
     region: access.region,
+    endpoint: new URL(checkApiUrl(access.queueUrl, 'queueUrl')).origin,
     ignoreConfiguredEndpointUrls: true,
     credentials: { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration) },
   });
