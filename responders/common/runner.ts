@@ -142,6 +142,7 @@ class ResponderRunner {
     await this.#journal.prune(journalKeepMs, this.#clock.now());
     this.#trusted = new TrustedWorkKeys(this.#options.signingKeys);
     if (!(await this.#register())) return;
+    await this.#prepareSource();
     const heartbeats = this.#heartbeatLoop();
     try {
       await this.#pollLoop();
@@ -181,6 +182,23 @@ class ResponderRunner {
       }
     }
     return false;
+  }
+
+  /**
+   * Fetches the queue credentials once before polling: a refusal that retrying cannot change (the
+   * local runtime's 409, a token without the binding) stops the responder with the service's words.
+   */
+  async #prepareSource(): Promise<void> {
+    try {
+      await this.#source.prepare?.(this.#options.signal);
+    } catch (error) {
+      if (this.#stopped()) return;
+      if (error instanceof ResponderApiError && !error.transient) {
+        throw new ResponderStartError(`queue credentials refused: ${error.message}`, { cause: error });
+      }
+      // Unreachable or throttled: the poll loop keeps trying.
+      this.#log.warn('queue credentials could not be fetched yet; retrying while polling', { responder: this.#id(), error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   async #heartbeatLoop(): Promise<void> {

@@ -27,6 +27,8 @@ export interface WorkSource {
   delete(receipt: string): Promise<void>;
   /** Makes a message visible again at once (the responder stops before acting on it). */
   release(receipt: string): Promise<void>;
+  /** Gets ready to receive (fetches credentials); rejects when the source cannot be used. */
+  prepare?(signal: AbortSignal): Promise<void>;
 }
 
 /** Refresh credentials once less than this much of their life is left (and at most every quarter of it). */
@@ -60,6 +62,10 @@ export class SqsWorkSource implements WorkSource {
       if (error instanceof Error && /ExpiredToken|InvalidClientTokenId|AccessDenied/.test(error.name)) this.#access = undefined;
       throw error;
     }
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    await this.#current(signal);
   }
 
   async delete(receipt: string): Promise<void> {

@@ -7,7 +7,7 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import { ResponderActionError, type RegisterResponse, type ResponderRecord } from '#shared/responders/protocol.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
 import { ActionJournal } from '../../../responders/common/journal.ts';
-import { runResponder } from '../../../responders/common/runner.ts';
+import { ResponderStartError, runResponder } from '../../../responders/common/runner.ts';
 import { ConfigError } from '#shared/errors.ts';
 import { createLogger } from '#shared/log.ts';
 import {
@@ -232,6 +232,30 @@ describe('responders see and report only their own work', () => {
     // Assess
     expect([credentials.status, heartbeat.status, register.status, deregister.status]).toEqual([403, 403, 403, 403]);
     expect(await harness.service.responders.queues.counts(target('host-b'))).toMatchObject({ queued: 1 });
+  });
+
+  it('stops a standalone responder pointed at the local service with the reason, instead of polling forever', async () => {
+    // Prepare: no work source of its own, so it asks for queue credentials as it would in AWS.
+    const stateDir = join(harness.dataDir, 'test-responders', 'standalone-1');
+
+    // Act
+    const outcome = await runResponder({
+      apiUrl: harness.service.url,
+      token: await harness.responderToken('standalone-1'),
+      kind: 'host',
+      name: 'standalone-1',
+      version: '1',
+      actions: [],
+      signingKeys: [harness.service.responders.signingKey],
+      stateDir,
+      logger: createLogger(() => undefined),
+      signal: new AbortController().signal,
+      retryBackoffMs: 20,
+    }).then(() => undefined, (error: unknown) => error);
+
+    // Assess
+    expect(outcome).toBeInstanceOf(ResponderStartError);
+    expect((outcome as Error).message).toMatch(/queue credentials refused: .*409.*its responder runs in-process/);
   });
 
   it('answers queue-credentials locally with 409 saying the local responder runs in-process (no credentials for the embedded queue)', async () => {
