@@ -4,7 +4,7 @@ import { ec2Family } from '#shared/actions/ec2/index.ts';
 import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
 import { iamFamily } from '#shared/actions/iam-quarantine.ts';
 import { iamSessionsFamily } from '#shared/actions/iam-sessions.ts';
-import { privateFamily } from '#shared/actions/make-private.ts';
+import { privateFamily } from '#shared/actions/private/index.ts';
 import type { EvidenceStore } from '#shared/ports.ts';
 
 /** What families may need from the local runtime (the CloudTrail family writes evidence). */

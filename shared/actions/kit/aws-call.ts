@@ -30,21 +30,26 @@ export async function awsCall<Output>(site: AwsCallSite, send: () => Promise<Out
   try {
     return await send();
   } catch (error) {
-    const code = awsErrorCode(error);
-    const missing = code === null ? null : (site.notFound?.(code) ?? null);
-    if (missing !== null) throw new TargetNotFoundError(missing, { cause: error });
-    throw fromAwsError(error, { accountId: site.accountId, operation: site.operation });
+    throw callError(site, error);
   }
 }
 
-/** Like awsCall, but an AWS error whose code is in `expected` comes back as `{ ok: false, code }`. */
+/** The named error for a failed call at `site`. */
+function callError(site: AwsCallSite, error: unknown): unknown {
+  const code = awsErrorCode(error);
+  const missing = code === null ? null : (site.notFound?.(code) ?? null);
+  if (missing !== null) return new TargetNotFoundError(missing, { cause: error });
+  return fromAwsError(error, { accountId: site.accountId, operation: site.operation });
+}
+
+/** Like awsCall, but an AWS error whose code is in `expected` comes back as `{ ok: false, code }`; any other fails as in awsCall. */
 export async function awsAttempt<Output>(site: AwsCallSite, send: () => Promise<Output>, expected: readonly string[]): Promise<AwsAttempt<Output>> {
   try {
     return { ok: true, value: await send() };
   } catch (error) {
     const code = awsErrorCode(error);
     if (code !== null && expected.includes(code)) return { ok: false, code };
-    throw fromAwsError(error, { accountId: site.accountId, operation: site.operation });
+    throw callError(site, error);
   }
 }
 

@@ -9,7 +9,8 @@ import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dy
 import { createLocalCloudActions, type ExecutionEvent, type LocalCloudActions } from '#local/state-machine-runner.ts';
 import { runCloudActionStep } from '#shared/actions/action-step.ts';
 import { errorCodeOf } from '#shared/actions/errors.ts';
-import { RegionalClients, createPrivateClients, privateFamily, type PrivateClients } from '#shared/actions/make-private.ts';
+import { RegionalClients } from '#shared/actions/kit/regional-clients.ts';
+import { createPrivateClients, privateFamily, type PrivateClients } from '#shared/actions/private/index.ts';
 import { markRunning } from '#shared/actions/mark-status.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
