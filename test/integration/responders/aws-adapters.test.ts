@@ -165,10 +165,27 @@ describe('loadResponderConfig', () => {
     });
 
     // Assess
-    expect(defaults).toEqual({ queuePrefix: 'ResponseActions', stateMachineArn: undefined, signingKeySecretArn: undefined });
+    expect(defaults).toEqual({
+      queuePrefix: 'ResponseActions',
+      stateMachineArn: undefined,
+      signingKeySecretArn: undefined,
+      queueRoleArn: undefined,
+      queueCredentialSeconds: 3600,
+      retentionHours: 168,
+    });
     expect(set.queuePrefix).toBe('RA-prod');
     expect(() => loadResponderConfig({ RESPONDER_QUEUE_PREFIX: 'has spaces' })).toThrow(ConfigError);
     expect(() => loadResponderConfig({}, ['WORK_SIGNING_KEY_SECRET_ARN'])).toThrow(/WORK_SIGNING_KEY_SECRET_ARN/);
     expect(() => loadResponderConfig({ RESPONDER_STATE_MACHINE_ARN: 'nope' })).toThrow(/RESPONDER_STATE_MACHINE_ARN/);
+    expect(loadResponderConfig({ RESPONDER_QUEUE_ROLE_ARN: 'arn:aws:iam::123456789012:role/ResponderQueueAccess', RESPONDER_QUEUE_CREDENTIAL_SECONDS: '900', RESPONDER_RETENTION_HOURS: '24' })).toMatchObject({
+      queueRoleArn: 'arn:aws:iam::123456789012:role/ResponderQueueAccess',
+      queueCredentialSeconds: 900,
+      retentionHours: 24,
+    });
+    // Role chaining caps AssumeRole at an hour; STS's minimum is 15 minutes.
+    expect(() => loadResponderConfig({ RESPONDER_QUEUE_CREDENTIAL_SECONDS: '7200' })).toThrow(/RESPONDER_QUEUE_CREDENTIAL_SECONDS/);
+    expect(() => loadResponderConfig({ RESPONDER_QUEUE_CREDENTIAL_SECONDS: '60' })).toThrow(/RESPONDER_QUEUE_CREDENTIAL_SECONDS/);
+    expect(() => loadResponderConfig({ RESPONDER_RETENTION_HOURS: '0' })).toThrow(/RESPONDER_RETENTION_HOURS/);
+    expect(() => loadResponderConfig({ RESPONDER_QUEUE_ROLE_ARN: 'role/x' })).toThrow(/RESPONDER_QUEUE_ROLE_ARN/);
   });
 });
