@@ -5,7 +5,8 @@ import { startResponderHarness, type ResponderHarness } from '#test/support/resp
 let harness: ResponderHarness;
 
 beforeAll(async () => {
-  harness = await startResponderHarness();
+  // One delivery before the dead-letter queue, hidden for 1 s: dead letters come quickly.
+  harness = await startResponderHarness({ responderQueues: { visibilityTimeoutSeconds: 1, maxReceiveCount: 1 } });
 });
 
 afterAll(async () => {
@@ -59,5 +60,23 @@ describe('per-responder queues', () => {
     expect(await harness.service.responders.queues.exists(host('alive-1'))).toBe(true);
     expect(await registered()).toEqual(expect.arrayContaining(['alive-1']));
     expect(await registered()).not.toContain('silent-1');
+  });
+
+  it("are counted by the sweep when a kept responder's dead-letter queue holds work (what the dead-letter alarm counts)", async () => {
+    // Prepare: a message its responder refuses (never deletes) runs out of deliveries.
+    await register('refuser-1');
+    await harness.service.responders.queues.send(host('refuser-1'), 'not.a.work-order');
+    expect(await harness.receiveWork('refuser-1', 2)).toHaveLength(1);
+    for (let attempt = 0; attempt < 20 && (await harness.service.responders.queues.counts(host('refuser-1'))).deadLetters === 0; attempt += 1) {
+      await harness.receiveWork('refuser-1', 1);
+    }
+
+    // Act
+    const swept = await harness.service.responders.sweep(3600);
+
+    // Assess
+    expect(swept.removed).toEqual([]);
+    expect(swept.withDeadLetters).toEqual(['host/refuser-1']);
+    expect(await harness.service.responders.queues.exists(host('refuser-1'))).toBe(true);
   });
 });
