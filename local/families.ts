@@ -1,9 +1,9 @@
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { cloudTrailFamily } from '#shared/actions/cloudtrail.ts';
 import { ec2Family } from '#shared/actions/ec2/index.ts';
-import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
-import { iamFamily } from '#shared/actions/iam-quarantine.ts';
-import { iamSessionsFamily } from '#shared/actions/iam-sessions.ts';
+import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys/index.ts';
+import { iamFamily } from '#shared/actions/iam/index.ts';
+import { iamSessionsFamily } from '#shared/actions/iam-sessions/index.ts';
 import { privateFamily } from '#shared/actions/private/index.ts';
 import type { EvidenceStore } from '#shared/ports.ts';
 

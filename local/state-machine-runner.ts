@@ -12,7 +12,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { createActionStepHandler } from '#shared/actions/action-step.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
-import { iamFamily } from '#shared/actions/iam-quarantine.ts';
+import { iamFamily } from '#shared/actions/iam/index.ts';
 import { createMarkStatusHandler, endInError } from '#shared/actions/mark-status.ts';
 import { StsMemberSessions, type MemberSessionSource } from '#shared/adapters/member-session.ts';
 import { NoStateMachineError, markEnqueued } from '#shared/adapters/sfn-work-starter.ts';

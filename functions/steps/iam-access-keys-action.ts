@@ -3,7 +3,7 @@
  * Environment and permissions: see family-deps.ts; the member role's calls are the family's
  * entry in shared/actions/families.ts.
  */
-import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
+import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys/index.ts';
 import { familyStepHandler } from './family-deps.ts';
 
 export const handler = familyStepHandler(iamAccessKeysFamily);

@@ -3,7 +3,7 @@
  * Environment and permissions: see family-deps.ts; the member role's calls are the family's
  * entry in shared/actions/families.ts.
  */
-import { iamSessionsFamily } from '#shared/actions/iam-sessions.ts';
+import { iamSessionsFamily } from '#shared/actions/iam-sessions/index.ts';
 import { familyStepHandler } from './family-deps.ts';
 
 export const handler = familyStepHandler(iamSessionsFamily);

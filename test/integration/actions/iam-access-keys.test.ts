@@ -7,7 +7,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys.ts';
+import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
 import { createUser, motoAccountId, motoIamClient } from '#test/support/moto-iam.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DetachUserPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { iamFamily } from '#shared/actions/iam-quarantine.ts';
+import { iamFamily } from '#shared/actions/iam/index.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { memberExternalId, startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { iamSessionsFamily, revokeOlderSessionsPolicy, revokePolicyName } from '#shared/actions/iam-sessions.ts';
+import { iamSessionsFamily, revokeOlderSessionsPolicy, revokePolicyName } from '#shared/actions/iam-sessions/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
 import {
