@@ -91,7 +91,8 @@ export class SqsWorkSource implements WorkSource {
       if (access !== undefined && this.#now() < access.refreshAt) return access;
       if (this.#access === held) {
         this.#access = undefined;
-        access?.client.destroy();
+        // A long-poll may still be running on the old client: close it once that poll is surely over.
+        if (access !== undefined) setTimeout(() => { access.client.destroy(); }, 30_000).unref();
       }
     }
     if (this.#access === undefined) {
