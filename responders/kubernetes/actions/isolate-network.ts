@@ -9,6 +9,7 @@
 import type { JsonObject } from '#shared/json.ts';
 import type { ResponderAction, ResponderActionContext } from '#shared/responders/protocol.ts';
 import { ResponderActionError } from '#shared/responders/protocol.ts';
+import { boundedList } from '#shared/responders/report-schemas/common.ts';
 import { canonicalCidr } from '../cidr.ts';
 import { callOptions } from '../cluster.ts';
 import type { ClusterDeps } from '../deps.ts';
@@ -110,11 +111,13 @@ export function isolateNetworkAction(deps: ClusterDeps): ResponderAction {
       const denyApi = plan === null ? null : denyPolicyApis[plan.kind];
       const denyRef = denyApi === null || denyName === null || plan === null || plan.covers.length === 0 ? null : policyRef(denyApi, denyName, namespace);
 
+      // Lists the namespace can grow are cut to maxReportedItems (with their counts), so the report fits the route's body limit.
+      const podNames = pods.items.map((pod) => pod.metadata?.name ?? '');
       const prior: JsonObject = {
         workload: { kind: workload.kind, name: ref.name, namespace, uid: workload.uid },
-        pods: pods.items.map((pod) => pod.metadata?.name ?? ''),
+        pods: boundedList(podNames),
         // Policies that already allowed traffic to or from these pods before the isolation.
-        allowingPolicies: defeatingJson(selecting),
+        allowingPolicies: boundedList(defeatingJson(selecting)),
       };
       await context.recordProgress({ prior });
 
@@ -143,8 +146,8 @@ export function isolateNetworkAction(deps: ClusterDeps): ResponderAction {
           directions: [...isolated],
           exception: exceptionJson(exception),
           selector: selectorJson(selector),
-          pods: pods.items.map((pod) => pod.metadata?.name ?? ''),
-          defeatingPolicies: defeatingJson(defeating),
+          pods: boundedList(podNames),
+          defeatingPolicies: boundedList(defeatingJson(defeating)),
           isolationHolds,
           limitations: plan === null ? [] : [...plan.limitations],
         },

@@ -18,9 +18,9 @@ export const notes = z.array(text).max(64);
 export const isoTime = z.string().max(64);
 /** A count: pods, replicas, links, bytes... */
 export const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-export const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+export const sha256 = z.string().length(64).regex(/^[0-9a-f]{64}$/);
 /** A decimal string (inode, device, nanoseconds) too large for a JSON number. */
-export const decimal = z.string().regex(/^\d{1,40}$/);
+export const decimal = z.string().max(40).regex(/^\d{1,40}$/);
 
 /** Permission bits, setuid/setgid/sticky included (st_mode & 07777): a plain number, never text. */
 export const mode = z.number().int().min(0).max(0o7777);
@@ -53,7 +53,35 @@ export const quarantinePath = absolutePath.refine(
 export const evidence = z.strictObject({ name, sha256, size: count });
 
 /** A failure inside a result (one container's logs, one snapshot): a stable code and a sentence. */
-export const failure = z.strictObject({ code: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/), message: z.string().max(8000) });
+export const failure = z.strictObject({ code: z.string().max(64).regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/), message: z.string().max(8000) });
 
 /** A schema for a part the type never reports: any value is refused. */
 export const none = z.never();
+
+/**
+ * The most items a report lists of anything that grows with the cluster or the host (the pods a
+ * workload has, the policies selecting them): the rest are only counted, so a workload that adds
+ * pods to its own namespace cannot push its isolation report past the report route's body limit.
+ */
+export const maxReportedItems = 100;
+
+/** A list as reported: at most maxReportedItems items, how many there were, and whether some were left out. */
+// A type alias, not an interface, so a JsonObject can hold it.
+export type BoundedList<T> = {
+  items: T[];
+  count: number;
+  truncated: boolean;
+};
+
+export function boundedList<T>(items: readonly T[]): BoundedList<T> {
+  return { items: items.slice(0, maxReportedItems), count: items.length, truncated: items.length > maxReportedItems };
+}
+
+/** The schema of a boundedList of `element`: the count covers the items, and truncated says exactly whether more exist. */
+export function boundedListOf<T extends z.ZodType>(element: T) {
+  return z
+    .strictObject({ items: z.array(element).max(maxReportedItems), count, truncated: z.boolean() })
+    .refine((list) => list.count >= list.items.length && list.truncated === list.count > list.items.length, {
+      message: 'count must cover the items listed, and truncated be true exactly when more exist',
+    });
+}

@@ -26,7 +26,7 @@ import {
 import { containerMatches, sameAsInput, type ReportSchemas } from './types.ts';
 
 const runtime = z.enum(['docker', 'containerd']);
-const modeOctal = z.string().regex(/^0[0-7]{3,4}$/);
+const modeOctal = z.string().max(5).regex(/^0[0-7]{3,4}$/);
 
 /** A container as container-target.ts's containerJson describes it. */
 const containerFields = {

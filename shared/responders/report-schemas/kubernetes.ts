@@ -5,23 +5,30 @@
  */
 import * as z from 'zod';
 import type { FieldError } from '#shared/catalogue/types.ts';
-import { count, evidence, failure, isoTime, name, none, notes, nullableName, reference, text } from './common.ts';
+import { boundedListOf, count, evidence, failure, isoTime, none, notes, reference, text } from './common.ts';
 import { sameAsInput, type ReportParts, type ReportSchemas } from './types.ts';
 
-const names = z.array(name).max(5000);
+/**
+ * A Kubernetes identifier (object name, uid, kind, apiVersion, phase, resourceVersion...): the
+ * characters these use, none of which JSON escapes, so its size in a report body is its length.
+ */
+const name = z.string().max(253).regex(/^[\w.:/+-]*$/, 'must be a Kubernetes name or identifier');
+const nullableName = name.nullable();
+/** The pods a workload has: a count, and at most maxReportedItems names. */
+const names = boundedListOf(name);
 const direction = z.enum(['Ingress', 'Egress']);
-const apiVersion = z.string().max(128);
-const kind = z.string().max(64);
+const apiVersion = name.max(128);
+const kind = name.max(64);
 
 /** policy-store.ts's policyRefJson; an AdminNetworkPolicy is cluster-scoped (namespace null). */
 const policyRef = { apiVersion, kind, name, namespace: nullableName };
 export const policyRefs = z.array(z.strictObject(policyRef)).max(16);
 
-/** workloads.ts's ownerChainJson. */
-const ownerChain = z.array(z.strictObject({ apiVersion, kind, name, uid: name, state: z.enum(['read', 'gone', 'not-read']) })).max(16);
+/** workloads.ts's ownerChainJson (maxOwnerDepth links). */
+const ownerChain = z.array(z.strictObject({ apiVersion, kind, name, uid: name, state: z.enum(['read', 'gone', 'not-read']) })).max(8);
 
 /** network-policies.ts's defeatingJson. */
-const defeating = z.array(z.strictObject({ name, directions: z.array(direction).max(2), allowsAllIn: z.array(direction).max(2) })).max(1000);
+const defeating = boundedListOf(z.strictObject({ name, directions: z.array(direction).max(2), allowsAllIn: z.array(direction).max(2) }));
 
 /** selectors.ts's selectorJson. */
 const selector = z.strictObject({

@@ -125,11 +125,15 @@ describe('isolate-network', () => {
     validateNetworkPolicy(server.bodiesOf('POST', policiesPath)[0]);
     const prior = {
       workload: { kind: 'Deployment', name: 'web', namespace, uid: 'uid-web' },
-      pods: ['web-7d9f8c6b5-x8k2p', 'web-7d9f8c6b5-q4m7z'],
-      allowingPolicies: [
-        { name: 'allow-from-lb', directions: ['Ingress'], allowsAllIn: [] },
-        { name: 'allow-all-egress', directions: ['Egress'], allowsAllIn: ['Egress'] },
-      ],
+      pods: { items: ['web-7d9f8c6b5-x8k2p', 'web-7d9f8c6b5-q4m7z'], count: 2, truncated: false },
+      allowingPolicies: {
+        items: [
+          { name: 'allow-from-lb', directions: ['Ingress'], allowsAllIn: [] },
+          { name: 'allow-all-egress', directions: ['Egress'], allowsAllIn: ['Egress'] },
+        ],
+        count: 2,
+        truncated: false,
+      },
     };
     expect(outcome).toEqual({
       prior,
@@ -141,7 +145,7 @@ describe('isolate-network', () => {
         directions: ['Ingress', 'Egress'],
         exception: null,
         selector: webSelector,
-        pods: ['web-7d9f8c6b5-x8k2p', 'web-7d9f8c6b5-q4m7z'],
+        pods: { items: ['web-7d9f8c6b5-x8k2p', 'web-7d9f8c6b5-q4m7z'], count: 2, truncated: false },
         defeatingPolicies: prior.allowingPolicies,
         isolationHolds: false,
         limitations: [],
@@ -205,7 +209,7 @@ describe('isolate-network', () => {
       denyPolicyApi: 'policy.networking.k8s.io/v1alpha1',
       directions: ['Egress'],
       exception: { cidr: '10.20.0.0/16', protocol: 'TCP', port: 22 },
-      defeatingPolicies: [{ name: 'allow-all-egress', directions: ['Egress'], allowsAllIn: ['Egress'] }],
+      defeatingPolicies: { items: [{ name: 'allow-all-egress', directions: ['Egress'], allowsAllIn: ['Egress'] }], count: 1, truncated: false },
       isolationHolds: true,
       limitations: [],
     });
@@ -289,7 +293,7 @@ describe('isolate-network', () => {
     validateCustomObject(server.bodiesOf('POST', `/apis/cilium.io/v2/namespaces/${namespace}/ciliumnetworkpolicies`)[0], 'cilium.io/v2', 'CiliumNetworkPolicy', true, [['spec', 'endpointSelector']]);
     expect(outcome.result).toMatchObject({
       denyPolicy: { ...ciliumRef, covers: ['Ingress'] },
-      defeatingPolicies: [{ name: 'allow-from-lb', directions: ['Ingress'], allowsAllIn: [] }],
+      defeatingPolicies: { items: [{ name: 'allow-from-lb', directions: ['Ingress'], allowsAllIn: [] }], count: 1, truncated: false },
       isolationHolds: true,
     });
   });
@@ -321,7 +325,7 @@ describe('isolate-network', () => {
 
     // Assess
     server.assertDone();
-    expect(turnedOff.outcome.result).toMatchObject({ denyPolicy: null, pods: [], defeatingPolicies: [], isolationHolds: true });
+    expect(turnedOff.outcome.result).toMatchObject({ denyPolicy: null, pods: { items: [], count: 0, truncated: false }, defeatingPolicies: { items: [], count: 0, truncated: false }, isolationHolds: true });
     expect(noResource.outcome.result).toMatchObject({ denyPolicy: null, denyPolicyApi: null, isolationHolds: false });
   });
 

@@ -7,6 +7,7 @@ import { actionTypes } from '#shared/catalogue/index.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
 import type { JsonObject } from '#shared/json.ts';
+import { boundedList } from '#shared/responders/report-schemas/common.ts';
 import { reportProblems, reportSchemasFor, storedReportProblems } from '#shared/responders/report-schemas/index.ts';
 import { undoInputsFor } from '#shared/use-cases/undo-inputs.ts';
 import { containerApplied, containerJson } from '../../../responders/host/container-target.ts';
@@ -79,7 +80,7 @@ const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonly<Recor
     'kubernetes',
     workload,
     {
-      prior: { workload: { kind: 'Deployment', name: 'api', namespace: 'payments', uid: 'w-1' }, pods: ['api-1'], allowingPolicies: defeatingJson([{ name: 'allow-web', directions: ['Ingress'], allowsAllIn: [] }]) },
+      prior: { workload: { kind: 'Deployment', name: 'api', namespace: 'payments', uid: 'w-1' }, pods: boundedList(['api-1']), allowingPolicies: boundedList(defeatingJson([{ name: 'allow-web', directions: ['Ingress'], allowsAllIn: [] }])) },
       applied: { policies: [networkPolicy, denyPolicy] },
       result: {
         policy: networkPolicy,
@@ -88,8 +89,8 @@ const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonly<Recor
         directions: ['Ingress', 'Egress'],
         exception: exceptionJson({ cidr: null, protocol: 'TCP', port: 53 }),
         selector: selectorJson({ matchLabels: { app: 'api' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] }),
-        pods: ['api-1'],
-        defeatingPolicies: [],
+        pods: boundedList(['api-1']),
+        defeatingPolicies: boundedList([]),
         isolationHolds: true,
         limitations: [],
       },
@@ -229,11 +230,19 @@ describe('report schemas', () => {
 
     // Act
     const problems = reportProblems(action('isolate-network', 'kubernetes', inputs ?? {}), {
-      result: { ...result, selector: { matchLabels: labels }, pods: Array.from({ length: 5001 }, () => 'p') },
+      result: { ...result, selector: { matchLabels: labels }, pods: { items: Array.from({ length: 101 }, () => 'p'), count: 101, truncated: true } },
     });
+    const miscounted = reportProblems(action('isolate-network', 'kubernetes', inputs ?? {}), {
+      result: { ...result, pods: { items: ['p'], count: 1, truncated: true } },
+    });
+    const thousands = boundedList(Array.from({ length: 5000 }, (_, index) => `web-${String(index)}`));
 
     // Assess
-    expect(problems.map((problem) => problem.path).sort()).toEqual(['result.pods', 'result.selector.matchLabels']);
+    expect(problems.map((problem) => problem.path).sort()).toEqual(['result.pods.items', 'result.selector.matchLabels']);
+    expect(miscounted.map((problem) => problem.path)).toEqual(['result.pods']);
+    expect(thousands).toMatchObject({ count: 5000, truncated: true });
+    expect(thousands.items).toHaveLength(100);
+    expect(reportProblems(action('isolate-network', 'kubernetes', inputs ?? {}), { result: { ...result, pods: thousands } })).toEqual([]);
   });
 
   it('refuse a scale report whose counts disagree with each other or with the count the action was given, or pass int32', () => {
