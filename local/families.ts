@@ -1,5 +1,5 @@
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
-import { cloudTrailFamily } from '#shared/actions/cloudtrail.ts';
+import { cloudTrailFamily } from '#shared/actions/cloudtrail/index.ts';
 import { ec2Family } from '#shared/actions/ec2/index.ts';
 import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys/index.ts';
 import { iamFamily } from '#shared/actions/iam/index.ts';

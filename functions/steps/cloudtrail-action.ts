@@ -5,7 +5,7 @@
  * Lines evidence).
  */
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
-import { cloudTrailFamily } from '#shared/actions/cloudtrail.ts';
+import { cloudTrailFamily } from '#shared/actions/cloudtrail/index.ts';
 import { systemClock } from '#shared/clock.ts';
 import { ConfigError } from '#shared/errors.ts';
 import { familyStepHandler } from './family-deps.ts';

@@ -24,7 +24,7 @@ import {
   cloudTrailEvidencePartName,
   cloudTrailFamily,
   type CloudTrailFamilyOptions,
-} from '#shared/actions/cloudtrail.ts';
+} from '#shared/actions/cloudtrail/index.ts';
 import { createHistoryClient, type StoreEndpoint } from '#shared/adapters/dynamodb.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
