@@ -113,7 +113,8 @@ export class ResponderService {
       throw conflict('this runtime hands out no queue credentials: its responder runs in-process and reads the local queue directly (npm start); a standalone responder needs the AWS deployment');
     }
     if ((await this.#deps.store.touch(target)) === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
-    const url = await this.#deps.queues.ensure(target);
+    // Asked afresh (a few calls an hour per responder): a sweep or deregistration elsewhere may have removed it.
+    const url = await this.#deps.queues.ensure(target, { fresh: true });
     return access.issue(target, { url, arn: await this.#deps.queues.arnOf(target) });
   }
 

@@ -46,9 +46,9 @@ describe('responder queue grants (grant-responder-queues.ts) against shared/resp
   const scenarios: Readonly<Record<ResponderQueueUse, (queues: ResponderQueues) => Promise<unknown>>> = {
     // register: queues.ensure, asked afresh (the queue exists from registration on).
     register: (queues) => queues.ensure(target, { fresh: true }),
-    // queueCredentials: queues.ensure, then the queue's ARN for the session policy.
+    // queueCredentials: queues.ensure afresh, then the queue's ARN for the session policy.
     credentials: async (queues) => {
-      await queues.ensure(target);
+      await queues.ensure(target, { fresh: true });
       await queues.arnOf(target);
     },
     // deregister: queues.remove (the queue and its dead-letter queue).
