@@ -6,6 +6,7 @@ import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  QueueDeletedRecently,
   QueueDoesNotExist,
   QueueNameExists,
   ReceiptHandleIsInvalid,
@@ -18,6 +19,11 @@ import type { WorkTarget } from './protocol.ts';
 /** The receipt a report carried is not one of the caller's queue's receipts (400 naming `receipt`). */
 export class InvalidReceiptError extends Error {
   override readonly name = 'InvalidReceiptError';
+}
+
+/** The target's queue was deleted less than 60 s ago; SQS refuses to make it again until then. */
+export class QueueRecentlyDeletedError extends Error {
+  override readonly name = 'QueueRecentlyDeletedError';
 }
 
 /** One message as received: its body as sent, and the receipt that deletes it. */
@@ -245,6 +251,7 @@ export class ResponderQueues {
       if (QueueUrl === undefined) throw new Error(`SQS returned no URL for ${name}`);
       return QueueUrl;
     } catch (error) {
+      if (error instanceof QueueDeletedRecently) throw new QueueRecentlyDeletedError(`${name} was deleted less than 60 s ago; SQS makes it again only after that`, { cause: error });
       if (!(error instanceof QueueNameExists)) throw error;
       return this.#urlOf(name);
     }

@@ -15,7 +15,7 @@ import { EvidenceExistsError, InvalidEvidenceInputError, InvalidEvidenceNameErro
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { isTerminal, type ActionStatus } from '#shared/history/status.ts';
-import { conflict, forbidden, invalidRequest, notFound } from '#shared/http/problem.ts';
+import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { EvidenceStore, UploadGrant } from '#shared/ports.ts';
 import {
@@ -31,7 +31,7 @@ import {
   type WorkTarget,
 } from '#shared/responders/protocol.ts';
 import type { QueueAccessIssuer } from '#shared/responders/queue-access.ts';
-import type { ResponderQueues } from '#shared/responders/queues.ts';
+import { QueueRecentlyDeletedError, type ResponderQueues } from '#shared/responders/queues.ts';
 import { fieldErrorsOf, reportProblems } from '#shared/responders/report-schemas/index.ts';
 import type { DispatchItem, ResponderStore } from '#shared/responders/store.ts';
 import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
@@ -77,7 +77,7 @@ export class ResponderService {
     requireOwn(caller, binding, request);
     const record = await this.#deps.store.register(request, caller.sub);
     // The queue exists from registration on (asked afresh: a sweep elsewhere may have removed it).
-    await this.#deps.queues.ensure(request, { fresh: true });
+    await freshQueue(this.#deps.queues, request);
     return { ...record, signingKey: await this.#deps.signingKey() };
   }
 
@@ -114,7 +114,7 @@ export class ResponderService {
     }
     if ((await this.#deps.store.touch(target)) === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
     // Asked afresh (a few calls an hour per responder): a sweep or deregistration elsewhere may have removed it.
-    const url = await this.#deps.queues.ensure(target, { fresh: true });
+    const url = await freshQueue(this.#deps.queues, target);
     return access.issue(target, { url, arn: await this.#deps.queues.arnOf(target) });
   }
 
@@ -294,6 +294,16 @@ export class ResponderService {
     const target = workTargetOf(record);
     if (!canRespondFor(caller, target)) throw notFound(`no action ${id} for ${responderId(binding)}`);
     return { record, target };
+  }
+}
+
+/** The target's queue, made again if missing; SQS's 60 s wait after a deletion is a 429 the responder retries. */
+async function freshQueue(queues: Pick<ResponderQueues, 'ensure'>, target: WorkTarget): Promise<string> {
+  try {
+    return await queues.ensure(target, { fresh: true });
+  } catch (error) {
+    if (!(error instanceof QueueRecentlyDeletedError)) throw error;
+    throw new HttpProblem(429, 'Too Many Requests', `the queue of ${responderId(target)} was removed less than a minute ago; try again in 60 s`, { headers: { 'retry-after': '60' } });
   }
 }
 
