@@ -193,6 +193,8 @@ class ResponderRunner {
       await this.#source.prepare?.(this.#options.signal);
     } catch (error) {
       if (this.#stopped()) return;
+      // A queue URL this responder must not send credentials to (plain http off loopback).
+      if (error instanceof ConfigError) throw error;
       if (error instanceof ResponderApiError && !error.transient) {
         throw new ResponderStartError(`queue credentials refused: ${error.message}`, { cause: error });
       }
