@@ -1,4 +1,4 @@
-import { apiHandler, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
+import { apiHandler, maxReportBodyBytes, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
@@ -10,7 +10,7 @@ export function createHandler(deps: { responders: ResponderService }): ApiHandle
       body: await deps.responders.report(caller, pathParameters['id'], body),
       headers: { 'cache-control': 'no-store' },
     }),
-    { body: 'json', requires: requiresRespondScope },
+    { body: 'json', requires: requiresRespondScope, maxBodyBytes: maxReportBodyBytes },
   );
 }
 

@@ -38,6 +38,8 @@ export interface RouteOptions {
    * teaches it the input rules.
    */
   readonly requires?: ScopeRequirement;
+  /** The largest body this route takes; {@link maxBodyBytes} unless said otherwise. */
+  readonly maxBodyBytes?: number;
 }
 
 export interface ScopeRequirement {
@@ -71,6 +73,12 @@ export const maxJsonDepth = 32;
 export const maxBodyBytes = 64 * 1024;
 
 /**
+ * A responder's report may describe a whole namespace (bounded lists of pods and policies), so
+ * its route takes more; the record that stores it must still fit DynamoDB's 400 KB item.
+ */
+export const maxReportBodyBytes = 192 * 1024;
+
+/**
  * Wraps a route in the HTTP plumbing every route shares: caller from the JWT claims (the
  * authorizer verified the token; no claims means 401), JSON body parsing with problem+json
  * errors, and an error handler (registered last) that exposes HttpProblems and turns anything
@@ -97,7 +105,7 @@ export function apiHandler(route: (request: ApiRequest) => Promise<ApiResult>, o
         caller,
         body:
           options.body === 'json' || (options.body === 'optional-json' && (event.body ?? '') !== '')
-            ? parseJsonBody(event)
+            ? parseJsonBody(event, options.maxBodyBytes ?? maxBodyBytes)
             : undefined,
         pathParameters: event.pathParameters ?? {},
         query: event.queryStringParameters ?? {},
@@ -116,7 +124,7 @@ function correlationIdOf(event: ApiEvent): string {
   return event.requestContext.requestId;
 }
 
-function parseJsonBody(event: ApiEvent): Record<string, unknown> {
+function parseJsonBody(event: ApiEvent, limit: number): Record<string, unknown> {
   const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (event.body === undefined || event.body === '') {
     throw new HttpProblem(400, 'Invalid request', 'the request needs a JSON body', {
@@ -127,8 +135,8 @@ function parseJsonBody(event: ApiEvent): Record<string, unknown> {
     throw new HttpProblem(415, 'Unsupported Media Type', 'send the body as JSON with Content-Type: application/json');
   }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > maxBodyBytes) {
-    throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxBodyBytes} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > limit) {
+    throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${String(limit)} bytes`);
   }
   let parsed: unknown;
   try {
