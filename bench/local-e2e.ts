@@ -15,7 +15,11 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startMotoServer } from '#local/moto-server.ts';
 import { startLocalService } from '#local/service.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
+import { memberRoleNameOf } from '#shared/config/config.ts';
 import { ms, percentile } from './stats.ts';
+
+/** The IAM family's member role, which each quarantine assumes (one member role per family). */
+const iamMemberRole = memberRoleNameOf('ResponseActionsMember', 'iam');
 
 const concurrency = 100;
 const account = '123456789012';
@@ -40,7 +44,7 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
     });
     await iam.send(
       new CreateRoleCommand({
-        RoleName: 'ResponseActionsMember',
+        RoleName: iamMemberRole,
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }],
@@ -92,7 +96,7 @@ export async function benchLocalEndToEnd(): Promise<string[]> {
       const directTimes = await Promise.all(
         direct.map(async (user) => {
           const begin = performance.now();
-          await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/ResponseActionsMember`, RoleSessionName: 'bench', ExternalId: externalId }));
+          await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${iamMemberRole}`, RoleSessionName: 'bench', ExternalId: externalId }));
           await iam.send(new GetUserCommand({ UserName: user.name }));
           await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user.name }));
           await iam.send(new ListUserPoliciesCommand({ UserName: user.name }));
