@@ -100,12 +100,35 @@ export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[
   {
     name: 'ec2',
     entry: 'functions/steps/ec2-action.ts',
-    types: ['cloud-volume-snapshot', 'undo-cloud-volume-snapshot', 'isolate-ec2-instance', 'unisolate-ec2-instance'],
+    types: [
+      'cloud-volume-snapshot',
+      'undo-cloud-volume-snapshot',
+      'isolate-ec2-instance',
+      'unisolate-ec2-instance',
+      'detach-instance-profile',
+      'restore-instance-profile',
+    ],
     memberPermissions: [
       {
         // EC2's Describe* calls allow no resource-level scoping.
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeSecurityGroups'],
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeSecurityGroups', 'ec2:DescribeIamInstanceProfileAssociations'],
         resources: ['*'],
+      },
+      {
+        // detach-instance-profile and restore-instance-profile: an instance's profile off, and exactly that one back.
+        actions: ['ec2:DisassociateIamInstanceProfile', 'ec2:AssociateIamInstanceProfile'],
+        resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*'],
+      },
+      {
+        // Re-associating a profile passes its role, known only at run time: only to EC2, only for an
+        // instance of this account. The member-account stack denies PassRole on the member roles and
+        // the service's roles to every member role, whatever this allows.
+        actions: ['iam:PassRole'],
+        resources: ['arn:${Partition}:iam::${AWS::AccountId}:role/*'],
+        conditions: {
+          StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+          ArnLike: { 'iam:AssociatedResourceArn': 'arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*' },
+        },
       },
       {
         actions: ['ec2:DescribeInstanceAttribute'],

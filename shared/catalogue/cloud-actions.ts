@@ -229,6 +229,32 @@ export const unisolateEc2Instance: ActionTypeDefinition = {
   resourcesOf: arnOf,
 };
 
+export const detachInstanceProfile: ActionTypeDefinition = {
+  type: 'detach-instance-profile',
+  title: 'Detach EC2 instance profile',
+  description: "Takes the IAM instance profile off an EC2 instance, so the instance's role credentials are no longer renewed; restore-instance-profile undoes it.",
+  category: 'containment',
+  effect: 'preserving',
+  executors: ['cloud'],
+  undoType: 'restore-instance-profile',
+  inputs: arnOnly(ec2Instance, 'The EC2 instance whose instance profile to detach.'),
+  executorFor: inCloud,
+  resourcesOf: arnOf,
+};
+
+export const restoreInstanceProfile: ActionTypeDefinition = {
+  type: 'restore-instance-profile',
+  title: 'Restore EC2 instance profile',
+  description: 'Associates again the instance profile detach-instance-profile took off an EC2 instance, unless another was associated since.',
+  category: 'containment',
+  effect: 'preserving',
+  executors: ['cloud'],
+  undoType: null,
+  inputs: arnOnly(ec2Instance, 'The EC2 instance whose instance profile was detached.'),
+  executorFor: inCloud,
+  resourcesOf: arnOf,
+};
+
 export const revokeIamRoleSessions: ActionTypeDefinition = {
   type: 'revoke-iam-role-sessions',
   title: 'Revoke IAM role sessions',

@@ -1,12 +1,15 @@
 /**
- * The EC2 family: cloud-volume-snapshot, isolate-ec2-instance and their undos, one file each.
+ * The EC2 family: cloud-volume-snapshot, isolate-ec2-instance, detach-instance-profile and their
+ * undos, one file each.
  * Every action reaches EC2 through one `Ec2Api` per member-account session (ec2-api.ts).
  */
 import type { MemberSession } from '#shared/adapters/member-session.ts';
 import type { CloudActionFamily } from '../cloud-action.ts';
 import { cloudVolumeSnapshot } from './cloud-volume-snapshot.ts';
+import { detachInstanceProfile } from './detach-instance-profile.ts';
 import { Ec2Api, type Ec2ClientFactory, type Ec2Clients } from './ec2-api.ts';
 import { isolateEc2Instance } from './isolate-ec2-instance.ts';
+import { restoreInstanceProfile } from './restore-instance-profile.ts';
 import { undoCloudVolumeSnapshot } from './undo-cloud-volume-snapshot.ts';
 import { unisolateEc2Instance } from './unisolate-ec2-instance.ts';
 
@@ -14,7 +17,7 @@ export { Ec2Api, type Ec2ClientFactory, type Ec2Clients, type Ec2InstanceRef } f
 export { isolationTagKeys } from './security-groups.ts';
 export { snapshotTagKeys } from './snapshots.ts';
 export { undoCloudVolumeSnapshotInputs } from '../snapshot-records.ts';
-export { cloudVolumeSnapshot, isolateEc2Instance, undoCloudVolumeSnapshot, unisolateEc2Instance };
+export { cloudVolumeSnapshot, detachInstanceProfile, isolateEc2Instance, restoreInstanceProfile, undoCloudVolumeSnapshot, unisolateEc2Instance };
 
 export interface Ec2FamilyOptions {
   /** How the family's clients are made; tests wrap them (aws-sdk-client-mock), production never passes one. */
@@ -29,7 +32,7 @@ export interface Ec2FamilyOptions {
 export function createEc2Family(options: Ec2FamilyOptions = {}): CloudActionFamily<Ec2Clients> {
   return {
     name: 'ec2',
-    actions: [cloudVolumeSnapshot, undoCloudVolumeSnapshot, isolateEc2Instance, unisolateEc2Instance],
+    actions: [cloudVolumeSnapshot, undoCloudVolumeSnapshot, isolateEc2Instance, unisolateEc2Instance, detachInstanceProfile, restoreInstanceProfile],
     createClients(session: MemberSession): Ec2Clients {
       return {
         ec2: new Ec2Api({
