@@ -7,6 +7,7 @@ import * as z from 'zod';
 import {
   cloudVolumeSnapshot,
   deactivateAccessKeys,
+  detachInstanceProfile,
   fetchCloudLogs,
   iamQuarantine,
   iamUnquarantine,
@@ -14,6 +15,7 @@ import {
   makeCloudResourcePrivate,
   reactivateAccessKeys,
   restoreIamRoleSessions,
+  restoreInstanceProfile,
   revokeIamRoleSessions,
   undoCloudVolumeSnapshot,
   undoMakeCloudResourcePrivate,
@@ -80,6 +82,8 @@ export const actionTypes: readonly ActionTypeDefinition[] = [
   scaleWorkload,
   restoreWorkloadScale,
   capturePodState,
+  detachInstanceProfile,
+  restoreInstanceProfile,
   cordonNode,
   uncordonNode,
 ];

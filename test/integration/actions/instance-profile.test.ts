@@ -1,7 +1,7 @@
 /**
  * detach-instance-profile and restore-instance-profile on moto (EC2, IAM and STS over HTTP),
- * through the shipped state machine. The records are made from the catalogue rows directly: the
- * two rows are not in the catalogue's list yet (see the catalogue's own test of API.md's table).
+ * through the shipped state machine. The records are made from the catalogue rows directly, as
+ * the API makes them.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -87,6 +87,8 @@ const table = [
   ],
   ['restore-workload-scale', 'containment', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'], null],
   ['capture-pod-state', 'data-gathering', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'], null],
+  ['detach-instance-profile', 'containment', ['aws.resource.arn'], 'restore-instance-profile'],
+  ['restore-instance-profile', 'containment', ['aws.resource.arn'], null],
   ['cordon-node', 'containment', ['kubernetes.cluster.name', 'kubernetes.node.name'], 'uncordon-node'],
   ['uncordon-node', 'containment', ['kubernetes.cluster.name', 'kubernetes.node.name'], null],
 ] as const;
@@ -125,6 +127,8 @@ const required: Readonly<Record<string, readonly string[]>> = {
   'scale-workload': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'restore-workload-scale': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'capture-pod-state': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'],
+  'detach-instance-profile': ['aws.resource.arn'],
+  'restore-instance-profile': ['aws.resource.arn'],
   'cordon-node': ['kubernetes.cluster.name', 'kubernetes.node.name'],
   'uncordon-node': ['kubernetes.cluster.name', 'kubernetes.node.name'],
 };
@@ -143,6 +147,8 @@ const cloudTypes = new Set([
   'restore-iam-role-sessions',
   'deactivate-access-keys',
   'reactivate-access-keys',
+  'detach-instance-profile',
+  'restore-instance-profile',
 ]);
 
 function expectedExecutors(type: string, inputNames: readonly string[]): readonly string[] {
@@ -161,7 +167,7 @@ describe('the catalogue', () => {
 
     // Assess
     expect(types).toEqual(expected);
-    expect(types).toHaveLength(34);
+    expect(types).toHaveLength(36);
     expect(new Set(types).size).toBe(types.length);
   });
 
@@ -218,14 +224,14 @@ describe('the catalogue', () => {
 describe('undo pairs', () => {
   const pairs = actionTypes.flatMap((definition) => (definition.undoType === null ? [] : [[definition.type, definition.undoType] as const]));
 
-  it('has the thirteen pairs of the table', () => {
+  it('has the fourteen pairs of the table', () => {
     // Prepare
     const expected = table.flatMap(([type, , , undoType]) => (undoType === null ? [] : [[type, undoType]]));
 
     // Act
     // Assess
     expect(pairs).toEqual(expected);
-    expect(pairs).toHaveLength(13);
+    expect(pairs).toHaveLength(14);
   });
 
   it.each(pairs)('%s is undone by %s, which is in the catalogue and reverses it', (type, undoType) => {

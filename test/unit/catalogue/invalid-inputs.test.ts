@@ -165,6 +165,8 @@ const cases: readonly InvalidCase[] = [
   { type: 'undo-cloud-volume-snapshot', name: 'an S3 bucket ARN', inputs: { 'aws.resource.arn': bucketArn }, path: 'inputs.aws.resource.arn', only: true },
   { type: 'isolate-ec2-instance', name: 'an S3 bucket ARN', inputs: { 'aws.resource.arn': bucketArn }, path: 'inputs.aws.resource.arn', message: /it is an S3 bucket ARN$/, only: true },
   { type: 'isolate-ec2-instance', name: 'an instance ARN without a region', inputs: { 'aws.resource.arn': 'arn:aws:ec2::123456789012:instance/i-0123456789abcdef0' }, path: 'inputs.aws.resource.arn', only: true },
+  { type: 'detach-instance-profile', name: 'an IAM role ARN', inputs: { 'aws.resource.arn': 'arn:aws:iam::123456789012:role/app' }, path: 'inputs.aws.resource.arn', only: true },
+  { type: 'restore-instance-profile', name: 'an S3 bucket ARN', inputs: { 'aws.resource.arn': bucketArn }, path: 'inputs.aws.resource.arn', only: true },
   { type: 'unisolate-ec2-instance', name: 'an RDS ARN', inputs: { 'aws.resource.arn': dbArn }, path: 'inputs.aws.resource.arn', message: /it is an RDS DB instance ARN$/, only: true },
   // get-logs
   {

@@ -244,6 +244,7 @@ export const validCases: readonly ValidCase[] = [
     'aws.ec2.instance',
     'an EC2 instance in China, short id',
   ),
+  ...arnOnly(['detach-instance-profile', 'restore-instance-profile'], instanceArn, 'aws.ec2.instance', 'an EC2 instance'),
   ...arnOnly(['revoke-iam-role-sessions', 'restore-iam-role-sessions'], roleArn, 'aws.iam.role', 'an IAM role'),
   ...arnOnly(['deactivate-access-keys', 'reactivate-access-keys'], userArn, 'aws.iam.user', 'an IAM user'),
   { name: 'to zero by default', type: 'scale-workload', inputs: deployment, executor: 'kubernetes', resources: [deploymentResource] },

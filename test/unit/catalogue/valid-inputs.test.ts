@@ -68,7 +68,7 @@ describe('valid inputs', () => {
     );
 
     // Assess
-    expect(sameInputs).toHaveLength(11);
+    expect(sameInputs).toHaveLength(12);
     expect(mismatches).toEqual([]);
   });
 
