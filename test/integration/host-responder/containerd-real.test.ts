@@ -122,7 +122,9 @@ describe('finding a container on real containerd', () => {
 
   it('answers ContainerNotFound for a name and an id no container has', async () => {
     // Act
+    // Awaited one at a time, so the second cannot reject while nothing listens to it yet.
     const byName = actionOf(actions(), 'pause-container').execute(hostWork('pause-container', { 'container.name': 'nothing-here' }));
+    await expect(byName).rejects.toMatchObject({ code: 'ContainerNotFound' });
     const byId = actionOf(actions(), 'pause-container').execute(hostWork('pause-container', { 'container.id': newContainerId().slice(0, 16) }));
 
     // Assess
