@@ -2,6 +2,7 @@
  * Named errors of the domain. Each says what happened in words a person can act on;
  * the HTTP layer maps them to statuses, and anything not listed here is a 500.
  */
+import type { FieldError } from '#shared/catalogue/types.ts';
 
 /** A configuration variable is missing or malformed; names the variable. */
 export class ConfigError extends Error {
@@ -67,4 +68,66 @@ export class InvalidCursorError extends Error {
 /** A write to the history store that lost a race it cannot resolve itself. */
 export class UndoConflictError extends Error {
   override readonly name = 'UndoConflictError';
+}
+
+/*
+ * What a use case refuses. The domain says what is wrong and whose move it is; the one table in
+ * shared/http/problem.ts (problemFor) says which status and headers each becomes.
+ */
+
+/** The thing asked for does not exist, or the caller may not learn that it does. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** The caller is known but lacks the scope or binding this needs. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
+
+/** The request's own fields are wrong; each problem names its field. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+  readonly errors: readonly FieldError[];
+
+  constructor(errors: readonly FieldError[], options?: ErrorOptions & { detail?: string }) {
+    super(options?.detail ?? errors.map((error) => `${error.path}: ${error.message}`).join('; '), options);
+    this.errors = errors;
+  }
+}
+
+export interface ConflictOptions extends ErrorOptions {
+  /** The stored fields that make the request impossible, when there are some to name. */
+  readonly errors?: readonly FieldError[];
+  /** The conflict is another request still in flight: asking again after this many seconds may succeed. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** The request is well formed but the state of what it acts on does not allow it. */
+export class ConflictError extends Error {
+  override readonly name: string = 'ConflictError';
+  readonly errors: readonly FieldError[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, options?: ConflictOptions) {
+    super(message, options);
+    this.errors = options?.errors;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}
+
+/** An undo with no Completed, not yet undone action for it to reverse. */
+export class NothingToUndoError extends ConflictError {
+  override readonly name = 'NothingToUndoError';
+}
+
+/** Refused for now by a limit that lifts by itself (e.g. SQS's minute after a queue deletion). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: ErrorOptions) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }

@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { callerFromClaims, canExecute, hasAnyActionScope, respondScope, type Caller } from '#shared/auth/scopes.ts';
 import { logger } from '#shared/log.ts';
-import { forbidden, HttpProblem, problemBody, unauthorized } from './problem.ts';
+import { forbidden, HttpProblem, problemBody, problemFor, unauthorized } from './problem.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResponse = APIGatewayProxyStructuredResultV2;
@@ -81,8 +81,9 @@ export const maxReportBodyBytes = 192 * 1024;
 /**
  * Wraps a route in the HTTP plumbing every route shares: caller from the JWT claims (the
  * authorizer verified the token; no claims means 401), JSON body parsing with problem+json
- * errors, and an error handler (registered last) that exposes HttpProblems and turns anything
- * else into a plain 500 logged with its correlation id.
+ * errors, and an error handler (registered last) that exposes HttpProblems and the domain's
+ * errors (mapped by {@link problemFor}) and turns anything else into a plain 500 logged with its
+ * correlation id.
  */
 export function apiHandler(route: (request: ApiRequest) => Promise<ApiResult>, options: RouteOptions): ApiHandler {
   return middy<ApiEvent, ApiResponse>()
@@ -179,9 +180,8 @@ interface ErrorRequest {
 function problemOnError(request: ErrorRequest): void {
   const correlationId = correlationIdOf(request.event);
   const problem =
-    request.error instanceof HttpProblem
-      ? request.error
-      : new HttpProblem(500, 'Internal Server Error', `an unexpected error occurred; quote correlation id ${correlationId}`);
+    problemFor(request.error) ??
+    new HttpProblem(500, 'Internal Server Error', `an unexpected error occurred; quote correlation id ${correlationId}`);
   if (problem.status >= 500) {
     logger.error('request failed', {
       correlationId,

@@ -1,4 +1,11 @@
 import type { FieldError } from '#shared/catalogue/types.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  RetryLaterError,
+} from '#shared/errors.ts';
 
 /**
  * An HTTP problem (RFC 9457) raised on purpose: its status, title and detail are safe to show.
@@ -34,6 +41,7 @@ const titles: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
 };
 
@@ -54,6 +62,52 @@ export const conflict = (detail: string): HttpProblem => new HttpProblem(409, ti
 export const forbidden = (detail: string): HttpProblem => new HttpProblem(403, titles[403] ?? 'Forbidden', detail);
 export const unauthorized = (detail: string): HttpProblem =>
   new HttpProblem(401, titles[401] ?? 'Unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
+
+type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
+
+interface DomainRule {
+  readonly error: ErrorClass<Error>;
+  readonly problem: (error: Error) => HttpProblem;
+}
+
+const rule = <E extends Error>(error: ErrorClass<E>, problem: (error: E) => HttpProblem): DomainRule => ({
+  error,
+  problem: (thrown) => problem(thrown as E),
+});
+
+const retryAfter = (seconds: number | undefined): Record<string, string> =>
+  seconds === undefined ? {} : { 'retry-after': String(seconds) };
+
+/**
+ * The one table from the domain's errors (shared/errors.ts) to problem+json: the first rule whose
+ * class the error is an instance of decides, so a subclass (NothingToUndoError) answers as its parent.
+ */
+const domainRules: readonly DomainRule[] = [
+  rule(InvalidInputError, (error) => invalidRequest(error.errors, error.message)),
+  rule(ForbiddenError, (error) => new HttpProblem(403, statusTitle(403), error.message, { cause: error })),
+  rule(NotFoundError, (error) => new HttpProblem(404, statusTitle(404), error.message, { cause: error })),
+  rule(
+    ConflictError,
+    (error) =>
+      new HttpProblem(409, statusTitle(409), error.message, {
+        ...(error.errors === undefined ? {} : { errors: error.errors }),
+        headers: retryAfter(error.retryAfterSeconds),
+        cause: error,
+      }),
+  ),
+  rule(
+    RetryLaterError,
+    (error) =>
+      new HttpProblem(429, statusTitle(429), error.message, { headers: retryAfter(error.retryAfterSeconds), cause: error }),
+  ),
+];
+
+/** The problem an error thrown below a route stands for; undefined for anything unplanned (a 500). */
+export function problemFor(error: unknown): HttpProblem | undefined {
+  if (error instanceof HttpProblem) return error;
+  if (!(error instanceof Error)) return undefined;
+  return domainRules.find((each) => error instanceof each.error)?.problem(error);
+}
 
 export interface ProblemBody {
   type: string;

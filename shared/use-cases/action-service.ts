@@ -13,14 +13,18 @@ import {
 } from '#shared/catalogue/index.ts';
 import type { Clock } from '#shared/clock.ts';
 import {
+  ConflictError,
+  ForbiddenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
   InvalidCursorError,
+  InvalidInputError,
+  NothingToUndoError,
+  NotFoundError,
   UndoConflictError,
 } from '#shared/errors.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryPage, HistoryQuery, HistoryRepository, IdempotencyClaim } from '#shared/history/repository.ts';
-import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { undoInputsFor, undoTargetMatcher } from './undo-inputs.ts';
 
@@ -119,13 +123,13 @@ export class ActionService {
   async undo(caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<ActionRecord> {
     const original = await this.get(caller, id);
     const undoType = original.undo.type;
-    if (undoType === null) throw conflict(`${original.type} cannot be undone`);
+    if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
     const undoDefinition = findActionType(undoType);
     if (undoDefinition === undefined) throw new Error(`catalogue has no undo type ${undoType}`);
     this.#requireExecute(caller, undoDefinition.category, undoType);
     const checkedReason = checkReason(reason);
     const errors = [...requestErrors, ...checkedReason.errors];
-    if (errors.length > 0) throw invalidRequest(errors);
+    if (errors.length > 0) throw new InvalidInputError(errors);
     return this.#undo(caller, original, checkedReason.value);
   }
 
@@ -133,7 +137,7 @@ export class ActionService {
   async reexecute(caller: Caller, id: string): Promise<ActionRecord> {
     const original = await this.get(caller, id);
     if (isUndoType(original.type)) {
-      throw conflict(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
+      throw new ConflictError(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
     }
     this.authorizeCreate(caller, original.type);
     const valid = this.#validate(original.type, original.inputs, []);
@@ -161,7 +165,7 @@ export class ActionService {
   async get(caller: Caller, id: string): Promise<ActionRecord> {
     const record = isActionId(id) ? await this.#deps.repository.get(id) : null;
     if (record === null || !readableCategories(caller).includes(record.category)) {
-      throw notFound(`no action ${id}`);
+      throw new NotFoundError(`no action ${id}`);
     }
     return record;
   }
@@ -176,7 +180,7 @@ export class ActionService {
     try {
       return await this.#deps.repository.list(query, categories);
     } catch (error) {
-      if (error instanceof InvalidCursorError) throw invalidRequest([{ path: 'cursor', message: error.message }]);
+      if (error instanceof InvalidCursorError) throw new InvalidInputError([{ path: 'cursor', message: error.message }], { cause: error });
       throw error;
     }
   }
@@ -201,13 +205,13 @@ export class ActionService {
   #validate(type: unknown, inputs: unknown, extraErrors: readonly FieldError[]): ValidActionRequest {
     const validation = validateActionRequest({ type, inputs }, { now: this.#deps.clock.now() });
     const errors = [...(validation.ok ? [] : validation.errors), ...extraErrors];
-    if (!validation.ok || errors.length > 0) throw invalidRequest(errors);
+    if (!validation.ok || errors.length > 0) throw new InvalidInputError(errors);
     return validation;
   }
 
   #requireExecute(caller: Caller, category: Category, type: string): void {
     if (!canExecute(caller, category)) {
-      throw forbidden(`${type} is a ${category} action: it needs the ${category}-response-actions.exec scope`);
+      throw new ForbiddenError(`${type} is a ${category} action: it needs the ${category}-response-actions.exec scope`);
     }
   }
 
@@ -238,23 +242,23 @@ export class ActionService {
       if (history.nextCursor === null) break;
       cursor = history.nextCursor;
     }
-    throw conflict(`nothing to undo: no Completed ${originalType} on ${valid.resources[0].key} that is not undone yet`);
+    throw new NothingToUndoError(`nothing to undo: no Completed ${originalType} on ${valid.resources[0].key} that is not undone yet`);
   }
 
   async #replay(claim: IdempotencyClaim): Promise<ActionRecord | undefined> {
     try {
       return await this.#deps.repository.replay(claim);
     } catch (error) {
-      if (error instanceof IdempotencyConflictError) throw idempotencyConflict();
+      if (error instanceof IdempotencyConflictError) throw idempotencyConflict(error);
       throw error;
     }
   }
 
   async #undo(caller: Caller, original: ActionRecord, reason: string | null, claim?: IdempotencyClaim): Promise<ActionRecord> {
     const undoType = original.undo.type;
-    if (undoType === null) throw conflict(`${original.type} cannot be undone`);
+    if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
     if (!original.undo.available) {
-      throw conflict(
+      throw new ConflictError(
         original.undo.actionId !== null
           ? `action ${original.id} already has an undo (${original.undo.actionId}) in flight or Completed`
           : `action ${original.id} is ${original.status} and changed nothing, so there is nothing to undo`,
@@ -280,7 +284,7 @@ export class ActionService {
     try {
       await this.#deps.repository.claimUndo(original.id, record.id);
     } catch (error) {
-      if (error instanceof UndoConflictError) throw conflict(error.message);
+      if (error instanceof UndoConflictError) throw new ConflictError(error.message, { cause: error });
       throw error;
     }
     let outcome: { record: ActionRecord; created: boolean };
@@ -302,9 +306,9 @@ export class ActionService {
     try {
       return await this.#deps.repository.create(record, claim);
     } catch (error) {
-      if (error instanceof IdempotencyConflictError) throw idempotencyConflict();
+      if (error instanceof IdempotencyConflictError) throw idempotencyConflict(error);
       if (error instanceof IdempotencyInProgressError) {
-        throw new HttpProblem(409, 'Conflict', error.message, { headers: { 'retry-after': '1' } });
+        throw new ConflictError(error.message, { cause: error, retryAfterSeconds: 1 });
       }
       throw error;
     }
@@ -368,6 +372,6 @@ export function isActionId(id: string): boolean {
 export type { ActionInputs };
 
 /** The 409 for a reused Idempotency-Key: names no action id (the earlier action's id is not the caller's to learn here). */
-function idempotencyConflict(): HttpProblem {
-  return conflict('this Idempotency-Key was already used with a different request; use a new key for a new request');
+function idempotencyConflict(cause: IdempotencyConflictError): ConflictError {
+  return new ConflictError('this Idempotency-Key was already used with a different request; use a new key for a new request', { cause });
 }

@@ -10,12 +10,18 @@ import type * as z from 'zod';
 import { canRespondFor, hasAnyActionScope, respondScope, type Caller, type ResponderBinding } from '#shared/auth/scopes.ts';
 import type { FieldError } from '#shared/catalogue/types.ts';
 import type { Clock } from '#shared/clock.ts';
-import { StatusConflictError } from '#shared/errors.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  RetryLaterError,
+  StatusConflictError,
+} from '#shared/errors.ts';
 import { EvidenceExistsError, InvalidEvidenceInputError, InvalidEvidenceNameError } from '#shared/evidence/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { isTerminal, type ActionStatus } from '#shared/history/status.ts';
-import { conflict, forbidden, HttpProblem, invalidRequest, notFound } from '#shared/http/problem.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { EvidenceStore, UploadGrant } from '#shared/ports.ts';
 import {
@@ -87,14 +93,14 @@ export class ResponderService {
     const target = pathTarget(kind, name);
     requireOwn(caller, binding, target);
     const record = await this.#deps.store.touch(target);
-    if (record === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
+    if (record === null) throw new NotFoundError(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
     return record;
   }
 
   /** GET /v1/responders: for people and tools holding any of the four action scopes. */
   async list(caller: Caller): Promise<ResponderRecord[]> {
     if (!hasAnyActionScope(caller)) {
-      throw forbidden('listing responders needs one of the containment or data-gathering .read or .exec scopes');
+      throw new ForbiddenError('listing responders needs one of the containment or data-gathering .read or .exec scopes');
     }
     return this.#deps.store.list();
   }
@@ -110,9 +116,9 @@ export class ResponderService {
     requireOwn(caller, binding, target);
     const access = this.#deps.queueAccess;
     if (access === undefined) {
-      throw conflict('this runtime hands out no queue credentials: its responder runs in-process and reads the local queue directly (npm start); a standalone responder needs the AWS deployment');
+      throw new ConflictError('this runtime hands out no queue credentials: its responder runs in-process and reads the local queue directly (npm start); a standalone responder needs the AWS deployment');
     }
-    if ((await this.#deps.store.touch(target)) === null) throw notFound(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
+    if ((await this.#deps.store.touch(target)) === null) throw new NotFoundError(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
     // Asked afresh (a few calls an hour per responder): a sweep or deregistration elsewhere may have removed it.
     const url = await freshQueue(this.#deps.queues, target);
     return access.issue(target, { url, arn: await this.#deps.queues.arnOf(target) });
@@ -127,7 +133,7 @@ export class ResponderService {
     const binding = requireResponder(caller);
     const target = pathTarget(kind, name);
     requireOwn(caller, binding, target);
-    if (!(await this.#deps.store.remove(target))) throw notFound(`${responderId(target)} is not registered`);
+    if (!(await this.#deps.store.remove(target))) throw new NotFoundError(`${responderId(target)} is not registered`);
     await this.#deps.queues.remove(target);
     this.#logger.info('responder deregistered', { responder: responderId(target) });
     return responderId(target);
@@ -178,18 +184,18 @@ export class ResponderService {
     checkReportFields(report);
     const { record, target } = await this.#ownRecord(caller, binding, actionId);
     const problems = reportProblems(record, report);
-    if (problems.length > 0) throw invalidRequest(problems);
+    if (problems.length > 0) throw new InvalidInputError(problems);
     if (isTerminal(record.status)) {
-      throw conflict(`action ${record.id} already ended (${record.status}); the report was not applied`);
+      throw new ConflictError(`action ${record.id} already ended (${record.status}); the report was not applied`);
     }
     const dispatch = await this.#deps.store.getDispatch(record.id);
-    if (dispatch === null) throw conflict(`action ${record.id} has not been dispatched yet; nothing waits for a report`);
+    if (dispatch === null) throw new ConflictError(`action ${record.id} has not been dispatched yet; nothing waits for a report`);
     switch (report.status) {
       case 'Running':
         return this.#running(record, target, dispatch, report);
       case 'Completed':
         if (record.status !== 'Running') {
-          throw conflict(`action ${record.id} is ${record.status}: report Running before Completed`);
+          throw new ConflictError(`action ${record.id} is ${record.status}: report Running before Completed`);
         }
         return this.#ended(record, report, () => this.#deps.callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
       case 'Error':
@@ -206,7 +212,7 @@ export class ResponderService {
     const request = parse(uploadRequestSchema, body);
     const { record } = await this.#ownRecord(caller, binding, actionId);
     if (record.status !== 'Running') {
-      throw conflict(`action ${record.id} is ${record.status}: evidence is uploaded while the action runs`);
+      throw new ConflictError(`action ${record.id} is ${record.status}: evidence is uploaded while the action runs`);
     }
     const store = this.#deps.evidence;
     if (store === undefined) throw new Error('no evidence store is configured for the responder routes');
@@ -218,9 +224,9 @@ export class ResponderService {
         this.#deps.uploadUrlSeconds ?? 300,
       );
     } catch (error) {
-      if (error instanceof EvidenceExistsError) throw conflict(error.message);
-      if (error instanceof InvalidEvidenceNameError) throw invalidRequest([{ path: error.field, message: error.message }]);
-      if (error instanceof InvalidEvidenceInputError) throw invalidRequest([{ path: error.field, message: error.message }]);
+      if (error instanceof EvidenceExistsError) throw new ConflictError(error.message, { cause: error });
+      if (error instanceof InvalidEvidenceNameError) throw new InvalidInputError([{ path: error.field, message: error.message }], { cause: error });
+      if (error instanceof InvalidEvidenceInputError) throw new InvalidInputError([{ path: error.field, message: error.message }], { cause: error });
       throw error;
     }
   }
@@ -257,7 +263,7 @@ export class ResponderService {
       await call();
     } catch (error) {
       if (!(error instanceof TaskTokenExpiredError)) throw error;
-      throw conflict(`action ${record.id} no longer waits for reports: its deadline passed or it ended; the report was not applied`);
+      throw new ConflictError(`action ${record.id} no longer waits for reports: its deadline passed or it ended; the report was not applied`, { cause: error });
     }
   }
 
@@ -268,7 +274,7 @@ export class ResponderService {
       if (!(error instanceof StatusConflictError)) throw error;
       const current = await this.#deps.repository.get(record.id);
       if (current === null || isTerminal(current.status)) {
-        throw conflict(`action ${record.id} already ended (${current?.status ?? 'gone'}); the report was not applied`);
+        throw new ConflictError(`action ${record.id} already ended (${current?.status ?? 'gone'}); the report was not applied`, { cause: error });
       }
       return current;
     }
@@ -281,7 +287,7 @@ export class ResponderService {
         ...(report.applied === undefined ? {} : { applied: report.applied }),
       });
     } catch (error) {
-      if (error instanceof StatusConflictError) throw conflict(`action ${actionId} already ended; the report was not applied`);
+      if (error instanceof StatusConflictError) throw new ConflictError(`action ${actionId} already ended; the report was not applied`, { cause: error });
       throw error;
     }
   }
@@ -290,9 +296,9 @@ export class ResponderService {
   async #ownRecord(caller: Caller, binding: ResponderBinding, actionId: string | undefined): Promise<{ record: ActionRecord; target: WorkTarget }> {
     const id = actionId ?? '';
     const record = /^[A-Za-z0-9-]{1,128}$/.test(id) ? await this.#deps.repository.get(id) : null;
-    if (record === null || (record.executor !== 'host' && record.executor !== 'kubernetes')) throw notFound(`no action ${id} for ${responderId(binding)}`);
+    if (record === null || (record.executor !== 'host' && record.executor !== 'kubernetes')) throw new NotFoundError(`no action ${id} for ${responderId(binding)}`);
     const target = workTargetOf(record);
-    if (!canRespondFor(caller, target)) throw notFound(`no action ${id} for ${responderId(binding)}`);
+    if (!canRespondFor(caller, target)) throw new NotFoundError(`no action ${id} for ${responderId(binding)}`);
     return { record, target };
   }
 }
@@ -303,20 +309,20 @@ async function freshQueue(queues: Pick<ResponderQueues, 'ensure'>, target: WorkT
     return await queues.ensure(target, { fresh: true });
   } catch (error) {
     if (!(error instanceof QueueRecentlyDeletedError)) throw error;
-    throw new HttpProblem(429, 'Too Many Requests', `the queue of ${responderId(target)} was removed less than a minute ago; try again in 60 s`, { headers: { 'retry-after': '60' } });
+    throw new RetryLaterError(`the queue of ${responderId(target)} was removed less than a minute ago; try again in 60 s`, 60, { cause: error });
   }
 }
 
 function requireResponder(caller: Caller): ResponderBinding {
   if (!caller.scopes.has(respondScope) || caller.responder === undefined) {
-    throw forbidden(`this route is for responders: it needs the ${respondScope} scope and a token bound to a host or cluster`);
+    throw new ForbiddenError(`this route is for responders: it needs the ${respondScope} scope and a token bound to a host or cluster`);
   }
   return caller.responder;
 }
 
 function requireOwn(caller: Caller, binding: ResponderBinding, target: WorkTarget): void {
   if (!canRespondFor(caller, target)) {
-    throw forbidden(`this token is bound to ${responderId(binding)}; it cannot act for ${responderId(target)}`);
+    throw new ForbiddenError(`this token is bound to ${responderId(binding)}; it cannot act for ${responderId(target)}`);
   }
 }
 
@@ -327,7 +333,7 @@ function pathTarget(kind: string | undefined, name: string | undefined): WorkTar
   if (name === undefined || !namePattern.test(name)) {
     errors.push({ path: 'name', message: "must be 1-253 characters of letters, digits, '.', '_', ':' and '-'" });
   }
-  if (knownKind === undefined || name === undefined || errors.length > 0) throw invalidRequest(errors);
+  if (knownKind === undefined || name === undefined || errors.length > 0) throw new InvalidInputError(errors);
   return { kind: knownKind, name };
 }
 
@@ -337,11 +343,11 @@ function checkReportFields(report: Report): void {
   if (report.status === 'Error' && report.error === undefined) errors.push({ path: 'error', message: 'is required with status Error ({ code, message })' });
   if (report.status !== 'Error' && report.error !== undefined) errors.push({ path: 'error', message: 'is only allowed with status Error' });
   if (report.status !== 'Completed' && report.result !== undefined) errors.push({ path: 'result', message: 'is only allowed with status Completed' });
-  if (errors.length > 0) throw invalidRequest(errors);
+  if (errors.length > 0) throw new InvalidInputError(errors);
 }
 
 function parse<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  throw invalidRequest(fieldErrorsOf(parsed.error.issues));
+  throw new InvalidInputError(fieldErrorsOf(parsed.error.issues), { cause: parsed.error });
 }

@@ -1,7 +1,7 @@
 import { findActionType, inputNamesOf, type ActionInputs } from '#shared/catalogue/index.ts';
 import { undoCloudVolumeSnapshotInputs } from '#shared/actions/snapshot-records.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { ConflictError } from '#shared/errors.ts';
 import { isolationApplied, snapshotsApplied, storedReportProblems } from '#shared/responders/report-schemas/index.ts';
 
 /**
@@ -62,9 +62,7 @@ export function undoInputsFor(undoType: string, original: ActionRecord): ActionI
   if (original.executor === 'host' || original.executor === 'kubernetes') {
     const problems = storedReportProblems(original);
     if (problems.length > 0) {
-      throw new HttpProblem(
-        409,
-        'Conflict',
+      throw new ConflictError(
         `action ${original.id} cannot be undone: what its responder recorded is not a ${original.type} report (${problems.map((error) => `${error.path}: ${error.message}`).join('; ')})`,
         { errors: problems },
       );

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { respondScope } from '#shared/auth/scopes.ts';
 import { systemClock } from '#shared/clock.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { HttpProblem, problemFor } from '#shared/http/problem.ts';
 import { ResponderQueues } from '#shared/responders/queues.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
@@ -44,7 +44,7 @@ describe('registering again within a minute of the queue being removed', () => {
     const caller = { sub: 'responder-1', scopes: new Set([respondScope]), responder: { kind: 'host' as const, name: 'web-1' } };
 
     // Act
-    const error = await service.register(caller, { kind: 'host', name: 'web-1', version: '1', capabilities: [] }).then(() => undefined, (failure: unknown) => failure);
+    const error = await service.register(caller, { kind: 'host', name: 'web-1', version: '1', capabilities: [] }).then(() => undefined, (failure: unknown) => problemFor(failure));
 
     // Assess
     expect(error).toBeInstanceOf(HttpProblem);

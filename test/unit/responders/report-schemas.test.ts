@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionTypes } from '#shared/catalogue/index.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { HttpProblem, problemFor } from '#shared/http/problem.ts';
 import type { JsonObject } from '#shared/json.ts';
 import { boundedList } from '#shared/responders/report-schemas/common.ts';
 import { reportProblems, reportSchemasFor, storedReportProblems } from '#shared/responders/report-schemas/index.ts';
@@ -299,7 +299,7 @@ describe('report schemas', () => {
       try {
         return undoInputsFor('restore-workload-scale', scaledRecord(100_000));
       } catch (error) {
-        return error;
+        return problemFor(error);
       }
     })();
 
@@ -363,7 +363,7 @@ describe('undo inputs of a responder action', () => {
         undoInputsFor('file-unquarantine', quarantined({ ...applied, quarantinePath: '/tmp/../usr/bin/evil', mode: 0o4755 }));
         return null;
       } catch (error) {
-        return error;
+        return problemFor(error);
       }
     })();
 
@@ -401,7 +401,7 @@ describe('undo inputs of a responder action', () => {
       try {
         return undoInputsFor('uncordon-node', cordoned({ unschedulable: { from: true, to: false } }));
       } catch (error) {
-        return error;
+        return problemFor(error);
       }
     })();
 
