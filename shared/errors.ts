@@ -1,6 +1,7 @@
 /**
- * Named errors of the domain. Each says what happened in words a person can act on;
- * the HTTP layer maps them to statuses, and anything not listed here is a 500.
+ * Named errors of the domain. Each says what happened in words a person can act on.
+ * The use cases refuse with the last group below, which the HTTP layer maps to statuses;
+ * the stores' errors above reach a caller only as one of those, and anything else is a 500.
  */
 import type { FieldError } from '#shared/catalogue/types.ts';
 
