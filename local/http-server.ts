@@ -11,6 +11,8 @@ export interface LocalRoute {
   readonly method: string;
   readonly path: string;
   readonly handler: ApiHandler;
+  /** Served without checking a token, as API Gateway serves a route without the authorizer. */
+  readonly public?: boolean;
 }
 
 /** Checks a bearer token as API Gateway's JWT authorizer does; returns its claims or throws. */
@@ -71,9 +73,9 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
       }
       throw error;
     }
-    let claims: Record<string, unknown>;
+    let claims: Record<string, unknown> | undefined;
     try {
-      claims = await authenticate(request.headers.authorization);
+      claims = match.route.public === true ? undefined : await authenticate(request.headers.authorization);
     } catch (error) {
       // Only a refused token is the caller's fault; anything else is ours and a 500.
       if (!(error instanceof UnauthorizedError)) throw error;
@@ -141,7 +143,7 @@ function toEvent(
   routeKey: string,
   pathParameters: Record<string, string>,
   body: Buffer,
-  claims: Record<string, unknown>,
+  claims: Record<string, unknown> | undefined,
 ): ApiEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -180,8 +182,9 @@ function toEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: claims as Record<string, string>, scopes: [] } },
-    },
+      // A public route's event has no authorizer at all, as API Gateway sends it.
+      ...(claims === undefined ? {} : { authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: claims as Record<string, string>, scopes: [] } } }),
+    } as ApiEvent['requestContext'],
   };
 }
 

@@ -185,7 +185,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
     const server: Server = createLocalApiServer(
-      apiRoutes.map((route) => ({ method: route.method, path: route.path, handler: route.create({ service, responders }) })),
+      apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({ service, responders }) })),
       async (header) => {
         const caller = await verifier.verify(header);
         return {

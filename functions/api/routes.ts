@@ -10,6 +10,7 @@ import * as getEvidence from './get-evidence.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
 import * as listResponders from './list-responders.ts';
+import * as openApi from './openapi.ts';
 import * as reexecuteAction from './reexecute-action.ts';
 import * as registerResponder from './register-responder.ts';
 import * as reportAction from './report-action.ts';
@@ -32,6 +33,8 @@ export interface ApiRoute {
   readonly id: string;
   /** The handler module, relative to the repository root, for NodejsFunction's entry. */
   readonly entry: string;
+  /** Served without the JWT authorizer; only the OpenAPI document (API.md: it needs no token). */
+  readonly public?: true;
   /** What the function touches, for its least-privilege grants. */
   readonly needs: readonly (
     | 'history:read'
@@ -55,6 +58,15 @@ export interface ApiRoute {
 }
 
 export const apiRoutes: readonly ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    id: 'GetOpenApi',
+    entry: 'functions/api/openapi.ts',
+    public: true,
+    needs: [],
+    create: () => openApi.createHandler(),
+  },
   {
     method: 'GET',
     path: '/v1/action-types',

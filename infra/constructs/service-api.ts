@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -142,7 +142,8 @@ export interface ServiceApiProps {
 }
 
 /**
- * The HTTP API: API Gateway (HTTP API) with a JWT authorizer on every route, one
+ * The HTTP API: API Gateway (HTTP API) with a JWT authorizer on every route but the public
+ * OpenAPI document (`ApiRoute.public`, API.md: it needs no token), one
  * `ServiceFunction` per route of `apiRoutes`, JSON access logs on the `$default` stage and
  * stage-wide throttling.
  *
@@ -214,11 +215,22 @@ export class ServiceApi extends Construct {
       if (needs.has('history:write')) needs.delete('history:read');
       for (const need of needs) grants[need](fn, route);
 
-      httpApi.addRoutes({
+      const routes = httpApi.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
+        // Every other route keeps the API's default JWT authorizer.
+        ...(route.public === true ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (route.public === true) {
+        for (const publicRoute of routes) {
+          Validations.of(publicRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason:
+              'API.md: the description needs no token. This route serves only the OpenAPI document built from the code; its function reads no data, holds no grant and no secret, and the stage throttling bounds it.',
+          });
+        }
+      }
       functions[route.id] = fn;
     }
 

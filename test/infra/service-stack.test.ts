@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CfnElement, Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Policy } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
@@ -215,7 +215,7 @@ describe('ServiceStack', () => {
       expect(routeKeys.filter((key) => String(key).endsWith('/work'))).toEqual([]);
     });
 
-    it('authorizes every route with the one JWT authorizer, issuer and audiences from the context', () => {
+    it('authorizes every route but GET /v1/openapi.json with the one JWT authorizer, issuer and audiences from the context', () => {
       // Prepare
       const [[authorizerId, authorizer] = []] = resourcesOf(template, 'AWS::ApiGatewayV2::Authorizer');
       const routes = resourcesOf(template, 'AWS::ApiGatewayV2::Route');
@@ -227,10 +227,29 @@ describe('ServiceStack', () => {
         IdentitySource: ['$request.header.Authorization'],
         JwtConfiguration: { Issuer: settings.authIssuer, Audience: ['4example5client6id', 'console-client'] },
       });
-      expect(routes.length).toBeGreaterThan(0);
-      for (const [, route] of routes) {
+      expect(routes.length).toBeGreaterThan(1);
+      const [publicRoutes, securedRoutes] = [
+        routes.filter(([, route]) => route.Properties.RouteKey === 'GET /v1/openapi.json'),
+        routes.filter(([, route]) => route.Properties.RouteKey !== 'GET /v1/openapi.json'),
+      ];
+      expect(securedRoutes).toHaveLength(apiRoutes.length - 1);
+      for (const [, route] of securedRoutes) {
         expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
       }
+      // API.md: the description needs no token; it is the one route API Gateway lets through unauthenticated.
+      expect(publicRoutes).toHaveLength(1);
+      expect(publicRoutes[0]?.[1].Properties.AuthorizationType).toBe('NONE');
+      expect(publicRoutes[0]?.[1].Properties.AuthorizerId).toBeUndefined();
+      expect(apiRoutes.filter((route) => route.public === true).map((route) => `${route.method} ${route.path}`)).toEqual(['GET /v1/openapi.json']);
+      // cdk-nag's APIG4 (no authorization) is acknowledged on that route alone, with API.md's reason.
+      const apig4 = built.serviceStack.node
+        .findAll()
+        .flatMap((construct) =>
+          construct.node.metadata
+            .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && JSON.stringify(entry.data).includes('AwsSolutions-APIG4'))
+            .map((entry) => [construct.node.path, JSON.stringify(entry.data)]),
+        );
+      expect(apig4).toEqual([[expect.stringMatching(/\/Api\/HttpApi\/GET--v1--openapi\.json$/), expect.stringContaining('API.md: the description needs no token')]]);
     });
 
     it('sends each route to its own function', () => {

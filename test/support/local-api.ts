@@ -57,7 +57,7 @@ export async function startLocalApi(options: {
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   const verifier = createTokenVerifier({ issuer: testIssuer, audience: testAudience, keys: { jwks: { keys: [publicJwk] } } });
   const server: Server = createLocalApiServer(
-    apiRoutes.map((route) => ({ method: route.method, path: route.path, handler: route.create({ service }) })),
+    apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({ service }) })),
     async (header) => claimsOf(await verifier.verify(header)),
   );
   const url = await listen(server, 0);

@@ -1,0 +1,223 @@
+/**
+ * The API's OpenAPI 3.1 document (API.md: Description), built from the zod schemas that validate
+ * requests: the catalogue's per-type inputs, the responder protocol's bodies. OpenAPI 3.1 schemas
+ * are JSON Schema 2020-12, which zod 4 emits itself, so no generator dependency is bundled.
+ */
+import * as z from 'zod';
+import { actionTypes } from '#shared/catalogue/catalogue.ts';
+import { actionStatuses } from '#shared/history/status.ts';
+import { registerRequestSchema, reportSchema, responderKinds, uploadRequestSchema } from '#shared/responders/protocol.ts';
+import type { ProblemBody } from './problem.ts';
+
+type JsonSchema = z.core.JSONSchema.BaseSchema;
+
+/** The body of every 4xx and 5xx (RFC 9457), typed against `ProblemBody` so the two cannot drift. */
+const problemSchema: z.ZodType<ProblemBody> = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  correlationId: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/**
+ * The query of GET /v1/actions, as `parseHistoryQuery` (functions/api/list-actions.ts) checks it;
+ * its test holds the two to the same names and bounds.
+ */
+export const historyQueryParameters = {
+  resource: z.string().min(1).max(2048).describe('A resource key (API.md); only actions on it'),
+  type: z.enum(actionTypes.map((definition) => definition.type)).describe('Only actions of this type'),
+  status: z.enum(actionStatuses),
+  createdBy: z.string().min(1).max(256).describe('Only actions created by this subject'),
+  from: z.iso.datetime({ offset: true }).describe('RFC 3339; created at or after'),
+  to: z.iso.datetime({ offset: true }).describe('RFC 3339; created at or before'),
+  limit: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
+} as const;
+
+/** What create and undo take besides the inputs (action-service's `checkReason`). */
+const reasonSchema = z.string().max(1000).nullable().optional();
+
+/** One branch per action type: the request names the type and carries that type's inputs. */
+const createActionRequestSchema = z.union(
+  actionTypes.map((definition) => z.strictObject({ type: z.literal(definition.type), inputs: definition.inputs, reason: reasonSchema })),
+);
+
+const undoRequestSchema = z.strictObject({ reason: reasonSchema });
+
+const jsonSchemaOptions = { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' } as const;
+
+/** JSON Schema (2020-12) of what a client sends; refinements have no JSON Schema form. */
+function requestSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, jsonSchemaOptions);
+  return rest;
+}
+
+/**
+ * The named schemas, emitted together so shared parts are `$ref`s into `components/schemas`:
+ * the responder report's JSON values are recursive, which a per-schema `$defs` would leave
+ * pointing at the document's root.
+ */
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(problemSchema, { id: 'Problem' });
+  registry.add(createActionRequestSchema, { id: 'CreateActionRequest' });
+  registry.add(undoRequestSchema, { id: 'UndoRequest' });
+  registry.add(registerRequestSchema, { id: 'RegisterResponderRequest' });
+  registry.add(reportSchema, { id: 'ResponderReport' });
+  registry.add(reportSchema.shape.result.unwrap(), { id: 'JsonValue' });
+  registry.add(uploadRequestSchema, { id: 'EvidenceUploadRequest' });
+  const { schemas } = z.toJSONSchema(registry, { ...jsonSchemaOptions, uri: (id) => `#/components/schemas/${id}` });
+  const components: Record<string, JsonSchema> = {};
+  for (const [id, { $schema: _dialect, $id: _id, ...schema }] of Object.entries(schemas)) components[id] = schema;
+  return components;
+}
+
+type Access = 'public' | 'action-read' | 'action-exec' | 'catalogue' | 'respond';
+
+interface Operation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly access: Access;
+  readonly ok: number;
+  readonly body?: { readonly schema: string; readonly required: boolean };
+  readonly query?: Readonly<Record<string, z.ZodType>>;
+}
+
+const scopeNote: Readonly<Record<Access, string>> = {
+  public: 'No token needed.',
+  'action-read': 'Needs one of the response-actions category scopes (.exec or .read).',
+  'action-exec': 'Needs the .exec scope of the action type\'s category.',
+  catalogue: 'Needs one of the response-actions category scopes.',
+  respond: 'For responders: needs the responder scope and the token\'s responder claim.',
+};
+
+/** Every route of the HTTP API, by `METHOD path` as API Gateway keys it (routes.ts). */
+export const operations: Readonly<Record<string, Operation>> = {
+  'GET /v1/openapi.json': { operationId: 'getOpenApi', summary: 'This document', access: 'public', ok: 200 },
+  'GET /v1/action-types': { operationId: 'listActionTypes', summary: 'The catalogue, each type\'s inputs as JSON Schema', access: 'catalogue', ok: 200 },
+  'POST /v1/actions': {
+    operationId: 'createAction',
+    summary: 'Request an action (optional Idempotency-Key header)',
+    access: 'action-exec',
+    ok: 202,
+    body: { schema: 'CreateActionRequest', required: true },
+  },
+  'GET /v1/actions': {
+    operationId: 'listActions',
+    summary: 'History, newest first, filtered and paginated',
+    access: 'action-read',
+    ok: 200,
+    query: historyQueryParameters,
+  },
+  'GET /v1/actions/{id}': { operationId: 'getAction', summary: 'One action record', access: 'action-read', ok: 200 },
+  'POST /v1/actions/{id}/undo': {
+    operationId: 'undoAction',
+    summary: 'Undo an action: a new action of its undo type',
+    access: 'action-exec',
+    ok: 202,
+    body: { schema: 'UndoRequest', required: false },
+  },
+  'POST /v1/actions/{id}/reexecute': { operationId: 'reexecuteAction', summary: 'A new action with the same type and inputs', access: 'action-exec', ok: 202 },
+  'GET /v1/actions/{id}/evidence': { operationId: 'getEvidence', summary: 'The action\'s evidence objects with download URLs', access: 'action-read', ok: 200 },
+  'POST /v1/responders': {
+    operationId: 'registerResponder',
+    summary: 'Register a responder',
+    access: 'respond',
+    ok: 200,
+    body: { schema: 'RegisterResponderRequest', required: true },
+  },
+  'GET /v1/responders': { operationId: 'listResponders', summary: 'Registered responders', access: 'action-read', ok: 200 },
+  'POST /v1/responders/{kind}/{name}/heartbeat': { operationId: 'responderHeartbeat', summary: 'A responder\'s sign of life', access: 'respond', ok: 200 },
+  'POST /v1/responders/{kind}/{name}/queue-credentials': {
+    operationId: 'responderQueueCredentials',
+    summary: 'Short-lived credentials for the responder\'s own work queue',
+    access: 'respond',
+    ok: 200,
+  },
+  'POST /v1/responders/{kind}/{name}/deregister': { operationId: 'deregisterResponder', summary: 'Deregister a responder', access: 'respond', ok: 200 },
+  'POST /v1/actions/{id}/reports': {
+    operationId: 'reportAction',
+    summary: 'A responder reports progress or the outcome of its work',
+    access: 'respond',
+    ok: 200,
+    body: { schema: 'ResponderReport', required: true },
+  },
+  'POST /v1/actions/{id}/evidence-uploads': {
+    operationId: 'evidenceUpload',
+    summary: 'A presigned upload URL for one evidence object',
+    access: 'respond',
+    ok: 200,
+    body: { schema: 'EvidenceUploadRequest', required: true },
+  },
+};
+
+const pathParameters: Readonly<Record<string, z.ZodType>> = {
+  id: z.string().min(1),
+  kind: z.enum(responderKinds),
+  name: z.string().regex(/^[A-Za-z0-9._:-]{1,253}$/),
+};
+
+function problemResponse(description: string): object {
+  return { description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+}
+
+function operationObject(method: string, path: string, operation: Operation): object {
+  const parameters = [
+    ...[...path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: requestSchema(pathParameters[name] ?? z.string()),
+    })),
+    ...Object.entries(operation.query ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema: requestSchema(schema) })),
+  ];
+  const secured = operation.access !== 'public';
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    description: scopeNote[operation.access],
+    ...(secured ? {} : { security: [] }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(operation.body === undefined
+      ? {}
+      : {
+          requestBody: {
+            required: operation.body.required,
+            content: { 'application/json': { schema: { $ref: `#/components/schemas/${operation.body.schema}` } } },
+          },
+        }),
+    responses: {
+      [String(operation.ok)]: { description: `${method} ${path} succeeded`, content: { 'application/json': { schema: { type: 'object' } } } },
+      ...(operation.body === undefined && operation.query === undefined && parameters.length === 0 ? {} : { '400': problemResponse('Invalid request: each error names its field') }),
+      ...(secured ? { '401': problemResponse('No valid bearer token'), '403': problemResponse('The token lacks the scope this route needs') } : {}),
+      default: problemResponse('Any other problem (RFC 9457)'),
+    },
+  };
+}
+
+/** The document: built on demand; callers build it once (per cold start) and keep it. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const [key, operation] of Object.entries(operations)) {
+    const [method = '', path = ''] = key.split(' ');
+    paths[path] = { ...paths[path], [method.toLowerCase()]: operationObject(method, path, operation) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'response-actions',
+      version: '1',
+      description: 'Contain resources and collect evidence on AWS, hosts and Kubernetes from one API; every action recorded, every disruptive one undoable.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: componentSchemas(),
+    },
+  };
+}
