@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostActions } from '../../../responders/host/actions.ts';
 import { actionOf, hostWork, objectOf, undoSourceOf } from './support/context.ts';
-import { dockerInspect, dockerVersion, startDockerTestServer } from './support/docker-test-server.ts';
+import { startFakeRootDocker } from './support/docker-test-server.ts';
 import type { DockerTestServer } from './support/docker-test-server.ts';
 import { contentSha, missing, plantFile, sha256, temporaryDirectory } from './support/files.ts';
 
@@ -42,13 +42,7 @@ beforeEach(async () => {
   await plantFile(issuerKeys, keysContent, { mode: 0o600 });
   await plantFile(join(root, 'etc', 'app.conf'), 'container config\n');
   mounts = [];
-  docker = await startDockerTestServer(work.path, (request) => {
-    if (request.path === '/version') return { status: 200, json: dockerVersion('1.47') };
-    if (request.path === `/v1.47/containers/${containerId}/json`) {
-      return { status: 200, json: dockerInspect({ id: containerId, name: 'web', status: 'exited', mergedDir: root }) };
-    }
-    return { status: 404, json: { message: `No such container: ${request.path}` } };
-  });
+  docker = await startFakeRootDocker(work.path, containerId, root);
 });
 
 afterEach(async () => {

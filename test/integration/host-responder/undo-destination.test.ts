@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResponderOutcome } from '#shared/responders/protocol.ts';
 import { hostActions } from '../../../responders/host/actions.ts';
 import { actionOf, hostWork, undoSourceOf } from './support/context.ts';
-import { dockerInspect, dockerVersion, startDockerTestServer } from './support/docker-test-server.ts';
+import { startFakeRootDocker } from './support/docker-test-server.ts';
 import type { DockerTestServer } from './support/docker-test-server.ts';
 import { contentSha, missing, plantFile, sha256, temporaryDirectory } from './support/files.ts';
 
@@ -45,13 +45,7 @@ beforeEach(async () => {
   await mkdir(join(root, 'etc', 'profile.d'), { recursive: true });
   await plantFile(join(root, 'app', 'dir', 'evil.sh'), payload, { uid: 1000, gid: 1000 });
   mounts = [];
-  docker = await startDockerTestServer(work.path, (request) => {
-    if (request.path === '/version') return { status: 200, json: dockerVersion('1.47') };
-    if (request.path === `/v1.47/containers/${containerId}/json`) {
-      return { status: 200, json: dockerInspect({ id: containerId, name: 'web', status: 'exited', mergedDir: root }) };
-    }
-    return { status: 404, json: { message: `No such container: ${request.path}` } };
-  });
+  docker = await startFakeRootDocker(work.path, containerId, root);
 });
 
 afterEach(async () => {

@@ -108,6 +108,20 @@ export function dockerInspect(container: {
   };
 }
 
+/**
+ * A Docker engine that knows one exited container whose root is `mergedDir` (a fake container
+ * root the test built), and nothing else: for file actions inside a container.
+ */
+export function startFakeRootDocker(dir: string, containerId: string, mergedDir: string): Promise<DockerTestServer> {
+  return startDockerTestServer(dir, (request) => {
+    if (request.path === '/version') return { status: 200, json: dockerVersion('1.47') };
+    if (request.path === `/v1.47/containers/${containerId}/json`) {
+      return { status: 200, json: dockerInspect({ id: containerId, name: 'web', status: 'exited', mergedDir }) };
+    }
+    return { status: 404, json: { message: `No such container: ${request.path}` } };
+  });
+}
+
 /** GET /version as Docker answers it. */
 export function dockerVersion(apiVersion: string): unknown {
   return { Version: '27.3.1', ApiVersion: apiVersion, MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', KernelVersion: '6.8.0' };
