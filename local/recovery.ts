@@ -18,7 +18,8 @@ import { endInError } from '#shared/actions/mark-status.ts';
 import { categories } from '#shared/catalogue/index.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryReader } from '#shared/history/reader.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { ActionStatus } from '#shared/history/status.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import type { ResponderDeadlines } from '#shared/responders/starter.ts';
@@ -60,7 +61,7 @@ const inFlightStatuses: readonly ActionStatus[] = ['Created', 'Enqueued', 'Runni
  * and the execution that knew how far it got is gone, so it ends in Error and undo can clean up.
  */
 export async function recoverInFlight(
-  repository: Pick<HistoryRepository, 'list' | 'transition' | 'get' | 'releaseUndo'>,
+  repository: Pick<HistoryReader, 'list'> & Pick<HistoryWriter, 'transition' | 'get' | 'releaseUndo'>,
   starter: WorkStarter,
   responders?: ResponderRecovery,
 ): Promise<RecoveryReport> {
@@ -104,7 +105,7 @@ export async function recoverInFlight(
   return report;
 }
 
-async function allWithStatus(repository: Pick<HistoryRepository, 'list'>, status: ActionStatus): Promise<ActionRecord[]> {
+async function allWithStatus(repository: Pick<HistoryReader, 'list'>, status: ActionStatus): Promise<ActionRecord[]> {
   const records: ActionRecord[] = [];
   let cursor: string | undefined;
   do {
@@ -118,7 +119,7 @@ async function allWithStatus(repository: Pick<HistoryRepository, 'list'>, status
 type MutableReport = { -readonly [Key in keyof RecoveryReport]: string[] };
 
 async function recoverResponderAction(
-  repository: Pick<HistoryRepository, 'transition' | 'get' | 'releaseUndo'>,
+  repository: Pick<HistoryWriter, 'transition' | 'get' | 'releaseUndo'>,
   responders: ResponderRecovery,
   record: ActionRecord,
   report: MutableReport,

@@ -19,7 +19,7 @@ import { NoStateMachineError, markEnqueued } from '#shared/adapters/sfn-work-sta
 import type { Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import { isTerminal } from '#shared/history/status.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { JsonValue } from '#shared/json.ts';
@@ -52,7 +52,7 @@ export function substituteDefinition(text: string, substitutions: Readonly<Recor
 }
 
 export interface LocalCloudActionsOptions {
-  readonly repository: HistoryRepository;
+  readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress' | 'releaseUndo'>;
   readonly config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets' | 'memberRole' | 'deadlines'>;
   readonly clock: Clock;
   /** Member-account sessions; by default STS (following AWS_ENDPOINT_URL) with the configured member role. */
@@ -444,7 +444,7 @@ function expired(): TaskTokenExpiredError {
 }
 
 export interface LocalResponderActionsOptions {
-  readonly repository: HistoryRepository;
+  readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress' | 'releaseUndo'>;
   readonly config: Pick<ServiceConfig, 'deadlines'>;
   /** The dispatch-work handler (functions/steps/dispatch-work.ts's), bound to this runtime's queues, store and key. */
   readonly dispatch: (event: unknown) => Promise<unknown>;

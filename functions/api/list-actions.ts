@@ -1,6 +1,6 @@
 import { findActionType, type FieldError } from '#shared/catalogue/index.ts';
 import { isRfc3339 } from '#shared/catalogue/fields.ts';
-import type { HistoryQuery } from '#shared/history/repository.ts';
+import type { HistoryQuery } from '#shared/history/reader.ts';
 import { actionStatuses, isActionStatus } from '#shared/history/status.ts';
 import { apiHandler, requiresAnyActionScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { invalidRequest } from '#shared/http/problem.ts';

@@ -8,7 +8,6 @@
  * `<prefix>-*`, states:SendTaskHeartbeat/Success/Failure, GetSecretValue on the signing key
  * secret, s3:PutObject presigning on `actions/*` of the evidence bucket).
  */
-import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
@@ -16,8 +15,7 @@ import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evi
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { CursorCodec } from '#shared/history/cursor.ts';
-import { HistoryRepository } from '#shared/history/repository.ts';
+import { HistoryWriter } from '#shared/history/writer.ts';
 import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { StsQueueAccess } from '#shared/responders/queue-access.ts';
@@ -34,8 +32,7 @@ export function responderApiDeps(env: Environment = process.env): { responders: 
   const bucket = env['EVIDENCE_BUCKET'];
   let publicKey: Promise<WorkSigningPublicKey> | undefined;
   const responders = new ResponderService({
-    // These routes never list history; the codec is only there because the repository requires one.
-    repository: new HistoryRepository({ client, tableName, cursors: new CursorCodec(randomBytes(32)), clock: systemClock }),
+    repository: new HistoryWriter({ client, tableName, clock: systemClock }),
     store: new ResponderStore({ client, tableName, clock: systemClock }),
     queues: createResponderQueues(responderConfig),
     ...(responderConfig.queueRoleArn === undefined

@@ -8,12 +8,10 @@
  * GetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`.
  * The task token in its event is stored with the action and never logged.
  */
-import { randomBytes } from 'node:crypto';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
-import { CursorCodec } from '#shared/history/cursor.ts';
-import { HistoryRepository } from '#shared/history/repository.ts';
+import { HistoryWriter } from '#shared/history/writer.ts';
 import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { createDispatchWorkHandler, type DispatchDeps } from '#shared/responders/dispatch.ts';
@@ -28,8 +26,7 @@ export async function defaultDeps(): Promise<DispatchDeps> {
   const client = createHistoryClient();
   const tableName = config.historyTableName ?? '';
   return {
-    // This function never lists history; the codec is only there because the repository requires one.
-    repository: new HistoryRepository({ client, tableName, cursors: new CursorCodec(randomBytes(32)), clock: systemClock }),
+    repository: new HistoryWriter({ client, tableName, clock: systemClock }),
     store: new ResponderStore({ client, tableName, clock: systemClock }),
     queues: createResponderQueues(responderConfig),
     signingKey: await readWorkSigningKey(responderConfig.signingKeySecretArn ?? ''),

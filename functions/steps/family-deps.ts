@@ -6,7 +6,6 @@
  * arn:<partition>:iam::<account>:role/<MEMBER_ROLE_NAME>-<family>; in member accounts that role
  * grants exactly the family's calls (its entry in families.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
@@ -14,21 +13,14 @@ import { createActionStepHandler, type ActionStepDeps } from '#shared/actions/ac
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { CursorCodec } from '#shared/history/cursor.ts';
-import { HistoryRepository } from '#shared/history/repository.ts';
+import { HistoryWriter } from '#shared/history/writer.ts';
 
 export function familyStepDeps<Clients extends SessionClients>(
   family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
 ): ActionStepDeps<Clients> {
   const config = loadConfig(process.env, ['HISTORY_TABLE_NAME']);
   return {
-    repository: new HistoryRepository({
-      client: createHistoryClient(),
-      tableName: config.historyTableName ?? '',
-      // This function never lists history; the codec is only there because the repository requires one.
-      cursors: new CursorCodec(randomBytes(32)),
-      clock: systemClock,
-    }),
+    repository: new HistoryWriter({ client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock }),
     config,
     // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call.
     sessions: new StsMemberSessions({ sts: new STSClient({}), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),

@@ -3,13 +3,11 @@
  * states (and of an EventBridge rule on executions that ended without MarkError).
  * Environment: HISTORY_TABLE_NAME. Permissions: dynamodb:GetItem and dynamodb:UpdateItem on the history table.
  */
-import { randomBytes } from 'node:crypto';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { createMarkStatusHandler, type MarkStatusDeps } from '#shared/actions/mark-status.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
-import { CursorCodec } from '#shared/history/cursor.ts';
-import { HistoryRepository } from '#shared/history/repository.ts';
+import { HistoryWriter } from '#shared/history/writer.ts';
 
 export { createMarkStatusHandler as createHandler };
 
@@ -17,13 +15,7 @@ export { createMarkStatusHandler as createHandler };
 export function defaultDeps(): MarkStatusDeps {
   const config = loadConfig(process.env, ['HISTORY_TABLE_NAME']);
   return {
-    repository: new HistoryRepository({
-      client: createHistoryClient(),
-      tableName: config.historyTableName ?? '',
-      // This function never lists history; the codec is only there because the repository requires one.
-      cursors: new CursorCodec(randomBytes(32)),
-      clock: systemClock,
-    }),
+    repository: new HistoryWriter({ client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock }),
   };
 }
 

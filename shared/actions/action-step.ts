@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { MemberSessionSource, SessionClients } from '#shared/adapters/member-session.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { JsonValue } from '#shared/json.ts';
 import { cloudActionSteps, type CloudActionContext, type CloudActionFamily, type CloudActionStep } from './cloud-action.ts';
 import {
@@ -17,7 +17,7 @@ import { createCloudActionContext } from './kit/action-context.ts';
 import { guardTarget, resolveTarget } from './target.ts';
 
 export interface ActionStepDeps<Clients extends SessionClients> {
-  readonly repository: Pick<HistoryRepository, 'get' | 'recordProgress'>;
+  readonly repository: Pick<HistoryWriter, 'get' | 'recordProgress'>;
   readonly config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>;
   readonly sessions: MemberSessionSource;
   readonly family: CloudActionFamily<Clients>;

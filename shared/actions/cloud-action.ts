@@ -33,7 +33,7 @@ export interface CloudTarget {
 /** What apply and check report: done, or still pending and worth looking at again after a wait. */
 export type StepProgress = { readonly pending: false } | { readonly pending: true; readonly waitSeconds: number };
 
-/** What a step may store on the record while the action runs (see HistoryRepository.recordProgress). */
+/** What a step may store on the record while the action runs (see HistoryWriter.recordProgress). */
 export interface ProgressUpdate {
   /** The resource before any change; kept from its first capture. */
   readonly prior?: JsonValue;

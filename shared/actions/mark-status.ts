@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { StatusConflictError } from '#shared/errors.ts';
 import type { ActionError, ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { ActionStatus } from '#shared/history/status.ts';
 import type { JsonValue } from '#shared/json.ts';
 import { ActionNotRunningError, InvalidStepEventError, errorCodeOf } from './errors.ts';
 
-export type StatusRepository = Pick<HistoryRepository, 'get' | 'transition' | 'releaseUndo'>;
+export type StatusRepository = Pick<HistoryWriter, 'get' | 'transition' | 'releaseUndo'>;
 
 export interface MarkStatusDeps {
   readonly repository: StatusRepository;

@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import { cloudActionFamilyOf } from '#shared/actions/families.ts';
 import { ConfigError, StatusConflictError } from '#shared/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 
 /** No state machine is configured for the family of this action type (a deployment defect). */
@@ -23,7 +23,7 @@ export interface SfnWorkStarterOptions {
   readonly client: SFNClient;
   /** Family name → its state machine's ARN (`iam` → `arn:aws:states:...:stateMachine:...`). */
   readonly stateMachineArns: Readonly<Record<string, string>>;
-  readonly repository: Pick<HistoryRepository, 'transition'>;
+  readonly repository: Pick<HistoryWriter, 'transition'>;
   /** Which family runs a type; the catalogue's cloud types by default. */
   readonly familyOf?: (type: string) => string | undefined;
 }
@@ -36,7 +36,7 @@ export interface SfnWorkStarterOptions {
 export class SfnWorkStarter implements WorkStarter {
   readonly #client: SFNClient;
   readonly #arns: Readonly<Record<string, string>>;
-  readonly #repository: Pick<HistoryRepository, 'transition'>;
+  readonly #repository: Pick<HistoryWriter, 'transition'>;
   readonly #familyOf: (type: string) => string | undefined;
 
   constructor(options: SfnWorkStarterOptions) {
@@ -65,7 +65,7 @@ export class SfnWorkStarter implements WorkStarter {
  * Created → Enqueued "execution started". The execution may already have moved the record on
  * (to Enqueued, Running or even an end), which is as good: only a missing record is an error.
  */
-export async function markEnqueued(repository: Pick<HistoryRepository, 'transition'>, actionId: string): Promise<void> {
+export async function markEnqueued(repository: Pick<HistoryWriter, 'transition'>, actionId: string): Promise<void> {
   try {
     await repository.transition(actionId, 'Enqueued', { detail: 'execution started' });
   } catch (error) {

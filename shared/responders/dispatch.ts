@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { Clock } from '#shared/clock.ts';
 import { StatusConflictError } from '#shared/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import { isTerminal } from '#shared/history/status.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { UndoSource, WorkOrder } from './protocol.ts';
@@ -29,7 +29,7 @@ export class InvalidDispatchEventError extends Error {
 }
 
 export interface DispatchDeps {
-  readonly repository: Pick<HistoryRepository, 'get' | 'transition'>;
+  readonly repository: Pick<HistoryWriter, 'get' | 'transition'>;
   readonly store: Pick<ResponderStore, 'saveDispatch'>;
   readonly queues: Pick<ResponderQueues, 'send'>;
   readonly signingKey: WorkSigningKey;

@@ -24,12 +24,19 @@ import {
   UndoConflictError,
 } from '#shared/errors.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import type { HistoryPage, HistoryQuery, HistoryRepository, IdempotencyClaim } from '#shared/history/repository.ts';
+import type { IdempotencyClaim, IdempotencyStore } from '#shared/history/idempotency.ts';
+import type { HistoryPage, HistoryQuery, HistoryReader } from '#shared/history/reader.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { undoInputsFor, undoTargetMatcher } from './undo-inputs.ts';
 
+/** The history pieces the use cases touch: they write, read pages and replay repeated requests. */
+export type ActionHistory = Pick<HistoryWriter, 'create' | 'transition' | 'claimUndo' | 'releaseUndo'> &
+  Pick<HistoryReader, 'get' | 'list'> &
+  Pick<IdempotencyStore, 'replay'>;
+
 export interface ActionServiceDeps {
-  readonly repository: HistoryRepository;
+  readonly repository: ActionHistory;
   /** Who runs each executor's work; an executor without one ends its actions in Error, saying so. */
   readonly starters: Readonly<Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>>;
   readonly evidence?: EvidenceStore;

@@ -20,7 +20,7 @@ import {
 } from '#shared/errors.ts';
 import { EvidenceExistsError, InvalidEvidenceInputError, InvalidEvidenceNameError } from '#shared/evidence/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import { isTerminal, type ActionStatus } from '#shared/history/status.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { EvidenceStore, UploadGrant } from '#shared/ports.ts';
@@ -44,7 +44,7 @@ import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/ta
 import { responderId, targetLabel, workTargetOf } from '#shared/responders/target.ts';
 
 export interface ResponderServiceDeps {
-  readonly repository: Pick<HistoryRepository, 'get' | 'transition' | 'recordProgress'>;
+  readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress'>;
   readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch' | 'remove'>;
   readonly queues: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
   /**

@@ -2,10 +2,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseStateMachineArns, SfnWorkStarter } from '#shared/adapters/sfn-work-starter.ts';
 import type { Environment } from '#shared/config/config.ts';
-import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 
-export function cloudStarterFromEnv(env: Environment, repository: HistoryRepository): WorkStarter {
+export function cloudStarterFromEnv(env: Environment, repository: Pick<HistoryWriter, 'transition'>): WorkStarter {
   return new SfnWorkStarter({
     client: new SFNClient({ ignoreConfiguredEndpointUrls: true }),
     stateMachineArns: parseStateMachineArns(env['CLOUD_ACTION_STATE_MACHINES']),

@@ -8,7 +8,8 @@ import {
   UndoConflictError,
 } from '#shared/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import type { HistoryQuery, HistoryRepository } from '#shared/history/repository.ts';
+import type { HistoryQuery } from '#shared/history/reader.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
 import type { Category } from '#shared/catalogue/types.ts';
 import { freshHistory } from '#test/support/history-store.ts';
 import { recordFixture } from '#test/support/records.ts';

@@ -1,0 +1,193 @@
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Category } from '#shared/catalogue/types.ts';
+import type { Clock } from '#shared/clock.ts';
+import { fingerprint, type CursorCodec } from './cursor.ts';
+import {
+  IndexStream,
+  MergedStreams,
+  indexPartitionAttribute,
+  matches,
+  monthsBetween,
+  planIndex,
+  type IndexKey,
+} from './index-streams.ts';
+import { itemToRecord, monthOf, recordSortKey } from './items.ts';
+import type { ActionRecord } from './record.ts';
+import { backoff, metaKey, readRecord } from './record-io.ts';
+import type { ActionStatus } from './status.ts';
+import type { HistoryIndexName } from './table-design.ts';
+
+export interface HistoryQuery {
+  readonly resource?: string;
+  readonly type?: string;
+  readonly status?: ActionStatus;
+  readonly createdBy?: string;
+  /** Inclusive bounds on creation time, RFC 3339. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface HistoryPage {
+  readonly items: ActionRecord[];
+  readonly nextCursor: string | null;
+}
+
+export interface HistoryReaderOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Signs the cursors of the pages this reader hands out, and checks those it is given. */
+  readonly cursors: CursorCodec;
+  readonly clock: Clock;
+  /** Items examined at most per page when filters discard many; the page then comes back short, with a cursor. */
+  readonly maxExaminedPerPage?: number;
+}
+
+const maxLimit = 100;
+
+/**
+ * Reads the action history: one record, or a page of history through the key-only indexes,
+ * continued by signed cursors.
+ */
+export class HistoryReader {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #cursors: CursorCodec;
+  readonly #clock: Clock;
+  readonly #maxExamined: number;
+
+  constructor(options: HistoryReaderOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#cursors = options.cursors;
+    this.#clock = options.clock;
+    this.#maxExamined = options.maxExaminedPerPage ?? 1000;
+  }
+
+  async get(id: string): Promise<ActionRecord | null> {
+    return readRecord(this.#client, this.#table, id);
+  }
+
+  /**
+   * One page of history, newest first, in the categories the reader may see. Reads one index
+   * page per category and one batch of records: the cost of a page does not grow with the table.
+   */
+  async list(query: HistoryQuery, categories: readonly Category[]): Promise<HistoryPage> {
+    const limit = Math.min(Math.max(1, Math.trunc(query.limit)), maxLimit);
+    const queryPrint = fingerprint({
+      resource: query.resource,
+      type: query.type,
+      status: query.status,
+      createdBy: query.createdBy,
+      from: query.from,
+      to: query.to,
+      categories,
+    });
+    const after = query.cursor === undefined ? undefined : this.#cursors.decode(query.cursor, queryPrint).after;
+    if (categories.length === 0) return { items: [], nextCursor: null };
+
+    const plan = planIndex(query);
+    const upperOfWindow = query.to === undefined ? '\uffff' : `${new Date(query.to).toISOString()}#\uffff`;
+    // A page deep in history starts reading at the cursor, not at the newest record.
+    const upper = after !== undefined && after < upperOfWindow ? after : upperOfWindow;
+    const lower = query.from === undefined ? '' : new Date(query.from).toISOString();
+    const partitions = plan.bucketed ? await this.#months(query, after) : [undefined];
+    const streams = categories.map(
+      (category) =>
+        new IndexStream(
+          (partitionKey, startKey) => this.#queryIndex(plan.index, partitionKey, lower, upper, startKey, limit + 1),
+          partitions.map((month) => plan.partitionKey(category, month ?? '')),
+          after,
+        ),
+    );
+    const merged = new MergedStreams(streams);
+
+    const items: ActionRecord[] = [];
+    let examined = 0;
+    let lastExamined: string | undefined;
+    while (items.length < limit && examined < this.#maxExamined) {
+      const batch = await merged.take(Math.min(limit - items.length, this.#maxExamined - examined));
+      if (batch.length === 0) break;
+      const records = await this.#getRecords(batch.map((key) => key.pk));
+      for (const key of batch) {
+        examined += 1;
+        lastExamined = key.createdSk;
+        const record = records.get(key.pk);
+        if (record !== undefined && matches(record, query)) items.push(record);
+        if (items.length === limit) break;
+      }
+      if (lastExamined !== batch.at(-1)?.createdSk) {
+        merged.unshift(batch.slice(batch.findIndex((key) => key.createdSk === lastExamined) + 1));
+      }
+    }
+    const more = lastExamined !== undefined && (await merged.hasMore());
+    return {
+      items,
+      nextCursor: more && lastExamined !== undefined ? this.#cursors.encode({ after: lastExamined }, queryPrint) : null,
+    };
+  }
+
+  /**
+   * The month buckets a query spans, newest first: from its `to` (or the cursor's position if
+   * older), never later than now, down to its `from`, never earlier than the oldest bucket on
+   * record. Clamped both ways so `from=0001-01-01` or `to=9999-12-31` cannot walk empty months
+   * for minutes: no record is older than the floor, and none is created after now.
+   */
+  async #months(query: HistoryQuery, after: string | undefined): Promise<string[]> {
+    const now = this.#clock.now().toISOString();
+    const requestedEnd = query.to === undefined ? now : new Date(query.to).toISOString();
+    const windowEnd = requestedEnd < now ? requestedEnd : now;
+    const newest = monthOf(after !== undefined && after < windowEnd ? after : windowEnd);
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: metaKey }));
+    const first: unknown = Item?.['firstMonth'];
+    if (typeof first !== 'string') return [];
+    const requestedStart = query.from === undefined ? first : monthOf(new Date(query.from).toISOString());
+    return monthsBetween(requestedStart > first ? requestedStart : first, newest);
+  }
+
+  async #queryIndex(
+    index: HistoryIndexName,
+    partitionKey: string,
+    lower: string,
+    upper: string,
+    startKey: Record<string, unknown> | undefined,
+    pageSize: number,
+  ): Promise<{ keys: IndexKey[]; next: Record<string, unknown> | undefined }> {
+    const partitionAttribute = indexPartitionAttribute[index];
+    const { Items, LastEvaluatedKey } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: index,
+        // DynamoDB refuses an empty string in a key condition, so an open lower bound is `<=`.
+        KeyConditionExpression:
+          lower === '' ? '#p = :p AND createdSk <= :upper' : '#p = :p AND createdSk BETWEEN :lower AND :upper',
+        ExpressionAttributeNames: { '#p': partitionAttribute },
+        ExpressionAttributeValues:
+          lower === '' ? { ':p': partitionKey, ':upper': upper } : { ':p': partitionKey, ':lower': lower, ':upper': upper },
+        ScanIndexForward: false,
+        Limit: pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })),
+      next: LastEvaluatedKey,
+    };
+  }
+
+  async #getRecords(partitionKeys: readonly string[]): Promise<Map<string, ActionRecord>> {
+    const found = new Map<string, ActionRecord>();
+    let pending: Record<string, unknown>[] = [...new Set(partitionKeys)].map((pk) => ({ pk, sk: recordSortKey }));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > 0) await backoff(attempt);
+      const { Responses, UnprocessedKeys } = await this.#client.send(
+        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), itemToRecord(item));
+      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+      if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read');
+    }
+    return found;
+  }
+}
