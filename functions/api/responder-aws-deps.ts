@@ -9,7 +9,6 @@
  * secret, s3:PutObject presigning on `actions/*` of the evidence bucket).
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { systemClock } from '#shared/clock.ts';
@@ -18,7 +17,7 @@ import { ConfigError } from '#shared/errors.ts';
 import { HistoryWriter } from '#shared/history/writer.ts';
 import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
-import { StsQueueAccess } from '#shared/responders/queue-access.ts';
+import type { QueueAccessIssuer } from '#shared/responders/queue-access.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
 import { SfnTaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import type { WorkSigningPublicKey } from '#shared/responders/protocol.ts';
@@ -38,12 +37,7 @@ export function responderApiDeps(env: Environment = process.env): { responders: 
     ...(responderConfig.queueRoleArn === undefined
       ? {}
       : {
-          queueAccess: new StsQueueAccess({
-            sts: new STSClient({ ignoreConfiguredEndpointUrls: true }),
-            roleArn: responderConfig.queueRoleArn,
-            region: env['AWS_REGION'] ?? '',
-            durationSeconds: responderConfig.queueCredentialSeconds,
-          }),
+          queueAccess: lazyQueueAccess(responderConfig.queueRoleArn, env['AWS_REGION'] ?? '', responderConfig.queueCredentialSeconds),
         }),
     callbacks: new SfnTaskCallbacks(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
     signingKey: () => {
@@ -65,4 +59,22 @@ export function responderApiDeps(env: Environment = process.env): { responders: 
     clock: systemClock,
   });
   return { responders };
+}
+
+/**
+ * The STS client, loaded on the first queue-credentials request: the other responder routes share
+ * this wiring but never call STS, so they do not evaluate its SDK client at cold start.
+ */
+function lazyQueueAccess(roleArn: string, region: string, durationSeconds: number): QueueAccessIssuer {
+  let issuer: Promise<QueueAccessIssuer> | undefined;
+  const load = async (): Promise<QueueAccessIssuer> => {
+    const [{ STSClient }, { StsQueueAccess }] = await Promise.all([import('@aws-sdk/client-sts'), import('#shared/responders/queue-access.ts')]);
+    return new StsQueueAccess({ sts: new STSClient({ ignoreConfiguredEndpointUrls: true }), roleArn, region, durationSeconds });
+  };
+  return {
+    issue: async (target, queue) => {
+      issuer ??= load();
+      return (await issuer).issue(target, queue);
+    },
+  };
 }
