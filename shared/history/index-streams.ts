@@ -1,7 +1,7 @@
 import type { Category } from '#shared/catalogue/types.ts';
 import { indexKeys } from './items.ts';
 import type { ActionRecord } from './record.ts';
-import type { HistoryQuery } from './reader.ts';
+import type { HistoryQuery } from './query.ts';
 import type { HistoryIndexName } from './table-design.ts';
 
 /** How a history page walks the key-only indexes: which index, which partitions, merged newest first. */

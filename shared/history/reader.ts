@@ -14,25 +14,10 @@ import {
 import { itemToRecord, monthOf, recordSortKey } from './items.ts';
 import type { ActionRecord } from './record.ts';
 import { backoff, metaKey, readRecord } from './record-io.ts';
-import type { ActionStatus } from './status.ts';
+import type { HistoryPage, HistoryQuery } from './query.ts';
 import type { HistoryIndexName } from './table-design.ts';
 
-export interface HistoryQuery {
-  readonly resource?: string;
-  readonly type?: string;
-  readonly status?: ActionStatus;
-  readonly createdBy?: string;
-  /** Inclusive bounds on creation time, RFC 3339. */
-  readonly from?: string;
-  readonly to?: string;
-  readonly limit: number;
-  readonly cursor?: string;
-}
-
-export interface HistoryPage {
-  readonly items: ActionRecord[];
-  readonly nextCursor: string | null;
-}
+export type { HistoryPage, HistoryQuery } from './query.ts';
 
 export interface HistoryReaderOptions {
   readonly client: DynamoDBDocumentClient;
