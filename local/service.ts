@@ -36,7 +36,9 @@ import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamod
 import { createLocalApiServer, listen } from './http-server.ts';
 import { localCloudActionFamilies } from './families.ts';
 import { recoverInFlight, type RecoveryReport } from './recovery.ts';
-import { createLocalCloudActions, createLocalResponderActions, LocalTaskTokens, type LocalCloudActions, type LocalResponderActions } from './state-machine-runner.ts';
+import { createLocalCloudActions, type LocalCloudActions } from './runners/cloud-runner.ts';
+import { createLocalResponderActions, type LocalResponderActions } from './runners/responder-runner.ts';
+import { LocalTaskTokens } from './runners/task-tokens.ts';
 import { openWorkSigningKey } from './work-signing-key.ts';
 
 export interface LocalServiceOptions {

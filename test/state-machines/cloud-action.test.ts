@@ -4,15 +4,9 @@ import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
 import { recoverInFlight } from '#local/recovery.ts';
-import {
-  createLocalCloudActions,
-  defaultStateMachineFile,
-  localFunctionArns,
-  substituteDefinition,
-  type ExecutionEvent,
-  type LocalCloudActions,
-  type LocalCloudActionsOptions,
-} from '#local/state-machine-runner.ts';
+import { createLocalCloudActions, defaultStateMachineFile, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/runners/cloud-runner.ts';
+import type { ExecutionEvent } from '#local/runners/executions.ts';
+import { localFunctionArns, substituteDefinition } from '#local/runners/state-machine-definition.ts';
 import type { CloudAction, CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { TargetNotFoundError, ThrottlingError } from '#shared/actions/errors.ts';
 import { createMarkStatusHandler } from '#shared/actions/mark-status.ts';

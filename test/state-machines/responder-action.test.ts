@@ -4,14 +4,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import aslValidator from 'asl-validator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import {
-  createLocalResponderActions,
-  defaultResponderStateMachineFile,
-  localFunctionArns,
-  substituteDefinition,
-  type ExecutionEvent,
-  type LocalResponderActions,
-} from '#local/state-machine-runner.ts';
+import type { ExecutionEvent } from '#local/runners/executions.ts';
+import { createLocalResponderActions, defaultResponderStateMachineFile, type LocalResponderActions } from '#local/runners/responder-runner.ts';
+import { localFunctionArns, substituteDefinition } from '#local/runners/state-machine-definition.ts';
 import { systemClock } from '#shared/clock.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';

@@ -9,7 +9,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/state-machine-runner.ts';
+import { createLocalCloudActions, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/runners/cloud-runner.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
 import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';

@@ -16,7 +16,8 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { startEmbeddedAws, type EmbeddedAws } from '#local/embedded-aws.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
-import { createLocalCloudActions, type ExecutionEvent, type LocalCloudActions } from '#local/state-machine-runner.ts';
+import { createLocalCloudActions, type LocalCloudActions } from '#local/runners/cloud-runner.ts';
+import type { ExecutionEvent } from '#local/runners/executions.ts';
 import { ThrottlingError } from '#shared/actions/errors.ts';
 import {
   cloudTrailEvidenceContentType,

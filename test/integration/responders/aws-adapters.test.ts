@@ -15,7 +15,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultResponderStateMachineFile, substituteDefinition } from '#local/state-machine-runner.ts';
+import { defaultResponderStateMachineFile } from '#local/runners/responder-runner.ts';
+import { substituteDefinition } from '#local/runners/state-machine-definition.ts';
 import { systemClock } from '#shared/clock.ts';
 import { ConfigError } from '#shared/errors.ts';
 import { createdRecord } from '#shared/history/record.ts';
