@@ -1,11 +1,12 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
-import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { buildApp } from 'fauxqs';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { isSafeEvidenceSegment, parseEvidenceKey } from '#shared/evidence/keys.ts';
+import { removeInterruptedWrites, writeFileAtomically } from '#shared/fs/atomic-write.ts';
 import { localSecret, unixSocketAgent } from './data-dir.ts';
 
 /*
@@ -434,8 +435,8 @@ class EvidenceMirror {
       if (!isSafeEvidenceSegment(actionId)) continue;
       const actionDir = path.join(this.#root, actionId);
       const names = new Set((await listDirectory(actionDir)).filter((name) => isSafeEvidenceSegment(name)));
-      await removeLeftovers(actionDir);
-      await removeLeftovers(path.join(actionDir, '.meta'));
+      await removeInterruptedWrites(actionDir);
+      await removeInterruptedWrites(path.join(actionDir, '.meta'));
       for (const metaFile of await listDirectory(path.join(actionDir, '.meta'))) {
         const name = metaFile.endsWith('.json') ? metaFile.slice(0, -'.json'.length) : '';
         if (!isSafeEvidenceSegment(name)) continue;
@@ -518,31 +519,6 @@ async function listDirectory(directory: string): Promise<string[]> {
     return await readdir(directory);
   } catch (error) {
     if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return [];
-    throw error;
-  }
-}
-
-/** Temporary files of writes that a crash interrupted. */
-async function removeLeftovers(directory: string): Promise<void> {
-  for (const entry of await listDirectory(directory)) {
-    if (entry.startsWith('.tmp-')) await rm(path.join(directory, entry), { force: true });
-  }
-}
-
-/** Temporary file in the same directory, fsync, rename: a reader sees the old file or the whole new one. */
-async function writeFileAtomically(filePath: string, data: string | Uint8Array): Promise<void> {
-  const temporary = path.join(path.dirname(filePath), `.tmp-${randomUUID()}`);
-  try {
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, filePath);
-  } catch (error) {
-    await rm(temporary, { force: true });
     throw error;
   }
 }

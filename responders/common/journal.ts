@@ -10,9 +10,9 @@
  *   nothing was done, so a later dispatch of the same action may run it.
  * - `done`: the outcome as reported; a duplicate delivery re-reports it.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { temporaryFilePrefix, writeFileAtomically } from '#shared/fs/atomic-write.ts';
 import type { Report } from '#shared/responders/protocol.ts';
 
 export interface JournalEntry {
@@ -51,16 +51,7 @@ export class ActionJournal {
   }
 
   async write(entry: JournalEntry): Promise<void> {
-    const file = this.#file(entry.actionId);
-    const temporary = join(this.#dir, `.tmp-${randomUUID()}`);
-    const handle = await open(temporary, 'wx', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(entry));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
+    await writeFileAtomically(this.#file(entry.actionId), JSON.stringify(entry));
   }
 
   /** Forgets entries older than `maxAgeMs` (their work is long past any deadline) and leftovers of interrupted writes. */
@@ -69,7 +60,7 @@ export class ActionJournal {
       const path = join(this.#dir, name);
       const info = await stat(path).catch(() => undefined);
       if (info === undefined) continue;
-      if (name.startsWith('.tmp-') || now.getTime() - info.mtimeMs > maxAgeMs) await rm(path, { force: true });
+      if (name.startsWith(temporaryFilePrefix) || now.getTime() - info.mtimeMs > maxAgeMs) await rm(path, { force: true });
     }
   }
 
