@@ -3,7 +3,7 @@
  * SQS queue directly (work-source.ts: no API call while it waits), check each piece of work, act
  * at most once per action id, report over the API, and delete the message itself.
  *
- * For each piece of work, in order:
+ * For each piece of work, in order (work-handler.ts, and execute-action.ts for 5 and 6):
  * 1. the JWS: header exactly alg EdDSA + a `kid` of a configured key + our typ, the signature,
  *    and that the payload is a work order; then that the order names this responder. Work failing
  *    any of these is refused and NOT reported on: its action id cannot be trusted. The action then
@@ -24,25 +24,17 @@
  * Never logged: the bearer token, presigned URLs, receipts, queue credentials, task tokens (which
  * never reach a responder in the first place).
  */
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { systemClock, type Clock } from '#shared/clock.ts';
-import type { Logger } from '#shared/log.ts';
-import {
-  ResponderActionError,
-  type Report,
-  type ResponderAction,
-  type ResponderActionContext,
-  type ResponderKind,
-  type ResponderOutcome,
-  type WorkOrder,
-  type WorkTarget,
-} from '#shared/responders/protocol.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { TrustedWorkKeys, UntrustedWorkError, workKeyId } from '#shared/responders/work-signing.ts';
+import type { Logger } from '#shared/log.ts';
+import type { ResponderAction, ResponderKind, WorkTarget } from '#shared/responders/protocol.ts';
+import { responderId } from '#shared/responders/target.ts';
+import { TrustedWorkKeys } from '#shared/responders/work-signing.ts';
 import { pause, ResponderApi, ResponderApiError, type TokenSource } from './api-client.ts';
-import { ActionJournal, type JournalEntry } from './journal.ts';
 import { checkApiUrl } from './api-url.ts';
+import { ActionJournal } from './journal.ts';
+import { WorkHandler } from './work-handler.ts';
 import { SqsWorkSource, type WorkMessage, type WorkSource } from './work-source.ts';
 
 export interface RunResponderOptions {
@@ -96,17 +88,10 @@ export async function runResponder(options: RunResponderOptions): Promise<void> 
   await runner.run();
 }
 
-interface InProgress {
-  /** Fires when the service says the action ended (a keep-alive got 409). */
-  readonly ended: AbortController;
-}
-
 const journalKeepMs = 7 * 24 * 60 * 60 * 1000;
 /** SQS long-poll wait (the most SQS allows) and heartbeat interval when not configured. */
 export const defaultPollWaitSeconds = 20;
 export const defaultHeartbeatSeconds = 30;
-/** What the service accepts as an error code (reportSchema); other codes become ResponderFailed. */
-const errorCodePattern = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
 class ResponderRunner {
   readonly #options: RunResponderOptions;
@@ -116,7 +101,6 @@ class ResponderRunner {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #actions: ReadonlyMap<string, ResponderAction>;
-  readonly #inProgress = new Map<string, InProgress>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #source: WorkSource;
   #trusted: TrustedWorkKeys | undefined;
@@ -140,12 +124,25 @@ class ResponderRunner {
     await mkdir(this.#options.stateDir, { recursive: true, mode: 0o700 });
     await this.#journal.prepare();
     await this.#journal.prune(journalKeepMs, this.#clock.now());
-    this.#trusted = new TrustedWorkKeys(this.#options.signingKeys);
+    const trusted = new TrustedWorkKeys(this.#options.signingKeys);
+    this.#trusted = trusted;
     if (!(await this.#register())) return;
     await this.#prepareSource();
+    const handler = new WorkHandler({
+      api: this.#api,
+      journal: this.#journal,
+      source: this.#source,
+      trusted,
+      target: this.#target,
+      version: this.#options.version,
+      actions: this.#actions,
+      clock: this.#clock,
+      log: this.#log,
+      stop: this.#options.signal,
+    });
     const heartbeats = this.#heartbeatLoop();
     try {
-      await this.#pollLoop();
+      await this.#pollLoop(handler);
     } finally {
       await Promise.allSettled([...this.#tasks]);
       await heartbeats;
@@ -226,7 +223,7 @@ class ResponderRunner {
     }
   }
 
-  async #pollLoop(): Promise<void> {
+  async #pollLoop(handler: WorkHandler): Promise<void> {
     const { signal } = this.#options;
     const concurrency = this.#options.concurrency ?? 4;
     let failures = 0;
@@ -247,224 +244,12 @@ class ResponderRunner {
         continue;
       }
       for (const item of batch) {
-        const task = this.#handle(item).catch((error: unknown) => {
+        const task = handler.handle(item).catch((error: unknown) => {
           this.#log.error('a piece of work could not be handled', { responder: this.#id(), error });
         });
         this.#tasks.add(task);
         void task.finally(() => this.#tasks.delete(task));
       }
-    }
-  }
-
-  async #handle(item: WorkMessage): Promise<void> {
-    const order = await this.#verify(item);
-    if (order === undefined) return;
-    if (this.#stopped()) {
-      // Stopping before anything was done: hand the work back rather than hide it until it times out.
-      await this.#source.release(item.receipt).catch(() => undefined);
-      return;
-    }
-    const { actionId } = order;
-    const running = this.#inProgress.get(actionId);
-    if (running !== undefined) {
-      // Delivered again while it runs here: keep it alive and let the duplicate leave the queue.
-      await this.#report(actionId, { status: 'Running' }, 'duplicate delivery while running', item.receipt);
-      return;
-    }
-    const entry = await this.#journal.get(actionId);
-    if (entry?.state === 'done' && entry.outcome !== undefined) {
-      await this.#report(actionId, entry.outcome, 'duplicate delivery: stored outcome', item.receipt);
-      return;
-    }
-    if (entry?.state === 'acting') {
-      await this.#finish(
-        actionId,
-        {
-          status: 'Error',
-          error: {
-            code: 'ResponderInterrupted',
-            message: `the responder for ${label(this.#target)} stopped while running this action and does not run it twice; check the target before retrying`,
-          },
-        },
-        item.receipt,
-      );
-      return;
-    }
-    if (this.#clock.now().getTime() > Date.parse(order.pickupDeadline)) {
-      await this.#report(
-        actionId,
-        { status: 'Error', error: { code: 'PickupDeadlinePassed', message: `the work reached the responder for ${label(this.#target)} after its pickup deadline (${order.pickupDeadline}); nothing was done` } },
-        'late work',
-        item.receipt,
-      );
-      return;
-    }
-    const action = this.#actions.get(order.type);
-    if (action === undefined) {
-      await this.#report(
-        actionId,
-        { status: 'Error', error: { code: 'UnsupportedActionType', message: `the responder for ${label(this.#target)} (version ${this.#options.version}) does not run ${order.type}` } },
-        'unsupported type',
-        item.receipt,
-      );
-      return;
-    }
-    await this.#journal.write({ actionId, state: 'acting', at: this.#clock.now().toISOString() });
-    const progress: InProgress = { ended: new AbortController() };
-    this.#inProgress.set(actionId, progress);
-    try {
-      try {
-        await this.#api.report(actionId, { status: 'Running' });
-      } catch (error) {
-        if (error instanceof ResponderApiError && !error.transient) {
-          // The service refused the pickup: nothing was done, a later dispatch may run it.
-          await this.#journal.write({ actionId, state: 'abandoned', at: this.#clock.now().toISOString() });
-          this.#log.warn('pickup refused by the service; not acting', { actionId, status: error.status, detail: error.detail });
-          if (error.status === 409) await this.#settle(item.receipt);
-          return;
-        }
-        // Unknown whether the service took the pickup: not acting is the safe side (the deadline ends it).
-        this.#log.error('pickup could not be reported; not acting', { actionId, error: error instanceof Error ? error.message : String(error) });
-        return;
-      }
-      // Picked up: the message goes now; the journal's `acting` keeps a redelivery from running it again.
-      await this.#settle(item.receipt);
-      this.#log.info('acting', { actionId, type: order.type, responder: this.#id() });
-      const outcome = await this.#execute(action, order, progress);
-      await this.#finish(actionId, outcome);
-    } finally {
-      this.#inProgress.delete(actionId);
-    }
-  }
-
-  /** The work order, or undefined when the work is refused (logged, not reported). */
-  async #verify(item: WorkMessage): Promise<WorkOrder | undefined> {
-    let order: WorkOrder;
-    try {
-      order = await this.#trustedKeys().verify(item.body);
-    } catch (error) {
-      if (!(error instanceof UntrustedWorkError)) throw error;
-      this.#log.warn('work refused: not acted on, not reported', { responder: this.#id(), reason: error.reason, keyId: workKeyId(item.body) ?? null, detail: error.message });
-      return undefined;
-    }
-    if (order.target.kind !== this.#target.kind || order.target.name !== this.#target.name) {
-      this.#log.warn('work refused: it names another target; not acted on, not reported', {
-        responder: this.#id(),
-        actionId: order.actionId,
-        namedTarget: `${order.target.kind}/${order.target.name}`,
-      });
-      return undefined;
-    }
-    if (!ActionJournal.isJournalable(order.actionId)) {
-      this.#log.warn('work refused: its action id cannot be journaled', { responder: this.#id(), actionIdDigest: digest(order.actionId) });
-      return undefined;
-    }
-    return order;
-  }
-
-  /** Runs the action with its deadline and keep-alives; every way it can end becomes a report. */
-  async #execute(action: ResponderAction, order: WorkOrder, progress: InProgress): Promise<Report> {
-    const remaining = Date.parse(order.completionDeadline) - this.#clock.now().getTime();
-    const deadline = AbortSignal.timeout(Math.max(0, remaining));
-    const signal = AbortSignal.any([this.#options.signal, deadline, progress.ended.signal]);
-    const keepAlive = this.#keepAlive(order, progress);
-    const context: ResponderActionContext = {
-      work: order,
-      signal,
-      uploadEvidence: (name, contentType, body) => this.#uploadEvidence(order.actionId, name, contentType, body),
-      recordProgress: async ({ prior, applied }) => {
-        const report: Report = { status: 'Running', ...(prior === undefined ? {} : { prior }), ...(applied === undefined ? {} : { applied }) };
-        try {
-          await this.#api.report(order.actionId, report);
-        } catch (error) {
-          if (error instanceof ResponderApiError && error.status === 409) progress.ended.abort(new Error('the action ended on the service'));
-          throw error;
-        }
-      },
-    };
-    try {
-      const outcome: ResponderOutcome = await action.execute(context);
-      return {
-        status: 'Completed',
-        result: outcome.result,
-        ...(outcome.prior === undefined ? {} : { prior: outcome.prior }),
-        ...(outcome.applied === undefined ? {} : { applied: outcome.applied }),
-      };
-    } catch (error) {
-      if (error instanceof ResponderActionError && errorCodePattern.test(error.code)) {
-        return { status: 'Error', error: { code: error.code, message: error.message.slice(0, 2000) || error.code } };
-      }
-      if (deadline.aborted) {
-        return { status: 'Error', error: { code: 'CompletionDeadlinePassed', message: `${order.type} did not finish before its completion deadline (${order.completionDeadline})` } };
-      }
-      if (this.#stopped()) {
-        return { status: 'Error', error: { code: 'ResponderStopped', message: `the responder for ${label(this.#target)} stopped while running ${order.type}` } };
-      }
-      this.#log.error('action failed unexpectedly', { actionId: order.actionId, type: order.type, error });
-      return { status: 'Error', error: { code: 'ResponderFailed', message: `${order.type} failed unexpectedly on the responder for ${label(this.#target)}; its log says why (action ${order.actionId})` } };
-    } finally {
-      keepAlive.stop();
-    }
-  }
-
-  /** Running reports at a third of the pickup window, so the execution's heartbeat never lapses while the action runs. */
-  #keepAlive(order: WorkOrder, progress: InProgress): { stop(): void } {
-    const window = Date.parse(order.pickupDeadline) - Date.parse(order.issuedAt);
-    const every = Math.max(250, Math.min(window / 3, 60_000));
-    const timer = setInterval(() => {
-      this.#api.report(order.actionId, { status: 'Running' }, { retry: false }).catch((error: unknown) => {
-        if (error instanceof ResponderApiError && error.status === 409) {
-          progress.ended.abort(new Error('the action ended on the service'));
-          return;
-        }
-        this.#log.warn('keep-alive failed', { actionId: order.actionId, error: error instanceof Error ? error.message : String(error) });
-      });
-    }, every);
-    return { stop: () => { clearInterval(timer); } };
-  }
-
-  async #uploadEvidence(actionId: string, name: string, contentType: string, body: Uint8Array): Promise<{ name: string; sha256: string; size: number }> {
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    const grant = await this.#api.uploadGrant(actionId, { name, contentType, size: body.byteLength, sha256 });
-    await this.#api.upload(grant, body);
-    return { name, sha256, size: body.byteLength };
-  }
-
-  /** Journals the outcome, then reports it (and deletes the message of a duplicate delivery, if any). */
-  async #finish(actionId: string, outcome: Report, receipt?: string): Promise<void> {
-    const entry: JournalEntry = { actionId, state: 'done', at: this.#clock.now().toISOString(), outcome };
-    await this.#journal.write(entry);
-    await this.#report(actionId, outcome, `outcome ${outcome.status}`, receipt);
-  }
-
-  /**
-   * A report whose refusal is logged, not thrown: 409 means the service had already settled it.
-   * With a receipt, the message goes once the service answered for it (2xx or 409).
-   */
-  async #report(actionId: string, report: Report, why: string, receipt?: string): Promise<void> {
-    try {
-      await this.#api.report(actionId, report);
-      this.#log.info('reported', { actionId, status: report.status, why, ...(report.error === undefined ? {} : { code: report.error.code }) });
-    } catch (error) {
-      if (error instanceof ResponderApiError) {
-        this.#log.warn('report not applied', { actionId, status: report.status, why, httpStatus: error.status, detail: error.detail });
-        if (error.status === 409 && receipt !== undefined) await this.#settle(receipt);
-        return;
-      }
-      throw error;
-    }
-    if (receipt !== undefined) await this.#settle(receipt);
-  }
-
-  /** Deletes a message the service has answered for; a failure leaves it to come back, where the journal answers it. */
-  async #settle(receipt: string): Promise<void> {
-    try {
-      await this.#source.delete(receipt);
-    } catch (error) {
-      this.#log.warn('a settled work message could not be deleted; a redelivery is answered from the journal', {
-        responder: this.#id(),
-        error: error instanceof Error ? error.name : String(error),
-      });
     }
   }
 
@@ -479,15 +264,6 @@ class ResponderRunner {
   }
 
   #id(): string {
-    return `${this.#target.kind}/${this.#target.name}`;
+    return responderId(this.#target);
   }
-}
-
-function label(target: WorkTarget): string {
-  return `${target.kind === 'host' ? 'host' : 'cluster'} ${target.name}`;
-}
-
-/** Names a value in a log without repeating it. */
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 12);
 }
