@@ -3,7 +3,7 @@
  * credentials, tokens or URLs that carry signatures are replaced, and bearer tokens, JWTs
  * and presigned-URL signatures inside any string are masked.
  */
-type Level = 'debug' | 'info' | 'warn' | 'error';
+export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 const secretKeys = /^(authorization|cookie|set-cookie|token|tasktoken|accesstoken|idtoken|refreshtoken|secretaccesskey|sessiontoken|password|secret|privatekey|d|downloadurl|uploadurl|url|presignedurl)$/i;
 const secretPatterns: readonly [RegExp, string][] = [
@@ -43,6 +43,15 @@ export interface Logger {
 
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * One log line as an object, redacted: `{ level, time, message, ...fields }`. The Lambda
+ * functions' Powertools formatter (shared/observability/log-formatter.ts) builds its lines with it
+ * too, so a line has one shape and one redaction wherever it is written.
+ */
+export function logEntry(level: Level, message: string, fields: Record<string, unknown> = {}, time: Date = new Date()): Record<string, unknown> {
+  return { level, time: time.toISOString(), message: redact(message), ...(redact(fields) as object) };
+}
+
 /** A logger writing to `write` (stderr by default) at or above `level` (LOG_LEVEL, default info). */
 export function createLogger(
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
@@ -51,7 +60,7 @@ export function createLogger(
   const threshold = (order as Partial<Record<string, number>>)[level] ?? order.info;
   const log = (at: Level, message: string, fields: Record<string, unknown> = {}): void => {
     if (order[at] < threshold) return;
-    write(JSON.stringify({ level: at, time: new Date().toISOString(), message: redact(message), ...(redact(fields) as object) }));
+    write(JSON.stringify(logEntry(at, message, fields)));
   };
   return {
     debug: (message, fields) => { log('debug', message, fields); },
@@ -61,4 +70,21 @@ export function createLogger(
   };
 }
 
-export const logger: Logger = createLogger();
+let serviceLogger: Logger = createLogger();
+
+/**
+ * The service's logger. It writes with {@link createLogger} (the local runtime, tests) until a
+ * Lambda entry point hands it Powertools' Logger ({@link useLogger}), so the shared code that
+ * logs never imports Powertools and responders on hosts never load it.
+ */
+export const logger: Logger = {
+  debug: (message, fields) => { serviceLogger.debug(message, fields); },
+  info: (message, fields) => { serviceLogger.info(message, fields); },
+  warn: (message, fields) => { serviceLogger.warn(message, fields); },
+  error: (message, fields) => { serviceLogger.error(message, fields); },
+};
+
+/** Sends {@link logger}'s lines to `next` from now on (shared/observability/lambda.ts installs Powertools'). */
+export function useLogger(next: Logger): void {
+  serviceLogger = next;
+}

@@ -22,6 +22,7 @@ import { ResponderStore } from '#shared/responders/store.ts';
 import { SfnTaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import type { WorkSigningPublicKey } from '#shared/responders/protocol.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export function responderApiDeps(env: Environment = process.env): { responders: ResponderService } {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
@@ -39,7 +40,7 @@ export function responderApiDeps(env: Environment = process.env): { responders: 
       : {
           queueAccess: lazyQueueAccess(responderConfig.queueRoleArn, env['AWS_REGION'] ?? '', responderConfig.queueCredentialSeconds),
         }),
-    callbacks: new SfnTaskCallbacks(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
+    callbacks: new SfnTaskCallbacks(traced(new SFNClient({ ignoreConfiguredEndpointUrls: true }))),
     signingKey: () => {
       const arn = responderConfig.signingKeySecretArn;
       if (arn === undefined) return Promise.reject(new ConfigError('WORK_SIGNING_KEY_SECRET_ARN', 'is required by the register route'));
@@ -69,7 +70,7 @@ function lazyQueueAccess(roleArn: string, region: string, durationSeconds: numbe
   let issuer: Promise<QueueAccessIssuer> | undefined;
   const load = async (): Promise<QueueAccessIssuer> => {
     const [{ STSClient }, { StsQueueAccess }] = await Promise.all([import('@aws-sdk/client-sts'), import('#shared/responders/queue-access.ts')]);
-    return new StsQueueAccess({ sts: new STSClient({ ignoreConfiguredEndpointUrls: true }), roleArn, region, durationSeconds });
+    return new StsQueueAccess({ sts: traced(new STSClient({ ignoreConfiguredEndpointUrls: true })), roleArn, region, durationSeconds });
   };
   return {
     issue: async (target, queue) => {

@@ -4,17 +4,14 @@
  * responder whose dead-letter queue holds work, which the dead-letter alarm counts.
  */
 import { loadResponderConfig } from '#shared/responders/config.ts';
+import { lambdaEntry } from '#shared/observability/entry.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
 
 export function createHandler(deps: { responders: ResponderService; retentionHours: number }): () => Promise<{ removed: string[]; withDeadLetters: string[] }> {
   return () => deps.responders.sweepSilent(deps.retentionHours * 3600);
 }
 
-let ready: Promise<() => Promise<{ removed: string[]; withDeadLetters: string[] }>> | undefined;
-
-export async function handler(): Promise<{ removed: string[]; withDeadLetters: string[] }> {
-  ready ??= import('../api/responder-aws-deps.ts').then((module) =>
-    createHandler({ responders: module.responderApiDeps().responders, retentionHours: loadResponderConfig(process.env).retentionHours }),
-  );
-  return (await ready)();
-}
+export const handler = lambdaEntry(async () => {
+  const { responderApiDeps } = await import('../api/responder-aws-deps.ts');
+  return createHandler({ responders: responderApiDeps().responders, retentionHours: loadResponderConfig(process.env).retentionHours });
+});

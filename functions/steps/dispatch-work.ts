@@ -12,6 +12,7 @@ import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
 import { HistoryWriter } from '#shared/history/writer.ts';
+import { lambdaEntry } from '#shared/observability/entry.ts';
 import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { createDispatchWorkHandler, type DispatchDeps } from '#shared/responders/dispatch.ts';
@@ -35,4 +36,4 @@ export async function defaultDeps(): Promise<DispatchDeps> {
 }
 
 // Deps are built on the first invocation: importing this module (local runtime, tests) reads no environment.
-export const handler = createDispatchWorkHandler(defaultDeps);
+export const handler = lambdaEntry(() => createDispatchWorkHandler(defaultDeps));

@@ -9,11 +9,14 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
-import { createActionStepHandler, type ActionStepDeps } from '#shared/actions/action-step.ts';
+import { createActionStepHandler, type ActionStepDeps, type ActionStepOutput } from '#shared/actions/action-step.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { HistoryWriter } from '#shared/history/writer.ts';
+import { lambdaEntry } from '#shared/observability/entry.ts';
+import type { LambdaHandler } from '#shared/observability/lambda.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export function familyStepDeps<Clients extends SessionClients>(
   family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
@@ -23,7 +26,7 @@ export function familyStepDeps<Clients extends SessionClients>(
     repository: new HistoryWriter({ client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock }),
     config,
     // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call.
-    sessions: new StsMemberSessions({ sts: new STSClient({}), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+    sessions: new StsMemberSessions({ sts: traced(new STSClient({})), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
     family: typeof family === 'function' ? family(config) : family,
     clock: systemClock,
   };
@@ -32,6 +35,6 @@ export function familyStepDeps<Clients extends SessionClients>(
 /** A family's Lambda handler; deps are built on the first invocation, so importing it reads no environment. */
 export function familyStepHandler<Clients extends SessionClients>(
   family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
-): ReturnType<typeof createActionStepHandler<Clients>> {
-  return createActionStepHandler(() => familyStepDeps(family));
+): LambdaHandler<unknown, ActionStepOutput> {
+  return lambdaEntry(() => createActionStepHandler(() => familyStepDeps(family)));
 }

@@ -27,6 +27,7 @@ import type { ApiRoute } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
 import { memberRoleNameOf } from '#shared/config/config.ts';
+import { serviceName } from '#shared/observability/service-name.ts';
 import { deadLetterWarning } from '#shared/use-cases/responders.ts';
 
 /** Props of {@link ServiceStack}. */
@@ -177,6 +178,8 @@ export class ServiceStack extends Stack {
       description: 'response-actions: MarkRunning, MarkCompleted, MarkError, and executions that ended without MarkError',
       // Invoked asynchronously by the ended-execution rule: what still fails after Lambda's two retries lands here.
       deadLetterQueue: this.markStatusDeadLetterQueue,
+      // Its ActionOutcome metrics (shared/observability/metrics.ts), written as EMF log lines.
+      environment: { POWERTOOLS_SERVICE_NAME: serviceName, POWERTOOLS_METRICS_NAMESPACE: this.stackName },
     });
     grantHistoryTable(this.markStatus, historyTable, 'statusUpdate');
 

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { historyTableDesign } from '#shared/history/table-design.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export interface StoreEndpoint {
   /**
@@ -30,7 +31,7 @@ export function createHistoryClient(store: StoreEndpoint = {}): DynamoDBDocument
 }
 
 function createDynamoDbClient(store: StoreEndpoint): DynamoDBClient {
-  return new DynamoDBClient({
+  return traced(new DynamoDBClient({
     ...(store.endpoint === undefined ? {} : { endpoint: store.endpoint }),
     ...(store.region === undefined ? {} : { region: store.region }),
     ...(store.credentials === undefined ? {} : { credentials: store.credentials }),
@@ -38,7 +39,7 @@ function createDynamoDbClient(store: StoreEndpoint): DynamoDBClient {
     maxAttempts: 5,
     // The service's own store never follows AWS_ENDPOINT_URL (that points at target accounts).
     ignoreConfiguredEndpointUrls: true,
-  });
+  }));
 }
 
 /**

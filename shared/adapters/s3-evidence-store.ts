@@ -22,6 +22,7 @@ import {
   presignedUrlSeconds,
 } from '#shared/evidence/keys.ts';
 import type { EvidenceObject, EvidenceStore, UploadGrant } from '#shared/ports.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export interface EvidenceS3ClientOptions {
   /**
@@ -48,14 +49,14 @@ export interface EvidenceS3ClientOptions {
  * goes to the regional S3 endpoint, and locally it goes to the explicit endpoint it is given.
  */
 export function createEvidenceS3Client(options: EvidenceS3ClientOptions = {}): S3Client {
-  return new S3Client({
+  return traced(new S3Client({
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.httpAgent === undefined ? {} : { requestHandler: { httpAgent: options.httpAgent } }),
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     ignoreConfiguredEndpointUrls: true,
-  });
+  }));
 }
 
 export interface S3EvidenceStoreOptions {

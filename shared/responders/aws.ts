@@ -9,10 +9,11 @@ import { ConfigError } from '#shared/errors.ts';
 import type { ResponderConfig } from './config.ts';
 import { ResponderQueues } from './queues.ts';
 import { workSigningKeyFromJwk, type WorkSigningKey } from './work-signing.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 /** Reads the private work signing key (a JWK as JSON) from its secret. */
 export async function readWorkSigningKey(secretArn: string): Promise<WorkSigningKey> {
-  const secrets = new SecretsManagerClient({ ignoreConfiguredEndpointUrls: true });
+  const secrets = traced(new SecretsManagerClient({ ignoreConfiguredEndpointUrls: true }));
   try {
     const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
     let parsed: unknown;
@@ -28,6 +29,6 @@ export async function readWorkSigningKey(secretArn: string): Promise<WorkSigning
 }
 
 export function createResponderQueues(config: ResponderConfig): ResponderQueues {
-  return new ResponderQueues({ client: new SQSClient({ ignoreConfiguredEndpointUrls: true }), prefix: config.queuePrefix });
+  return new ResponderQueues({ client: traced(new SQSClient({ ignoreConfiguredEndpointUrls: true })), prefix: config.queuePrefix });
 }
 

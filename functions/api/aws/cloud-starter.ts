@@ -4,10 +4,11 @@ import { parseStateMachineArns, SfnWorkStarter } from '#shared/adapters/sfn-work
 import type { Environment } from '#shared/config/config.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { WorkStarter } from '#shared/ports.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export function cloudStarterFromEnv(env: Environment, repository: Pick<HistoryWriter, 'transition'>): WorkStarter {
   return new SfnWorkStarter({
-    client: new SFNClient({ ignoreConfiguredEndpointUrls: true }),
+    client: traced(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
     stateMachineArns: parseStateMachineArns(env['CLOUD_ACTION_STATE_MACHINES']),
     repository,
   });

@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Environment } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export async function cursorKeyFromSecret(env: Environment): Promise<Buffer> {
   const secretArn = env['CURSOR_SECRET_ARN'];
   if (secretArn === undefined || secretArn === '') throw new ConfigError('CURSOR_SECRET_ARN', 'is required but not set');
-  const secrets = new SecretsManagerClient({ ignoreConfiguredEndpointUrls: true });
+  const secrets = traced(new SecretsManagerClient({ ignoreConfiguredEndpointUrls: true }));
   try {
     const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
     if (SecretString === undefined || SecretString.length < 32) {

@@ -8,12 +8,13 @@ import { loadConfig, type Environment } from '#shared/config/config.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { SfnResponderWorkStarter } from '#shared/responders/starter.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 export function responderStartersFromEnv(env: Environment): Partial<Record<'host' | 'kubernetes', WorkStarter>> {
   const { stateMachineArn } = loadResponderConfig(env);
   if (stateMachineArn === undefined) return {};
   const starter = new SfnResponderWorkStarter({
-    client: new SFNClient({ ignoreConfiguredEndpointUrls: true }),
+    client: traced(new SFNClient({ ignoreConfiguredEndpointUrls: true })),
     stateMachineArn,
     deadlines: loadConfig(env).deadlines,
   });

@@ -16,6 +16,7 @@ import type { CloudActionContext } from '../cloud-action.ts';
 import { ThrottlingError, fromAwsError } from '../errors.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
 import type { Progress } from './lookup-plan.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 /** LookupEvents' quota: 2 requests per second per account and region. */
 export const lookupEventsPerSecond = 2;
@@ -80,7 +81,7 @@ export type CloudTrailContext = CloudActionContext<CloudTrailClients>;
  * token bucket; the lookup retries throttling itself. No endpoint: AWS_ENDPOINT_URL is followed.
  */
 export function createCloudTrailClients(session: MemberSession): CloudTrailClients {
-  return { cloudTrail: new RegionalClients((region) => new CloudTrailClient({ region, credentials: session.credentials, maxAttempts: 1 })) };
+  return { cloudTrail: new RegionalClients((region) => traced(new CloudTrailClient({ region, credentials: session.credentials, maxAttempts: 1 }))) };
 }
 
 /** The family's settings, defaults filled in (see CloudTrailFamilyOptions). */

@@ -9,6 +9,7 @@ import type { CloudActionContext, CloudTarget } from '../cloud-action.ts';
 import { InvalidTargetError, TargetNotFoundError } from '../errors.ts';
 import { awsAttempt, awsCall, awsPages, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 /** Builds the EC2 client of one region for one session (tests hand in a mocked one). */
 export type Ec2ClientFactory = (region: string, credentials: MemberCredentials) => EC2Client;
@@ -116,7 +117,7 @@ export class Ec2Api {
 
 /** No endpoint: the SDK follows AWS_ENDPOINT_URL by itself, as every target-account call must. */
 function defaultEc2Client(region: string, credentials: MemberCredentials): EC2Client {
-  return new EC2Client({ region, credentials, maxAttempts: 4 });
+  return traced(new EC2Client({ region, credentials, maxAttempts: 4 }));
 }
 
 function isNotFoundCode(code: string): boolean {

@@ -9,6 +9,7 @@ import type { Partition } from '#shared/catalogue/index.ts';
 import type { CloudTarget } from '../cloud-action.ts';
 import { InvalidTargetError } from '../errors.ts';
 import { awsAttempt, awsCall, awsPages, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 /** IAM is global; its endpoint lives in one region per partition. */
 const iamRegion: Readonly<Record<Partition, string>> = {
@@ -22,7 +23,7 @@ export type IamClients = { readonly iam: IAMClient };
 
 /** IAM clients for a member-account session. No endpoint: AWS_ENDPOINT_URL is followed. */
 export function createIamClients(session: MemberSession): IamClients {
-  return { iam: new IAMClient({ region: iamRegion[session.partition], credentials: session.credentials, maxAttempts: 4 }) };
+  return { iam: traced(new IAMClient({ region: iamRegion[session.partition], credentials: session.credentials, maxAttempts: 4 })) };
 }
 
 export type IamPrincipalType = 'user' | 'role';

@@ -16,6 +16,7 @@ import type { CloudAction, CloudActionContext, CloudTarget, StepProgress } from 
 import { InvalidTargetError } from '../errors.ts';
 import { awsAttempt, awsCall, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
+import { traced } from '#shared/observability/tracing.ts';
 
 // A type alias, not an interface, so it fits SessionClients' index signature.
 export type PrivateClients = { readonly s3: RegionalClients<S3Client>; readonly rds: RegionalClients<RDSClient> };
@@ -26,8 +27,8 @@ export type PrivateContext = CloudActionContext<PrivateClients>;
 export function createPrivateClients(session: MemberSession): PrivateClients {
   // No endpoint: the SDK follows AWS_ENDPOINT_URL by itself, as every target-account call must.
   return {
-    s3: new RegionalClients((region) => new S3Client({ region, credentials: session.credentials, maxAttempts: 4, followRegionRedirects: true })),
-    rds: new RegionalClients((region) => new RDSClient({ region, credentials: session.credentials, maxAttempts: 4 })),
+    s3: new RegionalClients((region) => traced(new S3Client({ region, credentials: session.credentials, maxAttempts: 4, followRegionRedirects: true }))),
+    rds: new RegionalClients((region) => traced(new RDSClient({ region, credentials: session.credentials, maxAttempts: 4 }))),
   };
 }
 

@@ -1,0 +1,27 @@
+import { LogFormatter, LogItem } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { logEntry, type Level } from '#shared/log.ts';
+
+/** Powertools' levels in ours: TRACE is logged as debug, CRITICAL as error. */
+const levels: Readonly<Record<string, Level>> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', CRITICAL: 'error' };
+
+/**
+ * Powertools Logger's lines in the service's shape, redacted: {@link logEntry} (level, time,
+ * message and fields, secrets masked) plus the invocation's Lambda context and trace id. Every
+ * field passes through `redact`, Errors included, before Powertools serialises anything.
+ */
+export class RedactingLogFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
+    const context = attributes.lambdaContext;
+    return new LogItem({
+      attributes: {
+        ...logEntry(levels[attributes.logLevel] ?? 'info', attributes.message, additionalLogAttributes, attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: context?.coldStart,
+        function_name: context?.functionName,
+        function_request_id: context?.awsRequestId,
+        xray_trace_id: attributes.xRayTraceId,
+      },
+    });
+  }
+}
