@@ -27,6 +27,7 @@ export const cloudActionErrorCodes = [
   'ExecutionFailed',
   'DbClusterMember',
   'DbInstanceNotModifiable',
+  'AutoScalingLifecycle',
   'EvidenceStore',
 ] as const;
 export type CloudActionErrorCode = (typeof cloudActionErrorCodes)[number];

@@ -9,6 +9,7 @@ import type { CloudActionContext, CloudTarget } from '../cloud-action.ts';
 import { InvalidTargetError, TargetNotFoundError } from '../errors.ts';
 import { awsAttempt, awsCall, awsPages, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
+import type { AutoScalingApi } from './auto-scaling-api.ts';
 import { traced } from '#shared/observability/tracing.ts';
 
 /** Builds the EC2 client of one region for one session (tests hand in a mocked one). */
@@ -29,7 +30,7 @@ export interface Ec2ApiOptions {
 }
 
 // A type alias, not an interface, so it fits SessionClients' index signature.
-export type Ec2Clients = { readonly ec2: Ec2Api };
+export type Ec2Clients = { readonly ec2: Ec2Api; readonly autoScaling: AutoScalingApi };
 
 export type Ec2Context = CloudActionContext<Ec2Clients>;
 

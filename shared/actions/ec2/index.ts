@@ -1,10 +1,12 @@
 /**
  * The EC2 family: cloud-volume-snapshot, isolate-ec2-instance, detach-instance-profile and their
  * undos, one file each.
- * Every action reaches EC2 through one `Ec2Api` per member-account session (ec2-api.ts).
+ * Every action reaches EC2 through one `Ec2Api` per member-account session (ec2-api.ts), and
+ * isolation reaches Auto Scaling through one `AutoScalingApi` (auto-scaling-api.ts).
  */
 import type { MemberSession } from '#shared/adapters/member-session.ts';
 import type { CloudActionFamily } from '../cloud-action.ts';
+import { AutoScalingApi, type AutoScalingClientFactory } from './auto-scaling-api.ts';
 import { cloudVolumeSnapshot } from './cloud-volume-snapshot.ts';
 import { detachInstanceProfile } from './detach-instance-profile.ts';
 import { Ec2Api, type Ec2ClientFactory, type Ec2Clients } from './ec2-api.ts';
@@ -13,6 +15,7 @@ import { restoreInstanceProfile } from './restore-instance-profile.ts';
 import { undoCloudVolumeSnapshot } from './undo-cloud-volume-snapshot.ts';
 import { unisolateEc2Instance } from './unisolate-ec2-instance.ts';
 
+export { AutoScalingApi, type AutoScalingClientFactory } from './auto-scaling-api.ts';
 export { Ec2Api, type Ec2ClientFactory, type Ec2Clients, type Ec2InstanceRef } from './ec2-api.ts';
 export { isolationTagKeys } from './security-groups.ts';
 export { snapshotTagKeys } from './snapshots.ts';
@@ -22,6 +25,8 @@ export { cloudVolumeSnapshot, detachInstanceProfile, isolateEc2Instance, restore
 export interface Ec2FamilyOptions {
   /** How the family's clients are made; tests wrap them (aws-sdk-client-mock), production never passes one. */
   readonly createClient?: Ec2ClientFactory;
+  /** Likewise for the Auto Scaling clients isolation uses. */
+  readonly createAutoScalingClient?: AutoScalingClientFactory;
 }
 
 /**
@@ -39,6 +44,11 @@ export function createEc2Family(options: Ec2FamilyOptions = {}): CloudActionFami
           accountId: session.accountId,
           credentials: session.credentials,
           ...(options.createClient === undefined ? {} : { createClient: options.createClient }),
+        }),
+        autoScaling: new AutoScalingApi({
+          accountId: session.accountId,
+          credentials: session.credentials,
+          ...(options.createAutoScalingClient === undefined ? {} : { createClient: options.createAutoScalingClient }),
         }),
       };
     },

@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import type { JsonObject } from '#shared/json.ts';
 import type { Ec2InstanceRef } from './ec2-api.ts';
+import { autoScalingStateSchema, enterStandbyChangeSchema, exitStandbyChangeSchema } from './standby-state.ts';
 
 /** Which of this service's security groups: the shared, rule-less one of a VPC, or one action's momentary allow-all group. */
 export type GroupPurpose = 'isolation' | 'allow-all';
@@ -14,7 +15,8 @@ export type GroupPurpose = 'isolation' | 'allow-all';
 /**
  * The instance as both actions read it (isolate's `prior`, and unisolate's `prior` before it
  * restores anything): the evidence settings, every EBS volume, every network interface with its
- * groups, and this service's isolation groups in those interfaces' VPCs.
+ * groups, this service's isolation groups in those interfaces' VPCs, and its Auto Scaling group
+ * when one has it (standby-state.ts; absent otherwise, so an instance in no group reads as before).
  */
 export const instanceStateSchema = z.object({
   instance: z.object({ id: z.string(), state: z.string() }),
@@ -25,6 +27,7 @@ export const instanceStateSchema = z.object({
     z.object({ networkInterfaceId: z.string(), deviceIndex: z.number(), vpcId: z.string(), groupIds: z.array(z.string()) }),
   ),
   isolationGroups: z.array(z.object({ vpcId: z.string(), groupId: z.string() })),
+  autoScaling: z.optional(autoScalingStateSchema),
 });
 export type InstanceState = z.infer<typeof instanceStateSchema>;
 export type NetworkInterfaceState = InstanceState['networkInterfaces'][number];
@@ -50,6 +53,8 @@ export const changeSchema = z.discriminatedUnion('action', [
     after: z.array(z.string()),
   }),
   z.object({ action: z.literal('DeleteSecurityGroup'), groupId: z.string(), vpcId: z.string(), purpose: purposeSchema }),
+  enterStandbyChangeSchema,
+  exitStandbyChangeSchema,
 ]);
 export type Change = z.infer<typeof changeSchema>;
 export type InterfaceChange = Extract<Change, { action: 'SetInterfaceGroups' }>;

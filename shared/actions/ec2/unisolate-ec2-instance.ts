@@ -1,6 +1,8 @@
 /**
  * unisolate-ec2-instance gives each interface back the groups it had and the instance and its
- * volumes the settings they had, reporting what drifted since isolation (isolation-state.ts).
+ * volumes the settings they had, then puts an instance isolation put on standby back in service
+ * in its Auto Scaling group, reporting what drifted since isolation (isolation-state.ts,
+ * standby-state.ts).
  */
 import type { JsonObject } from '#shared/json.ts';
 import type { CloudAction } from '../cloud-action.ts';
@@ -19,6 +21,8 @@ import {
   type Change,
 } from './isolation-state.ts';
 import { deleteAllowAllGroups, existingGroups, setInterfaceGroups } from './security-groups.ts';
+import { readAutoScalingState, restoreService, type ServiceRestore } from './standby.ts';
+import { enteredStandby, standbyDrift } from './standby-state.ts';
 
 /** unisolate-ec2-instance: every interface back on its own groups, then the instance and volume settings, exactly as before. */
 export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
@@ -30,9 +34,14 @@ export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
     const isolation = context.undoSource();
     const before = context.prior(instanceStateSchema, isolation);
     const changes = context.changes(changeSchema, isolation);
-    const now = await readInstanceState(context, ref);
+    const instance = await readInstanceState(context, ref);
+    const autoScaling = await readAutoScalingState(context, ref);
+    const now = { ...instance, ...(autoScaling === undefined ? {} : { autoScaling }) };
     // The undo's own prior is the instance as it is now, before the undo changes anything.
-    await context.recordProgress({ prior: now, result: { instanceId: ref.instanceId, drift: isolationDrift(before, changes, now) } });
+    await context.recordProgress({
+      prior: now,
+      result: { instanceId: ref.instanceId, drift: { ...isolationDrift(before, changes, now), ...standbyDrift(enteredStandby(changes), autoScaling) } },
+    });
   },
 
   async apply(context) {
@@ -113,6 +122,11 @@ export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
     const isolationGroupIds = [
       ...new Set(interfaceChanges(isolated).flatMap((change) => (change.after.length === 1 ? change.after : []))),
     ].filter((groupId) => !allowAllIds.has(groupId));
+    // Back in service only with every interface restored: one still isolated would fail the group's health checks and be terminated.
+    const service: ServiceRestore =
+      notRestored.length === 0
+        ? await restoreService(context, ref, isolated, log)
+        : { progress: { pending: false }, result: enteredStandby(isolated) === undefined ? {} : { autoScaling: { exitedStandby: false, reason: 'an interface is still isolated' } } };
     await context.recordProgress({
       result: {
         ...context.result(),
@@ -121,26 +135,34 @@ export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
         interfacesGone,
         missingGroups,
         notRestored,
-        restoredSettings: log.changes.filter((change) => change.action !== 'SetInterfaceGroups' && change.action !== 'DeleteSecurityGroup'),
+        restoredSettings: log.changes.filter((change) => !['SetInterfaceGroups', 'DeleteSecurityGroup', 'ExitStandby'].includes(change.action)),
         volumesGone,
         isolationGroupsLeft: {
           groupIds: isolationGroupIds,
           reason: 'isolation groups have no rules, so they grant nothing; they are shared by every isolation in their VPC and reused by the next one',
         },
+        ...service.result,
       },
     });
     if (notRestored.length > 0) {
       throw new TargetNotFoundError(
-        `${notRestored.map((nic) => `${nic.networkInterfaceId} (had ${nic.groupIds.join(', ')})`).join('; ')}: none of the security groups it had before isolation exist any more, so it stays as it is; everything else was restored`,
+        `${notRestored.map((nic) => `${nic.networkInterfaceId} (had ${nic.groupIds.join(', ')})`).join('; ')}: none of the security groups it had before isolation exist any more, so it stays as it is; everything else was restored${enteredStandby(isolated) === undefined ? '' : ' except Standby: the instance stays on standby in its Auto Scaling group, which would otherwise terminate it'}`,
       );
     }
+    if (service.progress.pending) return service.progress;
     // Allow-all groups an isolation that failed midway could not delete.
     return deleteAllowAllGroups(context, ref, isolated, log);
   },
 
   async check(context) {
     const ref = context.clients.ec2.instanceOf(context.target);
-    return deleteAllowAllGroups(context, ref, context.changes(changeSchema, context.undoSource()), context.changeLog(context.changes(changeSchema)));
+    const isolated = context.changes(changeSchema, context.undoSource());
+    const log = context.changeLog(context.changes(changeSchema));
+    // Isolation's Standby had not finished when this undo began: back in service once it has.
+    const service = await restoreService(context, ref, isolated, log);
+    if (service.progress.pending) return service.progress;
+    await context.recordProgress({ result: { ...context.result(), ...service.result } });
+    return deleteAllowAllGroups(context, ref, isolated, log);
   },
 
   async verify(context) {
@@ -160,6 +182,13 @@ export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
       if (change.action === 'SetShutdownBehavior' && now.shutdownBehavior !== change.after) problems.push('shutdown behaviour');
       if (change.action === 'SetDeleteOnTermination' && now.volumes.find((volume) => volume.volumeId === change.volumeId)?.deleteOnTermination === change.before) {
         problems.push(`DeleteOnTermination of ${change.volumeId}`);
+      }
+    }
+    const exited = restored.find((change) => change.action === 'ExitStandby');
+    if (exited !== undefined) {
+      const group = await readAutoScalingState(context, ref);
+      if (group !== undefined && ['Standby', 'EnteringStandby'].includes(group.lifecycleState)) {
+        problems.push(`it is still ${group.lifecycleState} in Auto Scaling group ${group.autoScalingGroupName}`);
       }
     }
     if (problems.length > 0) throw new ChangeNotVisibleError(`${ref.label} is not restored yet: ${problems.join('; ')}`);
