@@ -11,6 +11,7 @@ import {
   type AutoScalingInstanceDetails,
 } from '@aws-sdk/client-auto-scaling';
 import type { MemberCredentials } from '#shared/adapters/member-session.ts';
+import { traced } from '#shared/observability/tracing.ts';
 import { awsAttempt, awsCall, type AwsAttempt } from '../kit/aws-call.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
 import { traced } from '#shared/observability/tracing.ts';
