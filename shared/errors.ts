@@ -88,7 +88,8 @@ export class ForbiddenError extends Error {
 
 /** The request's own fields are wrong; each problem names its field. */
 export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
+  // Typed string so a narrower error (InvalidFindingError) can name itself and still answer 400.
+  override readonly name: string = 'InvalidInputError';
   readonly errors: readonly FieldError[];
 
   constructor(errors: readonly FieldError[], options?: ErrorOptions & { detail?: string }) {
