@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK, JWTPayload } from 'jose';
@@ -10,14 +10,15 @@ import type { ResponderBinding } from '#shared/auth/scopes.ts';
 import { systemClock } from '#shared/clock.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { Environment } from '#shared/config/config.ts';
+import { createFileAtomically } from '#shared/fs/atomic-write.ts';
 
 /**
  * The local development issuer: what stands in for the OIDC provider when the service runs on
- * one machine. It keeps an ES256 key pair in `<DATA_DIR>/auth/issuer-keys.json` (directory
- * 0700, file 0600, written atomically), signs access tokens with it, and publishes the public
- * keys as a JWK set for the local verifier. Keys are named by their RFC 7638 thumbprint (`kid`);
- * `rotate()` makes a new current key and keeps retired public keys until every token they
- * signed has expired.
+ * one machine. It keeps one ES256 key pair in `<DATA_DIR>/auth/issuer-keys.json` (directory
+ * 0700, file 0600, written atomically), signs access tokens with it, and publishes the public key
+ * as a JWK set for the local verifier. The key is named by its RFC 7638 thumbprint (`kid`). To
+ * change it, move the file away: a new key is made on the next start (tokens of the old one stop
+ * working).
  */
 
 export const devIssuerName = 'http://127.0.0.1/local-issuer';
@@ -46,20 +47,14 @@ export interface IssueRequest {
 export interface DevIssuer {
   readonly issuer: string;
   readonly audience: string;
-  /** Where the keys live: `<dataDir>/auth/issuer-keys.json`. */
+  /** Where the key lives: `<dataDir>/auth/issuer-keys.json`. */
   readonly keyFile: string;
-  /** The `kid` new tokens are signed with. */
+  /** The `kid` tokens are signed with. */
   currentKid(): string;
-  /** Public keys only: the current one and retired ones still verifying live tokens. Same object until a rotation. */
+  /** The public key only, always the same object. */
   jwks(): JSONWebKeySet;
   /** A signed access token (ES256, `typ: at+jwt`) carrying these scopes. */
   issue(request: IssueRequest): Promise<string>;
-  /**
-   * Makes a new current key and keeps the previous one's public key for verification.
-   * Other processes using the same key file see the new key when they next open it.
-   * Returns the new `kid`.
-   */
-  rotate(): Promise<string>;
 }
 
 export interface DevIssuerOptions {
@@ -68,7 +63,7 @@ export interface DevIssuerOptions {
   readonly warn?: (message: string) => void;
 }
 
-/** Loads the issuer's keys from `<dataDir>/auth/`, creating them on first use. */
+/** Loads the issuer's key from `<dataDir>/auth/`, creating it on first use. */
 export async function openDevIssuer(dataDir: string, options: DevIssuerOptions = {}): Promise<DevIssuer> {
   const clock = options.clock ?? systemClock;
   const warn = options.warn ?? ((message: string) => {
@@ -78,55 +73,43 @@ export async function openDevIssuer(dataDir: string, options: DevIssuerOptions =
   const keyFile = join(authDir, 'issuer-keys.json');
   await ensurePrivateDirectory(authDir, warn);
 
-  let state = await loadOrCreate(keyFile, clock, warn);
-  let signing = await signingKeyOf(state);
-  let published = publicKeySet(state, clock);
-  let rotation: Promise<unknown> = Promise.resolve();
-
-  async function rotateNow(): Promise<string> {
-    // Build on what is on disk, in case another process rotated meanwhile.
-    const latest = parseKeyFile((await readKeyFile(keyFile, warn)) ?? serialize(state), keyFile);
-    const next = await newKeyFile(clock, latest);
-    await writeKeyFile(keyFile, serialize(next), 'replace');
-    state = next;
-    signing = await signingKeyOf(next);
-    published = publicKeySet(next, clock);
-    return next.signing.kid;
-  }
+  const { kid, privateJwk } = await loadOrCreate(keyFile, warn);
+  const signing = await importJWK({ ...privateJwk, alg: 'ES256' }, 'ES256');
+  if (signing instanceof Uint8Array) throw new TypeError('the issuer key must be an EC key, not a secret');
+  const published: JSONWebKeySet = Object.freeze({
+    keys: Object.freeze([Object.freeze({ ...publicPart(privateJwk), kid, alg: 'ES256', use: 'sig' })]) as JWK[],
+  });
 
   return {
     issuer: devIssuerName,
     audience: devAudience,
     keyFile,
-    currentKid: () => state.signing.kid,
+    currentKid: () => kid,
     jwks: () => published,
-    async issue(request) {
-      const claims = checkedClaims(request);
-      const ttl = request.ttlSeconds ?? defaultTokenTtlSeconds;
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTokenTtlSeconds) {
-        throw new RangeError(`token lifetime must be a whole number of seconds from 1 to ${maxTokenTtlSeconds}, not ${ttl}`);
-      }
-      const now = Math.floor(clock.now().getTime() / 1000);
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'ES256', kid: state.signing.kid, typ: 'at+jwt' })
-        .setIssuer(devIssuerName)
-        .setAudience(devAudience)
-        .setSubject(request.sub)
-        .setIssuedAt(now)
-        .setNotBefore(now)
-        .setExpirationTime(now + ttl)
-        .setJti(randomUUID())
-        .sign(signing);
-    },
-    rotate() {
-      const next = rotation.then(rotateNow);
-      rotation = next.catch(() => undefined);
-      return next;
-    },
+    issue: (request) => signToken(request, { kid, signing, clock }),
   };
 }
 
-// ---- Claims ------------------------------------------------------------------------------
+// ---- Tokens ------------------------------------------------------------------------------
+
+async function signToken(request: IssueRequest, key: { readonly kid: string; readonly signing: CryptoKey; readonly clock: Clock }): Promise<string> {
+  const claims = checkedClaims(request);
+  const ttl = request.ttlSeconds ?? defaultTokenTtlSeconds;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTokenTtlSeconds) {
+    throw new RangeError(`token lifetime must be a whole number of seconds from 1 to ${maxTokenTtlSeconds}, not ${ttl}`);
+  }
+  const now = Math.floor(key.clock.now().getTime() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(devIssuerName)
+    .setAudience(devAudience)
+    .setSubject(request.sub)
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + ttl)
+    .setJti(randomUUID())
+    .sign(key.signing);
+}
 
 function checkedClaims(request: IssueRequest): JWTPayload {
   if (request.sub.trim() === '' || request.sub.length > 256 || /\p{Cc}/u.test(request.sub)) {
@@ -150,93 +133,33 @@ function checkedClaims(request: IssueRequest): JWTPayload {
   };
 }
 
-// ---- Keys --------------------------------------------------------------------------------
+// ---- The key -----------------------------------------------------------------------------
 
-interface SigningKeyEntry {
+interface SigningKey {
   readonly kid: string;
-  readonly createdAt: string;
   readonly privateJwk: JWK;
 }
 
-interface RetiredKeyEntry {
-  readonly kid: string;
-  readonly createdAt: string;
-  readonly retiredAt: string;
-  readonly publicJwk: JWK;
-}
-
-interface KeyFile {
-  readonly version: 1;
-  readonly signing: SigningKeyEntry;
-  readonly retired: readonly RetiredKeyEntry[];
-}
-
-// A retired key verifies until the last token it could have signed has expired (plus skew).
-const retiredKeyKeepMs = (maxTokenTtlSeconds + 300) * 1000;
-
-async function loadOrCreate(keyFile: string, clock: Clock, warn: (message: string) => void): Promise<KeyFile> {
+async function loadOrCreate(keyFile: string, warn: (message: string) => void): Promise<SigningKey> {
   const existing = await readKeyFile(keyFile, warn);
   if (existing !== undefined) return parseKeyFile(existing, keyFile);
-  const created = await newKeyFile(clock);
-  if (await writeKeyFile(keyFile, serialize(created), 'create')) return created;
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const privateJwk = await exportJWK(privateKey);
+  const created: SigningKey = { kid: await calculateJwkThumbprint(publicPart(privateJwk), 'sha256'), privateJwk };
+  if (await createFileAtomically(keyFile, `${JSON.stringify({ version: 1, signing: created }, null, 2)}\n`, { mode: 0o600 })) return created;
   // Another process created it first: use theirs, so both sign with the same key.
   const theirs = await readKeyFile(keyFile, warn);
   if (theirs === undefined) throw new Error(`${keyFile} vanished while it was being created; try again`);
   return parseKeyFile(theirs, keyFile);
 }
 
-async function newKeyFile(clock: Clock, previous?: KeyFile): Promise<KeyFile> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const privateJwk = await exportJWK(privateKey);
-  const now = clock.now();
-  const signing: SigningKeyEntry = {
-    kid: await calculateJwkThumbprint(publicPart(privateJwk), 'sha256'),
-    createdAt: now.toISOString(),
-    privateJwk,
-  };
-  if (previous === undefined) return { version: 1, signing, retired: [] };
-  const justRetired: RetiredKeyEntry = {
-    kid: previous.signing.kid,
-    createdAt: previous.signing.createdAt,
-    retiredAt: now.toISOString(),
-    publicJwk: publicPart(previous.signing.privateJwk),
-  };
-  return { version: 1, signing, retired: [justRetired, ...stillVerifying(previous.retired, now)] };
-}
-
-function stillVerifying(retired: readonly RetiredKeyEntry[], now: Date): RetiredKeyEntry[] {
-  return retired.filter((entry) => Date.parse(entry.retiredAt) + retiredKeyKeepMs > now.getTime());
-}
-
 function publicPart(jwk: JWK): JWK {
   return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
 }
 
-function publicKeySet(state: KeyFile, clock: Clock): JSONWebKeySet {
-  const verificationKey = (kid: string, jwk: JWK): JWK => Object.freeze({ ...publicPart(jwk), kid, alg: 'ES256', use: 'sig' });
-  return Object.freeze({
-    keys: Object.freeze([
-      verificationKey(state.signing.kid, state.signing.privateJwk),
-      ...stillVerifying(state.retired, clock.now()).map((entry) => verificationKey(entry.kid, entry.publicJwk)),
-    ]) as JWK[],
-  });
-}
-
-async function signingKeyOf(state: KeyFile): Promise<CryptoKey> {
-  const key = await importJWK({ ...state.signing.privateJwk, alg: 'ES256' }, 'ES256');
-  if (key instanceof Uint8Array) throw new TypeError('the issuer key must be an EC key, not a secret');
-  return key;
-}
-
-function serialize(state: KeyFile): string {
-  return `${JSON.stringify(state, null, 2)}\n`;
-}
-
-function parseKeyFile(text: string, keyFile: string): KeyFile {
+function parseKeyFile(text: string, keyFile: string): SigningKey {
   const corrupt = (what: string): Error =>
-    new Error(
-      `${keyFile} is not a usable issuer key file (${what}); move it away to make a new key (tokens it issued stop working)`,
-    );
+    new Error(`${keyFile} is not a usable issuer key file (${what}); move it away to make a new key (tokens it issued stop working)`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -245,43 +168,22 @@ function parseKeyFile(text: string, keyFile: string): KeyFile {
   }
   if (!isRecord(parsed) || parsed['version'] !== 1) throw corrupt('unknown version');
   const signing = parsed['signing'];
-  const retired = parsed['retired'];
-  if (!isRecord(signing) || !isEcJwk(signing['privateJwk'], true) || typeof signing['kid'] !== 'string' || typeof signing['createdAt'] !== 'string') {
-    throw corrupt('no ES256 signing key');
-  }
-  if (!Array.isArray(retired)) throw corrupt('no list of retired keys');
-  const retiredEntries = retired.map((entry: unknown): RetiredKeyEntry => {
-    if (
-      !isRecord(entry) ||
-      !isEcJwk(entry['publicJwk'], false) ||
-      typeof entry['kid'] !== 'string' ||
-      typeof entry['createdAt'] !== 'string' ||
-      typeof entry['retiredAt'] !== 'string' ||
-      Number.isNaN(Date.parse(entry['retiredAt']))
-    ) {
-      throw corrupt('a retired key is malformed');
-    }
-    return { kid: entry['kid'], createdAt: entry['createdAt'], retiredAt: entry['retiredAt'], publicJwk: publicPart(entry['publicJwk']) };
-  });
-  return {
-    version: 1,
-    signing: { kid: signing['kid'], createdAt: signing['createdAt'], privateJwk: signing['privateJwk'] },
-    retired: retiredEntries,
-  };
+  if (!isRecord(signing) || typeof signing['kid'] !== 'string' || !isPrivateEcJwk(signing['privateJwk'])) throw corrupt('no ES256 signing key');
+  return { kid: signing['kid'], privateJwk: signing['privateJwk'] };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isEcJwk(value: unknown, withPrivatePart: boolean): value is JWK {
+function isPrivateEcJwk(value: unknown): value is JWK {
   return (
     isRecord(value) &&
     value['kty'] === 'EC' &&
     value['crv'] === 'P-256' &&
     typeof value['x'] === 'string' &&
     typeof value['y'] === 'string' &&
-    (!withPrivatePart || typeof value['d'] === 'string')
+    typeof value['d'] === 'string'
   );
 }
 
@@ -326,56 +228,6 @@ async function readKeyFile(keyFile: string, warn: (message: string) => void): Pr
     return await handle.readFile('utf8');
   } finally {
     await handle.close();
-  }
-}
-
-/**
- * Writes the file whole or not at all: a private temporary file, synced, then linked into
- * place (`create`: fails if another process got there first, and says so by returning false)
- * or renamed over the old one (`replace`).
- */
-async function writeKeyFile(keyFile: string, contents: string, mode: 'create' | 'replace'): Promise<boolean> {
-  const temporary = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(contents, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (mode === 'replace') {
-      await rename(temporary, keyFile);
-    } else {
-      try {
-        await link(temporary, keyFile);
-      } catch (error) {
-        if (errorCode(error) === 'EEXIST') return false;
-        throw error;
-      }
-    }
-  } finally {
-    await removeIfPresent(temporary);
-  }
-  await syncDirectory(dirname(keyFile));
-  return true;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  if (!posix) return;
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw error;
   }
 }
 
