@@ -1,5 +1,5 @@
 /**
- * The one place an AWS SDK client is built for the service: every `new XxxClient(...)` in shared/
+ * The one place an AWS SDK client is captured for X-Ray: every SDK client constructed in shared/
  * and functions/ is wrapped in {@link traced} (test/unit/observability/client-sites.test.ts holds
  * that), so each call becomes an X-Ray subsegment in Lambda.
  *
