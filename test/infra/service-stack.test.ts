@@ -555,6 +555,14 @@ describe('ServiceStack', () => {
       expect(resourceOf(fn).Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.markStatusDeadLetterQueue), 'Arn'] } });
     });
 
+    it('gives mark-status the namespace and service its ActionOutcome metrics are published under', () => {
+      // Prepare
+      const variables = (resourceOf(built.serviceStack.markStatus).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+      // Assess: the stack's own namespace, like its dead-letter metric's
+      expect(variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: stackNames.service, POWERTOOLS_SERVICE_NAME: 'response-actions' });
+    });
+
     it('sends failed, timed-out and aborted executions of these machines and the responder\'s to mark-status, with a DLQ on the target', () => {
       // Prepare
       const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(([, candidate]) => candidate.Properties.EventPattern !== undefined) ?? [];
