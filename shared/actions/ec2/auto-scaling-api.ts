@@ -14,7 +14,6 @@ import type { MemberCredentials } from '#shared/adapters/member-session.ts';
 import { traced } from '#shared/observability/tracing.ts';
 import { awsAttempt, awsCall, type AwsAttempt } from '../kit/aws-call.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
-import { traced } from '#shared/observability/tracing.ts';
 
 /** Builds the Auto Scaling client of one region for one session (tests hand in a mocked one). */
 export type AutoScalingClientFactory = (region: string, credentials: MemberCredentials) => AutoScalingClient;
