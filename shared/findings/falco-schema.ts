@@ -4,7 +4,7 @@
  * tags?, uuid?` (falco.org, "Outputs": JSON output; falcosidekick README, "Webhook").
  */
 import * as z from 'zod';
-import { falcoPriorities } from './severity.ts';
+import { falcoPriorityOf } from './severity.ts';
 import { identifier, text, timestamp } from './schema-parts.ts';
 
 /** A rule name: any text without control characters (Falco's names have spaces and punctuation). */
@@ -24,8 +24,9 @@ export const falcoAlertSchema = z.object({
   priority: z
     .string()
     .max(32)
-    .transform((priority) => priority.toLowerCase())
-    .pipe(z.enum(falcoPriorities, { error: 'must be one of Falco\'s priorities: Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug' })),
+    .refine((priority) => falcoPriorityOf(priority) !== undefined, {
+      error: "must be one of Falco's priorities: Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug",
+    }),
   time: timestamp,
   output: text(65_536),
   output_fields: z.record(z.string().max(256), fieldValue),

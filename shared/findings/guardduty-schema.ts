@@ -1,6 +1,6 @@
 /**
  * The fields of a GuardDuty finding the normaliser reads, in EventBridge's camelCase (GuardDuty API
- * Reference: Finding, Resource, Service, RuntimeDetails; User Guide: "Finding details"). Anything
+ * Reference: Finding, Resource, Service; User Guide: "Finding details"). Anything
  * else a finding carries is dropped unread.
  */
 import * as z from 'zod';
@@ -46,7 +46,6 @@ export const guardDutyServiceSchema = z.object({
   count: count.optional(),
   additionalInfo: additionalInfo.optional(),
   eventLastSeen: timestamp.optional(),
-  runtimeDetails: z.object({ process: z.object({ pid: count.optional() }).optional() }).optional(),
 });
 
 export const guardDutyFindingSchema = z.object({

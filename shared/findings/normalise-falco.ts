@@ -12,7 +12,7 @@ import type { FalcoAlert } from './falco-schema.ts';
 import { hostActivityResources, kubernetesWorkloadResource } from './finding-resources.ts';
 import { shortText } from './field-path.ts';
 import { parsePart } from './parse-part.ts';
-import { falcoSeverity } from './severity.ts';
+import { falcoPriorityOf, falcoSeverity } from './severity.ts';
 import type { FindingResource, NormalisedEvent, NormalisedFinding } from './types.ts';
 
 /** One output field as text, or undefined when Falco could not fill it in (`<NA>`, null, empty). */
@@ -37,7 +37,13 @@ function alertId(alert: FalcoAlert): string {
   return `falco-${digest}`;
 }
 
+/** Sources whose alerts describe activity on the host Falco runs on; plugin sources (k8s_audit, aws_cloudtrail, okta, ...) describe something else. */
+const hostSources = new Set(['syscall']);
+
 function resourcesOf(alert: FalcoAlert): { resources: FindingResource[]; reason: string | null } {
+  if (alert.source !== undefined && !hostSources.has(alert.source)) {
+    return { resources: [], reason: `a Falco ${shortText(alert.source)} alert: its hostname is where Falco runs, not what the alert is about` };
+  }
   if (alert.hostname === undefined || alert.hostname === '') {
     return { resources: [], reason: 'the alert has no hostname, so no host.id: run a Falco that writes hostname into its JSON output' };
   }
@@ -71,7 +77,7 @@ export function normaliseFalcoFinding(alert: FalcoAlert): NormalisedFinding {
     findingId: alertId(alert),
     findingType: alert.rule,
     types: [alert.rule],
-    severity: falcoSeverity(alert.priority),
+    severity: falcoSeverity(falcoPriorityOf(alert.priority)),
     sourceSeverity: alert.priority,
     accountId: null,
     region: null,

@@ -65,11 +65,17 @@ export function ocsfSeverity(severityId: number, caption: string | undefined): S
 export const falcoPriorities = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'info', 'debug'] as const;
 export type FalcoPriority = (typeof falcoPriorities)[number];
 
+/** The priority `text` names, whatever its case (Falco writes `Warning`, rules files `WARNING`). */
+export function falcoPriorityOf(text: string): FalcoPriority | undefined {
+  const lower = text.toLowerCase();
+  return falcoPriorities.find((priority) => priority === lower);
+}
+
 /**
  * Falco's syslog-style priorities: Emergency, Alert and Critical are CRITICAL; Error HIGH; Warning
  * MEDIUM; Notice, Informational (Info) and Debug LOW.
  */
-export function falcoSeverity(priority: FalcoPriority): Severity {
+export function falcoSeverity(priority: FalcoPriority | undefined): Severity {
   switch (priority) {
     case 'emergency':
     case 'alert':
