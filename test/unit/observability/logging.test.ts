@@ -28,6 +28,8 @@ function logSecrets(target: Logger = logger): void {
     downloadUrl: 'https://evidence.s3.amazonaws.com/a?X-Amz-Signature=sig0123456789abcdef',
     detail: 'fetch https://evidence.s3.amazonaws.com/a?X-Amz-Credential=AKIAEXAMPLECREDENTIAL&X-Amz-Signature=sig0123456789abcdef failed',
     error: new Error(`token ${jwt} was refused`),
+    reason: null,
+    note: '',
   });
 }
 
