@@ -206,7 +206,8 @@ export const undoCloudVolumeSnapshot: ActionTypeDefinition = {
 export const isolateEc2Instance: ActionTypeDefinition = {
   type: 'isolate-ec2-instance',
   title: 'Isolate EC2 instance',
-  description: 'Replaces the security groups of an EC2 instance with one that allows no traffic; unisolate-ec2-instance undoes it.',
+  description:
+    "Preserves an EC2 instance's evidence, puts it on standby if its Auto Scaling group has it in service, and replaces its security groups with one allowing no traffic; unisolate-ec2-instance undoes it.",
   category: 'containment',
   effect: 'preserving',
   executors: ['cloud'],
@@ -219,7 +220,7 @@ export const isolateEc2Instance: ActionTypeDefinition = {
 export const unisolateEc2Instance: ActionTypeDefinition = {
   type: 'unisolate-ec2-instance',
   title: 'Release EC2 instance',
-  description: 'Gives an isolated EC2 instance back the security groups it had before isolation.',
+  description: 'Gives an isolated EC2 instance back its security groups and evidence settings, and puts it back in service if isolation put it on standby and it is still there.',
   category: 'containment',
   effect: 'preserving',
   executors: ['cloud'],
