@@ -30,11 +30,14 @@ export function camelCaseKeys(value: unknown, at: readonly PropertyKey[]): unkno
   if (Array.isArray(value)) return value.map((item: unknown, index) => camelCaseKeys(item, [...at, index]));
   if (!isRecord(value)) return value;
   const copy: Record<string, unknown> = {};
+  const spelled = new Map<string, string>();
   for (const [key, item] of Object.entries(value)) {
     const renamed = camel(key);
-    if (Object.hasOwn(copy, renamed)) {
-      throw new InvalidFindingError([{ path: formatPath([...at, key]), message: `is given twice, as ${renamed} and ${key}; give it once` }]);
+    const earlier = spelled.get(renamed);
+    if (earlier !== undefined) {
+      throw new InvalidFindingError([{ path: formatPath([...at, key]), message: `is given twice, as ${earlier} and ${key}; give it once` }]);
     }
+    spelled.set(renamed, key);
     copy[renamed] = camelCaseKeys(item, [...at, key]);
   }
   return copy;
