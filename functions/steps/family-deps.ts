@@ -14,8 +14,7 @@ import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { HistoryWriter } from '#shared/history/writer.ts';
-import { lambdaEntry } from '#shared/observability/entry.ts';
-import type { LambdaHandler } from '#shared/observability/lambda.ts';
+import { lambdaEntry, type LambdaHandler } from '#shared/observability/entry.ts';
 import { traced } from '#shared/observability/tracing.ts';
 
 export function familyStepDeps<Clients extends SessionClients>(

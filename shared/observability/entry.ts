@@ -1,5 +1,7 @@
 import type { Context } from 'aws-lambda';
-import type { LambdaHandler } from './lambda.ts';
+
+/** A Lambda function's handler: the event and Lambda's context in, the result out. */
+export type LambdaHandler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
 
 /**
  * Powertools is loaded while a Lambda function initialises, and only there: the local runtime,

@@ -32,7 +32,7 @@ useLogger({
 });
 traceClientsWith((client) => tracer.captureAWSv3Client(client));
 
-export type LambdaHandler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
+type LambdaHandler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
 
 /**
  * The handler with the invocation's request id and cold start in its log lines and its work in a

@@ -6,6 +6,9 @@ const root = join(import.meta.dirname, '..', '..', '..');
 /** What the Lambda functions bundle. Responders (hosts) and the local runtime never run in Lambda, so nothing there is traced. */
 const lambdaSources = ['shared', 'functions'];
 
+/** Every source directory that ships: what runs in Lambda, on hosts, locally, and the CDK app. */
+const allSources = ['shared', 'functions', 'local', 'responders', 'infra', 'scripts', 'bench'];
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -63,5 +66,36 @@ describe('SDK client creation sites (shared/observability/tracing.ts)', () => {
 
     // Assess
     expect(found).toEqual(['sample.ts:5 EC2Client', 'sample.ts:6 SFNClient']);
+  });
+});
+
+describe('where Powertools is loaded', () => {
+  function importers(pattern: RegExp): string[] {
+    return allSources
+      .flatMap((dir) => sourceFiles(join(root, dir)))
+      .filter((file) => pattern.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(root, file))
+      .sort();
+  }
+
+  it('imports Powertools in shared/observability and the mark-status entry only', () => {
+    // Act
+    const files = importers(/from '@aws-lambda-powertools\/|import\('@aws-lambda-powertools\//);
+
+    // Assess
+    expect(files).toEqual([
+      'functions/steps/mark-status.ts',
+      'shared/observability/lambda.ts',
+      'shared/observability/log-formatter.ts',
+      'shared/observability/metrics.ts',
+    ]);
+  });
+
+  it('reaches the Powertools modules from Lambda entry points only: responders, the local runtime and the CDK app never load them', () => {
+    // Act
+    const files = importers(/observability\/(lambda|log-formatter|metrics)\.ts'|import\('\.\/lambda\.ts'\)/);
+
+    // Assess: entry.ts loads lambda.ts inside Lambda only (tracing-outside-lambda.test.ts)
+    expect(files).toEqual(['functions/steps/mark-status.ts', 'shared/observability/entry.ts']);
   });
 });
