@@ -2,8 +2,8 @@
  * Powertools in a Lambda function: the Logger (with the redacting formatter) behind the service's
  * `logger`, the Tracer behind `traced`, and the middlewares that put the invocation's context in
  * every line and its handler in a subsegment. Loaded only inside Lambda, by `lambdaEntry`
- * (./entry.ts); importing it installs both, so nothing else in the process logs or builds clients
- * around them.
+ * (./entry.ts); importing it installs both, so every line the function logs and every client it
+ * builds from then on goes through them.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
