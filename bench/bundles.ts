@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import type { BuildOptions } from 'esbuild';
-import { serviceFunctionBundling } from '#infra/constructs/service-function.ts';
+import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
 import { serviceFunctionEntries } from '#infra/stacks/service-stack.ts';
 
 const run = promisify(execFile);
@@ -17,35 +15,6 @@ export const bundleBudget = { bytes: 1024 * 1024, coldImportMs: 300 } as const;
 /** Fresh processes per bundle; the median is reported. */
 const importRuns = 5;
 
-const projectRoot = join(import.meta.dirname, '..');
-
-/**
- * esbuild options equal to what NodejsFunction runs for a `ServiceFunction` (its
- * `serviceFunctionBundling`: ESM, node24 target, module-first main fields, the `require` banner,
- * minified, external source map without sources content, the AWS SDK bundled, nothing external).
- * A test builds one entry both ways and compares the bytes.
- */
-export function serviceFunctionBuildOptions(entry: string, outfile: string): BuildOptions {
-  const bundling = serviceFunctionBundling;
-  return {
-    entryPoints: [join(projectRoot, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: bundling.target,
-    format: bundling.format,
-    mainFields: [...bundling.mainFields],
-    banner: { js: bundling.banner },
-    minify: bundling.minify,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    // bundleAwsSDK: true, so NodejsFunction marks nothing external.
-    external: [],
-    logLevel: bundling.logLevel,
-    absWorkingDir: projectRoot,
-  };
-}
-
 /** One function's bundle figures. */
 export interface BundleFigures {
   readonly id: string;
@@ -55,15 +24,14 @@ export interface BundleFigures {
 }
 
 /**
- * Bundles `entry` as a ServiceFunction is bundled and measures it: the size of `index.mjs` and
+ * Bundles `entry` with the function a ServiceFunction deploys (`buildServiceFunctionBundle`) and measures it: the size of `index.mjs` and
  * the time `import()` of it takes in a fresh `node` (with `--enable-source-maps`, as the functions
  * run), median of five processes.
  */
 export async function measureBundle(id: string, entry: string): Promise<BundleFigures> {
   const outdir = await mkdtemp(join(tmpdir(), 'bench-bundle-'));
   try {
-    const outfile = join(outdir, 'index.mjs');
-    await build(serviceFunctionBuildOptions(entry, outfile));
+    const outfile = await buildServiceFunctionBundle(entry, outdir);
     const { size } = await stat(outfile);
     const samples: number[] = [];
     for (let attempt = 0; attempt < importRuns; attempt += 1) samples.push(await coldImportMs(outfile));
@@ -75,7 +43,7 @@ export async function measureBundle(id: string, entry: string): Promise<BundleFi
 
 /**
  * `npm run bench` part: every function the service stack deploys (all API routes, mark-status,
- * every cloud action family), bundled with the ServiceFunction options, against the budget of
+ * every cloud action family), bundled as a ServiceFunction deploys it, against the budget of
  * less than 1 MB and less than 300 ms cold import. Returns printable lines.
  */
 export async function benchBundles(): Promise<string[]> {
@@ -84,7 +52,7 @@ export async function benchBundles(): Promise<string[]> {
   const idWidth = Math.max(...figures.map((figure) => figure.id.length));
   const entryWidth = Math.max(...figures.map((figure) => figure.entry.length));
   const lines = [
-    `bundles: esbuild with the ServiceFunction options; budget < ${bundleBudget.bytes / 1024 / 1024} MB and < ${bundleBudget.coldImportMs} ms cold import (node ${process.version}, median of ${importRuns} fresh processes)`,
+    `bundles: buildServiceFunctionBundle, as ServiceFunction deploys; budget < ${bundleBudget.bytes / 1024 / 1024} MB and < ${bundleBudget.coldImportMs} ms cold import (node ${process.version}, median of ${importRuns} fresh processes)`,
     ...figures.map((figure) => {
       const withinBudget = figure.bytes < bundleBudget.bytes && figure.coldImportMs < bundleBudget.coldImportMs;
       return `  ${figure.id.padEnd(idWidth)}  ${figure.entry.padEnd(entryWidth)}  ${kilobytes(figure.bytes).padStart(10)}  ${`${figure.coldImportMs.toFixed(1)} ms`.padStart(9)}  ${withinBudget ? 'ok' : 'OVER BUDGET'}`;

@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BundlingOptions, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { serviceFunctionCode } from '#infra/bundling/service-function-code.ts';
 import { acknowledgeStarOnlyFor } from './acknowledge-wildcard.ts';
 
 /** Defaults every service function starts from; each can be overridden through the props. */
@@ -20,42 +20,13 @@ export const serviceFunctionDefaults = {
   logRetention: RetentionDays.ONE_MONTH,
 } as const;
 
-/**
- * Lets the bundled ES module `require()` the CommonJS dependencies esbuild leaves as
- * `require` calls (ESM has no `require` of its own).
- */
-const esmRequireBanner =
-  "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
-
-/**
- * How every service function is bundled (local esbuild, ES module, minified, with source maps).
- * Exported so that `bench/bundles.ts` builds exactly what is deployed; a function may still
- * override single options through its `bundling` prop.
- */
-export const serviceFunctionBundling = {
-  format: OutputFormat.ESM,
-  target: 'node24',
-  mainFields: ['module', 'main'],
-  banner: esmRequireBanner,
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // Ship the SDK version the tests ran against, not whatever the runtime carries.
-  bundleAwsSDK: true,
-  forceDockerBundling: false,
-  logLevel: LogLevel.WARNING,
-} satisfies BundlingOptions;
-
 /** X-Ray's write actions: they support no resource-level permission, so they need `*`. */
 const xRayWriteActions: ReadonlySet<string> = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
 
-/** Props of {@link ServiceFunction}: `NodejsFunctionProps` minus what the construct decides. */
+/** Props of {@link ServiceFunction}: Lambda's function options minus what the construct decides. */
 export interface ServiceFunctionProps
   extends Omit<
-    NodejsFunctionProps,
-    | 'entry'
-    | 'code'
-    | 'runtime'
+    FunctionOptions,
     | 'architecture'
     | 'tracing'
     | 'role'
@@ -81,9 +52,9 @@ export interface ServiceFunctionProps
 }
 
 /**
- * A `NodejsFunction` with the project's defaults: Node.js 24 on arm64, active X-Ray tracing,
- * an ES module bundle built by the local esbuild (never Docker) with source maps, and a
- * dedicated log group with a retention period.
+ * A Lambda function with the project's defaults: Node.js 24 on arm64, active X-Ray tracing,
+ * the ES module bundle `buildServiceFunctionBundle` makes of `entry` (local esbuild, never Docker,
+ * with source maps), and a dedicated log group with a retention period.
  *
  * The function gets its own execution role with no managed policy: it may write to its own
  * log group and send traces, nothing more, until a grant (e.g. `grantHistoryTable`)
@@ -95,12 +66,12 @@ export interface ServiceFunctionProps
  * failure destination (cdk-nag `Serverless-LambdaDLQ`); synchronous callers (API Gateway,
  * Step Functions) see the error themselves.
  */
-export class ServiceFunction extends NodejsFunction {
+export class ServiceFunction extends LambdaFunction {
   /** The execution role, created without managed policies. */
   public readonly executionRole: Role;
 
   public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const { logRetention, rolePath, bundling, environment, ...functionProps } = props;
+    const { entry, logRetention, rolePath, environment, ...functionProps } = props;
     // Role and log group must exist before `super()`, so they live beside the function
     // in the same scope (`<id>Role`, `<id>LogGroup`) rather than under it.
     const executionRole = new Role(scope, `${id}Role`, {
@@ -116,14 +87,14 @@ export class ServiceFunction extends NodejsFunction {
       memorySize: serviceFunctionDefaults.memorySize,
       timeout: serviceFunctionDefaults.timeout,
       ...functionProps,
-      entry: props.entry,
+      code: serviceFunctionCode(entry),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       role: executionRole,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
-      bundling: { ...serviceFunctionBundling, mainFields: [...serviceFunctionBundling.mainFields], ...bundling },
     });
     this.executionRole = executionRole;
 

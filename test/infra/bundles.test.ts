@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleBudget, measureBundle, serviceFunctionBuildOptions } from '../../bench/bundles.ts';
+import { bundleBudget, measureBundle } from '../../bench/bundles.ts';
+import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { markStatusEntry } from '#infra/stacks/service-stack.ts';
 import { makeTempDir, testContext } from './support/synth.ts';
@@ -13,7 +13,7 @@ describe('bundle budget (bench/bundles.ts)', () => {
   let deployedBundle: Buffer;
 
   beforeAll(() => {
-    // Prepare: what NodejsFunction ships for one service function, bundled for real
+    // Prepare: what a ServiceFunction ships, bundled for real through CDK's asset staging
     const app = new App({ outdir: join(outdir.path, 'cdk.out'), context: testContext({ 'aws:cdk:bundling-stacks': ['BundleFixture'] }) });
     const stack = new Stack(app, 'BundleFixture');
     new ServiceFunction(stack, 'MarkStatus', { entry: markStatusEntry });
@@ -29,11 +29,8 @@ describe('bundle budget (bench/bundles.ts)', () => {
   });
 
   it('builds exactly the bundle a ServiceFunction deploys', async () => {
-    // Prepare
-    const outfile = join(outdir.path, 'bench', 'index.mjs');
-
-    // Act
-    await build(serviceFunctionBuildOptions(markStatusEntry, outfile));
+    // Act: the function bench/bundles.ts measures with
+    const outfile = await buildServiceFunctionBundle(markStatusEntry, join(outdir.path, 'bench'));
 
     // Assess: byte for byte, so the budget measures what is deployed
     expect(readFileSync(outfile).equals(deployedBundle)).toBe(true);

@@ -1,0 +1,56 @@
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { inlineSchemaKeysPlugin } from './inline-schema-keys-plugin.ts';
+
+/** The repository root: entries are relative to it, and esbuild resolves packages from it. */
+const projectRoot = join(import.meta.dirname, '..', '..');
+
+/** The file Lambda loads: an ES module, so the handler is `index.handler`. */
+export const serviceFunctionBundleFile = 'index.mjs';
+
+/**
+ * Lets the bundled ES module `require()` the CommonJS dependencies esbuild leaves as
+ * `require` calls (ESM has no `require` of its own).
+ */
+const esmRequireBanner =
+  "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
+
+/**
+ * Builds what a `ServiceFunction` deploys: `entry` (relative to the repository root, or absolute)
+ * bundled with everything it imports, the AWS SDK included (ship the SDK the tests ran against, not
+ * the runtime's), as a minified ES module for Node.js 24 with an external source map without sources,
+ * into `outdir/index.mjs`. SDK schema modules go through `inlineSchemaKeysPlugin`, so a function
+ * carries the schemas of the commands it uses rather than of its clients' whole services.
+ * `bench/bundles.ts` measures this same function. Returns the bundle's path.
+ */
+export async function buildServiceFunctionBundle(entry: string, outdir: string): Promise<string> {
+  const outfile = join(outdir, serviceFunctionBundleFile);
+  await build({
+    entryPoints: [resolve(projectRoot, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: esmRequireBanner },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'warning',
+    absWorkingDir: projectRoot,
+    plugins: [inlineSchemaKeysPlugin({ verifiedCacheDir: join(projectRoot, 'node_modules', '.cache', 'inline-schema-keys') })],
+  });
+  return outfile;
+}
+
+// `node infra/bundling/build-service-function-bundle.ts <entry> <outdir>`: how ServiceFunction's
+// synchronous asset bundling runs the asynchronous build (esbuild takes plugins only asynchronously).
+if (import.meta.main) {
+  const [entry, outdir] = process.argv.slice(2);
+  if (entry === undefined || outdir === undefined) {
+    console.error('usage: build-service-function-bundle.ts <entry> <outdir>');
+    process.exit(2);
+  }
+  await buildServiceFunctionBundle(entry, outdir);
+}
