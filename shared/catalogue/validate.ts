@@ -35,14 +35,14 @@ export class CatalogueDefectError extends Error {
 const catalogueHint = 'GET /v1/action-types lists every type and its inputs';
 
 /** Plain JSON objects only: arrays, null, dates and the like are not an inputs object. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
 /** Echoes a caller's value in a message, quoted and cut short so an error never grows huge. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 

@@ -5,6 +5,7 @@
  * event format"; Security Hub User Guide, "EventBridge event formats", for CSPM and V2).
  */
 import * as z from 'zod';
+import { isPlainObject } from '#shared/catalogue/validate.ts';
 import { accountId, identifier, region, text, timestamp } from './schema-parts.ts';
 
 export const guardDutyFindingDetailType = 'GuardDuty Finding';
@@ -17,12 +18,6 @@ export const acceptedDetailTypes: Readonly<Record<string, readonly string[]>> = 
   'aws.guardduty': [guardDutyFindingDetailType],
   'aws.securityhub': [securityHubImportedDetailType, securityHubCustomActionDetailType, securityHubImportedV2DetailType],
 };
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /** An object, passed on as it is (not copied): each source's own schema reads it next. */
 export const detailObject = z.custom<Record<string, unknown>>(isPlainObject, { error: 'must be an object' });
@@ -43,5 +38,3 @@ export type EventBridgeEnvelope = z.output<typeof eventBridgeEnvelopeSchema>;
 
 /** Security Hub events carry their findings as `detail.findings`: one for Imported, up to 100 for a custom action. */
 export const securityHubDetailSchema = z.object({ findings: z.array(z.unknown()).min(1).max(100) });
-
-export { isPlainObject };

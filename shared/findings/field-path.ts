@@ -4,13 +4,9 @@
  */
 import type * as z from 'zod';
 import type { FieldError } from '#shared/catalogue/types.ts';
+import { quote } from '#shared/catalogue/validate.ts';
 
 const plainKey = /^[A-Za-z_$][\w$-]*$/;
-
-/** Echoes a caller's text in a path or message, cut short so an error never grows huge. */
-export function shortText(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-}
 
 export function formatPath(segments: readonly PropertyKey[]): string {
   let path = '';
@@ -19,7 +15,7 @@ export function formatPath(segments: readonly PropertyKey[]): string {
     else {
       const key = String(segment);
       if (plainKey.test(key)) path += path === '' ? key : `.${key}`;
-      else path += `[${shortText(key)}]`;
+      else path += `[${quote(key)}]`;
     }
   }
   return path === '' ? '(body)' : path;

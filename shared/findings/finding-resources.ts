@@ -26,7 +26,7 @@ import {
   kubernetesResource,
 } from '#shared/catalogue/resource-keys.ts';
 import type { KubernetesKind } from '#shared/catalogue/resource-keys.ts';
-import { shortText } from './field-path.ts';
+import { quote } from '#shared/catalogue/validate.ts';
 import type { FindingInputs, FindingResource } from './types.ts';
 
 export type Mapped = { readonly resource: FindingResource; readonly reason?: never } | { readonly resource?: never; readonly reason: string };
@@ -37,7 +37,7 @@ const actedOnKinds: readonly AwsResourceKind[] = ['aws.iam.user', 'aws.iam.role'
 function inputProblem(name: string, schema: z.ZodType, value: unknown): string | null {
   const parsed = schema.safeParse(value);
   if (parsed.success) return null;
-  const shown = typeof value === 'string' ? shortText(value) : String(value);
+  const shown = typeof value === 'string' ? quote(value) : String(value);
   return `${name} ${shown} ${parsed.error.issues[0]?.message ?? 'is not valid'}`;
 }
 
@@ -55,7 +55,7 @@ function firstProblem(checks: readonly (readonly [string, z.ZodType, unknown])[]
  */
 export function arnResource(arn: string, where: { readonly accountId: string | null; readonly region: string | null }): Mapped {
   const problem = checkResourceArn(arn, actedOnKinds);
-  if (problem !== null) return { reason: `aws.resource.arn ${shortText(arn)} ${problem}` };
+  if (problem !== null) return { reason: `aws.resource.arn ${quote(arn)} ${problem}` };
   const parsed = parseArn(arn);
   const kind = parsed === null ? null : resourceKindOfArn(parsed).kind;
   const inputs: Record<string, string> = { 'aws.resource.arn': arn };
@@ -76,7 +76,7 @@ const iamName = /^[\w+=,.@-]{1,64}$/;
  * action can take.
  */
 export function iamIdentityResource(partition: Partition, accountId: string, userType: string | undefined, name: string): Mapped {
-  if (!iamName.test(name)) return { reason: `the IAM name ${shortText(name)} is not a valid IAM user or role name` };
+  if (!iamName.test(name)) return { reason: `the IAM name ${quote(name)} is not a valid IAM user or role name` };
   switch (userType ?? 'IAMUser') {
     case 'IAMUser':
       return arnResource(`arn:${partition}:iam::${accountId}:user/${name}`, { accountId, region: null });
@@ -84,7 +84,7 @@ export function iamIdentityResource(partition: Partition, accountId: string, use
     case 'Role':
       return arnResource(`arn:${partition}:iam::${accountId}:role/${name}`, { accountId, region: null });
     default:
-      return { reason: `the identity is of type ${shortText(userType ?? '')}, which no action quarantines (only IAM users and roles)` };
+      return { reason: `the identity is of type ${quote(userType ?? '')}, which no action quarantines (only IAM users and roles)` };
   }
 }
 
@@ -116,7 +116,7 @@ export function kubernetesWorkloadResource(cluster: string, namespace: string, w
   const singular = workloadType.toLowerCase().replace(/s$/, '');
   const kind = workloadKinds[singular];
   if (kind === undefined) {
-    return { reason: `the Kubernetes workload type ${shortText(workloadType)} is not one an action takes (pods, deployments, statefulsets, daemonsets, replicasets)` };
+    return { reason: `the Kubernetes workload type ${quote(workloadType)} is not one an action takes (pods, deployments, statefulsets, daemonsets, replicasets)` };
   }
   const isPod = kind === 'pod';
   const problem = firstProblem([

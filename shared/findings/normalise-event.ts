@@ -3,12 +3,12 @@
  * target with it) becomes a NormalisedEvent, or an InvalidFindingError naming every bad field.
  * Nothing else is ever thrown for any JSON value, and nothing is written or called.
  */
+import { isPlainObject } from '#shared/catalogue/validate.ts';
 import { bodyLimitError } from './body-limits.ts';
 import {
   acceptedDetailTypes,
   eventBridgeEnvelopeSchema,
   guardDutyFindingDetailType,
-  isPlainObject,
   securityHubDetailSchema,
   securityHubImportedV2DetailType,
 } from './eventbridge-schema.ts';

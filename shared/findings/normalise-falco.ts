@@ -4,13 +4,14 @@
  * `process.id`, `fd.name` → `path.absolute` (files only), `k8s.ns.name` / `k8s.pod.name` → the
  * pod, in the cluster `k8s.cluster.name` names when present (not a Falco field: falcosidekick's
  * `customfields` can add it). Without it the pod's names ride on the host's inputs, for a rule to
- * complete with the cluster.
+ * complete with the cluster. Only `syscall` alerts (Falco's default source) describe the host that
+ * sent them; a plugin source's alert (k8s_audit, aws_cloudtrail, ...) names no host to act on.
  */
 import { createHash } from 'node:crypto';
 import { falcoAlertSchema } from './falco-schema.ts';
 import type { FalcoAlert } from './falco-schema.ts';
 import { hostActivityResources, kubernetesWorkloadResource } from './finding-resources.ts';
-import { shortText } from './field-path.ts';
+import { quote } from '#shared/catalogue/validate.ts';
 import { parsePart } from './parse-part.ts';
 import { falcoPriorityOf, falcoSeverity } from './severity.ts';
 import type { FindingResource, NormalisedEvent, NormalisedFinding } from './types.ts';
@@ -42,7 +43,7 @@ const hostSources = new Set(['syscall']);
 
 function resourcesOf(alert: FalcoAlert): { resources: FindingResource[]; reason: string | null } {
   if (alert.source !== undefined && !hostSources.has(alert.source)) {
-    return { resources: [], reason: `a Falco ${shortText(alert.source)} alert: its hostname is where Falco runs, not what the alert is about` };
+    return { resources: [], reason: `a Falco ${quote(alert.source)} alert: its hostname is where Falco runs, not what the alert is about` };
   }
   if (alert.hostname === undefined || alert.hostname === '') {
     return { resources: [], reason: 'the alert has no hostname, so no host.id: run a Falco that writes hostname into its JSON output' };
@@ -50,7 +51,7 @@ function resourcesOf(alert: FalcoAlert): { resources: FindingResource[]; reason:
   const container = textField(alert, 'container.id');
   const pid = field(alert, 'proc.pid');
   const processId = typeof pid === 'string' && /^\d{1,10}$/.test(pid) ? Number(pid) : pid;
-  if (typeof processId === 'string') return { resources: [], reason: `proc.pid ${shortText(processId)} is not a process id` };
+  if (typeof processId === 'string') return { resources: [], reason: `proc.pid ${quote(processId)} is not a process id` };
   const { resources, reason } = hostActivityResources({
     hostId: alert.hostname,
     ...(container === undefined || container === 'host' ? {} : { containerId: container }),
