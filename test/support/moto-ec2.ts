@@ -17,9 +17,11 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
   EC2Client,
+  EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
   RunInstancesCommand,
   type BlockDeviceMapping,
+  type ModifyNetworkInterfaceAttributeCommandInput,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
@@ -195,4 +197,25 @@ export function mockedEc2Family(script: (client: MockedEc2Client) => void): { fa
     },
   });
   return { family, clients };
+}
+
+/**
+ * The EC2 family with its `failing`-th ModifyNetworkInterfaceAttribute (counted over all its
+ * clients) refused as AWS refuses a call the member role may not make; every other call reaches moto.
+ */
+export function ec2FamilyRefusingSwitch(failing: number): CloudActionFamily<Ec2Clients> {
+  let switches = 0;
+  return mockedEc2Family(({ mock, real }) => {
+    mock.on(ModifyNetworkInterfaceAttributeCommand).callsFake(async (input: ModifyNetworkInterfaceAttributeCommandInput) => {
+      if (++switches === failing) {
+        throw new EC2ServiceException({
+          name: 'UnauthorizedOperation',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 403 },
+          message: `You are not authorized to perform this operation. User: arn:aws:sts::${motoAccountId}:assumed-role/ResponseActionsMember-ec2/x is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute on resource: ${input.NetworkInterfaceId ?? ''}`,
+        });
+      }
+      return real.send(new ModifyNetworkInterfaceAttributeCommand(input));
+    });
+  }).family;
 }

@@ -7,26 +7,20 @@ import {
   type DescribeAutoScalingInstancesCommandInput,
   type EnterStandbyCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import {
-  EC2ServiceException,
-  ModifyNetworkInterfaceAttributeCommand,
-  type ModifyNetworkInterfaceAttributeCommandInput,
-} from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { groupHolding, groupOf, lifecycleOf, mockedAutoScalingFamily, motoAutoScalingClient } from '#test/support/moto-auto-scaling.ts';
 import {
   createNetwork,
   createSecurityGroup,
+  ec2FamilyRefusingSwitch,
   instanceArn,
   instanceSettings,
   interfaceGroups,
   launchInstance,
-  mockedEc2Family,
   startEc2Harness,
   type Ec2Harness,
 } from '#test/support/moto-ec2.ts';
-import { motoAccountId } from '#test/support/moto-iam.ts';
 
 let harness: Ec2Harness;
 let autoScaling: AutoScalingClient;
@@ -200,20 +194,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
   it('records Standby when the security-group change then fails, and undo puts the instance back in service', async () => {
     // Prepare
     const server = await serverInGroup();
-    let switches = 0;
-    const { family } = mockedEc2Family(({ mock, real }) => {
-      mock.on(ModifyNetworkInterfaceAttributeCommand).callsFake(async (input: ModifyNetworkInterfaceAttributeCommandInput) => {
-        if (++switches === 2) {
-          throw new EC2ServiceException({
-            name: 'UnauthorizedOperation',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 403 },
-            message: `You are not authorized to perform this operation. User: arn:aws:sts::${motoAccountId}:assumed-role/ResponseActionsMember-ec2/x is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute on resource: ${input.NetworkInterfaceId ?? ''}`,
-          });
-        }
-        return real.send(new ModifyNetworkInterfaceAttributeCommand(input));
-      });
-    });
+    const family = ec2FamilyRefusingSwitch(2);
 
     // Act
     const failed = await isolate(server.arn, harness.runtimeWith(family));

@@ -1,10 +1,7 @@
 import {
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
-  EC2ServiceException,
   ModifyInstanceAttributeCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  type ModifyNetworkInterfaceAttributeCommandInput,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolationTagKeys } from '#shared/actions/ec2/index.ts';
@@ -13,11 +10,11 @@ import {
   attachedVolumes,
   createNetwork,
   createSecurityGroup,
+  ec2FamilyRefusingSwitch,
   instanceArn,
   instanceSettings,
   interfaceGroups,
   launchInstance,
-  mockedEc2Family,
   securityGroup,
   startEc2Harness,
   type Ec2Harness,
@@ -258,20 +255,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance on moto (EC2 + STS ove
     // Prepare
     const network = await createNetwork(harness.ec2);
     const server = await webServer(network);
-    let switches = 0;
-    const { family } = mockedEc2Family(({ mock, real }) => {
-      mock.on(ModifyNetworkInterfaceAttributeCommand).callsFake(async (input: ModifyNetworkInterfaceAttributeCommandInput) => {
-        if (++switches === 2) {
-          throw new EC2ServiceException({
-            name: 'UnauthorizedOperation',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 403 },
-            message: `You are not authorized to perform this operation. User: arn:aws:sts::${motoAccountId}:assumed-role/ResponseActionsMember-ec2/x is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute on resource: ${input.NetworkInterfaceId ?? ''}`,
-          });
-        }
-        return real.send(new ModifyNetworkInterfaceAttributeCommand(input));
-      });
-    });
+    const family = ec2FamilyRefusingSwitch(2);
     const runtime = harness.runtimeWith(family);
 
     // Act
