@@ -6,6 +6,7 @@ import { UnauthorizedError } from '#shared/auth/errors.ts';
 import type { ApiEvent, ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem, problemBody, statusTitle } from '#shared/http/problem.ts';
 import { logger } from '#shared/log.ts';
+import type { StreamRoute } from './evidence/evidence-route.ts';
 
 export interface LocalRoute {
   readonly method: string;
@@ -24,9 +25,10 @@ const maxRequestBytes = 1024 * 1024;
 /**
  * The local stand-in for API Gateway: matches the route, verifies the bearer token, builds an
  * API Gateway v2 event and calls the very handler that runs in Lambda. No route is implemented
- * twice.
+ * twice. `streams` are served before the API routes, on their own terms (the local evidence
+ * store's signed URLs: no token, bodies streamed).
  */
-export function createLocalApiServer(routes: readonly LocalRoute[], authenticate: Authenticate): Server {
+export function createLocalApiServer(routes: readonly LocalRoute[], authenticate: Authenticate, streams: readonly StreamRoute[] = []): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
   return createServer((request, response) => {
     void serve(request, response).catch((error: unknown) => {
@@ -38,6 +40,11 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const stream = streams.find((candidate) => url.pathname.startsWith(candidate.prefix));
+    if (stream !== undefined) {
+      await stream.serve(request, response);
+      return;
+    }
     const method = request.method ?? 'GET';
     const matches = compiled
       .map((route) => ({ route, params: route.pattern.exec(url.pathname)?.groups }))

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { createHistoryClient, ensureHistoryTable } from '#shared/adapters/dynamodb.ts';
-import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
 import { createTokenVerifier } from '#shared/auth/token-verifier.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
@@ -31,8 +30,11 @@ import { hostActions } from '../responders/host/actions.ts';
 import { loadHostActionSettings } from '../responders/host/config.ts';
 import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
-import { startEmbeddedAws, type EmbeddedAws } from './embedded-aws.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
+import { evidenceRoute } from './evidence/evidence-route.ts';
+import { FileEvidenceStore } from './evidence/file-evidence-store.ts';
+import { EvidenceUrlSigner } from './evidence/signed-urls.ts';
 import { createLocalApiServer, listen } from './http-server.ts';
 import { localCloudActionFamilies } from './families.ts';
 import { recoverInFlight, type RecoveryReport } from './recovery.ts';
@@ -119,15 +121,14 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
 
-    const aws: EmbeddedAws = await startEmbeddedAws({ dataDir: options.dataDir, clock, socketPath: await sockets.socket('aws') });
-    closers.push(() => aws.close());
-    const awsAgent = aws.httpAgent === undefined ? {} : { httpAgent: aws.httpAgent };
-    const evidenceClient = createEvidenceS3Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, ...awsAgent });
-    closers.push(() => {
-      evidenceClient.destroy();
-      return Promise.resolve();
+    // Evidence is files under DATA_DIR; its URLs are signed with a per-DATA_DIR secret and served
+    // by this service's own HTTP server, whose address is known once it listens.
+    const listening: { url?: string } = {};
+    const evidenceUrls = new EvidenceUrlSigner(await localSecret(options.dataDir, 'evidence-signing-key'), () => {
+      if (listening.url === undefined) throw new Error('evidence URLs name the local HTTP server, which is not listening yet');
+      return listening.url;
     });
-    const evidence = new S3EvidenceStore({ client: evidenceClient, bucket: aws.evidenceBucket, clock });
+    const evidence = await FileEvidenceStore.open({ root: join(options.dataDir, 'evidence'), clock, urls: evidenceUrls });
 
     const cloud: LocalCloudActions = createLocalCloudActions({
       repository,
@@ -141,11 +142,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
     // Host and Kubernetes actions: per-target queues on the embedded SQS, the responder state
     // machine on the local runner, its task-token callbacks in process, the signing key under DATA_DIR.
+    const embeddedSqs: EmbeddedSqs = await startEmbeddedSqs({ socketPath: await sockets.socket('aws') });
+    closers.push(() => embeddedSqs.close());
     const sqs = new SQSClient({
-      endpoint: aws.endpoint,
-      region: aws.region,
-      credentials: aws.credentials,
-      ...(aws.httpAgent === undefined ? {} : { requestHandler: { httpAgent: aws.httpAgent } }),
+      endpoint: embeddedSqs.endpoint,
+      region: embeddedSqs.region,
+      credentials: embeddedSqs.credentials,
+      requestHandler: { httpAgent: embeddedSqs.httpAgent },
     });
     const queues = new ResponderQueues({ client: sqs, prefix: loadResponderConfig(options.env).queuePrefix, ...options.responderQueues });
     closers.push(() => {
@@ -196,6 +199,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           ...(caller.responder === undefined ? {} : { ra_responder: formatResponderClaim(caller.responder) }),
         };
       },
+      [evidenceRoute(evidence, evidenceUrls, clock)],
     );
     const recovery = await recoverInFlight(repository, cloud.starter, {
       starter: responderRuntime.starter,
@@ -217,6 +221,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       return Promise.resolve();
     });
     const url = await listen(server, options.port);
+    listening.url = url;
     closers.push(async () => {
       server.close();
       server.closeAllConnections();

@@ -1,6 +1,6 @@
 /**
  * The fetch-cloud-logs tests' setup: member roles in moto_server behind the IAM front, evidence on the
- * embedded S3, the history on dynalite, CloudTrail mocked (moto has no LookupEvents), and the runtime,
+ * S3 evidence bucket on moto_server, the history on dynalite, CloudTrail mocked (moto has no LookupEvents), and the runtime,
  * records and evidence readers the tests use.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,14 +19,13 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, inject, vi } from 'vitest';
-import { startEmbeddedAws, type EmbeddedAws } from '#local/embedded-aws.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
 import { createLocalCloudActions, type LocalCloudActions } from '#local/runners/cloud-runner.ts';
 import { ThrottlingError } from '#shared/actions/errors.ts';
 import { cloudTrailFamily, type CloudTrailFamilyOptions } from '#shared/actions/cloudtrail/index.ts';
 import { createHistoryClient, type StoreEndpoint } from '#shared/adapters/dynamodb.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
-import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
+import { S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { systemClock } from '#shared/clock.ts';
 import { defaultMemberRoleName, loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
@@ -36,6 +35,7 @@ import type { JsonValue } from '#shared/json.ts';
 import type { FakeEventHistory } from './cloudtrail-fixtures.ts';
 import { apiRecord, runToEnd } from './cloud-runs.ts';
 import { emulatorCredentials, freshHistory } from './history-store.ts';
+import { evidenceBucketOn, type EvidenceBucket } from './evidence-bucket.ts';
 import { createMemberRoles, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
 
 const externalId = 'response-actions-test-external-id';
@@ -47,7 +47,7 @@ let dynalite: EmbeddedDynamoDb;
 let iam: IAMClient;
 let sts: STSClient;
 let dataDir: string;
-let embedded: EmbeddedAws;
+let embedded: EvidenceBucket;
 let evidenceClient: S3Client;
 // Set by the hooks useCloudTrailHarness registers; each test file gets its own copies (vitest isolates files).
 export let front: MotoFront;
@@ -58,7 +58,7 @@ let config: ServiceConfig;
 let cloudTrail: AwsStub<ServiceInputTypes, ServiceOutputTypes, CloudTrailClientResolvedConfig>;
 const runtimes: LocalCloudActions[] = [];
 
-/** Registers the file's setup: dynalite, the IAM front before moto, member roles, the embedded S3 evidence store, CloudTrail mocked per test. */
+/** Registers the file's setup: dynalite, the IAM front before moto, member roles, an S3 evidence bucket on moto_server, CloudTrail mocked per test. */
 export function useCloudTrailHarness(): void {
   beforeAll(async () => {
     const moto = inject('motoEndpoint');
@@ -69,8 +69,8 @@ export function useCloudTrailHarness(): void {
     iam = motoIamClient(moto);
     await createMemberRoles(iam, defaultMemberRoleName, externalId);
     dataDir = await mkdtemp(path.join(tmpdir(), 'cloudtrail-evidence-'));
-    embedded = await startEmbeddedAws({ dataDir });
-    evidenceClient = createEvidenceS3Client({ endpoint: embedded.endpoint, region: embedded.region, credentials: embedded.credentials });
+    embedded = await evidenceBucketOn(moto);
+    evidenceClient = embedded.client;
     evidence = new S3EvidenceStore({ client: evidenceClient, bucket: embedded.evidenceBucket, clock: systemClock });
     let store: StoreEndpoint;
     let tableName: string;
@@ -84,7 +84,6 @@ export function useCloudTrailHarness(): void {
     await Promise.all(runtimes.map((runtime) => runtime.close()));
     sts.destroy();
     iam.destroy();
-    evidenceClient.destroy();
     await embedded.close();
     await rm(dataDir, { recursive: true, force: true });
     await front.close();

@@ -1,18 +1,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { openStoreSockets } from '#local/data-dir.ts';
-import { startEmbeddedAws, type EmbeddedAws } from '#local/embedded-aws.ts';
-import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
+import { localSecret } from '#local/data-dir.ts';
+import { evidenceRoute } from '#local/evidence/evidence-route.ts';
+import { FileEvidenceStore } from '#local/evidence/file-evidence-store.ts';
+import { EvidenceUrlSigner } from '#local/evidence/signed-urls.ts';
+import { createLocalApiServer, listen } from '#local/http-server.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 
 export interface EvidenceBackend {
-  readonly aws: EmbeddedAws;
-  readonly client: S3Client;
-  readonly store: S3EvidenceStore;
+  /** The local evidence store on `dataDir`, its URLs served by a local HTTP server. */
+  readonly store: FileEvidenceStore;
+  /** The HTTP server's `http://127.0.0.1:<port>`. */
+  readonly url: string;
   readonly dataDir: string;
-  /** Stops the embedded AWS (the data dir stays). */
+  /** Stops the HTTP server (the data dir stays). */
   stop(): Promise<void>;
 }
 
@@ -25,34 +27,22 @@ export async function removeDataDir(dataDir: string): Promise<void> {
   await rm(dataDir, { recursive: true, force: true });
 }
 
-/** Embedded AWS on `dataDir` and an evidence store on it, wired as the local runtime wires them. */
-export async function startEvidenceBackend(
-  dataDir: string,
-  options: { clock?: Clock; pageSize?: number } = {},
-): Promise<EvidenceBackend> {
-  const sockets = await openStoreSockets(dataDir);
-  const aws = await startEmbeddedAws({ dataDir, socketPath: await sockets.socket('aws') });
-  const client = createEvidenceS3Client({
-    endpoint: aws.endpoint,
-    region: aws.region,
-    credentials: aws.credentials,
-    ...(aws.httpAgent === undefined ? {} : { httpAgent: aws.httpAgent }),
-  });
-  const store = new S3EvidenceStore({
-    client,
-    bucket: aws.evidenceBucket,
-    clock: options.clock ?? systemClock,
-    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
-  });
+/** The local evidence store on `dataDir` and the HTTP server for its URLs, wired as the local service wires them (no API routes). */
+export async function startEvidenceBackend(dataDir: string, options: { clock?: Clock } = {}): Promise<EvidenceBackend> {
+  const clock = options.clock ?? systemClock;
+  const listening: { url?: string } = {};
+  const urls = new EvidenceUrlSigner(await localSecret(dataDir, 'evidence-signing-key'), () => listening.url ?? '');
+  const store = await FileEvidenceStore.open({ root: path.join(dataDir, 'evidence'), clock, urls });
+  const server = createLocalApiServer([], () => Promise.reject(new Error('no API routes here')), [evidenceRoute(store, urls, clock)]);
+  listening.url = await listen(server, 0);
   return {
-    aws,
-    client,
     store,
+    url: listening.url,
     dataDir,
     stop: async () => {
-      client.destroy();
-      await aws.close();
-      await sockets.close();
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
@@ -67,6 +57,3 @@ export async function independentSha256(bytes: Uint8Array): Promise<string> {
 export function binaryEvidence(label: string): Uint8Array {
   return Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, index) => index)), Buffer.from(`\n${label}\n`)]);
 }
-
-export const sleep = (milliseconds: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, milliseconds));

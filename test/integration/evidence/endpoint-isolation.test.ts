@@ -9,19 +9,19 @@ import {
 } from '@aws-sdk/client-s3';
 import { createEvidenceS3Client, S3EvidenceStore } from '#shared/adapters/s3-evidence-store.ts';
 import { systemClock } from '#shared/clock.ts';
+import { startEvidenceBucket, type EvidenceBucket } from '#test/support/evidence-bucket.ts';
 import { emulatorCredentials } from '#test/support/history-store.ts';
-import { freshDataDir, removeDataDir, startEvidenceBackend, type EvidenceBackend } from './embedded-evidence.ts';
 
 const endpointVariables = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3'] as const;
 let saved: Partial<Record<(typeof endpointVariables)[number], string>> = {};
-let backend: EvidenceBackend;
-let dataDir: string;
+/** The evidence bucket's own S3, given to the evidence client as its explicit endpoint. */
+let backend: { aws: EvidenceBucket; client: S3Client; stop: () => Promise<void> };
 
 beforeEach(async () => {
   saved = {};
   for (const name of endpointVariables) if (process.env[name] !== undefined) saved[name] = process.env[name];
-  dataDir = await freshDataDir();
-  backend = await startEvidenceBackend(dataDir);
+  const aws = await startEvidenceBucket();
+  backend = { aws, client: aws.client, stop: () => aws.close() };
 });
 afterEach(async () => {
   for (const name of endpointVariables) {
@@ -30,7 +30,6 @@ afterEach(async () => {
     else process.env[name] = value;
   }
   await backend.stop();
-  await removeDataDir(dataDir);
 });
 
 /** The S3 client a cloud action would use on a target account: no endpoint, so it follows AWS_ENDPOINT_URL. */
@@ -38,17 +37,12 @@ const targetAccountClient = (): S3Client =>
   new S3Client({ region: 'us-east-1', forcePathStyle: true, credentials: emulatorCredentials });
 
 describe('the evidence client never follows AWS_ENDPOINT_URL', () => {
-  it('writes evidence to the embedded S3 while AWS_ENDPOINT_URL points at moto_server', async () => {
+  it("writes evidence to the evidence bucket's own endpoint while AWS_ENDPOINT_URL points at moto_server", async () => {
     // Prepare: AWS_ENDPOINT_URL(_S3) point at a real, different S3 (moto_server), where an unguarded client would land.
     const moto = inject('motoEndpoint');
     process.env.AWS_ENDPOINT_URL = moto;
     process.env.AWS_ENDPOINT_URL_S3 = moto;
-    const evidenceClient = createEvidenceS3Client({
-      endpoint: backend.aws.endpoint,
-      region: backend.aws.region,
-      credentials: backend.aws.credentials,
-      ...(backend.aws.httpAgent === undefined ? {} : { httpAgent: backend.aws.httpAgent }),
-    });
+    const evidenceClient = createEvidenceS3Client({ endpoint: backend.aws.endpoint, region: backend.aws.region, credentials: emulatorCredentials });
     const bucket = backend.aws.evidenceBucket;
     const store = new S3EvidenceStore({ client: evidenceClient, bucket, clock: systemClock });
     const control = targetAccountClient();

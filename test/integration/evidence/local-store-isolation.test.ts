@@ -9,7 +9,7 @@ import { startLocalService, type LocalService } from '#local/service.ts';
 
 /**
  * Another user of the machine against `npm start`'s stores: it may try any loopback port with any
- * credentials. Only the API and the presigned-URL port may listen on TCP; neither serves a store.
+ * credentials. Only the API may listen on TCP; it serves no store, and evidence only to a signed URL.
  */
 
 const mode = async (file: string): Promise<number> => (await stat(file)).mode & 0o777;
@@ -76,12 +76,11 @@ describe('the local service keeps its stores to itself', () => {
     expect((await readdir(path.join(dataDir, 'sockets'))).sort()).toEqual(['aws.sock', 'dynamodb.sock']);
   });
 
-  it('listens on TCP for the API and presigned URLs only: dynalite has no TCP port', () => {
+  it('listens on TCP for the API only: dynalite and fauxqs have no TCP port, evidence URLs are served by the API server', () => {
     // Assess
     const opened = [...portsWhileRunning].filter((port) => !portsBefore.has(port)).sort();
     const api = Number(new URL(service.url).port);
-    expect(opened).toHaveLength(2);
-    expect(opened).toContain(api);
+    expect(opened).toEqual([api]);
   });
 
   it('answers a client with arbitrary credentials on every new TCP port with 403, for DynamoDB, S3 and SQS alike', async () => {
@@ -113,6 +112,15 @@ describe('the local service keeps its stores to itself', () => {
     // Assess: every attempt is refused (the API's 401 or the presigned-only port's 403); nothing succeeds.
     expect(outcomes).toHaveLength(opened.length * 5);
     for (const outcome of outcomes) expect([401, 403, 404]).toContain(outcome.status);
-    expect(outcomes.filter((outcome) => outcome.port !== Number(new URL(service.url).port)).map((each) => each.status)).toEqual([403, 403, 403, 403, 403]);
+  });
+
+  it('answers an evidence path on the API port without a valid signature with 403', async () => {
+    // Act
+    const unsigned = await fetch(`${service.url}/local-evidence/actions/a/b.txt`);
+    const forged = await fetch(`${service.url}/local-evidence/actions/a/b.txt?expires=9999999999&signature=${'A'.repeat(43)}`);
+
+    // Assess
+    expect([unsigned.status, forged.status]).toEqual([403, 403]);
+    expect(unsigned.headers.get('content-type')).toBe('application/problem+json');
   });
 });
