@@ -233,4 +233,21 @@ describe('GuardDuty findings', () => {
       }),
     );
   });
+
+  it('fields AWS adds later are tolerated at every level and dropped: the normalised finding is unchanged', () => {
+    // Prepare
+    type Json = Record<string, unknown>;
+    const body = fixture('written/guardduty-backdoor-ec2.json') as Json & { detail: Json & { resource: Json; service: Json } };
+    const plain = normaliseEvent(structuredClone(body));
+    body.detail.futureField = { nested: [1, 2, 3] };
+    body.detail.resource.lambdaDetails = { functionName: 'f' };
+    body.detail.service.detection = { sequence: { uid: 'x' } };
+    body['replay-name'] = 'archive-replay';
+
+    // Act
+    const extended = normaliseEvent(body);
+
+    // Assess
+    expect(extended).toEqual(plain);
+  });
 });

@@ -144,3 +144,51 @@ describe('Security Hub OCSF findings (Findings Imported V2)', () => {
     ]);
   });
 });
+
+describe('Security Hub workflow and sample flags', () => {
+  type Json = Record<string, unknown>;
+  const asff = (change: (finding: Json) => void) => {
+    const body = fixture('written/securityhub-imported-guardduty-ec2.json') as { detail: { findings: Json[] } };
+    change(body.detail.findings[0] as Json);
+    return normaliseEvent(body).findings[0];
+  };
+  const ocsfFinding = (change: (finding: Json) => void) => {
+    const body = fixture('written/securityhub-v2-ocsf-detection-ec2.json') as { detail: { findings: Json[] } };
+    change(body.detail.findings[0] as Json);
+    return normaliseEvent(body).findings[0];
+  };
+
+  it.each<[string, (finding: Json) => void, string]>([
+    ['Workflow.Status RESOLVED', (finding) => (finding.Workflow = { Status: 'RESOLVED' }), 'Workflow.Status is RESOLVED'],
+    ['the deprecated WorkflowState DEFERRED, without Workflow', (finding) => { delete finding.Workflow; finding.WorkflowState = 'DEFERRED'; }, 'WorkflowState is DEFERRED'],
+    ['a control that passed', (finding) => (finding.Compliance = { Status: 'PASSED' }), 'the control passed (Compliance.Status is PASSED)'],
+  ])('ASFF: %s is suppressed', (_name, change, reason) => {
+    expect(asff(change)).toMatchObject({ workflow: 'suppressed', workflowReason: reason });
+  });
+
+  it('ASFF: Workflow.Status NEW wins over the deprecated WorkflowState RESOLVED (Security Hub reads Workflow first)', () => {
+    expect(asff((finding) => (finding.WorkflowState = 'RESOLVED'))).toMatchObject({ workflow: 'active', workflowReason: null });
+  });
+
+  it.each<[string, Json, boolean]>([
+    ['additionalInfo/sample "true"', { 'additionalInfo/sample': 'true' }, true],
+    ['additionalInfo JSON with sample true', { additionalInfo: '{"sample":true,"unusual":{}}' }, true],
+    ['additionalInfo JSON with sample false', { additionalInfo: '{"sample":false}' }, false],
+    ['additionalInfo free text', { additionalInfo: 'not JSON at all' }, false],
+  ])('ASFF from GuardDuty: %s', (_name, fields, sample) => {
+    expect(asff((finding) => (finding.ProductFields = { ...(finding.ProductFields as Json), ...fields }))?.sample).toBe(sample);
+  });
+
+  it.each<[string, (finding: Json) => void, string]>([
+    ['status_id 3 (Suppressed)', (finding) => (finding.status_id = 3), 'status_id is 3 (Suppressed)'],
+    ['status_id 5 (Archived)', (finding) => (finding.status_id = 5), 'status_id is 5 (Archived)'],
+    ['status_id 99 with the caption Resolved', (finding) => { finding.status_id = 99; finding.status = 'Resolved'; }, 'status is Resolved'],
+    ['compliance.status_id 1 (Pass)', (finding) => (finding.compliance = { control: 'EC2.8', status_id: 1 }), 'the control passed (compliance.status_id is 1)'],
+  ])('OCSF: %s is suppressed', (_name, change, reason) => {
+    expect(ocsfFinding(change)).toMatchObject({ workflow: 'suppressed', workflowReason: reason });
+  });
+
+  it('OCSF: a finding with no resources is unmapped, saying so', () => {
+    expect(ocsfFinding((finding) => delete finding.resources)).toMatchObject({ resource: null, unmappedReason: 'the finding lists no resources' });
+  });
+});
