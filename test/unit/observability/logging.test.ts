@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, logger, type Logger } from '#shared/log.ts';
 // Importing it installs Powertools' Logger behind the shared `logger`, as a Lambda entry point does.
-import { observe } from '#shared/observability/lambda.ts';
+import { observe, powertoolsLogger } from '#shared/observability/lambda.ts';
 
 /** Lambda's context object, as much of it as Powertools reads. */
 function lambdaContext(awsRequestId: string): Context {
@@ -134,5 +134,24 @@ describe('the Lambda functions\' logs (Powertools Logger, shared/observability/l
 
     // Assess
     expect(written).toEqual([]);
+  });
+
+  it('masks tokens in an invocation event when event logging is switched on (POWERTOOLS_LOGGER_LOG_EVENT)', () => {
+    // Prepare: an API request with its bearer token, and the responder dispatch's task token
+    const apiEvent = { headers: { authorization: `Bearer ${jwt}`, 'x-correlation-id': 'c-1' }, body: '{"type":"kill-process"}' };
+    const dispatchEvent = { actionId: 'a-7', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAexampleTaskToken' };
+
+    // Act: what the middleware does with logEvent on
+    powertoolsLogger.logEventIfEnabled(apiEvent, true);
+    powertoolsLogger.logEventIfEnabled(dispatchEvent, true);
+
+    // Assess
+    const output = written.join('');
+    expect(output).not.toContain(jwt);
+    expect(output).not.toContain('AQCEAAAAKgAAAAMAAAAAAAAAAexampleTaskToken');
+    expect(lines().map((line) => line['event'])).toEqual([
+      { headers: { authorization: '[redacted]', 'x-correlation-id': 'c-1' }, body: '{"type":"kill-process"}' },
+      { actionId: 'a-7', taskToken: '[redacted]' },
+    ]);
   });
 });
