@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createFileAtomically, writeFileAtomically } from '#shared/fs/atomic-write.ts';
 
 /** Files under DATA_DIR that hold secrets; each is set to 0600 when present. */
 const secretFiles = ['cursor-key', 'evidence-signing-key', 'work-signing-key.json', join('auth', 'issuer-keys.json')];
@@ -48,22 +49,32 @@ async function chmodIfPresent(target: string, mode: number): Promise<void> {
   }
 }
 
-/** A random secret kept under DATA_DIR (0600), made on first start and kept across restarts. */
+/**
+ * A random secret kept under DATA_DIR (0600), made on first start and kept across restarts. Two
+ * processes starting at once agree on one secret: it is created whole or not at all, and the one
+ * that loses the race reads the winner's.
+ */
 export async function localSecret(dataDir: string, name: string): Promise<Buffer> {
   const file = join(dataDir, name);
-  try {
-    const existing = await readFile(file);
-    if (existing.length >= 32) {
-      await chmod(file, 0o600);
-      return existing;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  const existing = await readIfPresent(file);
+  if (existing !== undefined && existing.length >= 32) {
+    await chmod(file, 0o600);
+    return existing;
   }
   const secret = randomBytes(32);
-  await writeFile(file, secret, { mode: 0o600 });
-  await chmod(file, 0o600);
+  // Too short to be a secret (an older version's interrupted write): replaced.
+  if (existing !== undefined) await writeFileAtomically(file, secret);
+  else if (!(await createFileAtomically(file, secret))) return localSecret(dataDir, name);
   return secret;
+}
+
+async function readIfPresent(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** A unix socket path's longest length (sun_path is 108 bytes on Linux, 104 on macOS). */

@@ -4,9 +4,9 @@
  * half keeps trusting the work. In AWS the same JWK lives in a Secrets Manager secret
  * (WORK_SIGNING_KEY_SECRET_ARN).
  */
-import { randomUUID } from 'node:crypto';
-import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFileAtomically } from '#shared/fs/atomic-write.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk, type WorkSigningKey } from '#shared/responders/work-signing.ts';
 
 export const workSigningKeyFileName = 'work-signing-key.json';
@@ -17,17 +17,8 @@ export async function openWorkSigningKey(dataDir: string): Promise<WorkSigningKe
   const file = join(dataDir, workSigningKeyFileName);
   const existing = await readKey(file);
   if (existing !== undefined) return existing;
-  // Written to a temporary file, then linked into place: link fails if another process won, and
-  // a reader never sees a half-written key.
-  const temporary = join(dataDir, `.${workSigningKeyFileName}.${randomUUID()}`);
-  await writeFile(temporary, `${JSON.stringify(generateWorkSigningJwk(), null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(temporary);
-  }
+  // Created whole or not at all; a process that loses the race to create it reads the winner's.
+  await createFileAtomically(file, `${JSON.stringify(generateWorkSigningJwk(), null, 2)}\n`);
   await chmod(file, 0o600);
   const created = await readKey(file);
   if (created === undefined) throw new Error(`${file} vanished right after it was written`);
