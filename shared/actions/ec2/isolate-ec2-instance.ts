@@ -23,7 +23,7 @@ import {
 } from './isolation-state.ts';
 import { deleteAllowAllGroups, ensureAllowAllGroup, ensureIsolationGroup, managedGroups, setInterfaceGroups } from './security-groups.ts';
 import { ensureStandby, readAutoScalingState, refuseIfUnsafe } from './standby.ts';
-import { enteredStandby, standbyPlan, standbyResult, standbyWaitSeconds } from './standby-state.ts';
+import { enteredStandby, standbyPlan, standbyResult, standbyWaitRounds, standbyWaitSeconds } from './standby-state.ts';
 
 /** isolate-ec2-instance: Standby (in a group) and evidence settings first, then every interface onto the VPC's isolation group. */
 export const isolateEc2Instance: CloudAction<Ec2Clients> = {
@@ -68,7 +68,8 @@ export const isolateEc2Instance: CloudAction<Ec2Clients> = {
     const entered = enteredStandby(context.changes(changeSchema));
     if (entered !== undefined) {
       const group = await readAutoScalingState(context, ref);
-      if (group?.autoScalingGroupName !== entered.autoScalingGroupName || group.lifecycleState !== 'Standby') {
+      // EnteringStandby is enough: the group no longer counts the instance as InService (standbyWaitRounds).
+      if (group?.autoScalingGroupName !== entered.autoScalingGroupName || !['Standby', 'EnteringStandby'].includes(group.lifecycleState)) {
         problems.push(
           `it is ${group === undefined ? 'in no Auto Scaling group' : `${group.lifecycleState} in Auto Scaling group ${group.autoScalingGroupName}`}, not on standby in ${entered.autoScalingGroupName}, so the group may terminate it`,
         );
@@ -138,10 +139,19 @@ async function isolate(context: Ec2Context): Promise<StepProgress> {
       })),
     );
   }
-  const result = (): JsonObject => ({ ...isolationResult(ref, prior, log.changes), ...standbyResult(prior.autoScaling, standby.plan, log.changes) });
-  if (standby.pending) {
-    // Cut off while still InService, it would fail the group's health checks and be replaced: isolated once on standby.
-    await context.recordProgress({ result: { ...result(), waitingFor: 'Standby' } });
+  const waits = Number(context.result()['standbyWaits'] ?? 0);
+  const gaveUpWaiting = standby.pending && waits >= standbyWaitRounds;
+  const result = (): JsonObject => ({
+    ...isolationResult(ref, prior, log.changes),
+    ...standbyResult(prior.autoScaling, standby.plan, log.changes),
+    // standbyWaits stays, so a later check round (allow-all groups still in use) does not wait again.
+    ...(gaveUpWaiting
+      ? { standbyWaits: waits, isolatedWhileEnteringStandby: `still EnteringStandby after ${String(waits * standbyWaitSeconds)} s (its load balancer draining it): isolated without waiting longer` }
+      : {}),
+  });
+  if (standby.pending && !gaveUpWaiting) {
+    // Isolated once on standby, so its load balancer drains it first; bounded, since containment cannot wait on it (standbyWaitRounds).
+    await context.recordProgress({ result: { ...result(), waitingFor: 'Standby', standbyWaits: waits + 1 } });
     return { pending: true, waitSeconds: standbyWaitSeconds };
   }
 

@@ -39,6 +39,14 @@ export type ExitStandbyChange = z.infer<typeof exitStandbyChangeSchema>;
 /** Seconds between looks at an instance still EnteringStandby (its load balancer draining it). */
 export const standbyWaitSeconds = 15;
 
+/**
+ * Looks isolation waits for Standby before isolating anyway (two minutes). A load balancer's
+ * deregistration delay may be up to an hour, and containment must not wait that long; once
+ * EnterStandby is accepted the instance is no longer InService, which is what the group's health
+ * checks and scale-in act on.
+ */
+export const standbyWaitRounds = 8;
+
 /** What isolation does about the group, decided from the instance's lifecycle state. */
 export type StandbyPlan =
   | { readonly kind: 'notInGroup' }

@@ -250,6 +250,32 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
     expect(Object.values(await interfaceGroups(harness.ec2, server.instanceId))[0]).not.toEqual(server.groups);
   });
 
+  it('isolates anyway after two minutes of EnteringStandby: containment does not wait on a long load balancer drain', async () => {
+    // Prepare
+    const server = await serverInGroup();
+    let entered = false;
+    const family = mockedAutoScalingFamily(({ mock, real }) => {
+      mock.on(EnterStandbyCommand).callsFake(async (input: EnterStandbyCommandInput) => {
+        const output = await real.send(new EnterStandbyCommand(input));
+        entered = true;
+        return output;
+      });
+      mock.on(DescribeAutoScalingInstancesCommand).callsFake(async (input: DescribeAutoScalingInstancesCommandInput) => {
+        const output = await real.send(new DescribeAutoScalingInstancesCommand(input));
+        if (!entered) return output;
+        return { ...output, AutoScalingInstances: (output.AutoScalingInstances ?? []).map((instance) => ({ ...instance, LifecycleState: 'EnteringStandby' })) };
+      });
+    });
+
+    // Act
+    const isolated = await isolate(server.arn, harness.runtimeWith(family));
+
+    // Assess
+    expect(isolated.status, JSON.stringify(isolated.error)).toBe('Completed');
+    expect(isolated.result).toMatchObject({ standbyWaits: 8, isolatedWhileEnteringStandby: expect.stringContaining('after 120 s') as string, verified: true });
+    expect(Object.values(await interfaceGroups(harness.ec2, server.instanceId))[0]).not.toEqual(server.groups);
+  });
+
   it('refuses an instance the group is still launching, changing nothing', async () => {
     // Prepare
     const server = await serverInGroup();
