@@ -14,6 +14,8 @@ export interface EvidenceBackend {
   /** The HTTP server's `http://127.0.0.1:<port>`. */
   readonly url: string;
   readonly dataDir: string;
+  /** Another store on the same files and URL secret, on `clock`. */
+  reopen(clock: Clock): Promise<FileEvidenceStore>;
   /** Stops the HTTP server (the data dir stays). */
   stop(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startEvidenceBackend(dataDir: string, options: { clock?: C
     store,
     url: listening.url,
     dataDir,
+    reopen: (other) => FileEvidenceStore.open({ root: path.join(dataDir, 'evidence'), clock: other, urls }),
     stop: async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
