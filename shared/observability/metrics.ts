@@ -9,7 +9,10 @@ import type { StatusRepository } from '#shared/actions/mark-status.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { isTerminal } from '#shared/history/status.ts';
 
-/** Count 1 per action that ended, by `ActionType` and `Outcome` (Completed or Error). */
+/**
+ * Count 1 per action that ended, by `ActionType` and `Outcome` (Completed or Error); and, when an
+ * undo completes, 1 with `Outcome` Undone under the type of the action it undid.
+ */
 export const actionOutcomeMetric = 'ActionOutcome';
 /** Milliseconds from the action's creation to its end, by the same dimensions. */
 export const actionDurationMetric = 'ActionDuration';
@@ -26,6 +29,21 @@ export function publishActionOutcome(metrics: Metrics, record: ActionRecord): vo
 }
 
 /**
+ * Publishes that the action `undoneId` was undone, under its own type: an undo is an action of
+ * its own type (unisolate-ec2-instance), so this is what says which containments were rolled back.
+ */
+async function publishUndone(repository: StatusRepository, metrics: Metrics, undo: ActionRecord, undoneId: string): Promise<void> {
+  const undone = await repository.get(undoneId);
+  if (undone === null) return;
+  metrics.addDimension('ActionType', undone.type);
+  metrics.addDimension('Outcome', 'Undone');
+  metrics.addMetric(actionOutcomeMetric, MetricUnit.Count, 1);
+  metrics.addMetadata('actionId', undone.id);
+  metrics.addMetadata('undoActionId', undo.id);
+  metrics.publishStoredMetrics();
+}
+
+/**
  * The repository, publishing an outcome whenever one of its transitions ends an action. A
  * transition only succeeds for the writer that made the move (it is conditional on the status
  * it read), so the state machine's retries and repeated marks are never counted twice.
@@ -37,6 +55,7 @@ export function withOutcomeMetrics(repository: StatusRepository, metrics: Metric
     transition: async (id, to, details) => {
       const record = await repository.transition(id, to, details);
       if (isTerminal(record.status)) publishActionOutcome(metrics, record);
+      if (record.status === 'Completed' && record.undoOf !== null) await publishUndone(repository, metrics, record, record.undoOf);
       return record;
     },
   };

@@ -144,6 +144,31 @@ describe('ActionOutcome metrics from mark-status (shared/observability/metrics.t
     ]);
   });
 
+  it('publishes Undone under the undone action\'s type when its undo completes', async () => {
+    // Prepare: a Completed iam-quarantine and its undo, running
+    const clock = new FixedClock(created);
+    const { handler, repository } = await markStatusOnFreshHistory(clock);
+    const quarantine = await runningAction(repository, 'iam-quarantine');
+    await handler({ actionId: quarantine, status: 'Completed', result: {} });
+    const { record: undo } = await repository.create({ ...recordFixture({ type: 'iam-unquarantine', undoType: null, at: created }), undoOf: quarantine });
+    await repository.transition(undo.id, 'Enqueued');
+    await repository.transition(undo.id, 'Running');
+    clock.advance(30_000);
+
+    // Act
+    await handler({ actionId: undo.id, status: 'Completed', result: {} });
+
+    // Assess: the quarantine Completed, its undo Completed, and the quarantine Undone
+    const documents = emfDocuments();
+    expect(documents.map((document) => emfProblems(document))).toEqual([[], [], []]);
+    expect(documents.map((document) => [document['ActionType'], document['Outcome'], document['ActionOutcome'], document['actionId']])).toEqual([
+      ['iam-quarantine', 'Completed', 1, quarantine],
+      ['iam-unquarantine', 'Completed', 1, undo.id],
+      ['iam-quarantine', 'Undone', 1, quarantine],
+    ]);
+    expect(documents[2]).toMatchObject({ undoActionId: undo.id, _aws: { CloudWatchMetrics: [{ Metrics: [{ Name: 'ActionOutcome', Unit: 'Count' }] }] } });
+  });
+
   it('finds fault with what is not EMF', () => {
     // Assess: the validator itself refuses a metric that names no number and a dimension that names nothing
     expect(
