@@ -8,6 +8,8 @@ import {
   type EnterStandbyCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import type { Ec2Clients } from '#shared/actions/ec2/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { groupHolding, groupOf, lifecycleOf, mockedAutoScalingFamily, motoAutoScalingClient } from '#test/support/moto-auto-scaling.ts';
 import {
@@ -66,6 +68,30 @@ async function serverInGroup(): Promise<{ instanceId: string; arn: string; eni: 
   const [eni = ''] = Object.keys(await interfaceGroups(harness.ec2, instanceId));
   const group = await groupHolding(harness.ec2, autoScaling, network, instanceId);
   return { instanceId, arn: instanceArn(instanceId), eni, groups, group };
+}
+
+/**
+ * The EC2 family whose Auto Scaling answers `state` as the instance's lifecycle state on the
+ * looks `fake` picks (from whether EnterStandby was made yet and how many looks were faked so
+ * far); every other call reaches moto. `fakedAt`: where in the front's requests each faked answer came.
+ */
+function familyAnswering(state: string, fake: (entered: boolean, faked: number) => boolean): { family: CloudActionFamily<Ec2Clients>; fakedAt: number[] } {
+  let entered = false;
+  const fakedAt: number[] = [];
+  const family = mockedAutoScalingFamily(({ mock, real }) => {
+    mock.on(EnterStandbyCommand).callsFake(async (input: EnterStandbyCommandInput) => {
+      const output = await real.send(new EnterStandbyCommand(input));
+      entered = true;
+      return output;
+    });
+    mock.on(DescribeAutoScalingInstancesCommand).callsFake(async (input: DescribeAutoScalingInstancesCommandInput) => {
+      const output = await real.send(new DescribeAutoScalingInstancesCommand(input));
+      if (!fake(entered, fakedAt.length)) return output;
+      fakedAt.push(harness.front.requests.length);
+      return { ...output, AutoScalingInstances: (output.AutoScalingInstances ?? []).map((instance) => ({ ...instance, LifecycleState: state })) };
+    });
+  });
+  return { family, fakedAt };
 }
 
 describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling group, on moto', () => {
@@ -217,22 +243,8 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
   it('waits while the group is still moving the instance to Standby, and moves its interfaces only once it is there', async () => {
     // Prepare
     const server = await serverInGroup();
-    let entered = false;
-    let answeredEnteringAt = -1;
-    const family = mockedAutoScalingFamily(({ mock, real }) => {
-      mock.on(EnterStandbyCommand).callsFake(async (input: EnterStandbyCommandInput) => {
-        const output = await real.send(new EnterStandbyCommand(input));
-        entered = true;
-        return output;
-      });
-      mock.on(DescribeAutoScalingInstancesCommand).callsFake(async (input: DescribeAutoScalingInstancesCommandInput) => {
-        const output = await real.send(new DescribeAutoScalingInstancesCommand(input));
-        if (!entered || answeredEnteringAt >= 0) return output;
-        // The first look after EnterStandby: still draining from its load balancer.
-        answeredEnteringAt = harness.front.requests.length;
-        return { ...output, AutoScalingInstances: (output.AutoScalingInstances ?? []).map((instance) => ({ ...instance, LifecycleState: 'EnteringStandby' })) };
-      });
-    });
+    // The first look after EnterStandby finds it still draining from its load balancer.
+    const { family, fakedAt } = familyAnswering('EnteringStandby', (entered, faked) => entered && faked === 0);
     const callsBefore = harness.front.requests.length;
 
     // Act
@@ -240,6 +252,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
 
     // Assess
     expect(isolated.status, JSON.stringify(isolated.error)).toBe('Completed');
+    const [answeredEnteringAt = -1] = fakedAt;
     expect(answeredEnteringAt).toBeGreaterThan(callsBefore);
     const afterWait = callsSince(answeredEnteringAt);
     // Evidence settings went ahead while waiting; the interfaces moved only after a look that found it on standby.
@@ -253,19 +266,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
   it('isolates anyway after two minutes of EnteringStandby: containment does not wait on a long load balancer drain', async () => {
     // Prepare
     const server = await serverInGroup();
-    let entered = false;
-    const family = mockedAutoScalingFamily(({ mock, real }) => {
-      mock.on(EnterStandbyCommand).callsFake(async (input: EnterStandbyCommandInput) => {
-        const output = await real.send(new EnterStandbyCommand(input));
-        entered = true;
-        return output;
-      });
-      mock.on(DescribeAutoScalingInstancesCommand).callsFake(async (input: DescribeAutoScalingInstancesCommandInput) => {
-        const output = await real.send(new DescribeAutoScalingInstancesCommand(input));
-        if (!entered) return output;
-        return { ...output, AutoScalingInstances: (output.AutoScalingInstances ?? []).map((instance) => ({ ...instance, LifecycleState: 'EnteringStandby' })) };
-      });
-    });
+    const { family } = familyAnswering('EnteringStandby', (entered) => entered);
 
     // Act
     const isolated = await isolate(server.arn, harness.runtimeWith(family));
@@ -279,12 +280,7 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
   it('refuses an instance the group is still launching, changing nothing', async () => {
     // Prepare
     const server = await serverInGroup();
-    const family = mockedAutoScalingFamily(({ mock, real }) => {
-      mock.on(DescribeAutoScalingInstancesCommand).callsFake(async (input: DescribeAutoScalingInstancesCommandInput) => {
-        const output = await real.send(new DescribeAutoScalingInstancesCommand(input));
-        return { ...output, AutoScalingInstances: (output.AutoScalingInstances ?? []).map((instance) => ({ ...instance, LifecycleState: 'Pending:Wait' })) };
-      });
-    });
+    const { family } = familyAnswering('Pending:Wait', () => true);
     const callsBefore = harness.front.requests.length;
 
     // Act
