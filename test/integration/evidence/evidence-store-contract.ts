@@ -124,6 +124,23 @@ export function evidenceStoreContract(subject: () => ContractSubject): void {
     expect(longest.name).toHaveLength(200);
   });
 
+  it('gives a download URL that returns the exact bytes', async () => {
+    // Prepare
+    const { store } = subject();
+    const bytes = binaryEvidence('download me');
+    const object = await store.put(newActionId(), 'memory.bin', bytes, 'application/octet-stream');
+
+    // Act
+    const url = await store.downloadUrl(object, 1);
+    const fresh = await fetch(url);
+    const freshBytes = new Uint8Array(await fresh.arrayBuffer());
+
+    // Assess
+    expect(fresh.status).toBe(200);
+    expect(Buffer.from(freshBytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(await independentSha256(freshBytes)).toBe(object.sha256);
+  });
+
   it('gives an upload URL bound to content type, length and SHA-256: the right bytes land and are listed', async () => {
     // Prepare
     const { store, assessUploadUrl } = subject();
