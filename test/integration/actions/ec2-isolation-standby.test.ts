@@ -277,6 +277,25 @@ describe('isolate-ec2-instance and unisolate-ec2-instance with an Auto Scaling g
     expect(Object.values(await interfaceGroups(harness.ec2, server.instanceId))[0]).not.toEqual(server.groups);
   });
 
+  it('undo waits while isolation\'s Standby is still being entered, then puts the instance back in service', async () => {
+    // Prepare
+    const server = await serverInGroup();
+    const isolated = await isolate(server.arn);
+    // Undo's capture and apply find it still EnteringStandby; its check finds it on standby.
+    const { family, fakedAt } = familyAnswering('EnteringStandby', (_entered, faked) => faked < 2);
+
+    // Act
+    const released = await harness.undo(isolated, 'unisolate-ec2-instance', undefined, harness.runtimeWith(family));
+
+    // Assess
+    expect(isolated.status, JSON.stringify(isolated.error)).toBe('Completed');
+    expect(fakedAt).toHaveLength(2);
+    expect(released.status, JSON.stringify(released.error)).toBe('Completed');
+    expect(standbyChanges(released)).toEqual([{ action: 'ExitStandby', autoScalingGroupName: server.group }]);
+    expect(released.result).toMatchObject({ drift: { standbyChangedSince: null }, autoScaling: { exitedStandby: true }, verified: true });
+    expect(await lifecycleOf(autoScaling, server.instanceId)).toEqual({ group: server.group, state: 'InService' });
+  });
+
   it('refuses an instance the group is still launching, changing nothing', async () => {
     // Prepare
     const server = await serverInGroup();
