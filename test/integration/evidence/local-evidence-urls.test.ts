@@ -89,6 +89,37 @@ describe('local evidence URLs', () => {
     expect(await readdir(path.join(backend.dataDir, 'evidence'))).not.toContain(actionB);
   });
 
+  it('refuses an upload URL whose granted type, size or SHA-256 was rewritten to fit other bytes', async () => {
+    // Prepare: the grant is for the bytes the responder hashed; the attacker has other bytes and rewrites the URL and headers to fit them.
+    const actionId = newActionId();
+    const granted = Buffer.from('the bytes the responder hashed');
+    const swapped = Buffer.from('<script>the attacker\'s bytes</script>');
+    const grant = await grantFor(actionId, 'log.txt', granted);
+    const swappedSha256 = await independentSha256(swapped);
+    const fitted = {
+      ...grant.headers,
+      'content-length': String(swapped.byteLength),
+      'x-amz-checksum-sha256': Buffer.from(swappedSha256, 'hex').toString('base64'),
+      'x-amz-meta-sha256': swappedSha256,
+    };
+    const rewrite = (url: string, name: string, value: string): string => {
+      const rewritten = new URL(url);
+      rewritten.searchParams.set(name, value);
+      return rewritten.toString();
+    };
+
+    // Act
+    const bothRewritten = rewrite(rewrite(grant.url, 'sha256', swappedSha256), 'size', String(swapped.byteLength));
+    const answers = [
+      await fetch(bothRewritten, { method: 'PUT', headers: fitted, body: swapped }),
+      await fetch(rewrite(grant.url, 'content-type', 'text/html'), { method: 'PUT', headers: { ...grant.headers, 'content-type': 'text/html' }, body: granted }),
+    ];
+
+    // Assess
+    for (const answer of answers) expect(await refusedAs(answer)).toMatchObject({ status: 403, body: expect.stringContaining('SignatureDoesNotMatch') as unknown });
+    expect(await backend.store.list(actionId)).toEqual([]);
+  });
+
   it("refuses an upload URL sent with an unsigned x-amz-copy-source, so it cannot copy another action's evidence", async () => {
     // Prepare: action B holds evidence; a responder holds an upload grant for action A.
     const secret = await backend.store.put(`act-b-${randomUUID()}`, 'secret.txt', 'SECRET-OF-B', 'text/plain');
