@@ -29,7 +29,7 @@ export interface UploadGrant {
   readonly expiresAt: string;
 }
 
-/** Where evidence lives: S3 in AWS, fauxqs locally (persisted under DATA_DIR). */
+/** Where evidence lives: S3 in AWS (shared/adapters/s3-evidence-store.ts), files under DATA_DIR locally (local/evidence/). */
 export interface EvidenceStore {
   /** Writes an object once; a second write of the same name fails. */
   put(actionId: string, name: string, body: Uint8Array | string, contentType: string): Promise<EvidenceObject>;
