@@ -33,9 +33,14 @@ export interface ObjectPaths {
   readonly metadata: string;
 }
 
+/** `<root>/<actionId>/.meta`, where the action's metadata files are. */
+export function metaDirOf(root: string, actionId: string): string {
+  return path.join(root, actionId, '.meta');
+}
+
 export function objectPaths(root: string, actionId: string, name: string): ObjectPaths {
   const actionDir = path.join(root, actionId);
-  const metaDir = path.join(actionDir, '.meta');
+  const metaDir = metaDirOf(root, actionId);
   return { actionDir, metaDir, content: path.join(actionDir, name), metadata: path.join(metaDir, `${name}.json`) };
 }
 

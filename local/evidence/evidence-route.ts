@@ -61,6 +61,8 @@ export function evidenceRoute(store: FileEvidenceStore, urls: EvidenceUrlSigner,
         if (error instanceof EvidenceExistsError) return refuse(request, response, 412, 'PreconditionFailed', error.message);
         if (error instanceof EvidenceIntegrityError) return refuse(request, response, 400, 'BadDigest', error.message);
         if (error instanceof InvalidEvidenceInputError) return refuse(request, response, 400, 'InvalidArgument', error.message);
+        // The uploader hung up midway: nothing was kept (the write took its claim back), and nobody is left to answer.
+        if (request.destroyed) return;
         throw error;
       }
       response.writeHead(200, { 'content-length': '0' });

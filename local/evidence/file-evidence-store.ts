@@ -20,7 +20,7 @@ import {
 } from '#shared/evidence/keys.ts';
 import { createFileAtomically, type FileContents } from '#shared/fs/atomic-write.ts';
 import type { EvidenceObject, EvidenceStore, UploadGrant } from '#shared/ports.ts';
-import { digestFile, evidenceObjectOf, isMissing, listDirectory, newRecord, objectPaths, readRecord } from './evidence-files.ts';
+import { digestFile, evidenceObjectOf, isMissing, listDirectory, metaDirOf, newRecord, objectPaths, readRecord } from './evidence-files.ts';
 import { recoverEvidence, type RecoveredEvidence } from './recovery.ts';
 import { uploadHeaders, type EvidenceUrlSigner } from './signed-urls.ts';
 
@@ -90,8 +90,7 @@ export class FileEvidenceStore implements EvidenceStore {
   /** Every complete evidence object of the action, sorted by name. */
   async list(actionId: string): Promise<EvidenceObject[]> {
     evidencePrefix(actionId);
-    const { metaDir } = objectPaths(this.#root, actionId, 'x');
-    const names = (await listDirectory(metaDir))
+    const names = (await listDirectory(metaDirOf(this.#root, actionId)))
       .filter((file) => file.endsWith('.json'))
       .map((file) => file.slice(0, -'.json'.length))
       .filter((name) => isSafeEvidenceSegment(name))

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isSafeEvidenceSegment } from '#shared/evidence/keys.ts';
 import { removeInterruptedWrites } from '#shared/fs/atomic-write.ts';
-import { digestFile, listDirectory, objectPaths, readRecord } from './evidence-files.ts';
+import { digestFile, listDirectory, metaDirOf, objectPaths, readRecord } from './evidence-files.ts';
 
 export interface RecoveredEvidence {
   readonly objects: number;
@@ -23,7 +23,7 @@ export async function recoverEvidence(root: string): Promise<RecoveredEvidence> 
   for (const actionId of await listDirectory(root)) {
     if (!isSafeEvidenceSegment(actionId)) continue;
     const actionDir = path.join(root, actionId);
-    const metaDir = path.join(actionDir, '.meta');
+    const metaDir = metaDirOf(root, actionId);
     await removeInterruptedWrites(actionDir);
     await removeInterruptedWrites(metaDir);
     const names = new Set((await listDirectory(actionDir)).filter((name) => isSafeEvidenceSegment(name)));

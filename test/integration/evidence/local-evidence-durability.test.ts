@@ -138,6 +138,29 @@ describe('local evidence survives a restart', () => {
     await expect(backend.store.put(actionId, 'old.bin', 'overwrite', 'text/plain')).rejects.toBeInstanceOf(EvidenceExistsError);
   });
 
+  it('keeps nothing of an upload that breaks off midway, and frees its name for the retry', async () => {
+    // Prepare: a body that stops after its first half, as when the uploader's connection drops.
+    const backend = await start(await dataDirForTest());
+    const actionId = `act-${randomUUID()}`;
+    const bytes = Buffer.from(binaryEvidence('dropped'));
+    const expected = { contentType: 'application/octet-stream', size: bytes.byteLength, sha256: await independentSha256(bytes) };
+    async function* brokenOff(): AsyncGenerator<Uint8Array> {
+      yield bytes.subarray(0, 100);
+      await Promise.reject(new Error('aborted'));
+    }
+
+    // Act
+    const failure = await refusal(backend.store.receive(`actions/${actionId}/dump.bin`, expected, brokenOff()));
+    const leftOnDisk = await readdir(path.join(backend.dataDir, 'evidence', actionId), { recursive: true });
+    const retried = await backend.store.receive(`actions/${actionId}/dump.bin`, expected, [bytes]);
+
+    // Assess
+    expect(failure).toMatchObject({ message: 'aborted' });
+    expect(leftOnDisk).toEqual(['.meta']);
+    expect(await backend.store.list(actionId)).toEqual([retried]);
+    expect(await backend.store.verify(retried)).toMatchObject({ intact: true });
+  });
+
   it('refuses a write it cannot store, and keeps nothing of it', async () => {
     // Prepare: a file where the action's folder belongs makes every write fail.
     const dataDir = await dataDirForTest();
