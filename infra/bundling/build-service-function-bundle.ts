@@ -1,9 +1,7 @@
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inlineSchemaKeysPlugin } from './inline-schema-keys-plugin.ts';
-
-/** The repository root: entries are relative to it, and esbuild resolves packages from it. */
-const projectRoot = join(import.meta.dirname, '..', '..');
+import { projectRoot } from './project-root.ts';
 
 /** The file Lambda loads: an ES module, so the handler is `index.handler`. */
 export const serviceFunctionBundleFile = 'index.mjs';

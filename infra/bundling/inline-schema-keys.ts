@@ -36,13 +36,13 @@ const proofSources = ['rewrite-schema-keys.ts', 'assert-keys-inlinable.ts'].map(
  */
 export async function inlineSchemaKeys(source: string, path: string, options: InlineSchemaKeysOptions = {}): Promise<InlinedSchemaKeys> {
   const { contents, sites } = rewriteSchemaKeys(source);
-  const marker = options.verifiedCacheDir === undefined ? undefined : join(options.verifiedCacheDir, proofKey(source));
-  if (marker === undefined || !existsSync(marker)) {
-    await assertKeysInlinable(source, sites, path);
-    if (marker !== undefined && options.verifiedCacheDir !== undefined) {
-      await mkdir(options.verifiedCacheDir, { recursive: true });
-      await writeFile(marker, '');
-    }
+  const cacheDir = options.verifiedCacheDir;
+  const marker = cacheDir === undefined ? undefined : join(cacheDir, proofKey(source));
+  if (marker !== undefined && existsSync(marker)) return { contents, inlined: sites.length };
+  await assertKeysInlinable(source, sites, path);
+  if (cacheDir !== undefined && marker !== undefined) {
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(marker, '');
   }
   return { contents, inlined: sites.length };
 }

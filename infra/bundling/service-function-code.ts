@@ -4,9 +4,7 @@ import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import type { AssetCode } from 'aws-cdk-lib/aws-lambda';
-
-/** The repository root: the asset's source directory, as NodejsFunction's was. */
-const projectRoot = join(import.meta.dirname, '..', '..');
+import { projectRoot } from './project-root.ts';
 
 /** The script that runs `buildServiceFunctionBundle` for one entry into one directory. */
 const bundleScript = join(import.meta.dirname, 'build-service-function-bundle.ts');
