@@ -50,13 +50,18 @@ function firstProblem(checks: readonly (readonly [string, z.ZodType, unknown])[]
 }
 
 /**
- * The resource an ARN names, if it is one the catalogue acts on. An S3 bucket's inputs add the
- * account and region its ARN lacks (make-cloud-resource-private needs them), when they are known.
+ * The resource an ARN names, if it is one the catalogue acts on and is in the finding's account
+ * (`where.accountId`). An S3 bucket's inputs add the account and region its ARN lacks
+ * (make-cloud-resource-private needs them), when they are known.
  */
 export function arnResource(arn: string, where: { readonly accountId: string | null; readonly region: string | null }): Mapped {
   const problem = checkResourceArn(arn, actedOnKinds);
   if (problem !== null) return { reason: `aws.resource.arn ${quote(arn)} ${problem}` };
   const parsed = parseArn(arn);
+  // A finding's source vouches only for its own account: Resources[].Id is free text a member account's import may aim elsewhere.
+  if (parsed !== null && parsed.accountId !== '' && parsed.accountId !== where.accountId) {
+    return { reason: `aws.resource.arn ${quote(arn)} is in account ${parsed.accountId}, not the finding's account ${quote(where.accountId ?? '(none)')}` };
+  }
   const kind = parsed === null ? null : resourceKindOfArn(parsed).kind;
   const inputs: Record<string, string> = { 'aws.resource.arn': arn };
   if (kind === 'aws.s3.bucket') {

@@ -4,6 +4,7 @@
  * `resources[]` whose `uid` is the ARN of something an action takes.
  */
 import { partitionOfRegion, partitions } from '#shared/catalogue/arn.ts';
+import { quote } from '#shared/catalogue/validate.ts';
 import { arnResource, collect } from './finding-resources.ts';
 import type { Mapped } from './finding-resources.ts';
 import { ocsfFindingSchema } from './ocsf-schema.ts';
@@ -29,7 +30,11 @@ function workflowOf(finding: OcsfFinding): { workflow: WorkflowState; workflowRe
 
 function resourceOf(resource: NonNullable<OcsfFinding['resources']>[number], finding: OcsfFinding): Mapped {
   if (resource.uid?.startsWith('arn:') !== true) return { reason: `the ${resource.type ?? 'resource'} resource's uid is not an ARN` };
-  const accountId = resource.owner?.account?.uid ?? finding.cloud.account.uid;
+  const accountId = finding.cloud.account.uid;
+  const owner = resource.owner?.account?.uid;
+  if (owner !== undefined && owner !== accountId) {
+    return { reason: `the resource ${quote(resource.uid)} is owned by account ${owner}, not the finding's account ${accountId}` };
+  }
   return arnResource(resource.uid, { accountId, region: resource.region ?? finding.cloud.region ?? null });
 }
 

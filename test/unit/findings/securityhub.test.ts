@@ -188,6 +188,32 @@ describe('Security Hub workflow and sample flags', () => {
     expect(ocsfFinding(change)).toMatchObject({ workflow: 'suppressed', workflowReason: reason });
   });
 
+  // A member account imports findings about itself (Security Hub checks AwsAccountId) but writes Resources[].Id freely.
+  it('ASFF: a resource ARN in another account than the finding\'s names nothing (unmapped, saying which account)', () => {
+    const forged = asff((finding) => {
+      finding.Resources = [{ Type: 'AwsIamRole', Id: 'arn:aws:iam::444455556666:role/Deployer', Region: 'eu-west-1', Partition: 'aws' }];
+    });
+    expect(forged).toMatchObject({
+      resource: null,
+      resources: [],
+      unmappedReason: 'aws.resource.arn "arn:aws:iam::444455556666:role/Deployer" is in account 444455556666, not the finding\'s account "111122223333"',
+    });
+  });
+
+  it('OCSF: a resource ARN in another account, or owned by another account, names nothing', () => {
+    const elsewhere = ocsfFinding((finding) => {
+      finding.resources = [{ uid: 'arn:aws:iam::444455556666:user/ops', type: 'AWS::IAM::User' }];
+    });
+    expect(elsewhere).toMatchObject({ resource: null, unmappedReason: expect.stringContaining('is in account 444455556666') as unknown });
+    const ownedElsewhere = ocsfFinding((finding) => {
+      finding.resources = [{ uid: 'arn:aws:s3:::orders-exports', type: 'AWS::S3::Bucket', owner: { account: { uid: '444455556666' } } }];
+    });
+    expect(ownedElsewhere).toMatchObject({
+      resource: null,
+      unmappedReason: 'the resource "arn:aws:s3:::orders-exports" is owned by account 444455556666, not the finding\'s account 111122223333',
+    });
+  });
+
   it('OCSF: a finding with no resources is unmapped, saying so', () => {
     expect(ocsfFinding((finding) => delete finding.resources)).toMatchObject({ resource: null, unmappedReason: 'the finding lists no resources' });
   });
