@@ -27,18 +27,26 @@ export class UnsafeDataDirError extends Error {
  */
 export async function securePrivateDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const facts = await lstat(dataDir);
-  if (facts.isSymbolicLink() || !facts.isDirectory()) {
-    throw new UnsafeDataDirError(`DATA_DIR: ${dataDir} must be a directory, not a symbolic link or a file; point DATA_DIR at the real directory`);
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && facts.uid !== uid) {
-    throw new UnsafeDataDirError(`DATA_DIR: ${dataDir} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); use a directory this user created`);
-  }
+  await assertOwnDirectory(dataDir, 'DATA_DIR', 'point DATA_DIR at the real directory', 'use a directory this user created');
   // mkdir's mode applies only to a directory it creates: an existing 0755 DATA_DIR stays open without this.
   await chmod(dataDir, 0o700);
   await chmodIfPresent(join(dataDir, 'auth'), 0o700);
   for (const file of secretFiles) await chmodIfPresent(join(dataDir, file), 0o600);
+}
+
+/**
+ * Refuses (UnsafeDataDirError, its message starting with `label`) a path that is a symbolic link,
+ * not a directory, or owned by another user: whoever owns a directory can swap what is inside it.
+ */
+export async function assertOwnDirectory(directory: string, label: string, ifLink = 'remove the link', ifForeign = 'remove it'): Promise<void> {
+  const facts = await lstat(directory);
+  if (facts.isSymbolicLink() || !facts.isDirectory()) {
+    throw new UnsafeDataDirError(`${label}: ${directory} must be a directory, not a symbolic link or a file; ${ifLink}`);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && facts.uid !== uid) {
+    throw new UnsafeDataDirError(`${label}: ${directory} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); ${ifForeign}`);
+  }
 }
 
 async function chmodIfPresent(target: string, mode: number): Promise<void> {

@@ -20,6 +20,7 @@ import {
 } from '#shared/evidence/keys.ts';
 import { createFileAtomically, type FileContents } from '#shared/fs/atomic-write.ts';
 import type { EvidenceObject, EvidenceStore, UploadGrant } from '#shared/ports.ts';
+import { assertOwnDirectory } from '../data-dir.ts';
 import { digestFile, evidenceObjectOf, isMissing, listDirectory, metaDirOf, newRecord, objectPaths, readRecord } from './evidence-files.ts';
 import { recoverEvidence, type RecoveredEvidence } from './recovery.ts';
 import { uploadHeaders, type EvidenceUrlSigner } from './signed-urls.ts';
@@ -62,9 +63,13 @@ export class FileEvidenceStore implements EvidenceStore {
     this.recovered = recovered;
   }
 
-  /** Makes the root private (0700), clears what interrupted writes left, and checks every object's bytes. */
+  /**
+   * Makes the root private (0700), clears what interrupted writes left, and checks every object's
+   * bytes. A root or action directory that is a link or another user's is refused (UnsafeDataDirError).
+   */
   static async open(options: FileEvidenceStoreOptions): Promise<FileEvidenceStore> {
     await mkdir(options.root, { recursive: true, mode: 0o700 });
+    await assertOwnDirectory(options.root, 'DATA_DIR/evidence');
     await chmod(options.root, 0o700);
     return new FileEvidenceStore(options, await recoverEvidence(options.root));
   }

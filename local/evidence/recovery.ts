@@ -2,12 +2,14 @@
  * What the local evidence store finds on start: writes a crash interrupted are cleared (their
  * temporaries, and metadata whose content never landed), and every object's bytes are hashed
  * against the SHA-256 recorded when it was written, so damage on disk is reported, not served
- * silently. Nothing that was evidence is changed or removed.
+ * silently. Nothing that was evidence is changed or removed. An action directory that is a link
+ * or another user's refuses the start (UnsafeDataDirError).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isSafeEvidenceSegment } from '#shared/evidence/keys.ts';
 import { removeInterruptedWrites } from '#shared/fs/atomic-write.ts';
+import { assertOwnDirectory } from '../data-dir.ts';
 import { digestFile, listDirectory, metaDirOf, objectPaths, readRecord } from './evidence-files.ts';
 
 export interface RecoveredEvidence {
@@ -24,6 +26,9 @@ export async function recoverEvidence(root: string): Promise<RecoveredEvidence> 
     if (!isSafeEvidenceSegment(actionId)) continue;
     const actionDir = path.join(root, actionId);
     const metaDir = metaDirOf(root, actionId);
+    // Planted while the root was open to others (a link elsewhere, another user's directory): its owner could swap the evidence.
+    await assertOwnDirectory(actionDir, 'DATA_DIR/evidence');
+    if ((await listDirectory(actionDir)).includes('.meta')) await assertOwnDirectory(metaDir, 'DATA_DIR/evidence');
     await removeInterruptedWrites(actionDir);
     await removeInterruptedWrites(metaDir);
     const names = new Set((await listDirectory(actionDir)).filter((name) => isSafeEvidenceSegment(name)));

@@ -1,8 +1,11 @@
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { securePrivateDataDir, UnsafeDataDirError } from '#local/data-dir.ts';
+import { FileEvidenceStore } from '#local/evidence/file-evidence-store.ts';
+import { EvidenceUrlSigner } from '#local/evidence/signed-urls.ts';
+import { systemClock } from '#shared/clock.ts';
 
 /**
  * Another local user who created DATA_DIR first (or planted a link where it will be) could swap the
@@ -69,5 +72,90 @@ describe('DATA_DIR that is not the service user\'s own', () => {
     // Assess
     expect((await lstat(existing)).mode & 0o777).toBe(0o700);
     expect((await lstat(fresh)).mode & 0o777).toBe(0o700);
+  });
+});
+
+/**
+ * The same for DATA_DIR/evidence and each action's directory in it: a link or another user's
+ * directory planted there (while DATA_DIR was open to others) would let its owner swap or plant
+ * evidence. The store refuses to open; nothing is written, no mode is changed.
+ */
+describe('DATA_DIR/evidence that is not the service user\'s own', () => {
+  let dataDir: string;
+  const nobody = 65534;
+  const openStore = (): Promise<unknown> =>
+    FileEvidenceStore.open({ root: path.join(dataDir, 'evidence'), clock: systemClock, urls: new EvidenceUrlSigner(Buffer.alloc(32), () => 'http://127.0.0.1:9') }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'evidence-owner-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses an evidence directory owned by another user, and leaves it as it was', async () => {
+    // Prepare: as root (chmod would otherwise succeed on another user's directory and hide the owner)
+    expect(process.getuid?.(), 'this test needs root to chown a directory to another user').toBe(0);
+    const planted = path.join(dataDir, 'evidence');
+    await mkdir(planted);
+    await chmod(planted, 0o777);
+    await chown(planted, nobody, nobody);
+
+    // Act
+    const refused = await openStore();
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnsafeDataDirError);
+    expect((refused as Error).message).toMatch(/^DATA_DIR\/evidence: .* belongs to uid 65534/);
+    expect(await readdir(planted)).toEqual([]);
+    expect((await lstat(planted)).mode & 0o777).toBe(0o777);
+  });
+
+  it('refuses an evidence directory that is a symbolic link, and leaves its target alone', async () => {
+    // Prepare
+    const target = path.join(dataDir, 'elsewhere');
+    await mkdir(target);
+    await chmod(target, 0o755);
+    await symlink(target, path.join(dataDir, 'evidence'));
+
+    // Act
+    const refused = await openStore();
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnsafeDataDirError);
+    expect((refused as Error).message).toContain('symbolic link');
+    expect(await readdir(target)).toEqual([]);
+    expect((await lstat(target)).mode & 0o777).toBe(0o755);
+  });
+
+  it.each([
+    ['a symbolic link to another user\'s directory', 'link'],
+    ['another user\'s directory', 'directory'],
+    ['a directory whose .meta is another user\'s', 'meta'],
+  ] as const)('refuses an action directory that is %s', async (_name, planted) => {
+    // Prepare
+    expect(process.getuid?.(), 'this test needs root to chown a directory to another user').toBe(0);
+    const root = path.join(dataDir, 'evidence');
+    await mkdir(root, { mode: 0o700 });
+    const theirs = path.join(dataDir, 'theirs');
+    await mkdir(theirs);
+    await chown(theirs, nobody, nobody);
+    const actionDir = path.join(root, 'act-planted');
+    if (planted === 'link') await symlink(theirs, actionDir);
+    if (planted === 'directory') await rename(theirs, actionDir);
+    if (planted === 'meta') {
+      await mkdir(actionDir, { mode: 0o700 });
+      await rename(theirs, path.join(actionDir, '.meta'));
+    }
+
+    // Act
+    const refused = await openStore();
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnsafeDataDirError);
+    expect((refused as Error).message).toMatch(/^DATA_DIR\/evidence: .*act-planted/);
   });
 });
