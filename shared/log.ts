@@ -5,11 +5,14 @@
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const secretKeys = /^(authorization|cookie|set-cookie|token|tasktoken|accesstoken|idtoken|refreshtoken|secretaccesskey|sessiontoken|password|secret|privatekey|d|downloadurl|uploadurl|url|presignedurl)$/i;
+// Whole names, and any name ending like a secret (responderToken, clientSecret, x-amz-security-token, privateKeyPem).
+const secretKeys = /^(set-cookie|d|downloadurl|uploadurl|url|presignedurl)$|(authorization|cookie|token|secretaccesskey|password|secret|privatekey\w*|signingkey)$/i;
 const secretPatterns: readonly [RegExp, string][] = [
   [/Bearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer [redacted]'],
   [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
   [/(X-Amz-(Signature|Credential|Security-Token)=)[^&\s"]+/gi, '$1[redacted]'],
+  // The local evidence store's URLs (local/evidence/signed-urls.ts) sign with a plain `signature` parameter.
+  [/([?&]signature=)[^&\s"]+/gi, '$1[redacted]'],
 ];
 
 export function redact(value: unknown, depth = 0): unknown {

@@ -51,6 +51,35 @@ function lines(): Record<string, unknown>[] {
   return written.join('').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+describe('the shared redaction (shared/log.ts)', () => {
+  it('masks fields named like secrets with a prefix, and the local evidence store\'s URL signatures', () => {
+    // Prepare
+    const hostLines: string[] = [];
+    const localUrl = 'http://127.0.0.1:3000/local-evidence/actions/a-1/memory.bin?expires=1800000000&signature=bG9jYWwtc2lnbmF0dXJl';
+
+    // Act
+    createLogger((line) => hostLines.push(line)).error('upload failed', {
+      responderToken: 'opaque-responder-token',
+      clientSecret: 'opaque-client-secret',
+      privateKeyPem: '-----BEGIN PRIVATE KEY-----',
+      headers: { 'x-amz-security-token': 'FwoGZXIvYXdzEXAMPLESESSION' },
+      detail: `PUT ${localUrl} answered 403`,
+      actionId: 'a-1',
+    });
+
+    // Assess
+    expect(hostLines.join('')).not.toMatch(/opaque-|PRIVATE KEY|FwoGZXIv|bG9jYWwtc2lnbmF0dXJl/);
+    expect(JSON.parse(hostLines[0] ?? '{}')).toMatchObject({
+      responderToken: '[redacted]',
+      clientSecret: '[redacted]',
+      privateKeyPem: '[redacted]',
+      headers: { 'x-amz-security-token': '[redacted]' },
+      detail: 'PUT http://127.0.0.1:3000/local-evidence/actions/a-1/memory.bin?expires=1800000000&signature=[redacted] answered 403',
+      actionId: 'a-1',
+    });
+  });
+});
+
 describe('the Lambda functions\' logs (Powertools Logger, shared/observability/log-formatter.ts)', () => {
   it('masks every secret the shared redaction masks, in the message, fields and errors', async () => {
     // Prepare
