@@ -1,5 +1,6 @@
 import { apiHandler, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { respondersFromEnv } from './aws/responders.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /** POST /v1/responders/{kind}/{name}/heartbeat: moves the responder's lastSeen; 404 until it registered. */
@@ -14,4 +15,6 @@ export function createHandler(deps: { responders: ResponderService }): ApiHandle
   );
 }
 
-export const handler = lazyHandler(async () => createHandler(await import('./responder-aws-deps.ts').then((module) => module.responderApiDeps())));
+// Deps are built on the first invocation: importing this module reads no Lambda environment. Only this
+// route's ports are wired, so the bundle carries only the clients it calls.
+export const handler = lazyHandler(() => Promise.resolve(createHandler(respondersFromEnv(process.env))));

@@ -39,22 +39,31 @@ import {
 import type { QueueAccessIssuer } from '#shared/responders/queue-access.ts';
 import { QueueRecentlyDeletedError, type ResponderQueues } from '#shared/responders/queues.ts';
 import { fieldErrorsOf, reportProblems } from '#shared/responders/report-schemas/index.ts';
-import type { DispatchItem, ResponderStore } from '#shared/responders/store.ts';
+import type { ResponderStore } from '#shared/responders/store.ts';
 import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
 import { responderId, targetLabel, workTargetOf } from '#shared/responders/target.ts';
 
+/**
+ * What the service works with. The history table (`repository`, `store`) and the clock serve every
+ * route; the other ports are optional so that each Lambda function wires, and bundles, only the
+ * clients its own route calls (functions/api/aws/responders.ts). A route called without its port is
+ * a wiring bug (500), except `queueAccess`, whose absence is a runtime without it (409).
+ */
 export interface ResponderServiceDeps {
   readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress'>;
   readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch' | 'remove'>;
-  readonly queues: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
+  /** register, queue-credentials, deregister and the sweep. */
+  readonly queues?: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
   /**
    * Hands out credentials for a responder's own queue (AWS: STS with a session policy). A runtime
    * without it (`npm start`, whose responder runs in-process on the embedded queue) answers 409.
    */
   readonly queueAccess?: QueueAccessIssuer;
-  readonly callbacks: TaskCallbacks;
+  /** The report route's. */
+  readonly callbacks?: TaskCallbacks;
   /** The public key work is signed with now (returned on registration). */
-  readonly signingKey: () => Promise<WorkSigningPublicKey>;
+  readonly signingKey?: () => Promise<WorkSigningPublicKey>;
+  /** The evidence-upload route's. */
   readonly evidence?: EvidenceStore;
   readonly clock: Clock;
   /** How long an upload grant's URL lives (default 300 s). */
@@ -66,6 +75,8 @@ export interface ResponderServiceDeps {
 export const deadLetterWarning = "a responder's dead-letter queue holds work";
 
 const namePattern = /^[A-Za-z0-9._:-]{1,253}$/;
+
+type OptionalPort = 'queues' | 'callbacks' | 'signingKey' | 'evidence';
 
 export class ResponderService {
   readonly #deps: ResponderServiceDeps;
@@ -81,10 +92,12 @@ export class ResponderService {
     const binding = requireResponder(caller);
     const request = parse(registerRequestSchema, body);
     requireOwn(caller, binding, request);
+    const queues = this.#port('queues');
+    const signingKey = this.#port('signingKey');
     const record = await this.#deps.store.register(request, caller.sub);
     // The queue exists from registration on (asked afresh: a sweep elsewhere may have removed it).
-    await freshQueue(this.#deps.queues, request);
-    return { ...record, signingKey: await this.#deps.signingKey() };
+    await freshQueue(queues, request);
+    return { ...record, signingKey: await signingKey() };
   }
 
   /** POST /v1/responders/{kind}/{name}/heartbeat */
@@ -118,10 +131,11 @@ export class ResponderService {
     if (access === undefined) {
       throw new ConflictError('this runtime hands out no queue credentials: its responder runs in-process and reads the local queue directly (npm start); a standalone responder needs the AWS deployment');
     }
+    const queues = this.#port('queues');
     if ((await this.#deps.store.touch(target)) === null) throw new NotFoundError(`${responderId(target)} is not registered; register first (POST /v1/responders)`);
     // Asked afresh (a few calls an hour per responder): a sweep or deregistration elsewhere may have removed it.
-    const url = await freshQueue(this.#deps.queues, target);
-    return access.issue(target, { url, arn: await this.#deps.queues.arnOf(target) });
+    const url = await freshQueue(queues, target);
+    return access.issue(target, { url, arn: await queues.arnOf(target) });
   }
 
   /**
@@ -133,8 +147,9 @@ export class ResponderService {
     const binding = requireResponder(caller);
     const target = pathTarget(kind, name);
     requireOwn(caller, binding, target);
+    const queues = this.#port('queues');
     if (!(await this.#deps.store.remove(target))) throw new NotFoundError(`${responderId(target)} is not registered`);
-    await this.#deps.queues.remove(target);
+    await queues.remove(target);
     this.#logger.info('responder deregistered', { responder: responderId(target) });
     return responderId(target);
   }
@@ -146,17 +161,18 @@ export class ResponderService {
    * queue holding work is logged at warn ({@link deadLetterWarning}: the alarm counts it).
    */
   async sweepSilent(retentionSeconds: number): Promise<{ removed: string[]; withDeadLetters: string[] }> {
+    const queues = this.#port('queues');
     const cutoff = new Date(this.#deps.clock.now().getTime() - retentionSeconds * 1000).toISOString();
     const removed: string[] = [];
     const withDeadLetters: string[] = [];
     for (const record of await this.#deps.store.list()) {
       const target: WorkTarget = { kind: record.kind, name: record.name };
       if (record.lastSeen < cutoff && (await this.#deps.store.remove(target, cutoff))) {
-        await this.#deps.queues.remove(target);
+        await queues.remove(target);
         removed.push(responderId(target));
         continue;
       }
-      const { deadLetters } = await this.#deps.queues.counts(target);
+      const { deadLetters } = await queues.counts(target);
       if (deadLetters > 0) {
         withDeadLetters.push(responderId(target));
         this.#logger.warn(deadLetterWarning, { responder: responderId(target), deadLetters });
@@ -188,20 +204,21 @@ export class ResponderService {
     if (isTerminal(record.status)) {
       throw new ConflictError(`action ${record.id} already ended (${record.status}); the report was not applied`);
     }
+    const callbacks = this.#port('callbacks');
     const dispatch = await this.#deps.store.getDispatch(record.id);
     if (dispatch === null) throw new ConflictError(`action ${record.id} has not been dispatched yet; nothing waits for a report`);
     switch (report.status) {
       case 'Running':
-        return this.#running(record, target, dispatch, report);
+        return this.#running(record, target, () => callbacks.heartbeat(dispatch.taskToken), report);
       case 'Completed':
         if (record.status !== 'Running') {
           throw new ConflictError(`action ${record.id} is ${record.status}: report Running before Completed`);
         }
-        return this.#ended(record, report, () => this.#deps.callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
+        return this.#ended(record, report, () => callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
       case 'Error':
         return this.#ended(record, report, () => {
           const error = report.error ?? { code: 'ResponderFailed', message: 'the responder reported an error' };
-          return this.#deps.callbacks.fail(dispatch.taskToken, error.code, error.message);
+          return callbacks.fail(dispatch.taskToken, error.code, error.message);
         });
     }
   }
@@ -214,8 +231,7 @@ export class ResponderService {
     if (record.status !== 'Running') {
       throw new ConflictError(`action ${record.id} is ${record.status}: evidence is uploaded while the action runs`);
     }
-    const store = this.#deps.evidence;
-    if (store === undefined) throw new Error('no evidence store is configured for the responder routes');
+    const store = this.#port('evidence');
     try {
       return await store.uploadUrl(
         record.id,
@@ -235,8 +251,8 @@ export class ResponderService {
    * Running: the pickup (first report) or a keep-alive while the action runs, optionally with prior/applied. The heartbeat goes first: a
    * task that stopped waiting refuses it, and then nothing is written.
    */
-  async #running(record: ActionRecord, target: WorkTarget, dispatch: DispatchItem, report: Report): Promise<ActionRecord> {
-    await this.#expiredIsConflict(record, () => this.#deps.callbacks.heartbeat(dispatch.taskToken));
+  async #running(record: ActionRecord, target: WorkTarget, heartbeat: () => Promise<void>, report: Report): Promise<ActionRecord> {
+    await this.#expiredIsConflict(record, heartbeat);
     let current = record;
     if (current.status === 'Created') {
       // The responder was quicker than Dispatch's own Enqueued mark.
@@ -290,6 +306,13 @@ export class ResponderService {
       if (error instanceof StatusConflictError) throw new ConflictError(`action ${actionId} already ended; the report was not applied`, { cause: error });
       throw error;
     }
+  }
+
+  /** A port the route needs; its absence is a wiring bug of this function, so a 500. */
+  #port<Name extends OptionalPort>(name: Name): NonNullable<ResponderServiceDeps[Name]> {
+    const port = this.#deps[name];
+    if (port === undefined) throw new Error(`the responder service was wired without ${name}, which this route needs`);
+    return port;
   }
 
   /** The action, if it is a responder action for exactly the caller's host or cluster; 404 otherwise. */
