@@ -10,6 +10,12 @@ import { makeTempDir, projectRoot } from '#test/infra/support/synth.ts';
 
 const packageJson = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const sdkClients = Object.keys(packageJson.dependencies).filter((name) => name.startsWith('@aws-sdk/client-'));
+/** The clients' schema folders, and those of the clients the SDK nests for credentials (the plugin rewrites both). */
+const nestedClientsDir = join(projectRoot, 'node_modules', '@aws-sdk', 'nested-clients', 'dist-es', 'submodules');
+const schemaDirs: [string, string][] = [
+  ...sdkClients.map((client): [string, string] => [client, join(projectRoot, 'node_modules', client, 'dist-es', 'schemas')]),
+  ...readdirSync(nestedClientsDir).map((submodule): [string, string] => [`@aws-sdk/nested-clients/${submodule}`, join(nestedClientsDir, submodule, 'schemas')]),
+];
 
 const scratch = makeTempDir('inline-schema-keys');
 afterAll(() => {
@@ -64,9 +70,8 @@ describe('inlineSchemaKeys on the SDK clients the project depends on', () => {
     expect(sdkClients).toContain('@aws-sdk/client-ec2');
   });
 
-  it.each(sdkClients)('%s: every export of each rewritten schema module equals the original', { timeout: 180_000 }, async (client) => {
+  it.each(schemaDirs)('%s: every export of each rewritten schema module equals the original', { timeout: 180_000 }, async (client, schemasDir) => {
     // Prepare
-    const schemasDir = join(projectRoot, 'node_modules', client, 'dist-es', 'schemas');
     const schemaFiles = readdirSync(schemasDir).filter((file) => /^schemas_\d+\.js$/.test(file));
     expect(schemaFiles.length).toBeGreaterThan(0);
 
