@@ -39,6 +39,8 @@ export function evidenceRoute(store: FileEvidenceStore, urls: EvidenceUrlSigner,
           // Evidence is downloaded, never rendered by a browser (it may be hostile HTML or script).
           'content-disposition': `attachment; filename="${object.name}"`,
           'x-content-type-options': 'nosniff',
+          // Should a browser render it anyway, it runs nothing and has no origin (the console shares this one).
+          'content-security-policy': "default-src 'none'; sandbox",
           'cache-control': 'no-store',
         });
         await pipeline(content, response);

@@ -162,4 +162,28 @@ describe('local evidence URLs', () => {
     expect(object).toMatchObject({ name: 'large.bin', size: large.byteLength, sha256: await independentSha256(large) });
     expect(await backend.store.verify(object as EvidenceObject)).toMatchObject({ intact: true });
   });
+
+  // The console will be served from this origin: evidence a responder uploaded as HTML must never run there.
+  it('serves uploaded HTML only as a sandboxed download: attachment, nosniff, and a CSP sandbox with nothing allowed', async () => {
+    // Prepare
+    const actionId = newActionId();
+    const page = Buffer.from('<html><script>fetch("/v1/actions")</script></html>');
+    const grant = await backend.store.uploadUrl(actionId, 'page.html', { contentType: 'text/html', size: page.byteLength, sha256: await independentSha256(page) }, 60);
+    const uploaded = await fetch(grant.url, { method: 'PUT', headers: grant.headers, body: Uint8Array.from(page) });
+    await uploaded.arrayBuffer();
+    const [object] = await backend.store.list(actionId);
+
+    // Act
+    const download = await fetch(await backend.store.downloadUrl(object as EvidenceObject, 60));
+    await download.arrayBuffer();
+
+    // Assess
+    expect(uploaded.status).toBe(200);
+    expect(download.status).toBe(200);
+    expect({
+      disposition: download.headers.get('content-disposition'),
+      sniffing: download.headers.get('x-content-type-options'),
+      policy: download.headers.get('content-security-policy'),
+    }).toEqual({ disposition: 'attachment; filename="page.html"', sniffing: 'nosniff', policy: "default-src 'none'; sandbox" });
+  });
 });
