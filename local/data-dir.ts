@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +30,12 @@ export async function securePrivateDataDir(dataDir: string): Promise<void> {
   await assertOwnDirectory(dataDir, 'DATA_DIR', 'point DATA_DIR at the real directory', 'use a directory this user created');
   // mkdir's mode applies only to a directory it creates: an existing 0755 DATA_DIR stays open without this.
   await chmod(dataDir, 0o700);
+  // Before any chmod follows a link (as root it would also succeed on another user's file): what is in DATA_DIR must be ours.
+  await assertOwnEntries(dataDir);
+  if ((await readdir(dataDir)).includes('auth')) {
+    await assertOwnDirectory(join(dataDir, 'auth'), 'DATA_DIR');
+    await assertOwnEntries(join(dataDir, 'auth'));
+  }
   await chmodIfPresent(join(dataDir, 'auth'), 0o700);
   for (const file of secretFiles) await chmodIfPresent(join(dataDir, file), 0o600);
 }
@@ -46,6 +52,26 @@ export async function assertOwnDirectory(directory: string, label: string, ifLin
   const uid = process.getuid?.();
   if (uid !== undefined && facts.uid !== uid) {
     throw new UnsafeDataDirError(`${label}: ${directory} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); ${ifForeign}`);
+  }
+}
+
+/**
+ * Refuses a directory whose entries include a symbolic link or another user's file or directory:
+ * planted while the directory was open to others (a key file the planter knows, a socket directory
+ * the planter can swap sockets in), whatever mode it has now.
+ */
+async function assertOwnEntries(directory: string): Promise<void> {
+  const uid = process.getuid?.();
+  for (const entry of await readdir(directory)) {
+    const facts = await lstat(join(directory, entry));
+    if (facts.isSymbolicLink()) {
+      throw new UnsafeDataDirError(`DATA_DIR: ${join(directory, entry)} is a symbolic link; the service keeps only its own files there: remove it`);
+    }
+    if (uid !== undefined && facts.uid !== uid) {
+      throw new UnsafeDataDirError(
+        `DATA_DIR: ${join(directory, entry)} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); another user put it there: remove it`,
+      );
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,39 @@ describe('DATA_DIR that is not the service user\'s own', () => {
     expect(refused).toBeInstanceOf(UnsafeDataDirError);
     expect((refused as Error).message).toContain('symbolic link');
     expect((await lstat(target)).mode & 0o777).toBe(0o755);
+  });
+
+  // DATA_DIR is ours but was once open to others (0777): what they planted in it then must not become the service's keys or stores.
+  it.each([
+    ['a signing key file another user planted', 'evidence-signing-key', 'file'],
+    ['a key file that is a symbolic link to another user\'s file', 'work-signing-key.json', 'link'],
+    ['another user\'s auth directory', 'auth', 'directory'],
+    ['another user\'s issuer key file in the service\'s auth directory', path.join('auth', 'issuer-keys.json'), 'file'],
+    ['another user\'s socket directory', 'sockets', 'directory'],
+  ] as const)('refuses a DATA_DIR holding %s, changing none of it', async (_name, entry, kind) => {
+    // Prepare
+    expect(process.getuid?.(), 'this test needs root to chown a file to another user').toBe(0);
+    const dataDir = path.join(scratch, 'data');
+    await mkdir(path.join(dataDir, 'auth'), { recursive: true, mode: 0o700 });
+    if (entry === 'auth') await rm(path.join(dataDir, 'auth'), { recursive: true });
+    await chmod(dataDir, 0o777);
+    const planted = path.join(dataDir, entry);
+    const theirs = path.join(scratch, 'theirs');
+    if (kind === 'directory') await mkdir(theirs, { mode: 0o777 });
+    else await writeFile(theirs, 'a secret the other user knows, 32 bytes and more', { mode: 0o644 });
+    await chmod(theirs, kind === 'directory' ? 0o777 : 0o644);
+    await chown(theirs, nobody, nobody);
+    if (kind === 'link') await symlink(theirs, planted);
+    else await rename(theirs, planted);
+
+    // Act
+    const refused = await securePrivateDataDir(dataDir).then(() => undefined, (error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(UnsafeDataDirError);
+    expect((refused as Error).message).toContain(planted);
+    const facts = await stat(planted);
+    expect({ uid: facts.uid, mode: facts.mode & 0o777 }).toEqual({ uid: nobody, mode: kind === 'directory' ? 0o777 : 0o644 });
   });
 
   it('takes its own directory, new or existing, and makes it 0700', async () => {
