@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes, type ApiRoute } from '#functions/api/routes.ts';
+import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
+import { dispatchWorkEntry } from '#infra/constructs/responder-dispatch.ts';
+import { markStatusEntry, sweepRespondersEntry } from '#infra/stacks/service-stack.ts';
+import { makeTempDir } from './support/synth.ts';
+
+/*
+ * Each function bundles the SDK clients its own route calls and no other (issue 11: bundle figures
+ * no worse): the clients found in the deployed bundle are exactly those its grants (a route's
+ * `needs`) are for. A client bundled without its grant, or a grant whose client is not bundled,
+ * means the wiring and the grants have drifted apart.
+ */
+
+type Need = ApiRoute['needs'][number];
+
+/** The SDK client behind each grant. */
+const clientOf: Record<Need, string> = {
+  'history:read': 'client-dynamodb',
+  'history:write': 'client-dynamodb',
+  'history:cursors': 'client-secrets-manager',
+  'start-work': 'client-sfn',
+  'evidence:read': 'client-s3',
+  'evidence:upload': 'client-s3',
+  'responder-queues': 'client-sqs',
+  'queue-credentials': 'client-sts',
+  'task-callbacks': 'client-sfn',
+  'work-signing-key': 'client-secrets-manager',
+};
+
+/** The functions that are not API routes, with the clients their grants in the service stack cover. */
+const otherFunctions = [
+  { id: 'MarkStatus', entry: markStatusEntry, clients: ['client-dynamodb'] },
+  { id: 'DispatchWork', entry: dispatchWorkEntry, clients: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'] },
+  { id: 'SweepResponders', entry: sweepRespondersEntry, clients: ['client-dynamodb', 'client-sqs'] },
+];
+
+const functions = [
+  ...apiRoutes.map((route) => ({ id: route.id, entry: route.entry, clients: [...new Set(route.needs.map((need) => clientOf[need]))].sort() })),
+  ...otherFunctions,
+];
+
+/** The `@aws-sdk/client-*` packages whose code is in the bundle, from its source map (it lists only files with output). */
+function bundledClients(bundle: string): string[] {
+  const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
+  const clients = map.sources.map((source) => /node_modules\/@aws-sdk\/(client-[\w-]+)\//.exec(source)?.[1]);
+  return [...new Set(clients.filter((client) => client !== undefined))].sort();
+}
+
+describe('the SDK clients in each function bundle', () => {
+  const outdir = makeTempDir('function-clients');
+  const found = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    // Prepare: every function bundled as a ServiceFunction deploys it
+    for (const { id, entry } of functions) found.set(id, bundledClients(await buildServiceFunctionBundle(entry, join(outdir.path, id))));
+  });
+
+  afterAll(() => {
+    outdir.remove();
+  });
+
+  it('reads the clients from the source map: the register route has its three and not the others of the responder protocol', () => {
+    // Assess: queues and the signing key, no S3 (evidence), SFN (callbacks) or STS (queue credentials)
+    expect(found.get('RegisterResponder')).toEqual(['client-dynamodb', 'client-secrets-manager', 'client-sqs']);
+  });
+
+  it.each(functions)('$id bundles exactly the clients of its grants', ({ id, clients }) => {
+    // Assess
+    expect(found.get(id)).toEqual(clients);
+  });
+});
