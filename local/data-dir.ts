@@ -10,15 +10,17 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/pro
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ConfigError } from '#shared/errors.ts';
 import { createFileAtomically, writeFileAtomically } from '#shared/fs/atomic-write.ts';
 
 /** Files under DATA_DIR that hold secrets; each is set to 0600 when present. */
 const secretFiles = ['cursor-key', 'evidence-signing-key', 'work-signing-key.json', join('auth', 'issuer-keys.json')];
 
-/** DATA_DIR is someone else's, or a link: the service refuses to keep its keys there. */
-export class UnsafeDataDirError extends Error {
-  override readonly name = 'UnsafeDataDirError';
-}
+/**
+ * DATA_DIR (or something in it) is someone else's, or a link: the service refuses to keep its keys
+ * there. A ConfigError, so `npm start` says it in one line (`configuration: DATA_DIR: ...`) and exits 2.
+ */
+export class UnsafeDataDirError extends ConfigError {}
 
 /**
  * Creates DATA_DIR if needed and makes it, its `auth` directory and its key files private to this
@@ -47,11 +49,11 @@ export async function securePrivateDataDir(dataDir: string): Promise<void> {
 export async function assertOwnDirectory(directory: string, label: string, ifLink = 'remove the link', ifForeign = 'remove it'): Promise<void> {
   const facts = await lstat(directory);
   if (facts.isSymbolicLink() || !facts.isDirectory()) {
-    throw new UnsafeDataDirError(`${label}: ${directory} must be a directory, not a symbolic link or a file; ${ifLink}`);
+    throw new UnsafeDataDirError(label, `${directory} must be a directory, not a symbolic link or a file; ${ifLink}`);
   }
   const uid = process.getuid?.();
   if (uid !== undefined && facts.uid !== uid) {
-    throw new UnsafeDataDirError(`${label}: ${directory} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); ${ifForeign}`);
+    throw new UnsafeDataDirError(label, `${directory} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); ${ifForeign}`);
   }
 }
 
@@ -65,11 +67,12 @@ async function assertOwnEntries(directory: string): Promise<void> {
   for (const entry of await readdir(directory)) {
     const facts = await lstat(join(directory, entry));
     if (facts.isSymbolicLink()) {
-      throw new UnsafeDataDirError(`DATA_DIR: ${join(directory, entry)} is a symbolic link; the service keeps only its own files there: remove it`);
+      throw new UnsafeDataDirError('DATA_DIR', `${join(directory, entry)} is a symbolic link; the service keeps only its own files there: remove it`);
     }
     if (uid !== undefined && facts.uid !== uid) {
       throw new UnsafeDataDirError(
-        `DATA_DIR: ${join(directory, entry)} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); another user put it there: remove it`,
+        'DATA_DIR',
+        `${join(directory, entry)} belongs to uid ${String(facts.uid)}, not to this service's user (uid ${String(uid)}); another user put it there: remove it`,
       );
     }
   }

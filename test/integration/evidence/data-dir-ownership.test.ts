@@ -1,6 +1,8 @@
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { securePrivateDataDir, UnsafeDataDirError } from '#local/data-dir.ts';
 import { FileEvidenceStore } from '#local/evidence/file-evidence-store.ts';
@@ -89,6 +91,28 @@ describe('DATA_DIR that is not the service user\'s own', () => {
     expect((refused as Error).message).toContain(planted);
     const facts = await stat(planted);
     expect({ uid: facts.uid, mode: facts.mode & 0o777 }).toEqual({ uid: nobody, mode: kind === 'directory' ? 0o777 : 0o644 });
+  });
+
+  it('stops `npm start` with one configuration line naming DATA_DIR (exit 2), not a stack trace', async () => {
+    // Prepare
+    expect(process.getuid?.(), 'this test needs root to chown a directory to another user').toBe(0);
+    const planted = path.join(scratch, 'data');
+    await mkdir(planted);
+    await chown(planted, nobody, nobody);
+
+    // Act
+    const started = spawnSync(process.execPath, ['local/main.ts'], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PORT: '0', DATA_DIR: planted, AWS_REGION: 'us-east-1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess
+    expect({ status: started.status, stderr: started.stderr.trim() }).toEqual({
+      status: 2,
+      stderr: `configuration: DATA_DIR: ${planted} belongs to uid 65534, not to this service's user (uid 0); use a directory this user created`,
+    });
   });
 
   it('takes its own directory, new or existing, and makes it 0700', async () => {
