@@ -86,7 +86,7 @@ export class FileEvidenceStore implements EvidenceStore {
    * Stores an upload's bytes as they arrive (never buffered whole): refused with
    * EvidenceIntegrityError, and nothing kept, unless they have the expected size and SHA-256.
    */
-  async receive(key: string, expected: ExpectedObject, body: AsyncIterable<Uint8Array>): Promise<EvidenceObject> {
+  async receive(key: string, expected: ExpectedObject, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<EvidenceObject> {
     if (parseEvidenceKey(key) === null) throw new InvalidEvidenceInputError('key', `"${key.slice(0, 80)}" is not an evidence key`);
     assertContentType(expected.contentType);
     return this.#write(key, { ...expected, sha256: normalizeSha256(expected.sha256) }, checked(body, key, expected));
@@ -200,7 +200,7 @@ export class FileEvidenceStore implements EvidenceStore {
 }
 
 /** Passes the bytes on while hashing them; throws at the end (before anything is kept) unless they are the expected ones. */
-async function* checked(body: AsyncIterable<Uint8Array>, key: string, expected: ExpectedObject): AsyncGenerator<Uint8Array> {
+async function* checked(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, key: string, expected: ExpectedObject): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const bytes of body) {
