@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { inlineSchemaKeysPlugin } from './inline-schema-keys-plugin.ts';
+import { xraySdkV2PatcherPlugin } from './xray-sdk-v2-patcher-plugin.ts';
 import { projectRoot } from './project-root.ts';
 
 /** The file Lambda loads: an ES module, so the handler is `index.handler`. */
@@ -14,12 +15,24 @@ const esmRequireBanner =
   "import { createRequire as topLevelCreateRequire } from 'node:module';const require = topLevelCreateRequire(import.meta.url);";
 
 /**
+ * The SDK's default credential chain, replaced in every bundle by the two links Lambda uses
+ * (environment, container endpoint): its SSO, ini, process and web-identity links and their nested
+ * clients cost about 100 kB per function and never apply in Lambda (lambda-credential-provider.ts).
+ */
+export const lambdaCredentialAlias = {
+  '@aws-sdk/credential-provider-node': './infra/bundling/lambda-credential-provider.ts',
+} as const;
+
+/**
  * Builds what a `ServiceFunction` deploys: `entry` (relative to the repository root, or absolute)
  * bundled with everything it imports, the AWS SDK included (ship the SDK the tests ran against, not
  * the runtime's), as a minified ES module for Node.js 24 with an external source map without sources,
  * into `outdir/index.mjs`. SDK schema modules go through `inlineSchemaKeysPlugin`, so a function
- * carries the schemas of the commands it uses rather than of its clients' whole services.
- * `bench/bundles.ts` measures this same function. Returns the bundle's path.
+ * carries the schemas of the commands it uses rather than of its clients' whole services; the SDK's
+ * credential chain is the Lambda one (`lambdaCredentialAlias`), and the X-Ray SDK's v2 patcher is
+ * left out (`xraySdkV2PatcherPlugin`). `bench/bundles.ts` measures this same function, and
+ * test/integration/observability/tracing.test.ts runs a bundle of it against moto with tracing on.
+ * Returns the bundle's path.
  */
 export async function buildServiceFunctionBundle(entry: string, outdir: string): Promise<string> {
   const outfile = join(outdir, serviceFunctionBundleFile);
@@ -37,7 +50,11 @@ export async function buildServiceFunctionBundle(entry: string, outdir: string):
     sourcesContent: false,
     logLevel: 'warning',
     absWorkingDir: projectRoot,
-    plugins: [inlineSchemaKeysPlugin({ verifiedCacheDir: join(projectRoot, 'node_modules', '.cache', 'inline-schema-keys') })],
+    alias: lambdaCredentialAlias,
+    plugins: [
+      inlineSchemaKeysPlugin({ verifiedCacheDir: join(projectRoot, 'node_modules', '.cache', 'inline-schema-keys') }),
+      xraySdkV2PatcherPlugin(),
+    ],
   });
   return outfile;
 }

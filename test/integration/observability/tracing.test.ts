@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const traceId = '1-67a1b2c3-0123456789abcdef01234567';
@@ -68,54 +71,78 @@ async function until(done: () => boolean): Promise<void> {
   while (!done()) await new Promise<void>((resolve) => (arrived = resolve));
 }
 
+/**
+ * Runs `script` (traced-invocation.ts, as source or as the bundle a ServiceFunction deploys) as one
+ * Lambda invocation and checks what reached the daemon.
+ */
+async function invokeAndAssessTrace(script: string): Promise<void> {
+  // Prepare: Lambda's environment, the daemon on our socket, moto as AWS
+  const { port } = daemon.address();
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      LAMBDA_TASK_ROOT: root,
+      AWS_LAMBDA_FUNCTION_NAME: 'response-actions-traced',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      _HANDLER: 'index.handler',
+      _X_AMZN_TRACE_ID: `Root=${traceId};Parent=53995c3f42cd8ad8;Sampled=1`,
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${String(port)}`,
+      AWS_REGION: 'us-east-1',
+      ...credentials,
+      MOTO_ENDPOINT: inject('motoEndpoint'),
+      HISTORY_TABLE_NAME: `traced-${randomUUID()}`,
+      RESPONSE_SECRET: responseSecret,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+  // Act: the invocation's calls, each a subsegment streamed to the daemon as it closes
+  const expected = ['DynamoDB DescribeTable', 'DynamoDB CreateTable', 'DynamoDB GetItem', 'S3 ListBuckets'];
+  await Promise.race([
+    until(() => expected.every((call) => awsCalls().includes(call)) && documents().some((segment) => segment.name === '## index.handler')),
+    exited.then((code) => {
+      throw new Error(`the invocation exited (${String(code)}) before its segments arrived: ${output}`);
+    }),
+  ]);
+  child.stdin.end();
+  expect(await exited).toBe(0);
+
+  // Assess: every document belongs to the invocation's trace; the calls hang under the handler's subsegment
+  const sent = documents();
+  expect(new Set(sent.map((segment) => segment.trace_id))).toEqual(new Set([traceId]));
+  const handlerSegment = sent.find((segment) => segment.name === '## index.handler');
+  const calls = sent.flatMap(flatten).filter((segment) => segment.namespace === 'aws');
+  expect(calls.map((call) => call.parent_id)).toEqual(calls.map(() => handlerSegment?.id));
+  expect(calls.find((call) => call.name === 'S3')).toMatchObject({ aws: { operation: 'ListBuckets', region: 'us-east-1' }, http: { response: { status: 200 } } });
+  expect(output).toContain('invoked');
+  const everything = datagrams.join('\n');
+  for (const secret of [...Object.values(credentials), responseSecret]) expect(everything).not.toContain(secret);
+  expect(everything).not.toMatch(/authorization|x-amz-security-token|signature=/i);
+}
+
 describe('X-Ray tracing of the SDK clients in Lambda (shared/observability)', () => {
   it('sends a subsegment per AWS call, named by service and operation, with no credentials and no response', async () => {
-    // Prepare: Lambda's environment, the daemon on our socket, moto as AWS
-    const { port } = daemon.address();
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'traced-invocation.ts')], {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        LAMBDA_TASK_ROOT: root,
-        AWS_LAMBDA_FUNCTION_NAME: 'response-actions-traced',
-        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-        _HANDLER: 'index.handler',
-        _X_AMZN_TRACE_ID: `Root=${traceId};Parent=53995c3f42cd8ad8;Sampled=1`,
-        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${String(port)}`,
-        AWS_REGION: 'us-east-1',
-        ...credentials,
-        MOTO_ENDPOINT: inject('motoEndpoint'),
-        HISTORY_TABLE_NAME: `traced-${randomUUID()}`,
-        RESPONSE_SECRET: responseSecret,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await invokeAndAssessTrace(join(import.meta.dirname, 'traced-invocation.ts'));
+  });
 
-    // Act: the invocation's calls, each a subsegment streamed to the daemon as it closes
-    const expected = ['DynamoDB DescribeTable', 'DynamoDB CreateTable', 'DynamoDB GetItem', 'S3 ListBuckets'];
-    await Promise.race([
-      until(() => expected.every((call) => awsCalls().includes(call)) && documents().some((segment) => segment.name === '## index.handler')),
-      exited.then((code) => {
-        throw new Error(`the invocation exited (${String(code)}) before its segments arrived: ${output}`);
-      }),
-    ]);
-    child.stdin.end();
-    expect(await exited).toBe(0);
+  it('does the same from the bundle a ServiceFunction deploys (Lambda credential chain, no X-Ray v2 patcher)', async () => {
+    // Prepare: the invocation built exactly as deployed functions are
+    const outdir = await mkdtemp(join(tmpdir(), 'traced-bundle-'));
+    try {
+      const bundle = await buildServiceFunctionBundle(join(import.meta.dirname, 'traced-invocation.ts'), outdir);
+      const code = await readFile(bundle, 'utf8');
+      expect(code).not.toContain('credential-provider-sso');
+      expect(code).toContain("left out of this bundle; the service traces SDK v3 clients");
 
-    // Assess: every document belongs to the invocation's trace; the calls hang under the handler's subsegment
-    const sent = documents();
-    expect(new Set(sent.map((segment) => segment.trace_id))).toEqual(new Set([traceId]));
-    const handlerSegment = sent.find((segment) => segment.name === '## index.handler');
-    const calls = sent.flatMap(flatten).filter((segment) => segment.namespace === 'aws');
-    expect(calls.map((call) => call.parent_id)).toEqual(calls.map(() => handlerSegment?.id));
-    expect(calls.find((call) => call.name === 'S3')).toMatchObject({ aws: { operation: 'ListBuckets', region: 'us-east-1' }, http: { response: { status: 200 } } });
-    expect(output).toContain('invoked');
-    const everything = datagrams.join('\n');
-    for (const secret of [...Object.values(credentials), responseSecret]) expect(everything).not.toContain(secret);
-    expect(everything).not.toMatch(/authorization|x-amz-security-token|signature=/i);
+      // Act and assess, as for the source
+      await invokeAndAssessTrace(bundle);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
   });
 });
