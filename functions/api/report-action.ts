@@ -1,5 +1,5 @@
 import { apiHandler, maxReportBodyBytes, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
-import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { ResponderService } from '#shared/use-cases/responders.ts';
 import { taskCallbacks } from './aws/responder-task-callbacks.ts';
 import { respondersFromEnv } from './aws/responders.ts';
 import { lazyHandler } from './lazy-handler.ts';
@@ -17,5 +17,5 @@ export function createHandler(deps: { responders: ResponderService }): ApiHandle
 }
 
 // Deps are built on the first invocation: importing this module reads no Lambda environment. Only this
-// route's ports are wired, so the bundle carries only the clients it calls.
-export const handler = lazyHandler(() => Promise.resolve(createHandler(respondersFromEnv(process.env, { callbacks: taskCallbacks() }))));
+// route's ports are wired, so the bundle carries only the clients (and schemas) it uses.
+export const handler = lazyHandler(() => Promise.resolve(createHandler(respondersFromEnv(ResponderService, process.env, { callbacks: taskCallbacks() }))));

@@ -1,5 +1,5 @@
 import { apiHandler, requiresRespondScope, type ApiHandler } from '#shared/http/api-handler.ts';
-import type { ResponderService } from '#shared/use-cases/responders.ts';
+import { ResponderFleet } from '#shared/use-cases/responder-fleet.ts';
 import { queueAccessFromEnv } from './aws/responder-queue-access.ts';
 import { responderQueuesFromEnv } from './aws/responder-queues.ts';
 import { respondersFromEnv } from './aws/responders.ts';
@@ -9,7 +9,7 @@ import { lazyHandler } from './lazy-handler.ts';
  * POST /v1/responders/{kind}/{name}/queue-credentials: short-lived AWS credentials for the caller's
  * own queue only (receive, delete, change visibility); the responder long-polls SQS itself.
  */
-export function createHandler(deps: { responders: ResponderService }): ApiHandler {
+export function createHandler(deps: { responders: ResponderFleet }): ApiHandler {
   return apiHandler(
     async ({ caller, pathParameters }) => ({
       status: 200,
@@ -21,5 +21,5 @@ export function createHandler(deps: { responders: ResponderService }): ApiHandle
 }
 
 // Deps are built on the first invocation: importing this module reads no Lambda environment. Only this
-// route's ports are wired, so the bundle carries only the clients it calls.
-export const handler = lazyHandler(() => Promise.resolve(createHandler(respondersFromEnv(process.env, { queues: responderQueuesFromEnv(process.env), ...queueAccessFromEnv(process.env) }))));
+// route's ports are wired, so the bundle carries only the clients (and schemas) it uses.
+export const handler = lazyHandler(() => Promise.resolve(createHandler(respondersFromEnv(ResponderFleet, process.env, { queues: responderQueuesFromEnv(process.env), ...queueAccessFromEnv(process.env) }))));

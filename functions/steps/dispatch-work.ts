@@ -8,28 +8,23 @@
  * GetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`.
  * The task token in its event is stored with the action and never logged.
  */
-import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config/config.ts';
-import { HistoryWriter } from '#shared/history/writer.ts';
 import { lambdaEntry } from '#shared/observability/entry.ts';
-import { createResponderQueues, readWorkSigningKey } from '#shared/responders/aws.ts';
+import { readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { createDispatchWorkHandler, type DispatchDeps } from '#shared/responders/dispatch.ts';
-import { ResponderStore } from '#shared/responders/store.ts';
+import { responderQueuesFromEnv } from '../api/aws/responder-queues.ts';
+import { responderTableFromEnv } from '../api/aws/responders.ts';
 
 export { createDispatchWorkHandler as createHandler };
 
 /** The deployed wiring, read from the environment (fails fast naming a missing variable). */
 export async function defaultDeps(): Promise<DispatchDeps> {
-  const config = loadConfig(process.env, ['HISTORY_TABLE_NAME']);
+  const table = responderTableFromEnv(process.env);
   const responderConfig = loadResponderConfig(process.env, ['WORK_SIGNING_KEY_SECRET_ARN']);
-  const client = createHistoryClient();
-  const tableName = config.historyTableName ?? '';
   return {
-    repository: new HistoryWriter({ client, tableName, clock: systemClock }),
-    store: new ResponderStore({ client, tableName, clock: systemClock }),
-    queues: createResponderQueues(responderConfig),
+    ...table,
+    queues: responderQueuesFromEnv(process.env),
     signingKey: await readWorkSigningKey(responderConfig.signingKeySecretArn ?? ''),
     clock: systemClock,
   };

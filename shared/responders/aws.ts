@@ -1,13 +1,10 @@
 /**
- * The responder parts' wiring in AWS, shared by the responder API functions and dispatch-work
- * (the functions that create actions build their starter in functions/api/aws). Clients never follow AWS_ENDPOINT_URL: that points
- * cloud actions at target accounts, not at the service's own queues, secrets and state machines.
+ * The work signing key's reader in AWS, for the register route and dispatch-work (the queues are
+ * built in functions/api/aws/responder-queues.ts). The client never follows AWS_ENDPOINT_URL: that
+ * points cloud actions at target accounts, not at the service's own secrets.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '#shared/errors.ts';
-import type { ResponderConfig } from './config.ts';
-import { ResponderQueues } from './queues.ts';
 import { workSigningKeyFromJwk, type WorkSigningKey } from './work-signing.ts';
 import { traced } from '#shared/observability/tracing.ts';
 
@@ -26,9 +23,5 @@ export async function readWorkSigningKey(secretArn: string): Promise<WorkSigning
   } finally {
     secrets.destroy();
   }
-}
-
-export function createResponderQueues(config: ResponderConfig): ResponderQueues {
-  return new ResponderQueues({ client: traced(new SQSClient({ ignoreConfiguredEndpointUrls: true })), prefix: config.queuePrefix });
 }
 

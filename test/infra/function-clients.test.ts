@@ -11,7 +11,7 @@ import { makeTempDir } from './support/synth.ts';
  * Each function bundles the SDK clients its own route calls and no other (issue 11: bundle figures
  * no worse): the clients found in the deployed bundle are exactly those its grants (a route's
  * `needs`) are for. A client bundled without its grant, or a grant whose client is not bundled,
- * means the wiring and the grants have drifted apart.
+ * means the wiring and the grants have drifted apart. The routes that parse no body bundle no zod.
  */
 
 type Need = ApiRoute['needs'][number];
@@ -42,20 +42,28 @@ const functions = [
   ...otherFunctions,
 ];
 
-/** The `@aws-sdk/client-*` packages whose code is in the bundle, from its source map (it lists only files with output). */
-function bundledClients(bundle: string): string[] {
+/** The packages whose code is in the bundle, from its source map (it lists only files with output). */
+function bundledPackages(bundle: string): string[] {
   const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
-  const clients = map.sources.map((source) => /node_modules\/@aws-sdk\/(client-[\w-]+)\//.exec(source)?.[1]);
-  return [...new Set(clients.filter((client) => client !== undefined))].sort();
+  const packages = map.sources.map((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1]);
+  return [...new Set(packages.filter((name) => name !== undefined))].sort();
 }
+
+/** The routes that parse no request body, and the sweep: ResponderFleet, without the protocol's schemas. */
+const withoutSchemas = ['ListResponders', 'ResponderHeartbeat', 'ResponderQueueCredentials', 'DeregisterResponder', 'SweepResponders'];
 
 describe('the SDK clients in each function bundle', () => {
   const outdir = makeTempDir('function-clients');
+  const packages = new Map<string, string[]>();
   const found = new Map<string, string[]>();
 
   beforeAll(async () => {
     // Prepare: every function bundled as a ServiceFunction deploys it
-    for (const { id, entry } of functions) found.set(id, bundledClients(await buildServiceFunctionBundle(entry, join(outdir.path, id))));
+    for (const { id, entry } of functions) {
+      const bundled = bundledPackages(await buildServiceFunctionBundle(entry, join(outdir.path, id)));
+      packages.set(id, bundled);
+      found.set(id, bundled.flatMap((name) => /^@aws-sdk\/(client-.+)$/.exec(name)?.[1] ?? []));
+    }
   });
 
   afterAll(() => {
@@ -65,6 +73,12 @@ describe('the SDK clients in each function bundle', () => {
   it('reads the clients from the source map: the register route has its three and not the others of the responder protocol', () => {
     // Assess: queues and the signing key, no S3 (evidence), SFN (callbacks) or STS (queue credentials)
     expect(found.get('RegisterResponder')).toEqual(['client-dynamodb', 'client-secrets-manager', 'client-sqs']);
+  });
+
+  it.each(withoutSchemas)('%s bundles no zod: it parses no request body, so it carries none of the protocol schemas', (id) => {
+    // Assess: the register route, which parses one, does carry it (the check sees zod where it is)
+    expect(packages.get('RegisterResponder')).toContain('zod');
+    expect(packages.get(id)).not.toContain('zod');
   });
 
   it.each(functions)('$id bundles exactly the clients of its grants', ({ id, clients }) => {
