@@ -1,28 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { undoAvailable } from '#shared/history/record.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { ResponderOutcome, UndoSource } from '#shared/responders/protocol.ts';
 import { reportProblems } from '#shared/responders/report-schemas/index.ts';
 import { execute, executeFailing, harness } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
 import { clusterName, node, nodeName, notFound, ok } from './support/kubernetes-objects.ts';
 import { loadManifests, ManifestRbac } from './support/manifest-rbac.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import type { Reply } from './support/test-api-server.ts';
 import { refusedByRbac, TestApiServer } from './support/test-api-server.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const nodePath = `/api/v1/nodes/${nodeName}`;
 const inputs = { 'kubernetes.cluster.name': clusterName, 'kubernetes.node.name': nodeName };

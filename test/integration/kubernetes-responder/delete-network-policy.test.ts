@@ -1,23 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UndoSource } from '#shared/responders/protocol.ts';
-import { actionId, execute, executeFailing, harness } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
+import { actionId, execute, executeFailing } from './support/harness.ts';
 import { clusterName, deletedStatus, internalError, namespace, notFound, objectMeta, ok } from './support/kubernetes-objects.ts';
-import { TestApiServer } from './support/test-api-server.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const isolationId = '9b1d0c7e-2a4f-4c3b-8e6d-1f0a2b3c4d5e';
 const undoId = '5e0f1a2b-3c4d-4e5f-9a0b-1c2d3e4f5a6b';

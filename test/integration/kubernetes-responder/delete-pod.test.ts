@@ -1,22 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execute, executeFailing, harness, responderSelf } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { execute, executeFailing, responderSelf } from './support/harness.ts';
 import { clusterName, deployment, forbidden, namespace, notFound, ok, pod, replicaSet } from './support/kubernetes-objects.ts';
-import { TestApiServer } from './support/test-api-server.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const podPath = `/api/v1/namespaces/${namespace}/pods/web-7d9f8c6b5-x8k2p`;
 const inputs = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace, 'kubernetes.pod.name': 'web-7d9f8c6b5-x8k2p' };

@@ -1,24 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UndoSource } from '#shared/responders/protocol.ts';
-import { execute, executeFailing, harness } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
+import { execute, executeFailing } from './support/harness.ts';
 import { clusterName, deletedStatus, namespace, notFound, objectMeta, ok, pageNotFound, snapshotResources } from './support/kubernetes-objects.ts';
-import { TestApiServer } from './support/test-api-server.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import type { ExpectedRequest } from './support/test-api-server.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const snapshotId = '7c3e1f20-8a9b-4c5d-9e0f-112233445566';
 const snapshotsPath = `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`;

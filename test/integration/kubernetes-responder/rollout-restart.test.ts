@@ -1,23 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execute, executeFailing, harness } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { execute, executeFailing } from './support/harness.ts';
 import { clusterName, deployment, forbidden, namespace, notFound, objectMeta, ok } from './support/kubernetes-objects.ts';
-import { TestApiServer } from './support/test-api-server.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import { mergePatch, validatePatchedWorkload } from './support/validate.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const restartPatch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-03-01T12:00:00Z' } } } } };
 const workInputs = (type: string, name: string) => ({

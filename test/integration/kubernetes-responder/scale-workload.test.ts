@@ -1,26 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UndoSource } from '#shared/responders/protocol.ts';
-import { actionId, execute, executeFailing, harness } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
+import { actionId, execute, executeFailing } from './support/harness.ts';
 import { clusterName, namespace, notFound, ok, scalable } from './support/kubernetes-objects.ts';
 import type { ScalableOptions } from './support/kubernetes-objects.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import type { Reply } from './support/test-api-server.ts';
-import { TestApiServer } from './support/test-api-server.ts';
 import { mergePatch, validatePatchedWorkload } from './support/validate.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const scaledFrom = 'response-actions.io/scaled-from';
 const originalId = '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actionId, execute, executeFailing, harness, run } from './support/harness.ts';
-import type { Harness } from './support/harness.ts';
 import {
   clusterName,
   created,
@@ -15,23 +14,11 @@ import {
   snapshotResources,
   volumeSnapshotClassList,
 } from './support/kubernetes-objects.ts';
-import { TestApiServer } from './support/test-api-server.ts';
+import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import type { ExpectedRequest } from './support/test-api-server.ts';
 import { validateCustomObject } from './support/validate.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const snapshotsPath = `/apis/snapshot.storage.k8s.io/v1/namespaces/${namespace}/volumesnapshots`;
 const discovery: ExpectedRequest = { method: 'GET', path: '/apis/snapshot.storage.k8s.io/v1', reply: ok(snapshotResources()) };
