@@ -4,7 +4,6 @@
  * AWS_ENDPOINT_URL pointing at the front (so every target-account call, STS included, goes there
  * as API.md promises), and a local runtime of the shipped state machine with the families under test.
  */
-import { randomUUID } from 'node:crypto';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
@@ -12,11 +11,12 @@ import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dy
 import { createLocalCloudActions, type LocalCloudActions, type LocalCloudActionsOptions } from '#local/runners/cloud-runner.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { StsMemberSessions, type SessionClients } from '#shared/adapters/member-session.ts';
-import { validateActionRequest, type ActionInputs } from '#shared/catalogue/index.ts';
+import type { ActionInputs } from '#shared/catalogue/index.ts';
 import { systemClock } from '#shared/clock.ts';
 import { defaultMemberRoleName, loadConfig, type ServiceConfig } from '#shared/config/config.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
+import { recordWithInputs, runToEnd } from './cloud-runs.ts';
 import { emulatorCredentials, freshHistory } from './history-store.ts';
 import { createMemberRoles, motoAccountId, motoIamClient, startMotoFront, type MotoFront } from './moto-iam.ts';
 
@@ -30,7 +30,7 @@ export interface CloudActionHarness {
   readonly runtime: LocalCloudActions;
   /** Another runtime on the same history, with other families (e.g. a mocked one); closed with the harness. */
   runtimeWith<Clients extends SessionClients>(family: CloudActionFamily<Clients>, overrides?: Partial<LocalCloudActionsOptions>): LocalCloudActions;
-  /** A record exactly as the API would create it. */
+  /** A record exactly as the API would create it; an undo takes the inputs given, not ones derived from the original. */
   newRecord(type: string, inputs: ActionInputs, undoOf?: ActionRecord | null): ActionRecord;
   /** Records, starts and waits for one action; returns its final record. */
   run(record: ActionRecord, runtime?: LocalCloudActions): Promise<ActionRecord>;
@@ -79,32 +79,9 @@ export async function startCloudActionHarness(
   };
   const runtime = runtimeFor(options.families, options.overrides ?? {});
 
-  const newRecord = (type: string, inputs: ActionInputs, undoOf: ActionRecord | null = null): ActionRecord => {
-    const valid = validateActionRequest({ type, inputs }, { now: systemClock.now() });
-    if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
-    return createdRecord(
-      {
-        id: randomUUID(),
-        type,
-        category: valid.definition.category,
-        executor: valid.executor,
-        inputs: valid.inputs,
-        resources: undoOf?.resources ?? valid.resources,
-        createdBy: 'analyst-1',
-        undoType: valid.definition.undoType,
-        undoOf: undoOf?.id ?? null,
-      },
-      systemClock.now(),
-    );
-  };
-  const run = async (record: ActionRecord, on: LocalCloudActions = runtime): Promise<ActionRecord> => {
-    await repository.create(record);
-    await on.starter.start(record);
-    await on.idle();
-    const final = await repository.get(record.id);
-    if (final === null) throw new Error(`record ${record.id} vanished`);
-    return final;
-  };
+  // No undoInputsFor here: undo() takes the inputs a test gives, so a test can post ones the API would not derive.
+  const newRecord = recordWithInputs;
+  const run = (record: ActionRecord, on: LocalCloudActions = runtime): Promise<ActionRecord> => runToEnd(repository, on, record);
   return {
     front,
     repository,

@@ -13,7 +13,12 @@ import { undoInputsFor } from '#shared/use-cases/undo-inputs.ts';
 
 /** A record exactly as the API would create it (validated against now); an undo takes its inputs from the original, as the API does. */
 export function apiRecord(type: string, inputs: ActionInputs, undoOf: ActionRecord | null = null): ActionRecord {
-  const valid = validateActionRequest({ type, inputs: undoOf === null ? inputs : undoInputsFor(type, undoOf) }, { now: systemClock.now() });
+  return recordWithInputs(type, undoOf === null ? inputs : undoInputsFor(type, undoOf), undoOf);
+}
+
+/** The same record, but an undo takes the inputs given: for tests that post an undo's inputs directly (e.g. another account's snapshot ids). */
+export function recordWithInputs(type: string, inputs: ActionInputs, undoOf: ActionRecord | null = null): ActionRecord {
+  const valid = validateActionRequest({ type, inputs }, { now: systemClock.now() });
   if (!valid.ok) throw new Error(`invalid test request: ${JSON.stringify(valid.errors)}`);
   return createdRecord(
     {
