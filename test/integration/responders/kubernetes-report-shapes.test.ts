@@ -2,28 +2,15 @@
  * The cluster responder's own action code, run against the Kubernetes test API server, reports
  * what the service's report schemas accept: its progress and its outcome, then the undo it feeds.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reportProblems } from '#shared/responders/report-schemas/index.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { ResponderOutcome } from '#shared/responders/protocol.ts';
-import { actionId, execute, harness } from '../kubernetes-responder/support/harness.ts';
-import type { Harness } from '../kubernetes-responder/support/harness.ts';
+import { actionId, execute } from '../kubernetes-responder/support/harness.ts';
 import { clusterName, deployment, namespace, ok, pod, replicaSet, scalable } from '../kubernetes-responder/support/kubernetes-objects.ts';
-import { TestApiServer } from '../kubernetes-responder/support/test-api-server.ts';
+import { h, server, useTestApiServer } from '../kubernetes-responder/support/test-api-server-hooks.ts';
 
-let server: TestApiServer;
-let h: Harness;
-
-beforeAll(async () => {
-  server = await TestApiServer.start();
-  h = harness(server);
-});
-afterEach(() => {
-  server.reset();
-});
-afterAll(async () => {
-  await server.close();
-});
+useTestApiServer();
 
 const where = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace };
 
