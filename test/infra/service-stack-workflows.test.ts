@@ -321,7 +321,7 @@ describe('ServiceStack', () => {
     it('counts the warnings the hourly sweep logs for dead-lettered work, and alarms on them', () => {
       // Prepare
       const filters = resourcesOf(template, 'AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
-      const source = readFileSync(new URL('../../shared/use-cases/responders.ts', import.meta.url), 'utf8');
+      const source = readFileSync(new URL('../../shared/use-cases/responder-fleet.ts', import.meta.url), 'utf8');
 
       // Assess: one filter, on the sweep's log group, matching the warning the use case logs
       expect(filters).toHaveLength(1);
