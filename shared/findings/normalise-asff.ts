@@ -31,8 +31,14 @@ function controlIdOf(finding: AsffFinding): string | null {
   return candidates.find((candidate) => candidate !== undefined && controlIdPattern.test(candidate)) ?? null;
 }
 
+/**
+ * GuardDuty's own product ARN (AWS products carry no account), which Security Hub lets no other
+ * importer use. `ProductFields` are not trusted for this: a custom integration writes them.
+ */
+const guardDutyProductArn = /^arn:aws(?:-[a-z]+)*:securityhub:[a-z0-9-]+::product\/aws\/guardduty$/;
+
 function isFromGuardDuty(finding: AsffFinding): boolean {
-  return (finding.ProductArn?.endsWith('/product/aws/guardduty') ?? false) || productField(finding, 'aws/securityhub/ProductName') === 'GuardDuty';
+  return guardDutyProductArn.test(finding.ProductArn ?? '');
 }
 
 /** ASFF writes GuardDuty's `Threat:Resource/Name` as the last segment `Threat:Resource-Name`. */

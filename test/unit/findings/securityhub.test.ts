@@ -188,6 +188,17 @@ describe('Security Hub workflow and sample flags', () => {
     expect(ocsfFinding(change)).toMatchObject({ workflow: 'suppressed', workflowReason: reason });
   });
 
+  it.each<[string, (finding: Json) => void]>([
+    ['a custom product naming itself GuardDuty in ProductFields', (finding) => (finding.ProductArn = 'arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default')],
+    ['an account-scoped ARN ending like GuardDuty\'s', (finding) => (finding.ProductArn = 'arn:aws:securityhub:eu-west-1:111122223333:product/x/product/aws/guardduty')],
+  ])('ASFF: %s is not GuardDuty: no GuardDuty type restored, no update count', (_name, change) => {
+    expect(asff(change)).toMatchObject({
+      findingType: 'TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS',
+      types: ['TTPs/Command and Control/Backdoor:EC2-C&CActivity.B!DNS'],
+      updateCount: null,
+    });
+  });
+
   // A member account imports findings about itself (Security Hub checks AwsAccountId) but writes Resources[].Id freely.
   it('ASFF: a resource ARN in another account than the finding\'s names nothing (unmapped, saying which account)', () => {
     const forged = asff((finding) => {
