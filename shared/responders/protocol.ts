@@ -120,8 +120,7 @@ export interface WorkSigningPublicKey {
   readonly use: 'sig';
 }
 
-export const reportStatuses = ['Running', 'Completed', 'Error'] as const;
-export type ReportStatus = (typeof reportStatuses)[number];
+const reportStatuses = ['Running', 'Completed', 'Error'] as const;
 
 const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
