@@ -7,7 +7,7 @@ import type { ActionRecord } from './record.ts';
 import { readRecord } from './record-io.ts';
 
 /** How long an Idempotency-Key is remembered (API.md: 24 hours). */
-export const idempotencyWindowSeconds = 24 * 60 * 60;
+const idempotencyWindowSeconds = 24 * 60 * 60;
 
 export interface IdempotencyClaim {
   /** The caller's identity (`sub`): keys are per caller. */
