@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
+import { buildServiceFunctionBundle, bundleMeasures } from '#infra/bundling/build-service-function-bundle.ts';
 import { serviceFunctionEntries } from '#infra/stacks/service-stack.ts';
 
 const run = promisify(execFile);
@@ -60,6 +60,29 @@ export async function benchBundles(): Promise<string[]> {
   ];
   const over = figures.filter((figure) => figure.bytes >= bundleBudget.bytes || figure.coldImportMs >= bundleBudget.coldImportMs);
   lines.push(over.length === 0 ? `  all ${figures.length} bundles within budget` : `  ${over.length} of ${figures.length} bundles over budget: ${over.map((figure) => figure.id).join(', ')}`);
+  lines.push(...(await measureSavings(figures.filter((figure) => savingsShownFor.includes(figure.id)))));
+  return lines;
+}
+
+/** The functions whose bundles are built once more without each measure: the largest SDK client, and a small one. */
+const savingsShownFor: readonly string[] = ['Ec2Steps', 'IamSteps'];
+
+/** What each size measure of `buildServiceFunctionBundle` saves: the bundle built without it, less the bundle as deployed. */
+async function measureSavings(deployed: readonly BundleFigures[]): Promise<string[]> {
+  const lines = ['bundle measures: bytes each one saves (the bundle built without it, less as deployed)'];
+  for (const figure of deployed) {
+    const savings: string[] = [];
+    for (const measure of bundleMeasures) {
+      const outdir = await mkdtemp(join(tmpdir(), 'bench-bundle-'));
+      try {
+        const { size } = await stat(await buildServiceFunctionBundle(figure.entry, outdir, [measure]));
+        savings.push(`${measure} ${kilobytes(size - figure.bytes)}`);
+      } finally {
+        await rm(outdir, { recursive: true, force: true });
+      }
+    }
+    lines.push(`  ${figure.id}: ${savings.join(', ')}`);
+  }
   return lines;
 }
 

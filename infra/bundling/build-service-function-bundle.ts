@@ -17,11 +17,16 @@ const esmRequireBanner =
 /**
  * The SDK's default credential chain, replaced in every bundle by the two links Lambda uses
  * (environment, container endpoint): its SSO, ini, process and web-identity links and their nested
- * clients cost about 100 kB per function and never apply in Lambda (lambda-credential-provider.ts).
+ * clients never apply in Lambda (lambda-credential-provider.ts; `npm run bench -- bundles` prints
+ * what leaving them out saves).
  */
 export const lambdaCredentialAlias = {
   '@aws-sdk/credential-provider-node': './infra/bundling/lambda-credential-provider.ts',
 } as const;
+
+/** The three size measures, each of which the bench switches off once to print what it saves. */
+export const bundleMeasures = ['schemaKeys', 'credentialChain', 'xrayV2Patcher'] as const;
+export type BundleMeasure = (typeof bundleMeasures)[number];
 
 /**
  * Builds what a `ServiceFunction` deploys: `entry` (relative to the repository root, or absolute)
@@ -32,10 +37,14 @@ export const lambdaCredentialAlias = {
  * credential chain is the Lambda one (`lambdaCredentialAlias`), and the X-Ray SDK's v2 patcher is
  * left out (`xraySdkV2PatcherPlugin`). `bench/bundles.ts` measures this same function, and
  * test/integration/observability/tracing.test.ts runs a bundle of it against moto with tracing on.
- * Returns the bundle's path.
+ * `without` leaves measures out, for the bench only. Returns the bundle's path.
  */
-export async function buildServiceFunctionBundle(entry: string, outdir: string): Promise<string> {
+export async function buildServiceFunctionBundle(entry: string, outdir: string, without: readonly BundleMeasure[] = []): Promise<string> {
   const outfile = join(outdir, serviceFunctionBundleFile);
+  const plugins = [
+    ...(without.includes('schemaKeys') ? [] : [inlineSchemaKeysPlugin({ verifiedCacheDir: join(projectRoot, 'node_modules', '.cache', 'inline-schema-keys') })]),
+    ...(without.includes('xrayV2Patcher') ? [] : [xraySdkV2PatcherPlugin()]),
+  ];
   await build({
     entryPoints: [resolve(projectRoot, entry)],
     outfile,
@@ -50,11 +59,8 @@ export async function buildServiceFunctionBundle(entry: string, outdir: string):
     sourcesContent: false,
     logLevel: 'warning',
     absWorkingDir: projectRoot,
-    alias: lambdaCredentialAlias,
-    plugins: [
-      inlineSchemaKeysPlugin({ verifiedCacheDir: join(projectRoot, 'node_modules', '.cache', 'inline-schema-keys') }),
-      xraySdkV2PatcherPlugin(),
-    ],
+    alias: without.includes('credentialChain') ? {} : lambdaCredentialAlias,
+    plugins,
   });
   return outfile;
 }

@@ -6,7 +6,8 @@
  * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and a container credentials
  * endpoint where it runs functions as containers. The default chain's other links (SSO, shared ini
  * files, credential processes, web identity token files, instance metadata) never apply in Lambda,
- * yet they bring about 100 kB into every bundle (their nested STS, SSO and sign-in clients). So the
+ * yet they bring their nested STS, SSO and sign-in clients into every bundle (`npm run bench --
+ * bundles` prints the bytes). So the
  * bundle keeps exactly the two links Lambda uses, in the default chain's order, and fails with a
  * sentence naming what is missing otherwise. Outside a bundle (tests, `npm start`, responders) the
  * SDK's own default chain is used as always.

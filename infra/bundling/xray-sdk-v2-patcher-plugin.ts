@@ -4,7 +4,8 @@ import type { Plugin } from 'esbuild';
  * The X-Ray SDK's patcher for AWS SDK v2 (`aws-xray-sdk-core/dist/lib/patchers/aws_p.js`), which
  * `aws-xray.js` requires at load for its `captureAWS`/`captureAWSClient` exports. The service only
  * uses SDK v3 (`captureAWSv3Client`, through Powertools Tracer), but the X-Ray SDK is CommonJS, so
- * esbuild cannot drop the v2 patcher, and it brings `semver` with it: about 30 kB in every bundle.
+ * esbuild cannot drop the v2 patcher, and it brings `semver` with it into every bundle (`npm run
+ * bench -- bundles` prints the bytes).
  */
 const v2Patcher = /^\.\/patchers\/aws_p$/;
 const xraySdkFile = /[\\/]node_modules[\\/]aws-xray-sdk-core[\\/]dist[\\/]lib[\\/]aws-xray\.js$/;
