@@ -8,6 +8,17 @@ import { recordFixture } from '#test/support/records.ts';
 // Writing: create, status rules, progress, idempotency; and the races that need atomic conditional writes.
 const { dynalite, backends } = useHistoryBackends();
 
+/** A fresh history holding one record, moved to Running. */
+async function runningRecord(endpoint: string) {
+  const clock = new FixedClock('2026-11-20T10:00:00.000Z');
+  const { repository } = await freshHistory(endpoint, clock);
+  const record = recordFixture({ at: clock.now() });
+  await repository.create(record);
+  await repository.transition(record.id, 'Enqueued');
+  await repository.transition(record.id, 'Running');
+  return { repository, record };
+}
+
 describe.each(backends)('history repository on $name', ({ endpoint }) => {
   it('stores a record and reads it back exactly as created', async () => {
     // Prepare
@@ -95,12 +106,7 @@ describe.each(backends)('history repository on $name', ({ endpoint }) => {
 
   it('keeps the first captured prior state and records progress only while the action runs', async () => {
     // Prepare
-    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
-    const { repository } = await freshHistory(endpoint(), clock);
-    const record = recordFixture({ at: clock.now() });
-    await repository.create(record);
-    await repository.transition(record.id, 'Enqueued');
-    await repository.transition(record.id, 'Running');
+    const { repository, record } = await runningRecord(endpoint());
 
     // Act
     await repository.recordProgress(record.id, { prior: { first: true }, applied: { changes: ['one'] } });
@@ -166,12 +172,7 @@ describe('history repository races on dynalite (atomic conditional writes, as Dy
 
   it('lets exactly one of many concurrent writers win a status change', async () => {
     // Prepare
-    const clock = new FixedClock('2026-11-20T10:00:00.000Z');
-    const { repository } = await freshHistory(endpoint(), clock);
-    const record = recordFixture({ at: clock.now() });
-    await repository.create(record);
-    await repository.transition(record.id, 'Enqueued');
-    await repository.transition(record.id, 'Running');
+    const { repository, record } = await runningRecord(endpoint());
 
     // Act: completion and failure race each other
     const outcomes = await Promise.allSettled(
