@@ -12,7 +12,7 @@ import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '
 import type { HostEnvironment } from './environment.ts';
 import { hostError } from './errors.ts';
 import { fileEvidenceName } from './evidence-names.ts';
-import { isoOfNs, kindOf, lstatBig, octal, openRegularFile, readAndHash } from './file-facts.ts';
+import { kindOf, lstatBig, modeOwnerTime, openRegularFile, readAndHash } from './file-facts.ts';
 import { resolveFile, scopeJson } from './file-scope.ts';
 import type { FileScope } from './file-scope.ts';
 import { describeFile } from './file-quarantine.ts';
@@ -70,11 +70,7 @@ export async function acquireEntry(
       resolvedPath: entry.resolvedPath,
       sha256: content.sha256,
       size: content.size,
-      mode: Number(stats.mode & 0o7777n),
-      modeOctal: octal(Number(stats.mode & 0o7777n)),
-      uid: Number(stats.uid),
-      gid: Number(stats.gid),
-      mtime: isoOfNs(stats.mtimeNs),
+      ...modeOwnerTime(stats),
       evidence: { name: evidence.name, sha256: evidence.sha256, size: evidence.size },
       requestedBucket: bucket ?? null,
       notes,

@@ -28,6 +28,12 @@ export function isoOfNs(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
 }
 
+/** Permission bits (with octal spelling), owner and modification time, as results report them. */
+export function modeOwnerTime(stats: BigIntStats): { mode: number; modeOctal: string; uid: number; gid: number; mtime: string } {
+  const mode = Number(stats.mode & 0o7777n);
+  return { mode, modeOctal: octal(mode), uid: Number(stats.uid), gid: Number(stats.gid), mtime: isoOfNs(stats.mtimeNs) };
+}
+
 export async function lstatBig(path: string, subject: string): Promise<BigIntStats> {
   try {
     return await lstat(path, { bigint: true });

@@ -13,7 +13,7 @@ import { ResponderActionError } from '#shared/responders/protocol.ts';
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import type { HostEnvironment } from './environment.ts';
 import { fileSystemError, hostError, isErrno } from './errors.ts';
-import { isoOfNs, kindOf, octal, sha256Of } from './file-facts.ts';
+import { isoOfNs, kindOf, modeOwnerTime, octal, sha256Of } from './file-facts.ts';
 import { resolveFile } from './file-scope.ts';
 import { describeFile } from './file-quarantine.ts';
 import { optionalText, requiredText } from './inputs.ts';
@@ -238,11 +238,7 @@ export function fileUnquarantine(env: HostEnvironment): ResponderAction {
           method,
           type: applied.type,
           sha256: applied.sha256,
-          mode: Number(restored.mode & 0o7777n),
-          modeOctal: octal(Number(restored.mode & 0o7777n)),
-          uid: Number(restored.uid),
-          gid: Number(restored.gid),
-          mtime: isoOfNs(restored.mtimeNs),
+          ...modeOwnerTime(restored),
           mtimeNs: restored.mtimeNs.toString(),
           hardLinks: Number(restored.nlink),
           drift,
