@@ -4,10 +4,9 @@ import type { JsonValue } from '#shared/json.ts';
 import type { ResponderOutcome, UndoSource } from '#shared/responders/protocol.ts';
 import { reportProblems } from '#shared/responders/report-schemas/index.ts';
 import { execute, executeFailing, harness } from './support/harness.ts';
-import { clusterName, node, nodeName, notFound, ok } from './support/kubernetes-objects.ts';
+import { clusterName, conflicting, node, nodeName, notFound, ok } from './support/kubernetes-objects.ts';
 import { loadManifests, ManifestRbac } from './support/manifest-rbac.ts';
 import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
-import type { Reply } from './support/test-api-server.ts';
 import { refusedByRbac, TestApiServer } from './support/test-api-server.ts';
 
 useTestApiServer();
@@ -30,19 +29,7 @@ const cordonedUncordoned: ResponderOutcome = {
   applied: { unschedulable: { from: false, to: true } },
   result: { node: nodeName, previouslyUnschedulable: false, unschedulable: true, changed: true },
 };
-const conflict: Reply = {
-  status: 409,
-  json: {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `Operation cannot be fulfilled on nodes "${nodeName}": the object has been modified; please apply your changes to the latest version and try again`,
-    reason: 'Conflict',
-    details: { name: nodeName, kind: 'nodes' },
-    code: 409,
-  },
-};
+const conflict = conflicting('nodes', nodeName);
 
 /** Every report the run would send (each recordProgress, then the outcome), checked with the service's schemas. */
 function reportProblemsOf(type: string, progress: readonly { prior?: JsonValue; applied?: JsonValue }[], outcome: ResponderOutcome) {

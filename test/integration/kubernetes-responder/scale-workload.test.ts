@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UndoSource } from '#shared/responders/protocol.ts';
 import { actionId, execute, executeFailing } from './support/harness.ts';
-import { clusterName, namespace, notFound, ok, scalable } from './support/kubernetes-objects.ts';
+import { clusterName, conflicting, namespace, notFound, ok, scalable } from './support/kubernetes-objects.ts';
 import type { ScalableOptions } from './support/kubernetes-objects.ts';
 import { h, server, useTestApiServer } from './support/test-api-server-hooks.ts';
 import type { Reply } from './support/test-api-server.ts';
@@ -34,19 +34,7 @@ const scaledBy = (from: number, to: number): UndoSource => ({
   applied: { replicas: { from, to } },
   result: null,
 });
-const conflict: Reply = {
-  status: 409,
-  json: {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again',
-    reason: 'Conflict',
-    details: { name: 'web', group: 'apps', kind: 'deployments' },
-    code: 409,
-  },
-};
+const conflict = conflicting('deployments', 'web', 'apps');
 
 describe('scale-workload', () => {
   it('saves the replica count and scales to 0, recording the count on the workload in the same patch, guarded by the resourceVersion it read', async () => {

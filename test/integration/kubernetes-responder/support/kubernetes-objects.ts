@@ -16,6 +16,17 @@ export function notFound(resource: string, name: string, group = ''): Reply {
   return status(404, 'NotFound', `${qualified} "${name}" not found`, { name, ...(group === '' ? {} : { group }), kind: resource });
 }
 
+/** `Operation cannot be fulfilled on nodes "n"`: a write whose resourceVersion is no longer the object's. */
+export function conflicting(resource: string, name: string, group = ''): Reply {
+  const qualified = group === '' ? resource : `${resource}.${group}`;
+  return status(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, ...(group === '' ? {} : { group }), kind: resource },
+  );
+}
+
 /** What kube-apiserver answers for a path of an API group it does not serve. */
 export function pageNotFound(): Reply {
   return { status: 404, raw: '404 page not found\n', contentType: 'text/plain; charset=utf-8' };
