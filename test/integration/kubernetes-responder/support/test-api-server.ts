@@ -16,7 +16,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { checkReply, checkRequest } from './api-conformance.ts';
+import { checkReply, checkRequest, pathTarget } from './api-conformance.ts';
 import { forbidden } from './kubernetes-objects.ts';
 import { ManifestRbac } from './manifest-rbac.ts';
 import type { RbacRequest } from './manifest-rbac.ts';
@@ -59,31 +59,16 @@ export interface ExpectedRequest {
 
 /** Maps a request path to the RBAC terms it needs (with the object's name); null for discovery, which needs none. */
 export function rbacOf(method: string, path: string): (RbacRequest & { readonly name?: string }) | null {
-  const parts = path.split('/').filter((part) => part !== '');
-  let rest: string[];
-  let group: string;
-  if (parts[0] === 'api' && parts[1] === 'v1') {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length > 3) {
-    group = parts[1] ?? '';
-    rest = parts.slice(3);
-  } else {
-    return null;
-  }
-  let namespace: string | null = null;
-  if (rest[0] === 'namespaces' && rest.length > 2) {
-    namespace = rest[1] ?? null;
-    rest = rest.slice(2);
-  }
-  const [resource = '', name, subresource] = rest;
-  const verbs: Record<string, string> = { GET: name === undefined ? 'list' : 'get', POST: 'create', PATCH: 'patch', DELETE: 'delete', PUT: 'update' };
+  const target = pathTarget(path);
+  if (target === null) return null;
+  const { group, namespace, resource, name, subresource } = target;
+  const verbs: Record<string, string> = { GET: name === null ? 'list' : 'get', POST: 'create', PATCH: 'patch', DELETE: 'delete', PUT: 'update' };
   return {
     group,
-    resource: subresource === undefined ? resource : `${resource}/${subresource}`,
+    resource: subresource === null ? resource : `${resource}/${subresource}`,
     verb: verbs[method] ?? method.toLowerCase(),
     namespace,
-    ...(name === undefined ? {} : { name }),
+    ...(name === null ? {} : { name }),
   };
 }
 
