@@ -72,6 +72,7 @@ export function itemToRecord(item: StoredItem): ActionRecord {
     reason: stored.reason ?? null,
     undoOf: stored.undoOf ?? null,
     reexecuteOf: stored.reexecuteOf ?? null,
+    trigger: stored.trigger ?? null,
   };
   const undoLink = { type: stored.undo.type ?? null, actionId: stored.undo.actionId ?? null };
   return {

@@ -23,6 +23,21 @@ export interface UndoLink {
   readonly actionId: string | null;
 }
 
+/**
+ * What set an action off (API.md "Findings in"): a rule acting on a finding, or a person's request
+ * that went through an approval. A person's direct request has no trigger (null).
+ */
+export interface Trigger {
+  /** The finding's source for a rule, `person` for a person's request that was approved. */
+  readonly source: 'guardduty' | 'securityhub' | 'falco' | 'person';
+  readonly eventId: string | null;
+  readonly findingId: string | null;
+  readonly findingType: string | null;
+  readonly ruleId: string | null;
+  /** Who approved it; null when no approval was needed. */
+  readonly approvedBy: string | null;
+}
+
 /** The record of one action, exactly what API.md promises and nothing internal. */
 export interface ActionRecord {
   readonly id: string;
@@ -48,6 +63,7 @@ export interface ActionRecord {
   readonly undo: UndoLink;
   readonly undoOf: string | null;
   readonly reexecuteOf: string | null;
+  readonly trigger: Trigger | null;
 }
 
 export interface NewActionRecord {
@@ -62,6 +78,7 @@ export interface NewActionRecord {
   readonly undoType: string | null;
   readonly undoOf?: string | null;
   readonly reexecuteOf?: string | null;
+  readonly trigger?: Trigger | null;
 }
 
 /** A freshly accepted action: status Created, nothing done yet. */
@@ -92,6 +109,7 @@ export function createdRecord(fields: NewActionRecord, now: Date): ActionRecord 
     undo: { available: false, type: fields.undoType, actionId: null },
     undoOf: fields.undoOf ?? null,
     reexecuteOf: fields.reexecuteOf ?? null,
+    trigger: fields.trigger ?? null,
   };
 }
 
