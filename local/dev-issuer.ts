@@ -5,7 +5,17 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWK, JWTPayload } from 'jose';
-import { formatResponderClaim, isScope, respondScope, responderClaim, scopes as knownScopes } from '#shared/auth/scopes.ts';
+import {
+  eventsClaim,
+  eventsScope,
+  formatEventsClaim,
+  formatResponderClaim,
+  isScope,
+  respondScope,
+  responderClaim,
+  scopes as knownScopes,
+  type EventsGrant,
+} from '#shared/auth/scopes.ts';
 import type { ResponderBinding } from '#shared/auth/scopes.ts';
 import { systemClock } from '#shared/clock.ts';
 import type { Clock } from '#shared/clock.ts';
@@ -42,6 +52,8 @@ export interface IssueRequest {
   readonly ttlSeconds?: number;
   /** Required with `response-actions.respond`, refused without it. */
   readonly responder?: ResponderBinding;
+  /** With `response-actions.events` only: the sources (and Falco hosts) the token may post findings for (`ra_events`). */
+  readonly events?: readonly EventsGrant[];
 }
 
 export interface DevIssuer {
@@ -127,9 +139,13 @@ function checkedClaims(request: IssueRequest): JWTPayload {
   if (!responds && request.responder !== undefined) {
     throw new RangeError(`a responder binding needs the ${respondScope} scope`);
   }
+  if (request.events !== undefined && (!scopes.includes(eventsScope) || request.events.length === 0)) {
+    throw new RangeError(`an events binding needs the ${eventsScope} scope and at least one source`);
+  }
   return {
     scope: scopes.join(' '),
     ...(request.responder === undefined ? {} : { [responderClaim]: formatResponderClaim(request.responder) }),
+    ...(request.events === undefined ? {} : { [eventsClaim]: formatEventsClaim(request.events) }),
   };
 }
 

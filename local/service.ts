@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { createHistoryClient, ensureHistoryTable } from '#shared/adapters/dynamodb.ts';
-import { formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
+import { eventsClaim, formatEventsClaim, formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
 import { createTokenVerifier } from '#shared/auth/token-verifier.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
@@ -197,6 +197,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           sub: caller.sub,
           scope: [...caller.scopes].join(' '),
           ...(caller.responder === undefined ? {} : { ra_responder: formatResponderClaim(caller.responder) }),
+          ...(caller.events === undefined ? {} : { [eventsClaim]: formatEventsClaim(caller.events) }),
         };
       },
       [evidenceRoute(evidence, evidenceUrls, clock)],

@@ -1,7 +1,7 @@
 /**
  * Prints a bearer token the local service accepts:
  *
- *   npm run --silent token -- SCOPE... [--sub NAME] [--ttl SECONDS] [--responder host/NAME|kubernetes/NAME]
+ *   npm run --silent token -- SCOPE... [--sub NAME] [--ttl SECONDS] [--responder host/NAME|kubernetes/NAME] [--events SOURCES]
  *
  * Only the token goes to stdout (so `TOKEN=$(npm run --silent token -- ...)` works); usage and
  * errors go to stderr. Exit 2 on a usage error (unknown scope, bad option), 1 on anything else.
@@ -9,16 +9,27 @@
  */
 import { parseArgs } from 'node:util';
 import { dataDirFrom, defaultTokenTtlSeconds, maxTokenTtlSeconds, openDevIssuer } from '#local/dev-issuer.ts';
-import { isAcceptableSubject, isScope, maxSubjectLength, parseResponderClaim, respondScope, scopes } from '#shared/auth/scopes.ts';
-import type { ResponderBinding } from '#shared/auth/scopes.ts';
+import {
+  eventsScope,
+  isAcceptableSubject,
+  isScope,
+  maxSubjectLength,
+  parseEventsClaim,
+  parseResponderClaim,
+  respondScope,
+  scopes,
+} from '#shared/auth/scopes.ts';
+import type { EventsGrant, ResponderBinding } from '#shared/auth/scopes.ts';
 
-const usage = `usage: npm run --silent token -- SCOPE... [--sub NAME] [--ttl SECONDS] [--responder host/NAME|kubernetes/NAME]
+const usage = `usage: npm run --silent token -- SCOPE... [--sub NAME] [--ttl SECONDS] [--responder host/NAME|kubernetes/NAME] [--events SOURCES]
 
 Prints a bearer token for the local service carrying the given scopes.
   SCOPE            one or more of: ${scopes.join(', ')}
   --sub NAME       the caller's identity (default: local-user)
   --ttl SECONDS    lifetime, 1 to ${maxTokenTtlSeconds} (default: ${defaultTokenTtlSeconds})
   --responder K/N  the host or cluster a ${respondScope} token is bound to
+  --events S       the only sources a ${eventsScope} token may post, comma-separated:
+                   guardduty, securityhub, falco or falco/<hostname> (default: any)
 Keys live under DATA_DIR (default .local/ in the checkout).`;
 
 class UsageError extends Error {
@@ -30,6 +41,7 @@ interface TokenRequest {
   readonly sub: string;
   readonly ttlSeconds: number;
   readonly responder: ResponderBinding | undefined;
+  readonly events: EventsGrant[] | undefined;
 }
 
 function parseCommandLine(args: string[]) {
@@ -42,6 +54,7 @@ function parseCommandLine(args: string[]) {
         sub: { type: 'string' },
         ttl: { type: 'string' },
         responder: { type: 'string' },
+        events: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -52,7 +65,7 @@ function parseCommandLine(args: string[]) {
 
 function parseRequest(args: string[]): TokenRequest | 'help' {
   const { values, positionals } = parseCommandLine(args);
-  const { sub: subject = 'local-user', ttl, responder: responderText, help } = values;
+  const { sub: subject = 'local-user', ttl, responder: responderText, events: eventsText, help } = values;
   if (help === true) return 'help';
   if (positionals.length === 0) throw new UsageError('name at least one scope');
   const unknown = positionals.filter((scope) => !isScope(scope));
@@ -71,12 +84,18 @@ function parseRequest(args: string[]): TokenRequest | 'help' {
   if (positionals.includes(respondScope) !== (responder !== undefined)) {
     throw new UsageError(`${respondScope} and --responder go together: a responder token is bound to its host or cluster`);
   }
+  let events: EventsGrant[] | undefined;
+  if (eventsText !== undefined) {
+    events = parseEventsClaim(eventsText.replaceAll(',', ' '));
+    if (events === undefined) throw new UsageError('--events must list guardduty, securityhub, falco or falco/<hostname>, comma-separated');
+    if (!positionals.includes(eventsScope)) throw new UsageError(`--events needs the ${eventsScope} scope`);
+  }
   if (subject.trim() === '') throw new UsageError('--sub must not be empty');
   // The service refuses such a token (401); say so here instead of printing one.
   if (!isAcceptableSubject(subject)) {
     throw new UsageError(`--sub must be at most ${maxSubjectLength} characters without control characters`);
   }
-  const request: TokenRequest = { scopes: positionals, sub: subject, ttlSeconds, responder };
+  const request: TokenRequest = { scopes: positionals, sub: subject, ttlSeconds, responder, events };
   return request;
 }
 
@@ -99,6 +118,7 @@ async function main(): Promise<number> {
     scopes: request.scopes,
     ttlSeconds: request.ttlSeconds,
     ...(request.responder === undefined ? {} : { responder: request.responder }),
+    ...(request.events === undefined ? {} : { events: request.events }),
   });
   process.stdout.write(`${token}\n`);
   return 0;

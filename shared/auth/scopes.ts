@@ -34,6 +34,9 @@ export const readScopes = {
 /** Responders only; meaningful together with the `ra_responder` binding claim. */
 export const respondScope = 'response-actions.respond';
 
+/** Finding sources posting to `POST /v1/events`; nothing else. */
+export const eventsScope = 'response-actions.events';
+
 /** Every scope the service knows, in API.md's order. */
 export const scopes = [
   execScopes.containment,
@@ -41,13 +44,14 @@ export const scopes = [
   execScopes['data-gathering'],
   readScopes['data-gathering'],
   respondScope,
+  eventsScope,
 ] as const;
 export type Scope = (typeof scopes)[number];
 
 const knownScopes: ReadonlySet<string> = new Set(scopes);
 const actionScopes: readonly string[] = [...Object.values(execScopes), ...Object.values(readScopes)];
 
-/** True when `value` is one of the five scopes of API.md. */
+/** True when `value` is one of the six scopes of API.md. */
 export function isScope(value: string): value is Scope {
   return knownScopes.has(value);
 }
@@ -70,6 +74,25 @@ export interface Caller {
   readonly scopes: ReadonlySet<string>;
   /** Set only for a token with `response-actions.respond` (and then always). */
   readonly responder?: ResponderBinding;
+  /**
+   * For a `response-actions.events` token carrying the `ra_events` claim: the only sources (and
+   * Falco hosts) it may post findings for. Absent: any source.
+   */
+  readonly events?: readonly EventsGrant[];
+}
+
+/**
+ * The `ra_events` claim: space-separated `guardduty`, `securityhub`, `falco` or `falco/<hostname>`.
+ * A falcosidekick on one node gets `falco/<node>`, so a stolen token cannot make findings (and
+ * so kills or quarantines) about any other host. One string claim for the same reason as
+ * `ra_responder`: API Gateway hands claims to Lambda flattened to strings.
+ */
+export const eventsClaim = 'ra_events';
+
+export interface EventsGrant {
+  readonly source: 'guardduty' | 'securityhub' | 'falco';
+  /** For `falco/<hostname>`: the one host whose alerts the token may post. */
+  readonly hostname?: string;
 }
 
 // host.id allows ':' (the catalogue's rule); cluster names are a subset of this.
@@ -125,7 +148,8 @@ export function callerFromClaims(claims: Readonly<Record<string, unknown>>): Cal
     );
   }
   const granted = new Set([...scopeList(claims, 'scope'), ...scopeList(claims, 'scp')]);
-  if (!granted.has(respondScope)) return { sub, scopes: granted };
+  const events = eventsGrantsOf(claims);
+  if (!granted.has(respondScope)) return { sub, scopes: granted, ...(events === undefined ? {} : { events }) };
 
   const binding = claims[responderClaim];
   const responder = typeof binding === 'string' ? parseResponderClaim(binding.trim()) : undefined;
@@ -136,6 +160,55 @@ export function callerFromClaims(claims: Readonly<Record<string, unknown>>): Cal
     );
   }
   return { sub, scopes: granted, responder };
+}
+
+/** Reads `ra_events`; undefined when absent; a claim that does not parse is refused (401), never read as "any source". */
+function eventsGrantsOf(claims: Readonly<Record<string, unknown>>): EventsGrant[] | undefined {
+  const value = claims[eventsClaim];
+  if (value === undefined || value === null) return undefined;
+  const grants = typeof value === 'string' ? parseEventsClaim(value) : undefined;
+  if (grants === undefined) {
+    throw new UnauthorizedError(
+      'claims',
+      `the ${eventsClaim} claim must list guardduty, securityhub, falco or falco/<hostname>, separated by spaces`,
+    );
+  }
+  return grants;
+}
+
+/** `falco/node-7 guardduty` → grants; undefined when any entry is not one of the forms (or none is given). */
+export function parseEventsClaim(value: string): EventsGrant[] | undefined {
+  const entries = value.trim().split(/\s+/).filter((entry) => entry !== '');
+  if (entries.length === 0 || entries.length > 64) return undefined;
+  const grants: EventsGrant[] = [];
+  for (const entry of entries) {
+    if (entry === 'guardduty' || entry === 'securityhub' || entry === 'falco') {
+      grants.push({ source: entry });
+      continue;
+    }
+    const hostname = entry.startsWith('falco/') ? entry.slice('falco/'.length) : undefined;
+    if (hostname === undefined || !responderNamePattern.test(hostname)) return undefined;
+    grants.push({ source: 'falco', hostname });
+  }
+  return grants;
+}
+
+/** The `ra_events` value for these grants (the dev issuer writes it). */
+export function formatEventsClaim(grants: readonly EventsGrant[]): string {
+  return grants.map((grant) => (grant.hostname === undefined ? grant.source : `falco/${grant.hostname}`)).join(' ');
+}
+
+/**
+ * May this caller post a finding from `source` (about Falco host `hostname`)? Needs the events
+ * scope; with `ra_events`, the source must be granted, and a Falco alert's host must be one of
+ * the token's hosts when the grant names hosts.
+ */
+export function mayPostFinding(caller: Caller, source: EventsGrant['source'], hostname: string | null): boolean {
+  if (!caller.scopes.has(eventsScope)) return false;
+  if (caller.events === undefined) return true;
+  return caller.events.some(
+    (grant) => grant.source === source && (grant.hostname === undefined || (hostname !== null && grant.hostname === hostname)),
+  );
 }
 
 function scopeList(claims: Readonly<Record<string, unknown>>, name: 'scope' | 'scp'): string[] {

@@ -79,6 +79,23 @@ describe('npm run token', () => {
     expect((await verify(run.stdout.trim())).responder).toEqual({ kind: 'host', name: 'node-7' });
   });
 
+  it('binds an events token to the sources and Falco hosts given with --events', async () => {
+    // Act
+    const bound = await runTokenScript('response-actions.events', '--events', 'falco/node-7,guardduty', '--sub', 'falcosidekick');
+    const unbound = await runTokenScript('response-actions.events');
+    const withoutScope = await runTokenScript('containment-response-actions.read', '--events', 'falco');
+    const badSource = await runTokenScript('response-actions.events', '--events', 'cloudtrail');
+
+    // Assess
+    expect(bound.code).toBe(0);
+    expect((await verify(bound.stdout.trim())).events).toEqual([{ source: 'falco', hostname: 'node-7' }, { source: 'guardduty' }]);
+    expect(unbound.code).toBe(0);
+    expect((await verify(unbound.stdout.trim())).events).toBeUndefined();
+    expect([withoutScope.code, withoutScope.stdout]).toEqual([2, '']);
+    expect(withoutScope.stderr).toContain('--events needs the response-actions.events scope');
+    expect([badSource.code, badSource.stdout]).toEqual([2, '']);
+  });
+
   it('fails on an unknown scope with exit 2, listing the valid ones on stderr and nothing on stdout', async () => {
     // Act
     const run = await runTokenScript('containment-response-actions.exec', 'response-actions.admin');

@@ -17,7 +17,7 @@ import type { Caller } from '#shared/auth/scopes.ts';
 const caller = (...granted: string[]): Caller => ({ sub: 'analyst-1', scopes: new Set(granted) });
 
 describe('scopes', () => {
-  it('are the five of API.md', () => {
+  it('are the six of API.md', () => {
     // Assess
     expect(scopes).toEqual([
       'containment-response-actions.exec',
@@ -25,6 +25,7 @@ describe('scopes', () => {
       'data-gathering-response-actions.exec',
       'data-gathering-response-actions.read',
       'response-actions.respond',
+      'response-actions.events',
     ]);
     expect(isScope('response-actions.respond')).toBe(true);
     expect(isScope('response-actions.admin')).toBe(false);
