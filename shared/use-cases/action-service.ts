@@ -1,11 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Caller } from '#shared/auth/scopes.ts';
-import { canExecute, readableCategories } from '#shared/auth/scopes.ts';
+import { readableCategories } from '#shared/auth/scopes.ts';
 import {
   findActionType,
   isUndoType,
-  undoTargetOf,
-  validateActionRequest,
   type ActionInputs,
   type Category,
   type FieldError,
@@ -14,12 +12,10 @@ import {
 import type { Clock } from '#shared/clock.ts';
 import {
   ConflictError,
-  ForbiddenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
   InvalidCursorError,
   InvalidInputError,
-  NothingToUndoError,
   NotFoundError,
   UndoConflictError,
 } from '#shared/errors.ts';
@@ -28,7 +24,8 @@ import type { IdempotencyClaim, IdempotencyStore } from '#shared/history/idempot
 import type { HistoryPage, HistoryQuery, HistoryReader } from '#shared/history/reader.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
-import { undoInputsFor, undoTargetMatcher } from './undo-inputs.ts';
+import { authorizeCreate as authorizeCreateRequest, checkReason, newestUndoable, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
+import { undoInputsFor } from './undo-inputs.ts';
 
 /** The history pieces the use cases touch: they write, read pages and replay repeated requests. */
 export type ActionHistory = Pick<HistoryWriter, 'create' | 'transition' | 'claimUndo' | 'releaseUndo'> &
@@ -56,8 +53,6 @@ export interface EvidenceListing extends EvidenceObject {
   readonly downloadUrl: string;
   readonly downloadUrlExpiresAt: string;
 }
-
-const maxReasonLength = 1000;
 
 /**
  * The use cases behind the HTTP API: create, undo, re-execute, read and search actions.
@@ -122,8 +117,7 @@ export class ActionService {
    * whatever else is wrong with its request. An unknown type is left to validation (400).
    */
   authorizeCreate(caller: Caller, type: unknown): void {
-    const definition = typeof type === 'string' ? findActionType(type) : undefined;
-    if (definition !== undefined) this.#requireExecute(caller, definition.category, definition.type);
+    authorizeCreateRequest(caller, type);
   }
 
   /** POST /v1/actions/{id}/undo; `requestErrors` are the body's own problems, reported only once the caller may undo. */
@@ -210,46 +204,16 @@ export class ActionService {
   }
 
   #validate(type: unknown, inputs: unknown, extraErrors: readonly FieldError[]): ValidActionRequest {
-    const validation = validateActionRequest({ type, inputs }, { now: this.#deps.clock.now() });
-    const errors = [...(validation.ok ? [] : validation.errors), ...extraErrors];
-    if (!validation.ok || errors.length > 0) throw new InvalidInputError(errors);
-    return validation;
+    return validateCreate(type, inputs, extraErrors, this.#deps.clock.now());
   }
 
   #requireExecute(caller: Caller, category: Category, type: string): void {
-    if (!canExecute(caller, category)) {
-      throw new ForbiddenError(`${type} is a ${category} action: it needs the ${category}-response-actions.exec scope`);
-    }
+    requireExecute(caller, category, type);
   }
 
-  /** The action a directly posted undo type reverses: the newest Completed, not yet undone one on that resource. */
-  async #newestUndoable(valid: ValidActionRequest): Promise<ActionRecord> {
-    const originalType = undoTargetOf(valid.definition.type);
-    const originalDefinition = originalType === null ? undefined : findActionType(originalType);
-    if (originalType === null || originalDefinition === undefined) {
-      throw new Error(`catalogue has no action undone by ${valid.definition.type}`);
-    }
-    // Most undo types name the original's own resource; a few name what the original created (a
-    // policy, snapshots), and are found among the pair's Completed actions by what they applied.
-    const matcher = undoTargetMatcher(valid.definition.type, valid.inputs);
-    let cursor: string | undefined;
-    for (let page = 0; page < 20; page += 1) {
-      const history = await this.#deps.repository.list(
-        {
-          ...(matcher === undefined ? { resource: valid.resources[0].key } : {}),
-          type: originalType,
-          status: 'Completed',
-          limit: 50,
-          ...(cursor === undefined ? {} : { cursor }),
-        },
-        [originalDefinition.category],
-      );
-      const found = history.items.find((record) => record.undo.available && (matcher === undefined || matcher(record)));
-      if (found !== undefined) return found;
-      if (history.nextCursor === null) break;
-      cursor = history.nextCursor;
-    }
-    throw new NothingToUndoError(`nothing to undo: no Completed ${originalType} on ${valid.resources[0].key} that is not undone yet`);
+  /** The action a directly posted undo type reverses (shared with its plan). */
+  #newestUndoable(valid: ValidActionRequest): Promise<ActionRecord> {
+    return newestUndoable(this.#deps.repository, valid);
   }
 
   async #replay(claim: IdempotencyClaim): Promise<ActionRecord | undefined> {
@@ -341,15 +305,6 @@ export class ActionService {
     if (record.undoOf !== null) await this.#deps.repository.releaseUndo(record.undoOf, record.id);
     return failed;
   }
-}
-
-function checkReason(reason: unknown): { value: string | null; errors: FieldError[] } {
-  if (reason === undefined || reason === null) return { value: null, errors: [] };
-  if (typeof reason !== 'string') return { value: null, errors: [{ path: 'reason', message: 'must be a string' }] };
-  if (reason.length > maxReasonLength) {
-    return { value: null, errors: [{ path: 'reason', message: `must be at most ${maxReasonLength} characters` }] };
-  }
-  return { value: reason, errors: [] };
 }
 
 /** A digest of what was asked, so the same Idempotency-Key with another body is recognised. */
