@@ -2,7 +2,7 @@
  * Findings in (API.md "Findings in (automations)"): rules as data, the decision each rule takes
  * on each finding, and the ports the decision needs (dedup, rate limits, exemptions, the log).
  */
-import type { FindingResource, FindingSource, NormalisedFinding, Severity } from '#shared/findings/index.ts';
+import type { FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, Severity } from '#shared/findings/index.ts';
 import type { Plan } from '#shared/plans/types.ts';
 
 export const ruleModes = ['enforce', 'dry-run', 'approval'] as const;
@@ -164,3 +164,21 @@ export interface ExemptionChecker {
 
 export const exemptTag = { key: 'response-actions:exempt', value: 'true' } as const;
 export const exemptLabel = { key: 'response-actions.io/exempt', value: 'true' } as const;
+
+/** What `receive` needs besides the body. */
+export interface ReceiveContext {
+  readonly receivedAt: Date;
+  /** Who delivered it: the caller's `sub`, or `eventbridge` for the EventBridge target. */
+  readonly caller: string;
+  /**
+   * Called with the normalised event before anything is decided or written; throws (a 403) when
+   * the sender may not post findings of this source or about this host.
+   */
+  readonly authorize?: (event: NormalisedEvent) => void;
+}
+
+/** Findings in, as the routes and the EventBridge target see it (AutomationService implements it). */
+export interface Automation {
+  receive(body: unknown, context: ReceiveContext): Promise<EventAnswer>;
+  rules(): RuleSet;
+}
