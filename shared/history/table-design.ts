@@ -8,6 +8,12 @@
  *   listed under each; the record itself carries the first)
  * - idempotency item:   pk `I#<sha256 of JSON [caller, key]>`, sk `I`
  * - bucket floor:       pk `META`, sk `BUCKETS`
+ * - automation (shared/automation/store/): dedup claim pk `DEDUP#<sha256 of JSON [rule, finding]>`,
+ *   sk `DEDUP`; rate counters pk `RATE#rule#<rule>` sk `H#<hour>`, pk `RATE#scope#<[account, region]>`
+ *   sk `M#<minute>`; breaker pk `RATE#breaker#<rule>` sk `BREAKER`; decision pk `DECISION#<id>`, sk
+ *   `DECISION`, in the indexes below as `DECISION#<yyyy-mm>` (byTime), `DECISION#finding#<id>`
+ *   (byResource), `DECISION#rule#<rule>#<yyyy-mm>` (byType), `DECISION#outcome#<o>#<yyyy-mm>`
+ *   (byStatus); decision floor pk `META`, sk `DECISIONS`
  *
  * Every global index projects keys only and shares the sort key `createdSk`
  * (`<createdAt>#<id>`): a page is one Query plus one BatchGetItem, whatever the table size,
