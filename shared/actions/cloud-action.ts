@@ -10,6 +10,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonObject, JsonValue } from '#shared/json.ts';
 import type { MemberSession, SessionClients } from '#shared/adapters/member-session.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import type { $ZodType, output } from 'zod/v4/core';
 
 /** The steps the state machine asks a family's function to run, in order. */
@@ -92,6 +93,12 @@ export interface CloudAction<Clients> {
   check?(context: CloudActionContext<Clients>): Promise<StepProgress>;
   /** Confirms the change is in place and returns the record's final `result`. */
   verify(context: CloudActionContext<Clients>): Promise<JsonValue>;
+  /**
+   * The calls apply (and check) would make, in order, decided as apply decides them from what
+   * capture recorded (`prior`, and for an undo the original's `applied` and the drift found now);
+   * none when apply would change nothing. May read, never writes (action-plan.ts runs it).
+   */
+  plan(context: CloudActionContext<Clients>): Promise<PlannedChange[]>;
 }
 
 /** A family: its action types (undo types included) and the clients they need in a member account. */

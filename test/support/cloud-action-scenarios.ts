@@ -62,6 +62,10 @@ export function testAction(type: string, steps: Partial<CloudAction<NoClients>> 
       calls.push('verify');
       return steps.verify?.(context) ?? { private: true };
     },
+    plan: async (context) => {
+      calls.push('plan');
+      return steps.plan?.(context) ?? [];
+    },
     ...(steps.undoes === undefined ? {} : { undoes: steps.undoes }),
   };
 }

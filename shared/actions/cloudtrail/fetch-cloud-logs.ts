@@ -112,5 +112,26 @@ export function fetchCloudLogs(settings: Settings): CloudAction<CloudTrailClient
       }
       return finalResult(progress);
     },
+
+    plan(context) {
+      // Capture recorded the lookup as the starting point of its progress; nothing in the target account changes.
+      const { account, region, lookupAttribute, filters, window } = readProgress(context);
+      const kept = [
+        ...(filters.userArn === null ? [] : [`userIdentity.arn ${filters.userArn}`]),
+        ...(filters.identityType === null ? [] : [`userIdentity.type ${filters.identityType}`]),
+      ];
+      return Promise.resolve([
+        {
+          call: 'cloudtrail:LookupEvents',
+          target: context.target.arn,
+          detail: `look up the event history of ${lookupAttribute.key} ${lookupAttribute.value} in account ${account} (${region}) from ${window.from} to ${window.to}${kept.length === 0 ? '' : `, keeping events whose ${kept.join(' and ')}`}`,
+        },
+        {
+          call: 'evidence:put',
+          target: cloudTrailEvidenceName,
+          detail: `write the events found as JSON Lines with their SHA-256 to the service's evidence store (numbered parts ${cloudTrailEvidencePartName(1)}, ... when the lookup spans several steps or parts)`,
+        },
+      ]);
+    },
   };
 }

@@ -156,4 +156,22 @@ export const cloudVolumeSnapshot: CloudAction<Ec2Clients> = {
     }
     return { ...snapshotResult(ref, created, found), verified: true };
   },
+
+  plan(context) {
+    const ref = context.clients.ec2.instanceOf(context.target);
+    // Evidence: every run takes new snapshots, so there is no "already done".
+    const { volumes } = context.prior(snapshotPriorSchema);
+    return Promise.resolve([
+      {
+        call: 'ec2:CreateSnapshots',
+        target: context.target.arn,
+        detail: `snapshot every attached EBS volume of ${ref.label} at one point in time (${volumes.map((volume) => `${volume.volumeId} on ${volume.deviceName}`).join(', ')}), tagged ${snapshotTagKeys.actionId} and ${snapshotTagKeys.sourceInstance}`,
+      },
+      ...volumes.map((volume) => ({
+        call: 'ec2:CreateTags',
+        target: `snapshot of ${volume.volumeId}`,
+        detail: `tag the snapshot of ${volume.volumeId} with ${snapshotTagKeys.sourceVolume}=${volume.volumeId}`,
+      })),
+    ]);
+  },
 };

@@ -103,5 +103,19 @@ export const detachInstanceProfile: CloudAction<Ec2Clients> = {
     }
     return { ...context.result(), verified: true };
   },
+
+  plan(context) {
+    const ref = context.clients.ec2.instanceOf(context.target);
+    // Apply's own decision, on `prior`: nothing when the instance has no profile.
+    const { association } = context.prior(profileStateSchema);
+    if (association === null) return Promise.resolve([]);
+    return Promise.resolve([
+      {
+        call: 'ec2:DisassociateIamInstanceProfile',
+        target: context.target.arn,
+        detail: `remove instance profile ${association.instanceProfileArn} (association ${association.associationId}) from ${ref.label}`,
+      },
+    ]);
+  },
 };
 

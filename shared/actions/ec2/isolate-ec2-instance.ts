@@ -21,6 +21,7 @@ import {
   type Change,
   type NetworkInterfaceState,
 } from './isolation-state.ts';
+import { planIsolation } from './isolation-plan.ts';
 import { deleteAllowAllGroups, ensureAllowAllGroup, ensureIsolationGroup, managedGroups, setInterfaceGroups } from './security-groups.ts';
 import { ensureStandby, readAutoScalingState, refuseIfUnsafe } from './standby.ts';
 import { enteredStandby, standbyPlan, standbyResult, standbyWaitRounds, standbyWaitSeconds } from './standby-state.ts';
@@ -84,6 +85,8 @@ export const isolateEc2Instance: CloudAction<Ec2Clients> = {
     if (problems.length > 0) throw new ChangeNotVisibleError(`${ref.label} is not isolated yet: ${problems.join('; ')}`);
     return { ...context.result(), verified: true };
   },
+
+  plan: planIsolation,
 };
 
 /**

@@ -85,4 +85,14 @@ export const restoreInstanceProfile: CloudAction<Ec2Clients> = {
     }
     return { ...context.result(), verified: true };
   },
+
+  plan(context) {
+    const ref = context.clients.ec2.instanceOf(context.target);
+    const [detached] = context.changes(profileChangeSchema, context.undoSource());
+    // Nothing when the detach removed nothing, or a profile (the same one or another) is associated now.
+    if (detached === undefined || context.prior(profileStateSchema).association !== null) return Promise.resolve([]);
+    return Promise.resolve([
+      { call: 'ec2:AssociateIamInstanceProfile', target: context.target.arn, detail: `associate instance profile ${detached.instanceProfileArn} with ${ref.label} again` },
+    ]);
+  },
 };

@@ -32,8 +32,8 @@ export const isolationTagKeys = {
 } as const;
 
 /** One shared isolation group per VPC, found again by its tag. */
-const isolationGroupName = 'response-actions-isolation';
-const allowAllGroupName = (actionId: string): string => `response-actions-allow-all-${actionId}`;
+export const isolationGroupName = 'response-actions-isolation';
+export const allowAllGroupName = (actionId: string): string => `response-actions-allow-all-${actionId}`;
 
 /** Seconds to wait before trying again to delete an allow-all group EC2 still sees in use. */
 const groupDeletionWaitSeconds = 5;

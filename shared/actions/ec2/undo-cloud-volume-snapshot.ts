@@ -108,4 +108,19 @@ export const undoCloudVolumeSnapshot: CloudAction<Ec2Clients> = {
     }
     return { ...context.result(), verified: true };
   },
+
+  plan(context) {
+    const ref = context.clients.ec2.instanceOf(context.target);
+    const prior = context.prior(undoPriorSchema);
+    // Snapshots already gone are reported by apply, not deleted.
+    return Promise.resolve(
+      prior.snapshots
+        .filter((snapshot) => snapshot.exists)
+        .map((snapshot) => ({
+          call: 'ec2:DeleteSnapshot',
+          target: `arn:${context.target.partition}:ec2:${ref.region}::snapshot/${snapshot.snapshotId}`,
+          detail: `delete EBS snapshot ${snapshot.snapshotId} of volume ${snapshot.volumeId}, taken by action ${prior.undoing}`,
+        })),
+    );
+  },
 };

@@ -20,6 +20,7 @@ import {
   volumeChanges,
   type Change,
 } from './isolation-state.ts';
+import { planUnisolation } from './isolation-plan.ts';
 import { deleteAllowAllGroups, existingGroups, setInterfaceGroups } from './security-groups.ts';
 import { readAutoScalingState, restoreService, type ServiceRestore } from './standby.ts';
 import { enteredStandby, standbyDrift } from './standby-state.ts';
@@ -194,4 +195,6 @@ export const unisolateEc2Instance: CloudAction<Ec2Clients> = {
     if (problems.length > 0) throw new ChangeNotVisibleError(`${ref.label} is not restored yet: ${problems.join('; ')}`);
     return { ...context.result(), verified: true };
   },
+
+  plan: planUnisolation,
 };

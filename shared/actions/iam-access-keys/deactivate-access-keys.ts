@@ -1,7 +1,7 @@
 import type { CloudAction } from '../cloud-action.ts';
 import { ChangeNotVisibleError } from '../errors.ts';
 import { iamPrincipalOf, type IamClients } from '../iam/iam-api.ts';
-import { changed, keyChangeSchema, keyChanges, readUserKeys, setKeyStatus, userKeysStateSchema } from './user-keys.ts';
+import { changed, keyChangeSchema, keyChanges, plannedKeyStatus, readUserKeys, setKeyStatus, userKeysStateSchema } from './user-keys.ts';
 
 /** deactivate-access-keys: makes every active key of the user inactive, recording each one as it goes. */
 export const deactivateAccessKeys: CloudAction<IamClients> = {
@@ -59,5 +59,14 @@ export const deactivateAccessKeys: CloudAction<IamClients> = {
       );
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context) {
+    const user = iamPrincipalOf(context.target, 'user');
+    // Captured just now, so no key can have been created since: the keys active in `prior` are all apply would change.
+    const prior = context.prior(userKeysStateSchema);
+    return Promise.resolve(
+      prior.accessKeys.filter((key) => key.status === 'Active').map((key) => plannedKeyStatus(user, prior.user.arn, key.accessKeyId, 'Inactive')),
+    );
   },
 };

@@ -2,7 +2,7 @@ import type { JsonValue } from '#shared/json.ts';
 import type { CloudAction } from '../cloud-action.ts';
 import { ChangeNotVisibleError } from '../errors.ts';
 import { iamPrincipalOf, type IamClients } from '../iam/iam-api.ts';
-import { changed, keyChangeSchema, keyChanges, readUserKeys, setKeyStatus, userKeysStateSchema } from './user-keys.ts';
+import { changed, keyChangeSchema, keyChanges, plannedKeyStatus, readUserKeys, setKeyStatus, userKeysStateSchema } from './user-keys.ts';
 
 /** reactivate-access-keys: reactivates only the keys its deactivation made inactive, reporting drift first. */
 export const reactivateAccessKeys: CloudAction<IamClients> = {
@@ -66,5 +66,16 @@ export const reactivateAccessKeys: CloudAction<IamClients> = {
       throw new ChangeNotVisibleError(`${notActive.join(', ')} of ${user.label} do not read back as Active after reactivating`);
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context) {
+    const user = iamPrincipalOf(context.target, 'user');
+    const now = context.prior(userKeysStateSchema);
+    // Only keys the deactivation made inactive that are still there and not active again (drift is left as found).
+    const toReactivate = changed(context.changes(keyChangeSchema, context.undoSource()), 'DeactivateAccessKey').filter((accessKeyId) => {
+      const status = now.accessKeys.find((key) => key.accessKeyId === accessKeyId)?.status;
+      return status !== undefined && status !== 'Active';
+    });
+    return Promise.resolve(toReactivate.map((accessKeyId) => plannedKeyStatus(user, now.user.arn, accessKeyId, 'Active')));
   },
 };

@@ -5,6 +5,7 @@
 import { GetUserCommand, UpdateAccessKeyCommand, paginateListAccessKeys } from '@aws-sdk/client-iam';
 import * as z from 'zod';
 import type { JsonValue } from '#shared/json.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import type { CloudActionContext } from '../cloud-action.ts';
 import { TargetNotFoundError } from '../errors.ts';
 import { iamAttempt, iamCall, iamPages, type IamClients, type IamPrincipalName } from '../iam/iam-api.ts';
@@ -66,4 +67,9 @@ export function changed(changes: readonly KeyChange[], action: KeyChange['action
 /** `applied` listing one change per key, written whole. */
 export function keyChanges(action: KeyChange['action'], accessKeyIds: readonly string[]): JsonValue {
   return { changes: accessKeyIds.map((accessKeyId) => ({ action, accessKeyId })) };
+}
+
+/** The status change a plan lists for one key. */
+export function plannedKeyStatus(user: IamPrincipalName, userArn: string, accessKeyId: string, status: 'Active' | 'Inactive'): PlannedChange {
+  return { call: 'iam:UpdateAccessKey', target: userArn, detail: `set access key ${accessKeyId} of ${user.label} to ${status}` };
 }

@@ -87,4 +87,18 @@ export const restoreIamRoleSessions: CloudAction<IamClients> = {
     }
     return { ...context.result(), verified: true };
   },
+
+  plan(context) {
+    const role = iamPrincipalOf(context.target, 'role');
+    const revoke = context.undoSource();
+    const written = writtenPolicy(context.changes(changeSchema, revoke));
+    const now = context.prior(roleSessionsStateSchema);
+    // Apply's own decision: a policy removed or changed since the revoke is left as found.
+    if (policyDrift(written, now.policy) !== 'asWritten') return Promise.resolve([]);
+    const change =
+      context.prior(roleSessionsStateSchema, revoke).policy === null
+        ? { call: 'iam:DeleteRolePolicy', detail: `delete inline policy ${revokePolicyName} from ${role.label}` }
+        : { call: 'iam:PutRolePolicy', detail: `put back the document inline policy ${revokePolicyName} had on ${role.label} before the revoke` };
+    return Promise.resolve([{ ...change, target: now.role.arn }]);
+  },
 };

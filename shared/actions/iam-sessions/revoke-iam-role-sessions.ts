@@ -50,4 +50,18 @@ export const revokeIamRoleSessions: CloudAction<IamClients> = {
     }
     return { ...context.result(), verified: true };
   },
+
+  plan(context) {
+    const role = iamPrincipalOf(context.target, 'role');
+    const prior = context.prior(roleSessionsStateSchema);
+    // Always a write, as apply does: a later cut-off is a new change even on a role revoked before.
+    const replacing = prior.policy === null ? '' : ' (replacing the policy of that name there now, whose document undo puts back)';
+    return Promise.resolve([
+      {
+        call: 'iam:PutRolePolicy',
+        target: prior.role.arn,
+        detail: `put inline policy ${revokePolicyName} on ${role.label}, denying every action to its sessions issued before ${context.clock.now().toISOString()}${replacing}`,
+      },
+    ]);
+  },
 };

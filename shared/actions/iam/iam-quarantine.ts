@@ -1,7 +1,7 @@
 import type { CloudAction } from '../cloud-action.ts';
 import { ChangeNotVisibleError } from '../errors.ts';
 import { iamPrincipalOf, type IamClients } from './iam-api.ts';
-import { attachPolicy, denyAllPolicyArn, principalStateSchema, readPrincipal } from './principal-policies.ts';
+import { attachPolicy, denyAllPolicyArn, plannedPolicyCall, principalStateSchema, readPrincipal } from './principal-policies.ts';
 
 /** iam-quarantine: attaches AWSDenyAll unless the principal already has it. */
 export const iamQuarantine: CloudAction<IamClients> = {
@@ -46,5 +46,14 @@ export const iamQuarantine: CloudAction<IamClients> = {
       throw new ChangeNotVisibleError(`AWSDenyAll is not listed on ${principal.label} yet`);
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context) {
+    const principal = iamPrincipalOf(context.target, 'user', 'role');
+    const policyArn = denyAllPolicyArn(context.target.partition);
+    // Apply's own decision: on `prior`, nothing when AWSDenyAll is already attached.
+    const prior = context.prior(principalStateSchema);
+    if (prior.attachedPolicies.some((policy) => policy.policyArn === policyArn)) return Promise.resolve([]);
+    return Promise.resolve([plannedPolicyCall('Attach', principal, prior.principal.arn, policyArn)]);
   },
 };

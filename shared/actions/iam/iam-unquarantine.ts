@@ -2,7 +2,7 @@ import type { JsonValue } from '#shared/json.ts';
 import type { CloudAction } from '../cloud-action.ts';
 import { ChangeNotVisibleError } from '../errors.ts';
 import { iamPrincipalOf, type IamClients } from './iam-api.ts';
-import { detachPolicy, policyChangeSchema, principalStateSchema, quarantineDrift, readPrincipal } from './principal-policies.ts';
+import { detachPolicy, plannedPolicyCall, policyChangeSchema, principalStateSchema, quarantineDrift, readPrincipal } from './principal-policies.ts';
 
 /** iam-unquarantine: detaches only what its quarantine attached, reporting drift first. */
 export const iamUnquarantine: CloudAction<IamClients> = {
@@ -59,6 +59,16 @@ export const iamUnquarantine: CloudAction<IamClients> = {
       );
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context) {
+    const principal = iamPrincipalOf(context.target, 'user', 'role');
+    const now = context.prior(principalStateSchema);
+    // What the quarantine attached and is still attached now; one detached by hand since is drift, left alone.
+    const toDetach = context
+      .changes(policyChangeSchema, context.undoSource())
+      .filter((change) => change.action === 'AttachPolicy' && now.attachedPolicies.some((policy) => policy.policyArn === change.policyArn));
+    return Promise.resolve(toDetach.map((change) => plannedPolicyCall('Detach', principal, now.principal.arn, change.policyArn)));
   },
 };
 

@@ -17,6 +17,7 @@ import {
 import * as z from 'zod';
 import type { Partition } from '#shared/catalogue/index.ts';
 import type { JsonObject } from '#shared/json.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import type { CloudActionContext } from '../cloud-action.ts';
 import { TargetNotFoundError } from '../errors.ts';
 import { iamAttempt, iamCall, iamPages, type IamClients, type IamPrincipalName } from './iam-api.ts';
@@ -99,6 +100,16 @@ export async function detachPolicy(context: IamContext, principal: IamPrincipalN
   // NoSuchEntity is either the principal or the attachment: a principal that is still there means the latter.
   await readPrincipal(context, principal);
   return false;
+}
+
+/** The attach or detach call a plan lists: `iam:AttachUserPolicy` on the principal, `attach AWSDenyAll (arn) to IAM user alice`. */
+export function plannedPolicyCall(verb: 'Attach' | 'Detach', principal: IamPrincipalName, principalArn: string, policyArn: string): PlannedChange {
+  const policyName = policyArn.split('/').at(-1) ?? policyArn;
+  return {
+    call: `iam:${verb}${principal.type === 'user' ? 'User' : 'Role'}Policy`,
+    target: principalArn,
+    detail: `${verb.toLowerCase()} ${policyName} (${policyArn}) ${verb === 'Attach' ? 'to' : 'from'} ${principal.label}`,
+  };
 }
 
 /**

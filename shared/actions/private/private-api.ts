@@ -12,6 +12,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import * as z from 'zod';
 import type { MemberSession } from '#shared/adapters/member-session.ts';
 import type { JsonValue } from '#shared/json.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import type { CloudAction, CloudActionContext, CloudTarget, StepProgress } from '../cloud-action.ts';
 import { InvalidTargetError } from '../errors.ts';
 import { awsAttempt, awsCall, type AwsAttempt, type AwsCallSite } from '../kit/aws-call.ts';
@@ -124,6 +125,7 @@ export interface ResourceSteps<Resource extends PrivateResource> {
   apply(context: PrivateContext, resource: Resource): Promise<StepProgress>;
   check(context: PrivateContext, resource: Resource): Promise<StepProgress>;
   verify(context: PrivateContext, resource: Resource): Promise<JsonValue>;
+  plan(context: PrivateContext, resource: Resource): Promise<PlannedChange[]>;
 }
 
 export const done: StepProgress = { pending: false };
@@ -145,5 +147,6 @@ export function byKind(
     apply: (context) => run(context, (kindSteps, resource) => kindSteps.apply(context, resource)),
     check: (context) => run(context, (kindSteps, resource) => kindSteps.check(context, resource)),
     verify: (context) => run(context, (kindSteps, resource) => kindSteps.verify(context, resource)),
+    plan: (context) => run(context, (kindSteps, resource) => kindSteps.plan(context, resource)),
   };
 }

@@ -6,6 +6,7 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type DBInstance } 
 import * as z from 'zod';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonValue } from '#shared/json.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import type { StepProgress } from '../cloud-action.ts';
 import { ChangeNotVisibleError, CloudActionError, TargetNotFoundError } from '../errors.ts';
 import { readChanges } from '../kit/action-context.ts';
@@ -147,6 +148,21 @@ async function verifyAccessibility(context: PrivateContext, db: DbInstance, publ
   return { ...context.result(), publiclyAccessible: now.publiclyAccessible, verified: true };
 }
 
+/**
+ * The ModifyDBInstance a plan lists, or the refusal apply would meet: RDS changes the setting
+ * only on an available instance.
+ */
+function plannedAccessibility(context: PrivateContext, db: DbInstance, now: DbInstanceState, publiclyAccessible: boolean): Promise<PlannedChange[]> {
+  if (!modifiableStatuses.has(now.dbInstanceStatus)) return Promise.reject(notModifiable(db, now.dbInstanceStatus));
+  return Promise.resolve([
+    {
+      call: 'rds:ModifyDBInstance',
+      target: now.dbInstanceArn ?? context.target.arn,
+      detail: `set PubliclyAccessible of ${db.label} to ${String(publiclyAccessible)} (now ${String(now.publiclyAccessible)}), ApplyImmediately`,
+    },
+  ]);
+}
+
 /** make-cloud-resource-private on a DB instance. */
 export const makeDbPrivate: ResourceSteps<DbInstance> = {
   async capture(context, db) {
@@ -183,6 +199,11 @@ export const makeDbPrivate: ResourceSteps<DbInstance> = {
   check: (context, db) => awaitAccessibility(context, db, false),
 
   verify: (context, db) => verifyAccessibility(context, db, false),
+
+  plan(context, db) {
+    const prior = context.prior(dbInstanceStateSchema);
+    return prior.publiclyAccessible ? plannedAccessibility(context, db, prior, false) : Promise.resolve([]);
+  },
 };
 
 /** The PubliclyAccessible value the undo puts back, or undefined when the original changed nothing. */
@@ -235,5 +256,13 @@ export const restoreDb: ResourceSteps<DbInstance> = {
   async verify(context, db) {
     const restore = dbRestoreTarget(context.undoSource());
     return restore === undefined ? { ...context.result(), verified: true } : verifyAccessibility(context, db, restore);
+  },
+
+  plan(context, db) {
+    const restore = dbRestoreTarget(context.undoSource());
+    const now = context.prior(dbInstanceStateSchema);
+    // Nothing when the original changed nothing, or the setting is already back as it was.
+    if (restore === undefined || now.publiclyAccessible === restore) return Promise.resolve([]);
+    return plannedAccessibility(context, db, now, restore);
   },
 };

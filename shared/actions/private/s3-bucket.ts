@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import type { ActionRecord } from '#shared/history/record.ts';
+import type { PlannedChange } from '#shared/plans/types.ts';
 import { ChangeNotVisibleError } from '../errors.ts';
 import { readChanges } from '../kit/action-context.ts';
 import {
@@ -148,6 +149,18 @@ function sameBlock(a: PublicAccessBlock | null, b: PublicAccessBlock | null): bo
   return publicAccessBlockSettings.every((setting) => a[setting] === b[setting]);
 }
 
+/** `BlockPublicAcls=true, IgnorePublicAcls=false, ...`, or `none` for a bucket without a public access block. */
+function describeBlock(block: PublicAccessBlock | null): string {
+  return block === null ? 'none' : publicAccessBlockSettings.map((setting) => `${setting}=${String(block[setting])}`).join(', ');
+}
+
+/** The put or delete a plan lists for the bucket's public access block. */
+function plannedBlock(context: PrivateContext, bucket: Bucket, now: PublicAccessBlock | null, wanted: PublicAccessBlock | null): PlannedChange {
+  return wanted === null
+    ? { call: 's3:DeletePublicAccessBlock', target: context.target.arn, detail: `delete the public access block of ${bucket.label} (now: ${describeBlock(now)})` }
+    : { call: 's3:PutPublicAccessBlock', target: context.target.arn, detail: `set the public access block of ${bucket.label} to ${describeBlock(wanted)} (now: ${describeBlock(now)})` };
+}
+
 function blockDrift(left: PublicAccessBlock, now: PublicAccessBlock | null): DriftEntry[] {
   return publicAccessBlockSettings.flatMap((setting: PublicAccessBlockSetting) =>
     now?.[setting] === left[setting] ? [] : [{ setting, left: left[setting], now: now === null ? null : now[setting] }],
@@ -196,6 +209,12 @@ export const makeBucketPrivate: ResourceSteps<Bucket> = {
       throw new ChangeNotVisibleError(`the public access block of ${bucket.label} does not read back as all four settings on yet`);
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context, bucket) {
+    // Apply's own decision, on `prior`: nothing when all four settings are already on.
+    const prior = context.prior(bucketStateSchema).publicAccessBlock;
+    return Promise.resolve(isFullBlock(prior) ? [] : [plannedBlock(context, bucket, prior, fullBlock)]);
   },
 };
 
@@ -257,5 +276,13 @@ export const restoreBucket: ResourceSteps<Bucket> = {
       throw new ChangeNotVisibleError(`the public access block of ${bucket.label} does not read back as restored yet`);
     }
     return { ...context.result(), verified: true };
+  },
+
+  plan(context, bucket) {
+    const restore = bucketRestoreTarget(context.undoSource());
+    const now = context.prior(bucketStateSchema).publicAccessBlock;
+    // Nothing when the original changed nothing, or the block already reads as it was before.
+    if (restore === undefined || sameBlock(now, restore)) return Promise.resolve([]);
+    return Promise.resolve([plannedBlock(context, bucket, now, restore)]);
   },
 };
