@@ -1,6 +1,7 @@
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
-import { ActionService } from '#shared/use-cases/action-service.ts';
-import { systemClock } from '#shared/clock.ts';
+import { acceptedResponse } from '#shared/http/created-response.ts';
+import type { ActionService } from '#shared/use-cases/action-service.ts';
+import { actionServicesFromEnv } from './aws/action-services.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
 import { historyFromEnv } from './aws/history.ts';
 import { responderStartersFromEnv } from './aws/responder-starter.ts';
@@ -10,8 +11,7 @@ import { lazyHandler } from './lazy-handler.ts';
 export function createHandler(deps: { service: ActionService }): ApiHandler {
   return apiHandler(
     async ({ caller, pathParameters }) => {
-      const record = await deps.service.reexecute(caller, pathParameters['id'] ?? '');
-      return { status: 202, body: record, headers: { location: `/v1/actions/${record.id}` } };
+      return acceptedResponse(await deps.service.reexecute(caller, pathParameters['id'] ?? ''));
     },
     { body: 'none', requires: requiresExecScope },
   );
@@ -20,5 +20,5 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
 export const handler = lazyHandler(() => {
   const repository = historyFromEnv(process.env);
   const starters = { cloud: cloudStarterFromEnv(process.env, repository), ...responderStartersFromEnv(process.env) };
-  return Promise.resolve(createHandler({ service: new ActionService({ repository, starters, clock: systemClock }) }));
+  return Promise.resolve(createHandler({ service: actionServicesFromEnv(process.env, repository, { starters }).actions }));
 });

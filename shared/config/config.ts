@@ -23,6 +23,13 @@ export interface ServiceConfig {
   };
   /** The history table (required by functions that read or write history). */
   readonly historyTableName: string | undefined;
+  /**
+   * ARN or resource-key patterns (`*` matches any run of characters) on which a person's or a
+   * rule's action needs a second person's approval first (API.md "Approvals"). Unset: none.
+   */
+  readonly approvalRequired: readonly string[];
+  /** A pending approval expires this long after it was requested. */
+  readonly approvalTtlSeconds: number;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -79,6 +86,8 @@ export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_N
       completionSeconds: parseSeconds(env, 'COMPLETION_DEADLINE_SECONDS', 900),
     },
     historyTableName: blank(env['HISTORY_TABLE_NAME']) ? undefined : env['HISTORY_TABLE_NAME'],
+    approvalRequired: parseApprovalPatterns(env['APPROVAL_REQUIRED']),
+    approvalTtlSeconds: parseSeconds(env, 'APPROVAL_TTL_SECONDS', 3600, { min: 60, max: 604_800 }),
   };
 }
 
@@ -113,12 +122,36 @@ function parseArnPatterns(value: string | undefined): string[] {
   return patterns;
 }
 
-function parseSeconds(env: Environment, name: string, fallback: number): number {
+// Resource keys of API.md that are not ARNs: hosts, containers and files, Kubernetes objects, CloudTrail identities.
+const resourceKeyPattern = /^(host|k8s|aws-identity)\/\S+$/;
+
+/**
+ * APPROVAL_REQUIRED: comma-separated ARN patterns (as PROTECTED_TARGETS) or resource-key patterns
+ * (`host/web-*`, `k8s/prod/*`); a bare `*` puts every target under approval.
+ */
+function parseApprovalPatterns(value: string | undefined): string[] {
+  if (blank(value)) return [];
+  const patterns = (value ?? '').split(',').map((pattern) => pattern.trim()).filter((pattern) => pattern !== '');
+  const bad = patterns.find(
+    (pattern) =>
+      pattern.length > 2048 ||
+      !(pattern === '*' || (pattern.startsWith('arn:') ? arnPattern.test(pattern) : resourceKeyPattern.test(pattern))),
+  );
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'APPROVAL_REQUIRED',
+      `"${bad}" is neither an ARN pattern (arn:partition:service:region:account:resource) nor a resource-key pattern (host/..., k8s/..., aws-identity/...); * allowed`,
+    );
+  }
+  return patterns;
+}
+
+function parseSeconds(env: Environment, name: string, fallback: number, bounds = { min: 1, max: 86_400 }): number {
   const value = env[name];
   if (blank(value)) return fallback;
   const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
-    throw new ConfigError(name, `must be a whole number of seconds from 1 to 86400, not "${value ?? ''}"`);
+  if (!Number.isInteger(seconds) || seconds < bounds.min || seconds > bounds.max) {
+    throw new ConfigError(name, `must be a whole number of seconds from ${bounds.min} to ${bounds.max}, not "${value ?? ''}"`);
   }
   return seconds;
 }

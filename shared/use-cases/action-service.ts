@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Caller } from '#shared/auth/scopes.ts';
 import { readableCategories } from '#shared/auth/scopes.ts';
 import {
@@ -19,20 +19,26 @@ import {
   NotFoundError,
   UndoConflictError,
 } from '#shared/errors.ts';
+import type { ActionsOnBehalf, CreateOutcome, OnBehalfOptions, OnBehalfRequest } from '#shared/approvals/ports.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { IdempotencyClaim, IdempotencyStore } from '#shared/history/idempotency.ts';
 import type { HistoryPage, HistoryQuery, HistoryReader } from '#shared/history/reader.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { authorizeCreate as authorizeCreateRequest, checkReason, newestUndoable, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
+import { idempotencyConflict, isActionId, requestHash } from './action-requests.ts';
+import { approvalInstead, checkGate, personActor, type Actor, type ApprovalGateDeps } from './approval-gate.ts';
 import { undoInputsFor } from './undo-inputs.ts';
+
+export type { CreateOutcome } from '#shared/approvals/ports.ts';
+export { isActionId } from './action-requests.ts';
 
 /** The history pieces the use cases touch: they write, read pages and replay repeated requests. */
 export type ActionHistory = Pick<HistoryWriter, 'create' | 'transition' | 'claimUndo' | 'releaseUndo'> &
   Pick<HistoryReader, 'get' | 'list'> &
   Pick<IdempotencyStore, 'replay'>;
 
-export interface ActionServiceDeps {
+export interface ActionServiceDeps extends ApprovalGateDeps {
   readonly repository: ActionHistory;
   /** Who runs each executor's work; an executor without one ends its actions in Error, saying so. */
   readonly starters: Readonly<Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>>;
@@ -58,25 +64,27 @@ export interface EvidenceListing extends EvidenceObject {
  * The use cases behind the HTTP API: create, undo, re-execute, read and search actions.
  * Every request is validated and authorized before anything is written.
  */
-export class ActionService {
+export class ActionService implements ActionsOnBehalf {
   readonly #deps: ActionServiceDeps;
   readonly #newId: () => string;
 
   constructor(deps: ActionServiceDeps) {
+    checkGate(deps);
     this.#deps = deps;
     this.#newId = deps.newId ?? randomUUID;
   }
 
   /**
    * POST /v1/actions. An undo type posted directly undoes the newest Completed, not yet undone
-   * action of its pair on that resource, exactly as /undo would.
+   * action of its pair on that resource, exactly as /undo would. On a target under
+   * APPROVAL_REQUIRED nothing is created but an approval.
    */
   async create(
     caller: Caller,
     request: CreateActionRequest,
     idempotencyKey?: string,
     requestErrors: readonly FieldError[] = [],
-  ): Promise<ActionRecord> {
+  ): Promise<CreateOutcome> {
     this.authorizeCreate(caller, request.type);
     const reason = checkReason(request.reason);
     const valid = this.#validate(request.type, request.inputs, [...requestErrors, ...reason.errors]);
@@ -88,12 +96,41 @@ export class ActionService {
     if (claim !== undefined) {
       // A repeated request answers with what the first one created, before anything else is tried.
       const earlier = await this.#replay(claim);
-      if (earlier !== undefined) return earlier;
+      if (earlier !== undefined) return { record: earlier };
     }
+    return this.#create(personActor(caller.sub), valid, reason.value, claim);
+  }
+
+  /**
+   * Creates an action for `principal` on another authority: a rule (the rule is the authority) or
+   * an approval (the approver is). No scope is checked; the request is validated exactly as a
+   * create's, and the APPROVAL_REQUIRED gate applies unless a second person `approved` it. An
+   * `origin` undoes or re-executes exactly that action.
+   */
+  async createOnBehalf(principal: string, request: OnBehalfRequest, options: OnBehalfOptions): Promise<CreateOutcome> {
+    const reason = checkReason(request.reason);
+    const valid = this.#validate(request.type, request.inputs, reason.errors);
+    const actor: Actor = {
+      principal,
+      trigger: options.trigger,
+      approved: options.approved,
+      ...(options.countAs === undefined ? {} : { countAs: options.countAs }),
+    };
+    const origin = options.origin;
+    if (origin === undefined) return this.#create(actor, valid, reason.value, undefined);
+    const original = await this.#deps.repository.get(origin.actionId);
+    if (original === null) throw new NotFoundError(`no action ${origin.actionId}`);
+    return origin.kind === 'undo' ? this.#undo(actor, original, reason.value) : this.#reexecute(actor, original);
+  }
+
+  async #create(actor: Actor, valid: ValidActionRequest, reason: string | null, claim: IdempotencyClaim | undefined): Promise<CreateOutcome> {
     if (isUndoType(valid.definition.type)) {
       const original = await this.#newestUndoable(valid);
-      return this.#undo(caller, original, reason.value, claim);
+      return this.#undo(actor, original, reason, claim);
     }
+    const request = { type: valid.definition.type, inputs: { ...valid.inputs }, reason };
+    const gated = await approvalInstead(this.#deps, actor, { request, category: valid.definition.category, resources: valid.resources });
+    if (gated !== undefined) return gated;
     const record = createdRecord(
       {
         id: this.#newId(),
@@ -101,15 +138,16 @@ export class ActionService {
         category: valid.definition.category,
         executor: valid.executor,
         inputs: valid.inputs,
-        reason: reason.value,
+        reason,
         resources: valid.resources,
-        createdBy: caller.sub,
+        createdBy: actor.principal,
         undoType: valid.definition.undoType,
+        trigger: actor.trigger,
       },
       this.#deps.clock.now(),
     );
     const outcome = await this.#store(record, claim);
-    return outcome.created ? this.#start(outcome.record) : outcome.record;
+    return { record: outcome.created ? await this.#start(outcome.record) : outcome.record };
   }
 
   /**
@@ -121,7 +159,7 @@ export class ActionService {
   }
 
   /** POST /v1/actions/{id}/undo; `requestErrors` are the body's own problems, reported only once the caller may undo. */
-  async undo(caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<ActionRecord> {
+  async undo(caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<CreateOutcome> {
     const original = await this.get(caller, id);
     const undoType = original.undo.type;
     if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
@@ -131,18 +169,28 @@ export class ActionService {
     const checkedReason = checkReason(reason);
     const errors = [...requestErrors, ...checkedReason.errors];
     if (errors.length > 0) throw new InvalidInputError(errors);
-    return this.#undo(caller, original, checkedReason.value);
+    return this.#undo(personActor(caller.sub), original, checkedReason.value);
   }
 
   /** POST /v1/actions/{id}/reexecute: the same type and inputs, as a new action. */
-  async reexecute(caller: Caller, id: string): Promise<ActionRecord> {
+  async reexecute(caller: Caller, id: string): Promise<CreateOutcome> {
     const original = await this.get(caller, id);
-    if (isUndoType(original.type)) {
-      throw new ConflictError(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
-    }
+    refuseReexecutingUndo(original);
     this.authorizeCreate(caller, original.type);
+    return this.#reexecute(personActor(caller.sub), original);
+  }
+
+  async #reexecute(actor: Actor, original: ActionRecord): Promise<CreateOutcome> {
+    refuseReexecutingUndo(original);
     const valid = this.#validate(original.type, original.inputs, []);
-    this.#requireExecute(caller, valid.definition.category, valid.definition.type);
+    const request = { type: valid.definition.type, inputs: { ...valid.inputs }, reason: original.reason };
+    const gated = await approvalInstead(this.#deps, actor, {
+      request,
+      category: valid.definition.category,
+      resources: valid.resources,
+      origin: { kind: 'reexecute', actionId: original.id },
+    });
+    if (gated !== undefined) return gated;
     const record = createdRecord(
       {
         id: this.#newId(),
@@ -152,14 +200,15 @@ export class ActionService {
         inputs: valid.inputs,
         reason: original.reason,
         resources: valid.resources,
-        createdBy: caller.sub,
+        createdBy: actor.principal,
         undoType: valid.definition.undoType,
         reexecuteOf: original.id,
+        trigger: actor.trigger,
       },
       this.#deps.clock.now(),
     );
     await this.#store(record, undefined);
-    return this.#start(record);
+    return { record: await this.#start(record) };
   }
 
   /** GET /v1/actions/{id}: a record of a category the caller may not read does not exist for them. */
@@ -225,7 +274,7 @@ export class ActionService {
     }
   }
 
-  async #undo(caller: Caller, original: ActionRecord, reason: string | null, claim?: IdempotencyClaim): Promise<ActionRecord> {
+  async #undo(actor: Actor, original: ActionRecord, reason: string | null, claim?: IdempotencyClaim): Promise<CreateOutcome> {
     const undoType = original.undo.type;
     if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
     if (!original.undo.available) {
@@ -236,6 +285,13 @@ export class ActionService {
       );
     }
     const valid = this.#validate(undoType, undoInputsFor(undoType, original), []);
+    const gated = await approvalInstead(this.#deps, actor, {
+      request: { type: undoType, inputs: { ...valid.inputs }, reason },
+      category: valid.definition.category,
+      resources: [...original.resources, ...valid.resources],
+      origin: { kind: 'undo', actionId: original.id },
+    });
+    if (gated !== undefined) return gated;
     const record = createdRecord(
       {
         id: this.#newId(),
@@ -246,9 +302,10 @@ export class ActionService {
         reason,
         // An undo is listed under the resources of the action it undoes.
         resources: original.resources,
-        createdBy: caller.sub,
+        createdBy: actor.principal,
         undoType: valid.definition.undoType,
         undoOf: original.id,
+        trigger: actor.trigger,
       },
       this.#deps.clock.now(),
     );
@@ -268,9 +325,9 @@ export class ActionService {
     if (!outcome.created) {
       // A request with the same key raced this one and created the undo first.
       await this.#deps.repository.releaseUndo(original.id, record.id);
-      return outcome.record;
+      return { record: outcome.record };
     }
-    return this.#start(record);
+    return { record: await this.#start(record) };
   }
 
   async #store(record: ActionRecord, claim: IdempotencyClaim | undefined): Promise<{ record: ActionRecord; created: boolean }> {
@@ -307,33 +364,10 @@ export class ActionService {
   }
 }
 
-/** A digest of what was asked, so the same Idempotency-Key with another body is recognised. */
-function requestHash(request: CreateActionRequest): string {
-  return createHash('sha256')
-    .update(canonicalJson({ type: request.type, inputs: request.inputs, reason: request.reason ?? null }))
-    .digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, entry]) => entry !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-const actionIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export function isActionId(id: string): boolean {
-  return actionIdPattern.test(id);
-}
-
 export type { ActionInputs };
 
-/** The 409 for a reused Idempotency-Key: names no action id (the earlier action's id is not the caller's to learn here). */
-function idempotencyConflict(cause: IdempotencyConflictError): ConflictError {
-  return new ConflictError('this Idempotency-Key was already used with a different request; use a new key for a new request', { cause });
+function refuseReexecutingUndo(original: ActionRecord): void {
+  if (isUndoType(original.type)) {
+    throw new ConflictError(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
+  }
 }

@@ -1,0 +1,326 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Category } from '#shared/catalogue/types.ts';
+import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
+import { IndexStream, MergedStreams, indexPartitionAttribute, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
+import { monthOf } from '#shared/history/items.ts';
+import { backoff } from '#shared/history/record-io.ts';
+import type { ApprovalOrigin, CountAs } from './ports.ts';
+import { approvalStatuses, type Approval, type ApprovalStatus } from './types.ts';
+
+/**
+ * Approvals as items of the history table (shared/history/table-design.ts), beside the actions:
+ * - approval:     pk `P#<id>`, sk `P`, with `createdSk` and `gsiStatus` =
+ *                 `P#<category>#<stored status>#<yyyy-mm>` on the existing byStatus index
+ * - bucket floor: pk `META`, sk `APPROVALS`: the oldest month any approval was requested in
+ * No other index key is set, so approvals never appear in an action listing, and action
+ * partitions (`<category>#...`) never hold an approval.
+ */
+export interface StoredApproval {
+  /** As stored: a pending one past `expiresAt` is still `pending` here until swept or decided (see {@link asOf}). */
+  readonly approval: Approval;
+  readonly origin: ApprovalOrigin | null;
+  readonly countAs: CountAs | null;
+}
+
+export interface ApprovalDecision {
+  readonly status: 'approved' | 'rejected';
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly decisionReason: string | null;
+}
+
+export interface ApprovalQuery {
+  readonly categories: readonly Category[];
+  readonly status?: ApprovalStatus;
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly now: Date;
+}
+
+export interface ApprovalStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Signs the cursors of approval pages. */
+  readonly cursors: CursorCodec;
+  /** Items examined at most per page when the status filter discards many; the page then comes back short, with a cursor. */
+  readonly maxExaminedPerPage?: number;
+}
+
+const sortKey = 'P';
+const floorKey = { pk: 'META', sk: 'APPROVALS' };
+const partitionKeyOf = (id: string): string => `P#${id}`;
+const statusKey = (category: Category, status: ApprovalStatus, month: string): string => `P#${category}#${status}#${month}`;
+const internal = new Set(['pk', 'sk', 'createdSk', 'gsiStatus', 'origin', 'countAs']);
+
+/** The approval as it stands at `now`: a pending one past its expiry is `expired` (decided by time, by nobody). */
+export function asOf(approval: Approval, now: Date): Approval {
+  if (approval.status !== 'pending' || now.toISOString() <= approval.expiresAt) return approval;
+  return { ...approval, status: 'expired', decidedAt: approval.expiresAt };
+}
+
+/** Stores approvals with conditional writes: a pending approval is decided once, by exactly one writer. */
+export class ApprovalStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #cursors: CursorCodec;
+  readonly #maxExamined: number;
+  #floorKnownFor: string | undefined;
+
+  constructor(options: ApprovalStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#cursors = options.cursors;
+    this.#maxExamined = options.maxExaminedPerPage ?? 1000;
+  }
+
+  async create(stored: StoredApproval): Promise<void> {
+    const { approval } = stored;
+    await this.#extendFloor(monthOf(approval.createdAt));
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: partitionKeyOf(approval.id),
+          sk: sortKey,
+          createdSk: `${approval.createdAt}#${approval.id}`,
+          gsiStatus: statusKey(approval.category, approval.status, monthOf(approval.createdAt)),
+          ...approval,
+          origin: stored.origin,
+          countAs: stored.countAs,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(id: string): Promise<StoredApproval | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: partitionKeyOf(id), sk: sortKey }, ConsistentRead: true }),
+    );
+    return Item === undefined ? null : fromItem(Item);
+  }
+
+  /**
+   * Decides a pending, unexpired approval. The write is conditional on both, so of two deciders
+   * at the same moment exactly one gets the approval back; the other gets null and reads again.
+   */
+  async decide(stored: StoredApproval, decision: ApprovalDecision): Promise<StoredApproval | null> {
+    const { approval } = stored;
+    return this.#update(approval.id, {
+      set: {
+        status: decision.status,
+        decidedBy: decision.decidedBy,
+        decidedAt: decision.decidedAt,
+        decisionReason: decision.decisionReason,
+        gsiStatus: statusKey(approval.category, decision.status, monthOf(approval.createdAt)),
+      },
+      condition: '#status = :pending AND #expiresAt >= :decidedAt',
+      values: { ':pending': 'pending', ':decidedAt': decision.decidedAt },
+    });
+  }
+
+  /** Puts back a decision whose action could not be created (the request became impossible), so a person decides again. */
+  async undecide(stored: StoredApproval, decision: ApprovalDecision): Promise<void> {
+    const { approval } = stored;
+    await this.#update(approval.id, {
+      set: {
+        status: 'pending',
+        decidedBy: null,
+        decidedAt: null,
+        decisionReason: null,
+        gsiStatus: statusKey(approval.category, 'pending', monthOf(approval.createdAt)),
+      },
+      condition: '#status = :decided AND #decidedBy = :by AND #decidedAt = :at AND size(#actionIds) = :none',
+      values: { ':decided': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':none': 0 },
+    });
+  }
+
+  /** Stores a pending approval past its expiry as expired; false when it was decided (or already expired) meanwhile. */
+  async expire(stored: StoredApproval, now: Date): Promise<boolean> {
+    const { approval } = stored;
+    const updated = await this.#update(approval.id, {
+      set: {
+        status: 'expired',
+        decidedAt: approval.expiresAt,
+        gsiStatus: statusKey(approval.category, 'expired', monthOf(approval.createdAt)),
+      },
+      condition: '#status = :pending AND #expiresAt < :now',
+      values: { ':pending': 'pending', ':now': now.toISOString() },
+    });
+    return updated !== null;
+  }
+
+  /** Links the actions approving created. */
+  async recordActions(id: string, actionIds: readonly string[]): Promise<StoredApproval | null> {
+    return this.#update(id, { set: { actionIds: [...actionIds] }, condition: 'attribute_exists(pk)', values: {} });
+  }
+
+  /** A page of approvals in these categories, newest first, by their status at `now`. */
+  async list(query: ApprovalQuery): Promise<{ items: StoredApproval[]; nextCursor: string | null }> {
+    const queryPrint = fingerprint({ approvals: 'v1', status: query.status, categories: query.categories });
+    const after = query.cursor === undefined ? undefined : this.#cursors.decode(query.cursor, queryPrint).after;
+    // A pending approval past its expiry is still stored under `pending`.
+    const stored: readonly ApprovalStatus[] =
+      query.status === undefined ? approvalStatuses : query.status === 'expired' ? ['expired', 'pending'] : [query.status];
+    const merged = await this.#streams(query.categories, stored, query.now, after);
+    const items: StoredApproval[] = [];
+    let examined = 0;
+    let lastExamined: string | undefined;
+    while (items.length < query.limit && examined < this.#maxExamined) {
+      const batch = await merged.take(Math.min(query.limit - items.length, this.#maxExamined - examined));
+      if (batch.length === 0) break;
+      const found = await this.#getMany(batch);
+      for (const key of batch) {
+        examined += 1;
+        lastExamined = key.createdSk;
+        const item = found.get(key.pk);
+        if (item !== undefined && (query.status === undefined || asOf(item.approval, query.now).status === query.status)) items.push(item);
+      }
+    }
+    const more = lastExamined !== undefined && (await merged.hasMore());
+    return { items, nextCursor: more && lastExamined !== undefined ? this.#cursors.encode({ after: lastExamined }, queryPrint) : null };
+  }
+
+  /** Every approval in these categories still stored as pending: what a sweep looks at. */
+  async *pending(categories: readonly Category[], now: Date): AsyncGenerator<StoredApproval> {
+    const merged = await this.#streams(categories, ['pending'], now, undefined);
+    for (let batch = await merged.take(50); batch.length > 0; batch = await merged.take(50)) {
+      const found = await this.#getMany(batch);
+      for (const key of batch) {
+        const item = found.get(key.pk);
+        if (item !== undefined) yield item;
+      }
+    }
+  }
+
+  async #streams(categories: readonly Category[], statuses: readonly ApprovalStatus[], now: Date, after: string | undefined): Promise<MergedStreams> {
+    const months = await this.#months(now, after);
+    const upper = after ?? '\uffff';
+    const streams = categories.flatMap((category) =>
+      statuses.map(
+        (status) =>
+          new IndexStream(
+            (partitionKey, startKey) => this.#queryIndex(partitionKey, upper, startKey),
+            months.map((month) => statusKey(category, status, month)),
+            after,
+          ),
+      ),
+    );
+    return new MergedStreams(streams);
+  }
+
+  /** Month buckets from the newest (now, or the cursor's) down to the oldest approval's. */
+  async #months(now: Date, after: string | undefined): Promise<string[]> {
+    const end = now.toISOString();
+    const newest = monthOf(after !== undefined && after < end ? after : end);
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: floorKey, ConsistentRead: true }));
+    const first: unknown = Item?.['firstMonth'];
+    return typeof first === 'string' ? monthsBetween(first, newest) : [];
+  }
+
+  async #queryIndex(
+    partitionKey: string,
+    upper: string,
+    startKey: Record<string, unknown> | undefined,
+  ): Promise<{ keys: IndexKey[]; next: Record<string, unknown> | undefined }> {
+    const { Items, LastEvaluatedKey } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'byStatus',
+        KeyConditionExpression: '#p = :p AND createdSk <= :upper',
+        ExpressionAttributeNames: { '#p': indexPartitionAttribute.byStatus },
+        ExpressionAttributeValues: { ':p': partitionKey, ':upper': upper },
+        ScanIndexForward: false,
+        Limit: 100,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })),
+      next: LastEvaluatedKey,
+    };
+  }
+
+  async #getMany(keys: readonly IndexKey[]): Promise<Map<string, StoredApproval>> {
+    const found = new Map<string, StoredApproval>();
+    let pending: Record<string, unknown>[] = [...new Set(keys.map((key) => key.pk))].map((pk) => ({ pk, sk: sortKey }));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > 0) await backoff(attempt);
+      const { Responses, UnprocessedKeys } = await this.#client.send(
+        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), fromItem(item));
+      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+      if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read of approvals');
+    }
+    return found;
+  }
+
+  async #update(
+    id: string,
+    change: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
+  ): Promise<StoredApproval | null> {
+    const names: Record<string, string> = { '#status': 'status', '#expiresAt': 'expiresAt', '#decidedBy': 'decidedBy', '#decidedAt': 'decidedAt', '#actionIds': 'actionIds' };
+    const values: Record<string, unknown> = { ...change.values };
+    const sets = Object.entries(change.set).map(([field, value], index) => {
+      names[`#f${index}`] = field;
+      values[`:f${index}`] = value;
+      return `#f${index} = :f${index}`;
+    });
+    const used = `${sets.join(' ')} ${change.condition}`;
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: partitionKeyOf(id), sk: sortKey },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: change.condition,
+          // DynamoDB refuses names an expression does not use.
+          ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([name]) => new RegExp(`${name}\\b`).test(used))),
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes === undefined ? null : fromItem(Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  /** Makes sure the approvals' oldest month bucket covers `month`; once per process per older month. */
+  async #extendFloor(month: string): Promise<void> {
+    if (this.#floorKnownFor !== undefined && this.#floorKnownFor <= month) return;
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: floorKey,
+          UpdateExpression: 'SET firstMonth = :month',
+          ConditionExpression: 'attribute_not_exists(firstMonth) OR firstMonth > :month',
+          ExpressionAttributeValues: { ':month': month },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    this.#floorKnownFor = month;
+  }
+}
+
+function fromItem(item: Record<string, unknown>): StoredApproval {
+  const approval = Object.fromEntries(Object.entries(item).filter(([name]) => !internal.has(name))) as unknown as Approval;
+  return {
+    approval,
+    origin: (item['origin'] ?? null) as ApprovalOrigin | null,
+    countAs: (item['countAs'] ?? null) as CountAs | null,
+  };
+}
