@@ -4,7 +4,7 @@
  * approval carries one.
  */
 import type { Caller } from '#shared/auth/scopes.ts';
-import type { ActionInputs, ResourceRef } from '#shared/catalogue/types.ts';
+import type { ActionInputs, FieldError, ResourceRef } from '#shared/catalogue/types.ts';
 import type { JsonValue } from '#shared/json.ts';
 
 /** One call (cloud) or one piece of responder work (host, Kubernetes) the action would make. */
@@ -50,7 +50,8 @@ export interface PlanRequest {
  * never an error.
  */
 export interface Planner {
-  plan(caller: Caller | null, request: PlanRequest): Promise<Plan>;
+  /** `requestErrors`: the HTTP body's own problems (unknown fields), reported with the inputs' once the scope is settled. */
+  plan(caller: Caller | null, request: PlanRequest, requestErrors?: readonly FieldError[]): Promise<Plan>;
 }
 
 /** What the cloud part of a plan needs: the captured prior and the calls apply would make, for one valid cloud action. */
