@@ -28,7 +28,10 @@ export interface MemberSession {
 export interface MemberSessionRequest {
   readonly accountId: string;
   readonly partition: Partition;
-  /** The cloud action family whose own member role is assumed (`<MEMBER_ROLE_NAME>-<family>`). */
+  /**
+   * The cloud action family whose own member role is assumed (`<MEMBER_ROLE_NAME>-<family>`), or
+   * `exemptions`: the role that only reads exemption tags for automation rules.
+   */
   readonly family: string;
   /** Named in the role session, so the target account's CloudTrail says which action made each call. */
   readonly actionId: string;

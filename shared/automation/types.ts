@@ -158,7 +158,8 @@ export interface RateLimiter {
  */
 export interface ExemptionChecker {
   check(resource: FindingResource, finding: NormalisedFinding): Promise<
-    { readonly exempt: boolean; readonly reason: string; readonly deferred?: true }
+    /** `unknown`: the tag could not be read (denied, throttled, not found); the rule records `refused`, never acts blindly. */
+    { readonly exempt: boolean; readonly reason: string; readonly deferred?: true; readonly unknown?: true }
   >;
 }
 

@@ -1,0 +1,2 @@
+export { MemberRoleExemptionChecker, type MemberRoleExemptionCheckerDeps } from './member-role-exemption-checker.ts';
+export { createExemptionClients, type ExemptionClients } from './tag-readers.ts';
