@@ -1,6 +1,6 @@
 /**
  * Lambda entry point of the CloudTrail family's steps (fetch-cloud-logs): capture, apply, check,
- * verify, one invocation each. Environment and permissions: see family-deps.ts, plus
+ * verify, one invocation each, and plans (`{ plan }`, nothing written). Environment and permissions: see family-deps.ts, plus
  * EVIDENCE_BUCKET and s3:PutObject/GetObject/ListBucket on its `actions/*` (the lookup's JSON
  * Lines evidence).
  */

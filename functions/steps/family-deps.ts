@@ -16,6 +16,7 @@ import { loadConfig, type ServiceConfig } from '#shared/config/config.ts';
 import { HistoryWriter } from '#shared/history/writer.ts';
 import { lambdaEntry, type LambdaHandler } from '#shared/observability/entry.ts';
 import { traced } from '#shared/observability/tracing.ts';
+import type { CloudPlanResult } from '#shared/plans/types.ts';
 
 export function familyStepDeps<Clients extends SessionClients>(
   family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
@@ -31,9 +32,13 @@ export function familyStepDeps<Clients extends SessionClients>(
   };
 }
 
-/** A family's Lambda handler; deps are built on the first invocation, so importing it reads no environment. */
+/**
+ * A family's Lambda handler: a step (`{ actionId, step }`) or a plan (`{ plan: CloudPlanRequest }`,
+ * answered with a CloudPlanResult, nothing written). Deps are built on the first invocation, so
+ * importing it reads no environment.
+ */
 export function familyStepHandler<Clients extends SessionClients>(
   family: CloudActionFamily<Clients> | ((config: ServiceConfig) => CloudActionFamily<Clients>),
-): LambdaHandler<unknown, ActionStepOutput> {
+): LambdaHandler<unknown, ActionStepOutput | CloudPlanResult> {
   return lambdaEntry(() => createActionStepHandler(() => familyStepDeps(family)));
 }

@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the private family's steps (make-cloud-resource-private and its undo, S3 and RDS): capture, apply, check, verify, one invocation each.
+ * Lambda entry point of the private family's steps (make-cloud-resource-private and its undo, S3 and RDS): capture, apply, check, verify, one invocation each, and plans (`{ plan }`, nothing written).
  * Environment and permissions: see family-deps.ts; the member role's calls are the family's
  * entry in shared/actions/families.ts.
  */

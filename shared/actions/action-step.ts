@@ -1,27 +1,17 @@
 // zod/mini: the same schemas, tree-shakable, which keeps the EC2 family's bundle under budget.
 import * as z from 'zod/mini';
-import type { MemberSessionSource, SessionClients } from '#shared/adapters/member-session.ts';
-import type { Clock } from '#shared/clock.ts';
-import type { ServiceConfig } from '#shared/config/config.ts';
+import type { SessionClients } from '#shared/adapters/member-session.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { JsonValue } from '#shared/json.ts';
-import { cloudActionSteps, type CloudActionContext, type CloudActionFamily, type CloudActionStep } from './cloud-action.ts';
-import {
-  ActionNotRunningError,
-  InvalidStepEventError,
-  UndoSourceMissingError,
-  UnsupportedActionTypeError,
-  fromAwsError,
-} from './errors.ts';
+import type { CloudPlanResult } from '#shared/plans/types.ts';
+import { planRequestOf, runCloudActionPlan } from './action-plan.ts';
+import { inMemberAccount, prepareAction, type CloudActionDeps } from './action-run.ts';
+import { cloudActionSteps, type CloudActionContext, type CloudActionStep } from './cloud-action.ts';
+import { ActionNotRunningError, InvalidStepEventError } from './errors.ts';
 import { createCloudActionContext } from './kit/action-context.ts';
-import { guardTarget, resolveTarget } from './target.ts';
 
-export interface ActionStepDeps<Clients extends SessionClients> {
+export interface ActionStepDeps<Clients extends SessionClients> extends CloudActionDeps<Clients> {
   readonly repository: Pick<HistoryWriter, 'get' | 'recordProgress'>;
-  readonly config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>;
-  readonly sessions: MemberSessionSource;
-  readonly family: CloudActionFamily<Clients>;
-  readonly clock: Clock;
 }
 
 /** What the state machine sends a family's function: `{ "actionId": "...", "step": "apply" }`. */
@@ -48,15 +38,18 @@ const waitBounds = { min: 1, max: 300 };
 
 /**
  * The Lambda handler of a family's function (the local runtime binds the same function to the
- * state machine's tasks). `deps` may be a factory, called on first use, so that importing the
- * handler module reads no Lambda environment.
+ * state machine's tasks). It also answers `{ "plan": CloudPlanRequest }` with a CloudPlanResult
+ * (action-plan.ts), which writes nothing. `deps` may be a factory, called on first use, so that
+ * importing the handler module reads no Lambda environment.
  */
 export function createActionStepHandler<Clients extends SessionClients>(
   deps: ActionStepDeps<Clients> | (() => ActionStepDeps<Clients>),
-): (event: unknown) => Promise<ActionStepOutput> {
+): (event: unknown) => Promise<ActionStepOutput | CloudPlanResult> {
   let resolved: ActionStepDeps<Clients> | undefined;
   return async (event) => {
     resolved ??= typeof deps === 'function' ? deps() : deps;
+    const plan = planRequestOf(event);
+    if (plan !== undefined) return runCloudActionPlan(resolved, plan);
     const parsed = eventSchema.safeParse(event);
     if (!parsed.success) {
       throw new InvalidStepEventError(`a cloud action step needs { actionId, step: ${cloudActionSteps.join(' | ')} }: ${parsed.error.message}`);
@@ -80,36 +73,13 @@ export async function runCloudActionStep<Clients extends SessionClients>(
     // It ended elsewhere (deadline, restart, an operator): nothing more may change.
     throw new ActionNotRunningError(`action ${record.id} is ${record.status}, not Running, so its ${event.step} step does nothing`);
   }
-  const action = deps.family.actions.find((candidate) => candidate.type === record.type);
-  if (action === undefined) {
-    throw new UnsupportedActionTypeError(`the ${deps.family.name} family's function does not run ${record.type} actions`);
-  }
-  const target = resolveTarget(record);
-  guardTarget(target, deps.config);
-
-  let undoing = null;
-  if (action.undoes !== undefined) {
-    undoing = record.undoOf === null ? null : await deps.repository.get(record.undoOf);
-    if (undoing === null) {
-      throw new UndoSourceMissingError(
-        `action ${record.id} (${record.type}) undoes ${record.undoOf ?? 'nothing'}, which is not in the history`,
-      );
-    }
-  }
-
-  try {
-    const session = await deps.sessions.sessionFor({
-      accountId: target.accountId,
-      partition: target.partition,
-      // The family's own member role: it holds only this family's permissions.
-      family: deps.family.name,
-      actionId: record.id,
-    });
+  const { action, target, undoing } = await prepareAction(deps, record);
+  return inMemberAccount(deps, record.id, target, async (clients) => {
     const context: CloudActionContext<Clients> = createCloudActionContext({
       record,
       target,
       undoing,
-      clients: session.clients(deps.family.name, () => deps.family.createClients(session)),
+      clients,
       clock: deps.clock,
       recordProgress: async (update) => {
         await deps.repository.recordProgress(record.id, update);
@@ -127,9 +97,7 @@ export async function runCloudActionStep<Clients extends SessionClients>(
       case 'verify':
         return { pending: false, waitSeconds: 0, result: await action.verify(context) };
     }
-  } catch (error) {
-    throw fromAwsError(error, { accountId: target.accountId });
-  }
+  });
 }
 
 function progressOutput(progress: { pending: boolean; waitSeconds?: number }): ActionStepOutput {
