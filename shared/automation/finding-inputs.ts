@@ -55,11 +55,14 @@ export function inputsForAction(run: Extract<RuleRun, { action: string }>, findi
       const [primary] = validation.resources;
       return { ok: true, source: candidate, target: { key: primary.key, kind: primary.kind, inputs: flatInputs(validation.inputs) }, request: validation };
     }
-    const named = candidate === null ? 'the rule\'s inputs alone' : `${candidate.kind} ${quote(candidate.key)}`;
-    problems.push(`${named} ${describeProblems(validation.errors)}`);
+    if (candidate !== null) problems.push(`${candidate.kind} ${quote(candidate.key)} ${describeProblems(validation.errors)}`);
+    else if (run.inputs !== undefined) problems.push(`the rule's inputs alone: ${describeProblems(validation.errors)}`);
   }
-  const none = finding.resources.length === 0 ? `the finding names no resource (${finding.unmappedReason ?? 'none given'}); ` : '';
-  return { ok: false, reason: `${none}${definition.type} cannot act on what the finding names: ${problems.join('; ')}` };
+  if (finding.resources.length === 0) {
+    const alone = problems.length === 0 ? '' : `; ${problems.join('; ')}`;
+    return { ok: false, reason: `${definition.type} has nothing to act on: ${finding.unmappedReason ?? 'the finding names no resource'}${alone}` };
+  }
+  return { ok: false, reason: `${definition.type} cannot act on what the finding names: ${problems.join('; ')}` };
 }
 
 /** The validated inputs as a FindingResource carries them (the catalogue's inputs are flat strings and numbers). */
