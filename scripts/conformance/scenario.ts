@@ -57,7 +57,10 @@ export type EventSpec = z.infer<typeof eventSchema>;
 const decisionSchema = z.strictObject({
   ruleId: z.string().optional(),
   outcome: z.enum(decisionOutcomes),
-  /** The type of the action the decision created (executed), or would create (planned, awaiting-approval). */
+  /**
+   * The type of the action the decision names: created (executed), planned (planned), waiting for a
+   * person (awaiting-approval), or, for a duplicate, the one the first decision created. Absent: none.
+   */
   action: z.string().optional(),
   /** A substring the decision's reason must contain. */
   reason: z.string().optional(),
