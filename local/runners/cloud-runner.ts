@@ -52,6 +52,30 @@ export interface LocalCloudActions {
   history(actionId: string): readonly ExecutionEvent[];
 }
 
+/** Member-account sessions and how to release them: the given ones (the caller's to close), or STS ones owned here. */
+export interface LocalMemberSessions {
+  readonly sessions: MemberSessionSource;
+  close(): Promise<void>;
+}
+
+/**
+ * `given`, or sessions of the configured member role through STS with the SDK's standard
+ * settings, as API.md promises: credentials from the default chain, AWS_ENDPOINT_URL followed
+ * because no endpoint is given here (the local runtime and the local planner share them).
+ */
+export function localMemberSessions(given: MemberSessionSource | undefined, config: Pick<ServiceConfig, 'memberRole'>): LocalMemberSessions {
+  if (given !== undefined) return { sessions: given, close: () => Promise.resolve() };
+  const sts = new STSClient({ region: process.env['AWS_REGION'] ?? 'us-east-1' });
+  const sessions = new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId });
+  return {
+    sessions,
+    close: async () => {
+      await sessions.close();
+      sts.destroy();
+    },
+  };
+}
+
 /** Runs cloud actions locally on the shipped state machine; see LocalCloudActions. */
 export function createLocalCloudActions(options: LocalCloudActionsOptions): LocalCloudActions {
   return new LocalCloudActionRunner(options);
@@ -70,25 +94,14 @@ class LocalCloudActionRunner implements LocalCloudActions {
   readonly #familyOfType = new Map<string, string>();
   readonly #markStatus: (event: unknown) => Promise<unknown>;
   readonly #executions: Executions;
-  readonly #ownedSts: STSClient | undefined;
-  readonly #ownedSessions: StsMemberSessions | undefined;
+  readonly #memberSessions: LocalMemberSessions;
   #closed = false;
 
   constructor(options: LocalCloudActionsOptions) {
     this.#options = options;
     this.#executions = new Executions('local cloud action', options.logger ?? defaultLogger);
-    let sessions = options.memberSessions;
-    if (sessions === undefined) {
-      // The SDK's standard settings, as API.md promises: credentials from the default chain,
-      // AWS_ENDPOINT_URL followed because no endpoint is given here.
-      this.#ownedSts = new STSClient({ region: process.env['AWS_REGION'] ?? 'us-east-1' });
-      this.#ownedSessions = new StsMemberSessions({
-        sts: this.#ownedSts,
-        roleName: options.config.memberRole.name,
-        externalId: options.config.memberRole.externalId,
-      });
-      sessions = this.#ownedSessions;
-    }
+    this.#memberSessions = localMemberSessions(options.memberSessions, options.config);
+    const { sessions } = this.#memberSessions;
     this.#markStatus = createMarkStatusHandler({ repository: options.repository });
     for (const family of options.families ?? [iamFamily]) {
       const definition = readStateMachineDefinition(options.stateMachineFile ?? defaultStateMachineFile, {
@@ -114,8 +127,7 @@ class LocalCloudActionRunner implements LocalCloudActions {
     this.#closed = true;
     this.#executions.abortAll();
     await this.idle();
-    await this.#ownedSessions?.close();
-    this.#ownedSts?.destroy();
+    await this.#memberSessions.close();
   }
 
   history(actionId: string): readonly ExecutionEvent[] {
