@@ -1,18 +1,24 @@
+import type { ApprovalService } from '#shared/approvals/approval-service.ts';
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
+import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
+import * as approveApproval from './approve-approval.ts';
 import * as createAction from './create-action.ts';
 import * as deregisterResponder from './deregister-responder.ts';
 import * as evidenceUpload from './evidence-upload.ts';
 import * as getAction from './get-action.ts';
+import * as getApproval from './get-approval.ts';
 import * as getEvidence from './get-evidence.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
+import * as listApprovals from './list-approvals.ts';
 import * as listResponders from './list-responders.ts';
 import * as openApi from './openapi.ts';
 import * as reexecuteAction from './reexecute-action.ts';
 import * as registerResponder from './register-responder.ts';
+import * as rejectApproval from './reject-approval.ts';
 import * as reportAction from './report-action.ts';
 import * as responderHeartbeat from './responder-heartbeat.ts';
 import * as responderQueueCredentials from './responder-queue-credentials.ts';
@@ -22,6 +28,10 @@ export interface ApiRouteDeps {
   readonly service: ActionService;
   /** The responder protocol; a runtime without it answers the responder routes with 503. */
   readonly responders?: ResponderService;
+  /** Approvals (API.md "Approvals"); a runtime without them answers the approval routes with 503. */
+  readonly approvals?: ApprovalService;
+  /** Plans (`POST /v1/actions?dryRun=true`); a runtime without one answers a dry run with 503. */
+  readonly planner?: Planner;
 }
 
 /** One HTTP route: the same handler module serves it in API Gateway and in the local runtime. */
@@ -133,6 +143,38 @@ export const apiRoutes: readonly ApiRoute[] = [
   },
   {
     method: 'GET',
+    path: '/v1/approvals',
+    id: 'ListApprovals',
+    entry: 'functions/api/list-approvals.ts',
+    needs: ['history:read', 'history:cursors'],
+    create: (deps) => withApprovals(deps, listApprovals.createHandler),
+  },
+  {
+    method: 'GET',
+    path: '/v1/approvals/{id}',
+    id: 'GetApproval',
+    entry: 'functions/api/get-approval.ts',
+    needs: ['history:read'],
+    create: (deps) => withApprovals(deps, getApproval.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/approvals/{id}/approve',
+    id: 'ApproveApproval',
+    entry: 'functions/api/approve-approval.ts',
+    needs: ['history:write', 'start-work'],
+    create: (deps) => withApprovals(deps, approveApproval.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/approvals/{id}/reject',
+    id: 'RejectApproval',
+    entry: 'functions/api/reject-approval.ts',
+    needs: ['history:write'],
+    create: (deps) => withApprovals(deps, rejectApproval.createHandler),
+  },
+  {
+    method: 'GET',
     path: '/v1/responders',
     id: 'ListResponders',
     entry: 'functions/api/list-responders.ts',
@@ -180,6 +222,13 @@ export const apiRoutes: readonly ApiRoute[] = [
     create: (deps) => withResponders(deps, evidenceUpload.createHandler),
   },
 ];
+
+/** An approval route's handler, or one answering 503 where this runtime serves no approvals. */
+function withApprovals(deps: ApiRouteDeps, create: (deps: { approvals: ApprovalService }) => ApiHandler): ApiHandler {
+  const approvals = deps.approvals;
+  if (approvals !== undefined) return create({ approvals });
+  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime serves no approvals')), { body: 'none' });
+}
 
 /** A responder route's handler, or one answering 503 where this runtime serves no responders. */
 function withResponders(deps: ApiRouteDeps, create: (deps: { responders: ResponderService }) => ApiHandler): ApiHandler {

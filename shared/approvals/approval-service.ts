@@ -180,3 +180,10 @@ export class ApprovalService implements ApprovalRequests {
     throw new ConflictError(`approval ${current.id} was already ${current.status} by ${current.decidedBy ?? 'someone'} at ${current.decidedAt ?? ''}`);
   }
 }
+
+/** A decision's body is optional and `{ "reason" }` at most; reported once the caller may decide. */
+export function decisionBodyErrors(body: Readonly<Record<string, unknown>> | undefined): FieldError[] {
+  return Object.keys(body ?? {})
+    .filter((field) => field !== 'reason')
+    .map((field) => ({ path: field, message: 'is not a field of a decision (reason)' }));
+}

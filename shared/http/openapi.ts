@@ -4,6 +4,8 @@
  * are JSON Schema 2020-12, which zod 4 emits itself, so no generator dependency is bundled.
  */
 import * as z from 'zod';
+import { actionRecordSchema, approvalAcceptedSchema, approvalSchema, decisionRequestSchema } from '#shared/approvals/approval-schema.ts';
+import { approvalStatuses } from '#shared/approvals/types.ts';
 import { actionTypes } from '#shared/catalogue/catalogue.ts';
 import { actionStatuses } from '#shared/history/status.ts';
 import { registerRequestSchema, reportSchema, responderKinds, uploadRequestSchema } from '#shared/responders/protocol.ts';
@@ -37,6 +39,13 @@ export const historyQueryParameters = {
   cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
 } as const;
 
+/** The query of GET /v1/approvals, as `parseApprovalQuery` (functions/api/list-approvals.ts) checks it. */
+export const approvalQueryParameters = {
+  status: z.enum(approvalStatuses),
+  limit: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
+} as const;
+
 /** What create and undo take besides the inputs (action-service's `checkReason`). */
 const reasonSchema = z.string().max(1000).nullable().optional();
 
@@ -65,6 +74,11 @@ function componentSchemas(): Record<string, JsonSchema> {
   registry.add(problemSchema, { id: 'Problem' });
   registry.add(createActionRequestSchema, { id: 'CreateActionRequest' });
   registry.add(undoRequestSchema, { id: 'UndoRequest' });
+  registry.add(actionRecordSchema, { id: 'ActionRecord' });
+  registry.add(approvalSchema, { id: 'Approval' });
+  registry.add(approvalAcceptedSchema, { id: 'ApprovalAccepted' });
+  registry.add(z.union([actionRecordSchema, approvalAcceptedSchema]), { id: 'ActionAccepted' });
+  registry.add(decisionRequestSchema, { id: 'ApprovalDecisionRequest' });
   registry.add(registerRequestSchema, { id: 'RegisterResponderRequest' });
   registry.add(reportSchema, { id: 'ResponderReport' });
   registry.add(reportSchema.shape.result.unwrap(), { id: 'JsonValue' });
@@ -84,6 +98,8 @@ interface Operation {
   readonly ok: number;
   readonly body?: { readonly schema: string; readonly required: boolean };
   readonly query?: Readonly<Record<string, z.ZodType>>;
+  /** The schema of the `ok` response's body; a plain object when not named. */
+  readonly response?: string;
 }
 
 const scopeNote: Readonly<Record<Access, string>> = {
@@ -103,6 +119,7 @@ export const operations: Readonly<Record<string, Operation>> = {
     summary: 'Request an action (optional Idempotency-Key header)',
     access: 'action-exec',
     ok: 202,
+    response: 'ActionAccepted',
     body: { schema: 'CreateActionRequest', required: true },
   },
   'GET /v1/actions': {
@@ -112,15 +129,46 @@ export const operations: Readonly<Record<string, Operation>> = {
     ok: 200,
     query: historyQueryParameters,
   },
-  'GET /v1/actions/{id}': { operationId: 'getAction', summary: 'One action record', access: 'action-read', ok: 200 },
+  'GET /v1/actions/{id}': { operationId: 'getAction', summary: 'One action record', access: 'action-read', ok: 200, response: 'ActionRecord' },
   'POST /v1/actions/{id}/undo': {
     operationId: 'undoAction',
     summary: 'Undo an action: a new action of its undo type',
     access: 'action-exec',
     ok: 202,
+    response: 'ActionAccepted',
     body: { schema: 'UndoRequest', required: false },
   },
-  'POST /v1/actions/{id}/reexecute': { operationId: 'reexecuteAction', summary: 'A new action with the same type and inputs', access: 'action-exec', ok: 202 },
+  'POST /v1/actions/{id}/reexecute': {
+    operationId: 'reexecuteAction',
+    summary: 'A new action with the same type and inputs',
+    access: 'action-exec',
+    ok: 202,
+    response: 'ActionAccepted',
+  },
+  'GET /v1/approvals': {
+    operationId: 'listApprovals',
+    summary: 'Approvals of the categories the caller reads, newest first',
+    access: 'action-read',
+    ok: 200,
+    query: approvalQueryParameters,
+  },
+  'GET /v1/approvals/{id}': { operationId: 'getApproval', summary: 'One approval', access: 'action-read', ok: 200, response: 'Approval' },
+  'POST /v1/approvals/{id}/approve': {
+    operationId: 'approveApproval',
+    summary: 'A second person approves: the action is created for the requester, with trigger.approvedBy',
+    access: 'action-exec',
+    ok: 202,
+    response: 'Approval',
+    body: { schema: 'ApprovalDecisionRequest', required: false },
+  },
+  'POST /v1/approvals/{id}/reject': {
+    operationId: 'rejectApproval',
+    summary: 'A second person rejects: nothing is created',
+    access: 'action-exec',
+    ok: 200,
+    response: 'Approval',
+    body: { schema: 'ApprovalDecisionRequest', required: false },
+  },
   'GET /v1/actions/{id}/evidence': { operationId: 'getEvidence', summary: 'The action\'s evidence objects with download URLs', access: 'action-read', ok: 200 },
   'POST /v1/responders': {
     operationId: 'registerResponder',
@@ -190,7 +238,10 @@ function operationObject(method: string, path: string, operation: Operation): ob
           },
         }),
     responses: {
-      [String(operation.ok)]: { description: `${method} ${path} succeeded`, content: { 'application/json': { schema: { type: 'object' } } } },
+      [String(operation.ok)]: {
+        description: `${method} ${path} succeeded`,
+        content: { 'application/json': { schema: operation.response === undefined ? { type: 'object' } : { $ref: `#/components/schemas/${operation.response}` } } },
+      },
       ...(operation.body === undefined && operation.query === undefined && parameters.length === 0 ? {} : { '400': problemResponse('Invalid request: each error names its field') }),
       ...(secured ? { '401': problemResponse('No valid bearer token'), '403': problemResponse('The token lacks the scope this route needs') } : {}),
       default: problemResponse('Any other problem (RFC 9457)'),
