@@ -138,9 +138,9 @@ export async function runScenario(world: ConformanceWorld, scenario: Scenario): 
     const records = await session.actions();
     const byName = new Map(targets.map((target) => [target.name, target]));
     mismatches.push(...compareActions(scenario.expect.actions, records, byName, String(variables['hostname']), context));
-    const recorded = (await session.decisions()).map((decision) => decision.outcome);
-    if (!isDeepStrictEqual(recorded, scenario.expect.recorded)) {
-      mismatches.push(`recorded decisions (GET /v1/events, oldest first): expected ${scenario.expect.recorded.join(', ') || 'none'}, got ${recorded.join(', ') || 'none'}`);
+    const recorded = (await session.decisions()).map((decision) => decision.outcome).sort();
+    if (!isDeepStrictEqual(recorded, [...scenario.expect.recorded].sort())) {
+      mismatches.push(`recorded decisions (GET /v1/events): expected ${[...scenario.expect.recorded].sort().join(', ') || 'none'}, got ${recorded.join(', ') || 'none'}`);
     }
     const end = await readStates(targets);
     mismatches.push(...compareStates('end state', scenario.expect.state, end, original));

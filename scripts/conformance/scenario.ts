@@ -123,7 +123,7 @@ export const scenarioSchema = z.strictObject({
   expect: z.strictObject({
     /** Every action record in the service at the end (oldest first), undo actions excluded. */
     actions: z.array(actionSchema),
-    /** The outcome of every decision GET /v1/events lists, oldest first. */
+    /** The outcome of every decision GET /v1/events lists, in any order (decisions of one event share a time). */
     recorded: z.array(z.enum(decisionOutcomes)),
     state: stateSchema,
     /** Undo every action created (each must complete); then every target must be as it was before. */
