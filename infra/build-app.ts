@@ -1,5 +1,6 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { readAutomationRules } from './automation-rules.ts';
 import { readDeploymentConfig } from './config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { MemberAccountStack } from './stacks/member-account-stack.ts';
@@ -67,6 +68,7 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     evidence: statefulStack.evidence,
     cursorSecret: statefulStack.cursorSecret,
     workSigningKey: statefulStack.workSigningKey,
+    ...(config.automation.rulesFile === undefined ? {} : { automationRules: readAutomationRules(config.automation.rulesFile).shipped }),
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {

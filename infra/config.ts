@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { defaultMemberRoleName, memberRoleNameMaxLength } from '#shared/config/config.ts';
+import { defaultMemberRoleName, loadConfig, memberRoleNameMaxLength } from '#shared/config/config.ts';
 import { defaultQueuePrefix } from '#shared/responders/config.ts';
 import { ConfigError } from '#shared/errors.ts';
 
@@ -40,6 +40,17 @@ export interface DeploymentConfig {
   };
   /** ARN patterns (`*` wildcards) the service must never act on, beyond its own resources. */
   readonly protectedTargets: readonly string[];
+  /** Findings in: the rules file (read at synthesis, shipped in the functions' bundles) and approvals. */
+  readonly automation: {
+    /** Path of the AUTOMATION_RULES file as given; undefined: the service's shipped default set. */
+    readonly rulesFile: string | undefined;
+    /** APPROVAL_REQUIRED: comma-separated ARN or resource-key patterns; '' for none. */
+    readonly approvalRequired: string;
+    /** APPROVAL_TTL_SECONDS: how long a pending approval waits for a decision. */
+    readonly approvalTtlSeconds: number;
+    /** Accounts (a delegated administrator's) allowed to forward findings to this account's default bus. */
+    readonly findingsSourceAccounts: readonly string[];
+  };
 }
 
 export type TargetAccounts = { readonly all: true } | { readonly all: false; readonly ids: readonly string[] };
@@ -68,6 +79,10 @@ export const deploymentConfigKeys = {
   evidenceObjectLockDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_DAYS', default: '' },
   evidenceObjectLockMode: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_MODE', default: 'GOVERNANCE' },
   protectedTargets: { env: 'RESPONSE_ACTIONS_PROTECTED_TARGETS', default: '' },
+  automationRules: { env: 'RESPONSE_ACTIONS_AUTOMATION_RULES', default: '' },
+  approvalRequired: { env: 'RESPONSE_ACTIONS_APPROVAL_REQUIRED', default: '' },
+  approvalTtlSeconds: { env: 'RESPONSE_ACTIONS_APPROVAL_TTL_SECONDS', default: '3600' },
+  findingsSourceAccounts: { env: 'RESPONSE_ACTIONS_FINDINGS_SOURCE_ACCOUNTS', default: '' },
 } as const satisfies Record<string, { env: string; default: string }>;
 
 export type DeploymentConfigKey = keyof typeof deploymentConfigKeys;
@@ -163,6 +178,13 @@ export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig 
     responderRetentionHours: wholeNumber(raw('responderRetentionHours'), 'responderRetentionHours', 1, 24 * 365),
     evidence: { retentionDays, objectLock },
     protectedTargets: parseProtectedTargets(raw('protectedTargets')),
+    automation: {
+      rulesFile: raw('automationRules') === '' ? undefined : raw('automationRules'),
+      approvalRequired: parseApprovalRequired(raw('approvalRequired')),
+      // API.md's default is an hour; a week bounds how long a stale request may wait to be approved.
+      approvalTtlSeconds: wholeNumber(raw('approvalTtlSeconds'), 'approvalTtlSeconds', 60, 7 * 86_400),
+      findingsSourceAccounts: parseAccountList(raw('findingsSourceAccounts'), 'findingsSourceAccounts'),
+    },
   };
 }
 
@@ -213,12 +235,27 @@ function parseAudiences(value: string): string[] {
 }
 
 function parseTargetAccounts(value: string): TargetAccounts {
-  if (value === '') return { all: false, ids: [] };
   if (value === '*') return { all: true };
+  return { all: false, ids: parseAccountList(value, 'targetAccounts') };
+}
+
+function parseAccountList(value: string, key: 'targetAccounts' | 'findingsSourceAccounts'): string[] {
   const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
   const bad = ids.find((id) => !accountIdPattern.test(id));
-  if (bad !== undefined) throw new ConfigError('targetAccounts', `"${bad}" is not a 12-digit account id (comma-separated ids, or *)`);
-  return { all: false, ids: [...new Set(ids)] };
+  if (bad !== undefined) {
+    throw new ConfigError(key, `"${bad}" is not a 12-digit account id (comma-separated ids${key === 'targetAccounts' ? ', or *' : ''})`);
+  }
+  return [...new Set(ids)];
+}
+
+/** APPROVAL_REQUIRED as the service reads it (shared/config), refused here naming the key. */
+function parseApprovalRequired(value: string): string {
+  try {
+    return loadConfig({ APPROVAL_REQUIRED: value }).approvalRequired.join(',');
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError('approvalRequired', error.message.replace(/^APPROVAL_REQUIRED: /, ''), { cause: error });
+    throw error;
+  }
 }
 
 function parseProtectedTargets(value: string): string[] {

@@ -63,6 +63,12 @@ export interface ApiRoute {
     | 'evidence:upload'
     /** GetSecretValue on the work signing key's secret (WORK_SIGNING_KEY_SECRET_ARN). */
     | 'work-signing-key'
+    /** lambda:InvokeFunction on the cloud action family functions, to plan (CLOUD_PLAN_FUNCTIONS). */
+    | 'cloud-plans'
+    /** sts:AssumeRole on the `<MEMBER_ROLE_NAME>-exemptions` member role only, to read exemption tags. */
+    | 'exemptions'
+    /** The automation rules file, shipped in the function's bundle (AUTOMATION_RULES names it). */
+    | 'automation-rules'
   )[];
   readonly create: (deps: ApiRouteDeps) => ApiHandler;
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
@@ -17,9 +18,12 @@ const bundleScript = join(import.meta.dirname, 'build-service-function-bundle.ts
  */
 class ServiceFunctionBundler implements ILocalBundling {
   public readonly entry: string;
+  /** Files written beside the bundle (name → content); part of the cache key, as fields. */
+  public readonly files: Readonly<Record<string, string>>;
 
-  public constructor(entry: string) {
+  public constructor(entry: string, files: Readonly<Record<string, string>>) {
     this.entry = entry;
+    this.files = files;
   }
 
   public tryBundle(outputDir: string, _options: BundlingOptions): boolean {
@@ -27,6 +31,11 @@ class ServiceFunctionBundler implements ILocalBundling {
     process.stderr.write(result.stderr);
     if (result.error !== undefined) throw new Error(`could not run the bundler for ${this.entry}`, { cause: result.error });
     if (result.status !== 0) throw new Error(`bundling ${this.entry} failed (exit ${String(result.status ?? result.signal)}):\n${result.stderr}`);
+    for (const [name, content] of Object.entries(this.files)) {
+      // A plain name that cannot overwrite the bundle (index.mjs) or its source map.
+      if (basename(name) !== name || !/^[\w.-]+$/.test(name) || /\.m?js(\.map)?$/.test(name)) throw new Error(`a shipped file must be a plain name that is no script, not "${name}"`);
+      writeFileSync(join(outputDir, name), content);
+    }
     // Never false: that would send CDK to Docker, which the project never bundles in.
     return true;
   }
@@ -36,13 +45,13 @@ class ServiceFunctionBundler implements ILocalBundling {
  * The code of a `ServiceFunction`: `entry` bundled by `buildServiceFunctionBundle`, hashed by its
  * output like NodejsFunction's assets. Stacks left out of `aws:cdk:bundling-stacks` skip the build.
  */
-export function serviceFunctionCode(entry: string): AssetCode {
+export function serviceFunctionCode(entry: string, files: Readonly<Record<string, string>> = {}): AssetCode {
   return Code.fromAsset(projectRoot, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Required by the type, never pulled: local bundling either succeeds or throws.
       image: DockerImage.fromRegistry('local-bundling-only'),
-      local: new ServiceFunctionBundler(entry),
+      local: new ServiceFunctionBundler(entry, files),
     },
   });
 }

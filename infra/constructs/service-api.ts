@@ -11,6 +11,8 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ApiRoute } from '#functions/api/routes.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
+import { grantCloudPlans, grantExemptions, setApprovalEnvironment, shipAutomationRules } from './grant-automation.ts';
+import type { AutomationRouteResources } from './grant-automation.ts';
 import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
 import { grantHistoryTable, historyReadOnlyAccess } from './grant-history-table.ts';
 import type { HistoryTableAccess } from './grant-history-table.ts';
@@ -41,6 +43,9 @@ export const apiThrottle = { rateLimit: 50, burstLimit: 100 } as const;
 
 /** Something a route's function touches (`ApiRoute['needs']`). */
 export type RouteNeed = ApiRoute['needs'][number];
+
+/** A function that is granted by its needs: a route, or another function granted the same way (the findings ingest). */
+export type NeedsOf = Pick<ApiRoute, 'id' | 'needs'>;
 
 /** Routes that need more than the default 20 s (`serviceFunctionDefaults.timeout`), by route id. */
 export const routeTimeouts: Readonly<Partial<Record<string, Duration>>> = {};
@@ -87,7 +92,7 @@ export const routeQueueUse: Readonly<Partial<Record<string, ResponderQueueUse>>>
  * @throws Error when an entry of {@link routeHistoryAccess} would write for a `history:read`
  *   route, or names a route without a history need
  */
-export function historyAccessOf(route: ApiRoute): HistoryTableAccess | undefined {
+export function historyAccessOf(route: NeedsOf): HistoryTableAccess | undefined {
   const writes = route.needs.includes('history:write');
   const narrowed = routeHistoryAccess[route.id];
   if (!writes && !route.needs.includes('history:read')) {
@@ -106,7 +111,7 @@ export function historyAccessOf(route: ApiRoute): HistoryTableAccess | undefined
  *
  * @throws Error when the route has the need and no {@link routeQueueUse} entry
  */
-export function queueUseOf(route: ApiRoute): ResponderQueueUse {
+export function queueUseOf(route: NeedsOf): ResponderQueueUse {
   const use = routeQueueUse[route.id];
   if (use === undefined) {
     throw new Error(`${route.id} needs responder-queues, but routeQueueUse does not say which queue actions it uses (register, credentials, remove, sweep or dispatch)`);
@@ -139,6 +144,8 @@ export interface ServiceApiProps {
   readonly stateMachines: Readonly<Record<string, IStateMachine>>;
   /** The responder path: its state machine, work queues, signing key and deadlines. */
   readonly responder: ResponderRouteResources;
+  /** Planning, exemptions, rules and approvals (findings in). */
+  readonly automation: AutomationRouteResources;
 }
 
 /**
@@ -173,6 +180,8 @@ export class ServiceApi extends Construct {
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
   /** ResponderQueueAccess: the role responders' queue credentials are sessions of (the queue-credentials route makes it). */
   public queueAccessRole: Role | undefined;
+  private readonly grants: Record<RouteNeed, (fn: ServiceFunction, route: NeedsOf) => void>;
+  private readonly automation: AutomationRouteResources;
 
   public constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
@@ -196,7 +205,8 @@ export class ServiceApi extends Construct {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(JSON.stringify(accessLogFields)) },
     });
 
-    const grants = this.needGrants(props);
+    this.grants = this.needGrants(props);
+    this.automation = props.automation;
     const functions: Record<string, ServiceFunction> = {};
     for (const route of props.routes) {
       const timeout = routeTimeouts[route.id];
@@ -204,16 +214,14 @@ export class ServiceApi extends Construct {
         entry: route.entry,
         description: `response-actions API: ${route.method} ${route.path}`,
         ...(timeout === undefined ? {} : { timeout }),
+        ...this.functionPropsFor(route),
       });
       Validations.of(fn).acknowledge({
         id: 'Serverless::Serverless-LambdaDLQ',
         reason:
           'Invoked synchronously by API Gateway only: the caller receives the error (problem+json) and the 5xx and Errors alarms fire; there is no asynchronous event a dead-letter queue could keep.',
       });
-      const needs = new Set(route.needs);
-      // One history grant per function, whichever of the two needs it names.
-      if (needs.has('history:write')) needs.delete('history:read');
-      for (const need of needs) grants[need](fn, route);
+      this.grantNeeds(fn, route);
 
       const routes = httpApi.addRoutes({
         path: route.path,
@@ -238,14 +246,35 @@ export class ServiceApi extends Construct {
     this.functions = functions;
   }
 
+  /**
+   * What a function with these needs must be created with: the exemptions role path (the member
+   * accounts' exemptions role trusts that path only) and the shipped rules file.
+   */
+  public functionPropsFor(consumer: NeedsOf): { rolePath?: string; files?: Readonly<Record<string, string>> } {
+    const { rules, exemptionsRolePath } = this.automation;
+    return {
+      ...(consumer.needs.includes('exemptions') ? { rolePath: exemptionsRolePath } : {}),
+      ...(consumer.needs.includes('automation-rules') && rules !== undefined ? { files: { [rules.fileName]: rules.content } } : {}),
+    };
+  }
+
+  /** Grants `fn` exactly what `consumer`'s needs say (created with {@link functionPropsFor}). */
+  public grantNeeds(fn: ServiceFunction, consumer: NeedsOf): void {
+    const needs = new Set(consumer.needs);
+    // One history grant per function, whichever of the two needs it names.
+    if (needs.has('history:write')) needs.delete('history:read');
+    for (const need of needs) this.grants[need](fn, consumer);
+  }
+
   /** How each need is granted: a record over every need, so a new kind of need cannot go unhandled. */
-  private needGrants(props: ServiceApiProps): Record<RouteNeed, (fn: ServiceFunction, route: ApiRoute) => void> {
-    const history = (fn: ServiceFunction, route: ApiRoute): void => {
+  private needGrants(props: ServiceApiProps): Record<RouteNeed, (fn: ServiceFunction, route: NeedsOf) => void> {
+    const history = (fn: ServiceFunction, route: NeedsOf): void => {
       const access = historyAccessOf(route);
       if (access !== undefined) grantHistoryTable(fn, props.historyTable, access);
     };
     const machines = Object.entries(props.stateMachines);
-    const { responder } = props;
+    const { responder, automation } = props;
+
     return {
       'history:read': history,
       // Only the function that hands cursors to callers signs them with the shared secret.
@@ -262,6 +291,8 @@ export class ServiceApi extends Construct {
         fn.addEnvironment(RESPONDER_STATE_MACHINE_ARN_ENV, responder.stateMachine.stateMachineArn);
         fn.addEnvironment(PICKUP_DEADLINE_SECONDS_ENV, String(responder.deadlines.pickupSeconds));
         fn.addEnvironment(COMPLETION_DEADLINE_SECONDS_ENV, String(responder.deadlines.completionSeconds));
+        // Whatever starts work may be gated by APPROVAL_REQUIRED, and then creates an approval.
+        setApprovalEnvironment(fn, automation);
         fn.addToRolePolicy(
           new PolicyStatement({
             actions: ['states:StartExecution'],
@@ -302,6 +333,15 @@ export class ServiceApi extends Construct {
         );
         fn.addEnvironment(RESPONDER_QUEUE_ROLE_ARN_ENV, role.roleArn);
         this.queueAccessRole = role;
+      },
+      'cloud-plans': (fn) => {
+        grantCloudPlans(fn, automation);
+      },
+      'exemptions': (fn) => {
+        grantExemptions(fn, automation);
+      },
+      'automation-rules': (fn) => {
+        shipAutomationRules(fn, automation);
       },
     };
   }

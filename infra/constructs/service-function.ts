@@ -49,6 +49,11 @@ export interface ServiceFunctionProps
    * @default '/'
    */
   readonly rolePath?: string;
+  /**
+   * Files shipped beside the bundle (name → content), e.g. the automation rules; their bytes are
+   * part of the asset's hash, so changing one updates the function.
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -69,9 +74,11 @@ export interface ServiceFunctionProps
 export class ServiceFunction extends LambdaFunction {
   /** The execution role, created without managed policies. */
   public readonly executionRole: Role;
+  /** The execution role's path, when one was given (trust policies match on it). */
+  public readonly rolePath: string | undefined;
 
   public constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const { entry, logRetention, rolePath, environment, ...functionProps } = props;
+    const { entry, logRetention, rolePath, environment, files, ...functionProps } = props;
     // Role and log group must exist before `super()`, so they live beside the function
     // in the same scope (`<id>Role`, `<id>LogGroup`) rather than under it.
     const executionRole = new Role(scope, `${id}Role`, {
@@ -87,7 +94,7 @@ export class ServiceFunction extends LambdaFunction {
       memorySize: serviceFunctionDefaults.memorySize,
       timeout: serviceFunctionDefaults.timeout,
       ...functionProps,
-      code: serviceFunctionCode(entry),
+      code: serviceFunctionCode(entry, files),
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -97,6 +104,7 @@ export class ServiceFunction extends LambdaFunction {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
     });
     this.executionRole = executionRole;
+    this.rolePath = rolePath;
 
     logGroup.grantWrite(executionRole);
     acknowledgeStarOnlyFor(

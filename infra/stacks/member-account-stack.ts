@@ -3,6 +3,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { AccountPrincipal, Effect, ManagedPolicy, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { familyIdOf } from '#infra/constructs/cloud-action-family.ts';
+import { eventBridgeTargetEntry, exemptionsMemberRole, exemptionsRolePath } from '#infra/constructs/findings-ingest.ts';
 import { cloudActionStepRolePath } from '#infra/stacks/service-stack.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
@@ -48,6 +49,23 @@ export const protectedRoleWrites = [
 ] as const;
 
 /**
+ * What the exemptions member role may do: read the `response-actions:exempt` tag of the targets
+ * rules act on (IAM user or role, EC2 instance, S3 bucket, RDS instance), and nothing else. In the
+ * families' shape, so the same statements, checks and acknowledgements apply.
+ */
+export const exemptionsReads: CloudActionFamilyDeployment = {
+  name: exemptionsMemberRole,
+  entry: eventBridgeTargetEntry,
+  types: ['exemption tag reads of the automation rules'],
+  memberPermissions: [
+    { actions: ['iam:ListUserTags', 'iam:ListRoleTags'], resources: ['arn:${Partition}:iam::${AWS::AccountId}:user/*', 'arn:${Partition}:iam::${AWS::AccountId}:role/*'] },
+    { actions: ['ec2:DescribeTags'], resources: ['*'] },
+    { actions: ['s3:GetBucketTagging'], resources: ['arn:${Partition}:s3:::*'], conditions: { StringEquals: { 'aws:ResourceAccount': '${AWS::AccountId}' } } },
+    { actions: ['rds:ListTagsForResource'], resources: ['arn:${Partition}:rds:*:${AWS::AccountId}:db:*'] },
+  ],
+};
+
+/**
  * Deployed in every target account: one member role per cloud action family, which that family's
  * step function assumes to act there.
  *
@@ -75,6 +93,8 @@ export class MemberAccountStack extends Stack {
   public readonly familyPolicies: Readonly<Record<string, ManagedPolicy>>;
   /** The Deny every member role carries. */
   public readonly protectedRolesPolicy: ManagedPolicy;
+  /** `<memberRoleName>-exemptions`: tag reads only, for the functions that check exemptions. */
+  public readonly exemptionsRole: Role;
 
   public constructor(scope: Construct, id: string, props: MemberAccountStackProps) {
     const { memberRoleName, externalId, serviceAccountId, serviceStackName, families = cloudActionFamilyDeployments, ...stackProps } = props;
@@ -120,7 +140,26 @@ export class MemberAccountStack extends Stack {
     }
     this.memberRoles = roles;
     this.familyPolicies = policies;
-    this.node.addValidation({ validate: () => families.flatMap(wildcardActionErrors) });
+
+    // Trusted by the service's functions on the exemptions path only (the findings ingest), never by a family.
+    this.exemptionsRole = new Role(this, 'ExemptionsMemberRole', {
+      roleName: memberRoleNameOf(memberRoleName, exemptionsMemberRole),
+      description: `Assumed by the response-actions automation of ${serviceStackName} (account ${serviceAccountId ?? 'this one'}) to read exemption tags in this account`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new AccountPrincipal(serviceAccount).withConditions({
+        StringEquals: { 'sts:ExternalId': externalId },
+        ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${serviceAccount}:role${exemptionsRolePath(serviceStackName)}*` },
+      }),
+    });
+    this.protectedRolesPolicy.attachToRole(this.exemptionsRole);
+    const exemptionsPolicy = new ManagedPolicy(this, 'ExemptionTagReads', {
+      description: 'response-actions automation: reads the response-actions:exempt tag of IAM users and roles, EC2 instances, S3 buckets and RDS instances',
+      statements: memberPolicyStatements(exemptionsReads),
+      roles: [this.exemptionsRole],
+    });
+    Validations.of(exemptionsPolicy).acknowledge(...wildcardAcknowledgements(exemptionsReads));
+    new CfnOutput(this, 'ExemptionsMemberRoleArn', { description: 'The role the service\'s automation assumes in this account to read exemption tags', value: this.exemptionsRole.roleArn });
+    this.node.addValidation({ validate: () => [...families, exemptionsReads].flatMap(wildcardActionErrors) });
   }
 }
 

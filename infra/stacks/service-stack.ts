@@ -16,11 +16,13 @@ import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '#infra/config.ts';
 import { targetAccountsVariable } from '#infra/config.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
+import { eventBridgeTargetEntry, exemptionsMemberRole, exemptionsRolePath, FindingsIngest, findingsIngest } from '#infra/constructs/findings-ingest.ts';
 import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
 import { grantResponderQueues } from '#infra/constructs/grant-responder-queues.ts';
 import { dispatchWorkEntry, ResponderDispatch } from '#infra/constructs/responder-dispatch.ts';
 import { ServiceApi } from '#infra/constructs/service-api.ts';
+import type { ShippedRules } from '#infra/constructs/grant-automation.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { apiRoutes } from '#functions/api/routes.ts';
 import type { ApiRoute } from '#functions/api/routes.ts';
@@ -43,6 +45,8 @@ export interface ServiceStackProps extends StackProps {
   readonly routes?: readonly ApiRoute[];
   /** @default cloudActionFamilyDeployments */
   readonly families?: readonly CloudActionFamilyDeployment[];
+  /** The rules file read (and validated) at synthesis, shipped in the automation functions' bundles; undefined: the default set. */
+  readonly automationRules?: ShippedRules;
 }
 
 /**
@@ -112,6 +116,7 @@ export function serviceFunctionEntries(
     { id: 'MarkStatus', entry: markStatusEntry },
     { id: 'DispatchWork', entry: dispatchWorkEntry },
     { id: 'SweepResponders', entry: sweepRespondersEntry },
+    { id: findingsIngest.id, entry: eventBridgeTargetEntry },
     ...families.map((family) => ({ id: `${familyIdOf(family.name)}Steps`, entry: family.entry })),
   ];
 }
@@ -138,6 +143,8 @@ export class ServiceStack extends Stack {
   /** The responder path: dispatch-work and the responder state machine. */
   public readonly responder: ResponderDispatch;
   public readonly sweepResponders: ServiceFunction;
+  /** Findings in: the EventBridge rules, the ingest function and its dead-letter queue. */
+  public readonly findings: FindingsIngest;
   /** Dead letters of the ended-execution rule and of mark-status's asynchronous invocations. */
   public readonly markStatusDeadLetterQueue: Queue;
   public readonly alarmTopic: Topic;
@@ -153,6 +160,7 @@ export class ServiceStack extends Stack {
       workSigningKey,
       routes = apiRoutes,
       families = cloudActionFamilyDeployments,
+      automationRules,
       ...stackProps
     } = props;
     super(scope, id, stackProps);
@@ -193,6 +201,7 @@ export class ServiceStack extends Stack {
       MEMBER_ROLE_EXTERNAL_ID: config.memberRole.externalId,
       PROTECTED_TARGETS: this.protectedTargets,
     };
+    const memberAccounts = config.targetAccounts.all || config.targetAccounts.ids.length === 0 ? '*' : config.targetAccounts.ids;
     const familyDeployments: Record<string, CloudActionFamily> = {};
     for (const family of families) {
       familyDeployments[family.name] = new CloudActionFamily(this, `${familyIdOf(family.name)}Family`, {
@@ -204,7 +213,7 @@ export class ServiceStack extends Stack {
         completionDeadlineSeconds: config.deadlines.completionSeconds,
         environment: familyEnvironment,
         memberRoleName: memberRoleNameOf(config.memberRole.name, family.name),
-        memberAccounts: config.targetAccounts.all || config.targetAccounts.ids.length === 0 ? '*' : config.targetAccounts.ids,
+        memberAccounts,
         stepRolePath: cloudActionStepRolePath(this.stackName, family.name),
       });
     }
@@ -257,6 +266,21 @@ export class ServiceStack extends Stack {
         workSigningKey,
         deadlines: config.deadlines,
       },
+      automation: {
+        planFunctions: Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stepFunction])),
+        memberEnvironment: familyEnvironment,
+        exemptionsRoleArns: (memberAccounts === '*' ? ['*'] : memberAccounts).map((account) => `arn:${Aws.PARTITION}:iam::${account}:role/${memberRoleNameOf(config.memberRole.name, exemptionsMemberRole)}`),
+        exemptionsRolePath: exemptionsRolePath(this.stackName),
+        rules: automationRules,
+        approvals: { required: config.automation.approvalRequired, ttlSeconds: config.automation.approvalTtlSeconds },
+      },
+    });
+
+    // Findings in: EventBridge rules for GuardDuty and Security Hub to the automation -----------
+    this.findings = new FindingsIngest(this, 'Findings', {
+      functionProps: this.api.functionPropsFor(findingsIngest),
+      grant: (fn) => { this.api.grantNeeds(fn, findingsIngest); },
+      sourceAccounts: config.automation.findingsSourceAccounts,
     });
 
     // Responders silent past the retention go with their queues; kept ones' dead letters are logged.
@@ -328,6 +352,7 @@ export class ServiceStack extends Stack {
       ['MarkStatus', this.markStatus],
       ['DispatchWork', this.responder.dispatchFunction],
       ['SweepResponders', this.sweepResponders],
+      [findingsIngest.id, this.findings.function],
       ...Object.entries(familyDeployments).map(([name, deployment]): [string, ServiceFunction] => [`${familyIdOf(name)}Steps`, deployment.stepFunction]),
     ];
     for (const [name, fn] of functions) {
@@ -338,6 +363,7 @@ export class ServiceStack extends Stack {
       this.markStatusDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: alarmPeriod, statistic: 'Maximum' }),
       'An ended execution could not be recorded: its action may still show Running. Inspect and redrive the dead-letter queue.',
     );
+    this.findings.addAlarms(alarm, alarmPeriod);
     // The responder queues are created at run time, so CloudFormation cannot alarm on each
     // dead-letter queue, and an alarm cannot use a SEARCH expression over them (infra/README.md):
     // count the warnings the hourly sweep logs for each dead-letter queue that holds work instead.

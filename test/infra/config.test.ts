@@ -31,6 +31,7 @@ describe('deployment configuration (infra/config.ts)', () => {
       responderRetentionHours: 168,
       evidence: { retentionDays: 365, objectLock: undefined },
       protectedTargets: [],
+      automation: { rulesFile: undefined, approvalRequired: '', approvalTtlSeconds: 3600, findingsSourceAccounts: [] },
     });
     expect(new URL(config.auth.issuer).hostname.endsWith('.invalid')).toBe(true);
   });
@@ -114,12 +115,36 @@ describe('deployment configuration (infra/config.ts)', () => {
     [{ evidenceObjectLockDays: 400, evidenceRetentionDays: 365 }, /evidenceObjectLockDays: 400 days is longer/],
     [{ protectedTargets: 'not-an-arn' }, /protectedTargets/],
     [{ authIssuer: { url: 'https://x' } }, /authIssuer: must be a string/],
+    [{ approvalRequired: 'prod-*' }, /approvalRequired: "prod-\*" is neither an ARN pattern/],
+    [{ approvalTtlSeconds: 59 }, /approvalTtlSeconds/],
+    [{ approvalTtlSeconds: 7 * 86_400 + 1 }, /approvalTtlSeconds/],
+    [{ findingsSourceAccounts: '12345678901x' }, /findingsSourceAccounts: "12345678901x" is not a 12-digit account id/],
+    [{ findingsSourceAccounts: '*' }, /findingsSourceAccounts: "\*" is not a 12-digit account id/],
   ])('refuses %j, naming the key', (context, message) => {
     // Act
     const act = (): unknown => configFrom(context);
 
     // Assess
     expect(act).toThrow(message);
+  });
+
+  it('takes the approval settings and the findings source accounts as the service reads them', () => {
+    // Act
+    const config = configFrom(
+      { approvalRequired: ' arn:aws:iam::*:role/Prod* , host/db-*', findingsSourceAccounts: ['333333333333', '333333333333', '444444444444'] },
+      { RESPONSE_ACTIONS_APPROVAL_TTL_SECONDS: '7200' },
+    );
+
+    // Assess: the functions accept what synthesis accepted, pattern for pattern
+    expect(config.automation).toEqual({
+      rulesFile: undefined,
+      approvalRequired: 'arn:aws:iam::*:role/Prod*,host/db-*',
+      approvalTtlSeconds: 7200,
+      findingsSourceAccounts: ['333333333333', '444444444444'],
+    });
+    const service = loadConfig({ APPROVAL_REQUIRED: config.automation.approvalRequired, APPROVAL_TTL_SECONDS: String(config.automation.approvalTtlSeconds) });
+    expect(service.approvalRequired).toEqual(['arn:aws:iam::*:role/Prod*', 'host/db-*']);
+    expect(service.approvalTtlSeconds).toBe(7200);
   });
 
   it('refuses the placeholder external id once accounts are targeted', () => {

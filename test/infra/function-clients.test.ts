@@ -16,8 +16,8 @@ import { makeTempDir } from './support/synth.ts';
 
 type Need = ApiRoute['needs'][number];
 
-/** The SDK client behind each grant. */
-const clientOf: Record<Need, string> = {
+/** The SDK client behind each grant (null: a grant that is no client's, such as a shipped file). */
+const clientOf: Record<Need, string | null> = {
   'history:read': 'client-dynamodb',
   'history:write': 'client-dynamodb',
   'history:cursors': 'client-secrets-manager',
@@ -28,6 +28,9 @@ const clientOf: Record<Need, string> = {
   'queue-credentials': 'client-sts',
   'task-callbacks': 'client-sfn',
   'work-signing-key': 'client-secrets-manager',
+  'cloud-plans': 'client-lambda',
+  exemptions: 'client-sts',
+  'automation-rules': null,
 };
 
 /** The functions that are not API routes, with the clients their grants in the service stack cover. */
@@ -37,8 +40,12 @@ const otherFunctions = [
   { id: 'SweepResponders', entry: sweepRespondersEntry, clients: ['client-dynamodb', 'client-sqs'] },
 ];
 
+function clientsOf(needs: readonly Need[]): string[] {
+  return [...new Set(needs.flatMap((need) => clientOf[need] ?? []))].sort();
+}
+
 const functions = [
-  ...apiRoutes.map((route) => ({ id: route.id, entry: route.entry, clients: [...new Set(route.needs.map((need) => clientOf[need]))].sort() })),
+  ...apiRoutes.map((route) => ({ id: route.id, entry: route.entry, clients: clientsOf(route.needs) })),
   ...otherFunctions,
 ];
 

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, stackNames } from '#infra/build-app.ts';
 import type { ResponseActionsApp } from '#infra/build-app.ts';
-import { MemberAccountStack, protectedRoleWrites } from '#infra/stacks/member-account-stack.ts';
+import { exemptionsReads, MemberAccountStack, protectedRoleWrites } from '#infra/stacks/member-account-stack.ts';
 import { cloudActionStepRolePath } from '#infra/stacks/service-stack.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
@@ -63,8 +63,8 @@ describe('MemberAccountStack', () => {
     });
 
     it('are one per family, named <memberRoleName>-<family>, with sessions of at most one hour', () => {
-      // Assess
-      member.resourceCountIs('AWS::IAM::Role', cloudActionFamilyDeployments.length);
+      // Assess: and the exemptions role (test/infra/exemptions-role.test.ts)
+      member.resourceCountIs('AWS::IAM::Role', cloudActionFamilyDeployments.length + 1);
       expect(roles.families().sort()).toEqual(cloudActionFamilyDeployments.map((family) => family.name).sort());
       for (const family of cloudActionFamilyDeployments) {
         const properties = roles.roleProperties(family.name);
@@ -92,7 +92,8 @@ describe('MemberAccountStack', () => {
       );
 
       // Assess
-      expect(named.sort()).toEqual(roles.families().map((family) => `${roles.roleLogicalId(family)}.RoleName`).sort());
+      const exemptionsRole = `${logicalIdOf(built.memberAccountStack.exemptionsRole)}.RoleName`;
+      expect(named.sort()).toEqual([...roles.families().map((family) => `${roles.roleLogicalId(family)}.RoleName`), exemptionsRole].sort());
     });
 
     it.each(families)('%s: trusts only its own family\'s step role path in the service account, and only with the external id', (name) => {
@@ -138,7 +139,7 @@ describe('MemberAccountStack', () => {
       );
 
       // Assess
-      expect(trusts).toHaveLength(cloudActionFamilyDeployments.length);
+      expect(trusts).toHaveLength(cloudActionFamilyDeployments.length + 1);
       for (const trust of trusts) expect(trust.Statement[0]?.Principal).toEqual({ AWS: 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' });
     });
   });
@@ -176,12 +177,13 @@ describe('MemberAccountStack', () => {
         role(`*/${stackNames.service}-*`),
       ];
       expect(grants).toEqual(protectedRoleWrites.flatMap((action) => resources.map((resource) => `Deny ${action} on ${resource}`)).sort());
-      expect((resourceById(member, protectedRolesId).Properties.Roles as unknown[]).length).toBe(cloudActionFamilyDeployments.length);
+      // Every family's role and the exemptions role.
+      expect((resourceById(member, protectedRolesId).Properties.Roles as unknown[]).length).toBe(cloudActionFamilyDeployments.length + 1);
     });
 
     it('name exact actions that exist in IAM: no iam:*, no service or action wildcard', async () => {
       // Prepare
-      const actions = cloudActionFamilyDeployments.flatMap((family) => family.memberPermissions.flatMap((permission) => permission.actions));
+      const actions = [...cloudActionFamilyDeployments, exemptionsReads].flatMap((family) => family.memberPermissions.flatMap((permission) => permission.actions));
 
       // Assess
       expect(actions.length).toBeGreaterThan(0);
@@ -193,7 +195,7 @@ describe('MemberAccountStack', () => {
     });
 
     it('use "*" as a resource only for actions IAM offers no resource-level permission for', async () => {
-      for (const family of cloudActionFamilyDeployments) {
+      for (const family of [...cloudActionFamilyDeployments, exemptionsReads]) {
         for (const permission of family.memberPermissions.filter((candidate) => candidate.resources.includes('*'))) {
           for (const action of permission.actions) {
             // Prepare

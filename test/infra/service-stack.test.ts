@@ -30,7 +30,8 @@ describe('ServiceStack', () => {
       const entries = serviceFunctionEntries();
 
       // Assess
-      expect(entries).toHaveLength(apiRoutes.length + 3 + cloudActionFamilyDeployments.length);
+      expect(entries).toHaveLength(apiRoutes.length + 4 + cloudActionFamilyDeployments.length);
+      expect(entries).toContainEqual({ id: 'EventBridgeTarget', entry: 'functions/events/eventbridge-target.ts' });
       expect(entries).toContainEqual({ id: 'DispatchWork', entry: 'functions/steps/dispatch-work.ts' });
       expect(entries).toContainEqual({ id: 'SweepResponders', entry: 'functions/scheduled/sweep-responders.ts' });
       template.resourceCountIs('AWS::Lambda::Function', entries.length);
@@ -221,6 +222,10 @@ describe('ServiceStack', () => {
             ...(route.needs.includes('responder-queues') ? ['RESPONDER_QUEUE_PREFIX'] : []),
             ...(route.needs.includes('work-signing-key') ? ['WORK_SIGNING_KEY_SECRET_ARN'] : []),
             ...(route.needs.includes('queue-credentials') ? ['RESPONDER_QUEUE_ROLE_ARN'] : []),
+            ...(startsWork ? ['APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS'] : []),
+            ...(route.needs.includes('cloud-plans') ? ['CLOUD_PLAN_FUNCTIONS'] : []),
+            ...(route.needs.includes('cloud-plans') || route.needs.includes('exemptions') ? ['TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS'] : []),
+            ...(route.needs.includes('automation-rules') ? ['AUTOMATION_RULES'] : []),
           ].sort(),
         );
         if (startsWork) {
@@ -231,10 +236,10 @@ describe('ServiceStack', () => {
           );
           expect(evaluate(variables['RESPONDER_STATE_MACHINE_ARN'], symbolic)).toBe(render(built.serviceStack.responder.stateMachine.stateMachineArn));
           // What the starter reads, and puts in each responder execution's input.
-          expect(loadConfig({ PICKUP_DEADLINE_SECONDS: String(variables['PICKUP_DEADLINE_SECONDS']), COMPLETION_DEADLINE_SECONDS: String(variables['COMPLETION_DEADLINE_SECONDS']) }).deadlines).toEqual({
-            pickupSeconds: settings.pickupDeadlineSeconds,
-            completionSeconds: settings.completionDeadlineSeconds,
-          });
+          const read = loadConfig(Object.fromEntries(['PICKUP_DEADLINE_SECONDS', 'COMPLETION_DEADLINE_SECONDS', 'APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS'].map((name) => [name, String(variables[name])])));
+          expect(read.deadlines).toEqual({ pickupSeconds: settings.pickupDeadlineSeconds, completionSeconds: settings.completionDeadlineSeconds });
+          // Whatever starts work may be gated, so it reads the deployment's approval settings.
+          expect([read.approvalRequired.join(','), read.approvalTtlSeconds]).toEqual([settings.approvalRequired, settings.approvalTtlSeconds]);
         }
         if (route.needs.includes('responder-queues')) {
           expect(loadResponderConfig({ RESPONDER_QUEUE_PREFIX: String(variables['RESPONDER_QUEUE_PREFIX']) }).queuePrefix).toBe(settings.responderQueuePrefix);
@@ -258,9 +263,11 @@ describe('ServiceStack', () => {
       expect(count('AWS/States/ExecutionsFailed')).toBe(cloudActionFamilyDeployments.length + 1);
       expect(count('AWS/ApiGateway/5xx')).toBe(1);
       expect(count('AWS/Lambda/Errors')).toBe(serviceFunctionEntries().length);
-      expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(1);
+      // mark-status's dead letters and the finding events'.
+      expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
       expect(count(`${stackNames.service}/ResponderWorkLeftForDeadLetterQueue`)).toBe(1);
-      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 1 + 1 + serviceFunctionEntries().length + 2);
+      expect(count(`${stackNames.service}/FindingEventsRefused`)).toBe(1);
+      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 1 + 1 + serviceFunctionEntries().length + 4);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topicRef]);
       expect(resourceOf(built.serviceStack.alarmTopic).Properties.KmsMasterKeyId).toBeDefined();
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

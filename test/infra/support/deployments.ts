@@ -1,3 +1,9 @@
+import { join } from 'node:path';
+import { projectRoot } from './synth.ts';
+
+/** The deployment's rules file: the shipped default set's own, valid by construction, given by path as an operator's would be. */
+export const configuredRulesFile = join(projectRoot, 'shared', 'automation', 'default-rules.yaml');
+
 /**
  * A deployment that sets every service setting (see infra/config.ts), so each one is seen to
  * arrive; the defaults are what `testContext()` alone gives.
@@ -16,4 +22,8 @@ export const fullyConfigured = {
   evidenceObjectLockDays: 90,
   evidenceObjectLockMode: 'COMPLIANCE',
   protectedTargets: 'arn:aws:iam::*:role/BreakGlass*',
+  automationRules: configuredRulesFile,
+  approvalRequired: 'arn:aws:iam::*:role/Prod*,host/db-*',
+  approvalTtlSeconds: 7200,
+  findingsSourceAccounts: '333333333333',
 } as const;

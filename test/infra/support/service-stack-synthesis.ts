@@ -153,6 +153,13 @@ export function expectedRouteGrants(route: ApiRoute, fn: ServiceFunction): strin
   if (needs.has('work-signing-key')) {
     grants.push(`Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.workSigningKey.secretArn)}`);
   }
+  if (needs.has('cloud-plans')) {
+    for (const family of Object.values(built.serviceStack.families)) grants.push(`Allow lambda:InvokeFunction on ${render(family.stepFunction.functionArn)}`);
+  }
+  if (needs.has('exemptions')) {
+    const accounts = settings.targetAccounts.split(',');
+    grants.push(...accounts.map((id) => `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::${id}:role/${settings.memberRoleName}-exemptions`));
+  }
   if (needs.has('queue-credentials')) {
     const role = built.serviceStack.api.queueAccessRole;
     if (role === undefined) throw new Error('no ResponderQueueAccess role');
