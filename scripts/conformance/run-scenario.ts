@@ -180,10 +180,22 @@ async function undoEvery(session: ServiceSession, records: readonly ActionRecord
       mismatches.push(`undo of ${record.type} ${record.id}: expected 202, got ${answer.status}: ${JSON.stringify(answer.body)}`);
       continue;
     }
-    const undo = await session.settled((answer.body as ActionRecord).id);
+    const undoId = await undoActionId(session, answer.body as ActionRecord | { approval: { id: string } });
+    if (undoId === null) {
+      mismatches.push(`undo of ${record.type} ${record.id}: its approval, approved by a second person, created no action`);
+      continue;
+    }
+    const undo = await session.settled(undoId);
     if (undo.status !== 'Completed') mismatches.push(`undo ${undo.type} ${undo.id} ended ${undo.status}: ${JSON.stringify(undo.error)}`);
     undone.push(undo);
   }
   if (undone.length === 0) mismatches.push('undo: the scenario expects an undo, but no action has one');
   return undone.reverse();
+}
+
+/** The undo's action: created at once, or (a target APPROVAL_REQUIRED matches) once a second person approves it. */
+async function undoActionId(session: ServiceSession, body: ActionRecord | { approval: { id: string } }): Promise<string | null> {
+  if (!('approval' in body)) return body.id;
+  const approved = await session.approve(body.approval.id, 'conformance-undo-approver');
+  return (approved.body as { actionIds?: string[] } | null)?.actionIds?.[0] ?? null;
 }
