@@ -109,7 +109,7 @@ function reactivateKeys(prior: Fields | undefined): string {
   const user = textOf(fields(prior?.['user'])?.['name']) ?? 'the user';
   const active = list(prior?.['accessKeys']).filter((key) => key['status'] === 'Active').flatMap((key) => textOf(key['accessKeyId']) ?? []);
   if (active.length === 0) return `nothing: user ${user} has no Active access key now, so none would be deactivated`;
-  return `reactivates the ${counted(active.length, 'access key')} of user ${user} that are Active now${listed(active)}, and only those`;
+  return `reactivates the ${counted(active.length, 'access key')} of user ${user} ${active.length === 1 ? 'that is' : 'that are'} Active now${listed(active)}, and only ${active.length === 1 ? 'it' : 'those'}`;
 }
 
 function restoreProfile(prior: Fields | undefined): string {
