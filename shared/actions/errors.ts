@@ -127,10 +127,74 @@ export class InvalidStepEventError extends CloudActionError {
   readonly code = 'InvalidStepEvent';
 }
 
+/**
+ * The DB instance belongs to a DB cluster (Aurora): the cluster's endpoints reach every member,
+ * so making one member private is no containment; act on the cluster instead.
+ */
+export class DbClusterMemberError extends CloudActionError {
+  override readonly name = 'DbClusterMemberError';
+  readonly code = 'DbClusterMember';
+}
+
+/**
+ * The DB instance is in a state in which RDS refuses ModifyDBInstance (stopped, modifying,
+ * backing-up, ...); nothing was changed. The record's error code is `DbInstanceNotModifiable`.
+ */
+export class DbInstanceNotModifiableError extends CloudActionError {
+  override readonly name = 'DbInstanceNotModifiableError';
+  readonly code = 'DbInstanceNotModifiable';
+}
+
+/**
+ * The instance is in an Auto Scaling lifecycle state in which isolating it would hand it to the
+ * group's health checks (launching, in a warm pool); nothing was changed. Error code `AutoScalingLifecycle`.
+ */
+export class AutoScalingLifecycleError extends CloudActionError {
+  override readonly name = 'AutoScalingLifecycleError';
+  readonly code = 'AutoScalingLifecycle';
+}
+
 /** The record's error code for a Step Functions error name: ours lose their `Error` suffix, others stay as they are. */
 export function errorCodeOf(errorName: string): string {
   const base = errorName.endsWith('Error') ? errorName.slice(0, -'Error'.length) : errorName;
   return (cloudActionErrorCodes as readonly string[]).includes(base) ? base : errorName;
+}
+
+/**
+ * Every named error by its name, to map a failure that crossed a Lambda boundary (its `errorType`)
+ * back to its class; keyed by an instance's `name`, which bundling's minifier leaves alone.
+ */
+const errorClassesByName: ReadonlyMap<string, new (message: string) => CloudActionError> = new Map<string, new (message: string) => CloudActionError>(
+  [
+    TargetAccountNotAllowedError,
+    ProtectedTargetError,
+    InvalidTargetError,
+    MemberRoleUnavailableError,
+    TargetNotFoundError,
+    ThrottlingError,
+    QuotaExceededError,
+    AwsRequestFailedError,
+    ChangeNotVisibleError,
+    ActionNotRunningError,
+    UnsupportedActionTypeError,
+    UndoSourceMissingError,
+    InvalidStepEventError,
+    DbClusterMemberError,
+    DbInstanceNotModifiableError,
+    AutoScalingLifecycleError,
+  ].map((named) => [new named('').name, named]),
+);
+
+/**
+ * The named error a Lambda function's failure stood for, from its `errorType` and `errorMessage`
+ * (Lambda carries nothing else); undefined when the type is none of these.
+ */
+export function cloudActionErrorOf(errorType: string, errorMessage: string): CloudActionError | undefined {
+  if (errorType === 'AccessDeniedError') {
+    return new AccessDeniedError(errorMessage, /the member role needs ([\w-]+:[\w*]+)/.exec(errorMessage)?.[1] ?? null);
+  }
+  const named = errorClassesByName.get(errorType);
+  return named === undefined ? undefined : new named(errorMessage);
 }
 
 /** What the failed call was, for messages: `iam:AttachUserPolicy on IAM user alice`. */

@@ -4,7 +4,7 @@
  */
 import type { JsonObject } from '#shared/json.ts';
 import type { ChangeLog, StepProgress } from '../cloud-action.ts';
-import { AwsRequestFailedError, CloudActionError } from '../errors.ts';
+import { AutoScalingLifecycleError, AwsRequestFailedError } from '../errors.ts';
 import type { Ec2Context, Ec2InstanceRef } from './ec2-api.ts';
 import type { Change } from './isolation-state.ts';
 import {
@@ -16,15 +16,6 @@ import {
   type AutoScalingState,
   type StandbyPlan,
 } from './standby-state.ts';
-
-/**
- * The instance is in an Auto Scaling lifecycle state in which isolating it would hand it to the
- * group's health checks (launching, in a warm pool); nothing was changed. Error code `AutoScalingLifecycle`.
- */
-export class AutoScalingLifecycleError extends CloudActionError {
-  override readonly name = 'AutoScalingLifecycleError';
-  readonly code = 'AutoScalingLifecycle';
-}
 
 /** The instance's place in its Auto Scaling group; undefined when no group has it. */
 export async function readAutoScalingState(context: Ec2Context, ref: Ec2InstanceRef): Promise<AutoScalingState | undefined> {

@@ -10,7 +10,7 @@ import { createPrivateClients, type PrivateClients } from './private-api.ts';
 import { undoMakeCloudResourcePrivate } from './undo-make-cloud-resource-private.ts';
 
 export { createPrivateClients, type PrivateClients } from './private-api.ts';
-export { DbClusterMemberError, DbInstanceNotModifiableError } from './rds-db-instance.ts';
+export { DbClusterMemberError, DbInstanceNotModifiableError } from '../errors.ts';
 export { publicAccessBlockSettings } from './s3-bucket.ts';
 export { makeCloudResourcePrivate, undoMakeCloudResourcePrivate };
 

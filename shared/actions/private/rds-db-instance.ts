@@ -8,7 +8,7 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import type { JsonValue } from '#shared/json.ts';
 import type { PlannedChange } from '#shared/plans/types.ts';
 import type { StepProgress } from '../cloud-action.ts';
-import { ChangeNotVisibleError, CloudActionError, TargetNotFoundError } from '../errors.ts';
+import { ChangeNotVisibleError, DbClusterMemberError, DbInstanceNotModifiableError, TargetNotFoundError } from '../errors.ts';
 import { readChanges } from '../kit/action-context.ts';
 import {
   changeSchema,
@@ -21,25 +21,6 @@ import {
   type PrivateContext,
   type ResourceSteps,
 } from './private-api.ts';
-
-/**
- * The DB instance belongs to a DB cluster (Aurora): the cluster's endpoints reach every member,
- * so making one member private is no containment; act on the cluster instead. The record's
- * error code is the name without `Error` once `DbClusterMember` is one of cloudActionErrorCodes.
- */
-export class DbClusterMemberError extends CloudActionError {
-  override readonly name = 'DbClusterMemberError';
-  readonly code = 'DbClusterMember';
-}
-
-/**
- * The DB instance is in a state in which RDS refuses ModifyDBInstance (stopped, modifying,
- * backing-up, ...); nothing was changed. The record's error code is `DbInstanceNotModifiable`.
- */
-export class DbInstanceNotModifiableError extends CloudActionError {
-  override readonly name = 'DbInstanceNotModifiableError';
-  readonly code = 'DbInstanceNotModifiable';
-}
 
 /** What capture records as `prior` for a DB instance. */
 const dbInstanceStateSchema = z.object({
