@@ -23,6 +23,7 @@ import { isKubeConfig, kubernetesClients } from './cluster.ts';
 import type { KubernetesClients } from './cluster.ts';
 import type { ClusterDeps, ClusterSettings } from './deps.ts';
 import { denyPolicyKinds } from './deny-policies.ts';
+import { refusingExemptTargets } from './exemptions.ts';
 import { TargetGuard } from './guards.ts';
 import type { ResponderSelf } from './guards.ts';
 
@@ -72,7 +73,7 @@ export const kubernetesActionTypes = [
 
 const abortableDelay = (milliseconds: number, signal: AbortSignal): Promise<void> => delay(milliseconds, undefined, { signal });
 
-/** Every cluster action, sharing one set of API clients, one guard and one clock. */
+/** Every cluster action, sharing one set of API clients, one guard and one clock; a rule's work is refused on exempt targets. */
 export function kubernetesActions(options: KubernetesActionsOptions): ResponderAction[] {
   const deps: ClusterDeps = {
     clients: isKubeConfig(options.cluster) ? kubernetesClients(options.cluster) : options.cluster,
@@ -98,5 +99,5 @@ export function kubernetesActions(options: KubernetesActionsOptions): ResponderA
     capturePodStateAction(deps),
     cordonNodeAction(deps),
     uncordonNodeAction(deps),
-  ];
+  ].map((action) => refusingExemptTargets(action, deps));
 }

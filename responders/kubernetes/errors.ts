@@ -47,6 +47,10 @@ export const errorCodes = {
   snapshotFailed: 'SnapshotFailed',
   /** No log could be read from the pod's containers. */
   logsUnavailable: 'LogsUnavailable',
+  /** A rule's work on a pod or workload labelled `response-actions.io/exempt: "true"`. */
+  exempt: 'Exempt',
+  /** A rule's work on a pod under a controller the responder may not read: its exemption cannot be told. */
+  exemptionUnreadable: 'ExemptionUnreadable',
 } as const;
 
 /** One call to the API server, described for error messages (RBAC terms: verb, resource, group). */

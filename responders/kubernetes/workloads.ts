@@ -25,6 +25,9 @@ export interface Workload {
   readonly paused: boolean;
   /** StatefulSet/DaemonSet `updateStrategy.type`, Deployment `strategy.type`. */
   readonly updateStrategy: string | null;
+  /** The workload's own labels and controllers: the exemption check of rule-created work reads them. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ownerReferences: readonly V1OwnerReference[] | undefined;
 }
 
 interface WorkloadObject {
@@ -78,6 +81,8 @@ export async function readWorkload(clients: KubernetesClients, ref: WorkloadRef,
     template: spec?.template,
     paused: spec?.paused === true,
     updateStrategy: spec?.strategy?.type ?? spec?.updateStrategy?.type ?? null,
+    labels: object.metadata?.labels ?? {},
+    ownerReferences: object.metadata?.ownerReferences,
   };
 }
 
@@ -179,6 +184,8 @@ export interface OwnerLink {
   readonly name: string;
   readonly uid: string;
   readonly state: 'read' | 'gone' | 'not-read';
+  /** The controller's labels when read (absent otherwise): the exemption check of rule-created work reads them. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 type OwnerReader = (clients: KubernetesClients, namespace: string, name: string, signal: AbortSignal) => Promise<{ metadata?: V1ObjectMeta }>;
@@ -247,7 +254,7 @@ export async function ownerChain(
         chain.push({ ...link, state: 'gone' });
         break;
       }
-      chain.push({ ...link, state: 'read' });
+      chain.push({ ...link, state: 'read', labels: owner.metadata?.labels ?? {} });
       next = controllerOf(owner.metadata?.ownerReferences);
     } catch (error) {
       if (!isNotFound(error)) throw error;

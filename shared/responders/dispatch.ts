@@ -119,6 +119,8 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
     issuedAt: now.toISOString(),
     pickupDeadline: new Date(now.getTime() + event.deadlines.pickupSeconds * 1000).toISOString(),
     completionDeadline: new Date(now.getTime() + event.deadlines.completionSeconds * 1000).toISOString(),
+    // Signed with the rest: a rule's work is refused on exempt targets, and no one can strip that.
+    ...(record.trigger?.ruleId == null ? {} : { ruleId: record.trigger.ruleId }),
   };
   const signed = await signWorkOrder(order, deps.signingKey);
   const keyId = deps.signingKey.keyId;

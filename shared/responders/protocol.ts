@@ -60,6 +60,11 @@ export interface WorkOrder {
   readonly pickupDeadline: string;
   /** The responder must report Completed/Error before this, or the action ends in Error. */
   readonly completionDeadline: string;
+  /**
+   * The automation rule that created the action (absent for a person's): the cluster responder then
+   * refuses a target labelled `response-actions.io/exempt: "true"` (API.md "Safety, always on").
+   */
+  readonly ruleId?: string;
 }
 
 /**
@@ -108,6 +113,7 @@ export const workOrderSchema = z.strictObject({
   issuedAt: isoTime,
   pickupDeadline: isoTime,
   completionDeadline: isoTime,
+  ruleId: z.string().min(1).max(256).optional(),
 });
 
 /** The public half of the service's work-signing key, as a JWK (Ed25519, `kid` = RFC 7638 thumbprint). */
