@@ -132,6 +132,26 @@ describe('APPROVAL_REQUIRED', () => {
     expect((await world.call<ActionRecord>('GET', `/v1/actions/${second.id}`, bob)).body.undo.actionId).toBeNull();
   });
 
+  it('puts an approval whose request became impossible back to pending (409), creating nothing', async () => {
+    // Prepare: two undo requests for the same action, both pending; the first approved undoes it.
+    const original = await completedQuarantine();
+    const first = await world.call<{ approval: Approval }>('POST', `/v1/actions/${original.id}/undo`, alice);
+    const second = await world.call<{ approval: Approval }>('POST', `/v1/actions/${original.id}/undo`, alice);
+    await world.call('POST', `/v1/approvals/${first.body.approval.id}/approve`, bob);
+    const before = (await world.allActions()).length;
+
+    // Act
+    const approve = await world.call<{ detail: string }>('POST', `/v1/approvals/${second.body.approval.id}/approve`, bob);
+
+    // Assess
+    expect(approve.status).toBe(409);
+    expect(approve.body.detail).toMatch(/already has an undo/);
+    expect(await world.allActions()).toHaveLength(before);
+    const after = (await world.call<Approval>('GET', `/v1/approvals/${second.body.approval.id}`, bob)).body;
+    expect(after).toMatchObject({ status: 'pending', decidedBy: null, decidedAt: null, actionIds: [] });
+    expect((await world.call('POST', `/v1/approvals/${second.body.approval.id}/reject`, bob)).status).toBe(200);
+  });
+
   it('gates a re-execute: approval first, then a re-execution of exactly that action', async () => {
     // Prepare
     const first = await completedQuarantine();
