@@ -143,7 +143,8 @@ export class AutomationService implements Automation {
   /** Dedup, then the rule's mode; the claim is kept only when something was planned, requested or created under it. */
   async #claimed(context: Context, mapped: Extract<MappedInputs, { ok: true }>, note: string): Promise<Decided> {
     const { event, finding, rule, decisionId } = context;
-    const key = { ruleId: rule.id, findingId: finding.findingId };
+    // A plan is not an action: dry-run claims are kept apart, so turning the rule to enforce acts on findings it only planned.
+    const key = { ruleId: rule.mode === 'dry-run' ? `dry-run:${rule.id}` : rule.id, findingId: finding.findingId };
     let claim: Awaited<ReturnType<DedupStore['claim']>>;
     try {
       claim = await this.#deps.dedup.claim(key, { eventId: event.eventId, decisionId }, this.#deps.clock.now(), rule.dedupSeconds);

@@ -10,6 +10,7 @@
  *   here it answers one change per plan, naming the action and target.
  */
 import { randomBytes } from 'node:crypto';
+import { TargetNotFoundError } from '#shared/actions/errors.ts';
 import { ApprovalService } from '#shared/approvals/approval-service.ts';
 import { ApprovalStore } from '#shared/approvals/approval-store.ts';
 import { AutomationService } from '#shared/automation/automation-service.ts';
@@ -56,13 +57,15 @@ export class RecordingStarter implements WorkStarter {
   }
 }
 
-/** One change per plan, naming what was asked; the prior is empty. */
+/** One change per plan, naming what was asked; the prior is empty. A target listed in `missing` is not found, as a capture would say. */
 export class OneChangeCloudPlanner implements CloudPlanner {
   readonly requests: CloudPlanRequest[] = [];
+  readonly missing = new Set<string>();
 
   plan(request: CloudPlanRequest): Promise<CloudPlanResult> {
     this.requests.push(request);
     const target = typeof request.inputs['aws.resource.arn'] === 'string' ? request.inputs['aws.resource.arn'] : '(none)';
+    if (this.missing.has(target)) return Promise.reject(new TargetNotFoundError(`${target} does not exist`));
     return Promise.resolve({ prior: {}, changes: [{ call: `test:${request.type}`, target, detail: 'the planned change' }] });
   }
 }
@@ -81,6 +84,8 @@ export function automationConfig(fields: Partial<Pick<ServiceConfig, 'targetAcco
 
 export interface AutomationStack {
   readonly service: AutomationService;
+  /** A new service on the same table and stores, with another rules file: a restart after an operator's edit. */
+  readonly restart: (rulesYaml: string) => AutomationService;
   readonly repository: HistoryRepository;
   readonly log: DynamoDecisionLog;
   readonly rates: DynamoRateLimiter;
@@ -123,19 +128,10 @@ export async function automationStack(options: {
   const log = new DynamoDecisionLog({ client, tableName, clock, cursors });
   const rates = new DynamoRateLimiter({ client, tableName, clock });
   const exemptions = new KeyedExemptions();
-  const service = new AutomationService({
-    rules: ruleSetFromText(Buffer.from(options.rulesYaml), 'rules.yaml', 'yaml'),
-    planner,
-    actions,
-    approvals,
-    dedup: new DynamoDedupStore({ client, tableName, clock }),
-    rates,
-    exemptions,
-    log,
-    config,
-    clock,
-  });
-  return { service, repository, log, rates, approvals, exemptions, starter, cloudPlanner };
+  const dedup = new DynamoDedupStore({ client, tableName, clock });
+  const restart = (rulesYaml: string) =>
+    new AutomationService({ rules: ruleSetFromText(Buffer.from(rulesYaml), 'rules.yaml', 'yaml'), planner, actions, approvals, dedup, rates, exemptions, log, config, clock });
+  return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner };
 }
 
 /** A one-rule file: `mode`, the GuardDuty `types`, the `action`, and any extra YAML lines of the rule. */

@@ -91,6 +91,38 @@ describe('AutomationService: dedup', () => {
   });
 });
 
+describe('AutomationService: dry-run to enforce', () => {
+  it('acts on a finding the rule only planned, once an operator turns it to enforce', async () => {
+    // Prepare
+    const subject = await stack(oneRule('isolate-ec2', 'dry-run', 'guardduty', ['UnauthorizedAccess:EC2/*'], 'isolate-ec2-instance'));
+    const planned = await subject.service.receive(fixture(sshFirst), context);
+
+    // Act
+    const enforced = await subject.restart(isolateRule()).receive(fixture(sshUpdated), context);
+
+    // Assess
+    expect(outcomes(planned)).toEqual([['isolate-ec2', 'planned']]);
+    expect(outcomes(enforced)).toEqual([['isolate-ec2', 'executed']]);
+  });
+
+  it('records a plan the target refuses as refused, with the plan saying why, and plans it again on a re-delivery', async () => {
+    // Prepare
+    const subject = await stack(oneRule('plan-ec2', 'dry-run', 'guardduty', ['UnauthorizedAccess:EC2/*'], 'isolate-ec2-instance'));
+    subject.cloudPlanner.missing.add(sshInstance);
+
+    // Act
+    const refused = await subject.service.receive(fixture(sshFirst), context);
+    subject.cloudPlanner.missing.clear();
+    const again = await subject.service.receive(fixture(sshFirst), context);
+
+    // Assess
+    const decision = refused.findings[0]?.decisions[0];
+    expect(decision).toMatchObject({ outcome: 'refused', reason: `the plan refuses isolate-ec2-instance on ${sshInstance}: TargetNotFound: ${sshInstance} does not exist` });
+    expect(decision?.plan).toMatchObject({ allowed: false, refusal: { code: 'TargetNotFound' } });
+    expect(outcomes(again)).toEqual([['plan-ec2', 'planned']]);
+  });
+});
+
 describe('AutomationService: rate limit', () => {
   it('stops the rule past maxActionsPerHour, gives the claim back, and acts on a re-delivery once reset', async () => {
     // Prepare
