@@ -5,6 +5,7 @@
  * as API.md promises), and a local runtime of the shipped state machine with the families under test.
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
@@ -25,6 +26,8 @@ export const memberExternalId = 'response-actions-test-external-id';
 export interface CloudActionHarness {
   readonly front: MotoFront;
   readonly repository: HistoryRepository;
+  /** The history's table and a client on it, to read what was written. */
+  readonly historyTable: { readonly client: DynamoDBDocumentClient; readonly tableName: string };
   readonly config: ServiceConfig;
   /** The runtime with the families the harness was started with. */
   readonly runtime: LocalCloudActions;
@@ -56,7 +59,7 @@ export async function startCloudActionHarness(
   // One member role per family, as the member-account stack deploys them.
   await createMemberRoles(iam, defaultMemberRoleName, memberExternalId);
   iam.destroy();
-  const { repository } = await freshHistory(dynalite.endpoint, systemClock);
+  const { repository, client: historyClient, tableName } = await freshHistory(dynalite.endpoint, systemClock);
   const config = loadConfig({
     TARGET_ACCOUNTS: motoAccountId,
     MEMBER_ROLE_EXTERNAL_ID: memberExternalId,
@@ -85,6 +88,7 @@ export async function startCloudActionHarness(
   return {
     front,
     repository,
+    historyTable: { client: historyClient, tableName },
     config,
     runtime,
     runtimeWith: (family, overrides = {}) => runtimeFor([family], overrides),

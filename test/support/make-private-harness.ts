@@ -8,6 +8,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, inject, vi } from 'vitest';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
 import { createLocalCloudActions, type LocalCloudActions } from '#local/runners/cloud-runner.ts';
@@ -41,6 +42,8 @@ export let s3: S3Client;
 export let rds: RDSClient;
 export let sts: STSClient;
 export let repository: HistoryRepository;
+/** The history's table and a client on it, to read what was written. */
+export let historyTable: { readonly client: DynamoDBDocumentClient; readonly tableName: string };
 export let config: ServiceConfig;
 export let runtime: LocalCloudActions;
 const extraRuntimes: LocalCloudActions[] = [];
@@ -59,7 +62,9 @@ export function useMakePrivateHarness(): void {
     await createMemberRoles(iam, defaultMemberRoleName, externalId);
     s3 = motoS3Client(moto, region);
     rds = motoRdsClient(moto, region);
-    ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
+    const history = await freshHistory(dynalite.endpoint, systemClock);
+    ({ repository } = history);
+    historyTable = { client: history.client, tableName: history.tableName };
     config = loadConfig({ TARGET_ACCOUNTS: motoAccountId, MEMBER_ROLE_EXTERNAL_ID: externalId });
     sts = new STSClient({ region, credentials: emulatorCredentials });
     runtime = runtimeFor(privateFamily);

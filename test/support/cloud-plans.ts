@@ -1,0 +1,66 @@
+/**
+ * What the cloud plan tests share: the in-process planner on a harness's history and member
+ * sessions, the history table's item count (a plan must leave it as it was), and the requests
+ * a plan made that were not reads (it must make none).
+ */
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createInProcessCloudPlanner, type InProcessCloudPlanner } from '#local/runners/cloud-planner.ts';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { StsMemberSessions } from '#shared/adapters/member-session.ts';
+import { systemClock, type Clock } from '#shared/clock.ts';
+import type { ServiceConfig } from '#shared/config/config.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { emulatorCredentials } from './history-store.ts';
+
+export interface HistoryTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** Every item in the history table (records, idempotency claims, links, ...), counted. */
+export async function historyItemCount(table: HistoryTable): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(new ScanCommand({ TableName: table.tableName, Select: 'COUNT', ...(ExclusiveStartKey === undefined ? {} : { ExclusiveStartKey }) }));
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return count;
+}
+
+/**
+ * The operations among `operations` that are not reads: anything but AssumeRole, Get*, List*,
+ * Describe*, LookupEvents, and S3's GET and HEAD (JSON-protocol targets are read after their last dot).
+ */
+export function writesAmong(operations: readonly string[]): string[] {
+  return operations.filter((operation) => {
+    const name = operation.includes(' ') ? operation : (operation.split('.').at(-1) ?? operation);
+    return !/^(AssumeRole$|Get|List|Describe|LookupEvents$|GET |HEAD )/.test(name);
+  });
+}
+
+export interface PlannerSetup {
+  readonly planner: InProcessCloudPlanner;
+  close(): Promise<void>;
+}
+
+/** The local planner with these families, STS sessions as the harness's runtime has them, and the harness's history. */
+export function plannerFor(
+  families: readonly CloudActionFamily[],
+  on: { readonly config: ServiceConfig; readonly repository: HistoryRepository },
+  clock: Clock = systemClock,
+): PlannerSetup {
+  const sts = new STSClient({ region: 'us-east-1', credentials: emulatorCredentials });
+  const sessions = new StsMemberSessions({ sts, roleName: on.config.memberRole.name, externalId: on.config.memberRole.externalId });
+  const planner = createInProcessCloudPlanner({ families, config: on.config, sessions, repository: on.repository, clock });
+  return {
+    planner,
+    close: async () => {
+      await planner.close();
+      await sessions.close();
+      sts.destroy();
+    },
+  };
+}
