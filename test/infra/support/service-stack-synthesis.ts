@@ -112,7 +112,7 @@ function historyGrants(access: 'read' | 'readWrite'): string[] {
 }
 
 /** Exactly what each route's `needs` entitle it to, written out per need (and per route where one need differs by route). */
-export function expectedRouteGrants(route: ApiRoute, fn: ServiceFunction): string[] {
+export function expectedRouteGrants(route: Pick<ApiRoute, 'id' | 'needs'>, fn: ServiceFunction): string[] {
   const needs = new Set(route.needs);
   const grants = baseGrants(fn);
   const table = render(built.statefulStack.historyTable.tableArn);
