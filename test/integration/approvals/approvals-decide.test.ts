@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { actionRecordSchema, approvalSchema } from '#shared/approvals/approval-schema.ts';
 import type { Approval } from '#shared/approvals/types.ts';
 import { FixedClock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
@@ -73,6 +74,9 @@ describe('approving', () => {
     });
     expect(world.starter.started).toEqual([record.id]);
     expect((await world.call<Approval>('GET', `/v1/approvals/${approval.id}`, carol)).body).toEqual(answer.body);
+    // What the OpenAPI document promises, exactly (strict: no internal field leaks).
+    expect(actionRecordSchema.parse(record)).toEqual(record);
+    expect(approvalSchema.parse(answer.body)).toEqual(answer.body);
   });
 
   it('refuses the requester deciding their own request (403), writing nothing', async () => {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { apiRoutes } from '#functions/api/routes.ts';
+import { approvalAcceptedSchema } from '#shared/approvals/approval-schema.ts';
 import type { CountAs, CreateOutcome } from '#shared/approvals/ports.ts';
 import type { Approval } from '#shared/approvals/types.ts';
 import { FixedClock } from '#shared/clock.ts';
@@ -81,7 +82,7 @@ describe('APPROVAL_REQUIRED', () => {
       actionIds: [],
       plan: { type: 'iam-quarantine', allowed: true, changes: [{ call: 'iam:AttachUserPolicy' }] },
     });
-    expect(Object.keys(approval)).not.toContain('origin');
+    expect(approvalAcceptedSchema.parse(answer.body)).toEqual(answer.body);
     expect(planner.asked).toEqual([{ caller: null, request: quarantineOf(gated) }]);
     expect(await world.allActions()).toEqual([]);
     expect(world.starter.started).toEqual([]);

@@ -106,3 +106,17 @@ describe('GET /v1/approvals query', () => {
     expect(queryErrors({ createdBy: 'x', cursor: '' })).toEqual(['createdBy', 'cursor']);
   });
 });
+
+describe('the OpenAPI record and approval schemas', () => {
+  it('carry the trigger a record and an approval answer with', () => {
+    // Prepare
+    const schemas = (openApiDocument() as { components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> } }).components.schemas;
+
+    // Assess
+    for (const name of ['ActionRecord', 'Approval']) {
+      expect(schemas[name]?.required, name).toContain('trigger');
+      expect(JSON.stringify(schemas[name]?.properties?.['trigger']), name).toContain('approvedBy');
+    }
+    expect(Object.keys(schemas['Approval']?.properties ?? {})).not.toContain('origin');
+  });
+});
