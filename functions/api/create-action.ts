@@ -1,5 +1,9 @@
-import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
+import type { Caller } from '#shared/auth/scopes.ts';
+import type { FieldError } from '#shared/catalogue/types.ts';
+import { apiHandler, requiresExecScope, type ApiHandler, type ApiResult } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
+import type { Planner, PlanRequest } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { actionServicesFromEnv } from './aws/action-services.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
@@ -10,24 +14,37 @@ import { lazyHandler } from './lazy-handler.ts';
 const bodyFields = new Set(['type', 'inputs', 'reason']);
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
 
-/** POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record. */
-export function createHandler(deps: { service: ActionService }): ApiHandler {
+/**
+ * POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record.
+ * With `?dryRun=true`, the same checks and then the plan (200), nothing written.
+ */
+export function createHandler(deps: { service: ActionService; planner?: Planner }): ApiHandler {
   return apiHandler(
-    async ({ caller, body = {}, headers }) => {
+    async ({ caller, body = {}, headers, query }) => {
       const unknown = Object.keys(body).filter((field) => !bodyFields.has(field));
+      const unknownErrors = unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' }));
+      const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
+      const dryRun = query['dryRun'];
+      if (dryRun === 'true') return planned(deps.planner, caller, request, unknownErrors);
       const key = headers['idempotency-key'];
       // Reported by the service once the caller's scope for the type is settled (scope before inputs).
       const errors = [
-        ...unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' })),
+        ...unknownErrors,
+        ...(dryRun === undefined || dryRun === 'false' ? [] : [{ path: 'dryRun', message: 'must be true (plan only, nothing written) or false' }]),
         ...(key !== undefined && !idempotencyKeyPattern.test(key)
           ? [{ path: 'Idempotency-Key', message: 'must be 1-128 printable ASCII characters without spaces' }]
           : []),
       ];
-      const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
       return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors));
     },
     { body: 'json', requires: requiresExecScope },
   );
+}
+
+/** The plan of a dry run; Idempotency-Key is ignored, since a plan writes nothing a repeat could duplicate. */
+async function planned(planner: Planner | undefined, caller: Caller, request: PlanRequest, errors: readonly FieldError[]): Promise<ApiResult> {
+  if (planner === undefined) throw new HttpProblem(503, 'Service Unavailable', 'this runtime makes no plans: POST /v1/actions?dryRun=true is not served here');
+  return { status: 200, body: { plan: await planner.plan(caller, request, errors) } };
 }
 
 export const handler = lazyHandler(() => {

@@ -8,6 +8,7 @@ import { actionRecordSchema, approvalAcceptedSchema, approvalSchema, decisionReq
 import { approvalStatuses } from '#shared/approvals/types.ts';
 import { actionTypes } from '#shared/catalogue/catalogue.ts';
 import { actionStatuses } from '#shared/history/status.ts';
+import { planResponseSchema } from '#shared/plans/plan-schema.ts';
 import { registerRequestSchema, reportSchema, responderKinds, uploadRequestSchema } from '#shared/responders/protocol.ts';
 import type { ProblemBody } from './problem.ts';
 
@@ -79,6 +80,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   registry.add(approvalAcceptedSchema, { id: 'ApprovalAccepted' });
   registry.add(z.union([actionRecordSchema, approvalAcceptedSchema]), { id: 'ActionAccepted' });
   registry.add(decisionRequestSchema, { id: 'ApprovalDecisionRequest' });
+  registry.add(planResponseSchema, { id: 'PlanResponse' });
   registry.add(registerRequestSchema, { id: 'RegisterResponderRequest' });
   registry.add(reportSchema, { id: 'ResponderReport' });
   registry.add(reportSchema.shape.result.unwrap(), { id: 'JsonValue' });
@@ -100,6 +102,8 @@ interface Operation {
   readonly query?: Readonly<Record<string, z.ZodType>>;
   /** The schema of the `ok` response's body; a plain object when not named. */
   readonly response?: string;
+  /** Another success the route answers with, and its body's schema (a dry run's 200 with the plan). */
+  readonly alternative?: { readonly status: number; readonly schema: string; readonly description: string };
 }
 
 const scopeNote: Readonly<Record<Access, string>> = {
@@ -116,11 +120,13 @@ export const operations: Readonly<Record<string, Operation>> = {
   'GET /v1/action-types': { operationId: 'listActionTypes', summary: 'The catalogue, each type\'s inputs as JSON Schema', access: 'catalogue', ok: 200 },
   'POST /v1/actions': {
     operationId: 'createAction',
-    summary: 'Request an action (optional Idempotency-Key header)',
+    summary: 'Request an action (optional Idempotency-Key header), or with dryRun=true only its plan',
     access: 'action-exec',
     ok: 202,
     response: 'ActionAccepted',
     body: { schema: 'CreateActionRequest', required: true },
+    query: { dryRun: z.enum(['true', 'false']).describe('true: the same checks, then 200 with the plan; nothing is written or changed') },
+    alternative: { status: 200, schema: 'PlanResponse', description: 'dryRun=true: the plan (API.md "Plans (dry run)")' },
   },
   'GET /v1/actions': {
     operationId: 'listActions',
@@ -242,6 +248,14 @@ function operationObject(method: string, path: string, operation: Operation): ob
         description: `${method} ${path} succeeded`,
         content: { 'application/json': { schema: operation.response === undefined ? { type: 'object' } : { $ref: `#/components/schemas/${operation.response}` } } },
       },
+      ...(operation.alternative === undefined
+        ? {}
+        : {
+            [String(operation.alternative.status)]: {
+              description: operation.alternative.description,
+              content: { 'application/json': { schema: { $ref: `#/components/schemas/${operation.alternative.schema}` } } },
+            },
+          }),
       ...(operation.body === undefined && operation.query === undefined && parameters.length === 0 ? {} : { '400': problemResponse('Invalid request: each error names its field') }),
       ...(secured ? { '401': problemResponse('No valid bearer token'), '403': problemResponse('The token lacks the scope this route needs') } : {}),
       default: problemResponse('Any other problem (RFC 9457)'),

@@ -11,6 +11,7 @@ import type { Clock } from '#shared/clock.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { HistoryRepository } from '#shared/history/repository.ts';
+import type { Planner } from '#shared/plans/types.ts';
 import type { EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { emulatorCredentials } from './history-store.ts';
@@ -35,6 +36,8 @@ export async function startLocalApi(options: {
   starters: (repository: HistoryRepository) => Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>;
   evidence?: EvidenceStore;
   dynamoEndpoint?: string;
+  /** The planner behind `?dryRun=true`; without one a dry run answers 503. */
+  planner?: (repository: HistoryRepository) => Planner;
 }): Promise<LocalApi> {
   let dynamo: EmbeddedDynamoDb | undefined;
   const endpoint = options.dynamoEndpoint ?? (dynamo = await startEmbeddedDynamoDb()).endpoint;
@@ -53,11 +56,12 @@ export async function startLocalApi(options: {
     clock: options.clock,
     ...(options.evidence === undefined ? {} : { evidence: options.evidence }),
   });
+  const planner = options.planner?.(repository);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   const verifier = createTokenVerifier({ issuer: testIssuer, audience: testAudience, keys: { jwks: { keys: [publicJwk] } } });
   const server: Server = createLocalApiServer(
-    apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({ service }) })),
+    apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({ service, ...(planner === undefined ? {} : { planner }) }) })),
     async (header) => claimsOf(await verifier.verify(header)),
   );
   const url = await listen(server, 0);
