@@ -22,7 +22,6 @@ import { createDispatchWorkHandler } from '#shared/responders/dispatch.ts';
 import type { ResponderAction, WorkSigningPublicKey } from '#shared/responders/protocol.ts';
 import { ResponderQueues } from '#shared/responders/queues.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
-import { ActionService } from '#shared/use-cases/action-service.ts';
 import { ResponderService } from '#shared/use-cases/responders.ts';
 import { startInProcessResponder, type InProcessResponder } from '../responders/common/in-process.ts';
 import { queueWorkSource } from '../responders/common/work-source.ts';
@@ -35,6 +34,7 @@ import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { evidenceRoute } from './evidence/evidence-route.ts';
 import { FileEvidenceStore } from './evidence/file-evidence-store.ts';
 import { EvidenceUrlSigner } from './evidence/signed-urls.ts';
+import { createLocalAutomation } from './automation.ts';
 import { createLocalApiServer, listen } from './http-server.ts';
 import { localCloudActionFamilies } from './families.ts';
 import { recoverInFlight, type RecoveryReport } from './recovery.ts';
@@ -114,12 +114,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(dynamo.httpAgent === undefined ? {} : { httpAgent: dynamo.httpAgent }),
     };
     await ensureHistoryTable(store, historyTable);
-    const repository = new HistoryRepository({
-      client: createHistoryClient(store),
-      tableName: historyTable,
-      cursors: new CursorCodec(await localSecret(options.dataDir, 'cursor-key')),
-      clock,
-    });
+    const cursors = new CursorCodec(await localSecret(options.dataDir, 'cursor-key'));
+    const repository = new HistoryRepository({ client: createHistoryClient(store), tableName: historyTable, cursors, clock });
 
     // Evidence is files under DATA_DIR; its URLs are signed with a per-DATA_DIR secret and served
     // by this service's own HTTP server, whose address is known once it listens.
@@ -130,12 +126,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     });
     const evidence = await FileEvidenceStore.open({ root: join(options.dataDir, 'evidence'), clock, urls: evidenceUrls });
 
-    const cloud: LocalCloudActions = createLocalCloudActions({
-      repository,
-      config,
-      clock,
-      families: options.families ?? localCloudActionFamilies({ evidence }),
-    });
+    const families = options.families ?? localCloudActionFamilies({ evidence });
+    const cloud: LocalCloudActions = createLocalCloudActions({ repository, config, clock, families });
     closers.push(async () => {
       await cloud.close();
     });
@@ -176,12 +168,20 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
 
-    const service = new ActionService({
+    // Actions, approvals, plans and findings in: the same use cases as the API functions in AWS.
+    const local = createLocalAutomation({
+      env: options.env,
+      config,
       repository,
+      client: createHistoryClient(store),
+      tableName: historyTable,
+      cursors,
+      families,
       starters: { cloud: cloud.starter, host: responderRuntime.starter, kubernetes: responderRuntime.starter },
       evidence,
       clock,
     });
+    closers.push(() => local.close());
     const issuer = await openDevIssuer(options.dataDir);
     const verifier = createTokenVerifier({
       issuer: issuer.issuer,
@@ -190,7 +190,14 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       clock,
     });
     const server: Server = createLocalApiServer(
-      apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({ service, responders }) })),
+      apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({
+          service: local.actions,
+          responders,
+          approvals: local.approvals,
+          planner: local.planner,
+          automation: local.automation,
+        }),
+      })),
       async (header) => {
         const caller = await verifier.verify(header);
         return {

@@ -1,6 +1,8 @@
 import type { ApprovalService } from '#shared/approvals/approval-service.ts';
 import { apiHandler, type ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
+import type { Automation, DecisionLog, RateLimiter } from '#shared/automation/types.ts';
+import type { FindingSource } from '#shared/findings/index.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
@@ -13,13 +15,17 @@ import * as getApproval from './get-approval.ts';
 import * as getEvidence from './get-evidence.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
+import * as listAutomationRules from './list-automation-rules.ts';
+import * as listEvents from './list-events.ts';
 import * as listApprovals from './list-approvals.ts';
 import * as listResponders from './list-responders.ts';
 import * as openApi from './openapi.ts';
+import * as postEvent from './post-event.ts';
 import * as reexecuteAction from './reexecute-action.ts';
 import * as registerResponder from './register-responder.ts';
 import * as rejectApproval from './reject-approval.ts';
 import * as reportAction from './report-action.ts';
+import * as resetAutomationRule from './reset-automation-rule.ts';
 import * as responderHeartbeat from './responder-heartbeat.ts';
 import * as responderQueueCredentials from './responder-queue-credentials.ts';
 import * as undoAction from './undo-action.ts';
@@ -32,6 +38,17 @@ export interface ApiRouteDeps {
   readonly approvals?: ApprovalService;
   /** Plans (`POST /v1/actions?dryRun=true`); a runtime without one answers a dry run with 503. */
   readonly planner?: Planner;
+  /** Findings in (API.md "Findings in"); a runtime without it answers the event and rule routes with 503. */
+  readonly automation?: AutomationRouteDeps;
+}
+
+/** What the event and automation-rule routes use. */
+export interface AutomationRouteDeps {
+  readonly automation: Automation;
+  readonly decisions: DecisionLog;
+  readonly rates: Pick<RateLimiter, 'state' | 'reset'>;
+  /** The sources POST /v1/events takes (every source when absent). */
+  readonly httpSources?: ReadonlySet<FindingSource>;
 }
 
 /** One HTTP route: the same handler module serves it in API Gateway and in the local runtime. */
@@ -96,7 +113,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/actions',
     id: 'CreateAction',
     entry: 'functions/api/create-action.ts',
-    needs: ['history:write', 'start-work'],
+    needs: ['history:write', 'start-work', 'cloud-plans'],
     create: (deps) => createAction.createHandler(deps),
   },
   {
@@ -140,14 +157,6 @@ export const apiRoutes: readonly ApiRoute[] = [
     create: (deps) => getEvidence.createHandler(deps),
   },
   {
-    method: 'POST',
-    path: '/v1/responders',
-    id: 'RegisterResponder',
-    entry: 'functions/api/register-responder.ts',
-    needs: ['history:write', 'responder-queues', 'work-signing-key'],
-    create: (deps) => withResponders(deps, registerResponder.createHandler),
-  },
-  {
     method: 'GET',
     path: '/v1/approvals',
     id: 'ListApprovals',
@@ -178,6 +187,14 @@ export const apiRoutes: readonly ApiRoute[] = [
     entry: 'functions/api/reject-approval.ts',
     needs: ['history:write'],
     create: (deps) => withApprovals(deps, rejectApproval.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/responders',
+    id: 'RegisterResponder',
+    entry: 'functions/api/register-responder.ts',
+    needs: ['history:write', 'responder-queues', 'work-signing-key'],
+    create: (deps) => withResponders(deps, registerResponder.createHandler),
   },
   {
     method: 'GET',
@@ -227,6 +244,41 @@ export const apiRoutes: readonly ApiRoute[] = [
     needs: ['history:read', 'evidence:upload'],
     create: (deps) => withResponders(deps, evidenceUpload.createHandler),
   },
+  {
+    method: 'POST',
+    path: '/v1/events',
+    id: 'PostEvent',
+    entry: 'functions/api/post-event.ts',
+    needs: ['history:read', 'history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules'],
+    create: (deps) =>
+      withAutomation(deps, (automation) =>
+        postEvent.createHandler({ automation: automation.automation, ...(automation.httpSources === undefined ? {} : { httpSources: automation.httpSources }) }),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/events',
+    id: 'ListEvents',
+    entry: 'functions/api/list-events.ts',
+    needs: ['history:read', 'history:cursors'],
+    create: (deps) => withAutomation(deps, (automation) => listEvents.createHandler({ decisions: automation.decisions })),
+  },
+  {
+    method: 'GET',
+    path: '/v1/automation-rules',
+    id: 'ListAutomationRules',
+    entry: 'functions/api/list-automation-rules.ts',
+    needs: ['history:read', 'automation-rules'],
+    create: (deps) => withAutomation(deps, (automation) => listAutomationRules.createHandler(automation)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/automation-rules/{id}/reset',
+    id: 'ResetAutomationRule',
+    entry: 'functions/api/reset-automation-rule.ts',
+    needs: ['history:read', 'history:write', 'automation-rules'],
+    create: (deps) => withAutomation(deps, (automation) => resetAutomationRule.createHandler(automation)),
+  },
 ];
 
 /** An approval route's handler, or one answering 503 where this runtime serves no approvals. */
@@ -241,4 +293,11 @@ function withResponders(deps: ApiRouteDeps, create: (deps: { responders: Respond
   const responders = deps.responders;
   if (responders !== undefined) return create({ responders });
   return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime serves no responders')), { body: 'none' });
+}
+
+/** An automation route's handler, or one answering 503 where this runtime takes no findings. */
+function withAutomation(deps: ApiRouteDeps, create: (automation: AutomationRouteDeps) => ApiHandler): ApiHandler {
+  const automation = deps.automation;
+  if (automation !== undefined) return create(automation);
+  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime takes no findings')), { body: 'none' });
 }

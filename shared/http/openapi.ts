@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { actionRecordSchema, approvalAcceptedSchema, approvalSchema, decisionRequestSchema } from '#shared/approvals/approval-schema.ts';
 import { approvalStatuses } from '#shared/approvals/types.ts';
+import { decisionOutcomes } from '#shared/automation/types.ts';
 import { actionTypes } from '#shared/catalogue/catalogue.ts';
 import { actionStatuses } from '#shared/history/status.ts';
 import { planResponseSchema } from '#shared/plans/plan-schema.ts';
@@ -37,6 +38,17 @@ export const historyQueryParameters = {
   from: z.iso.datetime({ offset: true }).describe('RFC 3339; created at or after'),
   to: z.iso.datetime({ offset: true }).describe('RFC 3339; created at or before'),
   limit: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
+} as const;
+
+/** The query of GET /v1/events, as `parseEventsQuery` (functions/api/list-events.ts) checks it. */
+export const eventsQueryParameters = {
+  findingId: z.string().min(1).max(1024).describe('Only decisions on this finding id'),
+  ruleId: z.string().min(1).max(64).describe('Only decisions of this rule'),
+  outcome: z.enum(decisionOutcomes),
+  from: z.iso.datetime({ offset: true }).describe('RFC 3339; received at or after'),
+  to: z.iso.datetime({ offset: true }).describe('RFC 3339; received at or before'),
+  limit: z.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
 } as const;
 
@@ -91,7 +103,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   return components;
 }
 
-type Access = 'public' | 'action-read' | 'action-exec' | 'catalogue' | 'respond';
+type Access = 'public' | 'action-read' | 'action-exec' | 'catalogue' | 'respond' | 'events';
 
 interface Operation {
   readonly operationId: string;
@@ -112,6 +124,7 @@ const scopeNote: Readonly<Record<Access, string>> = {
   'action-exec': 'Needs the .exec scope of the action type\'s category.',
   catalogue: 'Needs one of the response-actions category scopes.',
   respond: 'For responders: needs the responder scope and the token\'s responder claim.',
+  events: 'For finding sources: needs the response-actions.events scope; a token with the ra_events claim posts only the sources (and Falco hosts) it names.',
 };
 
 /** Every route of the HTTP API, by `METHOD path` as API Gateway keys it (routes.ts). */
@@ -198,6 +211,26 @@ export const operations: Readonly<Record<string, Operation>> = {
     access: 'respond',
     ok: 200,
     body: { schema: 'ResponderReport', required: true },
+  },
+  'POST /v1/events': {
+    operationId: 'postEvent',
+    summary: 'One EventBridge event (GuardDuty, Security Hub ASFF or OCSF) or one Falco alert; 202 with every rule\'s decision',
+    access: 'events',
+    ok: 202,
+  },
+  'GET /v1/events': {
+    operationId: 'listEvents',
+    summary: 'Every recorded decision on a finding, newest first',
+    access: 'action-read',
+    ok: 200,
+    query: eventsQueryParameters,
+  },
+  'GET /v1/automation-rules': { operationId: 'listAutomationRules', summary: 'The rules in force, their file\'s SHA-256 and each rule\'s breaker', access: 'action-read', ok: 200 },
+  'POST /v1/automation-rules/{id}/reset': {
+    operationId: 'resetAutomationRule',
+    summary: 'Close a rate-limited rule\'s breaker so it acts again',
+    access: 'action-exec',
+    ok: 200,
   },
   'POST /v1/actions/{id}/evidence-uploads': {
     operationId: 'evidenceUpload',

@@ -1,0 +1,94 @@
+/**
+ * The local runtime's plans, approvals and findings-in: the same use cases and DynamoDB stores as
+ * in AWS, on the embedded history table; cloud plans and exemption tags read in process through
+ * the member roles (following AWS_ENDPOINT_URL, like every target-account call).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AutomationRouteDeps } from '#functions/api/routes.ts';
+import { ApprovalStore } from '#shared/approvals/approval-store.ts';
+import type { ApprovalService } from '#shared/approvals/approval-service.ts';
+import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
+import { AutomationService } from '#shared/automation/automation-service.ts';
+import { MemberRoleExemptionChecker } from '#shared/automation/exemptions/index.ts';
+import { loadRuleSet } from '#shared/automation/load-rules.ts';
+import { DynamoDecisionLog, DynamoDedupStore, DynamoRateLimiter } from '#shared/automation/store/index.ts';
+import type { Clock } from '#shared/clock.ts';
+import type { Environment, ServiceConfig } from '#shared/config/config.ts';
+import type { CursorCodec } from '#shared/history/cursor.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { PlanService } from '#shared/plans/plan-service.ts';
+import type { Planner } from '#shared/plans/types.ts';
+import type { ActionService } from '#shared/use-cases/action-service.ts';
+import type { EvidenceStore, WorkStarter } from '#shared/ports.ts';
+import { createActionServices } from '#shared/use-cases/action-services.ts';
+import { localMemberSessions } from './runners/cloud-runner.ts';
+import { createInProcessCloudPlanner } from './runners/cloud-planner.ts';
+
+export interface LocalAutomationOptions {
+  readonly env: Environment;
+  readonly config: ServiceConfig;
+  readonly repository: HistoryRepository;
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly cursors: CursorCodec;
+  readonly families: readonly CloudActionFamily[];
+  readonly starters: Readonly<Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>>;
+  readonly evidence: EvidenceStore;
+  readonly clock: Clock;
+}
+
+export interface LocalAutomation {
+  readonly actions: ActionService;
+  readonly approvals: ApprovalService;
+  readonly planner: Planner;
+  readonly automation: AutomationRouteDeps;
+  close(): Promise<void>;
+}
+
+/** Builds the use cases; a bad AUTOMATION_RULES file throws a ConfigError naming the rule and field. */
+export function createLocalAutomation(options: LocalAutomationOptions): LocalAutomation {
+  const { config, repository, clock } = options;
+  const rules = loadRuleSet(options.env);
+  const cloud = createInProcessCloudPlanner({ families: options.families, config, repository, clock });
+  const planner = new PlanService({ cloud, config, repository, clock });
+  const store = { client: options.client, tableName: options.tableName, clock };
+  const rates = new DynamoRateLimiter(store);
+  const { actions, approvals } = createActionServices({
+    repository,
+    starters: options.starters,
+    evidence: options.evidence,
+    clock,
+    planner,
+    approvalRequired: config.approvalRequired,
+    approvalTtlSeconds: config.approvalTtlSeconds,
+    approvalStore: new ApprovalStore({ ...store, cursors: options.cursors }),
+    // Actions created by approving a rule's request count towards its limits (API.md).
+    onApproved: async (_approval, _outcome, countAs) => {
+      if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, clock.now());
+    },
+  });
+  const exemptionSessions = localMemberSessions(undefined, config);
+  const decisions = new DynamoDecisionLog({ ...store, cursors: options.cursors });
+  const automation = new AutomationService({
+    rules,
+    planner,
+    actions,
+    approvals,
+    dedup: new DynamoDedupStore(store),
+    rates,
+    exemptions: new MemberRoleExemptionChecker({ sessions: exemptionSessions.sessions }),
+    log: decisions,
+    config,
+    clock,
+  });
+  return {
+    actions,
+    approvals,
+    planner,
+    automation: { automation, decisions, rates },
+    close: async () => {
+      await cloud.close();
+      await exemptionSessions.close();
+    },
+  };
+}
