@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { canExecute, readableCategories, type Caller } from '#shared/auth/scopes.ts';
 import type { Clock } from '#shared/clock.ts';
 import { ConflictError, ForbiddenError, InvalidCursorError, InvalidInputError, NotFoundError } from '#shared/errors.ts';
-import type { FieldError } from '#shared/catalogue/types.ts';
+import { categories, type FieldError } from '#shared/catalogue/types.ts';
 import type { Trigger } from '#shared/history/record.ts';
 import { checkReason } from '#shared/plans/create-checks.ts';
 import { asOf, type ApprovalDecision, type ApprovalStore, type StoredApproval } from './approval-store.ts';
@@ -125,7 +125,7 @@ export class ApprovalService implements ApprovalRequests {
   /** Stores every pending approval past its expiry as expired; returns how many. Reads and decisions expire lazily as well. */
   async sweep(now: Date = this.#deps.clock.now()): Promise<number> {
     let expired = 0;
-    for await (const stored of this.#deps.store.pending(['containment', 'data-gathering'], now)) {
+    for await (const stored of this.#deps.store.pending(categories, now)) {
       if (asOf(stored.approval, now).status === 'expired' && (await this.#deps.store.expire(stored, now))) expired += 1;
     }
     return expired;

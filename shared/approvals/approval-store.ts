@@ -160,7 +160,7 @@ export class ApprovalStore {
 
   /** Links the actions approving created. */
   async recordActions(id: string, actionIds: readonly string[]): Promise<StoredApproval | null> {
-    return this.#update(id, { set: { actionIds: [...actionIds] }, condition: 'attribute_exists(pk)', values: {} });
+    return this.#update(id, { set: { actionIds: [...actionIds] }, condition: 'attribute_exists(#pk)', values: {} });
   }
 
   /** A page of approvals in these categories, newest first, by their status at `now`. */
@@ -264,18 +264,21 @@ export class ApprovalStore {
     return found;
   }
 
+  /** One conditional SET; the condition names stored fields as `#<field>`. Null when the condition does not hold. */
   async #update(
     id: string,
     change: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
   ): Promise<StoredApproval | null> {
-    const names: Record<string, string> = { '#status': 'status', '#expiresAt': 'expiresAt', '#decidedBy': 'decidedBy', '#decidedAt': 'decidedAt', '#actionIds': 'actionIds' };
+    // DynamoDB refuses names an expression does not use, so only the condition's own are declared.
+    const names: Record<string, string> = Object.fromEntries(
+      [...new Set(change.condition.match(/#\w+/g) ?? [])].map((name) => [name, name.slice(1)]),
+    );
     const values: Record<string, unknown> = { ...change.values };
     const sets = Object.entries(change.set).map(([field, value], index) => {
-      names[`#f${index}`] = field;
-      values[`:f${index}`] = value;
-      return `#f${index} = :f${index}`;
+      names[`#f${String(index)}`] = field;
+      values[`:f${String(index)}`] = value;
+      return `#f${String(index)} = :f${String(index)}`;
     });
-    const used = `${sets.join(' ')} ${change.condition}`;
     try {
       const { Attributes } = await this.#client.send(
         new UpdateCommand({
@@ -283,8 +286,7 @@ export class ApprovalStore {
           Key: { pk: partitionKeyOf(id), sk: sortKey },
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: change.condition,
-          // DynamoDB refuses names an expression does not use.
-          ExpressionAttributeNames: Object.fromEntries(Object.entries(names).filter(([name]) => new RegExp(`${name}\\b`).test(used))),
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
