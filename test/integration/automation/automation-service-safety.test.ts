@@ -60,6 +60,18 @@ describe('AutomationService: dedup', () => {
     expect((await subject.log.list({})).items.map((item) => item.outcome).sort()).toEqual(['deduplicated', 'executed']);
   });
 
+  it('acts once on a finding delivered five times at once', async () => {
+    // Prepare
+    const subject = await stack(isolateRule());
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 5 }, () => subject.service.receive(fixture(sshFirst), context)));
+
+    // Assess
+    expect(answers.flatMap(outcomes).map(([, outcome]) => outcome).sort()).toEqual(['deduplicated', 'deduplicated', 'deduplicated', 'deduplicated', 'executed']);
+    expect(await records(subject)).toHaveLength(1);
+  });
+
   it('acts once on a finding GuardDuty updated (same id, new event, higher severity)', async () => {
     // Prepare
     const subject = await stack(isolateRule());
@@ -142,6 +154,25 @@ describe('AutomationService: rate limit', () => {
     expect(outcomes(stillLimited)).toEqual([['isolate-ec2', 'rate-limited']]);
     expect(outcomes(afterReset)).toEqual([['isolate-ec2', 'executed']]);
     expect(await records(subject)).toHaveLength(2);
+  });
+
+  it('stops acting past 5 actions a minute in one account and region, across findings', async () => {
+    // Prepare: six distinct backdoor findings on six instances of one account and region
+    const subject = await stack(isolateRule());
+    const base = fixture(backdoor) as { id: string; detail: { id: string; resource: { instanceDetails: { instanceId: string } } } };
+    const bodies = Array.from({ length: 6 }, (_, n) => ({
+      ...base,
+      id: `6f1d2a40-3c1e-4b5a-9d7e-0a1b2c3d4e1${n}`,
+      detail: { ...base.detail, id: `c3d4e5f60718293a4b5c6d7e8f90a1b${n}`, resource: { ...base.detail.resource, instanceDetails: { ...base.detail.resource.instanceDetails, instanceId: `i-0a1b2c3d4e5f6789${n}` } } },
+    }));
+
+    // Act
+    const answers = [];
+    for (const body of bodies) answers.push(await subject.service.receive(body, context));
+
+    // Assess
+    expect(answers.flatMap(outcomes).map(([, outcome]) => outcome)).toEqual(['executed', 'executed', 'executed', 'executed', 'executed', 'rate-limited']);
+    expect(await records(subject)).toHaveLength(5);
   });
 
   it('never counts dry-run plans towards the limit', async () => {
