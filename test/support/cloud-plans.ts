@@ -11,6 +11,7 @@ import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { CloudPlanner, CloudPlanRequest, CloudPlanResult } from '#shared/plans/types.ts';
 import { emulatorCredentials } from './history-store.ts';
 
 export interface HistoryTable {
@@ -63,4 +64,32 @@ export function plannerFor(
       sts.destroy();
     },
   };
+}
+
+/** A plan's outcome with what surrounded it: the requests the front saw and the history's item count before and after. */
+export interface WatchedPlan<Request> {
+  readonly result: CloudPlanResult | null;
+  readonly error: unknown;
+  readonly calls: readonly Request[];
+  readonly operations: string[];
+  readonly itemsBefore: number;
+  readonly itemsAfter: number;
+}
+
+/** Plans `request` with `planner`, watching the front's request log (`operationOf` names each) and the history table. */
+export async function watchPlan<Request>(
+  planner: CloudPlanner,
+  table: HistoryTable,
+  log: { readonly requests: readonly Request[] },
+  operationOf: (request: Request) => string,
+  request: CloudPlanRequest,
+): Promise<WatchedPlan<Request>> {
+  const itemsBefore = await historyItemCount(table);
+  const from = log.requests.length;
+  const outcome = await planner.plan(request).then(
+    (result) => ({ result, error: null }),
+    (error: unknown) => ({ result: null, error }),
+  );
+  const calls = log.requests.slice(from);
+  return { ...outcome, calls, operations: calls.map(operationOf), itemsBefore, itemsAfter: await historyItemCount(table) };
 }

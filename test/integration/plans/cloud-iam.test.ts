@@ -12,8 +12,17 @@ import { iamFamily } from '#shared/actions/iam/index.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { CloudPlanRequest } from '#shared/plans/types.ts';
 import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
-import { historyItemCount, plannerFor, writesAmong, type PlannerSetup } from '#test/support/cloud-plans.ts';
-import { attachUserPolicy, attachedPolicyArns, createRole, createUser, createWorkPolicy, motoAccountId, motoIamClient } from '#test/support/moto-iam.ts';
+import { plannerFor, watchPlan, writesAmong, type PlannerSetup, type WatchedPlan } from '#test/support/cloud-plans.ts';
+import {
+  attachUserPolicy,
+  attachedPolicyArns,
+  createRole,
+  createUser,
+  createWorkPolicy,
+  motoAccountId,
+  motoIamClient,
+  type MotoRequest,
+} from '#test/support/moto-iam.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const breakGlass = `BreakGlass-${randomUUID().slice(0, 8)}`;
@@ -36,17 +45,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-/** Plans `request`, with the history's item count and the front's requests around it. */
-async function planWatched(request: CloudPlanRequest) {
-  const itemsBefore = await historyItemCount(harness.historyTable);
-  const from = harness.front.requests.length;
-  const outcome = await setup.planner.plan(request).then(
-    (result) => ({ result, error: null }),
-    (error: unknown) => ({ result: null, error }),
-  );
-  const calls = harness.front.requests.slice(from);
-  return { ...outcome, calls, operations: calls.map((call) => call.action), itemsBefore, itemsAfter: await historyItemCount(harness.historyTable) };
-}
+const planWatched = (request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>> =>
+  watchPlan(setup.planner, harness.historyTable, harness.front, (call) => call.action, request);
 
 const quarantine = (arn: string): CloudPlanRequest => ({ type: 'iam-quarantine', inputs: { 'aws.resource.arn': arn }, undoOf: null });
 
