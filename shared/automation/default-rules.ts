@@ -71,8 +71,9 @@ rules:
 
   - id: guardduty-kubernetes-capture-pod
     description: >-
-      A GuardDuty EKS or runtime finding naming a pod: capture the pod's state (spec, status, events) as
-      evidence before anyone deletes it. Evidence only; nothing in the cluster changes.
+      A GuardDuty EKS or runtime finding naming a pod: capture the pod's spec, status, events
+      and container details as evidence before anyone deletes it. Evidence only: nothing in
+      the cluster changes.
     mode: dry-run
     match:
       source: guardduty
