@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { ConfigError } from '#shared/errors.ts';
 import { defaultRulesYaml } from './default-rules.ts';
 import { parseRuleFile } from './rule-schema.ts';
@@ -89,11 +89,16 @@ function parseContent(bytes: Buffer, origin: string, format: 'json' | 'yaml'): u
     throw new ConfigError(variable, `${origin}: is not UTF-8 text`, { cause: error });
   }
   if (format === 'json') {
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      parsed = JSON.parse(text) as unknown;
     } catch (error) {
       throw new ConfigError(variable, `${origin}: is not valid JSON (${(error as Error).message})`, { cause: error });
     }
+    // JSON.parse keeps the last of two equal keys without a word: a second "rules" would silently replace the first.
+    const duplicate = parseDocument(text, { uniqueKeys: true, logLevel: 'silent' }).errors.find((error) => error.code === 'DUPLICATE_KEY');
+    if (duplicate !== undefined) throw new ConfigError(variable, `${origin}: is not valid JSON here (${duplicate.message.split('\n')[0] ?? 'a key appears twice'})`);
+    return parsed;
   }
   try {
     // YAML 1.2 core schema: no custom tags, no merge keys; duplicate keys and alias floods are refused.

@@ -126,6 +126,7 @@ describe('loading the rules in force', () => {
     ['YAML that does not parse', 'bad.yaml', 'rules: [\n  - id: a\n', 'is not valid YAML'],
     ['YAML with a repeated key', 'twice.yaml', 'rules: []\nrules: []\n', 'is not valid YAML (Map keys must be unique'],
     ['JSON that does not parse', 'bad.json', '{"rules": [', 'is not valid JSON'],
+    ['JSON with a repeated key, which JSON.parse would take silently', 'twice.json', '{"rules": [{"id": "a"}], "rules": []}', 'is not valid JSON here (Map keys must be unique'],
     ['a file that is not UTF-8', 'latin1.yaml', '', 'is not UTF-8 text'],
   ])('refuses %s', (_name, fileName, content, expected) => {
     // Prepare
