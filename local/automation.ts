@@ -4,6 +4,7 @@
  * the member roles (following AWS_ENDPOINT_URL, like every target-account call).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { httpSourcesFromEnv } from '#functions/api/post-event.ts';
 import type { AutomationRouteDeps } from '#functions/api/routes.ts';
 import { ApprovalStore } from '#shared/approvals/approval-store.ts';
 import type { ApprovalService } from '#shared/approvals/approval-service.ts';
@@ -85,7 +86,13 @@ export function createLocalAutomation(options: LocalAutomationOptions): LocalAut
     actions,
     approvals,
     planner,
-    automation: { automation, decisions, rates },
+    // Locally every source may be posted, unless EVENTS_HTTP_SOURCES narrows it as in AWS.
+    automation: {
+      automation,
+      decisions,
+      rates,
+      ...(options.env['EVENTS_HTTP_SOURCES'] === undefined ? {} : { httpSources: httpSourcesFromEnv(options.env['EVENTS_HTTP_SOURCES']) }),
+    },
     close: async () => {
       await cloud.close();
       await exemptionSessions.close();

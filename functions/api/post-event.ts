@@ -1,7 +1,7 @@
 import { eventsScope, mayPostFinding, type Caller } from '#shared/auth/scopes.ts';
 import type { Automation } from '#shared/automation/types.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
-import { ForbiddenError } from '#shared/errors.ts';
+import { ConfigError, ForbiddenError } from '#shared/errors.ts';
 import type { FindingSource, NormalisedEvent } from '#shared/findings/index.ts';
 import { apiHandler, type ApiHandler, type ScopeRequirement } from '#shared/http/api-handler.ts';
 import { automationFromEnv } from '../events/automation-from-env.ts';
@@ -72,7 +72,7 @@ export function httpSourcesFromEnv(value: string | undefined): ReadonlySet<Findi
   const sources = new Set<FindingSource>();
   for (const name of names) {
     if (name !== 'guardduty' && name !== 'securityhub' && name !== 'falco') {
-      throw new Error(`EVENTS_HTTP_SOURCES: ${name} is not a finding source (guardduty, securityhub, falco)`);
+      throw new ConfigError('EVENTS_HTTP_SOURCES', `${name} is not a finding source (guardduty, securityhub, falco)`);
     }
     sources.add(name);
   }
