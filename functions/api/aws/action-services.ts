@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ApprovalStore } from '#shared/approvals/approval-store.ts';
+import { DynamoRateLimiter } from '#shared/automation/store/index.ts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
@@ -23,6 +24,7 @@ export function actionServicesFromEnv(
     tableName: config.historyTableName ?? '',
     cursors: new CursorCodec(options.cursorKey ?? randomBytes(32)),
   });
+  const rates = new DynamoRateLimiter({ client: createHistoryClient(), tableName: config.historyTableName ?? '' });
   return createActionServices({
     repository,
     starters: options.starters,
@@ -30,6 +32,10 @@ export function actionServicesFromEnv(
     approvalRequired: config.approvalRequired,
     approvalStore,
     approvalTtlSeconds: config.approvalTtlSeconds,
+    // Actions created by approving a rule's request count towards its limits (API.md), in every function that approves.
+    onApproved: async (_approval, _outcome, countAs) => {
+      if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, systemClock.now());
+    },
     ...(options.planner === undefined ? {} : { planner: options.planner }),
   });
 }
