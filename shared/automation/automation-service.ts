@@ -62,8 +62,12 @@ interface Context {
 
 const actedBy = (rule: Rule) => `automation:${rule.id}`;
 
+/** Reasons quote finding values; a finding naming many resources must not make a decision too big to record. */
+const maxReasonLength = 2000;
+
 function decision(rule: Rule, outcome: DecisionOutcome, reason: string, produced: Partial<Pick<Decision, 'actionIds' | 'approvalId' | 'plan'>> = {}): Decision {
-  return { ruleId: rule.id, outcome, reason, actionIds: produced.actionIds ?? [], playbookRunId: null, approvalId: produced.approvalId ?? null, plan: produced.plan ?? null };
+  const bounded = reason.length > maxReasonLength ? `${reason.slice(0, maxReasonLength - 1)}…` : reason;
+  return { ruleId: rule.id, outcome, reason: bounded, actionIds: produced.actionIds ?? [], playbookRunId: null, approvalId: produced.approvalId ?? null, plan: produced.plan ?? null };
 }
 
 /**

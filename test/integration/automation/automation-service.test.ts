@@ -280,6 +280,23 @@ describe('AutomationService: what is never acted on', () => {
     expect(await records(subject)).toHaveLength(1);
   });
 
+  it('unmapped on a finding naming a hundred buckets: the reason is cut at 2000 characters and still recorded', async () => {
+    // Prepare
+    const subject = await stack(oneRule('kill-on-s3', 'enforce', 'guardduty', ['Exfiltration:S3/*'], 'kill-process'));
+    const base = fixture('written/guardduty-exfiltration-s3.json') as { detail: { resource: Record<string, unknown> } };
+    const buckets = Array.from({ length: 100 }, (_, n) => ({ arn: `arn:aws:s3:::exports-${n}`, name: `exports-${n}`, type: 'Destination' }));
+    const body = { ...base, detail: { ...base.detail, resource: { ...base.detail.resource, s3BucketDetails: buckets } } };
+
+    // Act
+    const decision = onlyDecision(await subject.service.receive(body, context));
+
+    // Assess
+    expect(decision.outcome).toBe('unmapped');
+    expect(decision.reason).toHaveLength(2000);
+    expect(decision.reason).toMatch(/^kill-process cannot act on what the finding names: aws\.s3\.bucket "arn:aws:s3:::exports-0" lacks host\.id, process\.id .*…$/);
+    expect((await logged(subject)).map((item) => item.reason)).toEqual([decision.reason]);
+  });
+
   it('malformed: a 400 with nothing recorded, decided or created', async () => {
     // Prepare
     const subject = await stack(isolateRule('enforce'));
