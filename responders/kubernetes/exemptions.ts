@@ -1,8 +1,8 @@
 /**
  * Exemption labels (API.md "Safety, always on"): work an automation rule created carries its
  * `ruleId` inside the signed order, and the cluster responder refuses it with `Exempt`, before any
- * action reads or changes anything, when the pod or workload it names, the pod template of that
- * workload, or any controller above either carries `response-actions.io/exempt: "true"`. Only
+ * action reads or changes anything, when the pod or workload it names, that workload's pod
+ * template or pods, or any controller above carries `response-actions.io/exempt: "true"`. Only
  * the cluster can see these labels, so the service defers this check to the responder. A person's
  * work (no `ruleId`) is not held back: the label guards against automation, not against people.
  */
@@ -13,6 +13,7 @@ import { callOptions } from './cluster.ts';
 import type { ClusterDeps } from './deps.ts';
 import { callApi, errorCodes } from './errors.ts';
 import { namespaceOf, optionalText, requiredText, workloadOf } from './inputs.ts';
+import { checkWorkloadSelector, selectorQuery } from './selectors.ts';
 import { ownerChain, readWorkload, workloadText } from './workloads.ts';
 
 /** The action, refusing a rule's work on an exempt pod or workload before it runs. */
@@ -61,6 +62,13 @@ async function refuseIfExempt(deps: ClusterDeps, work: WorkOrder, ruleId: string
     if (isExempt(workload.labels)) refuse(workloadText(ref));
     // Every pod the workload makes would carry the label: acting on the workload acts on them.
     if (isExempt(workload.template?.metadata?.labels)) refuse(`the pod template of ${workloadText(ref)}`);
+    // A pod labelled by hand is exempt too; a selector that cannot name the pods refuses (UnsupportedSelector).
+    const selector = checkWorkloadSelector(workload.selector, workloadText(ref));
+    const pods = await callApi({ verb: 'list', resource: 'pods', group: '', namespace }, () =>
+      deps.clients.core.listNamespacedPod({ namespace, labelSelector: selectorQuery(selector) }, callOptions(signal)),
+    );
+    const labelled = pods.items.find((pod) => isExempt(pod.metadata?.labels));
+    if (labelled !== undefined) refuse(`pod ${labelled.metadata?.name ?? '(unnamed)'} of ${workloadText(ref)}`);
     owners = workload.ownerReferences;
   }
   for (const link of await ownerChain(deps.clients, namespace, owners, signal)) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ResponderActionError, type ResponderActionContext } from '#shared/responders/protocol.ts';
 import { h, server, useTestApiServer } from '../kubernetes-responder/support/test-api-server-hooks.ts';
-import { run, type WorkSpec } from '../kubernetes-responder/support/harness.ts';
-import { clusterName, deployment, namespace, ok, pod, replicaSet } from '../kubernetes-responder/support/kubernetes-objects.ts';
+import { actionId, run, type WorkSpec } from '../kubernetes-responder/support/harness.ts';
+import { clusterName, deployment, namespace, ok, pod, replicaSet, scalable } from '../kubernetes-responder/support/kubernetes-objects.ts';
+import { mergePatch } from '../kubernetes-responder/support/validate.ts';
 
 useTestApiServer();
 
@@ -10,6 +11,7 @@ const podName = 'web-7d9f8c6b5-x8k2p';
 const podPath = `/api/v1/namespaces/${namespace}/pods/${podName}`;
 const replicaSetPath = `/apis/apps/v1/namespaces/${namespace}/replicasets/web-7d9f8c6b5`;
 const deploymentPath = `/apis/apps/v1/namespaces/${namespace}/deployments/web`;
+const podsPath = `/api/v1/namespaces/${namespace}/pods`;
 const podInputs = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace, 'kubernetes.pod.name': podName };
 const workloadInputs = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace, 'kubernetes.workload.name': 'web', 'kubernetes.workload.type': 'deployment' };
 const exempt = { 'response-actions.io/exempt': 'true' };
@@ -92,6 +94,44 @@ describe('the cluster responder refuses a rule’s work on exempt pods and workl
     expect(isolated.error?.code).toBe('Exempt');
     expect(isolated.error?.message).toContain('the pod template of deployment web in namespace shop carries the label');
     expect(writes()).toEqual([]);
+  });
+
+  it('refuses scale-workload when one of the workload’s pods is labelled exempt by hand, listing them by its selector', async () => {
+    // Prepare
+    const pods = { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '50123' }, items: [pod('web-7d9f8c6b5-a'), pod('web-7d9f8c6b5-b', { labels: { app: 'web', tier: 'frontend', ...exempt } })] };
+    server.expect(
+      { method: 'GET', path: deploymentPath, reply: ok(deployment('web')) },
+      { method: 'GET', path: podsPath, query: { labelSelector: 'app=web,tier=frontend' }, reply: ok(pods) },
+    );
+
+    // Act
+    const { error } = await outcomeOf({ type: 'scale-workload', inputs: workloadInputs }, ruleId);
+
+    // Assess
+    server.assertDone();
+    expect(error?.code).toBe('Exempt');
+    expect(error?.message).toContain('pod web-7d9f8c6b5-b of deployment web in namespace shop carries the label');
+    expect(writes()).toEqual([]);
+  });
+
+  it('lets a rule scale a workload none of whose objects is labelled', async () => {
+    // Prepare
+    const before = scalable('deployment', 'web', { replicas: 3 });
+    const body = { metadata: { resourceVersion: '48213', annotations: { 'response-actions.io/scaled-from': JSON.stringify({ actionId, replicas: 3 }) } }, spec: { replicas: 0 } };
+    server.expect(
+      { method: 'GET', path: deploymentPath, reply: ok(before) },
+      { method: 'GET', path: podsPath, query: { labelSelector: 'app=web,tier=frontend' }, reply: ok({ apiVersion: 'v1', kind: 'PodList', metadata: {}, items: [pod('web-7d9f8c6b5-a')] }) },
+      { method: 'GET', path: deploymentPath, reply: ok(before) },
+      { method: 'PATCH', path: deploymentPath, contentType: 'application/merge-patch+json', body, reply: ok(mergePatch(before, body)) },
+    );
+
+    // Act
+    const { error } = await outcomeOf({ type: 'scale-workload', inputs: workloadInputs }, ruleId);
+
+    // Assess
+    server.assertDone();
+    expect(error).toBeNull();
+    expect(writes()).toEqual([`PATCH ${deploymentPath}`]);
   });
 
   it('refuses a rule’s work when a controller above the pod is a kind the responder may not read', async () => {
