@@ -91,9 +91,13 @@ export function compareActions(
   return mismatches;
 }
 
-/** `executed, deduplicated ×3`: each outcome once, in the order first seen, with its count. */
+/** `executed, deduplicated ×2, restart, deduplicated`: what happened in order, repeats in a row counted. */
 export function summarise(outcomes: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const outcome of outcomes) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-  return [...counts].map(([outcome, count]) => (count === 1 ? outcome : `${outcome} ×${count}`)).join(', ') || 'none';
+  const runs: { outcome: string; count: number }[] = [];
+  for (const outcome of outcomes) {
+    const last = runs.at(-1);
+    if (last?.outcome === outcome) last.count++;
+    else runs.push({ outcome, count: 1 });
+  }
+  return runs.map(({ outcome, count }) => (count === 1 ? outcome : `${outcome} ×${count}`)).join(', ') || 'none';
 }

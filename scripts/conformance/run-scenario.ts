@@ -90,7 +90,8 @@ function serviceEnv(world: ConformanceWorld, rulesFile: string, scenario: Scenar
 
 function describeStates(targets: readonly Target[], states: States, original: States): string {
   if (unchanged(states, original)) return 'unchanged';
-  return targets.map((target) => target.describe(states.get(target.name) ?? {})).join('; ');
+  const described = targets.map((target) => ({ name: target.name, text: target.describe(states.get(target.name) ?? {}) }));
+  return described.length === 1 ? (described[0]?.text ?? '') : described.map(({ name, text }) => `${name}: ${text}`).join('; ');
 }
 
 const actionCell = (records: readonly ActionRecord[]): string =>

@@ -20,7 +20,10 @@ export interface StepContext {
   readonly original: States;
   readonly eventIds: Set<string>;
   readonly findingIds: Set<string>;
-  /** Every decision's outcome in the answers, in order; a refused post adds its status (`400`). */
+  /**
+   * What happened, in order, for the table: each decision's outcome, a refused post's status
+   * (`400`), approvals decided (`approved by approver-2`), resets and restarts.
+   */
   readonly outcomes: string[];
   readonly findingTypes: string[];
   readonly approvals: string[];
@@ -107,6 +110,7 @@ async function decide(kind: 'approve' | 'reject', as: string, expect: { status: 
   if (approval?.status !== expect.approvalStatus) mismatches.push(`${where}: approval status expected ${expect.approvalStatus}, got ${shown(approval?.status)}`);
   if (answer.status < 300 && approval?.decidedBy !== as) mismatches.push(`${where}: decidedBy expected ${as}, got ${shown(approval?.decidedBy)}`);
   for (const id of approval?.actionIds ?? []) context.actionIds.add(id);
+  context.outcomes.push(answer.status < 300 ? `${kind === 'approve' ? 'approved' : 'rejected'} by ${as}` : `${kind} refused (${answer.status})`);
   return mismatches;
 }
 
@@ -124,10 +128,12 @@ export async function runStep(step: Step, index: number, context: StepContext): 
   if ('reset' in step) {
     const ruleId = String(fill(step.reset, context.variables));
     const answer = await context.session.resetRule(ruleId);
+    context.outcomes.push('rule reset');
     return answer.status === step.expect.status ? [] : [`step ${index + 1} (reset ${ruleId}): expected ${step.expect.status}, got ${answer.status}: ${shown(answer.body)}`];
   }
   if ('restart' in step) {
     await context.session.restart();
+    context.outcomes.push('restart');
     return [];
   }
   const where = `step ${index + 1} (check)`;

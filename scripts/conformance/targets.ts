@@ -88,7 +88,7 @@ async function iamUser(world: TargetWorld, name: string, spec: Extract<TargetSpe
       return { policies: await attachedPolicyArns(iam, { type: 'user', name: userName }), accessKeys: keys.map((key) => key.Status ?? '') };
     },
     describe: (state) =>
-      `keys ${(state['accessKeys'] as unknown[]).join(',') || 'none'}; policies ${(state['policies'] as unknown[]).map(lastPart).join(',') || 'none'}`,
+      `keys ${(state['accessKeys'] as unknown[]).join(',') || 'none'}, policies ${(state['policies'] as unknown[]).map(lastPart).join(',') || 'none'}`,
     remove: () => {
       iam.destroy();
       return Promise.resolve();
