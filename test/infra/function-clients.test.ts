@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes, type ApiRoute } from '#functions/api/routes.ts';
 import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
+import { eventBridgeTargetEntry, findingsIngest } from '#infra/constructs/findings-ingest.ts';
 import { dispatchWorkEntry } from '#infra/constructs/responder-dispatch.ts';
 import { markStatusEntry, sweepRespondersEntry } from '#infra/stacks/service-stack.ts';
 import { makeTempDir } from './support/synth.ts';
@@ -33,19 +34,29 @@ const clientOf: Record<Need, string | null> = {
   'automation-rules': null,
 };
 
+function clientsOf(needs: readonly Need[]): string[] {
+  return [...new Set(needs.flatMap((need) => clientOf[need] ?? []))].sort();
+}
+
+/** What a session of the exemptions member role reads tags with (shared/automation/exemptions/tag-readers.ts). */
+const exemptionTagClients = ['client-ec2', 'client-iam', 'client-rds', 'client-s3'];
+
 /** The functions that are not API routes, with the clients their grants in the service stack cover. */
 const otherFunctions = [
   { id: 'MarkStatus', entry: markStatusEntry, clients: ['client-dynamodb'] },
   { id: 'DispatchWork', entry: dispatchWorkEntry, clients: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'] },
   { id: 'SweepResponders', entry: sweepRespondersEntry, clients: ['client-dynamodb', 'client-sqs'] },
+  // Its needs' clients, and the exemptions role session's tag readers (EC2, IAM, RDS, S3), which act in member accounts.
+  { id: findingsIngest.id, entry: eventBridgeTargetEntry, clients: [...clientsOf(findingsIngest.needs), ...exemptionTagClients].sort() },
 ];
 
-function clientsOf(needs: readonly Need[]): string[] {
-  return [...new Set(needs.flatMap((need) => clientOf[need] ?? []))].sort();
-}
 
 const functions = [
-  ...apiRoutes.map((route) => ({ id: route.id, entry: route.entry, clients: clientsOf(route.needs) })),
+  ...apiRoutes.map((route) => ({
+    id: route.id,
+    entry: route.entry,
+    clients: [...clientsOf(route.needs), ...(route.needs.includes('exemptions') ? exemptionTagClients : [])].sort(),
+  })),
   ...otherFunctions,
 ];
 

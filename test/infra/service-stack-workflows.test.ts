@@ -185,14 +185,14 @@ describe('ServiceStack', () => {
 
     it('sends failed, timed-out and aborted executions of these machines and the responder\'s to mark-status, with a DLQ on the target', () => {
       // Prepare
-      const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(([, candidate]) => candidate.Properties.EventPattern !== undefined) ?? [];
+      const [, rule] = resourcesOf(template, 'AWS::Events::Rule').find(([, candidate]) => JSON.stringify(candidate.Properties.EventPattern ?? {}).includes('aws.states')) ?? [];
       const machineRefs = [...Object.values(built.serviceStack.families).map((family) => family.stateMachine), built.serviceStack.responder.stateMachine].map(
         (machine) => ({ Ref: logicalIdOf(machine) }),
       );
 
       // Assess
-      // The other rule is the hourly responder sweep's schedule.
-      template.resourceCountIs('AWS::Events::Rule', 2);
+      // The others are the hourly responder sweep's schedule and the four finding rules (findings-ingest.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 2 + Object.keys(built.serviceStack.findings.rules).length);
       expect(rule?.Properties.EventPattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
@@ -320,7 +320,8 @@ describe('ServiceStack', () => {
 
     it('counts the warnings the hourly sweep logs for dead-lettered work, and alarms on them', () => {
       // Prepare
-      const filters = resourcesOf(template, 'AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
+      const sweepLogs = { Ref: logicalIdOf(built.serviceStack.sweepResponders.logGroup) };
+      const filters = resourcesOf(template, 'AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties).filter((filter) => JSON.stringify(filter.LogGroupName) === JSON.stringify(sweepLogs));
       const source = readFileSync(new URL('../../shared/use-cases/responder-fleet.ts', import.meta.url), 'utf8');
 
       // Assess: one filter, on the sweep's log group, matching the warning the use case logs
