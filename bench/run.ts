@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchBundles } from './bundles.ts';
+import { benchEvents } from './events.ts';
 import { benchHistory, printHistory } from './history.ts';
 import { benchLocalEndToEnd } from './local-e2e.ts';
 import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e bundles responders` runs only the parts named.
+ * .bench/results.txt. `npm run bench -- history e2e bundles responders events` runs only the parts named.
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -20,5 +21,6 @@ if (wanted('e2e')) print(await benchLocalEndToEnd());
 if (wanted('history')) print(printHistory(await benchHistory()));
 if (wanted('bundles')) print(await benchBundles());
 if (wanted('responders')) print(await benchResponders());
+if (wanted('events')) print(await benchEvents());
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);
