@@ -107,7 +107,7 @@ export class AutomationService implements Automation {
       for (const { rule, matches } of this.#matchers) {
         if (!matches(finding)) continue;
         const decisionId = this.#newId();
-        const decided = await this.#decide({ event, finding, rule, decisionId });
+        const decided = await this.#decide({ event, finding, rule, decisionId }).catch((error: unknown) => this.#unexplained(rule, error, 'deciding failed'));
         if (decided.failure !== undefined) failure ??= { error: decided.failure };
         decisions.push(decided.decision);
         records.push(recordOf(decisionId, event, finding, context.receivedAt, decided.decision));

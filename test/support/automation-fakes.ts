@@ -16,7 +16,7 @@ import { ApprovalStore } from '#shared/approvals/approval-store.ts';
 import { AutomationService } from '#shared/automation/automation-service.ts';
 import { ruleSetFromText } from '#shared/automation/load-rules.ts';
 import { DynamoDecisionLog, DynamoDedupStore, DynamoRateLimiter } from '#shared/automation/store/index.ts';
-import type { ExemptionChecker } from '#shared/automation/types.ts';
+import type { ExemptionChecker, RuleSet } from '#shared/automation/types.ts';
 import type { FixedClock } from '#shared/clock.ts';
 import { builtInProtectedTargets } from '#shared/config/config.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
@@ -84,8 +84,8 @@ export function automationConfig(fields: Partial<Pick<ServiceConfig, 'targetAcco
 
 export interface AutomationStack {
   readonly service: AutomationService;
-  /** A new service on the same table and stores, with another rules file: a restart after an operator's edit. */
-  readonly restart: (rulesYaml: string) => AutomationService;
+  /** A new service on the same table and stores, with another rules file (or rule set): a restart after an operator's edit. */
+  readonly restart: (rules: string | RuleSet) => AutomationService;
   readonly repository: HistoryRepository;
   readonly log: DynamoDecisionLog;
   readonly rates: DynamoRateLimiter;
@@ -129,8 +129,10 @@ export async function automationStack(options: {
   const rates = new DynamoRateLimiter({ client, tableName, clock });
   const exemptions = new KeyedExemptions();
   const dedup = new DynamoDedupStore({ client, tableName, clock });
-  const restart = (rulesYaml: string) =>
-    new AutomationService({ rules: ruleSetFromText(Buffer.from(rulesYaml), 'rules.yaml', 'yaml'), planner, actions, approvals, dedup, rates, exemptions, log, config, clock });
+  const restart = (rules: string | RuleSet) => {
+    const ruleSet = typeof rules === 'string' ? ruleSetFromText(Buffer.from(rules), 'rules.yaml', 'yaml') : rules;
+    return new AutomationService({ rules: ruleSet, planner, actions, approvals, dedup, rates, exemptions, log, config, clock });
+  };
   return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner };
 }
 

@@ -250,6 +250,25 @@ describe('AutomationService: exemptions and failures', () => {
     ]);
   });
 
+  it("records the other rules' decisions when deciding one rule throws outright", async () => {
+    // Prepare: a rule set that skipped validation, naming an action the catalogue lacks, before a valid rule
+    const subject = await stack(isolateRule());
+    const [valid] = subject.service.rules().rules;
+    if (valid === undefined) throw new Error('one rule');
+    const broken = { ...valid, id: 'broken', run: { action: 'no-such-action' } };
+    const service = subject.restart({ rules: [broken, valid], sha256: '0'.repeat(64), origin: 'test' });
+
+    // Act
+    const received = service.receive(fixture(sshFirst), context);
+
+    // Assess
+    await expect(received).rejects.toThrow('rule action no-such-action is not in the catalogue');
+    expect((await subject.log.list({})).items.map((item) => [item.ruleId, item.outcome]).sort()).toEqual([
+      ['broken', 'refused'],
+      ['isolate-ec2', 'executed'],
+    ]);
+  });
+
   it('decides each finding of a Security Hub event on its own', async () => {
     // Prepare
     const subject = await stack(oneRule('private-s3', 'enforce', 'securityhub', ['S3.2', 'EC2.8'], 'make-cloud-resource-private'));
