@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { DynamoDecisionLog } from '#shared/automation/store/index.ts';
 import type { DecisionOutcome, DecisionPage, DecisionQuery, DecisionRecord } from '#shared/automation/types.ts';
@@ -7,7 +10,7 @@ import { InvalidInputError } from '#shared/errors.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import { createdRecord } from '#shared/history/record.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
-import { freshHistory } from '#test/support/history-store.ts';
+import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
 
 const dynalite = useDynalite();
 const now = new Date('2026-05-20T12:00:00Z');
@@ -205,5 +208,28 @@ describe('DynamoDecisionLog', () => {
 
     // Assess
     expect(page).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('writes again exactly the decisions DynamoDB left unprocessed', async () => {
+    // Prepare: neither emulator ever leaves a batch partly unprocessed, so the client is aws-sdk-client-mock's, answering as DynamoDB does under load.
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: emulatorCredentials }));
+    const mocked = mockClient(client);
+    const [first, second] = [decision(1), decision(2)];
+    mocked.on(UpdateCommand).resolves({});
+    mocked
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { table: [{ PutRequest: { Item: { pk: `DECISION#${second.id}` } } }] } })
+      .resolves({});
+    const log = new DynamoDecisionLog({ client, tableName: 'table', cursors: new CursorCodec(randomBytes(32)) });
+
+    // Act
+    await log.record([first, second]);
+
+    // Assess
+    const writes = mocked
+      .commandCalls(BatchWriteCommand)
+      .map((call) => call.args[0].input.RequestItems?.['table']?.map((request): unknown => request.PutRequest?.Item?.['pk']));
+    expect(writes).toEqual([[`DECISION#${first.id}`, `DECISION#${second.id}`], [`DECISION#${second.id}`]]);
+    client.destroy();
   });
 });
