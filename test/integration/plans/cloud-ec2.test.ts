@@ -26,6 +26,7 @@ import {
   startEc2Harness,
   type Ec2Harness,
 } from '#test/support/moto-ec2.ts';
+import { groupHolding, lifecycleOf, motoAutoScalingClient } from '#test/support/moto-auto-scaling.ts';
 import { motoAccountId, motoIamClient, type MotoRequest } from '#test/support/moto-iam.ts';
 
 let harness: Ec2Harness;
@@ -210,6 +211,42 @@ describe('plans of isolate-ec2-instance and unisolate-ec2-instance', () => {
     expect(undo.itemsAfter).toBe(undo.itemsBefore);
     expect(undone.status, JSON.stringify(undone.error)).toBe('Completed');
     expect(undoAgain.result?.changes).toEqual([]);
+  });
+
+  it('lists the EnterStandby of an instance InService in an Auto Scaling group first, and the undo its ExitStandby, moving it in neither plan', async () => {
+    // Prepare
+    const autoScaling = motoAutoScalingClient(inject('motoEndpoint'));
+    const network = await createNetwork(harness.ec2);
+    const web = await createSecurityGroup(harness.ec2, network.vpcId, 'web');
+    const instanceId = await launchInstance(harness.ec2, { network, securityGroupIds: [web] });
+    const group = await groupHolding(harness.ec2, autoScaling, network, instanceId);
+    const label = `EC2 instance ${instanceId} in ${region}`;
+
+    // Act
+    const planned = await planWatched(onInstance('isolate-ec2-instance', instanceId));
+    const afterPlan = await lifecycleOf(autoScaling, instanceId);
+    const isolation = await harness.run(harness.newRecord('isolate-ec2-instance', { 'aws.resource.arn': instanceArn(instanceId) }));
+    const undo = await planWatched(onInstance('unisolate-ec2-instance', instanceId, isolation));
+    const afterUndoPlan = await lifecycleOf(autoScaling, instanceId);
+    autoScaling.destroy();
+
+    // Assess
+    expect(planned.result?.prior).toMatchObject({ autoScaling: { autoScalingGroupName: group, lifecycleState: 'InService' } });
+    expect(planned.result?.changes[0]).toEqual({
+      call: 'autoscaling:EnterStandby',
+      target: instanceArn(instanceId),
+      detail: `put ${label} on standby in Auto Scaling group ${group} (ShouldDecrementDesiredCapacity false), so the group does not terminate it once it fails its health checks`,
+    });
+    expect(writesAmong(planned.operations)).toEqual([]);
+    expect(afterPlan).toEqual({ group, state: 'InService' });
+    expect(isolation.status, JSON.stringify(isolation.error)).toBe('Completed');
+    expect(undo.result?.changes.at(-1)).toEqual({
+      call: 'autoscaling:ExitStandby',
+      target: instanceArn(instanceId),
+      detail: `put ${label} back in service in Auto Scaling group ${group} (adds one to the group's desired capacity)`,
+    });
+    expect(writesAmong(undo.operations)).toEqual([]);
+    expect(afterUndoPlan).toEqual({ group, state: 'Standby' });
   });
 
   it('refuses an instance of an account outside TARGET_ACCOUNTS before any call', async () => {
