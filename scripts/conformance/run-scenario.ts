@@ -94,8 +94,11 @@ function describeStates(targets: readonly Target[], states: States, original: St
   return described.length === 1 ? (described[0]?.text ?? '') : described.map(({ name, text }) => `${name}: ${text}`).join('; ');
 }
 
+/** `isolate-ec2-instance Completed`, naming who approved an action that waited for a person. */
 const actionCell = (records: readonly ActionRecord[]): string =>
-  records.map((record) => `${record.type} ${record.status}`).join(', ') || 'none';
+  records
+    .map((record) => `${record.type} ${record.status}${(record.trigger?.approvedBy ?? null) === null ? '' : ` (approved by ${record.trigger.approvedBy})`}`)
+    .join(', ') || 'none';
 
 /** Runs the scenario; every difference from what it expects is in `mismatches`. */
 export async function runScenario(world: ConformanceWorld, scenario: Scenario): Promise<ScenarioOutcome> {
