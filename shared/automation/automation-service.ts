@@ -136,6 +136,8 @@ export class AutomationService implements Automation {
     try {
       const exemption = await this.#deps.exemptions.check(mapped.target, finding);
       if (exemption.exempt) return { decision: decision(rule, 'exempt', exemption.reason) };
+      // Fail closed: a tag that could not be read is never taken as "not exempt".
+      if (exemption.unknown === true) return { decision: decision(rule, 'refused', `${exemption.reason}; nothing is done`) };
       if (exemption.deferred === true) deferredNote = ` (${exemption.reason})`;
     } catch (error) {
       // Fail closed: a target whose exemption cannot be read is never acted on.
@@ -203,7 +205,8 @@ export class AutomationService implements Automation {
       }
       const allowance = await this.#deps.rates.take(rule, { accountId: finding.accountId, region: finding.region }, this.#deps.clock.now());
       if (!allowance.allowed) return { decision: decision(rule, 'rate-limited', allowance.reason) };
-      const outcome = await this.#deps.actions.createOnBehalf(actedBy(rule), body, { trigger, approved: false, countAs });
+      // No countAs: the take above already counted this action, so approving a gated one must not count it again.
+      const outcome = await this.#deps.actions.createOnBehalf(actedBy(rule), body, { trigger, approved: false });
       if ('approval' in outcome) {
         const reason = `${target} is on a target APPROVAL_REQUIRED matches: it waits for a person to approve approval ${outcome.approval.id}${note}`;
         return { decision: decision(rule, 'awaiting-approval', reason, { approvalId: outcome.approval.id }) };

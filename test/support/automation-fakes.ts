@@ -109,6 +109,7 @@ export async function automationStack(options: {
   const config = options.config ?? automationConfig();
   const starter = new RecordingStarter();
   const cloudPlanner = new OneChangeCloudPlanner();
+  const rates = new DynamoRateLimiter({ client, tableName, clock });
   const planner = new PlanService({ cloud: cloudPlanner, config, repository, clock });
   const approvals: ApprovalService = new ApprovalService({
     store: new ApprovalStore({ client, tableName, cursors }),
@@ -116,6 +117,10 @@ export async function automationStack(options: {
     actions: { createOnBehalf: (principal, request, onBehalf) => actions.createOnBehalf(principal, request, onBehalf) },
     clock,
     ttlSeconds: 3600,
+    // As the service wires it: actions created by approving a rule's request count towards its limits.
+    onApproved: async (_approval, _outcome, countAs) => {
+      if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, clock.now());
+    },
   });
   const actions: ActionService = new ActionService({
     repository,
@@ -126,7 +131,6 @@ export async function automationStack(options: {
     planner,
   });
   const log = new DynamoDecisionLog({ client, tableName, clock, cursors });
-  const rates = new DynamoRateLimiter({ client, tableName, clock });
   const exemptions = new KeyedExemptions();
   const dedup = new DynamoDedupStore({ client, tableName, clock });
   const restart = (rules: string | RuleSet) => {

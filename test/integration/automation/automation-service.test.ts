@@ -5,7 +5,7 @@
  * where each is tested for real. Each outcome is asserted exactly, with what was (not) written.
  */
 import { describe, expect, it } from 'vitest';
-import { readScopes } from '#shared/auth/scopes.ts';
+import { execScopes, readScopes } from '#shared/auth/scopes.ts';
 import type { EventAnswer } from '#shared/automation/types.ts';
 import { FixedClock } from '#shared/clock.ts';
 import { InvalidFindingError } from '#shared/findings/index.ts';
@@ -18,6 +18,7 @@ const dynalite = useDynalite();
 const receivedAt = new Date('2026-12-05T12:00:00Z');
 const context = { receivedAt, caller: 'eventbridge' };
 const reader = { sub: 'reader', scopes: new Set<string>([readScopes.containment, readScopes['data-gathering']]) };
+const approver = { sub: 'approver', scopes: new Set<string>([execScopes.containment, execScopes['data-gathering']]) };
 
 const backdoor = 'written/guardduty-backdoor-ec2.json';
 const backdoorInstance = 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0a1b2c3d4e5f67890';
@@ -165,6 +166,40 @@ describe('AutomationService: enforce, dry-run and approval', () => {
     expect(decision.reason).toBe(`isolate-ec2-instance on ${backdoorInstance} is on a target APPROVAL_REQUIRED matches: it waits for a person to approve approval ${decision.approvalId ?? ''}`);
     expect((await subject.approvals.get(reader, decision.approvalId ?? '')).requestedBy).toBe('automation:isolate-backdoor');
     expect(await records(subject)).toEqual([]);
+  });
+
+  it('counts an enforce rule\'s action that APPROVAL_REQUIRED gated once, not again when a person approves it', async () => {
+    // Prepare: only the backdoor instance needs an approval; the rule may act twice an hour
+    const subject = await stack(isolateRule('enforce', '    maxActionsPerHour: 2\n'), { approvalRequired: [backdoorInstance] });
+    const gated = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+    await subject.approvals.approve(approver, gated.approvalId ?? '', 'confirmed on the console');
+
+    // Act
+    const second = onlyDecision(await subject.service.receive(fixture('written/guardduty-unauthorized-access-ec2.json'), context));
+
+    // Assess
+    expect(gated.outcome).toBe('awaiting-approval');
+    expect(second.outcome).toBe('executed');
+    expect((await records(subject)).map((record) => [record.createdBy, record.trigger?.approvedBy])).toEqual(
+      expect.arrayContaining([['automation:isolate-backdoor', 'approver'], ['automation:isolate-backdoor', null]]),
+    );
+  });
+
+  it('counts an approval-mode rule\'s action when a person approves it', async () => {
+    // Prepare
+    const subject = await stack(isolateRule('approval', '    maxActionsPerHour: 1\n'));
+    const requested = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+    await subject.approvals.approve(approver, requested.approvalId ?? '', 'confirmed');
+
+    // Act: the next finding's approval is requested (requests are not counted), its enforce twin would be limited
+    const next = onlyDecision(await subject.service.receive(fixture('written/guardduty-unauthorized-access-ec2.json'), context));
+    const base = fixture(backdoor) as { detail: Record<string, unknown> };
+    const another = { ...base, detail: { ...base.detail, id: 'd4e5f60718293a4b5c6d7e8f90a1b2c4' } };
+    const enforced = onlyDecision(await subject.restart(isolateRule('enforce', '    maxActionsPerHour: 1\n')).receive(another, context));
+
+    // Assess
+    expect(next.outcome).toBe('awaiting-approval');
+    expect(enforced.outcome).toBe('rate-limited');
   });
 
   it('decides a finding under every rule that matches it, in the file order', async () => {
