@@ -31,11 +31,7 @@ class ServiceFunctionBundler implements ILocalBundling {
     process.stderr.write(result.stderr);
     if (result.error !== undefined) throw new Error(`could not run the bundler for ${this.entry}`, { cause: result.error });
     if (result.status !== 0) throw new Error(`bundling ${this.entry} failed (exit ${String(result.status ?? result.signal)}):\n${result.stderr}`);
-    for (const [name, content] of Object.entries(this.files)) {
-      // A plain name that cannot overwrite the bundle (index.mjs) or its source map.
-      if (basename(name) !== name || !/^[\w.-]+$/.test(name) || /\.m?js(\.map)?$/.test(name)) throw new Error(`a shipped file must be a plain name that is no script, not "${name}"`);
-      writeFileSync(join(outputDir, name), content);
-    }
+    for (const [name, content] of Object.entries(this.files)) writeFileSync(join(outputDir, name), content);
     // Never false: that would send CDK to Docker, which the project never bundles in.
     return true;
   }
@@ -46,6 +42,10 @@ class ServiceFunctionBundler implements ILocalBundling {
  * output like NodejsFunction's assets. Stacks left out of `aws:cdk:bundling-stacks` skip the build.
  */
 export function serviceFunctionCode(entry: string, files: Readonly<Record<string, string>> = {}): AssetCode {
+  for (const name of Object.keys(files)) {
+    // A plain name beside the bundle, which can neither replace it (index.mjs) or its source map nor leave the directory.
+    if (basename(name) !== name || !/^[\w.-]+$/.test(name) || /\.m?js(\.map)?$/.test(name)) throw new Error(`a shipped file must be a plain name that is no script, not "${name}"`);
+  }
   return Code.fromAsset(projectRoot, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
