@@ -6,6 +6,7 @@ import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
+import { ResponderStore } from '#shared/responders/store.ts';
 import type { JsonValue } from '#shared/json.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import { planSchema } from '#shared/plans/plan-schema.ts';
@@ -74,11 +75,13 @@ const originals: Readonly<Record<string, { inputs: Record<string, unknown>; appl
 const dynalite = useDynalite();
 let repository: HistoryRepository;
 let plans: PlanService;
+let responders: ResponderStore;
 
 beforeAll(async () => {
-  ({ repository } = await freshHistory(dynalite.endpoint, systemClock));
-  const config = loadConfig({});
-  plans = new PlanService({ cloud: undefined, config, repository, clock: systemClock });
+  const history = await freshHistory(dynalite.endpoint, systemClock);
+  ({ repository } = history);
+  responders = new ResponderStore({ client: history.client, tableName: history.tableName, clock: systemClock });
+  plans = new PlanService({ cloud: undefined, config: loadConfig({}), repository, clock: systemClock, responders });
 });
 
 /** Records `type` as the API would create it and moves it to Completed with `applied`, as its responder's reports would. */
@@ -131,5 +134,19 @@ describe('plans of every host and Kubernetes undo type posted directly', () => {
     expect(plan.changes.map((change) => change.call)).toEqual(['responder:dispatch', setup.call]);
     expect(await historyCount()).toBe(before);
     expect((await repository.get(original.id))?.undo).toMatchObject({ available: true, actionId: null });
+  });
+});
+
+describe("the responder a plan's work would go to, from the registrations in the history table", () => {
+  it('says a cluster has no responder until one registers, then that it is registered and runs the type', async () => {
+    // Prepare
+    const request = { type: 'cordon-node', inputs: { 'kubernetes.cluster.name': 'staging', 'kubernetes.node.name': 'ip-10-0-2-9' } };
+    const before = await plans.plan(analyst, request);
+    await responders.register({ kind: 'kubernetes', name: 'staging', version: '2.1.0', capabilities: ['cordon-node', 'uncordon-node'] }, 'responder:kubernetes/staging');
+    // Act
+    const after = await plans.plan(analyst, request);
+    // Assess
+    expect(before.changes[0]).toEqual({ call: 'responder:dispatch', target: 'kubernetes/staging', detail: expect.stringContaining('no responder is registered for it') as unknown });
+    expect(after.changes[0]?.detail).toMatch(/^cordon-node work signed and queued for the responder of cluster staging: registered \(version 2\.1\.0, last seen [^)]+\) and lists cordon-node among its capabilities$/);
   });
 });
