@@ -17,7 +17,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { Environment, ServiceConfig } from '#shared/config/config.ts';
 import type { CursorCodec } from '#shared/history/cursor.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
-import { PlanService } from '#shared/plans/plan-service.ts';
+import { PlanService, type PlanServiceDeps } from '#shared/plans/plan-service.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { EvidenceStore, WorkStarter } from '#shared/ports.ts';
@@ -36,6 +36,8 @@ export interface LocalAutomationOptions {
   readonly starters: Readonly<Partial<Record<'cloud' | 'host' | 'kubernetes', WorkStarter>>>;
   readonly evidence: EvidenceStore;
   readonly clock: Clock;
+  /** Registered responders, so a host or Kubernetes plan says whether one would take the work. */
+  readonly responders: PlanServiceDeps['responders'];
 }
 
 export interface LocalAutomation {
@@ -51,7 +53,7 @@ export function createLocalAutomation(options: LocalAutomationOptions): LocalAut
   const { config, repository, clock } = options;
   const rules = loadRuleSet(options.env);
   const cloud = createInProcessCloudPlanner({ families: options.families, config, repository, clock });
-  const planner = new PlanService({ cloud, config, repository, clock });
+  const planner = new PlanService({ cloud, config, repository, clock, ...(options.responders === undefined ? {} : { responders: options.responders }) });
   const store = { client: options.client, tableName: options.tableName, clock };
   const rates = new DynamoRateLimiter(store);
   const { actions, approvals } = createActionServices({

@@ -180,6 +180,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       starters: { cloud: cloud.starter, host: responderRuntime.starter, kubernetes: responderRuntime.starter },
       evidence,
       clock,
+      responders: responderStore,
     });
     closers.push(() => local.close());
     const issuer = await openDevIssuer(options.dataDir);
