@@ -4,7 +4,7 @@
  * recorded decisions and the targets' state checked, every action undone, and the targets compared
  * with how they were before. `npm run conformance` and test/e2e/conformance.test.ts both call this.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +97,10 @@ function describeStates(targets: readonly Target[], states: States, original: St
 /** `isolate-ec2-instance Completed`, naming who approved an action that waited for a person. */
 const actionCell = (records: readonly ActionRecord[]): string =>
   records
-    .map((record) => `${record.type} ${record.status}${(record.trigger?.approvedBy ?? null) === null ? '' : ` (approved by ${record.trigger.approvedBy})`}`)
+    .map((record) => {
+      const approver = record.trigger?.approvedBy ?? null;
+      return `${record.type} ${record.status}${approver === null ? '' : ` (approved by ${approver})`}`;
+    })
     .join(', ') || 'none';
 
 /** Runs the scenario; every difference from what it expects is in `mismatches`. */
@@ -118,9 +121,11 @@ export async function runScenario(world: ConformanceWorld, scenario: Scenario): 
       ...Object.assign({}, ...targets.map((target) => target.variables)),
     } as Readonly<Record<string, string | number>>;
     const rulesFile = join(rulesDir, 'rules.yaml');
-    await writeFile(rulesFile, stringify({ rules: fill(scenario.rules, variables) }));
+    const rulesText = stringify({ rules: fill(scenario.rules, variables) });
+    await writeFile(rulesFile, rulesText);
     const original = await readStates(targets);
     session = await ServiceSession.start({ dataDir, env: serviceEnv(world, rulesFile, scenario, variables), hostResponder: host });
+    mismatches.push(...(await rulesNotInForce(session, rulesText, scenario)));
     if (host && session.hostname !== variables['hostname']) mismatches.push(`the host responder is ${session.hostname ?? 'absent'}, not ${String(variables['hostname'])}`);
 
     const context: StepContext = {
@@ -172,6 +177,17 @@ export async function runScenario(world: ConformanceWorld, scenario: Scenario): 
     await rm(dataDir, { recursive: true, force: true });
     await rm(rulesDir, { recursive: true, force: true });
   }
+}
+
+/** The service must act on exactly the scenario's rules file (GET /v1/automation-rules), not the shipped defaults. */
+async function rulesNotInForce(session: ServiceSession, rulesText: string, scenario: Scenario): Promise<string[]> {
+  const answer = await session.rulesInForce();
+  const inForce = answer.body as { sha256?: string; origin?: string; rules?: { id: string }[] } | null;
+  const ids = (inForce?.rules ?? []).map((rule) => rule.id);
+  const wanted = scenario.rules.map((rule) => String(rule['id']));
+  const sha256 = createHash('sha256').update(rulesText).digest('hex');
+  if (answer.status === 200 && inForce?.origin === 'file' && inForce.sha256 === sha256 && isDeepStrictEqual(ids, wanted)) return [];
+  return [`rules in force: expected the scenario's file (${wanted.join(', ')}, sha256 ${sha256}), got ${answer.status} ${JSON.stringify(inForce).slice(0, 300)}`];
 }
 
 /** Undoes every action that has an undo (newest first, as an operator unwinds), each to its end. */

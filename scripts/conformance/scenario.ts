@@ -95,8 +95,14 @@ export const stepSchema = z.union([
   z.strictObject({ reset: z.string(), expect: z.strictObject({ status: z.number().int() }) }),
   /** Stops the service and starts it again on the same DATA_DIR. */
   z.strictObject({ restart: z.literal(true) }),
-  /** Checks the targets and the action count now, mid-scenario. */
-  z.strictObject({ check: z.strictObject({ state: stateSchema.optional(), actions: z.number().int().min(0).optional() }) }),
+  /** Checks the targets, the action count and rules' breakers (GET /v1/automation-rules) now, mid-scenario. */
+  z.strictObject({
+    check: z.strictObject({
+      state: stateSchema.optional(),
+      actions: z.number().int().min(0).optional(),
+      tripped: z.record(z.string(), z.boolean()).optional(),
+    }),
+  }),
 ]);
 export type Step = z.infer<typeof stepSchema>;
 

@@ -100,6 +100,11 @@ export class ServiceSession {
     return this.#call('GET', `/v1/approvals/${encodeURIComponent(approvalId)}`, this.#person('conformance-reader'));
   }
 
+  /** GET /v1/automation-rules: the rules in force, their file's SHA-256 and each rule's breaker. */
+  rulesInForce(): Promise<HttpAnswer> {
+    return this.#call('GET', '/v1/automation-rules', this.#person('conformance-reader'));
+  }
+
   resetRule(ruleId: string): Promise<HttpAnswer> {
     return this.#call('POST', `/v1/automation-rules/${encodeURIComponent(ruleId)}/reset`, this.#person('conformance-operator'), '{}');
   }

@@ -114,6 +114,16 @@ async function decide(kind: 'approve' | 'reject', as: string, expect: { status: 
   return mismatches;
 }
 
+/** Each named rule's breaker as GET /v1/automation-rules shows it, against tripped or not. */
+async function breakerMismatches(where: string, session: ServiceSession, expected: Readonly<Record<string, boolean>>): Promise<string[]> {
+  const answer = await session.rulesInForce();
+  const rules = (answer.body as { rules?: { id: string; state?: { tripped?: boolean } }[] } | null)?.rules ?? [];
+  return Object.entries(expected).flatMap(([ruleId, tripped]) => {
+    const state = rules.find((rule) => rule.id === ruleId)?.state;
+    return state?.tripped === tripped ? [] : [`${where}: rule ${ruleId} breaker expected ${tripped ? 'tripped' : 'closed'}, got ${shown(state)}`];
+  });
+}
+
 /** Waits (bounded) for every action seen so far to end, so state is read after the work, not during it. */
 export async function settleAll(context: StepContext): Promise<void> {
   for (const record of await context.session.actions()) context.actionIds.add(record.id);
@@ -140,6 +150,7 @@ export async function runStep(step: Step, index: number, context: StepContext): 
   await settleAll(context);
   const mismatches: string[] = [];
   if (step.check.state !== undefined) mismatches.push(...compareStates(where, step.check.state, await readStates(context.targets), context.original));
+  if (step.check.tripped !== undefined) mismatches.push(...(await breakerMismatches(where, context.session, step.check.tripped)));
   if (step.check.actions !== undefined) {
     const records = await context.session.actions();
     if (records.length !== step.check.actions) {
