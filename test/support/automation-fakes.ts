@@ -32,13 +32,18 @@ import { freshHistory } from './history-store.ts';
 /** Exempt by resource key; Kubernetes targets deferred to their responder, as the member-role checker does. */
 export class KeyedExemptions implements ExemptionChecker {
   readonly exempt = new Set<string>();
-  /** Keys whose tags cannot be read (the member role refused): the check throws. */
+  /** Keys whose tags cannot be read: the check throws, as an outage would. */
   readonly unreadable = new Set<string>();
+  /** Keys whose tags the member role may not read: the check answers unknown, as the member-role checker does. */
+  readonly unknown = new Set<string>();
   readonly checked: string[] = [];
 
-  check(resource: { readonly key: string; readonly kind: string }): Promise<{ exempt: boolean; reason: string; deferred?: true }> {
+  check(resource: { readonly key: string; readonly kind: string }): Promise<{ exempt: boolean; reason: string; deferred?: true; unknown?: true }> {
     this.checked.push(resource.key);
     if (this.unreadable.has(resource.key)) return Promise.reject(new Error(`cannot read the tags of ${resource.key}`));
+    if (this.unknown.has(resource.key)) {
+      return Promise.resolve({ exempt: false, unknown: true, reason: `cannot read the response-actions:exempt tag of ${resource.key} (AccessDenied); not acting on it blindly` });
+    }
     if (this.exempt.has(resource.key)) return Promise.resolve({ exempt: true, reason: `${resource.key} is tagged response-actions:exempt=true` });
     if (resource.kind.startsWith('k8s.')) {
       return Promise.resolve({ exempt: false, deferred: true, reason: 'the Kubernetes responder checks the response-actions.io/exempt label before acting' });

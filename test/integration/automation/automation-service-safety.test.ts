@@ -213,6 +213,26 @@ describe('AutomationService: exemptions and failures', () => {
     expect(record).toMatchObject({ executor: 'kubernetes', createdBy: 'automation:isolate-workload' });
   });
 
+  it('refuses a target whose exemption tag cannot be read, takes no claim, and acts once it can be', async () => {
+    // Prepare
+    const subject = await stack(isolateRule());
+    subject.exemptions.unknown.add(sshInstance);
+
+    // Act
+    const refused = await subject.service.receive(fixture(sshFirst), context);
+    subject.exemptions.unknown.clear();
+    const later = await subject.service.receive(fixture(sshFirst), context);
+
+    // Assess
+    expect(refused.findings[0]?.decisions[0]).toMatchObject({
+      outcome: 'refused',
+      reason: `cannot read the response-actions:exempt tag of ${sshInstance} (AccessDenied); not acting on it blindly; nothing is done`,
+      actionIds: [],
+    });
+    expect(outcomes(later)).toEqual([['isolate-ec2', 'executed']]);
+    expect(await records(subject)).toHaveLength(1);
+  });
+
   it("records every rule's decision when one rule fails, gives its claim back, then throws for a retry", async () => {
     // Prepare: the bucket's tags cannot be read; the caller's user can be quarantined
     const rules = `${oneRule('private-bucket', 'enforce', 'guardduty', ['Policy:S3/*'], 'make-cloud-resource-private')}  - id: quarantine-caller
