@@ -18,7 +18,8 @@ describe('cdk synth through the CLI (cdk.json → node infra/app.ts)', () => {
       cwd: projectRoot,
       env: environmentWithoutAws(),
       encoding: 'utf8',
-      timeout: 120_000,
+      // It bundles every function (36, each an esbuild run): under the shared CI load that took 90-120 s.
+      timeout: 280_000,
     });
 
     // Assess
