@@ -4,13 +4,16 @@
  * the alarms, the ingest function's grants and environment, and the cross-account bus policy.
  */
 import { readFileSync } from 'node:fs';
+import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { findingEventMaxAge, findingsIngest, exemptionsRolePath } from '#infra/constructs/findings-ingest.ts';
+import { grantExemptions } from '#infra/constructs/grant-automation.ts';
+import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { acceptedDetailTypes } from '#shared/findings/eventbridge-schema.ts';
 import { configuredRulesFile } from './support/deployments.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
 import { built, expectedRouteGrants, grantsOf, logicalIdOf, render, resourceOf, settings, synthesis, template, useServiceStack } from './support/service-stack-synthesis.ts';
-import { describeFindings } from './support/synth.ts';
+import { describeFindings, testContext } from './support/synth.ts';
 import { resourcesOf } from './support/template.ts';
 
 useServiceStack();
@@ -161,6 +164,21 @@ describe('findings in (FindingsIngest)', () => {
       MEMBER_ROLE_NAME: settings.memberRoleName,
     });
     expect(built.serviceStack.api.functionPropsFor(findingsIngest).files).toEqual({ 'automation-rules.yaml': readFileSync(configuredRulesFile, 'utf8') });
+  });
+
+  it('fails synthesis when a function with the exemptions need is not on the path the exemptions role trusts', () => {
+    // Prepare: what ServiceApi.functionPropsFor would have put on the role, left out
+    const stack = new Stack(new App({ context: testContext() }), 'OffPath');
+    const fn = new ServiceFunction(stack, 'Decider', { entry: 'functions/events/eventbridge-target.ts' });
+    const automation = { planFunctions: {}, memberEnvironment: {}, exemptionsRoleArns: ['arn:aws:iam::111111111111:role/M-exemptions'], exemptionsRolePath: exemptionsRolePath('Svc'), rules: undefined, approvals: { required: '', ttlSeconds: 3600 } };
+
+    // Act
+    const act = (): void => {
+      grantExemptions(fn, automation);
+    };
+
+    // Assess
+    expect(act).toThrow(/OffPath\/Decider needs exemptions but its role is not on \/Svc-exemptions\//);
   });
 
   it('lets the delegated administrator\'s account forward only finding events to the default bus', () => {
