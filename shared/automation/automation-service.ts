@@ -51,6 +51,8 @@ interface Decided {
   readonly decision: Decision;
   /** An error no decision explains (a store down): recorded, then thrown so the delivery is retried. */
   readonly failure?: unknown;
+  /** The create failed in a way that may follow its write: the claim stays held. */
+  readonly keepClaim?: boolean;
 }
 
 interface Context {
@@ -171,7 +173,7 @@ export class AutomationService implements Automation {
     const { actionIds, approvalId, outcome } = decided.decision;
     // A plan counts as done: a dry-run rule records one plan per finding per window, as enforce would act once.
     try {
-      if (actionIds.length > 0 || approvalId !== null || outcome === 'planned') {
+      if (actionIds.length > 0 || approvalId !== null || outcome === 'planned' || decided.keepClaim === true) {
         await this.#deps.dedup.complete(key, { decisionId }, { actionIds, approvalId });
       } else {
         await this.#deps.dedup.release(key, { decisionId });
@@ -206,7 +208,12 @@ export class AutomationService implements Automation {
       const allowance = await this.#deps.rates.take(rule, { accountId: finding.accountId, region: finding.region }, this.#deps.clock.now());
       if (!allowance.allowed) return { decision: decision(rule, 'rate-limited', allowance.reason) };
       // No countAs: the take above already counted this action, so approving a gated one must not count it again.
-      const outcome = await this.#deps.actions.createOnBehalf(actedBy(rule), body, { trigger, approved: false });
+      const outcome = await this.#deps.actions.createOnBehalf(actedBy(rule), body, { trigger, approved: false }).catch((error: unknown) => {
+        if (refusalOf(error) !== null) throw error;
+        // The action may be written and started already: the claim is kept, so a retried delivery never acts twice.
+        return { mayHaveActed: this.#unexplained(rule, error, 'creating the action failed, perhaps after it was written', true) };
+      });
+      if ('mayHaveActed' in outcome) return outcome.mayHaveActed;
       if ('approval' in outcome) {
         const reason = `${target} is on a target APPROVAL_REQUIRED matches: it waits for a person to approve approval ${outcome.approval.id}${note}`;
         return { decision: decision(rule, 'awaiting-approval', reason, { approvalId: outcome.approval.id }) };
@@ -219,11 +226,17 @@ export class AutomationService implements Automation {
     }
   }
 
-  /** A failure no outcome names: recorded as refused (nothing was done), and thrown once every decision is recorded. */
-  #unexplained(rule: Rule, error: unknown, step: string): Decided {
+  /**
+   * A failure no outcome names: recorded as refused, and thrown once every decision is recorded.
+   * `keepClaim` when an action may exist despite the error: a re-delivery must then not act again.
+   */
+  #unexplained(rule: Rule, error: unknown, step: string, keepClaim = false): Decided {
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
-    return { decision: decision(rule, 'refused', `nothing was done: ${step} (${name}: ${message}); a re-delivery of this finding decides it again`), failure: error };
+    const reason = keepClaim
+      ? `the outcome is unknown: ${step} (${name}: ${message}); the claim is kept, so a re-delivery does not act again: look for this rule's actions before acting by hand`
+      : `nothing was done: ${step} (${name}: ${message}); a re-delivery of this finding decides it again`;
+    return { decision: decision(rule, 'refused', reason), failure: error, keepClaim };
   }
 }
 

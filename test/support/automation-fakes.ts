@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { TargetNotFoundError } from '#shared/actions/errors.ts';
 import { ApprovalService } from '#shared/approvals/approval-service.ts';
 import { ApprovalStore } from '#shared/approvals/approval-store.ts';
+import type { ActionsOnBehalf } from '#shared/approvals/ports.ts';
 import { AutomationService } from '#shared/automation/automation-service.ts';
 import { ruleSetFromText } from '#shared/automation/load-rules.ts';
 import { DynamoDecisionLog, DynamoDedupStore, DynamoRateLimiter } from '#shared/automation/store/index.ts';
@@ -107,6 +108,8 @@ export async function automationStack(options: {
   readonly rulesYaml: string;
   readonly config?: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>;
   readonly approvalRequired?: readonly string[];
+  /** What the automation creates actions through, around the real ActionService (a failure after the write, say). */
+  readonly wrapActions?: (actions: ActionsOnBehalf) => ActionsOnBehalf;
 }): Promise<AutomationStack> {
   const { clock } = options;
   const { repository, tableName, client } = await freshHistory(options.endpoint, clock);
@@ -140,7 +143,8 @@ export async function automationStack(options: {
   const dedup = new DynamoDedupStore({ client, tableName, clock });
   const restart = (rules: string | RuleSet) => {
     const ruleSet = typeof rules === 'string' ? ruleSetFromText(Buffer.from(rules), 'rules.yaml', 'yaml') : rules;
-    return new AutomationService({ rules: ruleSet, planner, actions, approvals, dedup, rates, exemptions, log, config, clock });
+    const onBehalf = options.wrapActions?.(actions) ?? actions;
+    return new AutomationService({ rules: ruleSet, planner, actions: onBehalf, approvals, dedup, rates, exemptions, log, config, clock });
   };
   return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner };
 }
