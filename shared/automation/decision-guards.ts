@@ -12,8 +12,8 @@ import type { NormalisedFinding } from '#shared/findings/types.ts';
 import { isProtectedTarget, isTargetAccountAllowed } from '#shared/guards/protected-targets.ts';
 
 /**
- * Why the action may not touch its target, or null. Cloud actions only: host and Kubernetes work
- * names no account, and its responder applies its own guards. Every account in sight is checked
+ * Why the action may not touch its target, or null. Host and Kubernetes work is checked for the
+ * finding's account only; its responder applies its own guards. Every account in sight is checked
  * (the finding's, the target ARN's, an `aws.account.id` input), so a rule's input cannot aim past
  * TARGET_ACCOUNTS.
  */
@@ -22,7 +22,12 @@ export function targetRefusal(
   request: ValidActionRequest,
   config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>,
 ): string | null {
-  if (request.executor !== 'cloud') return null;
+  if (request.executor !== 'cloud') {
+    // Responder work names no account, but a finding from an account the service does not act in
+    // must not reach a cluster or host that merely shares a name with one it does.
+    const account = finding.accountId;
+    return account !== null && !isTargetAccountAllowed(account, config.targetAccounts) ? `account ${account} is not in TARGET_ACCOUNTS` : null;
+  }
   const arnInput = request.inputs['aws.resource.arn'];
   const arns = [...new Set([...(typeof arnInput === 'string' ? [arnInput] : []), ...request.resources.map((resource) => resource.key).filter((key) => key.startsWith('arn:'))])];
   const accountInput = request.inputs['aws.account.id'];

@@ -60,6 +60,15 @@ describe("the guards on a rule's target", () => {
     );
   });
 
+  it('refuses Kubernetes work for a finding from an account outside TARGET_ACCOUNTS (a cluster of that name may be elsewhere)', () => {
+    // Prepare: a GuardDuty EKS finding from an account the service does not act in
+    const outside = { ...inAccount, accountId: '999988887777' };
+    const request = valid('delete-pod', { 'kubernetes.cluster.name': 'prod', 'kubernetes.namespace.name': 'payments', 'kubernetes.pod.name': 'api-0' });
+
+    // Assess
+    expect(targetRefusal(outside, request, config)).toBe('account 999988887777 is not in TARGET_ACCOUNTS');
+  });
+
   it('leaves host and Kubernetes work to their responders: no account to check', () => {
     // Assess
     expect(targetRefusal(falco, valid('pause-container', { 'host.id': 'node-7', 'container.id': '3ad7b26ded6d' }), config)).toBeNull();
