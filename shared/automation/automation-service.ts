@@ -134,22 +134,15 @@ export class AutomationService implements Automation {
     if (!mapped.ok) return { decision: decision(rule, 'unmapped', mapped.reason) };
     const refusal = targetRefusal(finding, mapped.request, this.#deps.config);
     if (refusal !== null) return { decision: decision(rule, 'refused', `${refusal}; nothing is done`) };
-    let deferredNote = '';
-    try {
-      const exemption = await this.#deps.exemptions.check(mapped.target, finding);
-      if (exemption.exempt) return { decision: decision(rule, 'exempt', exemption.reason) };
-      // Fail closed: a tag that could not be read is never taken as "not exempt".
-      if (exemption.unknown === true) return { decision: decision(rule, 'refused', `${exemption.reason}; nothing is done`) };
-      if (exemption.deferred === true) deferredNote = ` (${exemption.reason})`;
-    } catch (error) {
-      // Fail closed: a target whose exemption cannot be read is never acted on.
-      return this.#unexplained(rule, error, 'reading its exemption tag failed');
-    }
-    return this.#claimed(context, mapped, deferredNote);
+    return this.#claimed(context, mapped);
   }
 
-  /** Dedup, then the rule's mode; the claim is kept only when something was planned, requested or created under it. */
-  async #claimed(context: Context, mapped: Extract<MappedInputs, { ok: true }>, note: string): Promise<Decided> {
+  /**
+   * Dedup, then the exemption tag, then the rule's mode; the claim is kept only when something was
+   * planned, requested or created under it. Dedup comes before the tag read so a re-delivered
+   * finding costs no call into the member account.
+   */
+  async #claimed(context: Context, mapped: Extract<MappedInputs, { ok: true }>): Promise<Decided> {
     const { event, finding, rule, decisionId } = context;
     // A plan is not an action: dry-run claims are kept apart, so turning the rule to enforce acts on findings it only planned.
     const key = { ruleId: rule.mode === 'dry-run' ? `dry-run:${rule.id}` : rule.id, findingId: finding.findingId };
@@ -166,7 +159,7 @@ export class AutomationService implements Automation {
     }
     let decided: Decided;
     try {
-      decided = await this.#mode(context, mapped, note);
+      decided = await this.#exemptOrMode(context, mapped);
     } catch (error) {
       decided = this.#unexplained(rule, error, `${rule.mode === 'dry-run' ? 'planning' : 'requesting'} the action failed`);
     }
@@ -183,6 +176,23 @@ export class AutomationService implements Automation {
       return { decision: decided.decision, failure: decided.failure ?? error };
     }
     return decided;
+  }
+
+  /** The exemption tag (fail closed), then the rule's mode. */
+  async #exemptOrMode(context: Context, mapped: Extract<MappedInputs, { ok: true }>): Promise<Decided> {
+    const { finding, rule } = context;
+    let note = '';
+    try {
+      const exemption = await this.#deps.exemptions.check(mapped.target, finding);
+      if (exemption.exempt) return { decision: decision(rule, 'exempt', exemption.reason) };
+      // Fail closed: a tag that could not be read is never taken as "not exempt".
+      if (exemption.unknown === true) return { decision: decision(rule, 'refused', `${exemption.reason}; nothing is done`) };
+      if (exemption.deferred === true) note = ` (${exemption.reason})`;
+    } catch (error) {
+      // Fail closed: a target whose exemption cannot be read is never acted on.
+      return this.#unexplained(rule, error, 'reading its exemption tag failed');
+    }
+    return this.#mode(context, mapped, note);
   }
 
   async #mode(context: Context, mapped: Extract<MappedInputs, { ok: true }>, note: string): Promise<Decided> {

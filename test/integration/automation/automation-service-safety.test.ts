@@ -60,6 +60,19 @@ describe('AutomationService: dedup', () => {
     expect((await subject.log.list({})).items.map((item) => item.outcome).sort()).toEqual(['deduplicated', 'executed']);
   });
 
+  it('reads no exemption tag for a re-delivered finding: dedup answers before any call into the member account', async () => {
+    // Prepare
+    const subject = await stack(isolateRule());
+
+    // Act
+    await subject.service.receive(fixture(sshFirst), context);
+    await subject.service.receive(fixture(sshFirst), context);
+    await subject.service.receive(fixture(sshUpdated), context);
+
+    // Assess
+    expect(subject.exemptions.checked).toEqual([sshInstance]);
+  });
+
   it('acts once on a finding delivered five times at once', async () => {
     // Prepare
     const subject = await stack(isolateRule());
