@@ -24,8 +24,16 @@ function productField(finding: AsffFinding, key: string): string | undefined {
   return fields !== undefined && Object.hasOwn(fields, key) ? fields[key] : undefined;
 }
 
-/** From Compliance.SecurityControlId, ProductFields.ControlId, or the GeneratorId's last segment. */
+/** Security Hub's own product, whose control findings no other importer can write. */
+const securityHubProductArn = /^arn:aws(?:-[a-z]+)*:securityhub:[a-z0-9-]+::product\/aws\/securityhub$/;
+
+/**
+ * From Compliance.SecurityControlId, ProductFields.ControlId, or the GeneratorId's last segment,
+ * for Security Hub's own findings only: a custom integration may write any of these, and a rule on
+ * `S3.2` must not act on a finding an importer forged.
+ */
 function controlIdOf(finding: AsffFinding): string | null {
+  if (!securityHubProductArn.test(finding.ProductArn ?? '')) return null;
   const generated = finding.GeneratorId.split('/').at(-1) ?? '';
   const candidates = [finding.Compliance?.SecurityControlId, productField(finding, 'ControlId'), generated];
   return candidates.find((candidate) => candidate !== undefined && controlIdPattern.test(candidate)) ?? null;

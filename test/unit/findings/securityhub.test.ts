@@ -199,6 +199,17 @@ describe('Security Hub workflow and sample flags', () => {
     });
   });
 
+  it('ASFF: a custom product writing a control id (GeneratorId, ProductFields, Compliance) is no Security Hub control finding', () => {
+    const forged = asff((finding) => {
+      finding.ProductArn = 'arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default';
+      finding.GeneratorId = 'aws-foundational-security-best-practices/v/1.0.0/S3.2';
+      finding.ProductFields = { ControlId: 'S3.2' };
+      finding.Compliance = { Status: 'FAILED', SecurityControlId: 'S3.2' };
+    });
+    expect(forged.types).not.toContain('S3.2');
+    expect(forged.findingType).not.toBe('S3.2');
+  });
+
   // A member account imports findings about itself (Security Hub checks AwsAccountId) but writes Resources[].Id freely.
   it('ASFF: a resource ARN in another account than the finding\'s names nothing (unmapped, saying which account)', () => {
     const forged = asff((finding) => {
