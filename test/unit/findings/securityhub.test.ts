@@ -206,8 +206,8 @@ describe('Security Hub workflow and sample flags', () => {
       finding.ProductFields = { ControlId: 'S3.2' };
       finding.Compliance = { Status: 'FAILED', SecurityControlId: 'S3.2' };
     });
-    expect(forged.types).not.toContain('S3.2');
-    expect(forged.findingType).not.toBe('S3.2');
+    expect(forged?.types).not.toContain('S3.2');
+    expect(forged?.findingType).not.toBe('S3.2');
   });
 
   // A member account imports findings about itself (Security Hub checks AwsAccountId) but writes Resources[].Id freely.
