@@ -127,6 +127,11 @@ export class AutomationService implements Automation {
     if (finding.workflow === 'suppressed') {
       return { decision: decision(rule, 'suppressed', `the finding is suppressed at its source: ${finding.workflowReason ?? 'archived, suppressed or resolved'}; nothing is done`) };
     }
+    // GuardDuty's CreateSampleFindings: real-looking and about nothing real. Testing the pipeline
+    // with them must never act, so only a dry-run rule plans them.
+    if (finding.sample && rule.mode !== 'dry-run') {
+      return { decision: decision(rule, 'suppressed', `a sample finding (GuardDuty's CreateSampleFindings) is about nothing real: only dry-run rules plan it, and nothing is done`) };
+    }
     if (!('action' in rule.run)) {
       return { decision: decision(rule, 'unmapped', `the rule runs playbook ${rule.run.playbook}, and playbooks are not available yet`) };
     }

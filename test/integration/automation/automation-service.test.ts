@@ -46,6 +46,26 @@ async function logged(subject: AutomationStack) {
   return (await subject.log.list({})).items;
 }
 
+describe('AutomationService: sample findings', () => {
+  it('never acts on a GuardDuty sample finding (suppressed), and a dry-run rule still plans it', async () => {
+    // Prepare: the backdoor finding as CreateSampleFindings marks it
+    const sample = structuredClone(fixture(backdoor)) as { detail: { service: { additionalInfo?: Record<string, unknown> } } };
+    sample.detail.service.additionalInfo = { ...sample.detail.service.additionalInfo, sample: true };
+    const enforcing = await stack(isolateRule('enforce'));
+
+    // Act
+    const enforced = await enforcing.service.receive(sample, context);
+    const planned = await (await stack(isolateRule('dry-run'))).service.receive(sample, context);
+
+    // Assess
+    expect(onlyDecision(enforced)).toMatchObject({ outcome: 'suppressed', actionIds: [] });
+    expect(onlyDecision(enforced).reason).toContain('sample finding');
+    expect(await records(enforcing)).toEqual([]);
+    expect(enforcing.starter.started).toEqual([]);
+    expect(onlyDecision(planned)).toMatchObject({ outcome: 'planned' });
+  });
+});
+
 describe('AutomationService: enforce, dry-run and approval', () => {
   it('enforce: creates the action as automation:<rule>, with its trigger, and records the decision', async () => {
     // Prepare
