@@ -25,8 +25,9 @@ export function checkDecisionQuery(query: DecisionQuery): CheckedDecisionQuery {
   const text = (name: 'findingId' | 'ruleId'): string | undefined => {
     const value: unknown = query[name];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.length === 0 || value.length > maxFilterLength) {
-      errors.push({ path: name, message: `must be between 1 and ${maxFilterLength} characters` });
+    // Bytes too: a DynamoDB key holds 2048 bytes, and 1024 three-byte characters would fail the query (a 500).
+    if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value, 'utf8') > maxFilterLength) {
+      errors.push({ path: name, message: `must be between 1 and ${maxFilterLength} characters (${maxFilterLength} bytes in UTF-8)` });
       return undefined;
     }
     return value;
