@@ -14,6 +14,7 @@ import { monthOf } from '#shared/history/items.ts';
 import { backoff } from '#shared/history/record-io.ts';
 import type { ApprovalOrigin, CountAs } from './ports.ts';
 import { approvalStatuses, type Approval, type ApprovalStatus } from './types.ts';
+import { MonthFloor } from '#shared/history/month-floor.ts';
 
 /**
  * Approvals as items of the history table (shared/history/table-design.ts), beside the actions:
@@ -72,18 +73,19 @@ export class ApprovalStore {
   readonly #table: string;
   readonly #cursors: CursorCodec;
   readonly #maxExamined: number;
-  #floorKnownFor: string | undefined;
+  readonly #floor: MonthFloor;
 
   constructor(options: ApprovalStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#floor = new MonthFloor(options.client, options.tableName, floorKey);
     this.#cursors = options.cursors;
     this.#maxExamined = options.maxExaminedPerPage ?? 1000;
   }
 
   async create(stored: StoredApproval): Promise<void> {
     const { approval } = stored;
-    await this.#extendFloor(monthOf(approval.createdAt));
+    await this.#floor.extend(monthOf(approval.createdAt));
     await this.#client.send(
       new PutCommand({
         TableName: this.#table,
@@ -298,24 +300,6 @@ export class ApprovalStore {
     }
   }
 
-  /** Makes sure the approvals' oldest month bucket covers `month`; once per process per older month. */
-  async #extendFloor(month: string): Promise<void> {
-    if (this.#floorKnownFor !== undefined && this.#floorKnownFor <= month) return;
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: floorKey,
-          UpdateExpression: 'SET firstMonth = :month',
-          ConditionExpression: 'attribute_not_exists(firstMonth) OR firstMonth > :month',
-          ExpressionAttributeValues: { ':month': month },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    this.#floorKnownFor = month;
-  }
 }
 
 function fromItem(item: Record<string, unknown>): StoredApproval {

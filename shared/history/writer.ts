@@ -8,6 +8,7 @@ import { actionPartitionKey, indexKeys, itemToRecord, monthOf, recordSortKey, re
 import type { ActionError, ActionRecord, StatusChange } from './record.ts';
 import { backoff, metaKey, readRecord } from './record-io.ts';
 import { allowedPredecessors, type ActionStatus } from './status.ts';
+import { MonthFloor } from './month-floor.ts';
 
 export interface CreateOutcome {
   readonly record: ActionRecord;
@@ -43,11 +44,12 @@ export class HistoryWriter {
   readonly #clock: Clock;
   readonly #idempotency: Pick<IdempotencyStore, 'claim' | 'release'> | undefined;
   /** The oldest month this process has made sure the floor covers. */
-  #floorKnownFor: string | undefined;
+  readonly #floor: MonthFloor;
 
   constructor(options: HistoryWriterOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#floor = new MonthFloor(options.client, options.tableName, metaKey);
     this.#clock = options.clock;
     this.#idempotency = options.idempotency;
   }
@@ -68,7 +70,7 @@ export class HistoryWriter {
       if (earlier !== undefined) return { record: earlier, created: false };
     }
     try {
-      await this.#extendFloor(monthOf(record.createdAt));
+      await this.#floor.extend(monthOf(record.createdAt));
       const [main, ...links] = recordToItems(record);
       // Links first: a link whose record never appears is skipped on read, whereas a
       // record without its links would be missing from a resource's history.
@@ -242,24 +244,6 @@ export class HistoryWriter {
     return this.#idempotency;
   }
 
-  /** Makes sure the oldest month bucket on record covers `month`; once per process per older month. */
-  async #extendFloor(month: string): Promise<void> {
-    if (this.#floorKnownFor !== undefined && this.#floorKnownFor <= month) return;
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: metaKey,
-          UpdateExpression: 'SET firstMonth = :month',
-          ConditionExpression: 'attribute_not_exists(firstMonth) OR firstMonth > :month',
-          ExpressionAttributeValues: { ':month': month },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    this.#floorKnownFor = month;
-  }
 
   async #writeAll(items: readonly StoredItem[]): Promise<void> {
     for (let start = 0; start < items.length; start += 25) {

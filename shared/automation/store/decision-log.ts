@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { InvalidCursorError, InvalidInputError } from '#shared/errors.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
@@ -10,6 +9,7 @@ import type { HistoryIndexName } from '#shared/history/table-design.ts';
 import type { DecisionLog, DecisionPage, DecisionQuery, DecisionRecord } from '../types.ts';
 import { checkDecisionQuery, decisionMatches, type CheckedDecisionQuery } from './decision-query.ts';
 import type { AutomationStoreOptions } from './store-options.ts';
+import { MonthFloor } from '#shared/history/month-floor.ts';
 
 const decisionSortKey = 'DECISION';
 /** The oldest month any decision was recorded in, so a listing never walks months before it. */
@@ -35,11 +35,12 @@ export class DynamoDecisionLog implements DecisionLog {
   readonly #clock: Clock;
   readonly #cursors: CursorCodec;
   readonly #maxExamined: number;
-  #floorKnownFor: string | undefined;
+  readonly #floor: MonthFloor;
 
   constructor(options: AutomationStoreOptions & { readonly cursors: CursorCodec; readonly maxExaminedPerPage?: number }) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#floor = new MonthFloor(options.client, options.tableName, floorKey);
     this.#clock = options.clock ?? systemClock;
     this.#cursors = options.cursors;
     this.#maxExamined = options.maxExaminedPerPage ?? 1000;
@@ -48,7 +49,7 @@ export class DynamoDecisionLog implements DecisionLog {
   async record(decisions: readonly DecisionRecord[]): Promise<void> {
     if (decisions.length === 0) return;
     const oldest = decisions.map((decision) => monthOf(isoOf(decision.receivedAt))).sort()[0];
-    if (oldest !== undefined) await this.#extendFloor(oldest);
+    if (oldest !== undefined) await this.#floor.extend(oldest);
     for (let start = 0; start < decisions.length; start += 25) {
       let pending = decisions.slice(start, start + 25).map((decision) => ({ PutRequest: { Item: decisionItem(decision) } }));
       for (let attempt = 0; pending.length > 0; attempt += 1) {
@@ -162,24 +163,6 @@ export class DynamoDecisionLog implements DecisionLog {
     return found;
   }
 
-  /** Makes sure the floor covers `month`; once per process per older month. */
-  async #extendFloor(month: string): Promise<void> {
-    if (this.#floorKnownFor !== undefined && this.#floorKnownFor <= month) return;
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: floorKey,
-          UpdateExpression: 'SET firstMonth = :month',
-          ConditionExpression: 'attribute_not_exists(firstMonth) OR firstMonth > :month',
-          ExpressionAttributeValues: { ':month': month },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    this.#floorKnownFor = month;
-  }
 }
 
 /** The most selective index for a query (finding id, then rule, then outcome); the rest is filtered on read. */
