@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -11,7 +10,7 @@ import type { Category } from '#shared/catalogue/types.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
 import { IndexStream, MergedStreams, indexPartitionAttribute, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
 import { monthOf } from '#shared/history/items.ts';
-import { backoff } from '#shared/history/record-io.ts';
+import { batchGetByPartition } from '#shared/history/record-io.ts';
 import type { ApprovalOrigin, CountAs } from './ports.ts';
 import { approvalStatuses, type Approval, type ApprovalStatus } from './types.ts';
 import { MonthFloor } from '#shared/history/month-floor.ts';
@@ -251,19 +250,8 @@ export class ApprovalStore {
     };
   }
 
-  async #getMany(keys: readonly IndexKey[]): Promise<Map<string, StoredApproval>> {
-    const found = new Map<string, StoredApproval>();
-    let pending: Record<string, unknown>[] = [...new Set(keys.map((key) => key.pk))].map((pk) => ({ pk, sk: sortKey }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > 0) await backoff(attempt);
-      const { Responses, UnprocessedKeys } = await this.#client.send(
-        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), fromItem(item));
-      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
-      if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read of approvals');
-    }
-    return found;
+  #getMany(keys: readonly IndexKey[]): Promise<Map<string, StoredApproval>> {
+    return batchGetByPartition(this.#client, this.#table, keys.map((key) => key.pk), sortKey, fromItem);
   }
 
   /** One conditional SET; the condition names stored fields as `#<field>`. Null when the condition does not hold. */

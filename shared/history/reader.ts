@@ -1,4 +1,4 @@
-import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Category } from '#shared/catalogue/types.ts';
 import type { Clock } from '#shared/clock.ts';
 import { fingerprint, type CursorCodec } from './cursor.ts';
@@ -13,7 +13,7 @@ import {
 } from './index-streams.ts';
 import { itemToRecord, monthOf, recordSortKey } from './items.ts';
 import type { ActionRecord } from './record.ts';
-import { backoff, metaKey, readRecord } from './record-io.ts';
+import { batchGetByPartition, metaKey, readRecord } from './record-io.ts';
 import type { HistoryPage, HistoryQuery } from './query.ts';
 import type { HistoryIndexName } from './table-design.ts';
 
@@ -161,18 +161,7 @@ export class HistoryReader {
     };
   }
 
-  async #getRecords(partitionKeys: readonly string[]): Promise<Map<string, ActionRecord>> {
-    const found = new Map<string, ActionRecord>();
-    let pending: Record<string, unknown>[] = [...new Set(partitionKeys)].map((pk) => ({ pk, sk: recordSortKey }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > 0) await backoff(attempt);
-      const { Responses, UnprocessedKeys } = await this.#client.send(
-        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), itemToRecord(item));
-      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
-      if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read');
-    }
-    return found;
+  #getRecords(partitionKeys: readonly string[]): Promise<Map<string, ActionRecord>> {
+    return batchGetByPartition(this.#client, this.#table, partitionKeys, recordSortKey, itemToRecord);
   }
 }

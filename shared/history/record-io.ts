@@ -1,4 +1,4 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { actionPartitionKey, itemToRecord, recordSortKey } from './items.ts';
 import type { ActionRecord } from './record.ts';
 
@@ -21,4 +21,32 @@ export const metaKey = { pk: 'META', sk: 'BUCKETS' };
 export async function backoff(attempt: number): Promise<void> {
   const delay = Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
   await new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+/**
+ * The items with these partition keys and one sort key, read consistently in BatchGetItem calls
+ * (at most 100 keys each), retrying what the store leaves unprocessed; mapped by partition key.
+ */
+export async function batchGetByPartition<T>(
+  client: DynamoDBDocumentClient,
+  table: string,
+  partitionKeys: readonly string[],
+  sortKey: string,
+  map: (item: Record<string, unknown>) => T,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  const unique = [...new Set(partitionKeys)];
+  for (let start = 0; start < unique.length; start += 100) {
+    let pending: Record<string, unknown>[] = unique.slice(start, start + 100).map((pk) => ({ pk, sk: sortKey }));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > 0) await backoff(attempt);
+      const { Responses, UnprocessedKeys } = await client.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of Responses?.[table] ?? []) found.set(String(item['pk']), map(item));
+      pending = (UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+      if (attempt > 8 && pending.length > 0) throw new Error(`the history store kept refusing a batch read of ${table}`);
+    }
+  }
+  return found;
 }

@@ -1,10 +1,10 @@
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { InvalidCursorError, InvalidInputError } from '#shared/errors.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
 import { IndexStream, indexPartitionAttribute, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
 import { monthOf } from '#shared/history/items.ts';
-import { backoff } from '#shared/history/record-io.ts';
+import { backoff, batchGetByPartition } from '#shared/history/record-io.ts';
 import type { HistoryIndexName } from '#shared/history/table-design.ts';
 import type { DecisionLog, DecisionPage, DecisionQuery, DecisionRecord } from '../types.ts';
 import { checkDecisionQuery, decisionMatches, type CheckedDecisionQuery } from './decision-query.ts';
@@ -148,19 +148,8 @@ export class DynamoDecisionLog implements DecisionLog {
     return { keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })), next: LastEvaluatedKey };
   }
 
-  async #getDecisions(partitionKeys: readonly string[]): Promise<Map<string, DecisionRecord>> {
-    const found = new Map<string, DecisionRecord>();
-    let pending: Record<string, unknown>[] = [...new Set(partitionKeys)].map((pk) => ({ pk, sk: decisionSortKey }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > 0) await backoff(attempt);
-      const { Responses, UnprocessedKeys } = await this.#client.send(
-        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      for (const item of Responses?.[this.#table] ?? []) found.set(String(item['pk']), itemToDecision(item));
-      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
-      if (attempt > 8 && pending.length > 0) throw new Error('the history store kept refusing a batch read of decisions');
-    }
-    return found;
+  #getDecisions(partitionKeys: readonly string[]): Promise<Map<string, DecisionRecord>> {
+    return batchGetByPartition(this.#client, this.#table, partitionKeys, decisionSortKey, itemToDecision);
   }
 
 }
