@@ -28,7 +28,9 @@ rules:
     description: >-
       A GuardDuty finding about an EC2 instance (a backdoor, a cryptocurrency miner, a trojan,
       unauthorised access): move the instance into an isolation security group, keeping it
-      running for evidence. unisolate-ec2-instance restores its groups.
+      running for evidence. unisolate-ec2-instance restores its groups. Only where the instance
+      is the actor: an instance that is only the target (brute-forced or probed from the
+      internet) is a victim, and isolating it would let anyone on the internet take it offline.
     mode: dry-run
     match:
       source: guardduty
@@ -37,6 +39,7 @@ rules:
         - "CryptoCurrency:EC2/*"
         - "Trojan:EC2/*"
         - "UnauthorizedAccess:EC2/*"
+      resourceRole: ACTOR
     run:
       action: isolate-ec2-instance
 

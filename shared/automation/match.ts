@@ -17,11 +17,12 @@ function rank(severity: Severity): number {
 /** Compiles a rule's match once; the globs were validated when the rules were loaded. */
 export function compileRuleMatch(match: RuleMatch): FindingMatcher {
   const globs = match.types.map(compileTypeGlob);
-  const { accounts, regions, minSeverity } = match;
+  const { accounts, regions, minSeverity, resourceRole } = match;
   return (finding) =>
     finding.source === match.source &&
     finding.types.some((type) => globs.some((glob) => glob(type))) &&
     (minSeverity === undefined || rank(finding.severity) >= rank(minSeverity)) &&
+    (resourceRole === undefined || finding.resourceRole === null || finding.resourceRole === resourceRole) &&
     (accounts === undefined || (finding.accountId !== null && accounts.includes(finding.accountId))) &&
     (regions === undefined || (finding.region !== null && regions.includes(finding.region)));
 }

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { isAccountId, isRegion } from '#shared/catalogue/arn.ts';
 import { actionTypes, findActionType, inputNamesOf, isUndoType } from '#shared/catalogue/catalogue.ts';
 import { quote } from '#shared/catalogue/validate.ts';
-import { findingSources, severities } from '#shared/findings/types.ts';
+import { findingSources, resourceRoles, severities } from '#shared/findings/types.ts';
 import { typeGlobProblem } from '#shared/findings/type-glob.ts';
 import { ruleModes } from './types.ts';
 import type { Rule } from './types.ts';
@@ -38,6 +38,7 @@ const match = z.strictObject(
       .min(1, 'must list at least one glob (use ["*"] to match every type)')
       .max(50, 'must list at most 50 globs'),
     minSeverity: z.enum(severities, { error: `must be one of ${oneOf(severities)}` }).optional(),
+    resourceRole: z.enum(resourceRoles, { error: `must be one of ${oneOf(resourceRoles)}` }).optional(),
     accounts: z
       .array(z.string().refine(isAccountId, 'must be a 12-digit account id'), { error: 'must be a list of 12-digit account ids' })
       .min(1, 'must list at least one account id, or be left out to match every account')
@@ -47,7 +48,7 @@ const match = z.strictObject(
       .min(1, 'must list at least one region, or be left out to match every region')
       .optional(),
   },
-  { error: 'must be an object: { source, types, minSeverity?, accounts?, regions? }' },
+  { error: 'must be an object: { source, types, minSeverity?, resourceRole?, accounts?, regions? }' },
 );
 
 const inputValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, a number or a boolean' });

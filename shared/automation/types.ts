@@ -2,7 +2,7 @@
  * Findings in (API.md "Findings in (automations)"): rules as data, the decision each rule takes
  * on each finding, and the ports the decision needs (dedup, rate limits, exemptions, the log).
  */
-import type { FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, Severity } from '#shared/findings/index.ts';
+import type { FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, ResourceRole, Severity } from '#shared/findings/index.ts';
 import type { Plan } from '#shared/plans/types.ts';
 
 export const ruleModes = ['enforce', 'dry-run', 'approval'] as const;
@@ -13,6 +13,11 @@ export interface RuleMatch {
   /** Globs over the finding's type strings (`*` matches any run, `/` and `:` included). */
   readonly types: readonly string[];
   readonly minSeverity?: Severity;
+  /**
+   * Only findings whose resource played this role (GuardDuty's `service.resourceRole`); a finding
+   * that states none still matches. `ACTOR` keeps a rule off instances that are only attacked.
+   */
+  readonly resourceRole?: ResourceRole;
   /** Only findings about these accounts / regions; absent: any. */
   readonly accounts?: readonly string[];
   readonly regions?: readonly string[];

@@ -43,6 +43,7 @@ const additionalInfo = z.object({ sample: z.boolean().optional(), value: text(65
 
 export const guardDutyServiceSchema = z.object({
   archived: z.boolean().optional(),
+  resourceRole: z.string().max(64).optional(),
   count: count.optional(),
   additionalInfo: additionalInfo.optional(),
   eventLastSeen: timestamp.optional(),

@@ -17,5 +17,5 @@ export {
   securityHubImportedV2DetailType,
 } from './eventbridge-schema.ts';
 export { ocsfFindingClasses } from './ocsf-schema.ts';
-export { findingSources, severities } from './types.ts';
-export type { FindingInputs, FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, Severity, WorkflowState } from './types.ts';
+export { findingSources, resourceRoles, severities } from './types.ts';
+export type { FindingInputs, FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, ResourceRole, Severity, WorkflowState } from './types.ts';

@@ -87,6 +87,7 @@ export function normaliseFalcoFinding(alert: FalcoAlert): NormalisedFinding {
     workflow: 'active',
     workflowReason: null,
     sample: false,
+    resourceRole: null,
     updateCount: null,
     updatedAt: alert.time,
     resource: resources[0] ?? null,

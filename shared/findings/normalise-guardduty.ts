@@ -118,6 +118,7 @@ export function normaliseGuardDutyFinding(detail: unknown, at: readonly Property
     workflow: archived ? 'suppressed' : 'active',
     workflowReason: archived ? 'archived in GuardDuty (service.archived is true)' : null,
     sample: isSample(finding, at, rename),
+    resourceRole: finding.service?.resourceRole === 'ACTOR' || finding.service?.resourceRole === 'TARGET' ? finding.service.resourceRole : null,
     updateCount: finding.service?.count ?? null,
     updatedAt: finding.updatedAt ?? finding.service?.eventLastSeen ?? null,
     resource: resources[0] ?? null,

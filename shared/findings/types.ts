@@ -19,6 +19,9 @@ export type Severity = (typeof severities)[number];
  */
 export type WorkflowState = 'active' | 'suppressed';
 
+export const resourceRoles = ['ACTOR', 'TARGET'] as const;
+export type ResourceRole = (typeof resourceRoles)[number];
+
 /** Input values as the catalogue takes them: flat dotted names (`aws.resource.arn`, `host.id`). */
 export type FindingInputs = Readonly<Record<string, string | number>>;
 
@@ -52,6 +55,11 @@ export interface NormalisedFinding {
   readonly workflowReason: string | null;
   /** A sample finding (GuardDuty's CreateSampleFindings): real-looking, about nothing real. */
   readonly sample: boolean;
+  /**
+   * GuardDuty's `service.resourceRole`: `ACTOR` when the resource did the activity, `TARGET` when
+   * it was acted on (an instance being brute-forced from the internet); null where not stated.
+   */
+  readonly resourceRole: ResourceRole | null;
   /** GuardDuty's `service.count` (grows on each update of the same finding id); null elsewhere. */
   readonly updateCount: number | null;
   /** When the source last updated the finding, as the source wrote it; null when it does not say. */

@@ -58,6 +58,7 @@ function finding(resource: FindingResource): NormalisedFinding {
     sourceSeverity: '8',
     accountId: motoAccountId,
     region,
+    resourceRole: null,
     partition: 'aws',
     productName: null,
     workflow: 'active',

@@ -57,9 +57,8 @@ describe('the default rules on every GuardDuty family', () => {
     ['Trojan:EC2/* (archived: the service decides it suppressed)', 'written/guardduty-trojan-ec2-archived.json', [
       ['guardduty-isolate-ec2-instance', 'isolate-ec2-instance', instance('arn:aws:ec2:eu-west-1:111122223333:instance/i-0a1b2c3d4e5f67890')],
     ]],
-    ['UnauthorizedAccess:EC2/*', 'written/guardduty-unauthorized-access-ec2.json', [
-      ['guardduty-isolate-ec2-instance', 'isolate-ec2-instance', instance('arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0')],
-    ]],
+    // The instance is only the TARGET of SSH brute force from the internet: no default rule isolates a victim.
+    ['UnauthorizedAccess:EC2/* against the instance (resourceRole TARGET)', 'written/guardduty-unauthorized-access-ec2.json', []],
     ['Policy:S3/* (the bucket, not the caller)', 'written/guardduty-policy-s3.json', [
       ['guardduty-s3-make-private', 'make-cloud-resource-private', bucket('orders-exports')],
     ]],

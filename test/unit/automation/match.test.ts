@@ -35,6 +35,18 @@ describe("a rule's match", () => {
     expect(matches({ source: 'falco', types: ['Terminal shell in container'] }, falco)).toBe(true);
   });
 
+  it('with resourceRole, holds only for findings whose resource played that role (one stating none still matches)', () => {
+    // Prepare
+    const victim = { ...guardDuty, resourceRole: 'TARGET' as const };
+    const actor = { ...guardDuty, resourceRole: 'ACTOR' as const };
+
+    // Assess
+    expect(matches({ source: 'guardduty', types: ['Backdoor:EC2/*'], resourceRole: 'ACTOR' }, victim)).toBe(false);
+    expect(matches({ source: 'guardduty', types: ['Backdoor:EC2/*'], resourceRole: 'ACTOR' }, actor)).toBe(true);
+    expect(matches({ source: 'guardduty', types: ['Backdoor:EC2/*'], resourceRole: 'ACTOR' }, guardDuty)).toBe(true);
+    expect(matches({ source: 'guardduty', types: ['Backdoor:EC2/*'] }, victim)).toBe(true);
+  });
+
   it('fails for another source, even when the type would match', () => {
     // Assess
     expect(matches({ source: 'securityhub', types: ['Backdoor:EC2/*'] })).toBe(false);

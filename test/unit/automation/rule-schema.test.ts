@@ -69,6 +69,7 @@ describe('the rules file schema', () => {
     ['a glob that is not printable ASCII', { match: { source: 'guardduty', types: ['Backdoor:EC2/\u00e9*'] } }, 'rules[0] (quarantine-iam-user).match.types[0]: must be printable ASCII'],
     ['an unknown match field', { match: { source: 'guardduty', types: ['*'], severity: 'HIGH' } }, 'rules[0] (quarantine-iam-user).match.severity: is not a field here'],
     ['an unknown severity', { match: { source: 'guardduty', types: ['*'], minSeverity: 'SEVERE' } }, 'rules[0] (quarantine-iam-user).match.minSeverity: must be one of "LOW", "MEDIUM", "HIGH", "CRITICAL"'],
+    ['an unknown resource role', { match: { source: 'guardduty', types: ['*'], resourceRole: 'VICTIM' } }, 'rules[0] (quarantine-iam-user).match.resourceRole: must be one of "ACTOR", "TARGET"'],
     ['an account that is not 12 digits', { match: { source: 'guardduty', types: ['*'], accounts: ['1111'] } }, 'rules[0] (quarantine-iam-user).match.accounts[0]: must be a 12-digit account id'],
     ['a region that is no region', { match: { source: 'guardduty', types: ['*'], regions: ['moon-1'] } }, 'rules[0] (quarantine-iam-user).match.regions[0]: must be a region code'],
     ['neither action nor playbook', { run: {} }, 'rules[0] (quarantine-iam-user).run: must name exactly one of action (an action type) or playbook'],

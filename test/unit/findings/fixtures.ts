@@ -33,6 +33,7 @@ export function finding(fields: Partial<NormalisedFinding> & Pick<NormalisedFind
     workflow: 'active',
     workflowReason: null,
     sample: false,
+    resourceRole: null,
     updateCount: null,
     updatedAt: null,
     resource: resources[0] ?? null,

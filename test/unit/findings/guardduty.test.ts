@@ -26,6 +26,7 @@ describe('GuardDuty findings', () => {
         types: ['CredentialAccess:IAMUser/AnomalousBehavior'],
         severity: 'HIGH',
         sourceSeverity: '8',
+        resourceRole: 'TARGET',
         updateCount: 1,
         updatedAt: '2026-11-20T10:00:01.000Z',
         resources: [arnResource('arn:aws:iam::111122223333:user/deploy-bot', 'aws.iam.user')],
@@ -113,6 +114,7 @@ describe('GuardDuty findings', () => {
       findingId: 'f60718293a4b5c6d7e8f90a1b2c3d4e5',
       findingType: 'UnauthorizedAccess:EC2/SSHBruteForce',
       types: ['UnauthorizedAccess:EC2/SSHBruteForce'],
+      resourceRole: 'TARGET' as const,
       resources: [arnResource('arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', 'aws.ec2.instance')],
     };
     expect(first).toEqual(finding({ ...common, severity: 'LOW', sourceSeverity: '2', updateCount: 1, updatedAt: '2026-11-20T10:04:40.000Z' }));
@@ -227,6 +229,7 @@ describe('GuardDuty findings', () => {
         severity: 'HIGH',
         sourceSeverity: '8',
         sample: true,
+        resourceRole: 'TARGET',
         updateCount: 3,
         updatedAt: '2026-11-20T09:10:05.000Z',
         resources: [arnResource('arn:aws:iam::111122223333:user/GeneratedFindingUserName', 'aws.iam.user')],

@@ -26,6 +26,7 @@ describe('real finding events', () => {
           partition: 'aws',
           productName: 'GuardDuty',
           sample: true,
+          resourceRole: 'TARGET',
           updateCount: 1,
           updatedAt: '2017-12-08T15:32:49.862Z',
           resources: [arnResource('arn:aws:iam::883606788610:user/GeneratedFindingUserName', 'aws.iam.user')],
