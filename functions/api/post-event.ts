@@ -1,5 +1,7 @@
-import { eventsScope, mayPostFinding, type Caller } from '#shared/auth/scopes.ts';
-import type { Automation } from '#shared/automation/types.ts';
+import { canRead, eventsScope, mayPostFinding, type Caller } from '#shared/auth/scopes.ts';
+import type { Automation, EventAnswer } from '#shared/automation/types.ts';
+import { findActionType } from '#shared/catalogue/index.ts';
+import type { Plan } from '#shared/plans/types.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { ConfigError, ForbiddenError } from '#shared/errors.ts';
 import type { FindingSource, NormalisedEvent } from '#shared/findings/index.ts';
@@ -37,10 +39,30 @@ export function createHandler(deps: PostEventDeps): ApiHandler {
           authorizeSender(caller, event, body, deps.httpSources);
         },
       });
-      return { status: 202, body: answer };
+      return { status: 202, body: withPlansReadable(caller, answer) };
     },
     { body: 'json', requires: requiresEventsScope, maxBodyBytes: maxEventBodyBytes },
   );
+}
+
+/**
+ * A plan shows the target's state read through the member role: a sender who may not read the
+ * action's category (a falcosidekick's events-only token) gets the verdict without it.
+ */
+function withPlansReadable(caller: Caller, answer: EventAnswer): EventAnswer {
+  const readable = (plan: Plan): boolean => {
+    const definition = findActionType(plan.type);
+    return definition !== undefined && canRead(caller, definition.category);
+  };
+  return {
+    ...answer,
+    findings: answer.findings.map((finding) => ({
+      ...finding,
+      decisions: finding.decisions.map((decision) =>
+        decision.plan === null || readable(decision.plan) ? decision : { ...decision, plan: { ...decision.plan, prior: null, changes: [], undo: null } },
+      ),
+    })),
+  };
 }
 
 /** Refuses (403) a source this route does not take here, and a finding the token is not bound to. */

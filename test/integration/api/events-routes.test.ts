@@ -100,6 +100,29 @@ describe('POST /v1/events', () => {
   });
 });
 
+describe('plans in the answer', () => {
+  it('shows a dry-run plan\'s state and calls only to a sender who may read the action\'s category', async () => {
+    // Arrange: two deliveries of the alert as two findings (their own uuid), so neither is a duplicate
+    const alert = (uuid: string): Record<string, unknown> => ({ ...falcoAlert, uuid, time: `2026-12-05T11:0${uuid.slice(-1)}:00.000000000Z` });
+    const sidekick = await token(['response-actions.events']);
+    const sidekickThatReads = await token(['response-actions.events', 'containment-response-actions.read']);
+
+    // Act
+    const blind = await call('POST', '/v1/events', sidekick, alert('c1a7d0e4-0000-4000-8000-000000000011'));
+    const seeing = await call('POST', '/v1/events', sidekickThatReads, alert('c1a7d0e4-0000-4000-8000-000000000012'));
+
+    // Assess
+    const planOf = (answer: Record<string, unknown>) =>
+      (answer['findings'] as { decisions: { outcome: string; plan: { allowed: boolean; changes: unknown[]; prior: unknown; undo: unknown } | null }[] }[])[0]?.decisions.find(
+        (decision) => decision.outcome === 'planned',
+      )?.plan;
+    expect(blind.status).toBe(202);
+    expect(planOf(blind.body)).toMatchObject({ allowed: true, changes: [], prior: null, undo: null });
+    expect(seeing.status).toBe(202);
+    expect(planOf(seeing.body)?.changes.length).toBeGreaterThan(0);
+  });
+});
+
 describe('GET /v1/events', () => {
   it('names each bad filter (400) and needs a read scope (403)', async () => {
     // Arrange
