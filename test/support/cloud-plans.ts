@@ -4,6 +4,7 @@
  * a plan made that were not reads (it must make none).
  */
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createInProcessCloudPlanner, type InProcessCloudPlanner } from '#local/runners/cloud-planner.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
@@ -12,7 +13,9 @@ import { systemClock, type Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import type { CloudPlanner, CloudPlanRequest, CloudPlanResult } from '#shared/plans/types.ts';
+import { startCloudActionHarness, type CloudActionHarness } from './cloud-action-harness.ts';
 import { emulatorCredentials } from './history-store.ts';
+import { motoIamClient, type MotoRequest } from './moto-iam.ts';
 
 export interface HistoryTable {
   readonly client: DynamoDBDocumentClient;
@@ -92,4 +95,35 @@ export async function watchPlan<Request>(
   );
   const calls = log.requests.slice(from);
   return { ...outcome, calls, operations: calls.map(operationOf), itemsBefore, itemsAfter: await historyItemCount(table) };
+}
+
+/** A cloud action harness on moto with the local planner of its families and an IAM client on moto; close() releases all three. */
+export interface IamPlanFixture {
+  readonly harness: CloudActionHarness;
+  readonly setup: PlannerSetup;
+  readonly iam: IAMClient;
+  /** watchPlan with the fixture's planner, history table and moto front. */
+  planWatched(request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>>;
+  close(): Promise<void>;
+}
+
+export async function startIamPlanFixture(
+  moto: string,
+  options: { readonly families: readonly CloudActionFamily[]; readonly protectedTargets: string },
+  clock: Clock = systemClock,
+): Promise<IamPlanFixture> {
+  const harness = await startCloudActionHarness(moto, options);
+  const setup = plannerFor(options.families, harness, clock);
+  const iam = motoIamClient(moto);
+  return {
+    harness,
+    setup,
+    iam,
+    planWatched: (request) => watchPlan(setup.planner, harness.historyTable, harness.front, (call) => call.action, request),
+    close: async () => {
+      iam.destroy();
+      await setup.close();
+      await harness.close();
+    },
+  };
 }

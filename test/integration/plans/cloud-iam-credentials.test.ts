@@ -19,33 +19,29 @@ import { iamAccessKeysFamily } from '#shared/actions/iam-access-keys/index.ts';
 import { iamSessionsFamily, revokePolicyName } from '#shared/actions/iam-sessions/index.ts';
 import { FixedClock } from '#shared/clock.ts';
 import type { CloudPlanRequest } from '#shared/plans/types.ts';
-import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
-import { plannerFor, watchPlan, writesAmong, type PlannerSetup, type WatchedPlan } from '#test/support/cloud-plans.ts';
-import { createRole, createUser, motoIamClient, type MotoRequest } from '#test/support/moto-iam.ts';
+import type { CloudActionHarness } from '#test/support/cloud-action-harness.ts';
+import { startIamPlanFixture, writesAmong, type IamPlanFixture, type WatchedPlan } from '#test/support/cloud-plans.ts';
+import { createRole, createUser, type MotoRequest } from '#test/support/moto-iam.ts';
 
 const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 const now = '2026-12-05T12:00:00.000Z';
 
+let fixture: IamPlanFixture;
 let harness: CloudActionHarness;
-let setup: PlannerSetup;
 let iam: IAMClient;
 
 beforeAll(async () => {
-  const moto = inject('motoEndpoint');
-  harness = await startCloudActionHarness(moto, { families: [iamSessionsFamily, iamAccessKeysFamily], protectedTargets: 'arn:aws:iam::*:user/breakglass-*' });
+  const options = { families: [iamSessionsFamily, iamAccessKeysFamily], protectedTargets: 'arn:aws:iam::*:user/breakglass-*' };
   // A clock standing still, so the revoke's cut-off in the plan is known.
-  setup = plannerFor([iamSessionsFamily, iamAccessKeysFamily], harness, new FixedClock(now));
-  iam = motoIamClient(moto);
+  fixture = await startIamPlanFixture(inject('motoEndpoint'), options, new FixedClock(now));
+  ({ harness, iam } = fixture);
 });
 
 afterAll(async () => {
-  iam.destroy();
-  await setup.close();
-  await harness.close();
+  await fixture.close();
 });
 
-const planWatched = (request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>> =>
-  watchPlan(setup.planner, harness.historyTable, harness.front, (call) => call.action, request);
+const planWatched = (request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>> => fixture.planWatched(request);
 
 const onArn = (type: string, arn: string, undoOf: string | null = null): CloudPlanRequest => ({ type, inputs: { 'aws.resource.arn': arn }, undoOf });
 

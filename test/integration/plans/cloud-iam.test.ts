@@ -11,8 +11,8 @@ import { ProtectedTargetError, TargetAccountNotAllowedError, UndoSourceMissingEr
 import { iamFamily } from '#shared/actions/iam/index.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { CloudPlanRequest } from '#shared/plans/types.ts';
-import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
-import { plannerFor, watchPlan, writesAmong, type PlannerSetup, type WatchedPlan } from '#test/support/cloud-plans.ts';
+import type { CloudActionHarness } from '#test/support/cloud-action-harness.ts';
+import { startIamPlanFixture, writesAmong, type IamPlanFixture, type WatchedPlan } from '#test/support/cloud-plans.ts';
 import {
   attachUserPolicy,
   attachedPolicyArns,
@@ -20,7 +20,6 @@ import {
   createUser,
   createWorkPolicy,
   motoAccountId,
-  motoIamClient,
   type MotoRequest,
 } from '#test/support/moto-iam.ts';
 
@@ -28,25 +27,20 @@ const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const breakGlass = `BreakGlass-${randomUUID().slice(0, 8)}`;
 const unique = (name: string): string => `${name}-${randomUUID().slice(0, 8)}`;
 
+let fixture: IamPlanFixture;
 let harness: CloudActionHarness;
-let setup: PlannerSetup;
 let iam: IAMClient;
 
 beforeAll(async () => {
-  const moto = inject('motoEndpoint');
-  harness = await startCloudActionHarness(moto, { families: [iamFamily], protectedTargets: `arn:aws:iam::*:role/${breakGlass}` });
-  setup = plannerFor([iamFamily], harness);
-  iam = motoIamClient(moto);
+  fixture = await startIamPlanFixture(inject('motoEndpoint'), { families: [iamFamily], protectedTargets: `arn:aws:iam::*:role/${breakGlass}` });
+  ({ harness, iam } = fixture);
 });
 
 afterAll(async () => {
-  iam.destroy();
-  await setup.close();
-  await harness.close();
+  await fixture.close();
 });
 
-const planWatched = (request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>> =>
-  watchPlan(setup.planner, harness.historyTable, harness.front, (call) => call.action, request);
+const planWatched = (request: CloudPlanRequest): Promise<WatchedPlan<MotoRequest>> => fixture.planWatched(request);
 
 const quarantine = (arn: string): CloudPlanRequest => ({ type: 'iam-quarantine', inputs: { 'aws.resource.arn': arn }, undoOf: null });
 
