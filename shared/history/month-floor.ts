@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * The oldest month a month-bucketed listing must look back to (actions, approvals, decisions
@@ -16,6 +16,13 @@ export class MonthFloor {
     this.#client = client;
     this.#table = table;
     this.#key = key;
+  }
+
+  /** The floor (`yyyy-mm`), or undefined while nothing was ever written: the listing has no month to read. */
+  async read(): Promise<string | undefined> {
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: this.#key }));
+    const first: unknown = Item?.['firstMonth'];
+    return typeof first === 'string' ? first : undefined;
   }
 
   /** Makes sure the floor covers `month` (`yyyy-mm`). */

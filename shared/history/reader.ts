@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Category } from '#shared/catalogue/types.ts';
 import type { Clock } from '#shared/clock.ts';
 import { fingerprint, type CursorCodec } from './cursor.ts';
@@ -12,6 +12,7 @@ import {
   type IndexKey,
 } from './index-streams.ts';
 import { itemToRecord, monthOf, recordSortKey } from './items.ts';
+import { MonthFloor } from './month-floor.ts';
 import type { ActionRecord } from './record.ts';
 import { batchGetByPartition, metaKey, readRecord } from './record-io.ts';
 import type { HistoryPage, HistoryQuery } from './query.ts';
@@ -38,6 +39,7 @@ const maxLimit = 100;
 export class HistoryReader {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #floor: MonthFloor;
   readonly #cursors: CursorCodec;
   readonly #clock: Clock;
   readonly #maxExamined: number;
@@ -45,6 +47,7 @@ export class HistoryReader {
   constructor(options: HistoryReaderOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
+    this.#floor = new MonthFloor(options.client, options.tableName, metaKey);
     this.#cursors = options.cursors;
     this.#clock = options.clock;
     this.#maxExamined = options.maxExaminedPerPage ?? 1000;
@@ -124,9 +127,8 @@ export class HistoryReader {
     const requestedEnd = query.to === undefined ? now : new Date(query.to).toISOString();
     const windowEnd = requestedEnd < now ? requestedEnd : now;
     const newest = monthOf(after !== undefined && after < windowEnd ? after : windowEnd);
-    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: metaKey }));
-    const first: unknown = Item?.['firstMonth'];
-    if (typeof first !== 'string') return [];
+    const first = await this.#floor.read();
+    if (first === undefined) return [];
     const requestedStart = query.from === undefined ? first : monthOf(new Date(query.from).toISOString());
     return monthsBetween(requestedStart > first ? requestedStart : first, newest);
   }

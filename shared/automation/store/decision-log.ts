@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { InvalidCursorError, InvalidInputError } from '#shared/errors.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
@@ -117,9 +117,8 @@ export class DynamoDecisionLog implements DecisionLog {
     const now = this.#clock.now().toISOString();
     const requestedEnd = query.to === undefined || query.to > now ? now : query.to;
     const newest = monthOf(after !== undefined && after < requestedEnd ? after : requestedEnd);
-    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: floorKey }));
-    const first: unknown = Item?.['firstMonth'];
-    if (typeof first !== 'string') return [];
+    const first = await this.#floor.read();
+    if (first === undefined) return [];
     const requestedStart = query.from === undefined ? first : monthOf(query.from);
     return monthsBetween(requestedStart > first ? requestedStart : first, newest);
   }
