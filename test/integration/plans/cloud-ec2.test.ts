@@ -66,17 +66,22 @@ async function snapshotsOf(instanceId: string): Promise<string[]> {
   return (Snapshots ?? []).map((snapshot) => snapshot.SnapshotId ?? '').sort();
 }
 
+/** An instance with two EBS volumes: /dev/sdf (8 GiB) and /dev/sdg (4 GiB). */
+async function instanceWithTwoVolumes(): Promise<string> {
+  const network = await createNetwork(harness.ec2);
+  return launchInstance(harness.ec2, {
+    network,
+    volumes: [
+      { deviceName: '/dev/sdf', sizeGiB: 8, deleteOnTermination: true },
+      { deviceName: '/dev/sdg', sizeGiB: 4, deleteOnTermination: false },
+    ],
+  });
+}
+
 describe('plans of cloud-volume-snapshot and its undo', () => {
   it('lists one CreateSnapshots over every attached volume and the source-volume tag of each, taking none', async () => {
     // Prepare
-    const network = await createNetwork(harness.ec2);
-    const instanceId = await launchInstance(harness.ec2, {
-      network,
-      volumes: [
-        { deviceName: '/dev/sdf', sizeGiB: 8, deleteOnTermination: true },
-        { deviceName: '/dev/sdg', sizeGiB: 4, deleteOnTermination: false },
-      ],
-    });
+    const instanceId = await instanceWithTwoVolumes();
     const volumes = await attachedVolumes(harness.ec2, instanceId);
     const sdf = volumes['/dev/sdf']?.volumeId ?? '';
     const sdg = volumes['/dev/sdg']?.volumeId ?? '';
@@ -111,14 +116,7 @@ describe('plans of cloud-volume-snapshot and its undo', () => {
 
   it('lists deleting exactly the snapshots the original took that still exist', async () => {
     // Prepare
-    const network = await createNetwork(harness.ec2);
-    const instanceId = await launchInstance(harness.ec2, {
-      network,
-      volumes: [
-        { deviceName: '/dev/sdf', sizeGiB: 8, deleteOnTermination: true },
-        { deviceName: '/dev/sdg', sizeGiB: 4, deleteOnTermination: false },
-      ],
-    });
+    const instanceId = await instanceWithTwoVolumes();
     const original = await harness.run(harness.newRecord('cloud-volume-snapshot', { 'aws.resource.arn': instanceArn(instanceId) }));
     expect(original.status, JSON.stringify(original.error)).toBe('Completed');
     const [first, second] = await snapshotsOf(instanceId);
