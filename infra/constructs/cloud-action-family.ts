@@ -1,12 +1,11 @@
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CloudActionFamilyDeployment } from '#shared/actions/families.ts';
-import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { grantAssumeRoles } from './grant-assume-roles.ts';
 import { cloudActionDefinition } from './cloud-action-definition.ts';
 import type { CloudActionSubstitutionName } from './cloud-action-definition.ts';
 import type { EvidenceBucket } from './evidence-bucket.ts';
@@ -88,14 +87,11 @@ export class CloudActionFamily extends Construct {
     if (family.writesEvidence === true) grantEvidenceBucket(stepFunction, props.evidence, 'write');
     const accounts = props.memberAccounts === '*' ? ['*'] : props.memberAccounts;
     const memberRoleArns = accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:role/${props.memberRoleName}`);
-    stepFunction.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoleArns }));
-    for (const arn of memberRoleArns.filter((candidate) => candidate.includes('::*:'))) {
-      acknowledgeWildcardResource(
-        stepFunction.executionRole,
-        arn,
-        'The target account is an input of each action, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role name is this family\'s own member role, which trusts only this role\'s path and demands the external id.',
-      );
-    }
+    grantAssumeRoles(
+      stepFunction,
+      memberRoleArns,
+      'The target account is an input of each action, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role name is this family\'s own member role, which trusts only this role\'s path and demands the external id.',
+    );
 
     const substitutions: Record<CloudActionSubstitutionName, string> = {
       Partition: Aws.PARTITION,

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
+import { grantAssumeRoles } from './grant-assume-roles.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** Environment variable mapping each cloud action family to the function that plans its actions (JSON `{ family: name }`). */
@@ -72,14 +72,11 @@ export function grantExemptions(fn: ServiceFunction, automation: AutomationRoute
   if (fn.rolePath !== automation.exemptionsRolePath) {
     throw new Error(`${fn.node.path} needs exemptions but its role is not on ${automation.exemptionsRolePath}: create it with ServiceApi.functionPropsFor`);
   }
-  fn.addToRolePolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...automation.exemptionsRoleArns] }));
-  for (const arn of automation.exemptionsRoleArns.filter((candidate) => candidate.includes('::*:'))) {
-    acknowledgeWildcardResource(
-      fn.executionRole,
-      arn,
-      'The account of a finding\'s target is only known per finding, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role is the exemptions member role only, which may read tags and nothing else, trusts only this role\'s path and demands the external id.',
-    );
-  }
+  grantAssumeRoles(
+    fn,
+    automation.exemptionsRoleArns,
+    'The account of a finding\'s target is only known per finding, checked against TARGET_ACCOUNTS before any call; with targetAccounts "*" or unset it cannot be named at deploy time. The role is the exemptions member role only, which may read tags and nothing else, trusts only this role\'s path and demands the external id.',
+  );
   setMemberEnvironment(fn, automation);
 }
 
