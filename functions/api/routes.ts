@@ -283,21 +283,21 @@ export const apiRoutes: readonly ApiRoute[] = [
 
 /** An approval route's handler, or one answering 503 where this runtime serves no approvals. */
 function withApprovals(deps: ApiRouteDeps, create: (deps: { approvals: ApprovalService }) => ApiHandler): ApiHandler {
-  const approvals = deps.approvals;
-  if (approvals !== undefined) return create({ approvals });
-  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime serves no approvals')), { body: 'none' });
+  return servedOr503(deps.approvals, (approvals) => create({ approvals }), 'this runtime serves no approvals');
 }
 
 /** A responder route's handler, or one answering 503 where this runtime serves no responders. */
 function withResponders(deps: ApiRouteDeps, create: (deps: { responders: ResponderService }) => ApiHandler): ApiHandler {
-  const responders = deps.responders;
-  if (responders !== undefined) return create({ responders });
-  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime serves no responders')), { body: 'none' });
+  return servedOr503(deps.responders, (responders) => create({ responders }), 'this runtime serves no responders');
 }
 
 /** An automation route's handler, or one answering 503 where this runtime takes no findings. */
 function withAutomation(deps: ApiRouteDeps, create: (automation: AutomationRouteDeps) => ApiHandler): ApiHandler {
-  const automation = deps.automation;
-  if (automation !== undefined) return create(automation);
-  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', 'this runtime takes no findings')), { body: 'none' });
+  return servedOr503(deps.automation, create, 'this runtime takes no findings');
+}
+
+/** The handler built from `part`, or, where this runtime lacks it, one answering 503 with `detail`. */
+function servedOr503<Part>(part: Part | undefined, create: (part: Part) => ApiHandler, detail: string): ApiHandler {
+  if (part !== undefined) return create(part);
+  return apiHandler(() => Promise.reject(new HttpProblem(503, 'Service Unavailable', detail)), { body: 'none' });
 }
