@@ -1,22 +1,13 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Category } from '#shared/catalogue/types.ts';
 import type { Clock } from '#shared/clock.ts';
 import { fingerprint, type CursorCodec } from './cursor.ts';
-import {
-  IndexStream,
-  MergedStreams,
-  indexPartitionAttribute,
-  matches,
-  monthsBetween,
-  planIndex,
-  type IndexKey,
-} from './index-streams.ts';
+import { IndexStream, MergedStreams, matches, monthsBetween, planIndex } from './index-streams.ts';
 import { itemToRecord, monthOf, recordSortKey } from './items.ts';
 import { MonthFloor } from './month-floor.ts';
 import type { ActionRecord } from './record.ts';
-import { batchGetByPartition, metaKey, readRecord } from './record-io.ts';
+import { batchGetByPartition, indexPages, metaKey, readRecord } from './record-io.ts';
 import type { HistoryPage, HistoryQuery } from './query.ts';
-import type { HistoryIndexName } from './table-design.ts';
 
 export type { HistoryPage, HistoryQuery } from './query.ts';
 
@@ -84,7 +75,7 @@ export class HistoryReader {
     const streams = categories.map(
       (category) =>
         new IndexStream(
-          (partitionKey, startKey) => this.#queryIndex(plan.index, partitionKey, lower, upper, startKey, limit + 1),
+          indexPages(this.#client, this.#table, plan.index, { lower, upper }, limit + 1),
           partitions.map((month) => plan.partitionKey(category, month ?? '')),
           after,
         ),
@@ -131,36 +122,6 @@ export class HistoryReader {
     if (first === undefined) return [];
     const requestedStart = query.from === undefined ? first : monthOf(new Date(query.from).toISOString());
     return monthsBetween(requestedStart > first ? requestedStart : first, newest);
-  }
-
-  async #queryIndex(
-    index: HistoryIndexName,
-    partitionKey: string,
-    lower: string,
-    upper: string,
-    startKey: Record<string, unknown> | undefined,
-    pageSize: number,
-  ): Promise<{ keys: IndexKey[]; next: Record<string, unknown> | undefined }> {
-    const partitionAttribute = indexPartitionAttribute[index];
-    const { Items, LastEvaluatedKey } = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: index,
-        // DynamoDB refuses an empty string in a key condition, so an open lower bound is `<=`.
-        KeyConditionExpression:
-          lower === '' ? '#p = :p AND createdSk <= :upper' : '#p = :p AND createdSk BETWEEN :lower AND :upper',
-        ExpressionAttributeNames: { '#p': partitionAttribute },
-        ExpressionAttributeValues:
-          lower === '' ? { ':p': partitionKey, ':upper': upper } : { ':p': partitionKey, ':lower': lower, ':upper': upper },
-        ScanIndexForward: false,
-        Limit: pageSize,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    return {
-      keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })),
-      next: LastEvaluatedKey,
-    };
   }
 
   #getRecords(partitionKeys: readonly string[]): Promise<Map<string, ActionRecord>> {

@@ -1,6 +1,8 @@
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { indexPartitionAttribute, type IndexPageFetcher } from './index-streams.ts';
 import { actionPartitionKey, itemToRecord, recordSortKey } from './items.ts';
 import type { ActionRecord } from './record.ts';
+import type { HistoryIndexName } from './table-design.ts';
 
 /** One record by id, read consistently: every piece of the history (writer, reader, idempotency) needs it. */
 export async function readRecord(client: DynamoDBDocumentClient, table: string, id: string): Promise<ActionRecord | null> {
@@ -49,4 +51,34 @@ export async function batchGetByPartition<T>(
     }
   }
   return found;
+}
+
+/**
+ * Pages of one key-only index of the history table, newest first, `createdSk` between `lower`
+ * (empty: open) and `upper`: what an IndexStream walks, for every month-bucketed listing.
+ */
+export function indexPages(
+  client: DynamoDBDocumentClient,
+  table: string,
+  index: HistoryIndexName,
+  range: { readonly lower: string; readonly upper: string },
+  pageSize: number,
+): IndexPageFetcher {
+  const { lower, upper } = range;
+  return async (partitionKey, startKey) => {
+    const { Items, LastEvaluatedKey } = await client.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: index,
+        // DynamoDB refuses an empty string in a key condition, so an open lower bound is `<=`.
+        KeyConditionExpression: lower === '' ? '#p = :p AND createdSk <= :upper' : '#p = :p AND createdSk BETWEEN :lower AND :upper',
+        ExpressionAttributeNames: { '#p': indexPartitionAttribute[index] },
+        ExpressionAttributeValues: lower === '' ? { ':p': partitionKey, ':upper': upper } : { ':p': partitionKey, ':lower': lower, ':upper': upper },
+        ScanIndexForward: false,
+        Limit: pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return { keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })), next: LastEvaluatedKey };
+  };
 }

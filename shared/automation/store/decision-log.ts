@@ -1,10 +1,10 @@
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { InvalidCursorError, InvalidInputError } from '#shared/errors.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
-import { IndexStream, indexPartitionAttribute, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
+import { IndexStream, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
 import { monthOf } from '#shared/history/items.ts';
-import { backoff, batchGetByPartition } from '#shared/history/record-io.ts';
+import { backoff, batchGetByPartition, indexPages } from '#shared/history/record-io.ts';
 import type { HistoryIndexName } from '#shared/history/table-design.ts';
 import type { DecisionLog, DecisionPage, DecisionQuery, DecisionRecord } from '../types.ts';
 import { checkDecisionQuery, decisionMatches, type CheckedDecisionQuery } from './decision-query.ts';
@@ -77,7 +77,7 @@ export class DynamoDecisionLog implements DecisionLog {
     const lower = checked.from ?? '';
     const plan = planDecisionIndex(checked);
     const partitions = plan.bucketed ? (await this.#months(checked, after)).map(plan.partitionKey) : [plan.partitionKey('')];
-    const stream = new IndexStream((partition, startKey) => this.#queryIndex(plan.index, partition, lower, upper, startKey, checked.limit + 1), partitions, after);
+    const stream = new IndexStream(indexPages(this.#client, this.#table, plan.index, { lower, upper }, checked.limit + 1), partitions, after);
 
     const items: Omit<DecisionRecord, 'id'>[] = [];
     let examined = 0;
@@ -121,30 +121,6 @@ export class DynamoDecisionLog implements DecisionLog {
     if (first === undefined) return [];
     const requestedStart = query.from === undefined ? first : monthOf(query.from);
     return monthsBetween(requestedStart > first ? requestedStart : first, newest);
-  }
-
-  async #queryIndex(
-    index: HistoryIndexName,
-    partitionKey: string,
-    lower: string,
-    upper: string,
-    startKey: Record<string, unknown> | undefined,
-    pageSize: number,
-  ): Promise<{ keys: IndexKey[]; next: Record<string, unknown> | undefined }> {
-    const { Items, LastEvaluatedKey } = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: index,
-        // DynamoDB refuses an empty string in a key condition, so an open lower bound is `<=`.
-        KeyConditionExpression: lower === '' ? '#p = :p AND createdSk <= :upper' : '#p = :p AND createdSk BETWEEN :lower AND :upper',
-        ExpressionAttributeNames: { '#p': indexPartitionAttribute[index] },
-        ExpressionAttributeValues: lower === '' ? { ':p': partitionKey, ':upper': upper } : { ':p': partitionKey, ':lower': lower, ':upper': upper },
-        ScanIndexForward: false,
-        Limit: pageSize,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    return { keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })), next: LastEvaluatedKey };
   }
 
   #getDecisions(partitionKeys: readonly string[]): Promise<Map<string, DecisionRecord>> {
