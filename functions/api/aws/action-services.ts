@@ -19,12 +19,14 @@ export function actionServicesFromEnv(
   options: Pick<ActionServiceDeps, 'starters' | 'planner'> & { readonly cursorKey?: Buffer },
 ): ReturnType<typeof createActionServices> {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
+  // One client (one credential resolution, one connection pool) for both stores of the history table.
+  const client = createHistoryClient();
   const approvalStore = new ApprovalStore({
-    client: createHistoryClient(),
+    client,
     tableName: config.historyTableName ?? '',
     cursors: new CursorCodec(options.cursorKey ?? randomBytes(32)),
   });
-  const rates = new DynamoRateLimiter({ client: createHistoryClient(), tableName: config.historyTableName ?? '' });
+  const rates = new DynamoRateLimiter({ client, tableName: config.historyTableName ?? '' });
   return createActionServices({
     repository,
     starters: options.starters,
