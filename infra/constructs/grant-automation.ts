@@ -5,12 +5,12 @@ import { grantAssumeRoles } from './grant-assume-roles.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** Environment variable mapping each cloud action family to the function that plans its actions (JSON `{ family: name }`). */
-export const CLOUD_PLAN_FUNCTIONS_ENV = 'CLOUD_PLAN_FUNCTIONS';
+const CLOUD_PLAN_FUNCTIONS_ENV = 'CLOUD_PLAN_FUNCTIONS';
 /** Environment variable naming the automation rules file (a path in the function's bundle). */
-export const AUTOMATION_RULES_ENV = 'AUTOMATION_RULES';
+const AUTOMATION_RULES_ENV = 'AUTOMATION_RULES';
 /** Environment variables of approvals: the patterns that require one, and how long one waits. */
-export const APPROVAL_REQUIRED_ENV = 'APPROVAL_REQUIRED';
-export const APPROVAL_TTL_SECONDS_ENV = 'APPROVAL_TTL_SECONDS';
+const APPROVAL_REQUIRED_ENV = 'APPROVAL_REQUIRED';
+const APPROVAL_TTL_SECONDS_ENV = 'APPROVAL_TTL_SECONDS';
 
 /** What the `cloud-plans`, `exemptions` and `automation-rules` needs give a function, and the approval settings. */
 export interface AutomationRouteResources {
@@ -35,7 +35,7 @@ export interface ShippedRules {
 }
 
 /** Where Lambda puts a function's bundle: a shipped file's absolute path. */
-export function shippedFilePath(fileName: string): string {
+function shippedFilePath(fileName: string): string {
   return `/var/task/${fileName}`;
 }
 
