@@ -19,6 +19,7 @@ import { localCloudActionFamilies } from '#local/families.ts';
 import { createInProcessCloudPlanner, type InProcessCloudPlanner } from '#local/runners/cloud-planner.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { systemClock } from '#shared/clock.ts';
+import type { Caller } from '#shared/auth/scopes.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import { startCloudActionHarness, type CloudActionHarness } from '#test/support/cloud-action-harness.ts';
 import { emulatorCredentials } from '#test/support/history-store.ts';
@@ -49,7 +50,7 @@ export const unique = (name: string): string => `${name}-${randomUUID().slice(0,
 /** Target-account reads only: no call a plan makes may change anything. */
 export const readOnlyRequest = /^(AssumeRole|Get|List|Describe|GET |HEAD )/;
 
-export async function startPlanCloudHarness(moto: string): Promise<PlanCloudHarness> {
+async function startPlanCloudHarness(moto: string): Promise<PlanCloudHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'plans-'));
   const evidence = await FileEvidenceStore.open({ root: path.join(dataDir, 'evidence'), clock: systemClock, urls: new EvidenceUrlSigner(randomBytes(32), () => 'http://127.0.0.1:9') });
   const families = localCloudActionFamilies({ evidence });
@@ -100,7 +101,7 @@ export interface CloudTargets {
   readonly instances: { readonly isolate: string; readonly snapshot: string; readonly profile: string };
 }
 
-export async function createTargets(h: PlanCloudHarness): Promise<CloudTargets> {
+async function createTargets(h: PlanCloudHarness): Promise<CloudTargets> {
   const userName = unique('alice');
   const userArn = await createUser(h.iam, userName);
   await attachUserPolicy(h.iam, userName, readOnly);
@@ -143,4 +144,13 @@ export function cloudInputs(targets: CloudTargets): Readonly<Record<string, Read
     'deactivate-access-keys': { 'aws.resource.arn': targets.userArn },
     'detach-instance-profile': { 'aws.resource.arn': targets.instances.profile },
   };
+}
+
+/** A caller with the exec scope of every cloud type's category. */
+export const analyst: Caller = { sub: 'analyst-1', scopes: new Set(['containment-response-actions.exec', 'data-gathering-response-actions.exec']) };
+
+/** The harness with the targets every cloud type's plan reads (cloudInputs). */
+export async function startPlanCloudSuite(moto: string): Promise<{ h: PlanCloudHarness; targets: CloudTargets }> {
+  const h = await startPlanCloudHarness(moto);
+  return { h, targets: await createTargets(h) };
 }

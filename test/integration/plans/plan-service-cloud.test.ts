@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Caller } from '#shared/auth/scopes.ts';
 import { actionTypes, findActionType, isUndoType } from '#shared/catalogue/index.ts';
 import { NothingToUndoError } from '#shared/errors.ts';
 import { planSchema } from '#shared/plans/plan-schema.ts';
 import type { Plan } from '#shared/plans/types.ts';
 import { motoAccountId } from '#test/support/moto-iam.ts';
-import { cloudInputs, createTargets, readOnlyRequest, startPlanCloudHarness, type CloudTargets, type PlanCloudHarness } from './plan-cloud-harness.ts';
+import { analyst, cloudInputs, readOnlyRequest, startPlanCloudSuite, type CloudTargets, type PlanCloudHarness } from './plan-cloud-harness.ts';
 
 /*
  * Every cloud type of the catalogue planned by PlanService with the real in-process CloudPlanner
@@ -13,14 +12,11 @@ import { cloudInputs, createTargets, readOnlyRequest, startPlanCloudHarness, typ
  * undo sentence from that prior; nothing written to the history, no call that changes anything.
  */
 
-const analyst: Caller = { sub: 'analyst-1', scopes: new Set(['containment-response-actions.exec', 'data-gathering-response-actions.exec']) };
-
 let h: PlanCloudHarness;
 let targets: CloudTargets;
 
 beforeAll(async () => {
-  h = await startPlanCloudHarness(inject('motoEndpoint'));
-  targets = await createTargets(h);
+  ({ h, targets } = await startPlanCloudSuite(inject('motoEndpoint')));
 });
 
 afterAll(async () => {

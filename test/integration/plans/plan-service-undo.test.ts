@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Caller } from '#shared/auth/scopes.ts';
 import { actionTypes, isUndoType, undoTargetOf } from '#shared/catalogue/index.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { planSchema } from '#shared/plans/plan-schema.ts';
 import { createUser } from '#test/support/moto-iam.ts';
-import { cloudInputs, createTargets, readOnlyRequest, startPlanCloudHarness, unique, type CloudTargets, type PlanCloudHarness } from './plan-cloud-harness.ts';
+import { analyst, cloudInputs, readOnlyRequest, startPlanCloudSuite, unique, type CloudTargets, type PlanCloudHarness } from './plan-cloud-harness.ts';
 
 /*
  * Every cloud undo type posted directly as a dry run, on moto_server: the plan is of the undo of
@@ -13,14 +12,11 @@ import { cloudInputs, createTargets, readOnlyRequest, startPlanCloudHarness, uni
  * and the original's undo stays available.
  */
 
-const analyst: Caller = { sub: 'analyst-1', scopes: new Set(['containment-response-actions.exec', 'data-gathering-response-actions.exec']) };
-
 let h: PlanCloudHarness;
 let targets: CloudTargets;
 
 beforeAll(async () => {
-  h = await startPlanCloudHarness(inject('motoEndpoint'));
-  targets = await createTargets(h);
+  ({ h, targets } = await startPlanCloudSuite(inject('motoEndpoint')));
 });
 
 afterAll(async () => {
