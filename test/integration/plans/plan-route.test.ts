@@ -128,6 +128,14 @@ describe('POST /v1/actions?dryRun=true', () => {
     expect(await historyCount()).toBe(0);
   });
 
+  it('refuses a caller with only the read scopes with 403: a plan (prior state, calls) is an exec caller\'s', async () => {
+    // Act
+    const response = await post('/v1/actions?dryRun=true', killProcess, { scopes: ['containment-response-actions.read', 'data-gathering-response-actions.read'] });
+    // Assess
+    expect(response.status).toBe(403);
+    expect(await historyCount()).toBe(0);
+  });
+
   it('answers bad inputs with 400 naming each field, the body\'s unknown fields included, writing nothing', async () => {
     // Act
     const response = await post('/v1/actions?dryRun=true', { type: 'kill-process', inputs: { 'host.id': 'node-7', 'process.id': 0 }, extra: 1 });
