@@ -37,7 +37,11 @@ export class DynamoDecisionLog implements DecisionLog {
   readonly #maxExamined: number;
   readonly #floor: MonthFloor;
 
-  constructor(options: AutomationStoreOptions & { readonly cursors: CursorCodec; readonly maxExaminedPerPage?: number }) {
+  constructor(options: AutomationStoreOptions & {
+      /** Signs and checks listing cursors: only the decision log hands any out. */
+      readonly cursors: CursorCodec;
+      readonly maxExaminedPerPage?: number;
+    }) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#floor = new MonthFloor(options.client, options.tableName, floorKey);

@@ -3,8 +3,8 @@ import type { FieldError } from '#shared/catalogue/types.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { decisionOutcomes, type DecisionOutcome, type DecisionQuery, type DecisionRecord } from '../types.ts';
 
-export const defaultDecisionLimit = 50;
-export const maxDecisionLimit = 200;
+const defaultDecisionLimit = 50;
+const maxDecisionLimit = 200;
 /** Longer than any source's finding id (an ASFF id is an ARN) or any rule id, short enough for a key. */
 const maxFilterLength = 1024;
 

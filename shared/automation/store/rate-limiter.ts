@@ -4,7 +4,7 @@ import type { RateLimiter, Rule } from '../types.ts';
 import { ttlSeconds, type AutomationStoreOptions } from './store-options.ts';
 
 /** API.md: 5 counted decisions per account and region per minute, across rules. */
-export const perAccountRegionPerMinute = 5;
+const perAccountRegionPerMinute = 5;
 
 type Scope = { accountId: string | null; region: string | null };
 type Taken = Awaited<ReturnType<RateLimiter['take']>>;

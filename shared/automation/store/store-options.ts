@@ -1,14 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '#shared/clock.ts';
-import type { CursorCodec } from '#shared/history/cursor.ts';
 
 /** What every automation store on the history table is built from (see table-design.ts for its items). */
 export interface AutomationStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock?: Clock;
-  /** Signs and checks listing cursors; only the decision log hands any out. */
-  readonly cursors?: CursorCodec;
 }
 
 /** Epoch seconds for the table's `ttl` attribute: DynamoDB's TTL removes the item some time after. */
