@@ -2,15 +2,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Category } from '#shared/catalogue/types.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
-import { IndexStream, MergedStreams, indexPartitionAttribute, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
+import { IndexStream, MergedStreams, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
 import { monthOf } from '#shared/history/items.ts';
-import { batchGetByPartition } from '#shared/history/record-io.ts';
+import { batchGetByPartition, indexPages } from '#shared/history/record-io.ts';
 import type { ApprovalOrigin, CountAs } from './ports.ts';
 import { approvalStatuses, type Approval, type ApprovalStatus } from './types.ts';
 import { MonthFloor } from '#shared/history/month-floor.ts';
@@ -204,12 +203,12 @@ export class ApprovalStore {
 
   async #streams(categories: readonly Category[], statuses: readonly ApprovalStatus[], now: Date, after: string | undefined): Promise<MergedStreams> {
     const months = await this.#months(now, after);
-    const upper = after ?? '\uffff';
+    const page = indexPages(this.#client, this.#table, 'byStatus', { lower: '', upper: after ?? '\uffff' }, 100);
     const streams = categories.flatMap((category) =>
       statuses.map(
         (status) =>
           new IndexStream(
-            (partitionKey, startKey) => this.#queryIndex(partitionKey, upper, startKey),
+            page,
             months.map((month) => statusKey(category, status, month)),
             after,
           ),
@@ -225,29 +224,6 @@ export class ApprovalStore {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: floorKey, ConsistentRead: true }));
     const first: unknown = Item?.['firstMonth'];
     return typeof first === 'string' ? monthsBetween(first, newest) : [];
-  }
-
-  async #queryIndex(
-    partitionKey: string,
-    upper: string,
-    startKey: Record<string, unknown> | undefined,
-  ): Promise<{ keys: IndexKey[]; next: Record<string, unknown> | undefined }> {
-    const { Items, LastEvaluatedKey } = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'byStatus',
-        KeyConditionExpression: '#p = :p AND createdSk <= :upper',
-        ExpressionAttributeNames: { '#p': indexPartitionAttribute.byStatus },
-        ExpressionAttributeValues: { ':p': partitionKey, ':upper': upper },
-        ScanIndexForward: false,
-        Limit: 100,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    return {
-      keys: (Items ?? []).map((item) => ({ pk: String(item['pk']), createdSk: String(item['createdSk']) })),
-      next: LastEvaluatedKey,
-    };
   }
 
   #getMany(keys: readonly IndexKey[]): Promise<Map<string, StoredApproval>> {
