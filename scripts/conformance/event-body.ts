@@ -32,7 +32,7 @@ export function fill(value: unknown, variables: Variables): unknown {
 }
 
 /** `detail.findings[0].Resources[0].Id`, `output_fields["proc.pid"]` → its keys and indexes. */
-export function pathSegments(path: string): (string | number)[] {
+function pathSegments(path: string): (string | number)[] {
   const segments: (string | number)[] = [];
   const pattern = /(?:^|\.)([\w-]+)|\[(\d+)\]|\["([^"]+)"\]/gy;
   let consumed = 0;

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { decisionOutcomes } from '#shared/automation/types.ts';
 
 /** conformance/ in this checkout. */
-export const conformanceRoot = new URL('../../conformance/', import.meta.url).pathname;
+const conformanceRoot = new URL('../../conformance/', import.meta.url).pathname;
 /** Fixture paths in scenarios are relative to this folder (the repository's own copies, so CI has them). */
 export const fixturesRoot = new URL('../../test/fixtures/findings/', import.meta.url).pathname;
 
@@ -34,7 +34,6 @@ export const targetSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('host-file'), content: z.string().default('#!/bin/sh\necho dropped\n') }),
 ]);
 export type TargetSpec = z.infer<typeof targetSchema>;
-export type TargetKind = TargetSpec['kind'];
 
 /**
  * A body to post: a fixture file (under test/fixtures/findings/), or inline JSON, or raw text; then
@@ -71,7 +70,7 @@ export type DecisionExpectation = z.infer<typeof decisionSchema>;
 const stateSchema = z.record(z.string(), z.union([z.literal('unchanged'), z.record(z.string(), z.unknown())]));
 export type StateExpectation = z.infer<typeof stateSchema>;
 
-export const stepSchema = z.union([
+const stepSchema = z.union([
   z.strictObject({
     /** The name of an event under `events`. */
     post: z.string(),
@@ -117,7 +116,7 @@ const actionSchema = z.strictObject({
 });
 export type ActionExpectation = z.infer<typeof actionSchema>;
 
-export const scenarioSchema = z.strictObject({
+const scenarioSchema = z.strictObject({
   name: z.string().min(1),
   about: z.string().min(1),
   /** Settings beyond the runner's own (TARGET_ACCOUNTS, AUTOMATION_RULES, ...), e.g. APPROVAL_REQUIRED. */
