@@ -47,12 +47,16 @@ interface Finding {
  * was created per distinct finding.
  */
 export async function benchEvents(): Promise<string[]> {
-  const moto = await startMotoServer();
-  const dataDir = await mkdtemp(join(tmpdir(), 'bench-events-'));
-  const saved = { ...process.env };
   const template = JSON.parse(
     await readFile(new URL('../test/fixtures/findings/written/guardduty-credential-access-iam-user.json', import.meta.url), 'utf8'),
   ) as GuardDutyEvent;
+  const saved = { ...process.env };
+  // Started last, just before the try whose finally stops it, so nothing above can leave it running.
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-events-'));
+  const moto = await startMotoServer().catch(async (error: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   try {
     Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' });
     const findings = await seedUsers(moto.endpoint);
