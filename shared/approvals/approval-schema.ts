@@ -47,6 +47,10 @@ export const actionRecordSchema = z.strictObject({
   undoOf: z.string().nullable(),
   reexecuteOf: z.string().nullable(),
   trigger: triggerSchema.nullable(),
+  playbookRunId: z.string().nullable().describe('The playbook run this action is a step of; null for an action on its own'),
+  warnings: z
+    .array(z.strictObject({ code: z.literal('NoEvidenceFirst'), message: z.string(), evidenceTypes: z.array(z.string()) }))
+    .describe('Cautions recorded when the action was accepted, e.g. a destructive action with no evidence gathered first'),
 }) satisfies z.ZodType<ActionRecord>;
 
 export const approvalSchema = z.strictObject({

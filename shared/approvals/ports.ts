@@ -6,6 +6,7 @@
 import type { Category } from '#shared/catalogue/types.ts';
 import type { ActionRecord, Trigger } from '#shared/history/record.ts';
 import type { Plan } from '#shared/plans/types.ts';
+import type { PlaybookPlan } from '#shared/playbooks/types.ts';
 import type { Approval } from './types.ts';
 
 /** What a create answers: the action, or the approval it needs first. */
@@ -41,6 +42,13 @@ export interface OnBehalfOptions {
   readonly origin?: ApprovalOrigin;
   /** For a rule's request the gate turns into an approval: what approving it counts towards. */
   readonly countAs?: CountAs;
+  /** A playbook step: the run it belongs to, recorded as the action's `playbookRunId`. */
+  readonly playbookRunId?: string;
+  /**
+   * A playbook step: the action id its run claimed before creating it. The create is then
+   * conditional on that id: a second create with it fails without writing, never a second action.
+   */
+  readonly actionId?: string;
 }
 
 /** ActionService.createOnBehalf, as the approvals see it. */
@@ -61,4 +69,24 @@ export interface ApprovalRequestInput {
 /** ApprovalService.request, as the action use cases see it. */
 export interface ApprovalRequests {
   request(input: ApprovalRequestInput): Promise<Approval>;
+}
+
+/** A playbook run (or the undo of one) that needs an approval first (issue 13). */
+export interface RunApprovalRequestInput {
+  readonly playbook: string;
+  readonly inputs: Record<string, unknown>;
+  readonly reason: string | null;
+  readonly requestedBy: string;
+  readonly trigger: Trigger | null;
+  /** Who may read and decide it: `containment` when any step is a containment, else `data-gathering`. */
+  readonly category: Category;
+  readonly plan: PlaybookPlan | null;
+  readonly countAs?: CountAs;
+  /** Approving undoes exactly this run instead of starting the playbook. */
+  readonly undoOf?: string;
+}
+
+/** ApprovalService.requestRun, as the run use cases see it. */
+export interface RunApprovalRequests {
+  requestRun(input: RunApprovalRequestInput): Promise<Approval>;
 }

@@ -73,6 +73,9 @@ export function itemToRecord(item: StoredItem): ActionRecord {
     undoOf: stored.undoOf ?? null,
     reexecuteOf: stored.reexecuteOf ?? null,
     trigger: stored.trigger ?? null,
+    playbookRunId: stored.playbookRunId ?? null,
+    // Records written before warnings existed have none stored.
+    warnings: (stored as { warnings?: ActionRecord['warnings'] }).warnings ?? [],
   };
   const undoLink = { type: stored.undo.type ?? null, actionId: stored.undo.actionId ?? null };
   return {

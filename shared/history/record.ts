@@ -38,6 +38,17 @@ export interface Trigger {
   readonly approvedBy: string | null;
 }
 
+/**
+ * A caution recorded on an action that was accepted anyway (issue 13): `NoEvidenceFirst` on a
+ * destructive action when no evidence was gathered on its resource in the hour before, naming the
+ * evidence types that would have preserved what it destroys.
+ */
+export interface ActionWarning {
+  readonly code: 'NoEvidenceFirst';
+  readonly message: string;
+  readonly evidenceTypes: readonly string[];
+}
+
 /** The record of one action, exactly what API.md promises and nothing internal. */
 export interface ActionRecord {
   readonly id: string;
@@ -64,6 +75,10 @@ export interface ActionRecord {
   readonly undoOf: string | null;
   readonly reexecuteOf: string | null;
   readonly trigger: Trigger | null;
+  /** The playbook run this action is a step of; null for an action created on its own. */
+  readonly playbookRunId: string | null;
+  /** Cautions recorded when it was accepted; empty when none. */
+  readonly warnings: readonly ActionWarning[];
 }
 
 export interface NewActionRecord {
@@ -79,6 +94,8 @@ export interface NewActionRecord {
   readonly undoOf?: string | null;
   readonly reexecuteOf?: string | null;
   readonly trigger?: Trigger | null;
+  readonly playbookRunId?: string | null;
+  readonly warnings?: readonly ActionWarning[];
 }
 
 /** A freshly accepted action: status Created, nothing done yet. */
@@ -110,6 +127,8 @@ export function createdRecord(fields: NewActionRecord, now: Date): ActionRecord 
     undoOf: fields.undoOf ?? null,
     reexecuteOf: fields.reexecuteOf ?? null,
     trigger: fields.trigger ?? null,
+    playbookRunId: fields.playbookRunId ?? null,
+    warnings: fields.warnings ?? [],
   };
 }
 

@@ -115,6 +115,8 @@ export class ActionService implements ActionsOnBehalf {
       trigger: options.trigger,
       approved: options.approved,
       ...(options.countAs === undefined ? {} : { countAs: options.countAs }),
+      ...(options.playbookRunId === undefined ? {} : { playbookRunId: options.playbookRunId }),
+      ...(options.actionId === undefined ? {} : { actionId: options.actionId }),
     };
     const origin = options.origin;
     if (origin === undefined) return this.#create(actor, valid, reason.value, undefined);
@@ -133,7 +135,7 @@ export class ActionService implements ActionsOnBehalf {
     if (gated !== undefined) return gated;
     const record = createdRecord(
       {
-        id: this.#newId(),
+        id: actor.actionId ?? this.#newId(),
         type: valid.definition.type,
         category: valid.definition.category,
         executor: valid.executor,
@@ -143,6 +145,7 @@ export class ActionService implements ActionsOnBehalf {
         createdBy: actor.principal,
         undoType: valid.definition.undoType,
         trigger: actor.trigger,
+        playbookRunId: actor.playbookRunId ?? null,
       },
       this.#deps.clock.now(),
     );
@@ -193,7 +196,7 @@ export class ActionService implements ActionsOnBehalf {
     if (gated !== undefined) return gated;
     const record = createdRecord(
       {
-        id: this.#newId(),
+        id: actor.actionId ?? this.#newId(),
         type: valid.definition.type,
         category: valid.definition.category,
         executor: valid.executor,
@@ -204,6 +207,7 @@ export class ActionService implements ActionsOnBehalf {
         undoType: valid.definition.undoType,
         reexecuteOf: original.id,
         trigger: actor.trigger,
+        playbookRunId: actor.playbookRunId ?? null,
       },
       this.#deps.clock.now(),
     );
@@ -294,7 +298,7 @@ export class ActionService implements ActionsOnBehalf {
     if (gated !== undefined) return gated;
     const record = createdRecord(
       {
-        id: this.#newId(),
+        id: actor.actionId ?? this.#newId(),
         type: valid.definition.type,
         category: valid.definition.category,
         executor: valid.executor,
@@ -306,6 +310,7 @@ export class ActionService implements ActionsOnBehalf {
         undoType: valid.definition.undoType,
         undoOf: original.id,
         trigger: actor.trigger,
+        playbookRunId: actor.playbookRunId ?? null,
       },
       this.#deps.clock.now(),
     );

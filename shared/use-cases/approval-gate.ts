@@ -18,6 +18,10 @@ export interface Actor {
   /** A second person approved it already: the gate is passed. */
   readonly approved: boolean;
   readonly countAs?: CountAs;
+  /** A playbook step: the run it belongs to (the record's `playbookRunId`). */
+  readonly playbookRunId?: string;
+  /** A playbook step: the id its run claimed for it, so a retried step finds its action instead of making another. */
+  readonly actionId?: string;
 }
 
 export interface ApprovalGateDeps {
