@@ -36,7 +36,8 @@ export interface CountAs {
 }
 
 export interface OnBehalfOptions {
-  readonly trigger: Trigger;
+  /** Null for a step of a person's own playbook run (its actions carry the run's trigger, API.md). */
+  readonly trigger: Trigger | null;
   /** True when a second person already approved it: the APPROVAL_REQUIRED gate is passed. */
   readonly approved: boolean;
   readonly origin?: ApprovalOrigin;

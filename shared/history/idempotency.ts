@@ -15,6 +15,8 @@ export interface IdempotencyClaim {
   readonly key: string;
   /** A digest of the request body; the same key with another body is a conflict. */
   readonly requestHash: string;
+  /** What the key creates when not an action (`playbook-run`): the same key creates one of each, never the other's. */
+  readonly namespace?: string;
 }
 
 export interface IdempotencyStoreOptions {
@@ -44,6 +46,11 @@ export class IdempotencyStore {
    * request with the same body created (a conflict when its body differed).
    */
   async claim(claim: IdempotencyClaim, actionId: string): Promise<ActionRecord | undefined> {
+    return this.claimFor(claim, actionId, (id) => readRecord(this.#client, this.#table, id));
+  }
+
+  /** {@link claim} for what `read` finds by id (a playbook run): the same rules, another kind of thing. */
+  async claimFor<T>(claim: IdempotencyClaim, actionId: string, read: (id: string) => Promise<T | null>): Promise<T | undefined> {
     const now = this.#clock.now();
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const key = idempotencyItemKey(claim);
@@ -68,7 +75,7 @@ export class IdempotencyStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const earlier = await this.replay(claim);
+    const earlier = await this.replayFor(claim, read);
     if (earlier === undefined) throw new IdempotencyInProgressError();
     return earlier;
   }
@@ -79,6 +86,11 @@ export class IdempotencyStore {
    * or expired.
    */
   async replay(claim: IdempotencyClaim): Promise<ActionRecord | undefined> {
+    return this.replayFor(claim, (id) => readRecord(this.#client, this.#table, id));
+  }
+
+  /** {@link replay} for what `read` finds by id. */
+  async replayFor<T>(claim: IdempotencyClaim, read: (id: string) => Promise<T | null>): Promise<T | undefined> {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: this.#table, Key: idempotencyItemKey(claim), ConsistentRead: true }),
     );
@@ -88,7 +100,7 @@ export class IdempotencyStore {
     // The first request may still be writing its record: wait for it, briefly.
     const deadline = Date.now() + this.#idempotencyWaitMs;
     for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
-      const earlier = await readRecord(this.#client, this.#table, earlierId);
+      const earlier = await read(earlierId);
       if (earlier !== null) return earlier;
       if (Date.now() >= deadline) throw new IdempotencyInProgressError();
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -113,11 +125,12 @@ export class IdempotencyStore {
 }
 
 /**
- * One item per (caller, key) pair, encoded unambiguously: a hash of the JSON pair, so caller
+ * One item per (namespace, caller, key), encoded unambiguously: a hash of the JSON list, so caller
  * `alice` with key `k1#x` and caller `alice#k1` with key `x` never share an item (and the key
  * stays short whatever the caller's subject and key length).
  */
 function idempotencyItemKey(claim: IdempotencyClaim): { pk: string; sk: string } {
-  const pair = createHash('sha256').update(JSON.stringify([claim.caller, claim.key])).digest('hex');
+  const parts = claim.namespace === undefined ? [claim.caller, claim.key] : [claim.namespace, claim.caller, claim.key];
+  const pair = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return { pk: `I#${pair}`, sk: 'I' };
 }
