@@ -50,14 +50,21 @@ export class SfnWorkStarter implements WorkStarter {
     const family = this.#familyOf(record.type);
     const stateMachineArn = family === undefined ? undefined : this.#arns[family];
     if (stateMachineArn === undefined) throw new NoStateMachineError(record.type, family);
-    try {
-      await this.#client.send(
-        new StartExecutionCommand({ stateMachineArn, name: record.id, input: JSON.stringify({ actionId: record.id }) }),
-      );
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    }
+    await startNamedExecution(this.#client, stateMachineArn, record.id, { actionId: record.id });
     await markEnqueued(this.#repository, record.id);
+  }
+}
+
+/**
+ * StartExecution named `name` (an action's or a playbook run's id), so Step Functions never runs
+ * two for one id: a repeated start (a retry after a timeout) finds ExecutionAlreadyExists, which
+ * counts as started.
+ */
+export async function startNamedExecution(client: SFNClient, stateMachineArn: string, name: string, input: Readonly<Record<string, string>>): Promise<void> {
+  try {
+    await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
   }
 }
 
