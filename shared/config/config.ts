@@ -30,6 +30,13 @@ export interface ServiceConfig {
   readonly approvalRequired: readonly string[];
   /** A pending approval expires this long after it was requested. */
   readonly approvalTtlSeconds: number;
+  /**
+   * The PLAYBOOKS file (JSON or YAML) of custom playbooks, read and validated at start-up by
+   * loadPlaybookCatalogue; null when only the built-ins are in force.
+   */
+  readonly playbooksFile: string | null;
+  /** A playbook run not finished this long after it was created ends in Error RunDeadlineExceeded. */
+  readonly playbookRunDeadlineSeconds: number;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -88,6 +95,9 @@ export function loadConfig(env: Environment, required: readonly 'HISTORY_TABLE_N
     historyTableName: blank(env['HISTORY_TABLE_NAME']) ? undefined : env['HISTORY_TABLE_NAME'],
     approvalRequired: parseApprovalPatterns(env['APPROVAL_REQUIRED']),
     approvalTtlSeconds: parseSeconds(env, 'APPROVAL_TTL_SECONDS', 3600, { min: 60, max: 604_800 }),
+    playbooksFile: blank(env['PLAYBOOKS']) ? null : (env['PLAYBOOKS'] ?? '').trim(),
+    // At least a minute (a run waits on real actions); at most a day, like the action deadlines.
+    playbookRunDeadlineSeconds: parseSeconds(env, 'PLAYBOOK_RUN_DEADLINE_SECONDS', 3600, { min: 60, max: 86_400 }),
   };
 }
 

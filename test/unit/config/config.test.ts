@@ -45,6 +45,9 @@ describe('configuration', () => {
     [{ COMPLETION_DEADLINE_SECONDS: '0' }, 'COMPLETION_DEADLINE_SECONDS'],
     [{ PROTECTED_TARGETS: 'not-an-arn' }, 'PROTECTED_TARGETS'],
     [{ HISTORY_TABLE_NAME: ' ' }, 'HISTORY_TABLE_NAME'],
+    [{ PLAYBOOK_RUN_DEADLINE_SECONDS: '59' }, 'PLAYBOOK_RUN_DEADLINE_SECONDS'],
+    [{ PLAYBOOK_RUN_DEADLINE_SECONDS: '86401' }, 'PLAYBOOK_RUN_DEADLINE_SECONDS'],
+    [{ PLAYBOOK_RUN_DEADLINE_SECONDS: '1h' }, 'PLAYBOOK_RUN_DEADLINE_SECONDS'],
   ] as const)('fails fast naming the variable: %j', (env, variable) => {
     // Act
     const load = (): unknown => loadConfig({ HISTORY_TABLE_NAME: 'history', ...env }, ['HISTORY_TABLE_NAME']);
@@ -52,6 +55,18 @@ describe('configuration', () => {
     // Assess
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('runs only the built-in playbooks, each within an hour, unless PLAYBOOKS and PLAYBOOK_RUN_DEADLINE_SECONDS say otherwise', () => {
+    // Act
+    const defaults = loadConfig({ PLAYBOOKS: '  ' });
+    const configured = loadConfig({ PLAYBOOKS: ' /etc/response-actions/playbooks.yaml ', PLAYBOOK_RUN_DEADLINE_SECONDS: '600' });
+
+    // Assess
+    expect(defaults.playbooksFile).toBeNull();
+    expect(defaults.playbookRunDeadlineSeconds).toBe(3600);
+    expect(configured.playbooksFile).toBe('/etc/response-actions/playbooks.yaml');
+    expect(configured.playbookRunDeadlineSeconds).toBe(600);
   });
 
   it('always protects root principals and the member role, plus configured patterns', () => {
