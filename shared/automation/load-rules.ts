@@ -18,6 +18,15 @@ export const maxRulesFileBytes = 1024 * 1024;
 /** At most this many problems are listed; fixing them shows the rest. */
 const maxListedErrors = 20;
 
+/** A configuration file read and parsed the same way for each variable naming one (AUTOMATION_RULES, PLAYBOOKS). */
+export interface ConfigFileKind {
+  readonly variable: string;
+  /** How the size error names the file: "a rules file". */
+  readonly noun: string;
+  readonly maxBytes: number;
+}
+const rulesFile: ConfigFileKind = { variable, noun: 'a rules file', maxBytes: maxRulesFileBytes };
+
 export interface LoadRulesOptions {
   /** Playbooks that exist (issue 13); none yet, so a rule naming one is refused. */
   readonly knownPlaybooks?: readonly string[];
@@ -49,7 +58,9 @@ export function ruleSetFromText(bytes: Buffer, origin: string, format: 'json' | 
   return { rules: result.rules, sha256: createHash('sha256').update(bytes).digest('hex'), origin };
 }
 
-function readBounded(path: string): Buffer {
+/** The file's bytes, refused (ConfigError naming the variable) unless a regular file of at most `kind.maxBytes`. */
+export function readBounded(path: string, kind: ConfigFileKind = rulesFile): Buffer {
+  const { variable, maxBytes } = kind;
   let descriptor: number;
   try {
     descriptor = openSync(path, 'r');
@@ -60,13 +71,13 @@ function readBounded(path: string): Buffer {
     // Checked on the open file, so a swap after the check cannot slip a larger or special file in.
     const stat = fstatSync(descriptor);
     if (!stat.isFile()) throw new ConfigError(variable, `${path}: is not a regular file`);
-    if (stat.size > maxRulesFileBytes) throw new ConfigError(variable, `${path}: is ${stat.size} bytes; a rules file may be at most ${maxRulesFileBytes}`);
-    const buffer = Buffer.alloc(maxRulesFileBytes + 1);
+    if (stat.size > maxBytes) throw new ConfigError(variable, `${path}: is ${stat.size} bytes; ${kind.noun} may be at most ${maxBytes}`);
+    const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length < buffer.length; length += read) {
       read = readSync(descriptor, buffer, length, buffer.length - length, null);
     }
-    if (length > maxRulesFileBytes) throw new ConfigError(variable, `${path}: grew past ${maxRulesFileBytes} bytes while being read`);
+    if (length > maxBytes) throw new ConfigError(variable, `${path}: grew past ${maxBytes} bytes while being read`);
     return buffer.subarray(0, length);
   } finally {
     closeSync(descriptor);
@@ -74,14 +85,15 @@ function readBounded(path: string): Buffer {
 }
 
 /** `.json` is JSON and `.yaml`/`.yml` YAML; any other name is JSON when it starts like JSON. */
-function formatOf(path: string, bytes: Buffer): 'json' | 'yaml' {
+export function formatOf(path: string, bytes: Buffer): 'json' | 'yaml' {
   const extension = extname(path).toLowerCase();
   if (extension === '.json') return 'json';
   if (extension === '.yaml' || extension === '.yml') return 'yaml';
   return bytes.toString('utf8').trimStart().startsWith('{') ? 'json' : 'yaml';
 }
 
-function parseContent(bytes: Buffer, origin: string, format: 'json' | 'yaml'): unknown {
+/** JSON or YAML (1.2 core) content; anything unreadable is a ConfigError naming `variable`. */
+export function parseContent(bytes: Buffer, origin: string, format: 'json' | 'yaml', variable: string = rulesFile.variable): unknown {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
