@@ -10,7 +10,10 @@ import type { Category, Effect, FieldError, ResourceRef } from '#shared/catalogu
 import type { ActionError, Trigger } from '#shared/history/record.ts';
 import type { ActionStatus } from '#shared/history/status.ts';
 import type { JsonValue } from '#shared/json.ts';
-import type { Plan } from '#shared/plans/types.ts';
+// In their own module so an Approval can carry a playbook's plan without an import circle through RunOutcome.
+import type { PlaybookPlan, StepPhase } from './plan-types.ts';
+
+export type { PlaybookPlan, StepPhase };
 
 // ---------------------------------------------------------------- definitions
 
@@ -21,7 +24,9 @@ export type InputSource =
   /** A dotted path into an earlier step's `result` (e.g. `persistentVolumeClaims` of capture-pod-state). */
   | { readonly step: string; readonly result: string }
   /** A literal. */
-  | { readonly value: JsonValue };
+  | { readonly value: JsonValue }
+  /** The first of these (none itself a firstOf) that yields a value: a run input if given, else an earlier step's result. */
+  | { readonly firstOf: readonly Exclude<InputSource, { readonly firstOf: unknown }>[] };
 
 /** A condition on a step; a step runs only when all of its conditions hold, else it is Skipped with the condition as reason. */
 export type StepCondition =
@@ -34,9 +39,10 @@ export type StepCondition =
   /** The run input (a string) matches the glob (`*` any run of characters). */
   | { readonly matches: { readonly input: string; readonly glob: string } }
   /** An earlier step Completed and its result at the path is present (a non-empty list, a non-empty string, ...). */
-  | { readonly resultPresent: { readonly step: string; readonly result: string } };
+  | { readonly resultPresent: { readonly step: string; readonly result: string } }
+  /** Any one of these (none itself an anyOf) holds: the PVC input is given, or the pod's state named PVCs. */
+  | { readonly anyOf: readonly Exclude<StepCondition, { readonly anyOf: unknown }>[] };
 
-export type StepPhase = 'evidence' | 'containment';
 
 export interface PlaybookStepDefinition {
   /** Unique within the playbook, kebab-case. */
@@ -167,19 +173,6 @@ export interface StoredRun {
   readonly plan: readonly StoredStepPlan[];
   /** The categories of the run's steps: who may read it (every one of them) and run or undo it (exec of each). */
   readonly categories: readonly Category[];
-}
-
-/** `?dryRun=true`: every step's plan (API.md); a step that cannot be planned yet says why. */
-export interface PlaybookPlan {
-  readonly playbook: string;
-  readonly steps: readonly {
-    readonly id: string;
-    readonly type: string;
-    readonly phase: StepPhase;
-    /** Null when the step would be skipped or needs an earlier step's result; `note` says which. */
-    readonly plan: Plan | null;
-    readonly note: string | null;
-  }[];
 }
 
 /** What creating (or approving) a run answers: the run, or the approval it needs first. */
