@@ -9,6 +9,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 export const localFunctionArns = {
   markStatus: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-mark-status',
   dispatchWork: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-dispatch-work',
+  playbookStep: 'arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-playbook-step',
   action: (family: string) => `arn:aws:lambda:us-east-1:000000000000:function:response-actions-local-${family}-action`,
 };
 
