@@ -43,7 +43,6 @@ export type StepCondition =
   /** Any one of these (none itself an anyOf) holds: the PVC input is given, or the pod's state named PVCs. */
   | { readonly anyOf: readonly Exclude<StepCondition, { readonly anyOf: unknown }>[] };
 
-
 export interface PlaybookStepDefinition {
   /** Unique within the playbook, kebab-case. */
   readonly id: string;
