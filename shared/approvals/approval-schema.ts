@@ -8,6 +8,7 @@ import { categories, executors } from '#shared/catalogue/types.ts';
 import type { ActionRecord, Trigger } from '#shared/history/record.ts';
 import { actionStatuses } from '#shared/history/status.ts';
 import { planSchema } from '#shared/plans/plan-schema.ts';
+import type { PlaybookPlan } from '#shared/playbooks/plan-types.ts';
 import { reportSchema } from '#shared/responders/protocol.ts';
 import { approvalStatuses, type Approval } from './types.ts';
 
@@ -53,6 +54,23 @@ export const actionRecordSchema = z.strictObject({
     .describe('Cautions recorded when the action was accepted, e.g. a destructive action with no evidence gathered first'),
 }) satisfies z.ZodType<ActionRecord>;
 
+/**
+ * A playbook's dry run (API.md "Playbooks"): here rather than beside the run's schema, which
+ * answers approvals too, so the approval's schema can hold one without the two importing each other.
+ */
+export const playbookPlanSchema = z.strictObject({
+  playbook: z.string(),
+  steps: z.array(
+    z.strictObject({
+      id: z.string(),
+      type: z.string(),
+      phase: z.enum(['evidence', 'containment']),
+      plan: planSchema.nullable().describe("The step's plan; null when it would be skipped or needs an earlier step's result"),
+      note: z.string().nullable().describe('Why the step has no plan (skipped: ..., needs the result of step ...)'),
+    }),
+  ),
+}) satisfies z.ZodType<PlaybookPlan>;
+
 export const approvalSchema = z.strictObject({
   id: z.string(),
   status: z.enum(approvalStatuses),
@@ -62,7 +80,10 @@ export const approvalSchema = z.strictObject({
     inputs: z.record(z.string(), z.unknown()),
     reason: z.string().nullable(),
   }),
-  plan: planSchema.nullable().describe('What approving would do, planned when it was requested'),
+  plan: z
+    .union([planSchema, playbookPlanSchema])
+    .nullable()
+    .describe("What approving would do, planned when it was requested: the action's plan, or every step's for a playbook"),
   requestedBy: z.string(),
   trigger: triggerSchema.nullable(),
   createdAt: time,
@@ -71,6 +92,7 @@ export const approvalSchema = z.strictObject({
   decidedAt: time.nullable(),
   decisionReason: z.string().nullable(),
   actionIds: z.array(z.string()),
+  playbookRunId: z.string().nullable().describe('The playbook run approving created; null until then and for an action'),
   category: z.enum(categories),
 }) satisfies z.ZodType<Approval>;
 

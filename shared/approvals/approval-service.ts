@@ -2,23 +2,36 @@ import { randomUUID } from 'node:crypto';
 import { canExecute, readableCategories, type Caller } from '#shared/auth/scopes.ts';
 import type { Clock } from '#shared/clock.ts';
 import { ConflictError, ForbiddenError, InvalidCursorError, InvalidInputError, NotFoundError } from '#shared/errors.ts';
-import { categories, type FieldError } from '#shared/catalogue/types.ts';
+import { findActionType } from '#shared/catalogue/catalogue.ts';
+import { categories, type Category, type FieldError } from '#shared/catalogue/types.ts';
 import type { Trigger } from '#shared/history/record.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
 import { checkReason } from '#shared/plans/create-checks.ts';
+import type { PlaybookRuns, RunOutcome } from '#shared/playbooks/types.ts';
 import { asOf, type ApprovalDecision, type ApprovalStore, type StoredApproval } from './approval-store.ts';
-import type { ActionsOnBehalf, ApprovalRequestInput, ApprovalRequests, CountAs, CreateOutcome } from './ports.ts';
+import type {
+  ActionsOnBehalf,
+  ApprovalRequestInput,
+  ApprovalRequests,
+  CountAs,
+  CreateOutcome,
+  RunApprovalRequestInput,
+  RunApprovalRequests,
+} from './ports.ts';
 import type { Approval, ApprovalStatus } from './types.ts';
 
 export interface ApprovalServiceDeps {
-  readonly store: Pick<ApprovalStore, 'create' | 'get' | 'decide' | 'undecide' | 'expire' | 'recordActions' | 'list' | 'pending'>;
+  readonly store: Pick<ApprovalStore, 'create' | 'get' | 'decide' | 'undecide' | 'expire' | 'recordActions' | 'recordRun' | 'list' | 'pending'>;
   /** Creates the approved action; the approver is the authority, so no scope of the requester is checked again. */
   readonly actions: ActionsOnBehalf;
+  /** Creates the approved playbook run (issue 13); without it a playbook approval cannot be approved (503). */
+  readonly runs?: Pick<PlaybookRuns, 'createOnBehalf'>;
   readonly clock: Clock;
   /** APPROVAL_TTL_SECONDS: a pending approval expires this long after it was requested. */
   readonly ttlSeconds: number;
   readonly newId?: () => string;
-  /** Called once an approval created its action, e.g. to count it towards the rule's limits. */
-  readonly onApproved?: (approval: Approval, outcome: CreateOutcome, countAs: CountAs | null) => Promise<void>;
+  /** Called once an approval created its action or run, e.g. to count it towards the rule's limits (a run counts once). */
+  readonly onApproved?: (approval: Approval, outcome: CreateOutcome | RunOutcome, countAs: CountAs | null) => Promise<void>;
 }
 
 export interface ApprovalPageQuery {
@@ -36,7 +49,7 @@ const approvalIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
  * Approvals (API.md "Approvals"): requested by the action use cases or a rule, read by readers
  * of the action's category, decided once by a second person with its exec scope.
  */
-export class ApprovalService implements ApprovalRequests {
+export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
   readonly #deps: ApprovalServiceDeps;
   readonly #newId: () => string;
 
@@ -61,9 +74,38 @@ export class ApprovalService implements ApprovalRequests {
       decidedAt: null,
       decisionReason: null,
       actionIds: [],
+      playbookRunId: null,
       category: input.category,
     };
-    await this.#deps.store.create({ approval, origin: input.origin ?? null, countAs: input.countAs ?? null });
+    await this.#deps.store.create({ approval, origin: input.origin ?? null, countAs: input.countAs ?? null, runCategories: null, runUndoOf: null });
+    return approval;
+  }
+
+  /**
+   * Records a pending approval of a playbook run (or of undoing one); approving starts it. The
+   * categories a decider needs the exec scope of are kept with it, never shown.
+   */
+  async requestRun(input: RunApprovalRequestInput): Promise<Approval> {
+    const now = this.#deps.clock.now();
+    const approval: Approval = {
+      id: this.#newId(),
+      status: 'pending',
+      request: { playbook: input.playbook, inputs: input.inputs, reason: input.reason },
+      plan: input.plan,
+      requestedBy: input.requestedBy,
+      trigger: input.trigger,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.#deps.ttlSeconds * 1000).toISOString(),
+      decidedBy: null,
+      decidedAt: null,
+      decisionReason: null,
+      actionIds: [],
+      playbookRunId: null,
+      category: input.category,
+    };
+    const stepCategories = (input.plan?.steps ?? []).flatMap((step) => findActionType(step.type)?.category ?? []);
+    const runCategories = categories.filter((each) => each === input.category || (input.categories ?? []).includes(each) || stepCategories.includes(each));
+    await this.#deps.store.create({ approval, origin: null, countAs: input.countAs ?? null, runCategories, runUndoOf: input.undoOf ?? null });
     return approval;
   }
 
@@ -90,8 +132,14 @@ export class ApprovalService implements ApprovalRequests {
    * moment exactly one creates the action; the other gets 409.
    */
   async approve(caller: Caller, id: string, reason: unknown, requestErrors: readonly FieldError[] = []): Promise<Approval> {
+    const { runs } = this.#deps;
+    if (runs === undefined && (await this.#readable(caller, id)).approval.request.playbook !== undefined) {
+      // Checked before deciding, so the approval stays pending for a runtime that can start it.
+      throw new HttpProblem(503, 'Service Unavailable', 'this runtime runs no playbooks, so a playbook approval cannot be approved here');
+    }
     const { stored, decision } = await this.#decide(caller, id, 'approved', reason, requestErrors);
     const { approval } = stored;
+    if (approval.request.playbook !== undefined && runs !== undefined) return this.#approveRun(caller, stored, decision, approval.request.playbook, runs);
     let outcome: CreateOutcome;
     try {
       outcome = await this.#deps.actions.createOnBehalf(
@@ -113,6 +161,40 @@ export class ApprovalService implements ApprovalRequests {
     }
     const actionIds = 'record' in outcome ? [outcome.record.id] : [];
     const linked = (await this.#deps.store.recordActions(approval.id, actionIds))?.approval ?? { ...approval, actionIds };
+    await this.#deps.onApproved?.(linked, outcome, stored.countAs);
+    return linked;
+  }
+
+  /** Approving a playbook request: the run, created on the requester's behalf with `trigger.approvedBy`. */
+  async #approveRun(
+    caller: Caller,
+    stored: StoredApproval,
+    decision: ApprovalDecision,
+    playbook: string,
+    runs: Pick<PlaybookRuns, 'createOnBehalf'>,
+  ): Promise<Approval> {
+    const { approval } = stored;
+    let outcome: RunOutcome;
+    try {
+      outcome = await runs.createOnBehalf(
+        approval.requestedBy,
+        playbook,
+        { inputs: { ...approval.request.inputs }, reason: approval.request.reason },
+        {
+          trigger: { ...(approval.trigger ?? personTrigger), approvedBy: caller.sub },
+          approved: true,
+          ...(stored.countAs === null ? {} : { countAs: stored.countAs }),
+          ...(stored.runUndoOf === null ? {} : { undoOf: stored.runUndoOf }),
+        },
+      );
+    } catch (error) {
+      // As for an action: refused before anything was written, the approval is pending again.
+      if (error instanceof ConflictError || error instanceof InvalidInputError || error instanceof NotFoundError) {
+        await this.#deps.store.undecide(stored, decision);
+      }
+      throw error;
+    }
+    const linked = 'run' in outcome ? ((await this.#deps.store.recordRun(approval.id, outcome.run.id))?.approval ?? { ...approval, playbookRunId: outcome.run.id }) : approval;
     await this.#deps.onApproved?.(linked, outcome, stored.countAs);
     return linked;
   }
@@ -149,8 +231,11 @@ export class ApprovalService implements ApprovalRequests {
   ): Promise<{ stored: StoredApproval; decision: ApprovalDecision }> {
     const found = await this.#readable(caller, id);
     const { category, requestedBy } = found.approval;
-    if (!canExecute(caller, category)) {
-      throw new ForbiddenError(`deciding a ${category} approval needs the ${category}-response-actions.exec scope`);
+    // A playbook's approval needs the exec scope of every category its steps use, as starting the run would.
+    const lacking = [category, ...(found.runCategories ?? [])].find((each: Category) => !canExecute(caller, each));
+    if (lacking !== undefined) {
+      const what = found.approval.request.playbook === undefined ? `a ${category} approval` : `playbook ${found.approval.request.playbook}'s approval`;
+      throw new ForbiddenError(`deciding ${what} needs the ${lacking}-response-actions.exec scope`);
     }
     if (requestedBy === caller.sub) {
       throw new ForbiddenError('a second person decides: the requester may not approve or reject their own request');

@@ -27,6 +27,10 @@ export interface StoredApproval {
   readonly approval: Approval;
   readonly origin: ApprovalOrigin | null;
   readonly countAs: CountAs | null;
+  /** A playbook request: the categories of its steps, each of whose exec scope a decider needs. Null for an action's. */
+  readonly runCategories: readonly Category[] | null;
+  /** An undo-run request: the run approving undoes. */
+  readonly runUndoOf: string | null;
 }
 
 export interface ApprovalDecision {
@@ -57,7 +61,7 @@ const sortKey = 'P';
 const floorKey = { pk: 'META', sk: 'APPROVALS' };
 const partitionKeyOf = (id: string): string => `P#${id}`;
 const statusKey = (category: Category, status: ApprovalStatus, month: string): string => `P#${category}#${status}#${month}`;
-const internal = new Set(['pk', 'sk', 'createdSk', 'gsiStatus', 'origin', 'countAs']);
+const internal = new Set(['pk', 'sk', 'createdSk', 'gsiStatus', 'origin', 'countAs', 'runCategories', 'runUndoOf']);
 
 /** The approval as it stands at `now`: a pending one past its expiry is `expired` (decided by time, by nobody). */
 export function asOf(approval: Approval, now: Date): Approval {
@@ -95,6 +99,8 @@ export class ApprovalStore {
           ...approval,
           origin: stored.origin,
           countAs: stored.countAs,
+          runCategories: stored.runCategories === null ? null : [...stored.runCategories],
+          runUndoOf: stored.runUndoOf,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
@@ -138,8 +144,10 @@ export class ApprovalStore {
         decisionReason: null,
         gsiStatus: statusKey(approval.category, 'pending', monthOf(approval.createdAt)),
       },
-      condition: '#status = :decided AND #decidedBy = :by AND #decidedAt = :at AND size(#actionIds) = :none',
-      values: { ':decided': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':none': 0 },
+      // Nothing was created under the decision: no action, no run (DynamoDB compares no NULL with `=`, hence attribute_type).
+      condition:
+        '#status = :decided AND #decidedBy = :by AND #decidedAt = :at AND size(#actionIds) = :none AND (attribute_not_exists(#playbookRunId) OR attribute_type(#playbookRunId, :null))',
+      values: { ':decided': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':none': 0, ':null': 'NULL' },
     });
   }
 
@@ -161,6 +169,11 @@ export class ApprovalStore {
   /** Links the actions approving created. */
   async recordActions(id: string, actionIds: readonly string[]): Promise<StoredApproval | null> {
     return this.#update(id, { set: { actionIds: [...actionIds] }, condition: 'attribute_exists(#pk)', values: {} });
+  }
+
+  /** Links the playbook run approving created. */
+  async recordRun(id: string, runId: string): Promise<StoredApproval | null> {
+    return this.#update(id, { set: { playbookRunId: runId }, condition: 'attribute_exists(#pk)', values: {} });
   }
 
   /** A page of approvals in these categories, newest first, by their status at `now`. */
@@ -267,10 +280,14 @@ export class ApprovalStore {
 }
 
 function fromItem(item: Record<string, unknown>): StoredApproval {
-  const approval = Object.fromEntries(Object.entries(item).filter(([name]) => !internal.has(name))) as unknown as Approval;
+  const fields = Object.fromEntries(Object.entries(item).filter(([name]) => !internal.has(name))) as unknown as Omit<Approval, 'playbookRunId'> & { playbookRunId?: string | null };
+  // Approvals stored before playbooks have no playbookRunId.
+  const approval: Approval = { ...fields, playbookRunId: fields.playbookRunId ?? null };
   return {
     approval,
     origin: (item['origin'] ?? null) as ApprovalOrigin | null,
     countAs: (item['countAs'] ?? null) as CountAs | null,
+    runCategories: (item['runCategories'] ?? null) as readonly Category[] | null,
+    runUndoOf: (item['runUndoOf'] ?? null) as string | null,
   };
 }

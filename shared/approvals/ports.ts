@@ -81,6 +81,11 @@ export interface RunApprovalRequestInput {
   readonly trigger: Trigger | null;
   /** Who may read and decide it: `containment` when any step is a containment, else `data-gathering`. */
   readonly category: Category;
+  /**
+   * Every category the run's steps use: a decider needs the exec scope of each. The categories of
+   * the plan's step types and `category` are added to it, so leaving it out never lowers the bar.
+   */
+  readonly categories?: readonly Category[];
   readonly plan: PlaybookPlan | null;
   readonly countAs?: CountAs;
   /** Approving undoes exactly this run instead of starting the playbook. */

@@ -5,6 +5,7 @@
 import type { Category } from '#shared/catalogue/types.ts';
 import type { Trigger } from '#shared/history/record.ts';
 import type { Plan } from '#shared/plans/types.ts';
+import type { PlaybookPlan } from '#shared/playbooks/plan-types.ts';
 
 export const approvalStatuses = ['pending', 'approved', 'rejected', 'expired'] as const;
 export type ApprovalStatus = (typeof approvalStatuses)[number];
@@ -21,7 +22,8 @@ export interface Approval {
   readonly id: string;
   readonly status: ApprovalStatus;
   readonly request: ApprovalRequestBody;
-  readonly plan: Plan | null;
+  /** An action's plan, or for a playbook request every step's (issue 13). */
+  readonly plan: Plan | PlaybookPlan | null;
   readonly requestedBy: string;
   readonly trigger: Trigger | null;
   readonly createdAt: string;
@@ -31,6 +33,8 @@ export interface Approval {
   /** Why it was approved or rejected, as the decider said. */
   readonly decisionReason: string | null;
   readonly actionIds: readonly string[];
-  /** The category of the requested action: who may read and decide it. */
+  /** The playbook run approving created; null until then and for an action's approval. */
+  readonly playbookRunId: string | null;
+  /** The category of the requested action (a playbook's: containment if any step is): who may read and decide it. */
   readonly category: Category;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { ApprovalStore } from '#shared/approvals/approval-store.ts';
@@ -40,6 +41,9 @@ export interface Answer<T = unknown> {
 
 export interface ApprovalWorld {
   readonly repository: HistoryRepository;
+  /** The history table, for writing items as older versions stored them. */
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
   readonly store: ApprovalStore;
   readonly actions: ActionService;
   readonly approvals: ApprovalService;
@@ -58,7 +62,7 @@ export interface ApprovalWorld {
 export async function approvalWorld(
   endpoint: string,
   clock: FixedClock,
-  options: { approvalRequired?: readonly string[]; planner?: Planner; onApproved?: ActionServicesDeps['onApproved'] } = {},
+  options: { approvalRequired?: readonly string[]; planner?: Planner; onApproved?: ActionServicesDeps['onApproved']; runs?: ActionServicesDeps['runs'] } = {},
 ): Promise<ApprovalWorld> {
   const { repository, client, tableName } = await freshHistory(endpoint, clock);
   const store = new ApprovalStore({ client, tableName, cursors: new CursorCodec(randomBytes(32)) });
@@ -72,6 +76,7 @@ export async function approvalWorld(
     approvalTtlSeconds: 3600,
     ...(options.planner === undefined ? {} : { planner: options.planner }),
     ...(options.onApproved === undefined ? {} : { onApproved: options.onApproved }),
+    ...(options.runs === undefined ? {} : { runs: options.runs }),
   });
   const handlers = apiRoutes.map((route) => ({ route, handler: route.create({ service: actions, approvals }) }));
   let requests = 0;
@@ -105,6 +110,8 @@ export async function approvalWorld(
   };
   return {
     repository,
+    client,
+    tableName,
     store,
     actions,
     approvals,

@@ -5,6 +5,7 @@ import type { CountAs, CreateOutcome } from '#shared/approvals/ports.ts';
 import type { Approval } from '#shared/approvals/types.ts';
 import { FixedClock } from '#shared/clock.ts';
 import type { ActionRecord, Trigger } from '#shared/history/record.ts';
+import type { RunOutcome } from '#shared/playbooks/types.ts';
 import type { Plan, Planner, PlanRequest } from '#shared/plans/types.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
@@ -38,7 +39,7 @@ class RecordingPlanner implements Planner {
 let clock: FixedClock;
 let world: ApprovalWorld;
 let planner: RecordingPlanner;
-let approved: { approval: Approval; outcome: CreateOutcome; countAs: CountAs | null }[];
+let approved: { approval: Approval; outcome: CreateOutcome | RunOutcome; countAs: CountAs | null }[];
 
 beforeEach(async () => {
   clock = new FixedClock('2026-11-20T10:00:00.000Z');
