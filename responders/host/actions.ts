@@ -4,6 +4,7 @@
  */
 import type { ResponderAction } from '#shared/responders/protocol.ts';
 import { acquireFile } from './acquire-file.ts';
+import { captureProcessState } from './capture-process-state.ts';
 import { hostEnvironment } from './environment.ts';
 import type { HostActionsOptions } from './environment.ts';
 import { fileQuarantine } from './file-quarantine.ts';
@@ -32,5 +33,6 @@ export function hostActions(options: HostActionsOptions): ResponderAction[] {
     fileUnquarantine(env),
     acquireFile(env),
     getLogs(env),
+    captureProcessState(env),
   ];
 }

@@ -14,3 +14,8 @@ export function fileEvidenceName(path: string): string {
 export function logsEvidenceName(runtime: string, containerId: string): string {
   return `container-${runtime}-${safe(containerId.slice(0, 64), 64)}-logs.txt`;
 }
+
+/** `process-state-<host | runtime-id>-<processes | sockets>.<json | txt>` for capture-process-state. */
+export function processStateEvidenceName(scope: string, listing: 'processes' | 'sockets', extension: 'json' | 'txt'): string {
+  return `process-state-${safe(scope, 100)}-${listing}.${extension}`;
+}

@@ -24,6 +24,7 @@ import {
 import { getLogs } from './get-logs.ts';
 import {
   acquireFile,
+  captureProcessState,
   fileQuarantine,
   fileUnquarantine,
   killContainer,
@@ -82,6 +83,7 @@ export const actionTypes: readonly ActionTypeDefinition[] = [
   scaleWorkload,
   restoreWorkloadScale,
   capturePodState,
+  captureProcessState,
   detachInstanceProfile,
   restoreInstanceProfile,
   cordonNode,

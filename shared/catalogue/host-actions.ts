@@ -170,3 +170,24 @@ export const acquireFile: ActionTypeDefinition = {
   executorFor: onHost,
   resourcesOf: fileOf,
 };
+
+/** The host's processes and sockets, or those of one container (its resource then). */
+export const captureProcessState: ActionTypeDefinition = {
+  type: 'capture-process-state',
+  title: 'Capture process state',
+  description: 'Stores ps-like and ss-like listings of the processes and network connections of a host or container, read from /proc, as evidence.',
+  category: 'data-gathering',
+  effect: 'evidence',
+  executors: ['host'],
+  undoType: null,
+  inputs: inputsSchema({
+    'host.id': hostId,
+    'container.id': containerId.optional(),
+  }),
+  executorFor: onHost,
+  resourcesOf: (inputs) => {
+    const host = requiredText(inputs, 'host.id');
+    const container = optionalText(inputs, 'container.id');
+    return [container === undefined ? hostResource(host) : containerResource(host, container)];
+  },
+};

@@ -165,6 +165,11 @@ export const responderWork: Readonly<Record<string, Describer>> = {
     return `uploads ${file(work)} as evidence with its SHA-256 and size (a regular file only, up to the configured size); changes nothing${bucket === undefined ? '' : `; the result names s3.bucket ${bucket} as asked for`}`;
   }),
   'get-logs': getLogs,
+  'capture-process-state': host('capture-process-state', ({ inputs }) => {
+    const inContainer = optional(inputs, 'container.id');
+    const what = inContainer === undefined ? `every process of host ${text(inputs, 'host.id')} and the sockets of each of their network namespaces` : `the processes of container ${inContainer} on host ${text(inputs, 'host.id')} and the sockets of its network namespace`;
+    return `reads ${what} from /proc (never a process's environment) and uploads ps-like and ss-like listings, as JSON and text, as evidence with their SHA-256; changes nothing`;
+  }),
   'delete-pod': (work) => [
     {
       call: 'kubernetes:delete Pod',

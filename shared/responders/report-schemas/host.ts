@@ -111,6 +111,39 @@ const processFields = {
 
 const fileAgrees = sameAsInput('path.absolute', ['prior.path', 'applied.path', 'result.path']);
 
+/** capture-process-state's counts (the listings themselves are evidence objects, never in the report). */
+const listingCounts = { count, listed: count, truncated: z.boolean() };
+const captureLimits = z.strictObject({
+  maxProcesses: count,
+  maxCommandLineBytes: count,
+  maxSockets: count,
+  maxFdLinks: count,
+  maxTableBytes: count,
+  maxObjectBytes: count,
+});
+const processStateResult = z
+  .strictObject({
+    scope: z.enum(['host', 'container']),
+    containerId: nullableName,
+    container: container.nullable(),
+    capturedAt: isoTime,
+    bootTime: isoTime,
+    processes: z.strictObject({ ...listingCounts, vanished: count, unreadable: count }),
+    sockets: z.strictObject({ ...listingCounts, namespaces: count, unreadableLines: count }),
+    evidence: z.strictObject({ processes: evidence, processesText: evidence, sockets: evidence, socketsText: evidence }),
+    limits: captureLimits,
+    // Shorter and fewer than other notes, so the largest report fits the report body limit.
+    notes: z.array(z.string().max(1000)).max(16),
+  })
+  .refine((result) => (result.scope === 'container') === (result.containerId !== null) && result.containerId === (result.container?.containerId ?? null), {
+    message: 'a container capture names its container, a host capture none',
+    path: ['containerId'],
+  })
+  .refine((result) => result.processes.listed <= result.processes.count && result.sockets.listed <= result.sockets.count, {
+    message: 'cannot list more than were found',
+    path: ['processes'],
+  });
+
 export const hostReportSchemas: Readonly<Record<string, ReportSchemas>> = {
   'kill-process': {
     prior: z.strictObject(processFields),
@@ -222,5 +255,11 @@ export const hostReportSchemas: Readonly<Record<string, ReportSchemas>> = {
     applied: none,
     result: z.strictObject({ ...containerFields, evidence, truncated: z.boolean(), source: text, notes }),
     agrees: containerMatches(['result.containerId']),
+  },
+  'capture-process-state': {
+    prior: none,
+    applied: none,
+    result: processStateResult,
+    agrees: containerMatches(['result.containerId'], { nullWithout: true }),
   },
 };
