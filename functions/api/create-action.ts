@@ -4,6 +4,7 @@ import { systemClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
 import { apiHandler, requiresExecScope, type ApiHandler, type ApiResult } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
+import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
@@ -16,7 +17,6 @@ import { responderStartersFromEnv } from './aws/responder-starter.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);
-const idempotencyKeyPattern = /^[\x21-\x7e]{1,128}$/;
 
 /**
  * POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record.
@@ -35,9 +35,7 @@ export function createHandler(deps: { service: ActionService; planner?: Planner 
       const errors = [
         ...unknownErrors,
         ...(dryRun === undefined || dryRun === 'false' ? [] : [{ path: 'dryRun', message: 'must be true (plan only, nothing written) or false' }]),
-        ...(key !== undefined && !idempotencyKeyPattern.test(key)
-          ? [{ path: 'Idempotency-Key', message: 'must be 1-128 printable ASCII characters without spaces' }]
-          : []),
+        ...idempotencyKeyErrors(key),
       ];
       return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors));
     },

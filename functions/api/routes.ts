@@ -4,20 +4,25 @@ import { HttpProblem } from '#shared/http/problem.ts';
 import type { Automation, DecisionLog, RateLimiter } from '#shared/automation/types.ts';
 import type { FindingSource } from '#shared/findings/index.ts';
 import type { Planner } from '#shared/plans/types.ts';
+import type { PlaybookRuns } from '#shared/playbooks/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { ResponderService } from '#shared/use-cases/responders.ts';
 import * as approveApproval from './approve-approval.ts';
 import * as createAction from './create-action.ts';
+import * as createPlaybookRun from './create-playbook-run.ts';
 import * as deregisterResponder from './deregister-responder.ts';
 import * as evidenceUpload from './evidence-upload.ts';
 import * as getAction from './get-action.ts';
 import * as getApproval from './get-approval.ts';
 import * as getEvidence from './get-evidence.ts';
+import * as getPlaybookRun from './get-playbook-run.ts';
 import * as listActionTypes from './list-action-types.ts';
 import * as listActions from './list-actions.ts';
 import * as listAutomationRules from './list-automation-rules.ts';
 import * as listEvents from './list-events.ts';
 import * as listApprovals from './list-approvals.ts';
+import * as listPlaybookRuns from './list-playbook-runs.ts';
+import * as listPlaybooks from './list-playbooks.ts';
 import * as listResponders from './list-responders.ts';
 import * as openApi from './openapi.ts';
 import * as postEvent from './post-event.ts';
@@ -29,6 +34,7 @@ import * as resetAutomationRule from './reset-automation-rule.ts';
 import * as responderHeartbeat from './responder-heartbeat.ts';
 import * as responderQueueCredentials from './responder-queue-credentials.ts';
 import * as undoAction from './undo-action.ts';
+import * as undoPlaybookRun from './undo-playbook-run.ts';
 
 export interface ApiRouteDeps {
   readonly service: ActionService;
@@ -40,6 +46,8 @@ export interface ApiRouteDeps {
   readonly planner?: Planner;
   /** Findings in (API.md "Findings in"); a runtime without it answers the event and rule routes with 503. */
   readonly automation?: AutomationRouteDeps;
+  /** Playbooks and their runs (API.md "Playbooks"); a runtime without them answers the playbook routes with 503. */
+  readonly playbooks?: PlaybookRuns;
 }
 
 /** What the event and automation-rule routes use. */
@@ -86,6 +94,10 @@ export interface ApiRoute {
     | 'exemptions'
     /** The automation rules file, shipped in the function's bundle (AUTOMATION_RULES names it). */
     | 'automation-rules'
+    /** The custom playbooks file, shipped in the function's bundle (PLAYBOOKS names it), and PLAYBOOK_RUN_DEADLINE_SECONDS. */
+    | 'playbooks'
+    /** states:StartExecution on the playbook-run state machine (PLAYBOOK_STATE_MACHINE_ARN). */
+    | 'playbook-runs'
   )[];
   readonly create: (deps: ApiRouteDeps) => ApiHandler;
 }
@@ -279,7 +291,53 @@ export const apiRoutes: readonly ApiRoute[] = [
     needs: ['history:read', 'history:write', 'automation-rules'],
     create: (deps) => withAutomation(deps, (automation) => resetAutomationRule.createHandler(automation)),
   },
+  {
+    method: 'GET',
+    path: '/v1/playbooks',
+    id: 'ListPlaybooks',
+    entry: 'functions/api/list-playbooks.ts',
+    needs: ['playbooks'],
+    create: (deps) => withPlaybooks(deps, listPlaybooks.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/playbooks/{name}/runs',
+    id: 'CreatePlaybookRun',
+    entry: 'functions/api/create-playbook-run.ts',
+    // Plans for dryRun=true and for an approval to show; the run's execution creates the steps' actions.
+    needs: ['history:read', 'history:write', 'playbooks', 'playbook-runs', 'cloud-plans'],
+    create: (deps) => withPlaybooks(deps, createPlaybookRun.createHandler),
+  },
+  {
+    method: 'GET',
+    path: '/v1/playbook-runs',
+    id: 'ListPlaybookRuns',
+    entry: 'functions/api/list-playbook-runs.ts',
+    needs: ['history:read', 'history:cursors', 'playbooks'],
+    create: (deps) => withPlaybooks(deps, listPlaybookRuns.createHandler),
+  },
+  {
+    method: 'GET',
+    path: '/v1/playbook-runs/{id}',
+    id: 'GetPlaybookRun',
+    entry: 'functions/api/get-playbook-run.ts',
+    needs: ['history:read', 'playbooks'],
+    create: (deps) => withPlaybooks(deps, getPlaybookRun.createHandler),
+  },
+  {
+    method: 'POST',
+    path: '/v1/playbook-runs/{id}/undo',
+    id: 'UndoPlaybookRun',
+    entry: 'functions/api/undo-playbook-run.ts',
+    needs: ['history:read', 'history:write', 'playbooks', 'playbook-runs'],
+    create: (deps) => withPlaybooks(deps, undoPlaybookRun.createHandler),
+  },
 ];
+
+/** A playbook route's handler, or one answering 503 where this runtime runs no playbooks. */
+function withPlaybooks(deps: ApiRouteDeps, create: (deps: { playbooks: PlaybookRuns }) => ApiHandler): ApiHandler {
+  return servedOr503(deps.playbooks, (playbooks) => create({ playbooks }), 'this runtime runs no playbooks');
+}
 
 /** An approval route's handler, or one answering 503 where this runtime serves no approvals. */
 function withApprovals(deps: ApiRouteDeps, create: (deps: { approvals: ApprovalService }) => ApiHandler): ApiHandler {

@@ -25,8 +25,8 @@ export interface LocalPlaybookRunsOptions {
 }
 
 export interface LocalPlaybookRuns {
-  /** What PlaybookRunService starts runs with (StartExecution named after the run id, in AWS). */
-  readonly starter: RunStarter;
+  /** What PlaybookRunService starts runs with (StartExecution named after the run id, in AWS); only the id is read. */
+  readonly starter: RunStarter & { start(run: Pick<PlaybookRun, 'id'>): Promise<void> };
   /** Resolves when no execution runs (tests, clean shutdown). */
   idle(): Promise<void>;
   /** Stops every execution (the runs stay as they are, for restart recovery). */
@@ -41,7 +41,7 @@ export function createLocalPlaybookRuns(options: LocalPlaybookRunsOptions): Loca
 }
 
 class LocalPlaybookRunner implements LocalPlaybookRuns {
-  readonly starter: RunStarter;
+  readonly starter: LocalPlaybookRuns['starter'];
   readonly #options: LocalPlaybookRunsOptions;
   readonly #definition: StateMachineDefinition;
   readonly #machine: StateMachine;

@@ -10,6 +10,7 @@ import { decisionOutcomes } from '#shared/automation/types.ts';
 import { actionTypes } from '#shared/catalogue/catalogue.ts';
 import { actionStatuses } from '#shared/history/status.ts';
 import { planResponseSchema } from '#shared/plans/plan-schema.ts';
+import { runStatuses } from '#shared/playbooks/types.ts';
 import { registerRequestSchema, reportSchema, responderKinds, uploadRequestSchema } from '#shared/responders/protocol.ts';
 import type { ProblemBody } from './problem.ts';
 
@@ -59,6 +60,15 @@ export const approvalQueryParameters = {
   cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
 } as const;
 
+/** The query of GET /v1/playbook-runs, as `parseRunQuery` (functions/api/list-playbook-runs.ts) checks it. */
+export const playbookRunQueryParameters = {
+  playbook: z.string().min(1).max(64).describe('Only runs of this playbook (GET /v1/playbooks lists them)'),
+  status: z.enum(runStatuses),
+  createdBy: z.string().min(1).max(256).describe('Only runs created by this subject'),
+  limit: z.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(2048).describe('nextCursor of the previous page'),
+} as const;
+
 /** What create and undo take besides the inputs (action-service's `checkReason`). */
 const reasonSchema = z.string().max(1000).nullable().optional();
 
@@ -103,7 +113,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   return components;
 }
 
-type Access = 'public' | 'action-read' | 'action-exec' | 'catalogue' | 'respond' | 'events';
+type Access = 'public' | 'action-read' | 'action-exec' | 'playbook-exec' | 'catalogue' | 'respond' | 'events';
 
 interface Operation {
   readonly operationId: string;
@@ -122,6 +132,7 @@ const scopeNote: Readonly<Record<Access, string>> = {
   public: 'No token needed.',
   'action-read': 'Needs one of the response-actions category scopes (.exec or .read).',
   'action-exec': 'Needs the .exec scope of the action type\'s category.',
+  'playbook-exec': 'Needs the .exec scope of every category the playbook\'s steps use.',
   catalogue: 'Needs one of the response-actions category scopes.',
   respond: 'For responders: needs the responder scope and the token\'s responder claim.',
   events: 'For finding sources: needs the response-actions.events scope; a token with the ra_events claim posts only the sources (and Falco hosts) it names.',
@@ -231,6 +242,28 @@ export const operations: Readonly<Record<string, Operation>> = {
     summary: 'Close a rate-limited rule\'s breaker so it acts again',
     access: 'action-exec',
     ok: 200,
+  },
+  'GET /v1/playbooks': { operationId: 'listPlaybooks', summary: 'The built-in and custom playbooks, their inputs as JSON Schema and their steps', access: 'catalogue', ok: 200 },
+  'POST /v1/playbooks/{name}/runs': {
+    operationId: 'createPlaybookRun',
+    summary: 'Run a playbook (optional Idempotency-Key header), or with dryRun=true only every step\'s plan',
+    access: 'playbook-exec',
+    ok: 202,
+    query: { dryRun: z.enum(['true', 'false']).describe('true: the same checks, then 200 with every step\'s plan; nothing is written or changed') },
+  },
+  'GET /v1/playbook-runs': {
+    operationId: 'listPlaybookRuns',
+    summary: 'Playbook runs, newest first, filtered and paginated',
+    access: 'action-read',
+    ok: 200,
+    query: playbookRunQueryParameters,
+  },
+  'GET /v1/playbook-runs/{id}': { operationId: 'getPlaybookRun', summary: 'One playbook run, its steps as their actions stand now', access: 'action-read', ok: 200 },
+  'POST /v1/playbook-runs/{id}/undo': {
+    operationId: 'undoPlaybookRun',
+    summary: 'Undo a run: its Completed containment steps that have an undo, in reverse order, as one new run; evidence is kept',
+    access: 'playbook-exec',
+    ok: 202,
   },
   'POST /v1/actions/{id}/evidence-uploads': {
     operationId: 'evidenceUpload',

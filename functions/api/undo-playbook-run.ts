@@ -1,0 +1,20 @@
+import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
+import { runAcceptedResponse } from '#shared/http/run-accepted.ts';
+import type { PlaybookRuns } from '#shared/playbooks/types.ts';
+
+/**
+ * POST /v1/playbook-runs/{id}/undo: the run's Completed containment steps that have an undo, in
+ * reverse order, as one new run; its evidence is kept. 202 with the new run.
+ */
+export function createHandler(deps: { playbooks: Pick<PlaybookRuns, 'undo'> }): ApiHandler {
+  return apiHandler(
+    async ({ caller, pathParameters, body }) => {
+      // The body is optional here: `{ "reason": "..." }` at most.
+      const errors = Object.keys(body ?? {})
+        .filter((field) => field !== 'reason')
+        .map((field) => ({ path: field, message: 'is not a field of an undo request (reason)' }));
+      return runAcceptedResponse(await deps.playbooks.undo(caller, pathParameters['id'] ?? '', body?.['reason'], errors));
+    },
+    { body: 'optional-json', requires: requiresExecScope },
+  );
+}
