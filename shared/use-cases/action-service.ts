@@ -7,6 +7,7 @@ import {
   type ActionInputs,
   type Category,
   type FieldError,
+  type ResourceRef,
   type ValidActionRequest,
 } from '#shared/catalogue/index.ts';
 import type { Clock } from '#shared/clock.ts';
@@ -20,7 +21,7 @@ import {
   UndoConflictError,
 } from '#shared/errors.ts';
 import type { ActionsOnBehalf, CreateOutcome, OnBehalfOptions, OnBehalfRequest } from '#shared/approvals/ports.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
+import { createdRecord, type ActionRecord, type ActionWarning } from '#shared/history/record.ts';
 import type { IdempotencyClaim, IdempotencyStore } from '#shared/history/idempotency.ts';
 import type { HistoryPage, HistoryQuery, HistoryReader } from '#shared/history/reader.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
@@ -28,6 +29,7 @@ import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.t
 import { authorizeCreate as authorizeCreateRequest, checkReason, newestUndoable, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
 import { idempotencyConflict, isActionId, requestHash } from './action-requests.ts';
 import { approvalInstead, checkGate, personActor, type Actor, type ApprovalGateDeps } from './approval-gate.ts';
+import { noEvidenceWarnings } from './evidence-first.ts';
 import { undoInputsFor } from './undo-inputs.ts';
 
 export type { CreateOutcome } from '#shared/approvals/ports.ts';
@@ -146,6 +148,7 @@ export class ActionService implements ActionsOnBehalf {
         undoType: valid.definition.undoType,
         trigger: actor.trigger,
         playbookRunId: actor.playbookRunId ?? null,
+        warnings: await this.#warnings(valid.definition.type, valid.resources),
       },
       this.#deps.clock.now(),
     );
@@ -208,6 +211,7 @@ export class ActionService implements ActionsOnBehalf {
         reexecuteOf: original.id,
         trigger: actor.trigger,
         playbookRunId: actor.playbookRunId ?? null,
+        warnings: await this.#warnings(valid.definition.type, valid.resources),
       },
       this.#deps.clock.now(),
     );
@@ -254,6 +258,11 @@ export class ActionService implements ActionsOnBehalf {
         downloadUrlExpiresAt: expiresAt,
       })),
     );
+  }
+
+  /** Issue 13's NoEvidenceFirst, before the record is written; it never blocks or fails a create (evidence-first.ts). */
+  #warnings(type: string, resources: readonly ResourceRef[]): Promise<ActionWarning[]> {
+    return noEvidenceWarnings(this.#deps.repository, { type, resources, now: this.#deps.clock.now() });
   }
 
   #validate(type: unknown, inputs: unknown, extraErrors: readonly FieldError[]): ValidActionRequest {
@@ -311,6 +320,7 @@ export class ActionService implements ActionsOnBehalf {
         undoOf: original.id,
         trigger: actor.trigger,
         playbookRunId: actor.playbookRunId ?? null,
+        warnings: await this.#warnings(valid.definition.type, valid.resources),
       },
       this.#deps.clock.now(),
     );

@@ -1,0 +1,34 @@
+/** Which evidence is about what a destructive action acts on (issue 13's NoEvidenceFirst). */
+import { describe, expect, it } from 'vitest';
+import { relatedResource } from '#shared/use-cases/evidence-first.ts';
+
+describe('relatedResource', () => {
+  it.each([
+    ['the same key', 'host/n1/container/c1', 'host/n1/container/c1'],
+    ['a file inside the container', 'host/n1/container/c1', 'host/n1/container/c1/file//tmp/x'],
+    ['a container on the host', 'host/n1', 'host/n1/container/c1'],
+    ['the host above the container', 'host/n1/container/c1', 'host/n1'],
+    ["a deployment's pod", 'k8s/prod/shop/deployment/web', 'k8s/prod/shop/pod/web-7d4b9c-x2x9z'],
+    ["a statefulset's pod", 'k8s/prod/shop/statefulset/db', 'k8s/prod/shop/pod/db-0'],
+    ['the same pod', 'k8s/prod/shop/pod/web-7d4b9c-x2x9z', 'k8s/prod/shop/pod/web-7d4b9c-x2x9z'],
+  ])('counts %s', (_name, actionKey, evidenceKey) => {
+    // Assess
+    expect(relatedResource(actionKey, evidenceKey)).toBe(true);
+  });
+
+  it.each([
+    ['a container whose id starts with the same characters', 'host/n1/container/c1', 'host/n1/container/c12'],
+    ['a host whose id starts with the same characters', 'host/n1/container/c1', 'host/n'],
+    ['another host', 'host/n1', 'host/n2/container/c1'],
+    ['another container on the host', 'host/n1/container/c1', 'host/n1/container/c2'],
+    ['a pod of another workload', 'k8s/prod/shop/deployment/web', 'k8s/prod/shop/pod/webhook-5f6d-abcde'],
+    ['a pod in another namespace', 'k8s/prod/shop/deployment/web', 'k8s/prod/staging/pod/web-7d4b9c-x2x9z'],
+    ['a pod in another cluster', 'k8s/prod/shop/deployment/web', 'k8s/dev/shop/pod/web-7d4b9c-x2x9z'],
+    ['the workload, for a pod', 'k8s/prod/shop/pod/web-7d4b9c-x2x9z', 'k8s/prod/shop/deployment/web'],
+    ['a PVC of the namespace', 'k8s/prod/shop/deployment/web', 'k8s/prod/shop/persistentvolumeclaim/web-data'],
+    ['another pod, for a pod', 'k8s/prod/shop/pod/web-1', 'k8s/prod/shop/pod/web-1-x'],
+  ])('does not count %s', (_name, actionKey, evidenceKey) => {
+    // Assess
+    expect(relatedResource(actionKey, evidenceKey)).toBe(false);
+  });
+});
