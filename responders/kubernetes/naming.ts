@@ -16,10 +16,16 @@ export const companionsAnnotation = 'response-actions.io/companions';
 export const workloadAnnotation = 'response-actions.io/workload';
 export const sourcePvcAnnotation = 'response-actions.io/source-pvc';
 /**
- * On a workload scale-workload scaled: `{"actionId":..,"replicas":N}`, the count it had, written
+ * On a workload scale-workload scaled: `{"actionId":..,"replicas":N}`, the count it had (a DaemonSet:
+ * `{"actionId":..,"nodeSelector":{..}|null}`, the pod template's node selector it had), written
  * in the same patch that scaled it. restore-workload-scale restores only from this, never from a report.
  */
 export const scaledFromAnnotation = 'response-actions.io/scaled-from';
+/**
+ * The node-selector key scale-workload gives a DaemonSet's pod template, valued with the action's
+ * id: no node carries it, so every pod goes, and anyone reading the object sees why.
+ */
+export const scaledToZeroLabel = 'response-actions.io/scaled-to-zero';
 
 const labelValuePattern = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const maxNameLength = 253;

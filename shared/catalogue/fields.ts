@@ -248,7 +248,7 @@ export const kubernetesContainerName = kubernetesLabel("One container of the pod
 export const kubernetesWorkloadTypes = ['deployment', 'statefulset', 'daemonset', 'replicaset'] as const;
 export type KubernetesWorkloadType = (typeof kubernetesWorkloadTypes)[number];
 
-/** `kubernetes.workload.type`, limited to the kinds an action can act on (a DaemonSet has no replicas to scale). */
+/** `kubernetes.workload.type`, limited to the kinds an action can act on (a ReplicaSet cannot roll). */
 export function kubernetesWorkloadType(allowed: readonly [KubernetesWorkloadType, ...KubernetesWorkloadType[]]) {
   return z
     .enum(allowed, { error: `must be one of ${allowed.join(', ')} (lower-case)` })
@@ -261,7 +261,7 @@ export const kubernetesWorkloadReplicas = z
   .min(0, { error: replicasMessage })
   .max(10_000, { error: replicasMessage })
   .default(0)
-  .meta({ description: 'The replica count to scale to; 0 when absent.' });
+  .meta({ description: 'The replica count to scale to; 0 when absent (a daemonset only takes 0).' });
 
 /** A name or a non-empty list of up to 50 unique names (PVCs, volume snapshots). */
 function kubernetesNames(noun: string, description: string) {

@@ -21,6 +21,7 @@ import { requiredText, textList } from './read-inputs.ts';
 import { kubernetesNodeResource, kubernetesResource } from './resource-keys.ts';
 import type { KubernetesKind } from './resource-keys.ts';
 import { inputsSchema, requiresWith } from './rules.ts';
+import type { ReportInputError } from './rules.ts';
 import type { ActionInputs, ActionTypeDefinition } from './types.ts';
 
 const inCluster = () => 'kubernetes' as const;
@@ -179,25 +180,49 @@ export const rolloutRestart: ActionTypeDefinition = {
   resourcesOf: workloadOf,
 };
 
-/** Only kinds with a replica count scale: a DaemonSet runs one pod per node and has none. */
-const scalableWorkloadType = kubernetesWorkloadType(['deployment', 'statefulset', 'replicaset']);
+/**
+ * Every workload kind scales: a DaemonSet, which has no replica count, only to 0 (its pods go
+ * through a node selector no node matches; restore-workload-scale puts the prior selector back).
+ */
+const scalableWorkloadType = kubernetesWorkloadType(kubernetesWorkloadTypes);
+
+const daemonSetScaleMessage =
+  'must be 0 (or absent) for a daemonset: a DaemonSet has no replica count, so it can only be scaled to zero (a node selector no node matches)';
+
+/** A DaemonSet scales only to 0. `replicas` is read as parsed (defaulted to 0), and only once its own schema accepted it. */
+function daemonSetOnlyToZero(inputs: ActionInputs, report: ReportInputError): void {
+  const replicas = inputs['kubernetes.workload.replicas'];
+  if (inputs['kubernetes.workload.type'] === 'daemonset' && typeof replicas === 'number' && Number.isInteger(replicas) && replicas !== 0) {
+    report('kubernetes.workload.replicas', daemonSetScaleMessage);
+  }
+}
 
 export const scaleWorkload: ActionTypeDefinition = {
   type: 'scale-workload',
   title: 'Scale workload',
-  description: 'Scales a workload to a replica count (0 when absent), remembering the count it had; restore-workload-scale undoes it.',
+  description:
+    'Scales a workload to a replica count (0 when absent), remembering it; a DaemonSet only to 0, by a node selector no node matches. restore-workload-scale undoes it.',
   category: 'containment',
   // Scaling down ends pods.
   effect: 'destructive',
   executors: ['kubernetes'],
   undoType: 'restore-workload-scale',
-  inputs: inputsSchema({
-    'kubernetes.cluster.name': kubernetesClusterName,
-    'kubernetes.namespace.name': kubernetesNamespaceName,
-    'kubernetes.workload.name': kubernetesWorkloadName,
-    'kubernetes.workload.type': scalableWorkloadType,
-    'kubernetes.workload.replicas': kubernetesWorkloadReplicas,
-  }),
+  inputs: inputsSchema(
+    {
+      'kubernetes.cluster.name': kubernetesClusterName,
+      'kubernetes.namespace.name': kubernetesNamespaceName,
+      'kubernetes.workload.name': kubernetesWorkloadName,
+      'kubernetes.workload.type': scalableWorkloadType,
+      'kubernetes.workload.replicas': kubernetesWorkloadReplicas,
+    },
+    {
+      rules: [daemonSetOnlyToZero],
+      jsonSchema: {
+        if: { properties: { 'kubernetes.workload.type': { const: 'daemonset' } }, required: ['kubernetes.workload.type'] },
+        then: { properties: { 'kubernetes.workload.replicas': { const: 0 } } },
+      },
+    },
+  ),
   executorFor: inCluster,
   resourcesOf: workloadOf,
 };
@@ -205,7 +230,7 @@ export const scaleWorkload: ActionTypeDefinition = {
 export const restoreWorkloadScale: ActionTypeDefinition = {
   type: 'restore-workload-scale',
   title: 'Restore workload scale',
-  description: 'Scales a workload back to the replica count it had before scale-workload.',
+  description: 'Scales a workload back to the replica count (a DaemonSet: the node selector) it had before scale-workload.',
   category: 'containment',
   // Ends pods whenever the saved count is lower than the current one.
   effect: 'destructive',

@@ -4,7 +4,8 @@
  * same patch. The stored report (`undoOf`) only has to agree: an annotation another action wrote,
  * or a count that differs from the one recorded, is refused with UndoMismatch and nothing is
  * changed, so a forged report cannot choose the count. Drift (someone scaled the workload since
- * scale-workload did) is reported, and the saved count restored anyway.
+ * scale-workload did) is reported, and the saved count restored anyway. A DaemonSet gets its node
+ * selector back the same way (scale-daemonset.ts).
  */
 import type { JsonValue } from '#shared/json.ts';
 import type { ResponderAction } from '#shared/responders/protocol.ts';
@@ -12,9 +13,11 @@ import { ResponderActionError } from '#shared/responders/protocol.ts';
 import { maxReplicas } from '#shared/responders/report-schemas/kubernetes.ts';
 import type { ClusterDeps } from '../deps.ts';
 import { errorCodes } from '../errors.ts';
-import { requiredText } from '../inputs.ts';
+import { isDaemonSet } from '../daemonsets.ts';
+import { requiredText, workloadOf } from '../inputs.ts';
 import { scaledFromAnnotation } from '../naming.ts';
 import { patchReplicas, readReplicas, workloadText } from '../workloads.ts';
+import { restoreDaemonSet } from './scale-daemonset.ts';
 import { parseScaledFrom, scalableOf, workloadJson } from './scale-workload.ts';
 
 function isRecord(value: JsonValue | null | undefined): value is { [key: string]: JsonValue } {
@@ -30,9 +33,11 @@ export function restoreWorkloadScaleAction(deps: ClusterDeps): ResponderAction {
     type: 'restore-workload-scale',
     async execute(context) {
       const { inputs, undoOf } = context.work;
-      const ref = scalableOf(inputs);
+      const workload = workloadOf(inputs);
       deps.guard.checkCluster(requiredText(inputs, 'kubernetes.cluster.name'));
-      deps.guard.checkNamespace(ref.namespace);
+      deps.guard.checkNamespace(workload.namespace);
+      if (isDaemonSet(workload)) return restoreDaemonSet(deps, context, workload);
+      const ref = scalableOf(inputs);
       const reported = isRecord(undoOf?.prior) ? replicaCount(undoOf.prior['replicas']) : null;
       if (undoOf === null || reported === null) {
         throw new ResponderActionError(

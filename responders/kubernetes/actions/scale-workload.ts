@@ -4,7 +4,7 @@
  * workload itself (the scaled-from annotation, in the same patch that scales it): the undo
  * restores from that, never from a report a stolen responder token could have forged. A workload
  * already at that count is left alone and nothing is applied, so the first containment's prior
- * stays the truth.
+ * stays the truth. A DaemonSet, which has no count, goes through a node selector (scale-daemonset.ts).
  */
 import type { JsonObject } from '#shared/json.ts';
 import type { ResponderAction } from '#shared/responders/protocol.ts';
@@ -15,8 +15,10 @@ import { errorCodes } from '../errors.ts';
 import { optionalInteger, requiredText, workloadOf } from '../inputs.ts';
 import type { WorkloadRef } from '../inputs.ts';
 import { scaledFromAnnotation } from '../naming.ts';
+import { isDaemonSet } from '../daemonsets.ts';
 import { isScalable, patchReplicas, readReplicas } from '../workloads.ts';
 import type { ScalableType } from '../workloads.ts';
+import { scaleDaemonSet } from './scale-daemonset.ts';
 
 /** What the scaled-from annotation records: the action that scaled, and the count before. */
 export interface ScaledFrom {
@@ -60,10 +62,12 @@ export function scaleWorkloadAction(deps: ClusterDeps): ResponderAction {
     type: 'scale-workload',
     async execute(context) {
       const { inputs, actionId } = context.work;
-      const ref = scalableOf(inputs);
+      const workload = workloadOf(inputs);
       deps.guard.checkCluster(requiredText(inputs, 'kubernetes.cluster.name'));
-      deps.guard.checkNamespace(ref.namespace);
+      deps.guard.checkNamespace(workload.namespace);
       const target = optionalInteger(inputs, 'kubernetes.workload.replicas') ?? 0;
+      if (isDaemonSet(workload)) return scaleDaemonSet(deps, context, workload, target);
+      const ref = scalableOf(inputs);
 
       const before = await readReplicas(deps.clients, ref, context.signal);
       const prior = { replicas: before.replicas, currentReplicas: before.currentReplicas };

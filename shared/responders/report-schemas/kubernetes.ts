@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import type { FieldError } from '#shared/catalogue/types.ts';
+import { daemonSetFormAgrees, daemonSetScale, orDaemonSetForm } from './kubernetes-daemonset.ts';
 import { boundedListOf, count, evidence, failure, isoTime, none, notes, reference, text } from './common.ts';
 import { sameAsInput, type ReportParts, type ReportSchemas } from './types.ts';
 
@@ -57,12 +58,15 @@ interface ScaleParts {
 }
 
 /**
- * The counts of a scale report agree with each other: `applied.replicas.from` and
+ * A DaemonSet's report is held to its node-selector form (kubernetes-daemonset.ts); for the other
+ * kinds, the counts of a scale report agree with each other: `applied.replicas.from` and
  * `result.previousReplicas` are the prior count, and (scale-workload) the count set is the one
  * the action was given, so a report cannot pass off another count as the one to restore.
  */
 function scaleAgrees(target: ((inputs: Readonly<Record<string, unknown>>) => number) | null) {
   return (inputs: Readonly<Record<string, unknown>>, reported: ReportParts): FieldError[] => {
+    const forms = daemonSetFormAgrees(inputs, reported);
+    if (forms.length > 0 || inputs['kubernetes.workload.type'] === 'daemonset') return [...workloadAgrees(inputs, reported), ...forms];
     const { prior, applied, result } = reported as ScaleParts;
     const errors: FieldError[] = workloadAgrees(inputs, reported);
     const differs = (path: string, value: number | undefined, expected: number | undefined, what: string) => {
@@ -199,22 +203,26 @@ export const kubernetesReportSchemas: Readonly<Record<string, ReportSchemas>> = 
       note: text.optional(),
     }),
   },
+  // A DaemonSet reports its node selector instead of a count (kubernetes-daemonset.ts).
   'scale-workload': {
-    prior: scale,
-    applied: replicasChange,
-    result: z.strictObject({ workload: workloadRef, replicas, previousReplicas: replicas, changed: z.boolean() }),
+    prior: orDaemonSetForm(scale, daemonSetScale.prior),
+    applied: orDaemonSetForm(replicasChange, daemonSetScale.applied),
+    result: orDaemonSetForm(z.strictObject({ workload: workloadRef, replicas, previousReplicas: replicas, changed: z.boolean() }), daemonSetScale.scaleResult),
     agrees: scaleAgrees(scaleTarget),
   },
   'restore-workload-scale': {
-    prior: scale,
-    applied: replicasChange,
-    result: z.strictObject({
-      workload: workloadRef,
-      replicas,
-      previousReplicas: replicas,
-      drift: z.strictObject({ expected: replicas, actual: replicas }).nullable(),
-      changed: z.boolean(),
-    }),
+    prior: orDaemonSetForm(scale, daemonSetScale.prior),
+    applied: orDaemonSetForm(replicasChange, daemonSetScale.applied),
+    result: orDaemonSetForm(
+      z.strictObject({
+        workload: workloadRef,
+        replicas,
+        previousReplicas: replicas,
+        drift: z.strictObject({ expected: replicas, actual: replicas }).nullable(),
+        changed: z.boolean(),
+      }),
+      daemonSetScale.restoreResult,
+    ),
     agrees: scaleAgrees(null),
   },
   // cordon only ever cordons and uncordon only ever uncordons: the undo reads this applied.

@@ -255,6 +255,20 @@ export const validCases: readonly ValidCase[] = [
     executor: 'kubernetes',
     resources: [{ key: 'k8s/prod-eu/payments/replicaset/api-7d9f8b6c5', kind: 'k8s.replicaset' }],
   },
+  ...(['scale-workload', 'restore-workload-scale'] as const).map((type) => ({
+    name: 'a daemonset (to zero: it has no replica count)',
+    type,
+    inputs: { ...cluster, 'kubernetes.workload.name': 'node-agent', 'kubernetes.workload.type': 'daemonset' },
+    executor: 'kubernetes' as const,
+    resources: [{ key: 'k8s/prod-eu/payments/daemonset/node-agent', kind: 'k8s.daemonset' }],
+  })),
+  {
+    name: 'a daemonset to an explicit 0',
+    type: 'scale-workload',
+    inputs: { ...cluster, 'kubernetes.workload.name': 'node-agent', 'kubernetes.workload.type': 'daemonset', 'kubernetes.workload.replicas': 0 },
+    executor: 'kubernetes',
+    resources: [{ key: 'k8s/prod-eu/payments/daemonset/node-agent', kind: 'k8s.daemonset' }],
+  },
   {
     name: 'a statefulset',
     type: 'restore-workload-scale',

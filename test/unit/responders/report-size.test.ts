@@ -52,6 +52,9 @@ function largestJson(schema: z.ZodType): number {
       return Math.max('null'.length, largestJson(def['innerType'] as z.ZodType));
     case 'union':
       return Math.max(...(def['options'] as z.ZodType[]).map(largestJson));
+    // What a pipe accepts is what its output schema accepts (a form chosen by a transform, then checked).
+    case 'pipe':
+      return largestJson(def['out'] as z.ZodType);
     case 'array':
       return typeof maxLength === 'number' ? 2 + maxLength * (largestJson(def['element'] as z.ZodType) + 1) : Infinity;
     case 'object':
