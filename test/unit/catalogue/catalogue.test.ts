@@ -87,6 +87,7 @@ const table = [
   ],
   ['restore-workload-scale', 'containment', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'], null],
   ['capture-pod-state', 'data-gathering', ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'], null],
+  ['capture-process-state', 'data-gathering', ['host.id', 'container.id'], null],
   ['detach-instance-profile', 'containment', ['aws.resource.arn'], 'restore-instance-profile'],
   ['restore-instance-profile', 'containment', ['aws.resource.arn'], null],
   ['cordon-node', 'containment', ['kubernetes.cluster.name', 'kubernetes.node.name'], 'uncordon-node'],
@@ -127,6 +128,7 @@ const required: Readonly<Record<string, readonly string[]>> = {
   'scale-workload': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'restore-workload-scale': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.workload.name', 'kubernetes.workload.type'],
   'capture-pod-state': ['kubernetes.cluster.name', 'kubernetes.namespace.name', 'kubernetes.pod.name'],
+  'capture-process-state': ['host.id'],
   'detach-instance-profile': ['aws.resource.arn'],
   'restore-instance-profile': ['aws.resource.arn'],
   'cordon-node': ['kubernetes.cluster.name', 'kubernetes.node.name'],
@@ -167,7 +169,7 @@ describe('the catalogue', () => {
 
     // Assess
     expect(types).toEqual(expected);
-    expect(types).toHaveLength(36);
+    expect(types).toHaveLength(37);
     expect(new Set(types).size).toBe(types.length);
   });
 

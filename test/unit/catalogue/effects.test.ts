@@ -17,6 +17,7 @@ describe('action type effects', () => {
     ['acquire-file', 'evidence'],
     ['get-logs', 'evidence'],
     ['capture-pod-state', 'evidence'],
+    ['capture-process-state', 'evidence'],
     ['cloud-volume-snapshot', 'evidence'],
     ['kubernetes-volume-snapshot', 'evidence'],
     ['fetch-cloud-logs', 'evidence'],

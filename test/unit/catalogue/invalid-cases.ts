@@ -101,6 +101,8 @@ export const invalidCases: readonly InvalidCase[] = [
   { type: 'scale-workload', name: '2.5 replicas', inputs: { ...deployment, 'kubernetes.workload.replicas': 2.5 }, path: 'inputs.kubernetes.workload.replicas', only: true },
   { type: 'restore-workload-scale', name: 'a replica count', inputs: { ...deployment, 'kubernetes.workload.replicas': 2 }, path: 'inputs.kubernetes.workload.replicas', message: /^is not an input of restore-workload-scale/, only: true },
   { type: 'capture-pod-state', name: 'no pod', inputs: cluster, path: 'inputs.kubernetes.pod.name', message: 'is required', only: true },
+  { type: 'capture-process-state', name: 'no host', inputs: { 'container.id': 'abc123' }, path: 'inputs.host.id', message: 'is required', only: true },
+  { type: 'capture-process-state', name: 'a container id with a slash', inputs: { ...host, 'container.id': '../abc' }, path: 'inputs.container.id', only: true },
   { type: 'cordon-node', name: 'no node', inputs: { 'kubernetes.cluster.name': 'prod-eu' }, path: 'inputs.kubernetes.node.name', message: 'is required', only: true },
   { type: 'cordon-node', name: 'an upper-case node name', inputs: { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': 'Node-7' }, path: 'inputs.kubernetes.node.name', message: /DNS-1123 subdomain/, only: true },
   { type: 'cordon-node', name: 'a node name of 254 characters', inputs: { 'kubernetes.cluster.name': 'prod-eu', 'kubernetes.node.name': `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}` }, path: 'inputs.kubernetes.node.name', only: true },
