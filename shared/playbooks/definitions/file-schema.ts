@@ -198,12 +198,36 @@ const playbookInput = z.strictObject(
   { error: 'must be an input: { name, required?, description?, default? }' },
 );
 
+/**
+ * Input names to sources, parsed by hand rather than by zod's record: that drops a `__proto__` key
+ * without a word (and sets the output's prototype), so such a key would vanish rather than be refused.
+ */
+const stepInputs = z.unknown().transform((value, context): Record<string, InputSourceAsWritten> => {
+  if (value === undefined) return {};
+  if (!isRecord(value)) {
+    context.addIssue({ code: 'custom', message: "must be an object of the type's input names to sources" });
+    return z.NEVER;
+  }
+  const entries: [string, InputSourceAsWritten][] = [];
+  for (const key of Object.keys(value)) {
+    const parsed = inputSource.safeParse(value[key]);
+    if (!inputName.test(key) || key.length > 128) {
+      context.addIssue({ code: 'custom', path: [key.slice(0, 64)], message: 'is not an input name: dot-separated words of letters, digits and _, e.g. host.id' });
+    } else if (parsed.success) {
+      entries.push([key, parsed.data]);
+    } else {
+      for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+    }
+  }
+  // fromEntries defines own properties: no key reaches the prototype.
+  return Object.fromEntries(entries);
+});
+
 const step = z.strictObject(
   {
     id: stepId,
     type: z.string({ error: 'must be an action type id such as get-logs' }).max(64, { error: 'must be at most 64 characters' }),
-    // Keys are input names, so nothing like __proto__ ever becomes one.
-    inputs: z.record(inputNameText, inputSource, { error: 'must be an object of the type\'s input names to sources' }).default({}),
+    inputs: stepInputs,
     when: z.array(condition, { error: 'must be a list of conditions' }).max(maxConditions, { error: `must list at most ${maxConditions} conditions` }).default([]),
     continueOnError: z.boolean({ error: 'must be true or false' }).default(false),
   },
