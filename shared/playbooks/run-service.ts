@@ -180,7 +180,7 @@ export class PlaybookRunService implements PlaybookRuns {
     const categories = undoCategories(targets);
     if (caller !== undefined) requireScopes(caller, `the undo of run ${run.id}`, categories);
     if (!actor.approved && this.#undoNeedsApproval(targets)) {
-      return this.#requestApproval(actor, run.playbook, { ...run.inputs }, reason, 'containment', null, run.id);
+      return this.#requestApproval(actor, run.playbook, { ...run.inputs }, reason, { category: 'containment', categories, plan: null }, run.id);
     }
     const id = this.#newId();
     const now = this.#deps.clock.now();
@@ -224,7 +224,7 @@ export class PlaybookRunService implements PlaybookRuns {
     if (!actor.approved && requiresApproval(this.#deps.approvalRequired ?? [], resourcesAtStart(playbook, inputs, this.#deps.clock.now()), inputs)) {
       const category: Category = playbook.steps.some((step) => step.phase === 'containment') ? 'containment' : 'data-gathering';
       const plan = { playbook: playbook.name, steps: await planSteps(this.#deps.planner, playbook, inputs, reason) };
-      return this.#requestApproval(actor, playbook.name, inputs, reason, category, plan, undefined);
+      return this.#requestApproval(actor, playbook.name, inputs, reason, { category, categories, plan }, undefined);
     }
     const stored = newRun({
       id: this.#newId(),
@@ -255,8 +255,7 @@ export class PlaybookRunService implements PlaybookRuns {
     playbook: string,
     inputs: Record<string, unknown>,
     reason: string | null,
-    category: Category,
-    plan: PlaybookPlan | null,
+    scope: { readonly category: Category; readonly categories: readonly Category[]; readonly plan: PlaybookPlan | null },
     undoOf: string | undefined,
   ): Promise<RunOutcome> {
     const approvals = this.#deps.approvals;
@@ -267,8 +266,9 @@ export class PlaybookRunService implements PlaybookRuns {
       reason,
       requestedBy: actor.principal,
       trigger: actor.trigger,
-      category,
-      plan,
+      category: scope.category,
+      categories: scope.categories,
+      plan: scope.plan,
       ...(actor.countAs === undefined ? {} : { countAs: actor.countAs }),
       ...(undoOf === undefined ? {} : { undoOf }),
     });
