@@ -144,6 +144,17 @@ function scaledFrom(undoing: ActionRecord | null): string {
   return typeof replicas === 'number' ? ` (action ${undoing.id} recorded ${replicas})` : '';
 }
 
+const isDaemonSet = (inputs: ActionInputs): boolean => inputs['kubernetes.workload.type'] === 'daemonset';
+
+/** A DaemonSet's saved node selector, as the scale-workload being undone recorded it. */
+function savedSelector(undoing: ActionRecord | null): string {
+  const prior = undoing?.prior;
+  if (undoing === null || typeof prior !== 'object' || prior === null || Array.isArray(prior) || !Object.hasOwn(prior, 'nodeSelector')) return '';
+  const selector = prior['nodeSelector'];
+  const shown = typeof selector === 'object' && selector !== null && !Array.isArray(selector) ? Object.entries(selector).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ') : '';
+  return ` (action ${undoing.id} recorded ${shown === '' ? 'none' : shown})`;
+}
+
 /** Every host and Kubernetes type of the catalogue; the unit test holds this to the catalogue. */
 export const responderWork: Readonly<Record<string, Describer>> = {
   'kill-process': host('kill-process', killProcess),
@@ -202,14 +213,18 @@ export const responderWork: Readonly<Record<string, Describer>> = {
     {
       call: `kubernetes:patch ${workloadKind(work.inputs)}`,
       target: work.key,
-      detail: `scales ${workload(work.inputs)} to ${text(work.inputs, 'kubernetes.workload.replicas')} replicas, writing the count it has now in its response-actions.io/scaled-from annotation in the same patch; left alone when already at that count`,
+      detail: isDaemonSet(work.inputs)
+        ? `sets the pod template's spec.nodeSelector of ${workload(work.inputs)} to exactly response-actions.io/scaled-to-zero=<action id>, which no node matches, so its controller removes every pod while the DaemonSet stays; writes the node selector it has now (or that it has none) in its response-actions.io/scaled-from annotation in the same patch, guarded by the resourceVersion read; left alone when already scaled to zero`
+        : `scales ${workload(work.inputs)} to ${text(work.inputs, 'kubernetes.workload.replicas')} replicas, writing the count it has now in its response-actions.io/scaled-from annotation in the same patch; left alone when already at that count`,
     },
   ],
   'restore-workload-scale': (work) => [
     {
       call: `kubernetes:patch ${workloadKind(work.inputs)}`,
       target: work.key,
-      detail: `scales ${workload(work.inputs)} back to the count in its response-actions.io/scaled-from annotation${scaledFrom(work.undoing)} and removes the annotation in the same patch`,
+      detail: isDaemonSet(work.inputs)
+        ? `puts back exactly the pod template's spec.nodeSelector of ${workload(work.inputs)} saved in its response-actions.io/scaled-from annotation${savedSelector(work.undoing)} (removing the field when it had none) and removes the annotation in the same patch; reports drift when the selector is no longer the one scale-workload set`
+        : `scales ${workload(work.inputs)} back to the count in its response-actions.io/scaled-from annotation${scaledFrom(work.undoing)} and removes the annotation in the same patch`,
     },
   ],
   'capture-pod-state': (work) => [
