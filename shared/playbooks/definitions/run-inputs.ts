@@ -47,7 +47,7 @@ export function validateRunInputs(playbook: PlaybookDefinition, inputs: unknown,
   for (const input of playbook.inputs) {
     const given = Object.hasOwn(inputs, input.name) ? inputs[input.name] : undefined;
     if (given === undefined) {
-      if (input.required) errors.push({ path: `inputs.${input.name}`, message: `is required: ${input.description}` });
+      if (input.required) errors.push({ path: `inputs.${input.name}`, message: `is required by playbook ${playbook.name}` });
       else if (input.default !== undefined) {
         values.push([input.name, 'value' in input.default ? input.default.value : secondsBefore(now, input.default.secondsAgo)]);
       }

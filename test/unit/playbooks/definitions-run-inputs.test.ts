@@ -54,7 +54,7 @@ describe('validateRunInputs', () => {
     expect(error.errors).toEqual([
       { path: 'inputs.hostname', message: 'is not an input of playbook suspicious-file; it takes host.id, path.absolute, container.id' },
       { path: 'inputs.host.id', message: "must be 1 to 253 characters of letters, digits, '.', '_', ':' and '-' (the host id its responder registered)" },
-      { path: 'inputs.path.absolute', message: expect.stringMatching(/^is required: / ) as unknown },
+      { path: 'inputs.path.absolute', message: 'is required by playbook suspicious-file' },
       { path: 'inputs.container.id', message: "must be a container id: 1 to 128 characters of letters, digits, '_', '.' and '-'" },
     ]);
   });
