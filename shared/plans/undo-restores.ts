@@ -143,7 +143,9 @@ const restores: Readonly<Record<string, Restores>> = {
     return `deletes the VolumeSnapshots this takes of ${counted(pvcs.length, 'PersistentVolumeClaim')}${listed(pvcs)} in ${namespaced(inputs)}`;
   },
   'scale-workload': (_, inputs) =>
-    `scales ${input(inputs, 'kubernetes.workload.type')}/${input(inputs, 'kubernetes.workload.name')} in ${namespaced(inputs)} back to the replica count it has when scaled (saved on the workload then)`,
+    inputs['kubernetes.workload.type'] === 'daemonset'
+      ? `puts back exactly the node selector daemonset/${input(inputs, 'kubernetes.workload.name')} in ${namespaced(inputs)} has when scaled (saved on the DaemonSet then; none stays none), so its pods return`
+      : `scales ${input(inputs, 'kubernetes.workload.type')}/${input(inputs, 'kubernetes.workload.name')} in ${namespaced(inputs)} back to the replica count it has when scaled (saved on the workload then)`,
   'cordon-node': (_, inputs) =>
     `uncordons node ${input(inputs, 'kubernetes.node.name')} of cluster ${input(inputs, 'kubernetes.cluster.name')} if it was schedulable before, as read when cordoned`,
 };
