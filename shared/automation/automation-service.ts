@@ -4,23 +4,25 @@
  * recorded before the answer goes out, so nothing is skipped silently.
  */
 import { randomUUID } from 'node:crypto';
-import type { ActionsOnBehalf, ApprovalRequests, CountAs } from '#shared/approvals/ports.ts';
+import type { ActionsOnBehalf, ApprovalRequests, RunApprovalRequests } from '#shared/approvals/ports.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import { normaliseEvent } from '#shared/findings/normalise-event.ts';
-import type { NormalisedEvent, NormalisedFinding } from '#shared/findings/types.ts';
-import type { Trigger } from '#shared/history/record.ts';
+import type { FindingResource, NormalisedEvent, NormalisedFinding } from '#shared/findings/types.ts';
 import type { Plan, Planner } from '#shared/plans/types.ts';
+import type { PlaybookCatalogue, PlaybookRuns } from '#shared/playbooks/types.ts';
 import { refusalOf, targetRefusal } from './decision-guards.ts';
+import { actedBy, countAsOf, decision, reasonFor, triggerOf, unexplained, type Context, type Decided } from './decisions.ts';
 import { inputsForAction } from './finding-inputs.ts';
 import type { MappedInputs } from './finding-inputs.ts';
 import { compileRuleMatch } from './match.ts';
 import type { FindingMatcher } from './match.ts';
+import { inputsForPlaybook } from './playbook-inputs.ts';
+import { playbookMode } from './playbook-mode.ts';
 import type {
   Automation,
   Decision,
   DecisionLog,
-  DecisionOutcome,
   DecisionRecord,
   DecidedFinding,
   DedupStore,
@@ -36,7 +38,9 @@ export interface AutomationServiceDeps {
   readonly rules: RuleSet;
   readonly planner: Planner;
   readonly actions: ActionsOnBehalf;
-  readonly approvals: ApprovalRequests;
+  readonly approvals: ApprovalRequests & RunApprovalRequests;
+  /** The playbooks in force and their runs (issue 13); without them a rule naming a playbook is decided unmapped. */
+  readonly playbooks?: { readonly catalogue: Pick<PlaybookCatalogue, 'find'>; readonly runs: Pick<PlaybookRuns, 'plan' | 'createOnBehalf'> };
   readonly dedup: DedupStore;
   readonly rates: RateLimiter;
   readonly exemptions: ExemptionChecker;
@@ -46,30 +50,10 @@ export interface AutomationServiceDeps {
   readonly newId?: () => string;
 }
 
-/** One rule's decision on one finding. */
-interface Decided {
-  readonly decision: Decision;
-  /** An error no decision explains (a store down): recorded, then thrown so the delivery is retried. */
-  readonly failure?: unknown;
-  /** The create failed in a way that may follow its write: the claim stays held. */
-  readonly keepClaim?: boolean;
-}
-
-interface Context {
-  readonly event: NormalisedEvent;
-  readonly finding: NormalisedFinding;
-  readonly rule: Rule;
-  readonly decisionId: string;
-}
-
-const actedBy = (rule: Rule) => `automation:${rule.id}`;
-
-/** Reasons quote finding values; a finding naming many resources must not make a decision too big to record. */
-const maxReasonLength = 2000;
-
-function decision(rule: Rule, outcome: DecisionOutcome, reason: string, produced: Partial<Pick<Decision, 'actionIds' | 'approvalId' | 'plan'>> = {}): Decision {
-  const bounded = reason.length > maxReasonLength ? `${reason.slice(0, maxReasonLength - 1)}…` : reason;
-  return { ruleId: rule.id, outcome, reason: bounded, actionIds: produced.actionIds ?? [], playbookRunId: null, approvalId: produced.approvalId ?? null, plan: produced.plan ?? null };
+/** What a rule does once every guard passed: the action or run's targets (for their exemption tags), then its mode. */
+interface Work {
+  readonly targets: readonly FindingResource[];
+  readonly mode: (note: string) => Promise<Decided>;
 }
 
 /**
@@ -109,7 +93,7 @@ export class AutomationService implements Automation {
       for (const { rule, matches } of this.#matchers) {
         if (!matches(finding)) continue;
         const decisionId = this.#newId();
-        const decided = await this.#decide({ event, finding, rule, decisionId }).catch((error: unknown) => this.#unexplained(rule, error, 'deciding failed'));
+        const decided = await this.#decide({ event, finding, rule, decisionId }).catch((error: unknown) => unexplained(rule, error, 'deciding failed'));
         if (decided.failure !== undefined) failure ??= { error: decided.failure };
         decisions.push(decided.decision);
         records.push(recordOf(decisionId, event, finding, context.receivedAt, decided.decision));
@@ -132,14 +116,33 @@ export class AutomationService implements Automation {
     if (finding.sample && rule.mode !== 'dry-run') {
       return { decision: decision(rule, 'suppressed', `a sample finding (GuardDuty's CreateSampleFindings) is about nothing real: only dry-run rules plan it, and nothing is done`) };
     }
-    if (!('action' in rule.run)) {
-      return { decision: decision(rule, 'unmapped', `the rule runs playbook ${rule.run.playbook}, and playbooks are not available yet`) };
-    }
+    if ('playbook' in rule.run) return this.#playbook(context, rule.run);
     const mapped = inputsForAction(rule.run, finding, this.#deps.clock.now());
     if (!mapped.ok) return { decision: decision(rule, 'unmapped', mapped.reason) };
     const refusal = targetRefusal(finding, mapped.request, this.#deps.config);
     if (refusal !== null) return { decision: decision(rule, 'refused', `${refusal}; nothing is done`) };
-    return this.#claimed(context, mapped);
+    return this.#claimed(context, { targets: [mapped.target], mode: (note) => this.#mode(context, mapped, note) });
+  }
+
+  /**
+   * A playbook rule: the same guards as an action's, over every step the run inputs resolve (each
+   * step's target meets TARGET_ACCOUNTS and the protected targets; each target's exemption tag is read).
+   */
+  #playbook(context: Context, run: Extract<Rule['run'], { playbook: string }>): Promise<Decided> | Decided {
+    const { finding, rule } = context;
+    const playbooks = this.#deps.playbooks;
+    const playbook = playbooks?.catalogue.find(run.playbook);
+    if (playbooks === undefined || playbook === undefined) {
+      return { decision: decision(rule, 'unmapped', `the rule runs playbook ${run.playbook}, which this runtime does not run; nothing is done`) };
+    }
+    const mapped = inputsForPlaybook(run, playbook, finding, this.#deps.clock.now());
+    if (!mapped.ok) return { decision: decision(rule, 'unmapped', mapped.reason) };
+    for (const step of mapped.steps) {
+      const refusal = targetRefusal(finding, step.request, this.#deps.config);
+      if (refusal !== null) return { decision: decision(rule, 'refused', `step ${step.id} (${step.request.definition.type}) of playbook ${playbook.name}: ${refusal}; nothing is done`) };
+    }
+    const deps = { runs: playbooks.runs, approvals: this.#deps.approvals, rates: this.#deps.rates, clock: this.#deps.clock };
+    return this.#claimed(context, { targets: mapped.targets, mode: (note) => playbookMode(deps, context, playbook, mapped, note) });
   }
 
   /**
@@ -147,7 +150,7 @@ export class AutomationService implements Automation {
    * planned, requested or created under it. Dedup comes before the tag read so a re-delivered
    * finding costs no call into the member account.
    */
-  async #claimed(context: Context, mapped: Extract<MappedInputs, { ok: true }>): Promise<Decided> {
+  async #claimed(context: Context, work: Work): Promise<Decided> {
     const { event, finding, rule, decisionId } = context;
     // A plan is not an action: dry-run claims are kept apart, so turning the rule to enforce acts on findings it only planned.
     const key = { ruleId: rule.mode === 'dry-run' ? `dry-run:${rule.id}` : rule.id, findingId: finding.findingId };
@@ -155,24 +158,26 @@ export class AutomationService implements Automation {
     try {
       claim = await this.#deps.dedup.claim(key, { eventId: event.eventId, decisionId }, this.#deps.clock.now(), rule.dedupSeconds);
     } catch (error) {
-      return this.#unexplained(rule, error, 'claiming the finding for this rule failed');
+      return unexplained(rule, error, 'claiming the finding for this rule failed');
     }
     if (!claim.claimed) {
       const { heldBy } = claim;
       const reason = `this finding was already decided under this rule within ${rule.dedupSeconds} s (event ${heldBy.eventId}); it acts once however often it is delivered or updated`;
-      return { decision: decision(rule, 'deduplicated', reason, { actionIds: heldBy.actionIds, approvalId: heldBy.approvalId }) };
+      const produced = { actionIds: heldBy.actionIds, approvalId: heldBy.approvalId, playbookRunId: heldBy.playbookRunId };
+      return { decision: decision(rule, 'deduplicated', reason, produced) };
     }
     let decided: Decided;
     try {
-      decided = await this.#exemptOrMode(context, mapped);
+      decided = await this.#exemptOrMode(context, work);
     } catch (error) {
-      decided = this.#unexplained(rule, error, `${rule.mode === 'dry-run' ? 'planning' : 'requesting'} the action failed`);
+      const what = 'playbook' in rule.run ? 'the playbook run' : 'the action';
+      decided = unexplained(rule, error, `${rule.mode === 'dry-run' ? 'planning' : 'requesting'} ${what} failed`);
     }
-    const { actionIds, approvalId, outcome } = decided.decision;
+    const { actionIds, approvalId, playbookRunId, outcome } = decided.decision;
     // A plan counts as done: a dry-run rule records one plan per finding per window, as enforce would act once.
     try {
-      if (actionIds.length > 0 || approvalId !== null || outcome === 'planned' || decided.keepClaim === true) {
-        await this.#deps.dedup.complete(key, { decisionId }, { actionIds, approvalId });
+      if (actionIds.length > 0 || approvalId !== null || playbookRunId !== null || outcome === 'planned' || decided.keepClaim === true) {
+        await this.#deps.dedup.complete(key, { decisionId }, { actionIds, approvalId, playbookRunId });
       } else {
         await this.#deps.dedup.release(key, { decisionId });
       }
@@ -183,21 +188,23 @@ export class AutomationService implements Automation {
     return decided;
   }
 
-  /** The exemption tag (fail closed), then the rule's mode. */
-  async #exemptOrMode(context: Context, mapped: Extract<MappedInputs, { ok: true }>): Promise<Decided> {
+  /** The exemption tag of every target (fail closed), then the rule's mode. */
+  async #exemptOrMode(context: Context, work: Work): Promise<Decided> {
     const { finding, rule } = context;
-    let note = '';
-    try {
-      const exemption = await this.#deps.exemptions.check(mapped.target, finding);
-      if (exemption.exempt) return { decision: decision(rule, 'exempt', exemption.reason) };
-      // Fail closed: a tag that could not be read is never taken as "not exempt".
-      if (exemption.unknown === true) return { decision: decision(rule, 'refused', `${exemption.reason}; nothing is done`) };
-      if (exemption.deferred === true) note = ` (${exemption.reason})`;
-    } catch (error) {
-      // Fail closed: a target whose exemption cannot be read is never acted on.
-      return this.#unexplained(rule, error, 'reading its exemption tag failed');
+    const notes: string[] = [];
+    for (const target of work.targets) {
+      try {
+        const exemption = await this.#deps.exemptions.check(target, finding);
+        if (exemption.exempt) return { decision: decision(rule, 'exempt', exemption.reason) };
+        // Fail closed: a tag that could not be read is never taken as "not exempt".
+        if (exemption.unknown === true) return { decision: decision(rule, 'refused', `${exemption.reason}; nothing is done`) };
+        if (exemption.deferred === true) notes.push(exemption.reason);
+      } catch (error) {
+        // Fail closed: a target whose exemption cannot be read is never acted on.
+        return unexplained(rule, error, 'reading its exemption tag failed');
+      }
     }
-    return this.#mode(context, mapped, note);
+    return work.mode(notes.length === 0 ? '' : ` (${notes.join('; ')})`);
   }
 
   async #mode(context: Context, mapped: Extract<MappedInputs, { ok: true }>, note: string): Promise<Decided> {
@@ -205,8 +212,8 @@ export class AutomationService implements Automation {
     const { request } = mapped;
     const target = `${request.definition.type} on ${request.resources[0].key}`;
     const body = { type: request.definition.type, inputs: { ...request.inputs }, reason: reasonFor(rule, event, finding) };
-    const trigger: Trigger = { source: finding.source, eventId: event.eventId, findingId: finding.findingId, findingType: finding.findingType, ruleId: rule.id, approvedBy: null };
-    const countAs: CountAs = { ruleId: rule.id, accountId: finding.accountId, region: finding.region };
+    const trigger = triggerOf(context);
+    const countAs = countAsOf(context);
     const refused = (plan: Plan) => decision(rule, 'refused', `the plan refuses ${target}: ${plan.refusal?.code ?? 'Refused'}: ${plan.refusal?.message ?? 'no reason given'}`, { plan });
     try {
       if (rule.mode === 'dry-run') {
@@ -226,7 +233,7 @@ export class AutomationService implements Automation {
       const outcome = await this.#deps.actions.createOnBehalf(actedBy(rule), body, { trigger, approved: false }).catch((error: unknown) => {
         if (refusalOf(error) !== null) throw error;
         // The action may be written and started already: the claim is kept, so a retried delivery never acts twice.
-        return { mayHaveActed: this.#unexplained(rule, error, 'creating the action failed, perhaps after it was written', true) };
+        return { mayHaveActed: unexplained(rule, error, 'creating the action failed, perhaps after it was written', true) };
       });
       if ('mayHaveActed' in outcome) return outcome.mayHaveActed;
       if ('approval' in outcome) {
@@ -240,24 +247,6 @@ export class AutomationService implements Automation {
       return { decision: decision(rule, 'refused', `${target} was refused: ${refusal}`) };
     }
   }
-
-  /**
-   * A failure no outcome names: recorded as refused, and thrown once every decision is recorded.
-   * `keepClaim` when an action may exist despite the error: a re-delivery must then not act again.
-   */
-  #unexplained(rule: Rule, error: unknown, step: string, keepClaim = false): Decided {
-    const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
-    const reason = keepClaim
-      ? `the outcome is unknown: ${step} (${name}: ${message}); the claim is kept, so a re-delivery does not act again: look for this rule's actions before acting by hand`
-      : `nothing was done: ${step} (${name}: ${message}); a re-delivery of this finding decides it again`;
-    return { decision: decision(rule, 'refused', reason), failure: error, keepClaim };
-  }
-}
-
-/** The reason on the action or approval: which rule, which finding, which event (at most 1000 characters, as a create allows). */
-function reasonFor(rule: Rule, event: NormalisedEvent, finding: NormalisedFinding): string {
-  return `rule ${rule.id}: ${finding.source} finding ${finding.findingType} (${finding.findingId}), event ${event.eventId}`.slice(0, 1000);
 }
 
 function recordOf(id: string, event: NormalisedEvent, finding: NormalisedFinding, receivedAt: Date, decided: Decision): DecisionRecord {

@@ -25,7 +25,8 @@ export type MappedInputs =
 /** At most this many field problems per resource in a reason; the rest add nothing a person needs. */
 const maxProblems = 3;
 
-function describeProblems(errors: readonly FieldError[]): string {
+/** What a finding lacks or gets wrong, as a reason says it (the `inputs.` prefix dropped). */
+export function describeProblems(errors: readonly FieldError[]): string {
   const missing = errors.filter((error) => error.message === 'is required').map((error) => error.path.replace(/^inputs\./, ''));
   const others = errors.filter((error) => error.message !== 'is required').map((error) => `${error.path.replace(/^inputs\./, '')} ${error.message}`);
   const parts = [
@@ -66,7 +67,7 @@ export function inputsForAction(run: Extract<RuleRun, { action: string }>, findi
 }
 
 /** The validated inputs as a FindingResource carries them (the catalogue's inputs are flat strings and numbers). */
-function flatInputs(inputs: Readonly<Record<string, unknown>>): Record<string, string | number> {
+export function flatInputs(inputs: Readonly<Record<string, unknown>>): Record<string, string | number> {
   return Object.fromEntries(
     Object.entries(inputs).flatMap(([name, value]) => (typeof value === 'string' || typeof value === 'number' ? [[name, value]] : [])),
   );

@@ -9,7 +9,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { ConfigError } from '#shared/errors.ts';
 import { defaultRulesYaml } from './default-rules.ts';
-import { parseRuleFile } from './rule-schema.ts';
+import { parseRuleFile, type KnownPlaybook } from './rule-schema.ts';
 import type { RuleSet } from './types.ts';
 
 const variable = 'AUTOMATION_RULES';
@@ -28,8 +28,11 @@ export interface ConfigFileKind {
 const rulesFile: ConfigFileKind = { variable, noun: 'a rules file', maxBytes: maxRulesFileBytes };
 
 export interface LoadRulesOptions {
-  /** Playbooks that exist (issue 13); none yet, so a rule naming one is refused. */
-  readonly knownPlaybooks?: readonly string[];
+  /**
+   * The playbooks in force (`PlaybookCatalogue.list()`, or their names): a rule naming another is
+   * refused; with definitions, a rule's `run.inputs` must be inputs of its playbook. None: no rule may run one.
+   */
+  readonly knownPlaybooks?: readonly KnownPlaybook[];
 }
 
 /**

@@ -89,9 +89,12 @@ const ruleFile = z.object(
 
 type ParsedRule = z.infer<typeof rule>;
 
+/** A playbook a rule may run: its name, or its definition, whose input names then hold the rule's `run.inputs`. */
+export type KnownPlaybook = string | { readonly name: string; readonly inputs: readonly { readonly name: string }[] };
+
 export interface RuleFileOptions {
-  /** Playbook names that exist (issue 13 adds them); a rule naming another is refused. */
-  readonly knownPlaybooks: readonly string[];
+  /** The playbooks in force (built-in and PLAYBOOKS'); a rule naming another is refused. */
+  readonly knownPlaybooks: readonly KnownPlaybook[];
 }
 
 export type RuleFileResult = { readonly ok: true; readonly rules: readonly Rule[] } | { readonly ok: false; readonly errors: readonly string[] };
@@ -127,11 +130,7 @@ function runErrors(parsedRun: z.infer<typeof run>, options: RuleFileOptions): { 
   if (action !== undefined && playbook !== undefined) {
     return [{ path: ['run'], message: 'must name exactly one of action or playbook, not both' }];
   }
-  if (playbook !== undefined) {
-    if (options.knownPlaybooks.includes(playbook)) return [];
-    const known = options.knownPlaybooks.length === 0 ? 'playbooks are not available yet, so run an action instead' : `the playbooks are ${options.knownPlaybooks.join(', ')}`;
-    return [{ path: ['run', 'playbook'], message: `is ${quote(playbook)}, which is not a playbook: ${known}` }];
-  }
+  if (playbook !== undefined) return playbookErrors(playbook, inputs, options);
   const definition = action === undefined ? undefined : findActionType(action);
   if (action === undefined || definition === undefined) {
     return [{ path: ['run', 'action'], message: `is ${quote(action ?? '')}, which is not an action type (GET /v1/action-types lists them)` }];
@@ -149,6 +148,21 @@ function runErrors(parsedRun: z.infer<typeof run>, options: RuleFileOptions): { 
     const checked = schema.safeParse(value);
     return checked.success ? [] : [{ path: ['run', 'inputs', name], message: checked.error.issues[0]?.message ?? 'is not valid' }];
   });
+}
+
+/** A rule's playbook must be one in force, and its `run.inputs` inputs of that playbook (when its inputs are known). */
+function playbookErrors(playbook: string, inputs: Readonly<Record<string, unknown>> | undefined, options: RuleFileOptions): { path: (string | number)[]; message: string }[] {
+  const names = options.knownPlaybooks.map((known) => (typeof known === 'string' ? known : known.name));
+  const known = options.knownPlaybooks.find((each) => (typeof each === 'string' ? each : each.name) === playbook);
+  if (known === undefined) {
+    const listed = names.length === 0 ? 'this runtime runs no playbooks, so run an action instead' : `the playbooks are ${names.join(', ')}`;
+    return [{ path: ['run', 'playbook'], message: `is ${quote(playbook)}, which is not a playbook: ${listed}` }];
+  }
+  if (typeof known === 'string') return [];
+  const accepted = known.inputs.map((input) => input.name);
+  return Object.keys(inputs ?? {})
+    .filter((name) => !accepted.includes(name))
+    .map((name) => ({ path: ['run', 'inputs', name], message: `is not an input of playbook ${playbook}, which takes ${accepted.join(', ')}` }));
 }
 
 /**

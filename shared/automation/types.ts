@@ -4,6 +4,7 @@
  */
 import type { FindingResource, FindingSource, NormalisedEvent, NormalisedFinding, ResourceRole, Severity } from '#shared/findings/index.ts';
 import type { Plan } from '#shared/plans/types.ts';
+import type { PlaybookPlan } from '#shared/playbooks/plan-types.ts';
 
 export const ruleModes = ['enforce', 'dry-run', 'approval'] as const;
 export type RuleMode = (typeof ruleModes)[number];
@@ -70,7 +71,8 @@ export interface Decision {
   readonly actionIds: readonly string[];
   readonly playbookRunId: string | null;
   readonly approvalId: string | null;
-  readonly plan: Plan | null;
+  /** The action's plan, or for a playbook rule every step's (dry-run and approval modes). */
+  readonly plan: Plan | PlaybookPlan | null;
 }
 
 /** One finding of an accepted event, as `POST /v1/events` answers it. */
@@ -133,10 +135,18 @@ export interface DecisionLog {
  */
 export interface DedupStore {
   claim(key: { ruleId: string; findingId: string }, owner: { eventId: string; decisionId: string }, now: Date, dedupSeconds: number): Promise<
-    { readonly claimed: true } | { readonly claimed: false; readonly heldBy: { readonly eventId: string; readonly actionIds: readonly string[]; readonly approvalId: string | null } }
+    | { readonly claimed: true }
+    | {
+        readonly claimed: false;
+        readonly heldBy: { readonly eventId: string; readonly actionIds: readonly string[]; readonly approvalId: string | null; readonly playbookRunId: string | null };
+      }
   >;
   /** Notes what the claim produced, so a later duplicate's decision can name it. */
-  complete(key: { ruleId: string; findingId: string }, owner: { decisionId: string }, produced: { actionIds: readonly string[]; approvalId: string | null }): Promise<void>;
+  complete(
+    key: { ruleId: string; findingId: string },
+    owner: { decisionId: string },
+    produced: { actionIds: readonly string[]; approvalId: string | null; playbookRunId?: string | null },
+  ): Promise<void>;
   release(key: { ruleId: string; findingId: string }, owner: { decisionId: string }): Promise<void>;
 }
 

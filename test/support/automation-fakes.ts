@@ -7,7 +7,9 @@
  * - the work starters (Step Functions and the responders, tested in their own suites): here they
  *   record the actions they were asked to start and run nothing;
  * - the cloud planner (runCloudActionPlan against moto in test/integration/plans/cloud-*.test.ts):
- *   here it answers one change per plan, naming the action and target.
+ *   here it answers one change per plan, naming the action and target;
+ * - the playbook run starter (the state machine, run by the local runner and in AWS): here it
+ *   records the runs it was asked to start; the PlaybookRunService and its store are real.
  */
 import { randomBytes } from 'node:crypto';
 import { TargetNotFoundError } from '#shared/actions/errors.ts';
@@ -25,6 +27,10 @@ import { CursorCodec } from '#shared/history/cursor.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
+import { RunStore } from '#shared/playbooks/run-store.ts';
+import type { PlaybookCatalogue, PlaybookRun, RunStarter } from '#shared/playbooks/types.ts';
 import type { CloudPlanner, CloudPlanRequest, CloudPlanResult } from '#shared/plans/types.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import { ActionService } from '#shared/use-cases/action-service.ts';
@@ -59,6 +65,16 @@ export class RecordingStarter implements WorkStarter {
 
   start(record: ActionRecord): Promise<void> {
     this.started.push(record);
+    return Promise.resolve();
+  }
+}
+
+/** Records the runs it was asked to start; runs none of their steps. */
+export class RecordingRunStarter implements RunStarter {
+  readonly started: PlaybookRun[] = [];
+
+  start(run: PlaybookRun): Promise<void> {
+    this.started.push(run);
     return Promise.resolve();
   }
 }
@@ -99,6 +115,10 @@ export interface AutomationStack {
   readonly exemptions: KeyedExemptions;
   readonly starter: RecordingStarter;
   readonly cloudPlanner: OneChangeCloudPlanner;
+  /** The built-in playbooks, their real run service and store, and the runs it started. */
+  readonly playbooks: PlaybookCatalogue;
+  readonly runs: PlaybookRunService;
+  readonly runStarter: RecordingRunStarter;
 }
 
 /** The stack on a fresh table; `rulesYaml` is a rules file as an operator writes it. */
@@ -110,6 +130,8 @@ export async function automationStack(options: {
   readonly approvalRequired?: readonly string[];
   /** What the automation creates actions through, around the real ActionService (a failure after the write, say). */
   readonly wrapActions?: (actions: ActionsOnBehalf) => ActionsOnBehalf;
+  /** The automation is built without the playbooks (its rules still load against them), as a runtime lacking them. */
+  readonly withoutPlaybooks?: boolean;
 }): Promise<AutomationStack> {
   const { clock } = options;
   const { repository, tableName, client } = await freshHistory(options.endpoint, clock);
@@ -129,6 +151,22 @@ export async function automationStack(options: {
     onApproved: async (_approval, _outcome, countAs) => {
       if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, clock.now());
     },
+    // Approving a run goes through the PlaybookRunService built below, as createActionServices' callers wire it.
+    runs: { createOnBehalf: (principal, name, request, onBehalf) => runs.createOnBehalf(principal, name, request, onBehalf) },
+  });
+  const playbooks = loadPlaybookCatalogue();
+  const runStarter = new RecordingRunStarter();
+  const runs: PlaybookRunService = new PlaybookRunService({
+    playbooks,
+    store: new RunStore({ client, tableName, cursors }),
+    records: repository,
+    planner,
+    starter: runStarter,
+    approvalRequired: options.approvalRequired ?? [],
+    approvals,
+    clock,
+    runDeadlineSeconds: 3600,
+    idempotency: repository.idempotency,
   });
   const actions: ActionService = new ActionService({
     repository,
@@ -142,11 +180,12 @@ export async function automationStack(options: {
   const exemptions = new KeyedExemptions();
   const dedup = new DynamoDedupStore({ client, tableName, clock });
   const restart = (rules: string | RuleSet) => {
-    const ruleSet = typeof rules === 'string' ? ruleSetFromText(Buffer.from(rules), 'rules.yaml', 'yaml') : rules;
+    const ruleSet = typeof rules === 'string' ? ruleSetFromText(Buffer.from(rules), 'rules.yaml', 'yaml', { knownPlaybooks: playbooks.list() }) : rules;
     const onBehalf = options.wrapActions?.(actions) ?? actions;
-    return new AutomationService({ rules: ruleSet, planner, actions: onBehalf, approvals, dedup, rates, exemptions, log, config, clock });
+    const inForce = options.withoutPlaybooks === true ? {} : { playbooks: { catalogue: playbooks, runs } };
+    return new AutomationService({ rules: ruleSet, planner, actions: onBehalf, approvals, ...inForce, dedup, rates, exemptions, log, config, clock });
   };
-  return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner };
+  return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner, playbooks, runs, runStarter };
 }
 
 /** A one-rule file: `mode`, the GuardDuty `types`, the `action`, and any extra YAML lines of the rule. */

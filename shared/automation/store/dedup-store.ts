@@ -44,6 +44,7 @@ export class DynamoDedupStore implements DedupStore {
               expiresAt,
               actionIds: [],
               approvalId: null,
+              playbookRunId: null,
               ttl: ttlSeconds(new Date(expiresAt), keepAfterWindowSeconds),
             },
             // Expiry is decided here, not by DynamoDB's TTL (late in AWS, absent in dynalite).
@@ -63,6 +64,8 @@ export class DynamoDedupStore implements DedupStore {
             eventId: String(Item['eventId']),
             actionIds: Array.isArray(Item['actionIds']) ? Item['actionIds'].map(String) : [],
             approvalId: typeof Item['approvalId'] === 'string' ? Item['approvalId'] : null,
+            // Claims written before playbooks have none.
+            playbookRunId: typeof Item['playbookRunId'] === 'string' ? Item['playbookRunId'] : null,
           },
         };
       }
@@ -70,15 +73,20 @@ export class DynamoDedupStore implements DedupStore {
     throw new Error(`the dedup claim of rule ${key.ruleId} on finding ${key.findingId} kept changing hands; try again`);
   }
 
-  async complete(key: DedupKey, owner: { decisionId: string }, produced: { actionIds: readonly string[]; approvalId: string | null }): Promise<void> {
+  async complete(key: DedupKey, owner: { decisionId: string }, produced: { actionIds: readonly string[]; approvalId: string | null; playbookRunId?: string | null }): Promise<void> {
     await ignoringLostClaim(
       this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: dedupItemKey(key),
-          UpdateExpression: 'SET actionIds = :actions, approvalId = :approval',
+          UpdateExpression: 'SET actionIds = :actions, approvalId = :approval, playbookRunId = :run',
           ConditionExpression: 'decisionId = :decision',
-          ExpressionAttributeValues: { ':actions': [...produced.actionIds], ':approval': produced.approvalId, ':decision': owner.decisionId },
+          ExpressionAttributeValues: {
+            ':actions': [...produced.actionIds],
+            ':approval': produced.approvalId,
+            ':run': produced.playbookRunId ?? null,
+            ':decision': owner.decisionId,
+          },
         }),
       ),
     );

@@ -35,7 +35,7 @@ describe('DynamoDedupStore', () => {
 
     // Assess
     expect(first).toEqual({ claimed: true });
-    expect(again).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: ['action-1'], approvalId: null } });
+    expect(again).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: ['action-1'], approvalId: null, playbookRunId: null } });
     expect(otherRule).toEqual({ claimed: true });
     expect(otherFinding).toEqual({ claimed: true });
   });
@@ -63,7 +63,7 @@ describe('DynamoDedupStore', () => {
 
     // Assess
     expect(atEnd).toEqual({ claimed: true });
-    expect(afterSecond).toEqual({ claimed: false, heldBy: { eventId: 'event-2', actionIds: [], approvalId: null } });
+    expect(afterSecond).toEqual({ claimed: false, heldBy: { eventId: 'event-2', actionIds: [], approvalId: null, playbookRunId: null } });
   });
 
   it('gives exactly one of 40 concurrent claims the win, across two store instances', async () => {
@@ -97,8 +97,21 @@ describe('DynamoDedupStore', () => {
     const afterRelease = await store.claim(key, owner(4), start, 3600);
 
     // Assess
-    expect(stillHeld).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: [], approvalId: null } });
+    expect(stillHeld).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: [], approvalId: null, playbookRunId: null } });
     expect(afterRelease).toEqual({ claimed: true });
+  });
+
+  it('names the playbook run a claim started to a later duplicate', async () => {
+    // Prepare
+    const { store } = await freshStore();
+    await store.claim(key, owner(1), start, 3600);
+    await store.complete(key, { decisionId: 'decision-1' }, { actionIds: [], approvalId: null, playbookRunId: 'run-1' });
+
+    // Act
+    const duplicate = await store.claim(key, owner(2), start, 3600);
+
+    // Assess
+    expect(duplicate).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: [], approvalId: null, playbookRunId: 'run-1' } });
   });
 
   it('stamps the claim with a TTL a day past its window, for DynamoDB to clean up in AWS', async () => {
@@ -136,7 +149,7 @@ describe('DynamoDedupStore', () => {
       await after.close();
 
       // Assess
-      expect(again).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: ['action-1'], approvalId: null } });
+      expect(again).toEqual({ claimed: false, heldBy: { eventId: 'event-1', actionIds: ['action-1'], approvalId: null, playbookRunId: null } });
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuleFile } from '#shared/automation/rule-schema.ts';
+import { parseRuleFile, type RuleFileOptions } from '#shared/automation/rule-schema.ts';
 
 /** A rule every test starts from; each test breaks one field. */
 function validRule(fields: Record<string, unknown> = {}): Record<string, unknown> {
@@ -13,7 +13,7 @@ function validRule(fields: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
-function errorsOf(raw: unknown, knownPlaybooks: readonly string[] = []): readonly string[] {
+function errorsOf(raw: unknown, knownPlaybooks: RuleFileOptions['knownPlaybooks'] = []): readonly string[] {
   const result = parseRuleFile(raw, { knownPlaybooks });
   if (result.ok) throw new Error('expected the rules to be refused');
   return result.errors;
@@ -76,7 +76,7 @@ describe('the rules file schema', () => {
     ['both action and playbook', { run: { action: 'iam-quarantine', playbook: 'aws-credential-compromise' } }, 'rules[0] (quarantine-iam-user).run: must name exactly one of action or playbook, not both'],
     ['an action not in the catalogue', { run: { action: 'quarantine' } }, 'rules[0] (quarantine-iam-user).run.action: is "quarantine", which is not an action type'],
     ['an undo type', { run: { action: 'iam-unquarantine' } }, 'rules[0] (quarantine-iam-user).run.action: is iam-unquarantine, an undo type: a rule never undoes'],
-    ['a playbook, none existing yet', { run: { playbook: 'aws-credential-compromise' } }, 'rules[0] (quarantine-iam-user).run.playbook: is "aws-credential-compromise", which is not a playbook: playbooks are not available yet'],
+    ['a playbook where none runs', { run: { playbook: 'aws-credential-compromise' } }, 'rules[0] (quarantine-iam-user).run.playbook: is "aws-credential-compromise", which is not a playbook: this runtime runs no playbooks'],
     ['an input the action does not take', { run: { action: 'iam-quarantine', inputs: { 'host.id': 'node-7' } } }, 'rules[0] (quarantine-iam-user).run.inputs.host.id: is not an input of iam-quarantine, which accepts aws.resource.arn'],
     ['an input value the action refuses', { run: { action: 'delete-pod', inputs: { 'kubernetes.cluster.name': 'Prod EU' } } }, 'rules[0] (quarantine-iam-user).run.inputs.kubernetes.cluster.name: must be a DNS-1123 label'],
     ['an unknown run field', { run: { action: 'iam-quarantine', with: {} } }, 'rules[0] (quarantine-iam-user).run.with: is not a field here'],
@@ -99,6 +99,31 @@ describe('the rules file schema', () => {
 
     // Assess
     expect(result.ok && result.rules[0]?.run).toEqual({ playbook: 'aws-credential-compromise' });
+  });
+
+  it('refuses a playbook that is not in force, listing those that are', () => {
+    // Act
+    const errors = errorsOf({ rules: [validRule({ run: { playbook: 'ec2-compromise' } })] }, ['ec2-instance-compromise', 'suspicious-file']);
+
+    // Assess
+    expect(errors).toEqual(['rules[0] (quarantine-iam-user).run.playbook: is "ec2-compromise", which is not a playbook: the playbooks are ec2-instance-compromise, suspicious-file']);
+  });
+
+  it("holds a playbook rule's inputs to its playbook's input names when the definition is known", () => {
+    // Prepare
+    const known = [{ name: 'suspicious-file', inputs: [{ name: 'host.id' }, { name: 'path.absolute' }, { name: 'container.id' }] }];
+    const rule = validRule({ run: { playbook: 'suspicious-file', inputs: { 'path.absolute': '/tmp/x', 'process.id': 42 } } });
+
+    // Act
+    const result = parseRuleFile({ rules: [rule] }, { knownPlaybooks: known });
+    const byName = parseRuleFile({ rules: [rule] }, { knownPlaybooks: ['suspicious-file'] });
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      errors: ['rules[0] (quarantine-iam-user).run.inputs.process.id: is not an input of playbook suspicious-file, which takes host.id, path.absolute, container.id'],
+    });
+    expect(byName.ok).toBe(true);
   });
 
   it('names the second rule by its index and id, and refuses a repeated id', () => {
