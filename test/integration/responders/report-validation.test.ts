@@ -155,6 +155,16 @@ describe('forged reports of other action types', () => {
       [[{ status: 'Running', applied: { moved: '/srv/evidence.log' } }, 'applied']],
     ],
     [
+      'capture-process-state',
+      'host' as const,
+      { 'container.id': 'c0ffee' },
+      [
+        [{ status: 'Completed', result: { scope: 'host', containerId: null, processes: [] } }, 'result.processes'],
+        [{ status: 'Completed', result: { scope: 'container', containerId: 7 } }, 'result.containerId'],
+        [{ status: 'Running', applied: { captured: true } }, 'applied'],
+      ],
+    ],
+    [
       'scale-workload',
       'kubernetes' as const,
       { ...cluster, 'kubernetes.workload.name': 'api', 'kubernetes.workload.type': 'deployment', 'kubernetes.workload.replicas': 0 },
@@ -227,6 +237,16 @@ describe('what the real host responder reports', () => {
     expect(quarantined.applied).toMatchObject({ path, quarantinePath: join(quarantineDir, quarantined.id), mode: 0o4755, method: 'rename' });
     expect(undone.status, JSON.stringify(undone.error)).toBe('Completed');
     expect(await readFile(path, 'utf8')).toBe('#!/bin/sh\necho implant\n');
+  });
+
+  it('passes for capture-process-state, its listings stored as evidence', async () => {
+    // Act
+    const captured = await create('capture-process-state', {});
+
+    // Assess
+    expect(captured.status, JSON.stringify(captured.error)).toBe('Completed');
+    expect(captured.result).toMatchObject({ scope: 'host', containerId: null, processes: { truncated: false } });
+    expect(Object.keys((captured.result as { evidence: JsonObject }).evidence)).toEqual(['processes', 'processesText', 'sockets', 'socketsText']);
   });
 
   it('passes for acquire-file and kill-process', async () => {
