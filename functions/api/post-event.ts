@@ -50,7 +50,7 @@ export function createHandler(deps: PostEventDeps): ApiHandler {
  * A plan shows the target's state read through the member role: a sender who may not read the
  * action's category (a falcosidekick's events-only token) gets the verdict without it.
  */
-function withPlansReadable(caller: Caller, answer: EventAnswer): EventAnswer {
+export function withPlansReadable(caller: Caller, answer: EventAnswer): EventAnswer {
   const readable = (plan: Plan): Plan => {
     const definition = findActionType(plan.type);
     return definition !== undefined && canRead(caller, definition.category) ? plan : { ...plan, prior: null, changes: [], undo: null };
