@@ -10,6 +10,8 @@ import { createPlaybookStepHandler } from '#shared/playbooks/advance.ts';
 import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
 import { RunStore } from '#shared/playbooks/run-store.ts';
 import type { PlaybookDefinition, PlaybookRun, PlaybookStepEvent, PlaybookStepResult, RunStarter } from '#shared/playbooks/types.ts';
+import { loadConfig } from '#shared/config/config.ts';
+import { PlanService } from '#shared/plans/plan-service.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
@@ -150,9 +152,8 @@ export async function runWorld(
   const store = new RunStore({ client, tableName, cursors });
   const work = new ScriptedWork(repository);
   const starter = new DrivingStarter();
-  const planner: Planner = options.planner ?? {
-    plan: () => Promise.reject(new Error('this test makes no plans')),
-  };
+  // Cloud plans need a member role: without a cloud planner they come back refused (NoExecutor), still plans.
+  const planner: Planner = options.planner ?? new PlanService({ cloud: undefined, config: loadConfig({}), repository, clock });
   // The approvals start approved runs through the run service, which needs the approvals first.
   const wired: { runs?: PlaybookRunService } = {};
   const { actions, approvals } = createActionServices({
