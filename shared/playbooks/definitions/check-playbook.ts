@@ -184,14 +184,6 @@ function checkEvidenceFirst(playbook: ParsedPlaybook, effects: readonly (Effect 
   });
 }
 
-function toCondition(condition: ConditionAsWritten): StepCondition {
-  return condition;
-}
-
-function toSource(source: InputSourceAsWritten): InputSource {
-  return source;
-}
-
 /**
  * Judges one parsed playbook against the catalogue. Returns its definition (phase and effect taken
  * from the catalogue), or every problem with its path relative to the playbook.
@@ -219,8 +211,8 @@ export function checkPlaybook(
       type: step.type,
       phase: effect === 'evidence' ? 'evidence' : 'containment',
       effect,
-      inputs: Object.fromEntries(Object.entries(step.inputs).map(([name, each]) => [name, toSource(each)])),
-      when: step.when.map(toCondition),
+      inputs: step.inputs satisfies Readonly<Record<string, InputSource>>,
+      when: step.when satisfies readonly StepCondition[],
       continueOnError: step.continueOnError,
     };
   });

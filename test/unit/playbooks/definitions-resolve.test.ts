@@ -22,7 +22,7 @@ describe('resolveStep: conditions', () => {
 
   it('present holds for a given value, not for an absent, empty or listless one; absent is its opposite', () => {
     expect(run([{ present: 'path.absolute' }], { 'path.absolute': '/tmp/x' })).toEqual({ kind: 'run', inputs: {} });
-    for (const inputs of [{}, { 'path.absolute': '' }, { 'path.absolute': [] }, { 'path.absolute': null }]) {
+    for (const inputs of [{}, { 'path.absolute': '' }, { 'path.absolute': [] }, { 'path.absolute': null }] as Record<string, JsonValue>[]) {
       expect(run([{ present: 'path.absolute' }], inputs)).toEqual({ kind: 'skip', reason: 'path.absolute is not given' });
       expect(run([{ absent: 'path.absolute' }], inputs).kind).toBe('run');
     }
