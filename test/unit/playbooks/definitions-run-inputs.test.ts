@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#shared/errors.ts';
 import { builtInPlaybooks, playbookCatalogueFromText, resourcesAtStart, validateRunInputs } from '#shared/playbooks/definitions/index.ts';
@@ -86,6 +87,23 @@ describe('validateRunInputs', () => {
       'kubernetes.persistentvolume.claim.name': ['ok', 'Not_OK'],
     });
     expect(error.errors.map((each) => each.path)).toEqual(['inputs.kubernetes.persistentvolume.claim.name[1]']);
+  });
+});
+
+describe('validateRunInputs on anything', () => {
+  it('answers only declared names, or refuses with InvalidInputError paths under inputs', () => {
+    const names = ['host.id', 'path.absolute', 'container.id', '__proto__', 'constructor', 'hostname'];
+    const inputs = fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom(...names), fc.oneof(fc.string(), fc.jsonValue())));
+    fc.assert(
+      fc.property(inputs, (given) => {
+        try {
+          const taken = validateRunInputs(playbook('suspicious-file'), given, now);
+          return Object.keys(taken).every((name) => ['host.id', 'path.absolute', 'container.id'].includes(name)) && typeof taken['host.id'] === 'string';
+        } catch (error) {
+          return error instanceof InvalidInputError && error.errors.length > 0 && error.errors.every((each) => each.path === 'inputs' || each.path.startsWith('inputs.'));
+        }
+      }),
+    );
   });
 });
 
