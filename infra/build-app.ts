@@ -2,6 +2,8 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readAutomationRules } from './automation-rules.ts';
 import { readDeploymentConfig } from './config.ts';
+import { readPlaybooks } from './playbooks.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
 import type { DeploymentConfig } from './config.ts';
 import { MemberAccountStack } from './stacks/member-account-stack.ts';
 import { ServiceStack } from './stacks/service-stack.ts';
@@ -61,6 +63,9 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     evidence: config.evidence,
   });
 
+  // Rules may name playbooks: they are checked against the playbooks this deployment ships.
+  const playbooks = config.playbooks.file === undefined ? undefined : readPlaybooks(config.playbooks.file);
+  const knownPlaybooks = (playbooks?.catalogue ?? loadPlaybookCatalogue()).list();
   const serviceStack = new ServiceStack(app, stackNames.service, {
     description: 'response-actions: HTTP API, functions, cloud action and responder state machines, and alarms',
     config,
@@ -68,7 +73,8 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     evidence: statefulStack.evidence,
     cursorSecret: statefulStack.cursorSecret,
     workSigningKey: statefulStack.workSigningKey,
-    ...(config.automation.rulesFile === undefined ? {} : { automationRules: readAutomationRules(config.automation.rulesFile).shipped }),
+    ...(config.automation.rulesFile === undefined ? {} : { automationRules: readAutomationRules(config.automation.rulesFile, { knownPlaybooks }).shipped }),
+    ...(playbooks === undefined ? {} : { playbooks: playbooks.shipped }),
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {

@@ -51,6 +51,13 @@ export interface DeploymentConfig {
     /** Accounts (a delegated administrator's) allowed to forward findings to this account's default bus. */
     readonly findingsSourceAccounts: readonly string[];
   };
+  /** Playbooks: the PLAYBOOKS file (read and validated at synthesis, shipped in the bundles) and the run deadline. */
+  readonly playbooks: {
+    /** Path of the PLAYBOOKS file as given; undefined: the built-in playbooks only. */
+    readonly file: string | undefined;
+    /** PLAYBOOK_RUN_DEADLINE_SECONDS: a run not finished this long after its creation ends in Error. */
+    readonly runDeadlineSeconds: number;
+  };
 }
 
 export type TargetAccounts = { readonly all: true } | { readonly all: false; readonly ids: readonly string[] };
@@ -83,6 +90,8 @@ export const deploymentConfigKeys = {
   approvalRequired: { env: 'RESPONSE_ACTIONS_APPROVAL_REQUIRED', default: '' },
   approvalTtlSeconds: { env: 'RESPONSE_ACTIONS_APPROVAL_TTL_SECONDS', default: '3600' },
   findingsSourceAccounts: { env: 'RESPONSE_ACTIONS_FINDINGS_SOURCE_ACCOUNTS', default: '' },
+  playbooks: { env: 'RESPONSE_ACTIONS_PLAYBOOKS', default: '' },
+  playbookRunDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PLAYBOOK_RUN_DEADLINE_SECONDS', default: '3600' },
 } as const satisfies Record<string, { env: string; default: string }>;
 
 export type DeploymentConfigKey = keyof typeof deploymentConfigKeys;
@@ -184,6 +193,11 @@ export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig 
       // API.md's default is an hour; a week bounds how long a stale request may wait to be approved.
       approvalTtlSeconds: wholeNumber(raw('approvalTtlSeconds'), 'approvalTtlSeconds', 60, 7 * 86_400),
       findingsSourceAccounts: parseAccountList(raw('findingsSourceAccounts'), 'findingsSourceAccounts'),
+    },
+    playbooks: {
+      file: raw('playbooks') === '' ? undefined : raw('playbooks'),
+      // The bounds of PLAYBOOK_RUN_DEADLINE_SECONDS (shared/config): a minute to a day.
+      runDeadlineSeconds: wholeNumber(raw('playbookRunDeadlineSeconds'), 'playbookRunDeadlineSeconds', 60, 86_400),
     },
   };
 }

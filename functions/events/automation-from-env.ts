@@ -3,7 +3,8 @@
  * cases, and the stores and exemption checks it decides with. Environment: HISTORY_TABLE_NAME,
  * AUTOMATION_RULES (unset: the shipped default set), APPROVAL_REQUIRED, APPROVAL_TTL_SECONDS,
  * CLOUD_ACTION_STATE_MACHINES, RESPONDER_STATE_MACHINE_ARN and the responder deadlines (start-work),
- * CLOUD_PLAN_FUNCTIONS (cloud plans, in the family functions),
+ * CLOUD_PLAN_FUNCTIONS (cloud plans, in the family functions), PLAYBOOKS, PLAYBOOK_RUN_DEADLINE_SECONDS
+ * and PLAYBOOK_STATE_MACHINE_ARN (rules that run a playbook),
  * TARGET_ACCOUNTS, MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, PROTECTED_TARGETS (the guards, and
  * sessions of the `<MEMBER_ROLE_NAME>-exemptions` role, the only member role this function may assume).
  */
@@ -20,7 +21,8 @@ import { loadConfig, type Environment } from '#shared/config/config.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import { traced } from '#shared/observability/tracing.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
-import { actionServicesFromEnv } from '../api/aws/action-services.ts';
+import { playbookRunStarterFromEnv } from '../api/aws/playbook-run-starter.ts';
+import { playbookCatalogueFromEnv, playbookServicesFromEnv } from '../api/aws/playbook-runs.ts';
 import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from '../api/aws/cloud-planner.ts';
 import { cloudStarterFromEnv } from '../api/aws/cloud-starter.ts';
 import { historyFromEnv } from '../api/aws/history.ts';
@@ -28,15 +30,16 @@ import { responderStartersFromEnv } from '../api/aws/responder-starter.ts';
 
 export function automationFromEnv(env: Environment): AutomationService {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
+  const catalogue = playbookCatalogueFromEnv(env);
   // Refuses to start on a bad rules file, naming the rule and field (synthesis validated it too).
-  const rules = loadRuleSet(env);
+  const rules = loadRuleSet(env, { knownPlaybooks: catalogue.list() });
   const repository = historyFromEnv(env);
   const store = { client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock };
   // Dry-run and approval rules plan cloud actions in the family functions (CLOUD_PLAN_FUNCTIONS).
   const cloud = env[cloudPlanFunctionsVariable] === undefined ? undefined : cloudPlannerFromEnv(env);
   const planner = new PlanService({ cloud, config, repository, clock: systemClock });
   const starters = { cloud: cloudStarterFromEnv(env, repository), ...responderStartersFromEnv(env) };
-  const { actions, approvals } = actionServicesFromEnv(env, repository, { starters, planner });
+  const { actions, approvals, playbooks } = playbookServicesFromEnv(env, repository, { starters, planner, catalogue, runStarter: playbookRunStarterFromEnv(env) });
   // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call.
   const sessions = new StsMemberSessions({ sts: traced(new STSClient({})), roleName: config.memberRole.name, externalId: config.memberRole.externalId });
   return new AutomationService({
@@ -44,6 +47,7 @@ export function automationFromEnv(env: Environment): AutomationService {
     planner,
     actions,
     approvals,
+    playbooks: { catalogue, runs: playbooks },
     dedup: new DynamoDedupStore(store),
     rates: new DynamoRateLimiter(store),
     exemptions: new MemberRoleExemptionChecker({ sessions }),

@@ -29,12 +29,13 @@ export const eventBridgeTargetEntry = 'functions/events/eventbridge-target.ts';
 
 /**
  * What the ingest function touches, granted like a route's needs: decisions, dedup claims, rate
- * counts and approvals live in the history table; rules create actions (start work), dry-run and
- * approval rules plan them, and every rule checks the target's exemption tag first.
+ * counts and approvals live in the history table; rules create actions (start work) or start
+ * playbook runs, dry-run and approval rules plan them, and every rule checks the target's
+ * exemption tag first.
  */
 export const findingsIngest: NeedsOf = {
   id: 'EventBridgeTarget',
-  needs: ['history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules'],
+  needs: ['history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules', 'playbook-runs'],
 };
 
 /**

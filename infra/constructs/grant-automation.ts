@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { grantAssumeRoles } from './grant-assume-roles.ts';
 import type { ServiceFunction } from './service-function.ts';
+import { shippedFilePath, type ShippedFile } from './shipped-file.ts';
 
 /** Environment variable mapping each cloud action family to the function that plans its actions (JSON `{ family: name }`). */
 const CLOUD_PLAN_FUNCTIONS_ENV = 'CLOUD_PLAN_FUNCTIONS';
@@ -23,20 +24,9 @@ export interface AutomationRouteResources {
   /** Path of the roles the member accounts' exemptions role trusts: every function with the need gets it. */
   readonly exemptionsRolePath: string;
   /** The rules file shipped in the bundle of a function with `automation-rules`; undefined: the default set. */
-  readonly rules: ShippedRules | undefined;
+  readonly rules: ShippedFile | undefined;
   /** APPROVAL_REQUIRED and APPROVAL_TTL_SECONDS, for every function that starts work (it may be gated). */
   readonly approvals: { readonly required: string; readonly ttlSeconds: number };
-}
-
-/** A rules file as it is shipped: its name in the bundle and its bytes, unchanged (so its SHA-256 is the operator's). */
-export interface ShippedRules {
-  readonly fileName: string;
-  readonly content: string;
-}
-
-/** Where Lambda puts a function's bundle: a shipped file's absolute path. */
-function shippedFilePath(fileName: string): string {
-  return `/var/task/${fileName}`;
 }
 
 function setMemberEnvironment(fn: ServiceFunction, automation: AutomationRouteResources): void {
@@ -82,5 +72,5 @@ export function grantExemptions(fn: ServiceFunction, automation: AutomationRoute
 
 /** `automation-rules`: AUTOMATION_RULES names the shipped file; without one the service's default set applies. */
 export function shipAutomationRules(fn: ServiceFunction, automation: AutomationRouteResources): void {
-  if (automation.rules !== undefined) fn.addEnvironment(AUTOMATION_RULES_ENV, shippedFilePath(automation.rules.fileName));
+  if (automation.rules !== undefined) fn.addEnvironment(AUTOMATION_RULES_ENV, shippedFilePath(automation.rules));
 }

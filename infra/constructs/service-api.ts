@@ -15,6 +15,8 @@ import { grantCloudPlans, grantExemptions, setApprovalEnvironment, shipAutomatio
 import type { AutomationRouteResources } from './grant-automation.ts';
 import { grantEvidenceBucket } from './grant-evidence-bucket.ts';
 import { grantHistoryTable, historyReadOnlyAccess } from './grant-history-table.ts';
+import { grantPlaybookRuns, shipPlaybooks, type PlaybookRouteResources } from './grant-playbooks.ts';
+import { grantStartActions } from './grant-start-work.ts';
 import type { HistoryTableAccess } from './grant-history-table.ts';
 import { acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import { grantResponderQueues, responderQueueAccessStatements, responderQueuesArn } from './grant-responder-queues.ts';
@@ -24,15 +26,8 @@ import { grantWorkSigningKey } from './work-signing-key.ts';
 
 /** Environment variable naming the secret that signs history cursors. */
 export const CURSOR_SECRET_ARN_ENV = 'CURSOR_SECRET_ARN';
-/** Environment variable mapping each cloud action family to its state machine (`family=arn,...`). */
-export const CLOUD_ACTION_STATE_MACHINES_ENV = 'CLOUD_ACTION_STATE_MACHINES';
 /** Environment variable naming the role whose sessions are responders' queue credentials. */
 export const RESPONDER_QUEUE_ROLE_ARN_ENV = 'RESPONDER_QUEUE_ROLE_ARN';
-/** Environment variable naming the responder state machine (host and Kubernetes actions). */
-export const RESPONDER_STATE_MACHINE_ARN_ENV = 'RESPONDER_STATE_MACHINE_ARN';
-/** Environment variables of the responder deadlines, which the starter puts in each execution's input. */
-export const PICKUP_DEADLINE_SECONDS_ENV = 'PICKUP_DEADLINE_SECONDS';
-export const COMPLETION_DEADLINE_SECONDS_ENV = 'COMPLETION_DEADLINE_SECONDS';
 
 /**
  * Stage-wide throttling, for every route: a steady rate well above what SOC tooling and the
@@ -146,6 +141,8 @@ export interface ServiceApiProps {
   readonly responder: ResponderRouteResources;
   /** Planning, exemptions, rules and approvals (findings in). */
   readonly automation: AutomationRouteResources;
+  /** The playbooks file and deadline, and the playbook state machine that runs them. */
+  readonly playbooks: PlaybookRouteResources;
 }
 
 /**
@@ -168,7 +165,10 @@ export interface ServiceApiProps {
  *   (`RESPONDER_QUEUE_PREFIX`);
  * - `task-callbacks`: `states:SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` on the
  *   responder state machine;
- * - `work-signing-key`: GetSecretValue on the work-signing secret (`WORK_SIGNING_KEY_SECRET_ARN`).
+ * - `work-signing-key`: GetSecretValue on the work-signing secret (`WORK_SIGNING_KEY_SECRET_ARN`);
+ * - `playbooks` (and `automation-rules`, whose rules may name a playbook): the shipped PLAYBOOKS
+ *   file and PLAYBOOK_RUN_DEADLINE_SECONDS;
+ * - `playbook-runs`: `states:StartExecution` on the playbook state machine only (`PLAYBOOK_STATE_MACHINE_ARN`).
  *
  * Scopes are not checked by the authorizer: a valid token without the needed scope must get the
  * API's own problem+json 403 (API.md), which only the handlers produce.
@@ -182,6 +182,7 @@ export class ServiceApi extends Construct {
   public queueAccessRole: Role | undefined;
   private readonly grants: Record<RouteNeed, (fn: ServiceFunction, route: NeedsOf) => void>;
   private readonly automation: AutomationRouteResources;
+  private readonly playbooks: PlaybookRouteResources;
 
   public constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
@@ -207,6 +208,7 @@ export class ServiceApi extends Construct {
 
     this.grants = this.needGrants(props);
     this.automation = props.automation;
+    this.playbooks = props.playbooks;
     const functions: Record<string, ServiceFunction> = {};
     for (const route of props.routes) {
       const timeout = routeTimeouts[route.id];
@@ -248,13 +250,19 @@ export class ServiceApi extends Construct {
 
   /**
    * What a function with these needs must be created with: the exemptions role path (the member
-   * accounts' exemptions role trusts that path only) and the shipped rules file.
+   * accounts' exemptions role trusts that path only) and the shipped rules and playbooks files.
    */
   public functionPropsFor(consumer: NeedsOf): { rolePath?: string; files?: Readonly<Record<string, string>> } {
     const { rules, exemptionsRolePath } = this.automation;
+    const playbooks = this.playbooks.file;
+    const files = [
+      ...(consumer.needs.includes('automation-rules') && rules !== undefined ? [rules] : []),
+      // Rules may name a playbook, so whatever loads the rules knows the playbooks in force.
+      ...((consumer.needs.includes('playbooks') || consumer.needs.includes('automation-rules')) && playbooks !== undefined ? [playbooks] : []),
+    ];
     return {
       ...(consumer.needs.includes('exemptions') ? { rolePath: exemptionsRolePath } : {}),
-      ...(consumer.needs.includes('automation-rules') && rules !== undefined ? { files: { [rules.fileName]: rules.content } } : {}),
+      ...(files.length > 0 ? { files: Object.fromEntries(files.map((file) => [file.fileName, file.content])) } : {}),
     };
   }
 
@@ -272,8 +280,7 @@ export class ServiceApi extends Construct {
       const access = historyAccessOf(route);
       if (access !== undefined) grantHistoryTable(fn, props.historyTable, access);
     };
-    const machines = Object.entries(props.stateMachines);
-    const { responder, automation } = props;
+    const { responder, automation, playbooks } = props;
 
     return {
       'history:read': history,
@@ -285,20 +292,9 @@ export class ServiceApi extends Construct {
       'history:write': history,
       // Cloud actions start their family's machine; host and Kubernetes actions the responder's.
       'start-work': (fn) => {
-        if (machines.length > 0) {
-          fn.addEnvironment(CLOUD_ACTION_STATE_MACHINES_ENV, machines.map(([family, machine]) => `${family}=${machine.stateMachineArn}`).join(','));
-        }
-        fn.addEnvironment(RESPONDER_STATE_MACHINE_ARN_ENV, responder.stateMachine.stateMachineArn);
-        fn.addEnvironment(PICKUP_DEADLINE_SECONDS_ENV, String(responder.deadlines.pickupSeconds));
-        fn.addEnvironment(COMPLETION_DEADLINE_SECONDS_ENV, String(responder.deadlines.completionSeconds));
+        grantStartActions(fn, { families: props.stateMachines, responder: responder.stateMachine, deadlines: responder.deadlines });
         // Whatever starts work may be gated by APPROVAL_REQUIRED, and then creates an approval.
         setApprovalEnvironment(fn, automation);
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['states:StartExecution'],
-            resources: [...machines.map(([, machine]) => machine.stateMachineArn), responder.stateMachine.stateMachineArn],
-          }),
-        );
       },
       'evidence:read': (fn) => {
         grantEvidenceBucket(fn, props.evidence, 'read');
@@ -342,6 +338,13 @@ export class ServiceApi extends Construct {
       },
       'automation-rules': (fn) => {
         shipAutomationRules(fn, automation);
+        shipPlaybooks(fn, playbooks);
+      },
+      'playbooks': (fn) => {
+        shipPlaybooks(fn, playbooks);
+      },
+      'playbook-runs': (fn) => {
+        grantPlaybookRuns(fn, playbooks);
       },
     };
   }

@@ -1,28 +1,25 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '#infra/config.ts';
 import { targetAccountsVariable } from '#infra/config.ts';
+import { alarmTopic } from '#infra/constructs/alarm-topic.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
 import { eventBridgeTargetEntry, exemptionsMemberRole, exemptionsRolePath, FindingsIngest, findingsIngest } from '#infra/constructs/findings-ingest.ts';
 import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
 import { grantResponderQueues } from '#infra/constructs/grant-responder-queues.ts';
 import { dispatchWorkEntry, ResponderDispatch } from '#infra/constructs/responder-dispatch.ts';
+import { PlaybookRunner, playbookStepEntry } from '#infra/constructs/playbook-runner.ts';
 import { ServiceApi } from '#infra/constructs/service-api.ts';
-import type { ShippedRules } from '#infra/constructs/grant-automation.ts';
+import type { ShippedFile } from '#infra/constructs/shipped-file.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { apiRoutes } from '#functions/api/routes.ts';
 import type { ApiRoute } from '#functions/api/routes.ts';
@@ -46,7 +43,9 @@ export interface ServiceStackProps extends StackProps {
   /** @default cloudActionFamilyDeployments */
   readonly families?: readonly CloudActionFamilyDeployment[];
   /** The rules file read (and validated) at synthesis, shipped in the automation functions' bundles; undefined: the default set. */
-  readonly automationRules?: ShippedRules;
+  readonly automationRules?: ShippedFile;
+  /** The PLAYBOOKS file read (and validated) at synthesis, shipped in the bundles of the functions that run playbooks; undefined: the built-ins only. */
+  readonly playbooks?: ShippedFile;
 }
 
 /**
@@ -117,6 +116,7 @@ export function serviceFunctionEntries(
     { id: 'DispatchWork', entry: dispatchWorkEntry },
     { id: 'SweepResponders', entry: sweepRespondersEntry },
     { id: findingsIngest.id, entry: eventBridgeTargetEntry },
+    { id: 'PlaybookStep', entry: playbookStepEntry },
     ...families.map((family) => ({ id: `${familyIdOf(family.name)}Steps`, entry: family.entry })),
   ];
 }
@@ -143,6 +143,8 @@ export class ServiceStack extends Stack {
   /** The responder path: dispatch-work and the responder state machine. */
   public readonly responder: ResponderDispatch;
   public readonly sweepResponders: ServiceFunction;
+  /** Playbook runs: the playbook step function and state machine. */
+  public readonly playbooks: PlaybookRunner;
   /** Findings in: the EventBridge rules, the ingest function and its dead-letter queue. */
   public readonly findings: FindingsIngest;
   /** Dead letters of the ended-execution rule and of mark-status's asynchronous invocations. */
@@ -161,6 +163,7 @@ export class ServiceStack extends Stack {
       routes = apiRoutes,
       families = cloudActionFamilyDeployments,
       automationRules,
+      playbooks,
       ...stackProps
     } = props;
     super(scope, id, stackProps);
@@ -252,6 +255,15 @@ export class ServiceStack extends Stack {
       ],
     });
 
+    // Playbook runs: one execution per run; each step's action starts on its own machine above.
+    const familyMachines = Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stateMachine]));
+    this.playbooks = new PlaybookRunner(this, 'Playbooks', {
+      historyTable,
+      executionLogs,
+      actionStateMachines: { families: familyMachines, responder: this.responder.stateMachine, deadlines: config.deadlines },
+      runDeadlineSeconds: config.playbooks.runDeadlineSeconds,
+    });
+
     // API ----------------------------------------------------------------------------------------
     this.api = new ServiceApi(this, 'Api', {
       routes,
@@ -259,7 +271,7 @@ export class ServiceStack extends Stack {
       historyTable,
       cursorSecret,
       evidence,
-      stateMachines: Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stateMachine])),
+      stateMachines: familyMachines,
       responder: {
         stateMachine: this.responder.stateMachine,
         queuePrefix: config.responderQueuePrefix,
@@ -274,6 +286,7 @@ export class ServiceStack extends Stack {
         rules: automationRules,
         approvals: { required: config.automation.approvalRequired, ttlSeconds: config.automation.approvalTtlSeconds },
       },
+      playbooks: { stateMachine: this.playbooks.stateMachine, file: playbooks, runDeadlineSeconds: config.playbooks.runDeadlineSeconds },
     });
 
     // Findings in: EventBridge rules for GuardDuty and Security Hub to the automation -----------
@@ -308,32 +321,8 @@ export class ServiceStack extends Stack {
     });
 
     // Alarms -------------------------------------------------------------------------------------
-    const alarmKey = new Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts response-actions alarm notifications',
-      enableKeyRotation: true,
-      // Protects notifications in flight only; nothing stays encrypted under it once delivered.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    // CloudWatch publishes alarm state changes to the encrypted topic and so needs the key.
-    alarmKey.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { masterKey: alarmKey, enforceSSL: true, displayName: 'response-actions alarms' });
-    const alarm = (alarmId: string, metric: IMetric, description: string): void => {
-      new Alarm(this, alarmId, {
-        metric,
-        alarmDescription: description,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new SnsAction(this.alarmTopic));
-    };
+    const { topic, alarm } = alarmTopic(this);
+    this.alarmTopic = topic;
     alarm('Api5xxAlarm', this.api.httpApi.metricServerError({ period: alarmPeriod, statistic: 'Sum' }), 'The API answered 5xx: a 5xx is always a defect (API.md).');
     for (const [name, deployment] of Object.entries(familyDeployments)) {
       alarm(
@@ -347,12 +336,23 @@ export class ServiceStack extends Stack {
       this.responder.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
       'Executions of the responder state machine failed: host or Kubernetes actions ended in Error (a deadline passed, the work could not be sent, or the responder reported an error).',
     );
+    alarm(
+      'PlaybookFailedExecutionsAlarm',
+      this.playbooks.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
+      'Executions of the playbook state machine failed: a playbook run could not be advanced and was ended in Error by FailRun (or FailRun failed too and the run may still show Running).',
+    );
+    alarm(
+      'PlaybookTimedOutExecutionsAlarm',
+      this.playbooks.stateMachine.metricTimedOut({ period: alarmPeriod, statistic: 'Sum' }),
+      'An execution of the playbook state machine outlived the run deadline by the grace period: its run may still show Running.',
+    );
     const functions: [string, ServiceFunction][] = [
       ...Object.entries(this.api.functions),
       ['MarkStatus', this.markStatus],
       ['DispatchWork', this.responder.dispatchFunction],
       ['SweepResponders', this.sweepResponders],
       [findingsIngest.id, this.findings.function],
+      ['PlaybookStep', this.playbooks.stepFunction],
       ...Object.entries(familyDeployments).map(([name, deployment]): [string, ServiceFunction] => [`${familyIdOf(name)}Steps`, deployment.stepFunction]),
     ];
     for (const [name, fn] of functions) {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes, type ApiRoute } from '#functions/api/routes.ts';
 import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
 import { eventBridgeTargetEntry, findingsIngest } from '#infra/constructs/findings-ingest.ts';
+import { playbookStepEntry } from '#infra/constructs/playbook-runner.ts';
 import { dispatchWorkEntry } from '#infra/constructs/responder-dispatch.ts';
 import { markStatusEntry, sweepRespondersEntry } from '#infra/stacks/service-stack.ts';
 import { makeTempDir } from './support/synth.ts';
@@ -32,6 +33,8 @@ const clientOf: Record<Need, string | null> = {
   'cloud-plans': 'client-lambda',
   exemptions: 'client-sts',
   'automation-rules': null,
+  playbooks: null,
+  'playbook-runs': 'client-sfn',
 };
 
 function clientsOf(needs: readonly Need[]): string[] {
@@ -46,6 +49,8 @@ const otherFunctions = [
   { id: 'MarkStatus', entry: markStatusEntry, clients: ['client-dynamodb'] },
   { id: 'DispatchWork', entry: dispatchWorkEntry, clients: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'] },
   { id: 'SweepResponders', entry: sweepRespondersEntry, clients: ['client-dynamodb', 'client-sqs'] },
+  // Runs and records, and the action executions its steps start.
+  { id: 'PlaybookStep', entry: playbookStepEntry, clients: ['client-dynamodb', 'client-sfn'] },
   // Its needs' clients, and the exemptions role session's tag readers (EC2, IAM, RDS, S3), which act in member accounts.
   { id: findingsIngest.id, entry: eventBridgeTargetEntry, clients: [...clientsOf(findingsIngest.needs), ...exemptionTagClients].sort() },
 ];

@@ -30,7 +30,8 @@ describe('ServiceStack', () => {
       const entries = serviceFunctionEntries();
 
       // Assess
-      expect(entries).toHaveLength(apiRoutes.length + 4 + cloudActionFamilyDeployments.length);
+      expect(entries).toHaveLength(apiRoutes.length + 5 + cloudActionFamilyDeployments.length);
+      expect(entries).toContainEqual({ id: 'PlaybookStep', entry: 'functions/playbooks/playbook-step.ts' });
       expect(entries).toContainEqual({ id: 'EventBridgeTarget', entry: 'functions/events/eventbridge-target.ts' });
       expect(entries).toContainEqual({ id: 'DispatchWork', entry: 'functions/steps/dispatch-work.ts' });
       expect(entries).toContainEqual({ id: 'SweepResponders', entry: 'functions/scheduled/sweep-responders.ts' });
@@ -210,6 +211,8 @@ describe('ServiceStack', () => {
         const variables = (resourceOf(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
         const history = route.needs.includes('history:read') || route.needs.includes('history:write');
         const startsWork = route.needs.includes('start-work');
+        // Rules may name playbooks, so the functions that load rules read the playbooks too.
+        const playbooks = route.needs.includes('playbooks') || route.needs.includes('automation-rules');
 
         // Assess
         expect(Object.keys(variables).sort(), route.id).toEqual(
@@ -226,6 +229,8 @@ describe('ServiceStack', () => {
             ...(route.needs.includes('cloud-plans') ? ['CLOUD_PLAN_FUNCTIONS'] : []),
             ...(route.needs.includes('cloud-plans') || route.needs.includes('exemptions') ? ['TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS'] : []),
             ...(route.needs.includes('automation-rules') ? ['AUTOMATION_RULES'] : []),
+            ...(playbooks ? ['PLAYBOOKS', 'PLAYBOOK_RUN_DEADLINE_SECONDS'] : []),
+            ...(route.needs.includes('playbook-runs') ? ['PLAYBOOK_STATE_MACHINE_ARN'] : []),
           ].sort(),
         );
         if (startsWork) {
@@ -240,6 +245,14 @@ describe('ServiceStack', () => {
           expect(read.deadlines).toEqual({ pickupSeconds: settings.pickupDeadlineSeconds, completionSeconds: settings.completionDeadlineSeconds });
           // Whatever starts work may be gated, so it reads the deployment's approval settings.
           expect([read.approvalRequired.join(','), read.approvalTtlSeconds]).toEqual([settings.approvalRequired, settings.approvalTtlSeconds]);
+        }
+        if (playbooks) {
+          // The shipped file, where the bundle puts it, and the deadline the run service reads.
+          const read = loadConfig({ PLAYBOOKS: String(variables['PLAYBOOKS']), PLAYBOOK_RUN_DEADLINE_SECONDS: String(variables['PLAYBOOK_RUN_DEADLINE_SECONDS']) });
+          expect([read.playbooksFile, read.playbookRunDeadlineSeconds]).toEqual(['/var/task/playbooks.yaml', settings.playbookRunDeadlineSeconds]);
+        }
+        if (route.needs.includes('playbook-runs')) {
+          expect(evaluate(variables['PLAYBOOK_STATE_MACHINE_ARN'], symbolic)).toBe(render(built.serviceStack.playbooks.stateMachine.stateMachineArn));
         }
         if (route.needs.includes('responder-queues')) {
           expect(loadResponderConfig({ RESPONDER_QUEUE_PREFIX: String(variables['RESPONDER_QUEUE_PREFIX']) }).queuePrefix).toBe(settings.responderQueuePrefix);
@@ -260,14 +273,16 @@ describe('ServiceStack', () => {
       const count = (metric: string): number => metricNames.filter((name) => name === metric).length;
 
       // Assess
-      expect(count('AWS/States/ExecutionsFailed')).toBe(cloudActionFamilyDeployments.length + 1);
+      // Each family's, the responder's and the playbook machine's; the playbook machine's backstop timeout too.
+      expect(count('AWS/States/ExecutionsFailed')).toBe(cloudActionFamilyDeployments.length + 2);
+      expect(count('AWS/States/ExecutionsTimedOut')).toBe(1);
       expect(count('AWS/ApiGateway/5xx')).toBe(1);
       expect(count('AWS/Lambda/Errors')).toBe(serviceFunctionEntries().length);
       // mark-status's dead letters and the finding events'.
       expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
       expect(count(`${stackNames.service}/ResponderWorkLeftForDeadLetterQueue`)).toBe(1);
       expect(count(`${stackNames.service}/FindingEventsRefused`)).toBe(1);
-      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 1 + 1 + serviceFunctionEntries().length + 4);
+      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 2 + 1 + 1 + serviceFunctionEntries().length + 4);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topicRef]);
       expect(resourceOf(built.serviceStack.alarmTopic).Properties.KmsMasterKeyId).toBeDefined();
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

@@ -11,12 +11,12 @@ import { loadConfig, type Environment } from '#shared/config/config.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import type { ActionServiceDeps } from '#shared/use-cases/action-service.ts';
-import { createActionServices } from '#shared/use-cases/action-services.ts';
+import { createActionServices, type ActionServicesDeps } from '#shared/use-cases/action-services.ts';
 
 export function actionServicesFromEnv(
   env: Environment,
   repository: HistoryRepository,
-  options: Pick<ActionServiceDeps, 'starters' | 'planner'> & { readonly cursorKey?: Buffer },
+  options: Pick<ActionServiceDeps, 'starters' | 'planner'> & Pick<ActionServicesDeps, 'runs'> & { readonly cursorKey?: Buffer },
 ): ReturnType<typeof createActionServices> {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
   // One client (one credential resolution, one connection pool) for both stores of the history table.
@@ -39,5 +39,7 @@ export function actionServicesFromEnv(
       if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, systemClock.now());
     },
     ...(options.planner === undefined ? {} : { planner: options.planner }),
+    // Approving a playbook approval creates the run (playbook-runs.ts wires it where runs are served).
+    ...(options.runs === undefined ? {} : { runs: options.runs }),
   });
 }

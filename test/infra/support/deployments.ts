@@ -4,6 +4,9 @@ import { projectRoot } from './synth.ts';
 /** The deployment's rules file: the shipped default set's own, valid by construction, given by path as an operator's would be. */
 export const configuredRulesFile = join(projectRoot, 'shared', 'automation', 'default-rules.yaml');
 
+/** The deployment's PLAYBOOKS file: the documented example, given by path as an operator's would be. */
+export const configuredPlaybooksFile = join(projectRoot, 'docs', 'playbooks.example.yaml');
+
 /**
  * A deployment that sets every service setting (see infra/config.ts), so each one is seen to
  * arrive; the defaults are what `testContext()` alone gives.
@@ -26,4 +29,6 @@ export const fullyConfigured = {
   approvalRequired: 'arn:aws:iam::*:role/Prod*,host/db-*',
   approvalTtlSeconds: 7200,
   findingsSourceAccounts: '333333333333',
+  playbooks: configuredPlaybooksFile,
+  playbookRunDeadlineSeconds: 1800,
 } as const;

@@ -160,6 +160,9 @@ export function expectedRouteGrants(route: Pick<ApiRoute, 'id' | 'needs'>, fn: S
     const accounts = settings.targetAccounts.split(',');
     grants.push(...accounts.map((id) => `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::${id}:role/${settings.memberRoleName}-exemptions`));
   }
+  if (needs.has('playbook-runs')) {
+    grants.push(`Allow states:StartExecution on ${render(built.serviceStack.playbooks.stateMachine.stateMachineArn)}`);
+  }
   if (needs.has('queue-credentials')) {
     const role = built.serviceStack.api.queueAccessRole;
     if (role === undefined) throw new Error('no ResponderQueueAccess role');

@@ -1,0 +1,80 @@
+/**
+ * The playbook run use cases of a function in AWS, wired to the action and approval use cases: a
+ * gated run requests an approval, and approving a playbook approval creates the run. Environment:
+ * HISTORY_TABLE_NAME, PLAYBOOKS (unset: the built-in playbooks only), PLAYBOOK_RUN_DEADLINE_SECONDS,
+ * APPROVAL_REQUIRED, APPROVAL_TTL_SECONDS; the starter's PLAYBOOK_STATE_MACHINE_ARN
+ * (playbook-run-starter.ts, only in the functions with the `playbook-runs` need).
+ */
+import { randomBytes } from 'node:crypto';
+import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
+import { systemClock } from '#shared/clock.ts';
+import { ConfigError } from '#shared/errors.ts';
+import { loadConfig, type Environment } from '#shared/config/config.ts';
+import { CursorCodec } from '#shared/history/cursor.ts';
+import type { HistoryRepository } from '#shared/history/repository.ts';
+import { describePlaybook, loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
+import { RunStore } from '#shared/playbooks/run-store.ts';
+import type { PlaybookCatalogue, PlaybookRuns, RunStarter } from '#shared/playbooks/types.ts';
+import type { Planner } from '#shared/plans/types.ts';
+import type { ActionServiceDeps } from '#shared/use-cases/action-service.ts';
+import { actionServicesFromEnv } from './action-services.ts';
+
+/** The playbooks in force (PLAYBOOKS, validated at start-up: a bad file stops the function, naming the playbook and field). */
+export function playbookCatalogueFromEnv(env: Environment): PlaybookCatalogue {
+  return loadPlaybookCatalogue(loadConfig(env).playbooksFile);
+}
+
+/** GET /v1/playbooks: the catalogue alone, with no table, no starter and no planner. */
+export function playbookDescriptionsFromEnv(env: Environment): Pick<PlaybookRuns, 'describe'> {
+  const catalogue = playbookCatalogueFromEnv(env);
+  return { describe: () => catalogue.list().map((playbook) => describePlaybook(playbook)) };
+}
+
+/**
+ * The starter of a function that reads runs but never starts one (no `playbook-runs` need, so no
+ * StartExecution grant and no Step Functions client in its bundle): starting is a wiring defect.
+ */
+export const readOnlyRunStarter: RunStarter = {
+  start: () => Promise.reject(new ConfigError('PLAYBOOK_STATE_MACHINE_ARN', 'is not given to this function: it only reads playbook runs')),
+};
+
+export interface PlaybookServicesOptions extends Pick<ActionServiceDeps, 'starters'> {
+  /** Plans steps for `?dryRun=true` and for approvals. */
+  readonly planner: Planner;
+  readonly runStarter: RunStarter;
+  /** Signs run and approval cursors (the shared secret where cursors reach callers). */
+  readonly cursorKey?: Buffer;
+  /** The playbooks in force, when the caller has read them already (the automation checks its rules with them). */
+  readonly catalogue?: PlaybookCatalogue;
+}
+
+/** The action, approval and playbook run use cases, wired to each other. */
+export function playbookServicesFromEnv(
+  env: Environment,
+  repository: HistoryRepository,
+  options: PlaybookServicesOptions,
+): ReturnType<typeof actionServicesFromEnv> & { readonly playbooks: PlaybookRunService } {
+  const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
+  const cursorKey = options.cursorKey ?? randomBytes(32);
+  const { actions, approvals } = actionServicesFromEnv(env, repository, {
+    starters: options.starters,
+    planner: options.planner,
+    cursorKey,
+    // `playbooks` is built just below: approvals are only decided once both exist.
+    runs: { createOnBehalf: (principal, name, request, runOptions) => playbooks.createOnBehalf(principal, name, request, runOptions) },
+  });
+  const playbooks = new PlaybookRunService({
+    playbooks: options.catalogue ?? playbookCatalogueFromEnv(env),
+    store: new RunStore({ client: createHistoryClient(), tableName: config.historyTableName ?? '', cursors: new CursorCodec(cursorKey) }),
+    records: repository,
+    planner: options.planner,
+    starter: options.runStarter,
+    approvalRequired: config.approvalRequired,
+    approvals,
+    clock: systemClock,
+    runDeadlineSeconds: config.playbookRunDeadlineSeconds,
+    idempotency: repository.idempotency,
+  });
+  return { actions, approvals, playbooks };
+}

@@ -1,0 +1,84 @@
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { grantHistoryTable } from './grant-history-table.ts';
+import { grantStartActions, type ActionStateMachines } from './grant-start-work.ts';
+import { playbookRunDefinition, type PlaybookRunSubstitutionName } from './playbook-run-definition.ts';
+import { ServiceFunction } from './service-function.ts';
+import { shippedStateMachine } from './shipped-state-machine.ts';
+
+/** The playbook step function's entry: the playbook state machine's Advance and FailRun tasks. */
+export const playbookStepEntry = 'functions/playbooks/playbook-step.ts';
+
+/**
+ * Lambda timeout of the playbook step function: under the 60 s `TimeoutSeconds` of the ASL's
+ * FailRun task (Advance allows 300 s), so a hung call ends as the function's own error, which
+ * the ASL retries or catches; enough to read a run, create one step's action and start it.
+ */
+export const playbookStepTimeout = Duration.seconds(50);
+
+/**
+ * How far past the run deadline the state machine's own `TimeoutSeconds` lies: Advance ends a run
+ * in Error once its deadline passes, within a wait (2 s) and one Advance (at most 300 s, retried).
+ * The execution timeout is only the backstop for an Advance that never comes back.
+ */
+export const playbookExecutionGraceSeconds = 900;
+
+/** Props of {@link PlaybookRunner}. */
+export interface PlaybookRunnerProps {
+  readonly historyTable: ITable;
+  /** Where the executions log (shared with the action state machines). */
+  readonly executionLogs: ILogGroup;
+  /** What a step's action starts: the family and responder state machines. */
+  readonly actionStateMachines: ActionStateMachines;
+  /** `playbookRunDeadlineSeconds`: the execution timeout lies {@link playbookExecutionGraceSeconds} beyond it. */
+  readonly runDeadlineSeconds: number;
+}
+
+/**
+ * Playbook runs on AWS: the playbook step function and the playbook state machine, built from the
+ * shipped `state-machines/playbook-run.asl.json` with the function substituted in. One execution
+ * per run (named after the run id); each step is an ordinary action on its own execution.
+ *
+ * The function may read and write the history table (the run item, the steps' action records) and
+ * start executions of the action state machines, nothing else: it plans nothing, assumes no
+ * member role and cannot start a playbook run. The state machine logs every event without
+ * execution data, is traced with X-Ray, and its role may invoke the step function only.
+ */
+export class PlaybookRunner extends Construct {
+  public readonly stepFunction: ServiceFunction;
+  /** The playbook state machine; executions are named after run ids. */
+  public readonly stateMachine: StateMachine;
+
+  public constructor(scope: Construct, id: string, props: PlaybookRunnerProps) {
+    super(scope, id);
+
+    const stepFunction = new ServiceFunction(this, 'StepFunction', {
+      entry: playbookStepEntry,
+      description: 'response-actions playbook runs: advances a run step by step (creates each step\'s action), ends a failed run',
+      timeout: playbookStepTimeout,
+    });
+    Validations.of(stepFunction).acknowledge({
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously by the playbook state machine (lambda:invoke) only: the ASL retries Lambda service errors and catches every failure into FailRun, which ends the run in Error; there is no asynchronous event to keep.',
+    });
+    grantHistoryTable(stepFunction, props.historyTable, 'readWrite');
+    grantStartActions(stepFunction, props.actionStateMachines);
+
+    const substitutions: Record<PlaybookRunSubstitutionName, string> = {
+      Partition: Aws.PARTITION,
+      PlaybookStepFunctionArn: stepFunction.functionArn,
+    };
+    this.stateMachine = shippedStateMachine(this, 'StateMachine', {
+      definition: playbookRunDefinition(props.runDeadlineSeconds + playbookExecutionGraceSeconds),
+      substitutions,
+      comment: 'response-actions playbook runs: one execution per run, each step an action on its own execution',
+      executionLogs: props.executionLogs,
+      invokes: [stepFunction],
+    });
+    this.stepFunction = stepFunction;
+  }
+}
