@@ -17,11 +17,14 @@ import type { Clock } from '#shared/clock.ts';
 import type { Environment, ServiceConfig } from '#shared/config/config.ts';
 import type { CursorCodec } from '#shared/history/cursor.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import type { PlaybookRuns } from '#shared/playbooks/types.ts';
 import { PlanService, type PlanServiceDeps } from '#shared/plans/plan-service.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import type { EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { createActionServices } from '#shared/use-cases/action-services.ts';
+import { createLocalPlaybooks, type LocalPlaybookRunnerSettings, type LocalPlaybooks } from './playbooks.ts';
 import { localMemberSessions } from './runners/cloud-runner.ts';
 import { createInProcessCloudPlanner } from './runners/cloud-planner.ts';
 
@@ -38,6 +41,8 @@ export interface LocalAutomationOptions {
   readonly clock: Clock;
   /** Registered responders, so a host or Kubernetes plan says whether one would take the work. */
   readonly responders: PlanServiceDeps['responders'];
+  /** Test settings of the local playbook runner. */
+  readonly playbookRunner?: LocalPlaybookRunnerSettings;
 }
 
 export interface LocalAutomation {
@@ -45,17 +50,26 @@ export interface LocalAutomation {
   readonly approvals: ApprovalService;
   readonly planner: Planner;
   readonly automation: AutomationRouteDeps;
+  readonly playbooks: LocalPlaybooks;
   close(): Promise<void>;
 }
 
-/** Builds the use cases; a bad AUTOMATION_RULES file throws a ConfigError naming the rule and field. */
+/**
+ * Builds the use cases; a bad AUTOMATION_RULES file throws a ConfigError naming the rule and field,
+ * a bad PLAYBOOKS file one naming the playbook and step (PlaybookFileError).
+ */
 export function createLocalAutomation(options: LocalAutomationOptions): LocalAutomation {
   const { config, repository, clock } = options;
-  const rules = loadRuleSet(options.env);
+  const catalogue = loadPlaybookCatalogue(config.playbooksFile);
+  const rules = loadRuleSet(options.env, { knownPlaybooks: catalogue.list() });
   const cloud = createInProcessCloudPlanner({ families: options.families, config, repository, clock });
   const planner = new PlanService({ cloud, config, repository, clock, ...(options.responders === undefined ? {} : { responders: options.responders }) });
   const store = { client: options.client, tableName: options.tableName, clock };
   const rates = new DynamoRateLimiter(store);
+  // `playbooks` is built just below: approvals are only decided once both exist.
+  const runs: Pick<PlaybookRuns, 'createOnBehalf'> = {
+    createOnBehalf: (principal, name, request, runOptions) => playbooks.runs.createOnBehalf(principal, name, request, runOptions),
+  };
   const { actions, approvals } = createActionServices({
     repository,
     starters: options.starters,
@@ -69,6 +83,20 @@ export function createLocalAutomation(options: LocalAutomationOptions): LocalAut
     onApproved: async (_approval, _outcome, countAs) => {
       if (countAs !== null) await rates.count({ id: countAs.ruleId }, countAs, clock.now());
     },
+    runs,
+  });
+  const playbooks: LocalPlaybooks = createLocalPlaybooks({
+    config,
+    catalogue,
+    client: options.client,
+    tableName: options.tableName,
+    cursors: options.cursors,
+    repository,
+    actions,
+    approvals,
+    planner,
+    clock,
+    ...(options.playbookRunner === undefined ? {} : { runner: options.playbookRunner }),
   });
   const exemptionSessions = localMemberSessions(undefined, config);
   const decisions = new DynamoDecisionLog({ ...store, cursors: options.cursors });
@@ -83,6 +111,7 @@ export function createLocalAutomation(options: LocalAutomationOptions): LocalAut
     log: decisions,
     config,
     clock,
+    playbooks: { catalogue, runs: playbooks.runs },
   });
   return {
     actions,
@@ -95,7 +124,9 @@ export function createLocalAutomation(options: LocalAutomationOptions): LocalAut
       rates,
       ...(options.env['EVENTS_HTTP_SOURCES'] === undefined ? {} : { httpSources: httpSourcesFromEnv(options.env['EVENTS_HTTP_SOURCES']) }),
     },
+    playbooks,
     close: async () => {
+      await playbooks.close();
       await cloud.close();
       await exemptionSessions.close();
     },

@@ -25,12 +25,13 @@ try {
     `  token:           TOKEN=$(npm run --silent token -- containment-response-actions.exec data-gathering-response-actions.exec)`,
     `  try:             curl -s -H "Authorization: Bearer $TOKEN" ${service.url}/v1/action-types`,
   ];
-  const settled = [recovery.restarted, recovery.redispatched, recovery.interrupted, recovery.expired, recovery.failedToRestart];
+  const runs = service.playbooks.recovery;
+  const settled = [recovery.restarted, recovery.redispatched, recovery.interrupted, recovery.expired, recovery.failedToRestart, runs.resumed, runs.failedToResume];
   if (settled.some((ids) => ids.length > 0)) {
     lines.push(
       `  after restart:   ${recovery.restarted.length} restarted, ${recovery.redispatched.length} sent to their responder again, ` +
         `${recovery.interrupted.length} ended in Error (interrupted by restart), ${recovery.expired.length} past their pickup deadline, ` +
-        `${recovery.failedToRestart.length} could not restart`,
+        `${recovery.failedToRestart.length} could not restart; ${runs.resumed.length} playbook runs resumed, ${runs.failedToResume.length} could not resume`,
     );
   }
   console.log(lines.join('\n'));

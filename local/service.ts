@@ -37,8 +37,11 @@ import { EvidenceUrlSigner } from './evidence/signed-urls.ts';
 import { createLocalAutomation } from './automation.ts';
 import { createLocalApiServer, listen } from './http-server.ts';
 import { localCloudActionFamilies } from './families.ts';
+import type { PlaybookRecoveryReport } from './playbook-recovery.ts';
+import type { LocalPlaybookRunnerSettings } from './playbooks.ts';
 import { recoverInFlight, type RecoveryReport } from './recovery.ts';
 import { createLocalCloudActions, type LocalCloudActions } from './runners/cloud-runner.ts';
+import type { LocalPlaybookRuns } from './runners/playbook-runner.ts';
 import { createLocalResponderActions, type LocalResponderActions } from './runners/responder-runner.ts';
 import { LocalTaskTokens } from './runners/task-tokens.ts';
 import { openWorkSigningKey } from './work-signing-key.ts';
@@ -58,6 +61,8 @@ export interface LocalServiceOptions {
   readonly hostResponder?: false | { readonly name?: string; readonly actions?: readonly ResponderAction[] };
   /** Work queue settings (tests shorten the visibility timeout and the deliveries before the DLQ). */
   readonly responderQueues?: { readonly visibilityTimeoutSeconds?: number; readonly maxReceiveCount?: number };
+  /** Playbook runner settings (tests shorten the wait between a step's checks). */
+  readonly playbookRunner?: LocalPlaybookRunnerSettings;
 }
 
 export interface LocalService {
@@ -66,6 +71,8 @@ export interface LocalService {
   readonly issuer: DevIssuer;
   readonly repository: HistoryRepository;
   readonly recovery: RecoveryReport;
+  /** Playbook runs: their executions, and the runs a previous process left in flight, started again. */
+  readonly playbooks: { readonly runtime: LocalPlaybookRuns; readonly recovery: PlaybookRecoveryReport };
   /** Host and Kubernetes actions: the queues, the executions, and the public key responders pin. */
   readonly responders: {
     readonly queues: ResponderQueues;
@@ -181,6 +188,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       evidence,
       clock,
       responders: responderStore,
+      ...(options.playbookRunner === undefined ? {} : { playbookRunner: options.playbookRunner }),
     });
     closers.push(() => local.close());
     const issuer = await openDevIssuer(options.dataDir);
@@ -197,6 +205,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           approvals: local.approvals,
           planner: local.planner,
           automation: local.automation,
+          playbooks: local.playbooks.runs,
         }),
       })),
       async (header) => {
@@ -217,6 +226,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       deadlines: config.deadlines,
       clock,
     });
+    // After the actions: a resumed run finds each step's action settled or running again.
+    const playbookRecovery = await local.playbooks.resume();
     // Responders silent past RESPONDER_RETENTION_HOURS go with their queues, as the hourly sweep does in AWS.
     const retentionSeconds = loadResponderConfig(options.env).retentionHours * 3600;
     const sweep = setInterval(() => {
@@ -260,6 +271,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       issuer,
       repository,
       recovery,
+      playbooks: { runtime: local.playbooks.runtime, recovery: playbookRecovery },
       responders: {
         queues,
         runtime: responderRuntime,

@@ -16,7 +16,7 @@ export const defaultPlaybookStateMachineFile = fileURLToPath(new URL('../../stat
 
 export interface LocalPlaybookRunsOptions {
   /** The PlaybookStepEvent handler (shared/playbooks/advance.ts's createPlaybookStepHandler), bound to this runtime's stores. */
-  readonly handler: (event: unknown) => Promise<unknown>;
+  readonly handler: (event: PlaybookStepEvent) => Promise<unknown>;
   readonly stateMachineFile?: string;
   /** Shorter retry pauses and waits for tests (aws-local-stepfunctions' overrides, by state name: Advance, FailRun, WaitForStep). */
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
@@ -100,7 +100,9 @@ class LocalPlaybookRunner implements LocalPlaybookRuns {
    * handler; a FailRun that returned marks the run's failure as recorded.
    */
   #bindTasks(track: Track, recorded: { failure: boolean }): Record<string, TaskHandler> {
-    const functions = new Map([[localFunctionArns.playbookStep, this.#options.handler]]);
+    // The event is the Task's Payload, shaped by the shipped definition as in AWS; the handler checks the run id.
+    const step = (event: unknown): Promise<unknown> => this.#options.handler(event as PlaybookStepEvent);
+    const functions = new Map([[localFunctionArns.playbookStep, step]]);
     const bound: Record<string, TaskHandler> = {};
     for (const { name, handler } of lambdaTasksOf(this.#definition, functions, { allowWait: false })) {
       bound[name] = async (input) => {

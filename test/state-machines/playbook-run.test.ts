@@ -24,12 +24,11 @@ function scripted(answers: ((event: PlaybookStepEvent) => PlaybookStepResult | P
   const events: PlaybookStepEvent[] = [];
   const runtime = createLocalPlaybookRuns({
     handler: async (event) => {
-      const typed = event as PlaybookStepEvent;
-      events.push(typed);
-      if (typed.step === 'fail') return null;
+      events.push(event);
+      if (event.step === 'fail') return null;
       const answer = answers.shift();
       if (answer === undefined) throw new Error('the scenario ran out of answers');
-      return answer(typed);
+      return answer(event);
     },
     retryIntervalOverrides: { Advance: 0, FailRun: 0 },
     waitTimeOverrides: { WaitForStep: 0 },
@@ -168,10 +167,9 @@ describe('the shipped playbook-run state machine', () => {
     const calls: PlaybookStepEvent[] = [];
     const runtime = createLocalPlaybookRuns({
       handler: (event) => {
-        const typed = event as PlaybookStepEvent;
-        calls.push(typed);
+        calls.push(event);
         // Advance fails for good; FailRun fails on every attempt the state machine makes.
-        if (typed.step === 'advance' || calls.filter((call) => call.step === 'fail').length <= 5) return Promise.reject(new Error('down'));
+        if (event.step === 'advance' || calls.filter((call) => call.step === 'fail').length <= 5) return Promise.reject(new Error('down'));
         return Promise.resolve(null);
       },
       retryIntervalOverrides: { Advance: 0, FailRun: 0 },
