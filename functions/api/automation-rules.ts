@@ -10,6 +10,7 @@ import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { loadRuleSet } from '#shared/automation/load-rules.ts';
 import { DynamoRateLimiter } from '#shared/automation/store/index.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
 
 export interface AutomationRulesDeps {
   readonly automation: Pick<Automation, 'rules'>;
@@ -73,7 +74,8 @@ function requireResetScope(caller: Caller, rule: Rule): void {
 /** In AWS: the rules file shipped with the function (AUTOMATION_RULES) and the breakers in the history table. */
 export function automationRulesFromEnv(env: Environment): AutomationRulesDeps {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
-  const ruleSet = loadRuleSet(env);
+  // Checked against the playbooks in force (PLAYBOOKS), as the automation loads them: a rule naming one is valid here too.
+  const ruleSet = loadRuleSet(env, { knownPlaybooks: loadPlaybookCatalogue(config.playbooksFile).list() });
   return {
     automation: { rules: () => ruleSet },
     rates: new DynamoRateLimiter({ client: createHistoryClient(), tableName: config.historyTableName ?? '' }),
