@@ -192,7 +192,7 @@ const daemonSetScaleMessage =
 /** A DaemonSet scales only to 0. `replicas` is read as parsed (defaulted to 0), and only once its own schema accepted it. */
 function daemonSetOnlyToZero(inputs: ActionInputs, report: ReportInputError): void {
   const replicas = inputs['kubernetes.workload.replicas'];
-  if (inputs['kubernetes.workload.type'] === 'daemonset' && typeof replicas === 'number' && Number.isInteger(replicas) && replicas !== 0) {
+  if (inputs['kubernetes.workload.type'] === 'daemonset' && replicas !== 0 && kubernetesWorkloadReplicas.safeParse(replicas).success) {
     report('kubernetes.workload.replicas', daemonSetScaleMessage);
   }
 }

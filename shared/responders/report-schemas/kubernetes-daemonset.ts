@@ -44,7 +44,14 @@ export function orDaemonSetForm(replicaForm: z.ZodType, daemonSetForm: z.ZodType
     .transform((value, context) => {
       const parsed = (hasSelector(value) ? daemonSetForm : replicaForm).safeParse(value);
       if (parsed.success) return parsed.data;
-      for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [...issue.path] });
+      // A pipe goes on past an unknown key, so each is said as fieldErrorsOf says it, and the union is never tried.
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) context.addIssue({ code: 'custom', path: [...issue.path, key], message: 'is not a field of this request' });
+        } else {
+          context.addIssue({ ...issue, path: [...issue.path] });
+        }
+      }
       return z.NEVER;
     })
     .pipe(z.union([replicaForm, daemonSetForm]));
