@@ -10,6 +10,7 @@ import { parseSocketTable, socketInodeOf, socketTables } from './proc-net.ts';
 import type { SocketRow } from './proc-net.ts';
 import { readBounded, readLink } from './proc-listing.ts';
 import type { ProcessEntry } from './proc-listing.ts';
+import { parseProcStat, ProcFormatError } from './procfs.ts';
 
 export interface SocketEntry extends SocketRow {
   /** The network namespace inode the table was read in; null for processes whose namespace link is unreadable. */
@@ -33,6 +34,17 @@ export interface SocketListing {
   readonly truncated: boolean;
 }
 
+/** True while `entry.pid` still names the process listed (the same start ticks). */
+async function sameProcess(procRoot: string, entry: ProcessEntry): Promise<boolean> {
+  const stat = await readBounded(`${procRoot}/${entry.pid}/stat`, 4096);
+  try {
+    return stat.ok && parseProcStat(stat.value.toString('latin1')).startTicks === entry.startTicks;
+  } catch (error) {
+    if (error instanceof ProcFormatError) return false;
+    throw error;
+  }
+}
+
 /** Socket inode → the pids whose fds link to it, reading at most `budget` links. */
 async function socketOwners(procRoot: string, processes: readonly ProcessEntry[], budget: number, signal: AbortSignal) {
   const owners = new Map<string, number[]>();
@@ -54,6 +66,7 @@ async function socketOwners(procRoot: string, processes: readonly ProcessEntry[]
       if (code !== 'ENOENT' && code !== 'ESRCH') denied += 1;
       continue;
     }
+    const held: string[] = [];
     for (const fd of fds) {
       if (read >= budget) {
         spent = true;
@@ -63,7 +76,11 @@ async function socketOwners(procRoot: string, processes: readonly ProcessEntry[]
       const link = await readLink(`${procRoot}/${entry.pid}/fd/${fd}`);
       if (!link.ok && !link.gone) linksDenied += 1;
       const inode = link.ok ? socketInodeOf(link.value) : null;
-      if (inode === null) continue;
+      if (inode !== null) held.push(inode);
+    }
+    // The pid may have gone to another process since it was listed: its fds are not the listed process's.
+    if (!(await sameProcess(procRoot, entry))) continue;
+    for (const inode of held) {
       const pids = owners.get(inode) ?? [];
       if (!pids.includes(entry.pid)) pids.push(entry.pid);
       owners.set(inode, pids);

@@ -129,6 +129,23 @@ describe('listSockets over a procfs tree', () => {
     expect(listing.ownerGaps).toEqual([]);
   });
 
+  it('does not give a socket to a process whose pid went to another process after it was listed', async () => {
+    // Prepare: pid 14 is listed, then its pid is reused (another start time) before its fds are read
+    await plantProcess(14, '0::/\n', ['1560801']);
+    const { processes } = await listProcesses(options());
+    const stat = await readFile(join(root, '14', 'stat'), 'latin1');
+    await writeFile(join(root, '14', 'stat'), stat.replace(' 3005676 ', ' 3009999 '));
+
+    // Act
+    const listing = await listSockets(root, processes, defaultCaptureLimits, new AbortController().signal);
+    await rm(join(root, '14'), { recursive: true });
+
+    // Assess
+    expect(processes.map((entry) => entry.pid)).toContain(14);
+    expect(listing.sockets.find((socket) => socket.inode === '1560801')).toMatchObject({ netid: 'udp6', pids: [] });
+    expect(listing.sockets.find((socket) => socket.inode === '1560800')?.pids).toEqual([13]);
+  });
+
   it('stops at the socket and fd-link limits and says why owners may be missing', async () => {
     // Prepare
     const { processes } = await listProcesses(options());
