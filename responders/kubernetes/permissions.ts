@@ -49,7 +49,8 @@ export const namespacedWriteRules: readonly PolicyRule[] = [
   // delete-pod.
   { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
   // rollout-restart patches the pod template; scale-workload and restore-workload-scale patch the
-  // workload itself (not /scale), so the count and its scaled-from annotation change in one write.
+  // workload itself (not /scale), so the count (a DaemonSet: its pod-template node selector) and
+  // its scaled-from annotation change in one write.
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: ['patch'] },
   // isolate-network and delete-network-policy.
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create', 'delete'] },
