@@ -16,9 +16,11 @@ import { describePlaybook, loadPlaybookCatalogue } from '#shared/playbooks/defin
 import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
 import { RunStore } from '#shared/playbooks/run-store.ts';
 import type { PlaybookCatalogue, PlaybookRuns, RunStarter } from '#shared/playbooks/types.ts';
-import type { Planner } from '#shared/plans/types.ts';
+import { PlanService } from '#shared/plans/plan-service.ts';
+import type { CloudPlanner, Planner } from '#shared/plans/types.ts';
 import type { ActionServiceDeps } from '#shared/use-cases/action-service.ts';
 import { actionServicesFromEnv } from './action-services.ts';
+import { historyFromEnv } from './history.ts';
 
 /** The playbooks in force (PLAYBOOKS, validated at start-up: a bad file stops the function, naming the playbook and field). */
 export function playbookCatalogueFromEnv(env: Environment): PlaybookCatalogue {
@@ -40,8 +42,8 @@ export const readOnlyRunStarter: RunStarter = {
 };
 
 export interface PlaybookServicesOptions extends Pick<ActionServiceDeps, 'starters'> {
-  /** Plans steps for `?dryRun=true` and for approvals. */
-  readonly planner: Planner;
+  /** Plans steps for `?dryRun=true` and for approvals; by default one without cloud plans (refused with NoExecutor). */
+  readonly planner?: Planner;
   readonly runStarter: RunStarter;
   /** Signs run and approval cursors (the shared secret where cursors reach callers). */
   readonly cursorKey?: Buffer;
@@ -57,9 +59,10 @@ export function playbookServicesFromEnv(
 ): ReturnType<typeof actionServicesFromEnv> & { readonly playbooks: PlaybookRunService } {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
   const cursorKey = options.cursorKey ?? randomBytes(32);
+  const planner = options.planner ?? new PlanService({ cloud: undefined, config, repository, clock: systemClock });
   const { actions, approvals } = actionServicesFromEnv(env, repository, {
     starters: options.starters,
-    planner: options.planner,
+    planner,
     cursorKey,
     // `playbooks` is built just below: approvals are only decided once both exist.
     runs: { createOnBehalf: (principal, name, request, runOptions) => playbooks.createOnBehalf(principal, name, request, runOptions) },
@@ -68,7 +71,7 @@ export function playbookServicesFromEnv(
     playbooks: options.catalogue ?? playbookCatalogueFromEnv(env),
     store: new RunStore({ client: createHistoryClient(), tableName: config.historyTableName ?? '', cursors: new CursorCodec(cursorKey) }),
     records: repository,
-    planner: options.planner,
+    planner,
     starter: options.runStarter,
     approvalRequired: config.approvalRequired,
     approvals,
@@ -77,4 +80,16 @@ export function playbookServicesFromEnv(
     idempotency: repository.idempotency,
   });
   return { actions, approvals, playbooks };
+}
+
+/**
+ * The run use cases of a playbook route's function: the history table (with `cursorKey` where
+ * cursors reach callers), the planner (cloud plans only with the `cloud-plans` need), and the
+ * starter (the real one only with the `playbook-runs` need). It creates no action itself: a run's
+ * steps are created by the playbook step function, so no action starter is given.
+ */
+export function playbookRunsFromEnv(env: Environment, options: { readonly runStarter: RunStarter; readonly cursorKey?: Buffer; readonly cloud?: CloudPlanner }): PlaybookRunService {
+  const repository = historyFromEnv(env, options.cursorKey);
+  const planner = new PlanService({ cloud: options.cloud, config: loadConfig(env), repository, clock: systemClock });
+  return playbookServicesFromEnv(env, repository, { starters: {}, planner, runStarter: options.runStarter, ...(options.cursorKey === undefined ? {} : { cursorKey: options.cursorKey }) }).playbooks;
 }
