@@ -3,6 +3,10 @@ import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api
 import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
 import { runAcceptedResponse } from '#shared/http/run-accepted.ts';
 import type { PlaybookRuns } from '#shared/playbooks/types.ts';
+import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from './aws/cloud-planner.ts';
+import { playbookRunStarterFromEnv } from './aws/playbook-run-starter.ts';
+import { playbookRunsFromEnv } from './aws/playbook-runs.ts';
+import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['inputs', 'reason']);
 const queryParameters = new Set(['dryRun']);
@@ -40,3 +44,10 @@ export function createHandler(deps: { playbooks: Pick<PlaybookRuns, 'create' | '
     { body: 'json', requires: requiresExecScope },
   );
 }
+
+export const handler = lazyHandler(() => {
+  // Cloud plans run in the family functions (CLOUD_PLAN_FUNCTIONS); without them a cloud step's plan is refused with NoExecutor.
+  const cloud = process.env[cloudPlanFunctionsVariable] === undefined ? undefined : cloudPlannerFromEnv(process.env);
+  const playbooks = playbookRunsFromEnv(process.env, { runStarter: playbookRunStarterFromEnv(process.env), ...(cloud === undefined ? {} : { cloud }) });
+  return Promise.resolve(createHandler({ playbooks }));
+});

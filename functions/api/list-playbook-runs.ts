@@ -2,6 +2,9 @@ import type { FieldError } from '#shared/catalogue/types.ts';
 import { apiHandler, requiresAnyActionScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { invalidRequest } from '#shared/http/problem.ts';
 import { runStatuses, type PlaybookRuns, type RunQuery } from '#shared/playbooks/types.ts';
+import { cursorKeyFromSecret } from './aws/cursor-secret.ts';
+import { playbookRunsFromEnv, readOnlyRunStarter } from './aws/playbook-runs.ts';
+import { lazyHandler } from './lazy-handler.ts';
 
 const parameters = ['playbook', 'status', 'createdBy', 'cursor', 'limit'] as const;
 
@@ -47,3 +50,9 @@ export function parseRunQuery(query: Readonly<Record<string, string | undefined>
     ...(cursor === undefined ? {} : { cursor }),
   };
 }
+
+// Cursors leave this function, so they are signed with the secret every container shares.
+export const handler = lazyHandler(async () => {
+  const cursorKey = await cursorKeyFromSecret(process.env);
+  return createHandler({ playbooks: playbookRunsFromEnv(process.env, { runStarter: readOnlyRunStarter, cursorKey }) });
+});

@@ -1,6 +1,9 @@
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { runAcceptedResponse } from '#shared/http/run-accepted.ts';
 import type { PlaybookRuns } from '#shared/playbooks/types.ts';
+import { playbookRunStarterFromEnv } from './aws/playbook-run-starter.ts';
+import { playbookRunsFromEnv } from './aws/playbook-runs.ts';
+import { lazyHandler } from './lazy-handler.ts';
 
 /**
  * POST /v1/playbook-runs/{id}/undo: the run's Completed containment steps that have an undo, in
@@ -18,3 +21,5 @@ export function createHandler(deps: { playbooks: Pick<PlaybookRuns, 'undo'> }): 
     { body: 'optional-json', requires: requiresExecScope },
   );
 }
+
+export const handler = lazyHandler(() => Promise.resolve(createHandler({ playbooks: playbookRunsFromEnv(process.env, { runStarter: playbookRunStarterFromEnv(process.env) }) })));
