@@ -27,8 +27,10 @@ const maxProblems = 3;
 
 /** What a finding lacks or gets wrong, as a reason says it (the `inputs.` prefix dropped). */
 export function describeProblems(errors: readonly FieldError[]): string {
-  const missing = errors.filter((error) => error.message === 'is required').map((error) => error.path.replace(/^inputs\./, ''));
-  const others = errors.filter((error) => error.message !== 'is required').map((error) => `${error.path.replace(/^inputs\./, '')} ${error.message}`);
+  // A playbook's schema says whose input it is (`is required by playbook ...`); either way the rule may supply it.
+  const isMissing = (error: FieldError) => /^is required\b/.test(error.message);
+  const missing = errors.filter(isMissing).map((error) => error.path.replace(/^inputs\./, ''));
+  const others = errors.filter((error) => !isMissing(error)).map((error) => `${error.path.replace(/^inputs\./, '')} ${error.message}`);
   const parts = [
     ...(missing.length === 0 ? [] : [`lacks ${missing.slice(0, maxProblems).join(', ')} (the rule may supply ${missing.length === 1 ? 'it' : 'them'} in run.inputs)`]),
     ...others.slice(0, maxProblems),
