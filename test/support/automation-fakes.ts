@@ -130,6 +130,8 @@ export async function automationStack(options: {
   readonly approvalRequired?: readonly string[];
   /** What the automation creates actions through, around the real ActionService (a failure after the write, say). */
   readonly wrapActions?: (actions: ActionsOnBehalf) => ActionsOnBehalf;
+  /** What the automation starts runs through, around the real PlaybookRunService (a failure after the write, say). */
+  readonly wrapRuns?: (runs: PlaybookRunService) => Pick<PlaybookRunService, 'plan' | 'createOnBehalf'>;
   /** The automation is built without the playbooks (its rules still load against them), as a runtime lacking them. */
   readonly withoutPlaybooks?: boolean;
 }): Promise<AutomationStack> {
@@ -182,7 +184,7 @@ export async function automationStack(options: {
   const restart = (rules: string | RuleSet) => {
     const ruleSet = typeof rules === 'string' ? ruleSetFromText(Buffer.from(rules), 'rules.yaml', 'yaml', { knownPlaybooks: playbooks.list() }) : rules;
     const onBehalf = options.wrapActions?.(actions) ?? actions;
-    const inForce = options.withoutPlaybooks === true ? {} : { playbooks: { catalogue: playbooks, runs } };
+    const inForce = options.withoutPlaybooks === true ? {} : { playbooks: { catalogue: playbooks, runs: options.wrapRuns?.(runs) ?? runs } };
     return new AutomationService({ rules: ruleSet, planner, actions: onBehalf, approvals, ...inForce, dedup, rates, exemptions, log, config, clock });
   };
   return { service: restart(options.rulesYaml), restart, repository, log, rates, approvals, exemptions, starter, cloudPlanner, playbooks, runs, runStarter };

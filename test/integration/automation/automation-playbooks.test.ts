@@ -9,6 +9,7 @@ import { approvalSchema } from '#shared/approvals/approval-schema.ts';
 import { execScopes, readScopes } from '#shared/auth/scopes.ts';
 import type { EventAnswer } from '#shared/automation/types.ts';
 import { FixedClock } from '#shared/clock.ts';
+import { InvalidInputError } from '#shared/errors.ts';
 import type { PlaybookPlan } from '#shared/playbooks/types.ts';
 import { automationStack, type AutomationStack } from '#test/support/automation-fakes.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
@@ -199,7 +200,69 @@ describe('a rule running a playbook, enforce', () => {
   });
 });
 
+describe('a rule running a playbook, when starting it fails', () => {
+  it('keeps the claim when the run may have been written, so a re-delivery starts no second run', async () => {
+    // Prepare: the run is written, then the answer is lost (a timeout after the write)
+    const subject = await stack(playbookRule('enforce'), {
+      wrapRuns: (runs) => ({
+        plan: (...args) => runs.plan(...args),
+        createOnBehalf: async (...args) => {
+          await runs.createOnBehalf(...args);
+          throw new Error('socket hang up');
+        },
+      }),
+    });
+
+    // Act
+    const failed = subject.service.receive(fixture(backdoor), context);
+    await expect(failed).rejects.toThrow('socket hang up');
+    const again = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+
+    // Assess
+    const logged = (await subject.log.list({})).items;
+    expect(logged.map((each) => each.outcome)).toEqual(['deduplicated', 'refused']);
+    expect(logged[1]?.reason).toContain('the outcome is unknown: creating the playbook run failed, perhaps after it was written');
+    expect(again.outcome).toBe('deduplicated');
+    expect(await storedRuns(subject)).toHaveLength(1);
+  });
+
+  it('records a run the service refuses as refused, and gives the claim back', async () => {
+    // Prepare: the run service refuses the inputs (as it would a run input changed since the rule was checked)
+    const subject = await stack(playbookRule('enforce'), {
+      wrapRuns: (runs) => ({
+        plan: (...args) => runs.plan(...args),
+        createOnBehalf: () => Promise.reject(new InvalidInputError([{ path: 'inputs.aws.resource.arn', message: 'is not an EC2 instance' }])),
+      }),
+    });
+
+    // Act
+    const decision = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+    const again = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+
+    // Assess
+    expect(decision).toMatchObject({ outcome: 'refused', playbookRunId: null });
+    expect(decision.reason).toContain(`playbook ec2-instance-compromise on ${backdoorInstance} was refused: InvalidInputError`);
+    expect(again.outcome).toBe('refused');
+    expect(await storedRuns(subject)).toEqual([]);
+  });
+});
+
 describe('a rule running a playbook, dry-run', () => {
+  it('records refused, with the plan, when the plan refuses a step', async () => {
+    // Prepare: the instance is gone, so its snapshot step is refused
+    const subject = await stack(playbookRule('dry-run'));
+    subject.cloudPlanner.missing.add(backdoorInstance);
+
+    // Act
+    const decision = onlyDecision(await subject.service.receive(fixture(backdoor), context));
+
+    // Assess
+    expect(decision.outcome).toBe('refused');
+    expect(decision.reason).toContain(`the plan refuses playbook ec2-instance-compromise on ${backdoorInstance}: step snapshot (cloud-volume-snapshot on ${backdoorInstance}): TargetNotFound`);
+    expect((decision.plan as PlaybookPlan).steps.map((step) => step.plan?.allowed)).toEqual([false, false]);
+    expect(await storedRuns(subject)).toEqual([]);
+  });
+
   it('answers every step\'s plan and writes no run', async () => {
     // Prepare
     const subject = await stack(playbookRule('dry-run'));
