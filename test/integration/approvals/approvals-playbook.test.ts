@@ -1,8 +1,9 @@
 /**
  * Approvals of playbook runs (issue 13): ApprovalService.requestRun on the real approval store in
- * dynalite, decided through the real approval routes. The run engine is a recording stand-in for
- * PlaybookRunService.createOnBehalf (the engine is tested in test/integration/playbooks): these
- * tests are about what the approval asks of it and when, not about running a playbook.
+ * dynalite, decided through the real approval routes. The run engine here is a recording stand-in
+ * for PlaybookRunService.createOnBehalf, because these tests pin exactly what approving asks of it
+ * (principal, trigger, countAs, undoOf) and when it may not ask at all; approving a rule's run
+ * through the real PlaybookRunService is in test/integration/automation/automation-playbooks.test.ts.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
