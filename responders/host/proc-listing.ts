@@ -37,14 +37,18 @@ export async function readBounded(path: string, max: number): Promise<Read<Buffe
     return failed(error);
   }
   try {
-    const buffer = Buffer.alloc(max + 1);
+    // In chunks, so a 16 MiB limit costs a small table no 16 MiB buffer.
+    const chunks: Buffer[] = [];
     let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+    while (length <= max) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
     }
-    return { ok: true, value: buffer.subarray(0, Math.min(length, max)), truncated: length > max };
+    const bytes = Buffer.concat(chunks, length);
+    return { ok: true, value: bytes.subarray(0, Math.min(length, max)), truncated: length > max };
   } catch (error) {
     return failed(error);
   } finally {
