@@ -39,8 +39,12 @@ type Turn = PlaybookStepResult | 'again';
 export function createPlaybookStepHandler(deps: PlaybookStepDeps): (event: PlaybookStepEvent) => Promise<PlaybookStepResult> {
   const engine = new RunEngine(deps);
   return async (event) => {
-    if (!isActionId(event.runId)) throw new Error('the playbook step event names no run id');
-    return event.step === 'fail' ? engine.fail(event.runId, event.error) : engine.advance(event.runId);
+    // The event comes from the state machine, but the function can be invoked by anything allowed to.
+    const { step, runId, error } = event as { step?: unknown; runId?: unknown; error?: unknown };
+    if (typeof runId !== 'string' || !isActionId(runId)) throw new Error('the playbook step event names no run id');
+    if (step === 'advance') return engine.advance(runId);
+    if (step === 'fail') return engine.fail(runId, typeof error === 'object' && error !== null ? error : {});
+    throw new Error('the playbook step event must be advance or fail');
   };
 }
 

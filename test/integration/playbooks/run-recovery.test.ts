@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '#shared/clock.ts';
-import type { PlaybookRun } from '#shared/playbooks/types.ts';
+import type { PlaybookRun, PlaybookStepEvent } from '#shared/playbooks/types.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
 import { callerOf, hostInputs, hostPlaybook, runWorld, type RunWorld } from './run-harness.ts';
 
@@ -108,6 +108,8 @@ describe('crash and retry', () => {
     // Act and assess
     await expect(world.advance({ step: 'advance', runId: 'PR#x" OR 1=1' })).rejects.toThrow(/no run id/);
     await expect(world.advance({ step: 'advance', runId: claimedId })).rejects.toThrow(/no playbook run/);
+    const other = { step: 'complete', runId: claimedId } as unknown as PlaybookStepEvent;
+    await expect(world.advance(other)).rejects.toThrow(/advance or fail/);
   });
 });
 

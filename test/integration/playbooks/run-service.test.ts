@@ -111,6 +111,32 @@ describe('creating a run', () => {
   });
 });
 
+describe('a run on behalf of a rule', () => {
+  it("runs for the rule's principal without a scope, each step's action carrying the rule's trigger", async () => {
+    // Prepare
+    const trigger = { source: 'guardduty', eventId: 'e-1', findingId: 'f-1', findingType: 'UnauthorizedAccess:IAMUser/x', ruleId: 'r-1', approvedBy: null } as const;
+
+    // Act
+    const run = runOf(await world.runs.createOnBehalf('automation:r-1', credentialPlaybook.name, { inputs: credentialInputs, reason: null }, { trigger, approved: false }));
+
+    // Assess
+    expect(run).toMatchObject({ createdBy: 'automation:r-1', trigger, status: 'Completed' });
+    const actions = await world.allActions();
+    expect(actions).toHaveLength(3);
+    for (const action of actions) expect(action).toMatchObject({ createdBy: 'automation:r-1', trigger, playbookRunId: run.id });
+  });
+
+  it('refuses inputs the rule could not fill (400 naming them), writing nothing', async () => {
+    // Act
+    const trigger = { source: 'falco', eventId: null, findingId: null, findingType: null, ruleId: 'r-2', approvedBy: null } as const;
+    const refused = await failure(world.runs.createOnBehalf('automation:r-2', hostPlaybook.name, { inputs: { 'host.id': 'node-7' }, reason: null }, { trigger, approved: false }));
+
+    // Assess
+    expect((refused as InvalidInputError).errors.map((error) => error.path)).toEqual(['inputs.container.id']);
+    await expectNothingWritten();
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('answers a repeated request with the run the first one created, starting nothing again', async () => {
     // Prepare
