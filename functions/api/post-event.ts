@@ -1,8 +1,6 @@
-import { canRead, eventsScope, mayPostFinding, type Caller } from '#shared/auth/scopes.ts';
+import { readablePlan } from '#shared/approvals/readable-plan.ts';
+import { eventsScope, mayPostFinding, type Caller } from '#shared/auth/scopes.ts';
 import type { Automation, EventAnswer } from '#shared/automation/types.ts';
-import { findActionType } from '#shared/catalogue/index.ts';
-import type { Plan } from '#shared/plans/types.ts';
-import type { PlaybookPlan } from '#shared/playbooks/plan-types.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { ConfigError, ForbiddenError } from '#shared/errors.ts';
 import type { FindingSource, NormalisedEvent } from '#shared/findings/index.ts';
@@ -51,18 +49,11 @@ export function createHandler(deps: PostEventDeps): ApiHandler {
  * action's category (a falcosidekick's events-only token) gets the verdict without it.
  */
 export function withPlansReadable(caller: Caller, answer: EventAnswer): EventAnswer {
-  const readable = (plan: Plan): Plan => {
-    const definition = findActionType(plan.type);
-    return definition !== undefined && canRead(caller, definition.category) ? plan : { ...plan, prior: null, changes: [], undo: null };
-  };
-  // A playbook's plan is redacted step by step: each step's state is as readable as its own action's.
-  const visible = (plan: Plan | PlaybookPlan): Plan | PlaybookPlan =>
-    'steps' in plan ? { ...plan, steps: plan.steps.map((step) => (step.plan === null ? step : { ...step, plan: readable(step.plan) })) } : readable(plan);
   return {
     ...answer,
     findings: answer.findings.map((finding) => ({
       ...finding,
-      decisions: finding.decisions.map((decision) => (decision.plan === null ? decision : { ...decision, plan: visible(decision.plan) })),
+      decisions: finding.decisions.map((decision) => (decision.plan === null ? decision : { ...decision, plan: readablePlan(caller, decision.plan) })),
     })),
   };
 }

@@ -8,6 +8,7 @@ import type { Trigger } from '#shared/history/record.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
 import { checkReason } from '#shared/plans/create-checks.ts';
 import type { PlaybookRuns, RunOutcome } from '#shared/playbooks/types.ts';
+import { readablePlan } from './readable-plan.ts';
 import { asOf, type ApprovalDecision, type ApprovalStore, type StoredApproval } from './approval-store.ts';
 import type {
   ActionsOnBehalf,
@@ -111,7 +112,7 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
 
   /** GET /v1/approvals/{id}: an approval of a category the caller may not read does not exist for them. */
   async get(caller: Caller, id: string): Promise<Approval> {
-    return asOf((await this.#readable(caller, id)).approval, this.#deps.clock.now());
+    return shownTo(caller, asOf((await this.#readable(caller, id)).approval, this.#deps.clock.now()));
   }
 
   /** GET /v1/approvals: newest first, in the categories the caller may read. */
@@ -119,7 +120,7 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
     const now = this.#deps.clock.now();
     try {
       const page = await this.#deps.store.list({ ...query, categories: readableCategories(caller), now });
-      return { items: page.items.map((item) => asOf(item.approval, now)), nextCursor: page.nextCursor };
+      return { items: page.items.map((item) => shownTo(caller, asOf(item.approval, now))), nextCursor: page.nextCursor };
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new InvalidInputError([{ path: 'cursor', message: error.message }], { cause: error });
       throw error;
@@ -264,6 +265,14 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
     }
     throw new ConflictError(`approval ${current.id} was already ${current.status} by ${current.decidedBy ?? 'someone'} at ${current.decidedAt ?? ''}`);
   }
+}
+
+/**
+ * A playbook's approval is read by readers of its category (containment if any step is), but each
+ * step's planned state only by readers of that step's category.
+ */
+function shownTo(caller: Caller, approval: Approval): Approval {
+  return approval.plan === null ? approval : { ...approval, plan: readablePlan(caller, approval.plan) };
 }
 
 /** A decision's body is optional and `{ "reason" }` at most; reported once the caller may decide. */

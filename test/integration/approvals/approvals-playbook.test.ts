@@ -13,6 +13,7 @@ import type { Approval } from '#shared/approvals/types.ts';
 import { FixedClock } from '#shared/clock.ts';
 import { ConflictError } from '#shared/errors.ts';
 import type { Trigger } from '#shared/history/record.ts';
+import type { Plan } from '#shared/plans/types.ts';
 import type { PlaybookPlan, PlaybookRun, PlaybookRuns, RunOnBehalfOptions, RunOutcome } from '#shared/playbooks/types.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
 import { approvalWorld, bothExec, containmentExec, containmentRead, dataGatheringRead, type ApprovalWorld, type Person } from './approval-harness.ts';
@@ -25,11 +26,23 @@ const bob: Person = { sub: 'bob', scopes: bothExec };
 const carol: Person = { sub: 'carol', scopes: [containmentExec, dataGatheringRead] };
 const dave: Person = { sub: 'dave', scopes: [containmentRead, dataGatheringRead] };
 
+function stepPlan(type: string): Plan {
+  return {
+    type,
+    resource: { key: instance, kind: 'aws.ec2.instance' },
+    allowed: true,
+    refusal: null,
+    prior: { volumes: ['vol-1'] },
+    changes: [{ call: `test:${type}`, target: instance, detail: 'the planned change' }],
+    undo: null,
+  };
+}
+
 const plan: PlaybookPlan = {
   playbook: 'ec2-instance-compromise',
   steps: [
-    { id: 'snapshot', type: 'cloud-volume-snapshot', phase: 'evidence', plan: null, note: 'planned elsewhere' },
-    { id: 'isolate', type: 'isolate-ec2-instance', phase: 'containment', plan: null, note: 'planned elsewhere' },
+    { id: 'snapshot', type: 'cloud-volume-snapshot', phase: 'evidence', plan: stepPlan('cloud-volume-snapshot'), note: null },
+    { id: 'isolate', type: 'isolate-ec2-instance', phase: 'containment', plan: stepPlan('isolate-ec2-instance'), note: null },
   ],
 };
 const ruleTrigger: Trigger = { source: 'guardduty', eventId: 'event-1', findingId: 'finding-1', findingType: 'Backdoor:EC2/C&CActivity.B', ruleId: 'r-1', approvedBy: null };
@@ -130,6 +143,25 @@ describe('ApprovalService.requestRun', () => {
     expect(Object.keys(read.body)).not.toContain('runUndoOf');
     expect(Object.keys(read.body)).not.toContain('runCategories');
     expect(runs.calls).toEqual([]);
+  });
+
+  it("shows each step's planned state only to a reader of that step's category, in a read and in a listing", async () => {
+    // Prepare
+    const approval = await requestRun();
+    const containmentReader: Person = { sub: 'frank', scopes: [containmentRead] };
+
+    // Act
+    const read = await world.call<Approval>('GET', `/v1/approvals/${approval.id}`, containmentReader);
+    const listed = await world.call<{ items: Approval[] }>('GET', '/v1/approvals', containmentReader);
+
+    // Assess
+    const expected: PlaybookPlan = {
+      ...plan,
+      steps: [{ ...plan.steps[0], plan: { ...stepPlan('cloud-volume-snapshot'), prior: null, changes: [], undo: null } } as PlaybookPlan['steps'][number], plan.steps[1] as PlaybookPlan['steps'][number]],
+    };
+    expect(read.status).toBe(200);
+    expect(read.body.plan).toEqual(expected);
+    expect(listed.body.items.map((each) => each.plan)).toEqual([expected]);
   });
 
   it('reads an approval stored before playbooks (no playbookRunId) with playbookRunId null', async () => {
