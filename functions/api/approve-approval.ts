@@ -1,8 +1,9 @@
 import { decisionBodyErrors, type ApprovalService } from '#shared/approvals/approval-service.ts';
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
-import { actionServicesFromEnv } from './aws/action-services.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
 import { historyFromEnv } from './aws/history.ts';
+import { playbookRunStarterFromEnv } from './aws/playbook-run-starter.ts';
+import { playbookServicesFromEnv } from './aws/playbook-runs.ts';
 import { responderStartersFromEnv } from './aws/responder-starter.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
@@ -20,5 +21,7 @@ export function createHandler(deps: { approvals: ApprovalService }): ApiHandler 
 export const handler = lazyHandler(() => {
   const repository = historyFromEnv(process.env);
   const starters = { cloud: cloudStarterFromEnv(process.env, repository), ...responderStartersFromEnv(process.env) };
-  return Promise.resolve(createHandler({ approvals: actionServicesFromEnv(process.env, repository, { starters }).approvals }));
+  // Approving a playbook approval creates the run and starts it on the playbook machine.
+  const { approvals } = playbookServicesFromEnv(process.env, repository, { starters, runStarter: playbookRunStarterFromEnv(process.env) });
+  return Promise.resolve(createHandler({ approvals }));
 });

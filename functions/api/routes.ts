@@ -189,7 +189,8 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/approvals/{id}/approve',
     id: 'ApproveApproval',
     entry: 'functions/api/approve-approval.ts',
-    needs: ['history:write', 'start-work'],
+    // Approving a playbook approval creates and starts the run.
+    needs: ['history:write', 'start-work', 'playbooks', 'playbook-runs'],
     create: (deps) => withApprovals(deps, approveApproval.createHandler),
   },
   {
@@ -261,7 +262,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/events',
     id: 'PostEvent',
     entry: 'functions/api/post-event.ts',
-    needs: ['history:read', 'history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules'],
+    needs: ['history:read', 'history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules', 'playbook-runs'],
     create: (deps) =>
       withAutomation(deps, (automation) =>
         postEvent.createHandler({ automation: automation.automation, ...(automation.httpSources === undefined ? {} : { httpSources: automation.httpSources }) }),

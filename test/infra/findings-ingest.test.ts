@@ -10,7 +10,7 @@ import { findingEventMaxAge, findingsIngest, exemptionsRolePath } from '#infra/c
 import { grantExemptions } from '#infra/constructs/grant-automation.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { acceptedDetailTypes } from '#shared/findings/eventbridge-schema.ts';
-import { configuredRulesFile } from './support/deployments.ts';
+import { configuredPlaybooksFile, configuredRulesFile } from './support/deployments.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
 import { built, expectedRouteGrants, grantsOf, logicalIdOf, render, resourceOf, settings, synthesis, template, useServiceStack } from './support/service-stack-synthesis.ts';
 import { describeFindings, testContext } from './support/synth.ts';
@@ -132,7 +132,8 @@ describe('findings in (FindingsIngest)', () => {
     const fn = built.serviceStack.findings.function;
 
     // Assess
-    expect(findingsIngest.needs).toEqual(['history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules']);
+    // A rule may run a playbook: it starts the playbook machine, and nothing more of it.
+    expect(findingsIngest.needs).toEqual(['history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules', 'playbook-runs']);
     // Its needs', and sending to its dead-letter queue (Lambda sends what fails after the retries as the function).
     expect(grantsOf(fn)).toEqual([...expectedRouteGrants(findingsIngest, fn), `Allow sqs:SendMessage on ${render(built.serviceStack.findings.deadLetterQueue.queueArn)}`].sort());
     expect(grantsOf(fn).filter((grant) => grant.startsWith('Allow sts:AssumeRole'))).toEqual(
@@ -151,6 +152,7 @@ describe('findings in (FindingsIngest)', () => {
       [
         'NODE_OPTIONS', 'HISTORY_TABLE_NAME', 'CLOUD_ACTION_STATE_MACHINES', 'RESPONDER_STATE_MACHINE_ARN', 'PICKUP_DEADLINE_SECONDS', 'COMPLETION_DEADLINE_SECONDS',
         'APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS', 'CLOUD_PLAN_FUNCTIONS', 'TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS', 'AUTOMATION_RULES',
+        'PLAYBOOKS', 'PLAYBOOK_RUN_DEADLINE_SECONDS', 'PLAYBOOK_STATE_MACHINE_ARN',
       ].sort(),
     );
     expect(JSON.parse(variables['CLOUD_PLAN_FUNCTIONS'] ?? '')).toEqual(
@@ -158,12 +160,19 @@ describe('findings in (FindingsIngest)', () => {
     );
     expect(variables).toMatchObject({
       AUTOMATION_RULES: '/var/task/automation-rules.yaml',
+      PLAYBOOKS: '/var/task/playbooks.yaml',
+      PLAYBOOK_RUN_DEADLINE_SECONDS: String(settings.playbookRunDeadlineSeconds),
+      PLAYBOOK_STATE_MACHINE_ARN: render(built.serviceStack.playbooks.stateMachine.stateMachineArn),
       APPROVAL_REQUIRED: settings.approvalRequired,
       APPROVAL_TTL_SECONDS: '7200',
       TARGET_ACCOUNTS: settings.targetAccounts,
       MEMBER_ROLE_NAME: settings.memberRoleName,
     });
-    expect(built.serviceStack.api.functionPropsFor(findingsIngest).files).toEqual({ 'automation-rules.yaml': readFileSync(configuredRulesFile, 'utf8') });
+    // The rules and the playbooks they may name, byte for byte.
+    expect(built.serviceStack.api.functionPropsFor(findingsIngest).files).toEqual({
+      'automation-rules.yaml': readFileSync(configuredRulesFile, 'utf8'),
+      'playbooks.yaml': readFileSync(configuredPlaybooksFile, 'utf8'),
+    });
   });
 
   it('fails synthesis when a function with the exemptions need is not on the path the exemptions role trusts', () => {
