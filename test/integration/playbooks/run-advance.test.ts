@@ -13,6 +13,7 @@ import {
   tolerantHostPlaybook,
   type RunWorld,
 } from './run-harness.ts';
+import { playbook, step, textInput } from './run-fixtures.ts';
 
 // The step handler's rules, driven through the real ActionService on dynalite (run-harness.ts).
 const dynalite = useDynalite();
@@ -152,5 +153,24 @@ describe('a step that fails', () => {
     expect(run.steps[0]?.error?.message).toMatch(/fromTimestamp/);
     expect(statuses(run)).toEqual({ cloudtrail: 'Error', quarantine: 'Skipped', 'access-keys': 'Skipped' });
     expect(await world.allActions()).toEqual([]);
+  });
+
+  it("takes an earlier step's result as hostile: a value the catalogue refuses ends the step in Error with no action", async () => {
+    // Prepare: the second step quarantines whatever path the first one's result names
+    const fromResult = playbook('from-result', [textInput('host.id'), textInput('path.absolute')], [
+      step('acquire', 'acquire-file', { 'host.id': { input: 'host.id' }, 'path.absolute': { input: 'path.absolute' } }),
+      step('quarantine', 'file-quarantine', { 'host.id': { input: 'host.id' }, 'path.absolute': { step: 'acquire', result: 'path' } }),
+    ]);
+    world = await runWorld(dynalite.endpoint, clock, { playbooks: [fromResult] });
+    world.work.script('acquire-file', 'complete', { path: '../../etc/shadow', sha256: 'x' });
+
+    // Act
+    const run = await world.runs.get(alice, (await started('from-result', { 'host.id': 'node-7', 'path.absolute': '/tmp/dropper' })).id);
+
+    // Assess
+    expect(run.status).toBe('Error');
+    expect(run.steps[1]).toMatchObject({ status: 'Error', actionId: null, error: { code: 'StepInputsRefused' } });
+    expect(run.steps[1]?.error?.message).toMatch(/inputs\.path\.absolute/);
+    expect((await world.allActions()).map((action) => action.type)).toEqual(['acquire-file']);
   });
 });

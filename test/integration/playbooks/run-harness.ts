@@ -6,6 +6,7 @@ import type { FixedClock } from '#shared/clock.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
+import type { JsonValue } from '#shared/json.ts';
 import { createPlaybookStepHandler } from '#shared/playbooks/advance.ts';
 import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
 import { RunStore } from '#shared/playbooks/run-store.ts';
@@ -36,9 +37,12 @@ export class ScriptedWork implements WorkStarter {
     this.#repository = repository;
   }
 
-  /** How actions of `type` end from now on (default: complete). */
-  script(type: string, outcome: Outcome): void {
+  readonly #results = new Map<string, JsonValue>();
+
+  /** How actions of `type` end from now on (default: complete), and what a completed one reports as its result. */
+  script(type: string, outcome: Outcome, result?: JsonValue): void {
     this.#script.set(type, outcome);
+    if (result !== undefined) this.#results.set(type, result);
   }
 
   async start(record: ActionRecord): Promise<void> {
@@ -46,13 +50,13 @@ export class ScriptedWork implements WorkStarter {
     await this.#repository.transition(record.id, 'Enqueued', { detail: 'test executor took the work' });
     await this.#repository.transition(record.id, 'Running');
     const outcome = this.#script.get(record.type) ?? 'complete';
-    if (outcome !== 'hold') await this.finish(record.id, outcome);
+    if (outcome !== 'hold') await this.finish(record.id, outcome, this.#results.get(record.type));
   }
 
   /** Ends a held action. */
-  async finish(id: string, outcome: 'complete' | 'fail'): Promise<void> {
+  async finish(id: string, outcome: 'complete' | 'fail', result: JsonValue = { done: true }): Promise<void> {
     if (outcome === 'complete') {
-      await this.#repository.transition(id, 'Completed', { applied: { changes: ['test change'] }, result: { done: true } });
+      await this.#repository.transition(id, 'Completed', { applied: { changes: ['test change'] }, result });
     } else {
       await this.#repository.transition(id, 'Error', { error: { code: 'TestExecutorFailed', message: 'the test executor failed it' } });
     }
