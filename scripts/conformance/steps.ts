@@ -34,7 +34,8 @@ export interface StepContext {
 async function decisionActionType(session: ServiceSession, decision: Decision): Promise<string | null> {
   const [actionId] = decision.actionIds;
   if (actionId !== undefined) return (await session.action(actionId)).type;
-  if (decision.plan !== null) return decision.plan.type;
+  // A playbook rule's plan has no type of its own: the playbook's name stands for it.
+  if (decision.plan !== null) return 'steps' in decision.plan ? decision.plan.playbook : decision.plan.type;
   if (decision.approvalId !== null) {
     const approval = await session.approval(decision.approvalId);
     return (approval.body as { request?: { type?: string } }).request?.type ?? null;
