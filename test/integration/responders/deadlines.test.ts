@@ -53,9 +53,13 @@ describe('deadlines of host actions', () => {
       code: 'PickupDeadlineExceeded',
       message: `no responder for host nobody-1 picked up the work within ${pickupSeconds} s`,
     });
-    const lapsed = Date.parse(done.updatedAt) - Date.parse(done.statusHistory[1]?.at ?? '');
-    expect(lapsed).toBeGreaterThanOrEqual(pickupSeconds * 1000 - 100);
-    expect(lapsed).toBeLessThan(pickupSeconds * 1000 + 2000);
+    // The pickup deadline runs from the Dispatch task's start, as Step Functions' HeartbeatSeconds
+    // does, which is before Dispatch records Enqueued (it sends the work first). So it can lapse
+    // less than the deadline after Enqueued on a loaded machine, never before Created: that is
+    // the bound that proves it did not fire early. How late it fires is not asserted (no timing).
+    const lapsed = Date.parse(done.updatedAt) - Date.parse(done.createdAt);
+    // (Node timers may fire a millisecond early; 5 ms covers that and the ISO timestamps' rounding.)
+    expect(lapsed).toBeGreaterThanOrEqual(pickupSeconds * 1000 - 5);
   });
 
   it('ends work the responder started but did not finish in Error at the completion deadline, and aborts the action', async () => {
