@@ -43,7 +43,7 @@ import type {
 
 export interface PlaybookRunServiceDeps {
   readonly playbooks: PlaybookCatalogue;
-  readonly store: Pick<RunStore, 'create' | 'get' | 'list' | 'moveStatus' | 'setUndoRun' | 'releaseUndoRun'>;
+  readonly store: Pick<RunStore, 'create' | 'get' | 'list' | 'actionsOf' | 'moveStatus' | 'setUndoRun' | 'releaseUndoRun'>;
   /** Reads the steps' actions (the HistoryRepository or its reader). */
   readonly records: Pick<HistoryReader, 'get'>;
   /** Plans each step for `?dryRun=true` and for an approval to show. */
@@ -151,7 +151,10 @@ export class PlaybookRunService implements PlaybookRuns {
   async list(caller: Caller, query: RunQuery): Promise<RunPage> {
     try {
       const page = await this.#deps.store.list({ ...query, readable: readableCategories(caller), now: this.#deps.clock.now() });
-      return { items: await Promise.all(page.items.map((stored) => this.#answer(stored))), cursor: page.nextCursor };
+      const ids = page.items.flatMap((stored) => stored.run.steps.flatMap((step) => (step.actionId === null ? [] : [step.actionId])));
+      const actions = await this.#deps.store.actionsOf(ids);
+      const read = { get: (id: string) => Promise.resolve(actions.get(id) ?? null) };
+      return { items: await Promise.all(page.items.map((stored) => answerRun(read, stored))), cursor: page.nextCursor };
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new InvalidInputError([{ path: 'cursor', message: error.message }], { cause: error });
       throw error;

@@ -3,9 +3,9 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import type { Category } from '#shared/catalogue/types.ts';
 import { fingerprint, type CursorCodec } from '#shared/history/cursor.ts';
 import { IndexStream, MergedStreams, monthsBetween, type IndexKey } from '#shared/history/index-streams.ts';
-import { monthOf } from '#shared/history/items.ts';
+import { actionPartitionKey, itemToRecord, monthOf, recordSortKey } from '#shared/history/items.ts';
 import { MonthFloor } from '#shared/history/month-floor.ts';
-import type { ActionError } from '#shared/history/record.ts';
+import type { ActionError, ActionRecord } from '#shared/history/record.ts';
 import { batchGetByPartition, indexPages } from '#shared/history/record-io.ts';
 import { runStatuses, type PlaybookRun, type PlaybookStepStatus, type RunStatus, type StoredRun } from './types.ts';
 
@@ -187,6 +187,12 @@ export class RunStore {
     }
     const more = lastExamined !== undefined && (await merged.hasMore());
     return { items, nextCursor: more && lastExamined !== undefined ? this.#cursors.encode({ after: lastExamined }, queryPrint) : null };
+  }
+
+  /** The steps' action records of many runs in BatchGetItem calls (a page of runs is answered in one read of its actions). */
+  async actionsOf(ids: readonly string[]): Promise<Map<string, ActionRecord>> {
+    const byPartition = await batchGetByPartition(this.#client, this.#table, ids.map(actionPartitionKey), recordSortKey, itemToRecord);
+    return new Map([...byPartition.values()].map((record) => [record.id, record]));
   }
 
   /** Every run still Created or Running: what a runtime restarting looks for, to carry on with them. */

@@ -8,6 +8,7 @@ import { RunStore } from '#shared/playbooks/run-store.ts';
 import type { StoredRun } from '#shared/playbooks/types.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
 import { freshHistory } from '#test/support/history-store.ts';
+import { recordFixture } from '#test/support/records.ts';
 import { playbook, step, storedRunFixture, textInput } from './run-fixtures.ts';
 
 // The run store on dynalite: conditional writes (one winner of every race), listings and cursors.
@@ -273,6 +274,20 @@ describe('listing', () => {
     expect(firstPage.items).toEqual([]);
     expect(firstPage.nextCursor).not.toBeNull();
     expect(pages.flatMap((page) => page.items.map((item) => item.run.id))).toEqual([bobs.run.id]);
+  });
+
+  it("reads many runs' step actions in one go, by id, leaving out ids with no action", async () => {
+    // Prepare
+    const one = recordFixture({ at });
+    const two = recordFixture({ at, type: 'acquire-file', category: 'data-gathering' });
+    for (const record of [one, two]) await repository.create(record);
+
+    // Act
+    const found = await store.actionsOf([one.id, two.id, '00000000-0000-4000-8000-000000000000', one.id]);
+
+    // Assess
+    expect([...found.keys()].sort()).toEqual([one.id, two.id].sort());
+    expect(found.get(two.id)).toEqual(await repository.get(two.id));
   });
 
   it('lists the runs in flight (Created or Running) for a runtime restarting', async () => {
