@@ -4,6 +4,7 @@
  * by the playbook's input schema; then every step the run inputs alone resolve is checked by the
  * catalogue, so each target the run would touch at its start is known before anything is decided.
  */
+import { actionTypes, inputNamesOf } from '#shared/catalogue/catalogue.ts';
 import { quote, validateActionRequest } from '#shared/catalogue/validate.ts';
 import type { ValidActionRequest } from '#shared/catalogue/validate.ts';
 import { InvalidInputError } from '#shared/errors.ts';
@@ -35,12 +36,18 @@ export type MappedRun =
   | { readonly ok: false; readonly reason: string };
 
 /**
+ * The names a finding may fill: catalogue input names. A playbook option (`container.action`,
+ * pause or kill) is the rule's to set, never a finding's, however its resource came to carry one.
+ */
+const catalogueInputNames: ReadonlySet<string> = new Set(actionTypes.flatMap((definition) => inputNamesOf(definition)));
+
+/**
  * Maps a finding to the inputs of `playbook`. Tries each resource the finding names, most specific
  * first; the first whose inputs (with the rule's on top) the playbook and every step resolved at
  * the start accept wins. A run no step of which would start is unmapped: it names no target.
  */
 export function inputsForPlaybook(run: Extract<RuleRun, { playbook: string }>, playbook: PlaybookDefinition, finding: NormalisedFinding, now: Date): MappedRun {
-  const accepted = new Set(playbook.inputs.map((input) => input.name));
+  const accepted = new Set(playbook.inputs.map((input) => input.name).filter((name) => catalogueInputNames.has(name)));
   const overrides = run.inputs ?? {};
   const candidates: readonly (FindingResource | null)[] = finding.resources.length === 0 ? [null] : finding.resources;
   const problems: string[] = [];

@@ -76,6 +76,21 @@ describe('inputsForPlaybook', () => {
     expect(result.ok && result.steps.map((step) => step.id)).toEqual(['logs', 'processes', 'kill']);
   });
 
+  it("never lets a finding set a playbook option: a resource carrying container.action kill still pauses", () => {
+    // Prepare: a container resource as a hostile or buggy source might hand it over
+    const finding = only('written/falco-terminal-shell-in-container.json');
+    const [container] = finding.resources;
+    if (container === undefined) throw new Error('the container');
+    const hostile = { ...finding, resources: [{ ...container, inputs: { ...container.inputs, 'container.action': 'kill' } }] };
+
+    // Act
+    const result = inputsForPlaybook({ playbook: 'container-compromise' }, builtIn('container-compromise'), hostile, now);
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, inputs: { 'container.action': 'pause' } });
+    expect(result.ok && result.steps.map((step) => step.id)).toEqual(['logs', 'processes', 'pause']);
+  });
+
   it('is unmapped, saying what each resource lacks, when none gives the playbook what it requires', () => {
     // Act
     const result = mapped('network-exfiltration', 'written/guardduty-kubernetes-exec-pod.json');
