@@ -77,6 +77,23 @@ function containersOf(pod: V1Pod): { kind: string; container: AnyContainer }[] {
   ];
 }
 
+/** The most claims a result names: kubernetes-volume-snapshot takes at most this many, so a playbook can pass them on. */
+export const maxClaimNames = 50;
+
+/**
+ * The PersistentVolumeClaims the pod mounts, once each, so a playbook can snapshot them next
+ * (network-exfiltration takes them from here). Past the bound the rest are left out: the pod's
+ * full volume list is in the evidence object.
+ */
+export function claimNames(pod: V1Pod): string[] {
+  const names = new Set<string>();
+  for (const volume of pod.spec?.volumes ?? []) {
+    const claim = volume.persistentVolumeClaim?.claimName;
+    if (claim !== undefined && claim !== '') names.add(claim);
+  }
+  return [...names].slice(0, maxClaimNames);
+}
+
 /** Every secret the pod references and how, by name only. */
 export function referencedSecrets(pod: V1Pod): JsonObject[] {
   const uses = new Map<string, string[]>();
@@ -188,6 +205,7 @@ export function capturePodStateAction(deps: ClusterDeps): ResponderAction {
           events: events.length,
           ownerChain: ownerChainJson(chain),
           secretsReferenced: secrets,
+          persistentVolumeClaims: claimNames(pod),
         },
       };
     },

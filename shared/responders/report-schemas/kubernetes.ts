@@ -253,6 +253,8 @@ export const kubernetesReportSchemas: Readonly<Record<string, ReportSchemas>> = 
       events: count,
       ownerChain,
       secretsReferenced: z.array(z.strictObject({ name, via: z.array(z.string().max(600)).max(1000) })).max(1000),
+      // The pod's claims, which a playbook passes to kubernetes-volume-snapshot (at most 50 there too).
+      persistentVolumeClaims: z.array(name).max(50),
     }),
   },
   'get-logs': {

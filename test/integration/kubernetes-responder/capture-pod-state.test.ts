@@ -31,6 +31,9 @@ const suspiciousPod = pod(podName, {
     volumes: [
       { name: 'tls', secret: { secretName: 'shop-tls', defaultMode: 420 } },
       { name: 'host-root', hostPath: { path: '/', type: 'Directory' } },
+      // The same claim twice (read-write and read-only): the result names it once.
+      { name: 'data', persistentVolumeClaim: { claimName: 'shop-data' } },
+      { name: 'data-ro', persistentVolumeClaim: { claimName: 'shop-data', readOnly: true } },
       {
         name: 'kube-api-access-5xq9k',
         projected: {
@@ -123,6 +126,8 @@ describe('capture-pod-state', () => {
       volumes: [
         { name: 'tls', type: 'secret', secretName: 'shop-tls' },
         { name: 'host-root', type: 'hostPath', path: '/', hostPathType: 'Directory' },
+        { name: 'data', type: 'persistentVolumeClaim', claimName: 'shop-data', readOnly: false },
+        { name: 'data-ro', type: 'persistentVolumeClaim', claimName: 'shop-data', readOnly: true },
         {
           name: 'kube-api-access-5xq9k',
           type: 'projected',
@@ -154,6 +159,7 @@ describe('capture-pod-state', () => {
         events: 3,
         ownerChain,
         secretsReferenced,
+        persistentVolumeClaims: ['shop-data'],
       },
     });
   });

@@ -128,6 +128,7 @@ export const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonl
       events: 3,
       ownerChain,
       secretsReferenced: [{ name: 'db', via: ['env api/DB_PASSWORD'] }],
+      persistentVolumeClaims: ['data-web-0'],
     },
   }],
   ['cordon-node', 'kubernetes', nodeInputs, cordonReport],
