@@ -286,7 +286,9 @@ export class PlaybookRunService implements PlaybookRuns {
       const message = error instanceof Error ? error.message : String(error);
       const at = this.#deps.clock.now().toISOString();
       const error_ = { code: 'StartFailed', message: `the run's execution could not be started: ${message}` };
-      await this.#deps.store.moveStatus(stored.run, 'Created', 'Error', { at, error: error_ });
+      const failed = await this.#deps.store.moveStatus(stored.run, 'Created', 'Error', { at, error: error_ });
+      // An undo that never started undid nothing: the original may be undone again.
+      if (failed !== null && stored.run.undoOf !== null) await this.#deps.store.releaseUndoRun(stored.run.undoOf, stored.run.id);
     }
     return this.#answer((await this.#deps.store.get(stored.run.id)) ?? stored);
   }

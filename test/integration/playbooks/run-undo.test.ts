@@ -119,6 +119,22 @@ describe('undoing a run', () => {
     expect((await world.runs.get(alice, original.id)).undo).toEqual({ available: true, runId: null });
   });
 
+  it('an undo run whose execution cannot be started undid nothing: the run may be undone again', async () => {
+    // Prepare
+    const original = runOf(await world.runs.create(alice, credentialPlaybook.name, { inputs: credentialInputs }));
+    world.starter.failNext = true;
+
+    // Act
+    const failed = runOf(await world.runs.undo(alice, original.id));
+    world.starter.failNext = false;
+    const retried = runOf(await world.runs.undo(alice, original.id));
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'Error', error: { code: 'StartFailed' } });
+    expect(retried).toMatchObject({ status: 'Completed', undoOf: original.id });
+    expect((await world.runs.get(alice, original.id)).undo).toEqual({ available: false, runId: retried.id });
+  });
+
   it('stops an undo run at a failed undo step, leaving the rest contained', async () => {
     // Prepare
     const original = runOf(await world.runs.create(alice, credentialPlaybook.name, { inputs: credentialInputs }));
