@@ -32,6 +32,7 @@ describe('deployment configuration (infra/config.ts)', () => {
       evidence: { retentionDays: 365, objectLock: undefined },
       protectedTargets: [],
       automation: { rulesFile: undefined, approvalRequired: '', approvalTtlSeconds: 3600, findingsSourceAccounts: [] },
+      playbooks: { file: undefined, runDeadlineSeconds: 3600 },
     });
     expect(new URL(config.auth.issuer).hostname.endsWith('.invalid')).toBe(true);
   });
@@ -42,6 +43,7 @@ describe('deployment configuration (infra/config.ts)', () => {
 
     // Assess
     expect(configFrom().deadlines).toEqual(service.deadlines);
+    expect(configFrom().playbooks.runDeadlineSeconds).toBe(service.playbookRunDeadlineSeconds);
     expect(configFrom().responderQueuePrefix).toBe(defaultQueuePrefix);
     expect(configFrom().responderQueuePrefix).toBe(loadResponderConfig({}).queuePrefix);
   });

@@ -24,9 +24,9 @@ describe('ServiceStack', () => {
   describe('cloud-action path', () => {
     const shippedAsl = (): unknown => JSON.parse(readFileSync(cloudActionAslPath, 'utf8'));
 
-    it('deploys one state machine per cloud action family, and the responder state machine', () => {
+    it('deploys one state machine per cloud action family, the responder state machine and the playbook state machine', () => {
       // Assess
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', cloudActionFamilyDeployments.length + 1);
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', cloudActionFamilyDeployments.length + 2);
       expect(Object.keys(built.serviceStack.families).sort()).toEqual(cloudActionFamilyDeployments.map((family) => family.name).sort());
     });
 
@@ -59,7 +59,7 @@ describe('ServiceStack', () => {
       const silenced = Object.values(resources).filter((resource) => resource.Metadata?.['cfn-lint'] !== undefined);
 
       // Assess
-      expect(silenced.map((resource) => resource.Type)).toEqual([...cloudActionFamilyDeployments, 'responder'].map(() => 'AWS::StepFunctions::StateMachine'));
+      expect(silenced.map((resource) => resource.Type)).toEqual([...cloudActionFamilyDeployments, 'responder', 'playbook'].map(() => 'AWS::StepFunctions::StateMachine'));
       for (const resource of silenced) expect(resource.Metadata?.['cfn-lint']).toEqual({ config: { ignore_checks: ['E3601'] } });
     });
 
