@@ -36,10 +36,11 @@ function startFront(moto: string): Promise<Server> {
       const body = Buffer.concat(chunks);
       if (String(request.headers['x-amz-target'] ?? '').endsWith('.LookupEvents')) {
         const input = JSON.parse(body.toString('utf8')) as { LookupAttributes?: { AttributeKey: 'Username'; AttributeValue: string }[]; StartTime?: number; EndTime?: number; MaxResults?: number; NextToken?: string };
+        const { StartTime, EndTime, ...rest } = input;
         const page = await history.lookup({
-          ...input,
-          ...(input.StartTime === undefined ? {} : { StartTime: new Date(input.StartTime * 1000) }),
-          ...(input.EndTime === undefined ? {} : { EndTime: new Date(input.EndTime * 1000) }),
+          ...rest,
+          ...(StartTime === undefined ? {} : { StartTime: new Date(StartTime * 1000) }),
+          ...(EndTime === undefined ? {} : { EndTime: new Date(EndTime * 1000) }),
         });
         const events = (page.Events ?? []).map((event) => ({ ...event, EventTime: (event.EventTime?.getTime() ?? 0) / 1000 }));
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
