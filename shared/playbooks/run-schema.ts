@@ -4,12 +4,11 @@
  * tests parse every answer with them (strict: no internal field of a stored run can leak).
  */
 import * as z from 'zod';
-import { approvalAcceptedSchema, triggerSchema } from '#shared/approvals/approval-schema.ts';
+import { approvalAcceptedSchema, playbookPlanSchema, triggerSchema } from '#shared/approvals/approval-schema.ts';
 import { effects } from '#shared/catalogue/types.ts';
 import { actionStatuses } from '#shared/history/status.ts';
-import { planSchema } from '#shared/plans/plan-schema.ts';
 import { reportSchema } from '#shared/responders/protocol.ts';
-import { runStatuses, type PlaybookDescription, type PlaybookPlan, type PlaybookRun, type PlaybookRunStep } from './types.ts';
+import { runStatuses, type PlaybookDescription, type PlaybookRun, type PlaybookRunStep } from './types.ts';
 
 const jsonValueSchema = reportSchema.shape.result.unwrap();
 const time = z.iso.datetime({ offset: true });
@@ -52,18 +51,8 @@ export const playbookRunSchema = z.strictObject({
 /** POST /v1/playbooks/{name}/runs (and a run's undo): 202 with the run, or with the approval it needs first. */
 export const playbookRunAcceptedSchema = z.union([playbookRunSchema, approvalAcceptedSchema]);
 
-export const playbookPlanSchema = z.strictObject({
-  playbook: z.string(),
-  steps: z.array(
-    z.strictObject({
-      id: z.string(),
-      type: z.string(),
-      phase,
-      plan: planSchema.nullable().describe("The step's action plan; null when the step would be skipped or needs an earlier step's result"),
-      note: z.string().nullable().describe('Why there is no plan'),
-    }),
-  ),
-}) satisfies z.ZodType<PlaybookPlan>;
+/** The dry run's answer: one schema with the approval's, which carries a playbook's plan too. */
+export { playbookPlanSchema };
 
 /** POST /v1/playbooks/{name}/runs?dryRun=true */
 export const playbookPlanResponseSchema = z.strictObject({ plan: playbookPlanSchema });

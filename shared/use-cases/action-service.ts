@@ -290,7 +290,10 @@ export class ActionService implements ActionsOnBehalf {
   async #undo(actor: Actor, original: ActionRecord, reason: string | null, claim?: IdempotencyClaim): Promise<CreateOutcome> {
     const undoType = original.undo.type;
     if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
-    if (!original.undo.available) {
+    // A playbook step retried after a crash between claiming the undo and storing its record: the
+    // claim names the id the run reserved for this step, so it is this request's own claim.
+    const ownClaim = actor.actionId !== undefined && original.undo.actionId === actor.actionId;
+    if (!original.undo.available && !ownClaim) {
       throw new ConflictError(
         original.undo.actionId !== null
           ? `action ${original.id} already has an undo (${original.undo.actionId}) in flight or Completed`
@@ -325,7 +328,7 @@ export class ActionService implements ActionsOnBehalf {
       this.#deps.clock.now(),
     );
     try {
-      await this.#deps.repository.claimUndo(original.id, record.id);
+      if (!ownClaim) await this.#deps.repository.claimUndo(original.id, record.id);
     } catch (error) {
       if (error instanceof UndoConflictError) throw new ConflictError(error.message, { cause: error });
       throw error;

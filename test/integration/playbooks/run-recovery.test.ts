@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '#shared/clock.ts';
 import type { PlaybookRun, PlaybookStepEvent } from '#shared/playbooks/types.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
-import { callerOf, hostInputs, hostPlaybook, runWorld, type RunWorld } from './run-harness.ts';
+import { callerOf, hostInputs, hostPlaybook, runWorld, userArn, type RunWorld } from './run-harness.ts';
 
 // Crashes, races, deadlines and failed executions: the run item and the step actions are the only
 // state, so advancing again (or twice at once) must never make a second action for a step.
@@ -88,6 +88,30 @@ describe('crash and retry', () => {
     expect(finished.status).toBe('Completed');
     expect(world.work.started).toEqual(['acquire-file', 'pause-container', 'kill-container']);
     expect(await world.allActions()).toHaveLength(3);
+  });
+
+  it('an undo step that stopped after claiming the undo: the retry with its reserved id creates the undo; another id may not', async () => {
+    // Prepare: a Completed quarantine, its undo claimed for the id a run reserved, and no undo record stored.
+    const inputs = { 'aws.resource.arn': userArn };
+    const paused = await world.actions.createOnBehalf('alice', { type: 'iam-quarantine', inputs, reason: null }, { trigger: null, approved: true });
+    if (!('record' in paused)) throw new Error('the pause asked for an approval');
+    await world.repository.claimUndo(paused.record.id, claimedId);
+    const undo = (actionId: string) =>
+      world.actions.createOnBehalf(
+        'alice',
+        { type: 'iam-unquarantine', inputs, reason: null },
+        { trigger: null, approved: true, origin: { kind: 'undo', actionId: paused.record.id }, actionId },
+      );
+
+    // Act
+    const other = undo('0b5e3a9c-1d2f-4a6b-8c7d-9e0f1a2b3c4d');
+    await expect(other).rejects.toThrow(/already has an undo/);
+    const retried = await undo(claimedId);
+
+    // Assess
+    if (!('record' in retried)) throw new Error('the undo asked for an approval');
+    expect(retried.record).toMatchObject({ id: claimedId, type: 'iam-unquarantine', undoOf: paused.record.id });
+    expect((await world.repository.get(paused.record.id))?.undo.actionId).toBe(claimedId);
   });
 
   it('advancing a finished run again changes nothing', async () => {
