@@ -10,6 +10,15 @@ import { decisionOutcomes } from '#shared/automation/types.ts';
 import { actionTypes } from '#shared/catalogue/catalogue.ts';
 import { actionStatuses } from '#shared/history/status.ts';
 import { planResponseSchema } from '#shared/plans/plan-schema.ts';
+import {
+  playbookListSchema,
+  playbookPlanResponseSchema,
+  playbookRunAcceptedSchema,
+  playbookRunPageSchema,
+  playbookRunRequestSchema,
+  playbookRunSchema,
+  playbookRunUndoRequestSchema,
+} from '#shared/playbooks/run-schema.ts';
 import { runStatuses } from '#shared/playbooks/types.ts';
 import { registerRequestSchema, reportSchema, responderKinds, uploadRequestSchema } from '#shared/responders/protocol.ts';
 import type { ProblemBody } from './problem.ts';
@@ -107,6 +116,13 @@ function componentSchemas(): Record<string, JsonSchema> {
   registry.add(reportSchema, { id: 'ResponderReport' });
   registry.add(reportSchema.shape.result.unwrap(), { id: 'JsonValue' });
   registry.add(uploadRequestSchema, { id: 'EvidenceUploadRequest' });
+  registry.add(playbookListSchema, { id: 'PlaybookList' });
+  registry.add(playbookRunRequestSchema, { id: 'PlaybookRunRequest' });
+  registry.add(playbookRunUndoRequestSchema, { id: 'PlaybookRunUndoRequest' });
+  registry.add(playbookRunSchema, { id: 'PlaybookRun' });
+  registry.add(playbookRunAcceptedSchema, { id: 'PlaybookRunAccepted' });
+  registry.add(playbookRunPageSchema, { id: 'PlaybookRunPage' });
+  registry.add(playbookPlanResponseSchema, { id: 'PlaybookPlanResponse' });
   const { schemas } = z.toJSONSchema(registry, { ...jsonSchemaOptions, uri: (id) => `#/components/schemas/${id}` });
   const components: Record<string, JsonSchema> = {};
   for (const [id, { $schema: _dialect, $id: _id, ...schema }] of Object.entries(schemas)) components[id] = schema;
@@ -243,27 +259,45 @@ export const operations: Readonly<Record<string, Operation>> = {
     access: 'action-exec',
     ok: 200,
   },
-  'GET /v1/playbooks': { operationId: 'listPlaybooks', summary: 'The built-in and custom playbooks, their inputs as JSON Schema and their steps', access: 'catalogue', ok: 200 },
+  'GET /v1/playbooks': {
+    operationId: 'listPlaybooks',
+    summary: 'The built-in and custom playbooks, their inputs as JSON Schema and their steps',
+    access: 'catalogue',
+    ok: 200,
+    response: 'PlaybookList',
+  },
   'POST /v1/playbooks/{name}/runs': {
     operationId: 'createPlaybookRun',
     summary: 'Run a playbook (optional Idempotency-Key header), or with dryRun=true only every step\'s plan',
     access: 'playbook-exec',
     ok: 202,
+    response: 'PlaybookRunAccepted',
+    body: { schema: 'PlaybookRunRequest', required: true },
     query: { dryRun: z.enum(['true', 'false']).describe('true: the same checks, then 200 with every step\'s plan; nothing is written or changed') },
+    alternative: { status: 200, schema: 'PlaybookPlanResponse', description: 'dryRun=true: every step\'s plan' },
   },
   'GET /v1/playbook-runs': {
     operationId: 'listPlaybookRuns',
     summary: 'Playbook runs, newest first, filtered and paginated',
     access: 'action-read',
     ok: 200,
+    response: 'PlaybookRunPage',
     query: playbookRunQueryParameters,
   },
-  'GET /v1/playbook-runs/{id}': { operationId: 'getPlaybookRun', summary: 'One playbook run, its steps as their actions stand now', access: 'action-read', ok: 200 },
+  'GET /v1/playbook-runs/{id}': {
+    operationId: 'getPlaybookRun',
+    summary: 'One playbook run, its steps as their actions stand now',
+    access: 'action-read',
+    ok: 200,
+    response: 'PlaybookRun',
+  },
   'POST /v1/playbook-runs/{id}/undo': {
     operationId: 'undoPlaybookRun',
     summary: 'Undo a run: its Completed containment steps that have an undo, in reverse order, as one new run; evidence is kept',
     access: 'playbook-exec',
     ok: 202,
+    response: 'PlaybookRunAccepted',
+    body: { schema: 'PlaybookRunUndoRequest', required: false },
   },
   'POST /v1/actions/{id}/evidence-uploads': {
     operationId: 'evidenceUpload',

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalService, type LocalService } from '#local/service.ts';
+import { playbookListSchema, playbookPlanResponseSchema, playbookRunPageSchema, playbookRunSchema } from '#shared/playbooks/run-schema.ts';
 import type { PlaybookDescription, PlaybookRun } from '#shared/playbooks/types.ts';
 
 const containmentExec = 'containment-response-actions.exec';
@@ -71,6 +72,7 @@ describe('GET /v1/playbooks', () => {
 
     // Assess
     expect(listed.status).toBe(200);
+    expect(playbookListSchema.safeParse(listed.body).error).toBeUndefined();
     const playbooks = listed.body as unknown as PlaybookDescription[];
     expect(playbooks.map((playbook) => playbook.name).sort()).toEqual([
       'aws-credential-compromise',
@@ -161,6 +163,7 @@ describe('POST /v1/playbooks/{name}/runs', () => {
 
     // Assess
     expect(planned.status).toBe(200);
+    expect(playbookPlanResponseSchema.safeParse(planned.body).error).toBeUndefined();
     const plan = planned.body['plan'] as { playbook: string; steps: { id: string; type: string; phase: string; plan: { type: string } | null }[] };
     expect(plan.playbook).toBe('suspicious-file');
     expect(plan.steps.map((step) => [step.id, step.type, step.phase, step.plan?.type])).toEqual([
@@ -180,6 +183,8 @@ describe('POST /v1/playbooks/{name}/runs', () => {
     expect(created.status).toBe(202);
     const run = created.body as unknown as PlaybookRun;
     expect(created.location).toBe(`/v1/playbook-runs/${run.id}`);
+    expect(playbookRunSchema.safeParse(created.body).error).toBeUndefined();
+    expect(playbookRunSchema.safeParse(read.body).error).toBeUndefined();
     expect(run).toMatchObject({ playbook: 'suspicious-file', createdBy: 'analyst-1', reason: 'route test', undoOf: null, trigger: null });
     expect(run.inputs).toEqual(suspicious.inputs);
     expect(run.steps.map((step) => step.id)).toEqual(['acquire', 'quarantine']);
@@ -240,6 +245,7 @@ describe('GET /v1/playbook-runs and /v1/playbook-runs/{id}', () => {
     const notAnId = await call('GET', '/v1/playbook-runs/..%2F..%2Fetc', bothRead);
 
     // Assess
+    expect(playbookRunPageSchema.safeParse(byPlaybook.body).error).toBeUndefined();
     const ids = (byPlaybook.body['items'] as PlaybookRun[]).map((run) => run.id);
     expect(ids[0]).toBe(created.id);
     expect(byPlaybook.body).toHaveProperty('nextCursor');
@@ -277,7 +283,10 @@ describe('POST /v1/playbook-runs/{id}/undo', () => {
 describe('GET /v1/openapi.json', () => {
   it('describes the five playbook routes', async () => {
     // Act
-    const document = (await (await fetch(`${service.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    const document = (await (await fetch(`${service.url}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
 
     // Assess
     expect(document.paths['/v1/playbooks']?.['get']?.operationId).toBe('listPlaybooks');
@@ -285,5 +294,9 @@ describe('GET /v1/openapi.json', () => {
     expect(document.paths['/v1/playbook-runs']?.['get']?.operationId).toBe('listPlaybookRuns');
     expect(document.paths['/v1/playbook-runs/{id}']?.['get']?.operationId).toBe('getPlaybookRun');
     expect(document.paths['/v1/playbook-runs/{id}/undo']?.['post']?.operationId).toBe('undoPlaybookRun');
+    expect(document.paths['/v1/playbooks/{name}/runs']?.['post']?.responses['202']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/PlaybookRunAccepted' } } },
+    });
+    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['PlaybookList', 'PlaybookRun', 'PlaybookRunRequest', 'PlaybookPlanResponse', 'PlaybookRunPage']));
   });
 });
