@@ -25,7 +25,21 @@ export interface EvidenceFirstOptions {
 /** Evidence counts when it was created this long before the destructive action, or less. */
 export const evidenceWindowMs = 60 * 60 * 1000;
 const pageSize = 100;
-const workloadKinds = new Set(['deployment', 'statefulset', 'daemonset', 'replicaset']);
+/**
+ * What a controller appends to its workload's name to name a pod (Kubernetes' generated suffixes
+ * use the consonants and digits of `rand.String`): a Deployment's `<pod-template-hash>-<5>`, a
+ * ReplicaSet's or DaemonSet's `<5>`, a StatefulSet's ordinal. Shape, not just prefix: a pod of
+ * `web-api` (`web-api-7d4b9c-x2x9z`) is not a pod of `web`.
+ */
+const generated = '[bcdfghjklmnpqrstvwxz2456789]';
+const podSuffixes: Readonly<Record<string, RegExp>> = {
+  deployment: new RegExp(`^${generated}{1,10}-${generated}{5}$`),
+  replicaset: new RegExp(`^${generated}{5}$`),
+  daemonset: new RegExp(`^${generated}{5}$`),
+  statefulset: /^(?:0|[1-9]\d{0,9})$/,
+};
+/** A generated pod name this long may have had its workload's part cut to fit: only its prefix can be checked. */
+const maxGeneratedName = 63;
 
 type Verdict = 'found' | 'none' | 'unknown';
 
@@ -79,10 +93,14 @@ export function relatedResource(actionKey: string, evidenceKey: string): boolean
   if (evidenceKey === actionKey || evidenceKey.startsWith(`${actionKey}/`)) return true;
   if (evidenceKey.startsWith('host/') && actionKey.startsWith(`${evidenceKey}/`)) return true;
   const workload = /^k8s\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(actionKey);
-  if (workload === null || !workloadKinds.has(workload[3] ?? '')) return false;
+  const suffix = workload === null || !Object.hasOwn(podSuffixes, workload[3] ?? '') ? undefined : podSuffixes[workload[3] ?? ''];
+  if (workload === null || suffix === undefined) return false;
   const [, cluster, namespace, , name] = workload;
+  const pods = `k8s/${cluster ?? ''}/${namespace ?? ''}/pod/`;
   // Controllers name their pods `<workload>-<suffix>` (web-7d4b9c-x2x9z, db-0).
-  return evidenceKey.startsWith(`k8s/${cluster ?? ''}/${namespace ?? ''}/pod/${name ?? ''}-`);
+  if (!evidenceKey.startsWith(`${pods}${name ?? ''}-`)) return false;
+  const pod = evidenceKey.slice(pods.length);
+  return suffix.test(pod.slice((name ?? '').length + 1)) || pod.length >= maxGeneratedName;
 }
 
 /**

@@ -32,3 +32,30 @@ describe('relatedResource', () => {
     expect(relatedResource(actionKey, evidenceKey)).toBe(false);
   });
 });
+
+describe('relatedResource on look-alike workload names', () => {
+  // 54 characters: its ReplicaSet's name (`<name>-<hash>`) is cut to 58 for the pod's generated name.
+  const longName = `web-${'x'.repeat(50)}`;
+
+  it.each([
+    ["a daemonset's pod", 'k8s/prod/shop/daemonset/agent', 'k8s/prod/shop/pod/agent-x2x9z'],
+    ["a replicaset's pod", 'k8s/prod/shop/replicaset/web-7d4b9c', 'k8s/prod/shop/pod/web-7d4b9c-x2x9z'],
+    ["a statefulset's tenth pod", 'k8s/prod/shop/statefulset/db', 'k8s/prod/shop/pod/db-10'],
+    ["a long-named deployment's pod whose hash the 63-character limit cut", `k8s/prod/shop/deployment/${longName}`, `k8s/prod/shop/pod/${`${longName}-7d4bc`.slice(0, 58)}x2x9z`],
+  ])('counts %s', (_name, actionKey, evidenceKey) => {
+    // Assess
+    expect(relatedResource(actionKey, evidenceKey)).toBe(true);
+  });
+
+  it.each([
+    ['a pod of the deployment web-api, for web', 'k8s/prod/shop/deployment/web', 'k8s/prod/shop/pod/web-api-7d4b9c-x2x9z'],
+    ['a pod of the daemonset web-api, for the deployment web', 'k8s/prod/shop/deployment/web', 'k8s/prod/shop/pod/web-api-x2x9z'],
+    ['a pod of the daemonset agent-api, for the daemonset agent', 'k8s/prod/shop/daemonset/agent', 'k8s/prod/shop/pod/agent-api-x2x9z'],
+    ['a pod of the statefulset db-2, for db', 'k8s/prod/shop/statefulset/db', 'k8s/prod/shop/pod/db-2-0'],
+    ['a pod named like a statefulset ordinal, for a deployment', 'k8s/prod/shop/deployment/db', 'k8s/prod/shop/pod/db-0'],
+    ['a hand-named pod beginning with the name, for a statefulset', 'k8s/prod/shop/statefulset/db', 'k8s/prod/shop/pod/db-debug'],
+  ])('does not count %s', (_name, actionKey, evidenceKey) => {
+    // Assess
+    expect(relatedResource(actionKey, evidenceKey)).toBe(false);
+  });
+});
