@@ -18,7 +18,7 @@ import { undoInputsFor } from '#shared/use-cases/undo-inputs.ts';
 import { resolveStep } from './definitions/index.ts';
 import type { RunStore, StepChange } from './run-store.ts';
 import { describeStep, executionFailure, isSettled, skipRemaining, unsecuredEvidence } from './run-steps.ts';
-import type { EarlierStep, PlaybookStepEvent, PlaybookStepResult, RunStatus, StoredRun } from './types.ts';
+import type { EarlierStep, PlaybookStepDefinition, PlaybookStepEvent, PlaybookStepResult, RunStatus, StoredRun } from './types.ts';
 
 export interface PlaybookStepDeps {
   readonly store: Pick<RunStore, 'get' | 'moveStatus' | 'claimStepAction' | 'updateSteps'>;
@@ -173,14 +173,15 @@ class RunEngine {
       const claim = await this.#deps.store.claimStepAction(run.id, index, step.id, actionId, at);
       if (claim === null) return 'again';
     }
-    return this.#create(stored, index, actionId, request.request, request.origin);
+    return this.#create(stored, index, actionId, request);
   }
 
-  async #create(stored: StoredRun, index: number, actionId: string, request: OnBehalfRequest, origin: OnBehalfOptions['origin']): Promise<Turn> {
+  async #create(stored: StoredRun, index: number, actionId: string, step: { request: OnBehalfRequest; origin?: OnBehalfOptions['origin']; approved: boolean }): Promise<Turn> {
     const { run } = stored;
+    const { request, origin } = step;
     const options: OnBehalfOptions = {
       trigger: run.trigger,
-      approved: true,
+      approved: step.approved,
       playbookRunId: run.id,
       actionId,
       ...(origin === undefined ? {} : { origin }),
@@ -188,7 +189,8 @@ class RunEngine {
     try {
       const outcome = await this.#deps.actions.createOnBehalf(run.createdBy, request, options);
       if ('approval' in outcome) {
-        return await this.#settle(stored, index, { code: 'StepRefused', message: 'the step asked for an approval, which a run has already passed' }, true);
+        const message = `the step's target, which the run's inputs did not name, needs an approval: approval ${outcome.approval.id} was requested, and the run does not wait for it`;
+        return await this.#settle(stored, index, { code: 'StepRefused', message }, true);
       }
       return 'again';
     } catch (error) {
@@ -216,7 +218,7 @@ class RunEngine {
     stored: StoredRun,
     index: number,
   ): Promise<
-    | { kind: 'run'; request: OnBehalfRequest; origin?: OnBehalfOptions['origin'] }
+    | { kind: 'run'; request: OnBehalfRequest; origin?: OnBehalfOptions['origin']; approved: boolean }
     | { kind: 'skip'; reason: string }
     | { kind: 'refused'; error: ActionError }
   > {
@@ -233,6 +235,8 @@ class RunEngine {
           kind: 'run',
           request: { type: plan.type, inputs: { ...undoInputsFor(plan.type, original) }, reason },
           origin: { kind: 'undo', actionId: original.id },
+          // The undo run's gate (or its approval) saw every action it undoes.
+          approved: true,
         };
       } catch (error) {
         if (error instanceof ConflictError) return { kind: 'refused', error: { code: 'StepRefused', message: error.message } };
@@ -247,7 +251,7 @@ class RunEngine {
       const problems = validation.errors.map((error) => `${error.path}: ${error.message}`).join('; ');
       return { kind: 'refused', error: { code: 'StepInputsRefused', message: `the catalogue refused the step's inputs: ${problems}` } };
     }
-    return { kind: 'run', request: { type: plan.definition.type, inputs: resolved.inputs, reason } };
+    return { kind: 'run', request: { type: plan.definition.type, inputs: resolved.inputs, reason }, approved: seenAtStart(plan.definition, run.inputs) };
   }
 
   /** The steps before `index` as input resolution sees them: their status and their action's result. */
@@ -268,6 +272,16 @@ class RunEngine {
     if (run.status !== 'Created' && run.status !== 'Running') return null;
     return this.#deps.store.moveStatus(run, run.status, 'Error', { at: this.#deps.clock.now().toISOString(), error, steps });
   }
+}
+
+/**
+ * Whether the run's inputs alone decided the step, so the run's APPROVAL_REQUIRED gate (and any
+ * approver) saw its target (resourcesAtStart). A step fed by an earlier step's result names a target
+ * nobody checked: its action meets the gate on its own.
+ */
+function seenAtStart(definition: PlaybookStepDefinition, inputs: StoredRun['run']['inputs']): boolean {
+  const nothingRan = new Map<string, EarlierStep>();
+  return resolveStep(definition, inputs, nothingRan, { dryRun: true }).kind === 'run';
 }
 
 function done(status: RunStatus): PlaybookStepResult {

@@ -1,0 +1,110 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { prepareAction } from '#shared/actions/action-run.ts';
+import { ProtectedTargetError, TargetAccountNotAllowedError } from '#shared/actions/errors.ts';
+import { iamFamily } from '#shared/actions/iam/index.ts';
+import type { MemberSessionSource } from '#shared/adapters/member-session.ts';
+import { FixedClock } from '#shared/clock.ts';
+import type { ActionRecord } from '#shared/history/record.ts';
+import type { PlaybookRun } from '#shared/playbooks/types.ts';
+import { useDynalite } from '#test/support/dynalite.ts';
+import { callerOf, runWorld, type RunWorld } from './run-harness.ts';
+import { playbook, step, textInput } from './run-fixtures.ts';
+
+// A step fed by an earlier step's result (a responder's, hence hostile) names a target that no
+// check at the run's start saw: it must meet every guard a direct action meets.
+const dynalite = useDynalite();
+const alice = callerOf('alice');
+
+let clock: FixedClock;
+let world: RunWorld;
+
+beforeEach(() => {
+  clock = new FixedClock('2026-11-20T10:00:00.000Z');
+});
+
+async function run(name: string, inputs: Record<string, unknown>): Promise<PlaybookRun> {
+  const outcome = await world.runs.create(alice, name, { inputs });
+  if (!('run' in outcome)) throw new Error('the run asked for an approval');
+  return world.runs.get(alice, outcome.run.id);
+}
+
+/** Acquires a file, then quarantines whatever path the acquisition's result names. */
+const quarantineFromResult = playbook('quarantine-from-result', [textInput('host.id'), textInput('path.absolute')], [
+  step('acquire', 'acquire-file', { 'host.id': { input: 'host.id' }, 'path.absolute': { input: 'path.absolute' } }),
+  step('quarantine', 'file-quarantine', { 'host.id': { input: 'host.id' }, 'path.absolute': { step: 'acquire', result: 'path' } }),
+]);
+
+/** Acquires a file, then quarantines the IAM principal the acquisition's result names. */
+const principalFromResult = playbook('principal-from-result', [textInput('host.id'), textInput('path.absolute')], [
+  step('acquire', 'acquire-file', { 'host.id': { input: 'host.id' }, 'path.absolute': { input: 'path.absolute' } }),
+  step('quarantine', 'iam-quarantine', { 'aws.resource.arn': { step: 'acquire', result: 'arn' } }),
+]);
+
+describe('APPROVAL_REQUIRED on a target an earlier result names', () => {
+  it('is not passed by the run: the step asks for its own approval and ends in Error, no action created', async () => {
+    // Prepare: the run's inputs name nothing that needs an approval; the result names /etc/passwd, which does
+    world = await runWorld(dynalite.endpoint, clock, { approvalRequired: ['host/*/file//etc/passwd'], playbooks: [quarantineFromResult] });
+    world.work.script('acquire-file', 'complete', { path: '/etc/passwd' });
+
+    // Act
+    const finished = await run(quarantineFromResult.name, { 'host.id': 'node-7', 'path.absolute': '/tmp/dropper' });
+
+    // Assess
+    expect(finished.status).toBe('Error');
+    expect(finished.steps[1]).toMatchObject({ id: 'quarantine', status: 'Error', error: { code: 'StepRefused' } });
+    expect((await world.allActions()).map((action) => action.type)).toEqual(['acquire-file']);
+    const pending = await world.approvals.list(alice, { limit: 10 });
+    expect(pending.items).toHaveLength(1);
+    expect(pending.items[0]).toMatchObject({ status: 'pending', requestedBy: 'alice', request: { type: 'file-quarantine', inputs: { 'path.absolute': '/etc/passwd' } } });
+    expect(finished.steps[1]?.error?.message).toContain(pending.items[0]?.id ?? 'no approval');
+  });
+
+  it('still lets a step the run inputs decided pass on the run, and a result-fed step on a target that needs none', async () => {
+    // Prepare
+    world = await runWorld(dynalite.endpoint, clock, { approvalRequired: ['host/*/file//etc/passwd'], playbooks: [quarantineFromResult] });
+    world.work.script('acquire-file', 'complete', { path: '/tmp/dropper' });
+
+    // Act
+    const finished = await run(quarantineFromResult.name, { 'host.id': 'node-7', 'path.absolute': '/tmp/dropper' });
+
+    // Assess
+    expect(finished.status).toBe('Completed');
+    expect((await world.allActions()).map((action) => action.type).sort()).toEqual(['acquire-file', 'file-quarantine']);
+    expect((await world.approvals.list(alice, { limit: 10 })).items).toEqual([]);
+  });
+});
+
+describe('TARGET_ACCOUNTS and protected targets on a target an earlier result names', () => {
+  const config = {
+    targetAccounts: { all: false as const, ids: new Set(['111122223333']) },
+    protectedTargets: ['arn:aws:iam::111122223333:role/BreakGlass'],
+  };
+  const noSessions: MemberSessionSource = {
+    sessionFor: () => Promise.reject(new Error('a guarded action must not reach the member account')),
+  };
+
+  async function stepAction(arn: string): Promise<ActionRecord> {
+    world = await runWorld(dynalite.endpoint, clock, { playbooks: [principalFromResult] });
+    world.work.script('acquire-file', 'complete', { arn });
+    const finished = await run(principalFromResult.name, { 'host.id': 'node-7', 'path.absolute': '/tmp/dropper' });
+    const action = await world.repository.get(finished.steps[1]?.actionId ?? '');
+    if (action === null) throw new Error('the step made no action');
+    return action;
+  }
+
+  it.each([
+    ['an account outside TARGET_ACCOUNTS', 'arn:aws:iam::999988887777:role/admin', TargetAccountNotAllowedError],
+    ['a protected role (on another path, in another case)', 'arn:aws:iam::111122223333:role/x/breakglass', ProtectedTargetError],
+  ])('are refused by the cloud action before any call, as for a direct action: %s', async (_, arn, refusal) => {
+    // Prepare: the step's action carries the result's ARN as its target, on the run's authority
+    const action = await stepAction(arn);
+    expect(action).toMatchObject({ type: 'iam-quarantine', inputs: { 'aws.resource.arn': arn } });
+    expect(action.playbookRunId).not.toBeNull();
+
+    // Act
+    const preparing = prepareAction({ repository: world.repository, config, sessions: noSessions, family: iamFamily, clock }, action);
+
+    // Assess
+    await expect(preparing).rejects.toBeInstanceOf(refusal);
+  });
+});
