@@ -10,13 +10,13 @@ import type { JsonObject, JsonValue } from '#shared/json.ts';
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
 import { defaultCaptureLimits } from './capture-limits.ts';
 import type { CaptureLimits } from './capture-limits.ts';
-import { cgroupNamesContainer } from './container-cgroup.ts';
 import { containerJson, describeContainer } from './container-target.ts';
 import type { ContainerInfo } from './containers/runtime.ts';
 import type { HostEnvironment } from './environment.ts';
 import { hostError } from './errors.ts';
 import { processStateEvidenceName } from './evidence-names.ts';
 import { optionalText } from './inputs.ts';
+import { placedInContainer } from './proc-container.ts';
 import { listProcesses, parsePasswd, readBounded } from './proc-listing.ts';
 import type { ProcessEntry } from './proc-listing.ts';
 import { listSockets } from './proc-sockets.ts';
@@ -70,7 +70,7 @@ export function captureProcessState(env: HostEnvironment, limits: CaptureLimits 
         users: await hostUsers(),
         limits,
         signal,
-        ...(container === null ? {} : { accept: (cgroup: string) => cgroupNamesContainer(cgroup, container.id, env.containerdNamespaces) }),
+        ...(container === null ? {} : { accept: (cgroup: string) => placedInContainer(cgroup, container.id, env.containerdNamespaces) }),
       });
       const sockets = await listSockets(env.procRoot, listing.processes, limits, signal);
 
