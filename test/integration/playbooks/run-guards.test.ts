@@ -108,3 +108,40 @@ describe('TARGET_ACCOUNTS and protected targets on a target an earlier result na
     await expect(preparing).rejects.toBeInstanceOf(refusal);
   });
 });
+
+describe('evidence-first past what the run-time rule can see', () => {
+  it('a destructive step after evidence steps all Skipped by their conditions runs, carrying the NoEvidenceFirst warning', async () => {
+    // Prepare: the only evidence step asks for a path, and none is given (contracts: Skipped by a condition counts as secured)
+    const conditional = playbook('conditional-evidence', [textInput('host.id'), textInput('container.id'), textInput('path.absolute', false)], [
+      step('acquire', 'acquire-file', { 'host.id': { input: 'host.id' }, 'path.absolute': { input: 'path.absolute' } }, { when: [{ present: 'path.absolute' }] }),
+      step('kill', 'kill-container', { 'host.id': { input: 'host.id' }, 'container.id': { input: 'container.id' } }),
+    ]);
+    world = await runWorld(dynalite.endpoint, clock, { playbooks: [conditional] });
+
+    // Act
+    const finished = await run(conditional.name, { 'host.id': 'node-7', 'container.id': 'c0ffee' });
+
+    // Assess
+    expect(finished.status).toBe('Completed');
+    const kill = await world.repository.get(finished.steps[1]?.actionId ?? '');
+    expect(kill?.warnings.map((warning) => warning.code)).toEqual(['NoEvidenceFirst']);
+  });
+
+  it('evidence gathered on another target than the destructive step\'s does not spare it the NoEvidenceFirst warning', async () => {
+    // Prepare: the evidence is about node-7's container, the kill about a container a result names on node-9
+    const elsewhere = playbook('evidence-elsewhere', [textInput('host.id'), textInput('container.id')], [
+      step('logs', 'get-logs', { 'host.id': { input: 'host.id' }, 'container.id': { input: 'container.id' } }),
+      step('kill', 'kill-container', { 'host.id': { step: 'logs', result: 'host' }, 'container.id': { input: 'container.id' } }),
+    ]);
+    world = await runWorld(dynalite.endpoint, clock, { playbooks: [elsewhere] });
+    world.work.script('get-logs', 'complete', { host: 'node-9' });
+
+    // Act
+    const finished = await run(elsewhere.name, { 'host.id': 'node-7', 'container.id': 'c0ffee' });
+
+    // Assess
+    const kill = await world.repository.get(finished.steps[1]?.actionId ?? '');
+    expect(kill).toMatchObject({ type: 'kill-container', inputs: { 'host.id': 'node-9' } });
+    expect(kill?.warnings.map((warning) => warning.code)).toEqual(['NoEvidenceFirst']);
+  });
+});
