@@ -308,4 +308,30 @@ describe('restore-workload-scale on a DaemonSet', () => {
     expect(server.received.map((request) => request.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
     expect([forged, another, missing, replicaRecord, noneSaved].flatMap(({ run }) => run.progress)).toEqual([]);
   });
+
+  it('refuses a selector planted in the annotation by someone who may patch the DaemonSet (the action id is on the object to copy): the record’s prior and the annotation must agree, and nothing is patched', async () => {
+    // Prepare: scaled from {kubernetes.io/os: linux} by this action; then someone rewrites the record on the object.
+    const planted = JSON.stringify({ actionId, nodeSelector: { 'kubernetes.io/hostname': 'attacker-node' } });
+    const object = daemonSet({ [zeroKey]: actionId });
+    (object['metadata'] as { annotations: Selector }).annotations[scaledFrom] = planted;
+    const stored = new StoredDaemonSet(object);
+    const genuine: UndoSource = {
+      actionId,
+      type: 'scale-workload',
+      prior: { nodeSelector: { 'kubernetes.io/os': 'linux' }, currentNumberScheduled: 3 },
+      applied: { nodeSelector: { from: { 'kubernetes.io/os': 'linux' }, to: { [zeroKey]: actionId } } },
+      result: null,
+    };
+    server.expect({ method: 'GET', path, reply: stored.read });
+
+    // Act
+    const refused = await executeFailing(h, { type: 'restore-workload-scale', inputs, undoOf: genuine });
+
+    // Assess
+    server.assertDone();
+    expect(refused.error.code).toBe('UndoMismatch');
+    expect(refused.error.message).toContain('"kubernetes.io/hostname":"attacker-node"');
+    expect(stored.nodeSelector).toEqual({ [zeroKey]: actionId });
+    expect(refused.run.progress).toEqual([]);
+  });
 });
