@@ -48,8 +48,13 @@ export interface UndoTarget {
   readonly undoType: string;
 }
 
-/** The run that undoes `original`: one undo step per target, in the order given (reverse of the original's). */
-export function newUndoRun(fields: Omit<NewRun, 'categories' | 'playbook' | 'inputs'>, original: PlaybookRun, targets: readonly UndoTarget[]): StoredRun {
+/**
+ * The run that undoes `original`: one undo step per target, in the order given (reverse of the
+ * original's). It shows the original's inputs, so it is read as the original is: by readers of
+ * every category of the original as well as of its undo steps.
+ */
+export function newUndoRun(fields: Omit<NewRun, 'categories' | 'playbook' | 'inputs'>, stored: StoredRun, targets: readonly UndoTarget[]): StoredRun {
+  const original = stored.run;
   const plan = targets.map((target): StoredStepPlan => ({ kind: 'undo', id: `undo-${target.stepId}`, type: target.undoType, undoOf: target.action.id }));
   const steps = plan.map(
     (step): PlaybookRunStep => ({
@@ -67,7 +72,7 @@ export function newUndoRun(fields: Omit<NewRun, 'categories' | 'playbook' | 'inp
   return {
     run: runFields({ ...fields, playbook: original.playbook, inputs: original.inputs }, steps, original.id),
     plan,
-    categories: undoCategories(targets),
+    categories: [...new Set([...stored.categories, ...undoCategories(targets)])].sort(),
   };
 }
 

@@ -199,7 +199,7 @@ export class PlaybookRunService implements PlaybookRuns {
         now,
         deadlineSeconds: this.#deps.runDeadlineSeconds,
       },
-      run,
+      original,
       targets,
     );
     try {

@@ -4,10 +4,11 @@ import { ProtectedTargetError, TargetAccountNotAllowedError } from '#shared/acti
 import { iamFamily } from '#shared/actions/iam/index.ts';
 import type { MemberSessionSource } from '#shared/adapters/member-session.ts';
 import { FixedClock } from '#shared/clock.ts';
+import { NotFoundError } from '#shared/errors.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { PlaybookRun } from '#shared/playbooks/types.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
-import { callerOf, runWorld, type RunWorld } from './run-harness.ts';
+import { callerOf, credentialInputs, credentialPlaybook, runWorld, type RunWorld } from './run-harness.ts';
 import { playbook, step, textInput } from './run-fixtures.ts';
 
 // A step fed by an earlier step's result (a responder's, hence hostile) names a target that no
@@ -143,5 +144,25 @@ describe('evidence-first past what the run-time rule can see', () => {
     const kill = await world.repository.get(finished.steps[1]?.actionId ?? '');
     expect(kill).toMatchObject({ type: 'kill-container', inputs: { 'host.id': 'node-9' } });
     expect(kill?.warnings.map((warning) => warning.code)).toEqual(['NoEvidenceFirst']);
+  });
+});
+
+describe("an undo run's readers", () => {
+  it("are the original's: it shows the original's inputs, so a reader of its undo steps' category alone finds it nowhere", async () => {
+    // Prepare: a run with a data-gathering step (the CloudTrail read and its time range), undone
+    world = await runWorld(dynalite.endpoint, clock);
+    const original = await run(credentialPlaybook.name, credentialInputs);
+    const undone = await world.runs.undo(alice, original.id, 'false positive');
+    if (!('run' in undone)) throw new Error('the undo asked for an approval');
+    const containmentReader = callerOf('carol', ['containment-response-actions.read']);
+
+    // Act
+    const got = await world.runs.get(containmentReader, undone.run.id).catch((error: unknown) => error);
+    const listed = await world.runs.list(containmentReader, { limit: 10 });
+
+    // Assess
+    expect(got).toBeInstanceOf(NotFoundError);
+    expect(listed.items).toEqual([]);
+    expect((await world.runs.get(alice, undone.run.id)).inputs).toEqual(credentialInputs);
   });
 });
