@@ -31,20 +31,24 @@ export function boundedJson(header: JsonObject, listKey: string, entries: readon
 }
 
 /**
- * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides
- * escaped: a process names itself, and its name must not rewrite the reader's terminal or
- * reorder what they see.
+ * Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides and
+ * every other invisible format character (zero-width spaces and joiners, directional marks, tag
+ * characters: Unicode's Cf) escaped: a process names itself, and its name must not rewrite the
+ * reader's terminal, reorder what they see, or pass for another name (`ss\u200bhd` for `sshd`).
  */
 export function terminalSafe(text: string): string {
   return text.replace(/./gsu, (character) => {
     const code = character.codePointAt(0) ?? 0;
-    if (!escapedInText(code)) return character;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    if (!escapedInText(code, character)) return character;
+    if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+    return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
   });
 }
 
-function escapedInText(code: number): boolean {
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+const formatCharacter = /^\p{Cf}$/u;
+
+function escapedInText(code: number, character: string): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 || formatCharacter.test(character);
 }
 
 /** Whole lines up to `maxBytes`, then one line saying how many were left out. */

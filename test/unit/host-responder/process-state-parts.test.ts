@@ -107,6 +107,14 @@ describe('the evidence bodies', () => {
     expect(rendered).toContain('\\x1b]0;pwned\\x07');
   });
 
+  it('escape invisible format characters, so a name cannot pass for another or reorder its line', () => {
+    // Act
+    const safe = terminalSafe('ss\u200bhd \u200f-x \u2060\ufeff\u061c \u{e0041}\u00ad ok é');
+
+    // Assess
+    expect(safe).toBe('ss\\u200bhd \\u200f-x \\u2060\\ufeff\\u061c \\u{e0041}\\xad ok é');
+  });
+
   it('keep the JSON object within its byte limit by leaving whole entries out, and say how many', () => {
     // Prepare
     const entries = Array.from({ length: 50 }, (_, index) => ({ pid: index + 1, argv: ['x'.repeat(100)] }));
