@@ -4,9 +4,11 @@
  * Falco's JSON output writes them are posted to POST /v1/events with an events token; an enforce
  * rule starts suspicious-file as automation:<rule id> (and a re-delivery starts nothing more), a
  * dry-run rule plans every step and writes nothing, an approval rule waits for a second person.
+ * Findings are hostile: an alert naming a planted symbolic link, or a path with .. in it, takes
+ * nothing away from the file it would reach.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,5 +238,50 @@ describe('a rule that runs a playbook from a finding', () => {
     ]);
     expect((steps[0]?.result as { sha256?: unknown } | null)?.sha256).toBe(sha256(content));
     expect(await present(file)).toBe(false);
+  });
+
+  it('a finding naming a symbolic link (planted to point at another file): acquire-file refuses it, the run stops before quarantining, and the file it points to stays', async () => {
+    // Prepare: the link is where the alert says the write was; what it points to is what a quarantine would take away
+    const victim = join(dir, 'victim.conf');
+    await writeFile(victim, 'keep me\n');
+    const link = join(dir, 'planted-link');
+    await symlink(victim, link);
+
+    // Act
+    const decision = onlyDecision(await postAlert(await falcoAlert(enforceType, link)));
+    const finished = await runEnded(service, decision.playbookRunId ?? '');
+    const actions = await stepActions(service, finished);
+
+    // Assess
+    expect(decision.outcome).toBe('executed');
+    expect(finished.status).toBe('Error');
+    expect(finished.error?.code).toBe('StepFailed');
+    expect(finished.error?.message).toContain('step acquire (acquire-file) failed: NotARegularFile');
+    expect(finished.steps.map((step) => [step.id, step.status])).toEqual([['acquire', 'Error'], ['quarantine', 'Skipped']]);
+    expect(actions.map((record) => [record.type, record.error?.code])).toEqual([['acquire-file', 'NotARegularFile']]);
+    expect(await readFile(victim, 'utf8')).toBe('keep me\n');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+  });
+
+  it('a finding whose path climbs out with .. segments starts no run: unmapped, naming path.absolute, and nothing is written', async () => {
+    // Prepare
+    const victim = join(dir, 'outside.conf');
+    await writeFile(victim, 'untouched\n');
+    // Not join(): it would take the .. out; Falco reports the path as the process opened it
+    const climbing = `${dir}/drop/../outside.conf`;
+    const runsBefore = (await runsOf('suspicious-file')).length;
+
+    // Act
+    const answer = await postAlert(await falcoAlert(enforceType, climbing));
+    const decision = onlyDecision(answer);
+
+    // Assess
+    expect(answer.status).toBe(202);
+    expect(decision).toMatchObject({ ruleId: 'binary-dropped', actionIds: [], approvalId: null, playbookRunId: null });
+    expect(decision.outcome).toBe('unmapped');
+    // The normaliser keeps no path it would not act on, so the host resource has none to give
+    expect(decision.reason).toContain('lacks path.absolute');
+    expect((await runsOf('suspicious-file')).length).toBe(runsBefore);
+    expect(await readFile(victim, 'utf8')).toBe('untouched\n');
   });
 });
