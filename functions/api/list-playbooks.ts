@@ -1,6 +1,6 @@
 import { apiHandler, requiresAnyActionScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import type { PlaybookRuns } from '#shared/playbooks/types.ts';
-import { playbookDescriptionsFromEnv } from './aws/playbook-runs.ts';
+import { playbookDescriptionsFromEnv } from './aws/playbook-catalogue.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /** GET /v1/playbooks: the built-in and custom playbooks, each with its inputs' JSON Schema and its steps (any read scope). */

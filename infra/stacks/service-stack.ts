@@ -336,16 +336,7 @@ export class ServiceStack extends Stack {
       this.responder.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
       'Executions of the responder state machine failed: host or Kubernetes actions ended in Error (a deadline passed, the work could not be sent, or the responder reported an error).',
     );
-    alarm(
-      'PlaybookFailedExecutionsAlarm',
-      this.playbooks.stateMachine.metricFailed({ period: alarmPeriod, statistic: 'Sum' }),
-      'Executions of the playbook state machine failed: a playbook run could not be advanced and was ended in Error by FailRun (or FailRun failed too and the run may still show Running).',
-    );
-    alarm(
-      'PlaybookTimedOutExecutionsAlarm',
-      this.playbooks.stateMachine.metricTimedOut({ period: alarmPeriod, statistic: 'Sum' }),
-      'An execution of the playbook state machine outlived the run deadline by the grace period: its run may still show Running.',
-    );
+    this.playbooks.addAlarms(alarm, alarmPeriod);
     const functions: [string, ServiceFunction][] = [
       ...Object.entries(this.api.functions),
       ['MarkStatus', this.markStatus],

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { playbookRunAslPath, playbookRunSubstitutionNames } from '#infra/constructs/playbook-run-definition.ts';
 import { playbookExecutionGraceSeconds, playbookStepEntry, playbookStepTimeout } from '#infra/constructs/playbook-runner.ts';
 import { grantsOfPolicy, evaluate, symbolic } from './support/intrinsics.ts';
-import type { TemplateResource } from './support/template.ts';
+import { resourcesOf, type TemplateResource } from './support/template.ts';
 import { account, baseGrants, built, grantsOf, logicalIdOf, render, resourceOf, settings, template, useServiceStack } from './support/service-stack-synthesis.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 
@@ -92,6 +92,8 @@ describe('ServiceStack: playbook runs', () => {
         ...baseGrants(fn),
         ...['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].flatMap((action) => tableAndIndexes.map((resource) => `Allow dynamodb:${action} on ${resource}`)),
         ...machines.map((machine) => `Allow states:StartExecution on ${render(machine.stateMachineArn)}`),
+        // Lambda sends what fails of an asynchronous invocation (the ended-execution rule's) as the function.
+        `Allow sqs:SendMessage on ${render(built.serviceStack.playbooks.deadLetterQueue.queueArn)}`,
       ].sort(),
     );
   });
@@ -113,8 +115,36 @@ describe('ServiceStack: playbook runs', () => {
     expect(taskTimeouts).toHaveLength(2);
     expect(properties.Timeout).toBe(playbookStepTimeout.toSeconds());
     for (const timeout of taskTimeouts) expect(playbookStepTimeout.toSeconds()).toBeLessThan(timeout);
-    // Invoked synchronously by its state machine only.
-    expect(properties).not.toHaveProperty('DeadLetterConfig');
+    expect(properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.playbooks.deadLetterQueue), 'Arn'] } });
     expect(playbookStepEntry).toBe('functions/playbooks/playbook-step.ts');
+  });
+
+  it('hands an execution that failed, timed out or was aborted to the step function\'s fail, naming the run by the execution\'s name, with a DLQ', () => {
+    // Prepare
+    const [[, rule] = []] = resourcesOf(template, 'AWS::Events::Rule').filter(([, candidate]) => JSON.stringify(candidate.Properties.EventPattern ?? null).includes(logicalIdOf(built.serviceStack.playbooks.stateMachine)));
+    const [target] = (rule?.Properties.Targets ?? []) as { Arn: unknown; DeadLetterConfig: unknown; RetryPolicy: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[];
+    if (target === undefined) throw new Error('no ended-execution rule on the playbook machine');
+    const runId = '0b7a4c2e-9d1f-4e8a-b3c5-6f2d1e0a9b87';
+    const values: Record<string, string> = { '$.detail.name': runId, '$.detail.status': 'TIMED_OUT' };
+
+    // Act: what EventBridge sends for a timed-out execution of that run (a placeholder outside quotes takes the JSON value)
+    const inputTemplate = target.InputTransformer.InputTemplate;
+    const sent = inputTemplate.replace(/<([\w-]+)>/g, (_, name: string, offset: number) => {
+      const value = values[target.InputTransformer.InputPathsMap[name] ?? ''] ?? '';
+      // Inside a string literal (an odd number of quotes before it) the value goes in as it is.
+      const insideString = (inputTemplate.slice(0, offset).match(/"/g) ?? []).length % 2 === 1;
+      return insideString ? value : JSON.stringify(value);
+    });
+
+    // Assess
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: logicalIdOf(built.serviceStack.playbooks.stateMachine) }] },
+    });
+    expect(JSON.parse(sent)).toEqual({ step: 'fail', runId, error: { Error: 'Execution.TIMED_OUT', Cause: 'the execution ended without FailRun ending its run' } });
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalIdOf(built.serviceStack.playbooks.stepFunction), 'Arn'] });
+    expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.playbooks.deadLetterQueue), 'Arn'] } });
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 });
   });
 });

@@ -278,11 +278,11 @@ describe('ServiceStack', () => {
       expect(count('AWS/States/ExecutionsTimedOut')).toBe(1);
       expect(count('AWS/ApiGateway/5xx')).toBe(1);
       expect(count('AWS/Lambda/Errors')).toBe(serviceFunctionEntries().length);
-      // mark-status's dead letters and the finding events'.
-      expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(2);
+      // mark-status's dead letters, the finding events' and the ended playbook executions'.
+      expect(count('AWS/SQS/ApproximateNumberOfMessagesVisible')).toBe(3);
       expect(count(`${stackNames.service}/ResponderWorkLeftForDeadLetterQueue`)).toBe(1);
       expect(count(`${stackNames.service}/FindingEventsRefused`)).toBe(1);
-      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 2 + 1 + 1 + serviceFunctionEntries().length + 4);
+      expect(alarms).toHaveLength(cloudActionFamilyDeployments.length + 2 + 1 + 1 + serviceFunctionEntries().length + 5);
       for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topicRef]);
       expect(resourceOf(built.serviceStack.alarmTopic).Properties.KmsMasterKeyId).toBeDefined();
       template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

@@ -12,26 +12,15 @@ import { ConfigError } from '#shared/errors.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
 import { CursorCodec } from '#shared/history/cursor.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
-import { describePlaybook, loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
 import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
 import { RunStore } from '#shared/playbooks/run-store.ts';
-import type { PlaybookCatalogue, PlaybookRuns, RunStarter } from '#shared/playbooks/types.ts';
+import type { PlaybookCatalogue, RunStarter } from '#shared/playbooks/types.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import type { CloudPlanner, Planner } from '#shared/plans/types.ts';
 import type { ActionServiceDeps } from '#shared/use-cases/action-service.ts';
 import { actionServicesFromEnv } from './action-services.ts';
 import { historyFromEnv } from './history.ts';
-
-/** The playbooks in force (PLAYBOOKS, validated at start-up: a bad file stops the function, naming the playbook and field). */
-export function playbookCatalogueFromEnv(env: Environment): PlaybookCatalogue {
-  return loadPlaybookCatalogue(loadConfig(env).playbooksFile);
-}
-
-/** GET /v1/playbooks: the catalogue alone, with no table, no starter and no planner. */
-export function playbookDescriptionsFromEnv(env: Environment): Pick<PlaybookRuns, 'describe'> {
-  const catalogue = playbookCatalogueFromEnv(env);
-  return { describe: () => catalogue.list().map((playbook) => describePlaybook(playbook)) };
-}
+import { playbookCatalogueFromEnv } from './playbook-catalogue.ts';
 
 /**
  * The starter of a function that reads runs but never starts one (no `playbook-runs` need, so no
