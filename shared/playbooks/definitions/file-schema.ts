@@ -7,18 +7,18 @@
 import * as z from 'zod';
 import { typeGlobProblem } from '#shared/findings/type-glob.ts';
 
-export const maxPlaybooks = 50;
-export const maxSteps = 30;
-export const maxPlaybookInputs = 30;
-export const maxConditions = 10;
+const maxPlaybooks = 50;
+const maxSteps = 30;
+const maxPlaybookInputs = 30;
+const maxConditions = 10;
 /** `firstOf` and `anyOf` alternatives: a handful says everything a fallback needs. */
-export const maxAlternatives = 4;
+const maxAlternatives = 4;
 /** A literal list (or a list taken from a step's result) longer than any catalogue list input. */
 export const maxListEntries = 128;
 /** Longer than any catalogue text input (paths are at most 4096). */
 export const maxTextLength = 4096;
 /** CloudTrail keeps 90 days; a default window further back could never be valid. */
-export const maxSecondsAgo = 90 * 24 * 60 * 60;
+const maxSecondsAgo = 90 * 24 * 60 * 60;
 
 const kebabCase = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Catalogue input names and playbook options: `host.id`, `fromTimestamp`, `kubernetes.pod.name`. */
@@ -36,7 +36,7 @@ function kebab(what: string, example: string) {
   return z.string({ error }).max(64, { error }).regex(kebabCase, { error });
 }
 
-export const playbookName = kebab('name', 'container-compromise');
+const playbookName = kebab('name', 'container-compromise');
 const stepId = kebab('step id', 'acquire-file');
 
 const inputNameText = z
@@ -54,7 +54,7 @@ const resultPath = z
 const scalarError = `must be a string (at most ${maxTextLength} characters), a finite number or a boolean`;
 const scalar = z.union([z.string().max(maxTextLength), z.number().refine(Number.isFinite), z.boolean()], { error: scalarError });
 /** Literal values as the catalogue's inputs take them: a scalar or a list of scalars. Never objects or null. */
-export const literalValue = z.union([scalar, z.array(scalar).min(1).max(maxListEntries)], {
+const literalValue = z.union([scalar, z.array(scalar).min(1).max(maxListEntries)], {
   error: `must be a string, number or boolean, or a list of 1 to ${maxListEntries} of them (objects and null are not input values)`,
 });
 
@@ -109,7 +109,7 @@ const firstOfForm = z.strictObject({
     .max(maxAlternatives, { error: `must list at most ${maxAlternatives} sources` }),
 });
 
-export const inputSource = keyed<InputSourceAsWritten>(
+const inputSource = keyed<InputSourceAsWritten>(
   [
     ['input', inputSourceForm],
     ['step', stepSourceForm],

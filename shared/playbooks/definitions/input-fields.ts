@@ -9,7 +9,7 @@ import type { ActionTypeDefinition } from '#shared/catalogue/types.ts';
 import type { InputSource, PlaybookStepDefinition } from '../types.ts';
 
 /** Playbook inputs that are no catalogue field: they pick steps through `when`, never feed one. */
-export const playbookOptions: Readonly<Record<string, z.ZodType>> = {
+const playbookOptions: Readonly<Record<string, z.ZodType>> = {
   'container.action': z
     .enum(['pause', 'kill'], { error: 'must be pause (keeps the container for investigation) or kill' })
     .meta({ description: 'What to do with the container once evidence is secured: pause it (the default) or kill it.' }),

@@ -23,7 +23,7 @@ function isScalar(value: unknown): value is Scalar {
 }
 
 /** A scalar, or a non-empty list of at most maxListEntries scalars; anything else (objects, null, nested lists, huge lists) is nothing. */
-export function takeValue(value: unknown): JsonValue | undefined {
+function takeValue(value: unknown): JsonValue | undefined {
   if (isScalar(value)) return value;
   if (!Array.isArray(value) || value.length === 0 || value.length > maxListEntries) return undefined;
   const entries: Scalar[] = [];
@@ -41,7 +41,7 @@ function isPlainData(value: unknown): value is Record<string, unknown> {
 }
 
 /** The value at a dotted path of a result, through own keys of plain objects only. */
-export function resultAt(result: unknown, path: string): JsonValue | undefined {
+function resultAt(result: unknown, path: string): JsonValue | undefined {
   let current: unknown = result;
   for (const segment of path.split('.')) {
     if (!isPlainData(current) || !Object.hasOwn(current, segment)) return undefined;

@@ -18,7 +18,7 @@ function shortName(name: string): string {
 }
 
 /** RFC 3339 in UTC to the second, as the catalogue's timestamp fields take it. */
-export function secondsBefore(now: Date, seconds: number): string {
+function secondsBefore(now: Date, seconds: number): string {
   return new Date(now.getTime() - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
