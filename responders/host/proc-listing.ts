@@ -198,7 +198,7 @@ async function readEntry(pid: number, options: ListingOptions, cgroup: string): 
 }
 
 /** The pids /proc lists (thread-group leaders: threads live under /proc/<pid>/task), ascending. */
-export async function procPids(procRoot: string): Promise<number[]> {
+async function procPids(procRoot: string): Promise<number[]> {
   return (await readdir(procRoot))
     .filter((name) => /^[1-9]\d{0,9}$/.test(name))
     .map(Number)

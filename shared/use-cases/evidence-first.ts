@@ -23,7 +23,7 @@ export interface EvidenceFirstOptions {
 }
 
 /** Evidence counts when it was created this long before the destructive action, or less. */
-export const evidenceWindowMs = 60 * 60 * 1000;
+const evidenceWindowMs = 60 * 60 * 1000;
 const pageSize = 100;
 /**
  * What a controller appends to its workload's name to name a pod (Kubernetes' generated suffixes
