@@ -191,8 +191,9 @@ describe('ServiceStack', () => {
       );
 
       // Assess
-      // The others are the hourly responder sweep's schedule and the four finding rules (findings-ingest.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 2 + Object.keys(built.serviceStack.findings.rules).length);
+      // The others are the hourly responder sweep's schedule, the playbook machine's own ended-execution rule
+      // (playbook-runner.test.ts) and the four finding rules (findings-ingest.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 3 + Object.keys(built.serviceStack.findings.rules).length);
       expect(rule?.Properties.EventPattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
