@@ -136,6 +136,32 @@ describe('Kubernetes playbooks through the local service and the cluster respond
     });
   });
 
+  it('network-exfiltration: PVCs given as input are the ones snapshotted; with none given and none in the pod state the snapshot step is skipped with its reason and isolation still runs', async () => {
+    await withCluster('exfiltration-inputs', 'daemonset', async (service, cluster) => {
+      // Act: the DaemonSet's pod mounts no PVC
+      const given = await runEnded(service, (await startRun(service, 'network-exfiltration', { ...cluster.inputs, 'kubernetes.persistentvolume.claim.name': 'forensic-scratch' })).id);
+      const givenActions = await stepActions(service, given);
+      const none = await runEnded(service, (await startRun(service, 'network-exfiltration', cluster.inputs)).id);
+      const noneActions = await stepActions(service, none);
+
+      // Assess
+      server.assertDone();
+      expect(given.status, JSON.stringify(given)).toBe('Completed');
+      expect(byType(givenActions, 'capture-pod-state').result).toMatchObject({ persistentVolumeClaims: [] });
+      const snapshot = byType(givenActions, 'kubernetes-volume-snapshot');
+      expect(snapshot.inputs['kubernetes.persistentvolume.claim.name']).toBe('forensic-scratch');
+      expect([...cluster.snapshots.keys()]).toEqual([`ra-snap-forensic-scratch-${snapshot.id.slice(0, 8)}`]);
+      expect(none.status, JSON.stringify(none)).toBe('Completed');
+      expect(none.steps.map((step) => [step.id, step.status])).toEqual([['logs', 'Completed'], ['pod-state', 'Completed'], ['volumes', 'Skipped'], ['isolate', 'Completed']]);
+      const skipReason = none.steps.find((step) => step.id === 'volumes')?.skipReason ?? '';
+      expect(skipReason).toContain('kubernetes.persistentvolume.claim.name is not given');
+      expect(skipReason).toContain("step pod-state's result has no persistentVolumeClaims");
+      expect(noneActions.map((action) => action.type)).toEqual(['get-logs', 'capture-pod-state', 'isolate-network']);
+      expectInOrder(noneActions);
+      expect(server.bodiesOf('POST', PlaybookCluster.snapshotsPath)).toHaveLength(1);
+    });
+  });
+
   it('kubernetes-workload-breach on a Deployment: isolates, captures state and logs, then scales to 0; undo restores the count, then deletes the policy', async () => {
     await withCluster('breach-deployment', 'deployment', async (service, cluster) => {
       // Act
