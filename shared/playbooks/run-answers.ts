@@ -106,12 +106,12 @@ export async function stepActions(records: Pick<HistoryReader, 'get'>, run: Play
   return Promise.all(run.steps.map(async (step) => (step.actionId === null ? null : records.get(step.actionId))));
 }
 
-/** The Completed containment steps of a finished run whose actions can be undone now, last first. */
+/** The Completed containment steps of a finished run whose actions (its own: they carry its id) can be undone now, last first. */
 export function undoTargets(stored: StoredRun, actions: readonly (ActionRecord | null)[]): UndoTarget[] {
   const targets: UndoTarget[] = [];
   stored.plan.forEach((plan, index) => {
     const action = actions[index] ?? null;
-    if (plan.kind !== 'playbook' || plan.definition.phase !== 'containment' || action === null) return;
+    if (plan.kind !== 'playbook' || plan.definition.phase !== 'containment' || action?.playbookRunId !== stored.run.id) return;
     if (action.status !== 'Completed' || !action.undo.available || action.undo.type === null) return;
     targets.push({ stepId: plan.definition.id, action, undoType: action.undo.type });
   });
