@@ -22,6 +22,7 @@ import {
   deletedStatus,
   deployment,
   namespace,
+  notFound,
   objectMeta,
   ok,
   persistentVolumeClaim,
@@ -125,6 +126,8 @@ export class PlaybookCluster {
   readonly snapshots = new Map<string, Record<string, unknown>>();
   /** Every piece of work the responder began, in order. */
   readonly work: WorkOrder[] = [];
+  /** When set, the pod is gone (deleted by the attacker, evicted): reads of it answer 404. */
+  podGone = false;
 
   readonly server: TestApiServer;
   readonly kind: WorkloadKind;
@@ -163,6 +166,7 @@ export class PlaybookCluster {
 
   /** The exact requests of one piece of work, in order. */
   requestsFor(work: WorkOrder): ExpectedRequest[] {
+    if (this.podGone && (work.type === 'get-logs' || work.type === 'capture-pod-state')) return [{ method: 'GET', path: this.podPath, reply: notFound('pods', this.podName) }];
     switch (work.type) {
       case 'get-logs':
         return [

@@ -199,6 +199,30 @@ describe('Kubernetes playbooks through the local service and the cluster respond
     });
   });
 
+  it('kubernetes-workload-breach: when the pod state cannot be captured the run stops there, and the workload is never scaled', async () => {
+    await withCluster('breach-no-evidence', 'deployment', async (service, cluster) => {
+      // Prepare
+      cluster.podGone = true;
+
+      // Act
+      const finished = await runEnded(service, (await startRun(service, 'kubernetes-workload-breach', cluster.inputs)).id);
+      const actions = await stepActions(service, finished);
+
+      // Assess
+      server.assertDone();
+      expect(finished.status).toBe('Error');
+      expect(finished.error?.code).toBe('StepFailed');
+      expect(finished.error?.message).toContain('pod-state');
+      expect(finished.steps.map((step) => [step.id, step.status])).toEqual([['isolate', 'Completed'], ['pod-state', 'Error'], ['logs', 'Skipped'], ['scale', 'Skipped']]);
+      expect(actions.map((action) => [action.type, action.status, action.error?.code ?? null])).toEqual([
+        ['isolate-network', 'Completed', null],
+        ['capture-pod-state', 'Error', 'TargetNotFound'],
+      ]);
+      expect(server.received.filter((request) => request.method === 'PATCH')).toEqual([]);
+      expect((cluster.workload.object['spec'] as { replicas: number }).replicas).toBe(3);
+    });
+  });
+
   it('kubernetes-workload-breach on a DaemonSet: scale to 0 sets a node selector no node matches; undo puts the prior selector back exactly', async () => {
     await withCluster('breach-daemonset', 'daemonset', async (service, cluster) => {
       // Prepare
