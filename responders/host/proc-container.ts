@@ -18,8 +18,19 @@ function upToContainer(path: string, containerdNamespaces: readonly string[]): s
   return end === -1 ? path : segments.slice(0, end + 1).join('/');
 }
 
+/** The cgroup text with each path cut after its outermost container segment. */
+function placedCgroup(cgroup: string, containerdNamespaces: readonly string[]): string {
+  return cgroupPaths(cgroup)
+    .map((path) => `0::${upToContainer(path, containerdNamespaces)}`)
+    .join('\n');
+}
+
 /** True when the runtime put the process whose /proc/<pid>/cgroup is `cgroup` in container `containerId`. */
 export function placedInContainer(cgroup: string, containerId: string, containerdNamespaces: readonly string[]): boolean {
-  const placed = cgroupPaths(cgroup).map((path) => `0::${upToContainer(path, containerdNamespaces)}`);
-  return cgroupNamesContainer(placed.join('\n'), containerId, containerdNamespaces);
+  return cgroupNamesContainer(placedCgroup(cgroup, containerdNamespaces), containerId, containerdNamespaces);
+}
+
+/** The 64-hex ids of the containers the runtime placed the process in (one per cgroup path at most), never a nested one's. */
+export function placedContainerIds(cgroup: string): string[] {
+  return containerIdsInCgroup(placedCgroup(cgroup, []));
 }

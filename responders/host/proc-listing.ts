@@ -6,8 +6,9 @@
  */
 import { open, readdir, readlink } from 'node:fs/promises';
 import type { ProcessLimits } from './capture-limits.ts';
-import { containerIdsInCgroup, cgroupPaths } from './container-cgroup.ts';
+import { cgroupPaths } from './container-cgroup.ts';
 import { errnoOf } from './errors.ts';
+import { placedContainerIds } from './proc-container.ts';
 import { parseProcStat, ProcFormatError, startTimeOf } from './procfs.ts';
 
 /** Bytes as text: UTF-8 when they are valid UTF-8, else printable ASCII with every other byte as `\xNN`. */
@@ -191,7 +192,8 @@ async function readEntry(pid: number, options: ListingOptions, cgroup: string): 
     exe: exeLink,
     cwd: cwdLink,
     cgroups: cgroupPaths(cgroup),
-    containerIds: containerIdsInCgroup(cgroup),
+    // The runtime's placement: a container's own nested cgroups may be named after any other container.
+    containerIds: placedContainerIds(cgroup),
     netns: netns.ok ? netnsOf(netns.value) : (unreadable.push('netns'), null),
     unreadable,
   };

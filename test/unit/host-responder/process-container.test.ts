@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResponderActionContext } from '#shared/responders/protocol.ts';
 import { captureProcessState } from '../../../responders/host/capture-process-state.ts';
 import type { HostEnvironment } from '../../../responders/host/environment.ts';
-import { placedInContainer } from '../../../responders/host/proc-container.ts';
+import { placedContainerIds, placedInContainer } from '../../../responders/host/proc-container.ts';
 
 const attacker = 'a'.repeat(64);
 const victim = 'b'.repeat(64);
@@ -67,8 +67,8 @@ describe('capture-process-state of a container', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it("lists only the victim's own process, not the one the attacker's container nested under the victim's name", async () => {
-    // Prepare
+  /** capture-process-state over the planted tree, the victim container running as pid 30; the listed processes. */
+  async function capture(inputs: Record<string, string>) {
     const container = { runtime: 'docker', id: victim, name: 'victim', namespace: null, status: 'running', running: true, paused: false, pid: 30, image: null, startedAt: null, restartPolicy: null };
     const env = {
       procRoot: root,
@@ -78,7 +78,7 @@ describe('capture-process-state of a container', () => {
     } as unknown as HostEnvironment;
     const uploads = new Map<string, Buffer>();
     const context = {
-      work: { inputs: { 'host.id': 'h1', 'container.id': victim }, target: { name: 'h1' } },
+      work: { inputs, target: { name: 'h1' } },
       signal: new AbortController().signal,
       uploadEvidence: (name: string, _type: string, body: Uint8Array) => {
         uploads.set(name, Buffer.from(body));
@@ -86,13 +86,30 @@ describe('capture-process-state of a container', () => {
       },
       recordProgress: () => Promise.resolve(),
     } as unknown as ResponderActionContext;
-
-    // Act
     const outcome = await captureProcessState(env).execute(context);
+    const body = [...uploads].find(([name]) => name.endsWith('.json') && name.includes('processes'))?.[1];
+    return { outcome, processes: (JSON.parse(body?.toString('utf8') ?? '{}') as { processes: { pid: number; containerIds: string[] }[] }).processes };
+  }
+
+  it("lists only the victim's own process, not the one the attacker's container nested under the victim's name", async () => {
+    // Act
+    const { outcome, processes } = await capture({ 'host.id': 'h1', 'container.id': victim });
 
     // Assess
-    const processes = [...uploads].find(([name]) => name.endsWith('.json') && name.includes('processes'))?.[1];
-    expect((JSON.parse(processes?.toString('utf8') ?? '{}') as { processes: { pid: number }[] }).processes.map((entry) => entry.pid)).toEqual([30]);
+    expect(processes.map((entry) => entry.pid)).toEqual([30]);
     expect(outcome.result).toMatchObject({ processes: { count: 1, listed: 1 } });
+  });
+
+  it('names only the container the runtime placed a process in, in a capture of the whole host', async () => {
+    // Act
+    const { processes } = await capture({ 'host.id': 'h1' });
+
+    // Assess
+    expect(processes.map((entry) => [entry.pid, entry.containerIds])).toEqual([
+      [10, [attacker]],
+      [20, [attacker]],
+      [30, [victim]],
+    ]);
+    expect(placedContainerIds(`0::/docker/${attacker}/docker/${victim}\n`)).toEqual([attacker]);
   });
 });
