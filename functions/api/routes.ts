@@ -330,7 +330,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/playbook-runs/{id}/undo',
     id: 'UndoPlaybookRun',
     entry: 'functions/api/undo-playbook-run.ts',
-    needs: ['history:read', 'history:write', 'playbooks', 'playbook-runs'],
+    needs: ['history:read', 'history:write', 'playbooks', 'playbook-runs', 'cloud-plans'],
     create: (deps) => withPlaybooks(deps, undoPlaybookRun.createHandler),
   },
 ];

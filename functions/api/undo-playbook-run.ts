@@ -1,6 +1,7 @@
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { runAcceptedResponse } from '#shared/http/run-accepted.ts';
 import type { PlaybookRuns } from '#shared/playbooks/types.ts';
+import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from './aws/cloud-planner.ts';
 import { playbookRunStarterFromEnv } from './aws/playbook-run-starter.ts';
 import { playbookRunsFromEnv } from './aws/playbook-runs.ts';
 import { lazyHandler } from './lazy-handler.ts';
@@ -22,4 +23,9 @@ export function createHandler(deps: { playbooks: Pick<PlaybookRuns, 'undo'> }): 
   );
 }
 
-export const handler = lazyHandler(() => Promise.resolve(createHandler({ playbooks: playbookRunsFromEnv(process.env, { runStarter: playbookRunStarterFromEnv(process.env) }) })));
+export const handler = lazyHandler(() => {
+  // An undo that needs an approval carries the plan of its steps; cloud plans run in the family functions.
+  const cloud = process.env[cloudPlanFunctionsVariable] === undefined ? undefined : cloudPlannerFromEnv(process.env);
+  const playbooks = playbookRunsFromEnv(process.env, { runStarter: playbookRunStarterFromEnv(process.env), ...(cloud === undefined ? {} : { cloud }) });
+  return Promise.resolve(createHandler({ playbooks }));
+});
