@@ -23,9 +23,12 @@ export const sourcePvcAnnotation = 'response-actions.io/source-pvc';
 export const scaledFromAnnotation = 'response-actions.io/scaled-from';
 /**
  * The node-selector key scale-workload gives a DaemonSet's pod template, valued with the action's
- * id: no node carries it, so every pod goes, and anyone reading the object sees why.
+ * id: no node carries it, so every pod goes, and anyone reading the object sees why. The
+ * `node-restriction.kubernetes.io/` prefix is one the NodeRestriction admission plugin forbids a
+ * kubelet to set on its own Node, so a stolen kubelet credential cannot label its node to bring
+ * the DaemonSet's pod back there.
  */
-export const scaledToZeroLabel = 'response-actions.io/scaled-to-zero';
+export const scaledToZeroLabel = 'node-restriction.kubernetes.io/response-actions-scaled-to-zero';
 
 const labelValuePattern = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const maxNameLength = 253;

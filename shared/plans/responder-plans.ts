@@ -214,7 +214,7 @@ export const responderWork: Readonly<Record<string, Describer>> = {
       call: `kubernetes:patch ${workloadKind(work.inputs)}`,
       target: work.key,
       detail: isDaemonSet(work.inputs)
-        ? `sets the pod template's spec.nodeSelector of ${workload(work.inputs)} to exactly response-actions.io/scaled-to-zero=<action id>, which no node matches, so its controller removes every pod while the DaemonSet stays; writes the node selector it has now (or that it has none) in its response-actions.io/scaled-from annotation in the same patch, guarded by the resourceVersion read; left alone when already scaled to zero`
+        ? `sets the pod template's spec.nodeSelector of ${workload(work.inputs)} to exactly node-restriction.kubernetes.io/response-actions-scaled-to-zero=<action id>, which no node matches, so its controller removes every pod while the DaemonSet stays; writes the node selector it has now (or that it has none) in its response-actions.io/scaled-from annotation in the same patch, guarded by the resourceVersion read; left alone when already scaled to zero`
         : `scales ${workload(work.inputs)} to ${text(work.inputs, 'kubernetes.workload.replicas')} replicas, writing the count it has now in its response-actions.io/scaled-from annotation in the same patch; left alone when already at that count`,
     },
   ],

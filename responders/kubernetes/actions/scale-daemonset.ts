@@ -1,6 +1,6 @@
 /**
  * scale-workload and restore-workload-scale on a DaemonSet, which has no replica count. Scaling to
- * zero makes the pod template's node selector exactly `{response-actions.io/scaled-to-zero: <action
+ * zero makes the pod template's node selector exactly `{node-restriction.kubernetes.io/response-actions-scaled-to-zero: <action
  * id>}`, which no node matches: the DaemonSet controller removes every pod, and the object stays
  * for investigation. The selector it had (null: none) is written on the DaemonSet in the
  * scaled-from annotation in the same patch, and the undo restores only from that, exactly as the

@@ -35,7 +35,7 @@ import type { ExpectedRequest, ReceivedRequest, Reply, TestApiServer } from '../
 import { mergePatch, validatePatchedWorkload } from '../../integration/kubernetes-responder/support/validate.ts';
 
 export const scaledFrom = 'response-actions.io/scaled-from';
-export const zeroKey = 'response-actions.io/scaled-to-zero';
+export const zeroKey = 'node-restriction.kubernetes.io/response-actions-scaled-to-zero';
 export const claims = ['shop-data', 'shop-uploads'];
 export const webLog = '2026-03-01T11:59:58Z GET /admin 200\nPOST https://45.9.148.3:4444/upload 31457280 bytes\n';
 const merge = 'application/merge-patch+json';

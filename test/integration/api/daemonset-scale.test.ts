@@ -26,7 +26,7 @@ beforeEach(async () => {
   api = await startLocalApi({
     clock: new FixedClock('2026-11-20T10:00:00.000Z'),
     starters: (repository) => {
-      starter = new CompletingStarter(repository, () => ({ nodeSelector: { from: null, to: { 'response-actions.io/scaled-to-zero': 'x' } } }));
+      starter = new CompletingStarter(repository, () => ({ nodeSelector: { from: null, to: { 'node-restriction.kubernetes.io/response-actions-scaled-to-zero': 'x' } } }));
       return { kubernetes: starter };
     },
   });

@@ -20,7 +20,7 @@ import { mergePatch, validatePatchedWorkload } from './support/validate.ts';
 useTestApiServer();
 
 const scaledFrom = 'response-actions.io/scaled-from';
-const zeroKey = 'response-actions.io/scaled-to-zero';
+const zeroKey = 'node-restriction.kubernetes.io/response-actions-scaled-to-zero';
 const path = `/apis/apps/v1/namespaces/${namespace}/daemonsets/node-agent`;
 const merge = 'application/merge-patch+json';
 const inputs = { 'kubernetes.cluster.name': clusterName, 'kubernetes.namespace.name': namespace, 'kubernetes.workload.name': 'node-agent', 'kubernetes.workload.type': 'daemonset' };

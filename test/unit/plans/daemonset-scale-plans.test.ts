@@ -30,7 +30,7 @@ function scaled(prior: ActionRecord['prior']): ActionRecord {
     },
     now,
   );
-  return { ...record, status: 'Completed', prior, applied: { nodeSelector: { from: null, to: { 'response-actions.io/scaled-to-zero': record.id } } } };
+  return { ...record, status: 'Completed', prior, applied: { nodeSelector: { from: null, to: { 'node-restriction.kubernetes.io/response-actions-scaled-to-zero': record.id } } } };
 }
 
 describe('a DaemonSet in the plans', () => {
@@ -43,7 +43,7 @@ describe('a DaemonSet in the plans', () => {
       call: 'kubernetes:patch DaemonSet',
       target: 'k8s/prod/pay/daemonset/agent',
       detail:
-        "sets the pod template's spec.nodeSelector of daemonset/agent in namespace pay of cluster prod to exactly response-actions.io/scaled-to-zero=<action id>, which no node matches, so its controller removes every pod while the DaemonSet stays; writes the node selector it has now (or that it has none) in its response-actions.io/scaled-from annotation in the same patch, guarded by the resourceVersion read; left alone when already scaled to zero",
+        "sets the pod template's spec.nodeSelector of daemonset/agent in namespace pay of cluster prod to exactly node-restriction.kubernetes.io/response-actions-scaled-to-zero=<action id>, which no node matches, so its controller removes every pod while the DaemonSet stays; writes the node selector it has now (or that it has none) in its response-actions.io/scaled-from annotation in the same patch, guarded by the resourceVersion read; left alone when already scaled to zero",
     });
   });
 

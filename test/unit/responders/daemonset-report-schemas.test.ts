@@ -8,7 +8,7 @@ import { reportProblems, storedReportProblems } from '#shared/responders/report-
 import { action, workload } from './genuine-reports.ts';
 
 const daemonSet = { ...workload, 'kubernetes.workload.name': 'agent', 'kubernetes.workload.type': 'daemonset' };
-const zero = { 'response-actions.io/scaled-to-zero': '3f2a9c1e-5b7d-4e21-9a0f-2c6b8d4e1a77' };
+const zero = { 'node-restriction.kubernetes.io/response-actions-scaled-to-zero': '3f2a9c1e-5b7d-4e21-9a0f-2c6b8d4e1a77' };
 const linux = { 'kubernetes.io/os': 'linux' };
 const ref = { type: 'daemonset', name: 'agent', namespace: 'payments' };
 const scaleReport = {
