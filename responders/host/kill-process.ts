@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject } from '#shared/json.ts';
 import type { ResponderAction, ResponderActionContext, ResponderOutcome } from '#shared/responders/protocol.ts';
-import { cgroupNamesContainer, containerIdsInCgroup } from './container-cgroup.ts';
+import { containerIdsInCgroup } from './container-cgroup.ts';
+import { placedInContainer } from './proc-container.ts';
 import type { HostEnvironment } from './environment.ts';
 import { errnoOf, hostError } from './errors.ts';
 import { optionalText, requiredInteger } from './inputs.ts';
@@ -92,7 +93,8 @@ export function killProcess(env: HostEnvironment): ResponderAction {
           );
         }
       }
-      if (containerId !== undefined && !cgroupNamesContainer(facts.cgroup, containerId, env.containerdNamespaces)) {
+      // The container the runtime placed it in: a process that nests a cgroup named after another container is not in that one.
+      if (containerId !== undefined && !placedInContainer(facts.cgroup, containerId, env.containerdNamespaces)) {
         const ids = containerIdsInCgroup(facts.cgroup);
         throw hostError(
           'ContainerMismatch',
