@@ -61,23 +61,10 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
 
   /** Records a pending approval; nothing is acted on until a second person approves it. */
   async request(input: ApprovalRequestInput): Promise<Approval> {
-    const now = this.#deps.clock.now();
-    const approval: Approval = {
-      id: this.#newId(),
-      status: 'pending',
-      request: { type: input.request.type, inputs: input.request.inputs, reason: input.request.reason },
-      plan: input.plan,
-      requestedBy: input.requestedBy,
-      trigger: input.trigger,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.#deps.ttlSeconds * 1000).toISOString(),
-      decidedBy: null,
-      decidedAt: null,
-      decisionReason: null,
-      actionIds: [],
-      playbookRunId: null,
-      category: input.category,
-    };
+    const approval = this.#pending(
+      { type: input.request.type, inputs: input.request.inputs, reason: input.request.reason },
+      input,
+    );
     await this.#deps.store.create({ approval, origin: input.origin ?? null, countAs: input.countAs ?? null, runCategories: null, runUndoOf: null });
     return approval;
   }
@@ -87,11 +74,23 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
    * categories a decider needs the exec scope of are kept with it, never shown.
    */
   async requestRun(input: RunApprovalRequestInput): Promise<Approval> {
+    const approval = this.#pending({ playbook: input.playbook, inputs: input.inputs, reason: input.reason }, input);
+    const stepCategories = (input.plan?.steps ?? []).flatMap((step) => findActionType(step.type)?.category ?? []);
+    const runCategories = categories.filter((each) => each === input.category || (input.categories ?? []).includes(each) || stepCategories.includes(each));
+    await this.#deps.store.create({ approval, origin: null, countAs: input.countAs ?? null, runCategories, runUndoOf: input.undoOf ?? null });
+    return approval;
+  }
+
+  /** A new pending approval of `request`, expiring after the TTL. */
+  #pending(
+    request: Approval['request'],
+    input: Pick<Approval, 'plan' | 'requestedBy' | 'trigger' | 'category'>,
+  ): Approval {
     const now = this.#deps.clock.now();
-    const approval: Approval = {
+    return {
       id: this.#newId(),
       status: 'pending',
-      request: { playbook: input.playbook, inputs: input.inputs, reason: input.reason },
+      request,
       plan: input.plan,
       requestedBy: input.requestedBy,
       trigger: input.trigger,
@@ -104,10 +103,6 @@ export class ApprovalService implements ApprovalRequests, RunApprovalRequests {
       playbookRunId: null,
       category: input.category,
     };
-    const stepCategories = (input.plan?.steps ?? []).flatMap((step) => findActionType(step.type)?.category ?? []);
-    const runCategories = categories.filter((each) => each === input.category || (input.categories ?? []).includes(each) || stepCategories.includes(each));
-    await this.#deps.store.create({ approval, origin: null, countAs: input.countAs ?? null, runCategories, runUndoOf: input.undoOf ?? null });
-    return approval;
   }
 
   /** GET /v1/approvals/{id}: an approval of a category the caller may not read does not exist for them. */
