@@ -1,19 +1,23 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { ShippedFile } from '#infra/constructs/shipped-file.ts';
-import { maxRulesFileBytes, ruleSetFromText, type LoadRulesOptions } from '#shared/automation/load-rules.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { shippedJson, type ShippedFile } from '#infra/constructs/shipped-file.ts';
+import { maxRulesFileBytes, parseContent, type LoadRulesOptions } from '#shared/automation/load-rules.ts';
+import { ruleSetFromDocument } from '#shared/automation/rule-set.ts';
 import type { RuleSet } from '#shared/automation/types.ts';
 import { ConfigError } from '#shared/errors.ts';
 
-/** The rules file as the functions find it in their bundle, by format. */
-const shippedNames = { json: 'automation-rules.json', yaml: 'automation-rules.yaml' } as const;
+/** The rules file as the functions find it in their bundle: always JSON, which they parse without a YAML parser. */
+const shippedName = 'automation-rules.json';
 
 /**
  * Reads the `automationRules` file at synthesis and validates it exactly as the functions will
  * at start-up, against the playbooks in force (`options.knownPlaybooks`: a bad rule, or one naming
  * a playbook that is not deployed, fails synthesis, naming the rule and field), for shipping in the bundles
- * of the functions that decide by it. The bytes are shipped unchanged, so the SHA-256 that
- * `GET /v1/automation-rules` reports is the file's own.
+ * of the functions that decide by it. JSON or YAML, it ships as the parsed document in JSON, which is
+ * validated once more as the functions will read it; `shipped.sha256` is the operator's file's, which
+ * `GET /v1/automation-rules` reports.
  *
  * @throws ConfigError naming `automationRules` when the file is unreadable, too large, neither
  *   `.json` nor `.yaml`/`.yml`, or holds an invalid rule
@@ -29,13 +33,17 @@ export function readAutomationRules(path: string, options: LoadRulesOptions = {}
     throw new ConfigError('automationRules', `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
   }
   if (bytes.length > maxRulesFileBytes) throw new ConfigError('automationRules', `${path}: is ${bytes.length} bytes; a rules file may be at most ${maxRulesFileBytes}`);
-  let ruleSet: RuleSet;
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
-    ruleSet = ruleSetFromText(bytes, path, format, options);
+    const document = parseContent(bytes, path, format);
+    const ruleSet = ruleSetFromDocument(document, path, sha256, options);
+    const content = shippedJson(document);
+    // What the functions will read must be these rules: a YAML value JSON cannot hold (.inf, .nan) would change.
+    const asShipped = ruleSetFromDocument(JSON.parse(content) as unknown, path, sha256, options);
+    if (!isDeepStrictEqual(asShipped, ruleSet)) throw new ConfigError('automationRules', `${path}: holds a value JSON cannot carry (such as .inf or .nan)`);
+    return { shipped: { fileName: shippedName, content, sha256 }, ruleSet };
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError) || error.variable === 'automationRules') throw error;
     throw new ConfigError('automationRules', error.message, { cause: error });
   }
-  // Valid rules are UTF-8 text (ruleSetFromText refuses anything else), so the string round-trips to the same bytes.
-  return { shipped: { fileName: shippedNames[format], content: bytes.toString('utf8') }, ruleSet };
 }

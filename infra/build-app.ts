@@ -3,7 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readAutomationRules } from './automation-rules.ts';
 import { readDeploymentConfig } from './config.ts';
 import { readPlaybooks } from './playbooks.ts';
-import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import type { DeploymentConfig } from './config.ts';
 import { MemberAccountStack } from './stacks/member-account-stack.ts';
 import { ServiceStack } from './stacks/service-stack.ts';

@@ -1,27 +1,41 @@
-import { formatOf, readBounded } from '#shared/automation/load-rules.ts';
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { formatOf, parseContent, readBounded } from '#shared/automation/load-rules.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { maxPlaybooksFileBytes, playbookCatalogueFromText } from '#shared/playbooks/definitions/index.ts';
+import { maxPlaybooksFileBytes } from '#shared/playbooks/definitions/index.ts';
+import { playbookCatalogueFromDocument } from '#shared/playbooks/definitions/catalogue.ts';
 import type { PlaybookCatalogue } from '#shared/playbooks/types.ts';
-import type { ShippedFile } from '#infra/constructs/shipped-file.ts';
+import { shippedJson, type ShippedFile } from '#infra/constructs/shipped-file.ts';
 
-/** The PLAYBOOKS file as the functions find it in their bundle, by format (their loader reads it by its extension). */
-const shippedNames = { json: 'playbooks.json', yaml: 'playbooks.yaml' } as const;
+/** The PLAYBOOKS file as the functions find it in their bundle: always JSON, which they parse without a YAML parser. */
+const shippedName = 'playbooks.json';
 
 /**
  * Reads the `playbooks` file at synthesis and validates it exactly as the functions will at
  * start-up (a bad playbook, or a destructive step before evidence, fails synthesis naming the
  * playbook, step and field), for shipping in the bundles of the functions that run playbooks or
- * decide rules. The bytes are shipped unchanged.
+ * decide rules. JSON or YAML, it ships as the parsed document in JSON, validated once more as the
+ * functions will read it; `shipped.sha256` is the operator's file's (the catalogue's `fileSha256`).
  *
  * @throws ConfigError naming `playbooks` when the file is unreadable, too large or holds an invalid playbook
  */
 export function readPlaybooks(path: string): { readonly shipped: ShippedFile; readonly catalogue: PlaybookCatalogue } {
   try {
     const bytes = readBounded(path, { variable: 'playbooks', noun: 'a playbooks file', maxBytes: maxPlaybooksFileBytes });
-    const format = formatOf(path, bytes);
-    const catalogue = playbookCatalogueFromText(bytes, path, format);
-    // Valid playbooks are UTF-8 text (the loader refuses anything else), so the string round-trips to the same bytes.
-    return { shipped: { fileName: shippedNames[format], content: bytes.toString('utf8') }, catalogue };
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    let document: unknown;
+    try {
+      document = parseContent(bytes, path, formatOf(path, bytes), 'PLAYBOOKS');
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError('playbooks', error.message.slice(`${error.variable}: `.length), { cause: error });
+    }
+    const catalogue = playbookCatalogueFromDocument(document, path, sha256);
+    const content = shippedJson(document);
+    // What the functions will read must be these playbooks: a YAML value JSON cannot hold (.inf, .nan) would change.
+    const asShipped = playbookCatalogueFromDocument(JSON.parse(content) as unknown, path, sha256);
+    if (!isDeepStrictEqual(asShipped.list(), catalogue.list())) throw new ConfigError('playbooks', `${path}: holds a value JSON cannot carry (such as .inf or .nan)`);
+    return { shipped: { fileName: shippedName, content, sha256 }, catalogue };
   } catch (error) {
     if (!(error instanceof ConfigError) || error.variable === 'playbooks') throw error;
     throw new ConfigError('playbooks', error.message.slice(`${error.variable}: `.length), { cause: error });

@@ -17,7 +17,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { Environment, ServiceConfig } from '#shared/config/config.ts';
 import type { CursorCodec } from '#shared/history/cursor.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
-import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import type { PlaybookRuns } from '#shared/playbooks/types.ts';
 import { PlanService, type PlanServiceDeps } from '#shared/plans/plan-service.ts';
 import type { Planner } from '#shared/plans/types.ts';

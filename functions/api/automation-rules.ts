@@ -7,10 +7,10 @@ import { ForbiddenError, NotFoundError } from '#shared/errors.ts';
 import { apiHandler, requiresAnyActionScope, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { invalidRequest } from '#shared/http/problem.ts';
 import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
-import { loadRuleSet } from '#shared/automation/load-rules.ts';
+import { loadShippedRuleSet } from '#shared/automation/rule-set.ts';
 import { DynamoRateLimiter } from '#shared/automation/store/index.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
-import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { playbookCatalogueFromEnv } from './aws/playbook-catalogue.ts';
 
 export interface AutomationRulesDeps {
   readonly automation: Pick<Automation, 'rules'>;
@@ -71,11 +71,11 @@ function requireResetScope(caller: Caller, rule: Rule): void {
   }
 }
 
-/** In AWS: the rules file shipped with the function (AUTOMATION_RULES) and the breakers in the history table. */
+/** In AWS: the rules file shipped with the function (AUTOMATION_RULES, JSON) and the breakers in the history table. */
 export function automationRulesFromEnv(env: Environment): AutomationRulesDeps {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
   // Checked against the playbooks in force (PLAYBOOKS), as the automation loads them: a rule naming one is valid here too.
-  const ruleSet = loadRuleSet(env, { knownPlaybooks: loadPlaybookCatalogue(config.playbooksFile).list() });
+  const ruleSet = loadShippedRuleSet(env, { knownPlaybooks: playbookCatalogueFromEnv(env).list() });
   return {
     automation: { rules: () => ruleSet },
     rates: new DynamoRateLimiter({ client: createHistoryClient(), tableName: config.historyTableName ?? '' }),

@@ -1,7 +1,7 @@
 /**
  * The automation of a function in AWS: the rules in force, the plan, action and approval use
  * cases, and the stores and exemption checks it decides with. Environment: HISTORY_TABLE_NAME,
- * AUTOMATION_RULES (unset: the shipped default set), APPROVAL_REQUIRED, APPROVAL_TTL_SECONDS,
+ * AUTOMATION_RULES (the JSON synthesis ships, unset: the default set) and AUTOMATION_RULES_SHA256, APPROVAL_REQUIRED, APPROVAL_TTL_SECONDS,
  * CLOUD_ACTION_STATE_MACHINES, RESPONDER_STATE_MACHINE_ARN and the responder deadlines (start-work),
  * CLOUD_PLAN_FUNCTIONS (cloud plans, in the family functions), PLAYBOOKS, PLAYBOOK_RUN_DEADLINE_SECONDS
  * and PLAYBOOK_STATE_MACHINE_ARN (rules that run a playbook),
@@ -14,7 +14,7 @@ import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { StsMemberSessions } from '#shared/adapters/member-session.ts';
 import { AutomationService } from '#shared/automation/automation-service.ts';
 import { MemberRoleExemptionChecker } from '#shared/automation/exemptions/index.ts';
-import { loadRuleSet } from '#shared/automation/load-rules.ts';
+import { loadShippedRuleSet } from '#shared/automation/rule-set.ts';
 import { DynamoDecisionLog, DynamoDedupStore, DynamoRateLimiter } from '#shared/automation/store/index.ts';
 import { systemClock } from '#shared/clock.ts';
 import { loadConfig, type Environment } from '#shared/config/config.ts';
@@ -33,7 +33,7 @@ export function automationFromEnv(env: Environment): AutomationService {
   const config = loadConfig(env, ['HISTORY_TABLE_NAME']);
   const catalogue = playbookCatalogueFromEnv(env);
   // Refuses to start on a bad rules file, naming the rule and field (synthesis validated it too).
-  const rules = loadRuleSet(env, { knownPlaybooks: catalogue.list() });
+  const rules = loadShippedRuleSet(env, { knownPlaybooks: catalogue.list() });
   const repository = historyFromEnv(env);
   const store = { client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock };
   // Dry-run and approval rules plan cloud actions in the family functions (CLOUD_PLAN_FUNCTIONS).

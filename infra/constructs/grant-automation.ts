@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { rulesSha256Variable } from '#shared/automation/rule-set.ts';
 import { grantAssumeRoles } from './grant-assume-roles.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { shippedFilePath, type ShippedFile } from './shipped-file.ts';
@@ -70,7 +71,12 @@ export function grantExemptions(fn: ServiceFunction, automation: AutomationRoute
   setMemberEnvironment(fn, automation);
 }
 
-/** `automation-rules`: AUTOMATION_RULES names the shipped file; without one the service's default set applies. */
+/**
+ * `automation-rules`: AUTOMATION_RULES names the shipped file (JSON) and AUTOMATION_RULES_SHA256 gives
+ * the digest of the operator's file, which GET /v1/automation-rules reports; without one the default set applies.
+ */
 export function shipAutomationRules(fn: ServiceFunction, automation: AutomationRouteResources): void {
-  if (automation.rules !== undefined) fn.addEnvironment(AUTOMATION_RULES_ENV, shippedFilePath(automation.rules));
+  if (automation.rules === undefined) return;
+  fn.addEnvironment(AUTOMATION_RULES_ENV, shippedFilePath(automation.rules));
+  fn.addEnvironment(rulesSha256Variable, automation.rules.sha256);
 }

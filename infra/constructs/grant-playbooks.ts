@@ -1,5 +1,6 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { playbooksSha256Variable } from '#shared/playbooks/definitions/index.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { shippedFilePath, type ShippedFile } from './shipped-file.ts';
 
@@ -20,12 +21,15 @@ export interface PlaybookRouteResources {
 }
 
 /**
- * `playbooks`: the playbooks in force, PLAYBOOKS naming the shipped file (without one, the built-ins
- * only), and the run deadline. Also given with `automation-rules`: rules may name a playbook, and
+ * `playbooks`: the playbooks in force, PLAYBOOKS naming the shipped file (JSON) and PLAYBOOKS_SHA256
+ * the digest of the operator's file (without one, the built-ins only), and the run deadline. Also given with `automation-rules`: rules may name a playbook, and
  * the rules are checked against the playbooks in force.
  */
 export function shipPlaybooks(fn: ServiceFunction, playbooks: PlaybookRouteResources): void {
-  if (playbooks.file !== undefined) fn.addEnvironment(PLAYBOOKS_ENV, shippedFilePath(playbooks.file));
+  if (playbooks.file !== undefined) {
+    fn.addEnvironment(PLAYBOOKS_ENV, shippedFilePath(playbooks.file));
+    fn.addEnvironment(playbooksSha256Variable, playbooks.file.sha256);
+  }
   fn.addEnvironment(PLAYBOOK_RUN_DEADLINE_SECONDS_ENV, String(playbooks.runDeadlineSeconds));
 }
 

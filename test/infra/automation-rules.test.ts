@@ -1,7 +1,8 @@
 /**
  * The `automationRules` setting: the file is read and validated at synthesis exactly as the
- * functions validate it at start-up, and shipped unchanged in the bundles of the functions that
- * decide by it (a file, not an environment variable: Lambda's environment holds 4 KB in all).
+ * functions validate it at start-up, and shipped as JSON in the bundles of the functions that
+ * decide by it (a file, not an environment variable: Lambda's environment holds 4 KB in all), with
+ * the operator's file's SHA-256 beside it, which GET /v1/automation-rules reports.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { readAutomationRules } from '#infra/automation-rules.ts';
 import { buildApp } from '#infra/build-app.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
-import { loadRuleSet } from '#shared/automation/load-rules.ts';
+import { loadRuleSet, parseContent } from '#shared/automation/load-rules.ts';
+import { loadShippedRuleSet } from '#shared/automation/rule-set.ts';
 import { configuredRulesFile } from './support/deployments.ts';
 import { makeTempDir, stubOutAwsEnvironment, testContext } from './support/synth.ts';
 
@@ -42,16 +44,20 @@ describe('automationRules: the rules file, validated at synthesis and shipped in
     dir.remove();
   });
 
-  it('ships the file\'s bytes unchanged, under a name that keeps its format, so its SHA-256 is the operator\'s', () => {
+  it('ships YAML or JSON as the same rules in JSON, with the SHA-256 of the operator\'s file', () => {
     // Act
     const { shipped, ruleSet } = readAutomationRules(configuredRulesFile);
+    const json = JSON.stringify({ rules: [] });
+    const fromJson = readAutomationRules(file('rules.json', json));
 
     // Assess
     const bytes = readFileSync(configuredRulesFile);
-    expect(shipped.fileName).toBe('automation-rules.yaml');
-    expect(Buffer.from(shipped.content, 'utf8').equals(bytes)).toBe(true);
-    expect(ruleSet.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect(readAutomationRules(file('rules.json', JSON.stringify({ rules: [] }))).shipped.fileName).toBe('automation-rules.json');
+    expect(shipped.fileName).toBe('automation-rules.json');
+    expect(shipped.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(ruleSet).toEqual(loadRuleSet(configuredRulesFile));
+    expect(JSON.parse(shipped.content)).toEqual(parseContent(bytes, configuredRulesFile, 'yaml'));
+    expect(loadRuleSet(file('shipped.json', shipped.content)).rules).toEqual(ruleSet.rules);
+    expect(fromJson.shipped).toEqual({ fileName: 'automation-rules.json', content: `${JSON.stringify({ rules: [] }, null, 2)}\n`, sha256: createHash('sha256').update(json).digest('hex') });
   });
 
   it.each([
@@ -97,10 +103,12 @@ describe('automationRules: the rules file, validated at synthesis and shipped in
     const template = assembly.getStackByName('RulesFixture').template as { Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }> };
     const code = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::Lambda::Function')?.Properties.Code;
     const assetDir = join(assembly.directory, `asset.${(code?.S3Key ?? '').replace(/\.zip$/, '')}`);
-    const shippedPath = join(assetDir, 'automation-rules.yaml');
-    expect(readFileSync(shippedPath, 'utf8')).toBe(validRule);
+    const shippedPath = join(assetDir, 'automation-rules.json');
+    expect(readFileSync(shippedPath, 'utf8')).toBe(shipped.content);
     expect(readFileSync(join(assetDir, 'index.mjs')).length).toBeGreaterThan(0);
-    expect(loadRuleSet({ AUTOMATION_RULES: shippedPath })).toEqual({ ...ruleSet, origin: shippedPath });
+    // As the functions load it (JSON only), reporting the SHA-256 of the YAML the operator wrote.
+    expect(loadShippedRuleSet({ AUTOMATION_RULES: shippedPath, AUTOMATION_RULES_SHA256: shipped.sha256 })).toEqual({ ...ruleSet, origin: shippedPath });
+    expect(ruleSet.sha256).toBe(createHash('sha256').update(validRule).digest('hex'));
   });
 
   it.each(['index.mjs', 'index.mjs.map', 'other.js', '../escape.yaml', 'dir/rules.yaml'])('refuses to ship a file named %s, which could replace the bundle or leave its directory', (name) => {

@@ -3,12 +3,14 @@
  * accepted source and detail type, their one target with its retry policy and dead-letter queue,
  * the alarms, the ingest function's grants and environment, and the cross-account bus policy.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { findingEventMaxAge, findingsIngest, exemptionsRolePath } from '#infra/constructs/findings-ingest.ts';
 import { grantExemptions } from '#infra/constructs/grant-automation.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
+import { parseContent } from '#shared/automation/load-rules.ts';
 import { acceptedDetailTypes } from '#shared/findings/eventbridge-schema.ts';
 import { configuredPlaybooksFile, configuredRulesFile } from './support/deployments.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
@@ -152,15 +154,17 @@ describe('findings in (FindingsIngest)', () => {
       [
         'NODE_OPTIONS', 'HISTORY_TABLE_NAME', 'CLOUD_ACTION_STATE_MACHINES', 'RESPONDER_STATE_MACHINE_ARN', 'PICKUP_DEADLINE_SECONDS', 'COMPLETION_DEADLINE_SECONDS',
         'APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS', 'CLOUD_PLAN_FUNCTIONS', 'TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS', 'AUTOMATION_RULES',
-        'PLAYBOOKS', 'PLAYBOOK_RUN_DEADLINE_SECONDS', 'PLAYBOOK_STATE_MACHINE_ARN',
+        'AUTOMATION_RULES_SHA256', 'PLAYBOOKS', 'PLAYBOOKS_SHA256', 'PLAYBOOK_RUN_DEADLINE_SECONDS', 'PLAYBOOK_STATE_MACHINE_ARN',
       ].sort(),
     );
     expect(JSON.parse(variables['CLOUD_PLAN_FUNCTIONS'] ?? '')).toEqual(
       Object.fromEntries(Object.entries(built.serviceStack.families).map(([name, family]) => [name, render(family.stepFunction.functionName)])),
     );
     expect(variables).toMatchObject({
-      AUTOMATION_RULES: '/var/task/automation-rules.yaml',
-      PLAYBOOKS: '/var/task/playbooks.yaml',
+      AUTOMATION_RULES: '/var/task/automation-rules.json',
+      AUTOMATION_RULES_SHA256: createHash('sha256').update(readFileSync(configuredRulesFile)).digest('hex'),
+      PLAYBOOKS: '/var/task/playbooks.json',
+      PLAYBOOKS_SHA256: createHash('sha256').update(readFileSync(configuredPlaybooksFile)).digest('hex'),
       PLAYBOOK_RUN_DEADLINE_SECONDS: String(settings.playbookRunDeadlineSeconds),
       PLAYBOOK_STATE_MACHINE_ARN: render(built.serviceStack.playbooks.stateMachine.stateMachineArn),
       APPROVAL_REQUIRED: settings.approvalRequired,
@@ -168,11 +172,11 @@ describe('findings in (FindingsIngest)', () => {
       TARGET_ACCOUNTS: settings.targetAccounts,
       MEMBER_ROLE_NAME: settings.memberRoleName,
     });
-    // The rules and the playbooks they may name, byte for byte.
-    expect(built.serviceStack.api.functionPropsFor(findingsIngest).files).toEqual({
-      'automation-rules.yaml': readFileSync(configuredRulesFile, 'utf8'),
-      'playbooks.yaml': readFileSync(configuredPlaybooksFile, 'utf8'),
-    });
+    // The rules and the playbooks they may name, as JSON of the operator's YAML (the digests above are of the YAML).
+    const files = built.serviceStack.api.functionPropsFor(findingsIngest).files ?? {};
+    expect(Object.keys(files).sort()).toEqual(['automation-rules.json', 'playbooks.json']);
+    expect(JSON.parse(files['automation-rules.json'] ?? '')).toEqual(parseContent(readFileSync(configuredRulesFile), configuredRulesFile, 'yaml'));
+    expect(JSON.parse(files['playbooks.json'] ?? '')).toEqual(parseContent(readFileSync(configuredPlaybooksFile), configuredPlaybooksFile, 'yaml'));
   });
 
   it('fails synthesis when a function with the exemptions need is not on the path the exemptions role trusts', () => {

@@ -1,7 +1,7 @@
 /**
  * The `playbooks` setting: the PLAYBOOKS file is read and validated at synthesis exactly as the
  * functions validate it at start-up (a destructive step before evidence fails synthesis naming the
- * step), shipped unchanged in the bundles of the functions that run playbooks or decide rules, and
+ * step), shipped as JSON (with the operator's file's SHA-256 beside it) in the bundles of the functions that run playbooks or decide rules, and
  * the rules file is checked against the playbooks the deployment ships.
  */
 import { createHash } from 'node:crypto';
@@ -11,8 +11,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import { playbookExecutionGraceSeconds } from '#infra/constructs/playbook-runner.ts';
+import { readAutomationRules } from '#infra/automation-rules.ts';
 import { readPlaybooks } from '#infra/playbooks.ts';
-import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { loadShippedPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import { configuredPlaybooksFile } from './support/deployments.ts';
 import { makeTempDir, stubOutAwsEnvironment, testContext } from './support/synth.ts';
 import { logicalIdOf } from './support/member-roles.ts';
@@ -70,17 +72,24 @@ describe('playbooks: the PLAYBOOKS file, validated at synthesis and shipped in t
     dir.remove();
   });
 
-  it('ships the file\'s bytes unchanged, under a name that keeps its format, and reads the playbooks the functions will', () => {
+  it('ships YAML or JSON as the same playbooks in JSON, which the functions read with the operator\'s file\'s SHA-256', () => {
     // Act
     const { shipped, catalogue } = readPlaybooks(configuredPlaybooksFile);
+    const json = JSON.stringify({ playbooks: [] });
+    const fromJson = readPlaybooks(file('playbooks.json', json));
 
     // Assess
     const bytes = readFileSync(configuredPlaybooksFile);
-    expect(shipped.fileName).toBe('playbooks.yaml');
-    expect(Buffer.from(shipped.content, 'utf8').equals(bytes)).toBe(true);
-    expect(catalogue.fileSha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect(catalogue.list().map((playbook) => playbook.name)).toEqual(loadPlaybookCatalogue(configuredPlaybooksFile).list().map((playbook) => playbook.name));
-    expect(readPlaybooks(file('playbooks.json', JSON.stringify({ playbooks: [] }))).shipped.fileName).toBe('playbooks.json');
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    expect(shipped.fileName).toBe('playbooks.json');
+    expect(shipped.sha256).toBe(digest);
+    expect(catalogue.fileSha256).toBe(digest);
+    expect(catalogue.list()).toEqual(loadPlaybookCatalogue(configuredPlaybooksFile).list());
+    const shippedPath = file('shipped-playbooks.json', shipped.content);
+    const asFunctionsRead = loadShippedPlaybookCatalogue(shippedPath, shipped.sha256);
+    expect(asFunctionsRead.list()).toEqual(catalogue.list());
+    expect(asFunctionsRead.fileSha256).toBe(digest);
+    expect(fromJson.shipped).toEqual({ fileName: 'playbooks.json', content: `${JSON.stringify({ playbooks: [] }, null, 2)}\n`, sha256: createHash('sha256').update(json).digest('hex') });
   });
 
   it('fails synthesis on a custom playbook with a destructive step before its evidence, naming playbooks, the playbook and the step', () => {
@@ -119,8 +128,8 @@ describe('playbooks: the PLAYBOOKS file, validated at synthesis and shipped in t
     // Assess
     expect(without).toThrow(/^automationRules: .*run-custom.*run\.playbook.*quarantine-then-look/);
     expect(withFile.serviceStack.api.functionPropsFor({ id: 'PostEvent', needs: ['automation-rules'] }).files).toEqual({
-      'automation-rules.yaml': readFileSync(rules, 'utf8'),
-      'playbooks.yaml': readFileSync(playbooks, 'utf8'),
+      'automation-rules.json': readAutomationRules(rules, { knownPlaybooks: readPlaybooks(playbooks).catalogue.list() }).shipped.content,
+      'playbooks.json': readPlaybooks(playbooks).shipped.content,
     });
   });
 

@@ -228,8 +228,8 @@ describe('ServiceStack', () => {
             ...(startsWork ? ['APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS'] : []),
             ...(route.needs.includes('cloud-plans') ? ['CLOUD_PLAN_FUNCTIONS'] : []),
             ...(route.needs.includes('cloud-plans') || route.needs.includes('exemptions') ? ['TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS'] : []),
-            ...(route.needs.includes('automation-rules') ? ['AUTOMATION_RULES'] : []),
-            ...(playbooks ? ['PLAYBOOKS', 'PLAYBOOK_RUN_DEADLINE_SECONDS'] : []),
+            ...(route.needs.includes('automation-rules') ? ['AUTOMATION_RULES', 'AUTOMATION_RULES_SHA256'] : []),
+            ...(playbooks ? ['PLAYBOOKS', 'PLAYBOOKS_SHA256', 'PLAYBOOK_RUN_DEADLINE_SECONDS'] : []),
             ...(route.needs.includes('playbook-runs') ? ['PLAYBOOK_STATE_MACHINE_ARN'] : []),
           ].sort(),
         );
@@ -249,7 +249,7 @@ describe('ServiceStack', () => {
         if (playbooks) {
           // The shipped file, where the bundle puts it, and the deadline the run service reads.
           const read = loadConfig({ PLAYBOOKS: String(variables['PLAYBOOKS']), PLAYBOOK_RUN_DEADLINE_SECONDS: String(variables['PLAYBOOK_RUN_DEADLINE_SECONDS']) });
-          expect([read.playbooksFile, read.playbookRunDeadlineSeconds]).toEqual(['/var/task/playbooks.yaml', settings.playbookRunDeadlineSeconds]);
+          expect([read.playbooksFile, read.playbookRunDeadlineSeconds]).toEqual(['/var/task/playbooks.json', settings.playbookRunDeadlineSeconds]);
         }
         if (route.needs.includes('playbook-runs')) {
           expect(evaluate(variables['PLAYBOOK_STATE_MACHINE_ARN'], symbolic)).toBe(render(built.serviceStack.playbooks.stateMachine.stateMachineArn));

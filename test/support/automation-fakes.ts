@@ -27,7 +27,7 @@ import { CursorCodec } from '#shared/history/cursor.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
-import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import { PlaybookRunService } from '#shared/playbooks/run-service.ts';
 import { RunStore } from '#shared/playbooks/run-store.ts';
 import type { PlaybookCatalogue, PlaybookRun, RunStarter } from '#shared/playbooks/types.ts';

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { inputsForPlaybook } from '#shared/automation/playbook-inputs.ts';
 import { normaliseEvent } from '#shared/findings/index.ts';
 import type { NormalisedFinding } from '#shared/findings/index.ts';
-import { builtInPlaybooks, playbookCatalogueFromText } from '#shared/playbooks/definitions/index.ts';
+import { builtInPlaybooks } from '#shared/playbooks/definitions/index.ts';
+import { playbookCatalogueFromText } from '#shared/playbooks/definitions/load.ts';
 import type { PlaybookDefinition } from '#shared/playbooks/types.ts';
 import { fixture } from '../findings/fixtures.ts';
 

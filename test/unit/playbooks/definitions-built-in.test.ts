@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findActionType } from '#shared/catalogue/catalogue.ts';
-import { builtInPlaybooks, categoriesOf, describePlaybook, loadPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
+import { builtInPlaybooks, categoriesOf, describePlaybook } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import type { PlaybookDefinition } from '#shared/playbooks/types.ts';
 
 function playbook(name: string): PlaybookDefinition {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findActionType } from '#shared/catalogue/catalogue.ts';
-import { PlaybookFileError, playbookCatalogueFromText } from '#shared/playbooks/definitions/index.ts';
+import { PlaybookFileError } from '#shared/playbooks/definitions/index.ts';
+import { playbookCatalogueFromText } from '#shared/playbooks/definitions/load.ts';
 
 /** Types that take exactly a host and a container, of each effect: any order of them is well formed but for the rule. */
 const hostTypes = ['get-logs', 'capture-process-state', 'pause-container', 'kill-container', 'stop-container'] as const;

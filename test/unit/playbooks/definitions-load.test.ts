@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError } from '#shared/errors.ts';
-import { builtInPlaybooks, loadPlaybookCatalogue, maxPlaybooksFileBytes, PlaybookFileError, playbookCatalogueFromText } from '#shared/playbooks/definitions/index.ts';
+import { builtInPlaybooks, maxPlaybooksFileBytes, PlaybookFileError } from '#shared/playbooks/definitions/index.ts';
+import { loadPlaybookCatalogue, playbookCatalogueFromText } from '#shared/playbooks/definitions/load.ts';
 
 const directory = mkdtempSync(path.join(tmpdir(), 'playbooks-'));
 afterAll(() => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#shared/errors.ts';
-import { builtInPlaybooks, playbookCatalogueFromText, resourcesAtStart, validateRunInputs } from '#shared/playbooks/definitions/index.ts';
+import { builtInPlaybooks, resourcesAtStart, validateRunInputs } from '#shared/playbooks/definitions/index.ts';
+import { playbookCatalogueFromText } from '#shared/playbooks/definitions/load.ts';
 import type { PlaybookDefinition } from '#shared/playbooks/types.ts';
 
 const now = new Date('2026-11-20T12:00:00.250Z');
