@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { shippedJson, type ShippedFile } from '#infra/constructs/shipped-file.ts';
 import { maxRulesFileBytes, parseContent, type LoadRulesOptions } from '#shared/automation/load-rules.ts';
 import { ruleSetFromDocument } from '#shared/automation/rule-set.ts';
@@ -15,8 +14,8 @@ const shippedName = 'automation-rules.json';
  * Reads the `automationRules` file at synthesis and validates it exactly as the functions will
  * at start-up, against the playbooks in force (`options.knownPlaybooks`: a bad rule, or one naming
  * a playbook that is not deployed, fails synthesis, naming the rule and field), for shipping in the bundles
- * of the functions that decide by it. JSON or YAML, it ships as the parsed document in JSON, which is
- * validated once more as the functions will read it; `shipped.sha256` is the operator's file's, which
+ * of the functions that decide by it. JSON or YAML, it ships as the parsed document in JSON (the
+ * functions bundle no YAML parser); `shipped.sha256` is the operator's file's, which
  * `GET /v1/automation-rules` reports.
  *
  * @throws ConfigError naming `automationRules` when the file is unreadable, too large, neither
@@ -37,11 +36,8 @@ export function readAutomationRules(path: string, options: LoadRulesOptions = {}
   try {
     const document = parseContent(bytes, path, format);
     const ruleSet = ruleSetFromDocument(document, path, sha256, options);
-    const content = shippedJson(document);
-    // What the functions will read must be these rules: a YAML value JSON cannot hold (.inf, .nan) would change.
-    const asShipped = ruleSetFromDocument(JSON.parse(content) as unknown, path, sha256, options);
-    if (!isDeepStrictEqual(asShipped, ruleSet)) throw new ConfigError('automationRules', `${path}: holds a value JSON cannot carry (such as .inf or .nan)`);
-    return { shipped: { fileName: shippedName, content, sha256 }, ruleSet };
+    // The schema takes only finite numbers, strings, booleans, lists and maps, which JSON carries unchanged.
+    return { shipped: { fileName: shippedName, content: shippedJson(document), sha256 }, ruleSet };
   } catch (error) {
     if (!(error instanceof ConfigError) || error.variable === 'automationRules') throw error;
     throw new ConfigError('automationRules', error.message, { cause: error });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { formatOf, parseContent, readBounded } from '#shared/automation/load-rules.ts';
 import { ConfigError } from '#shared/errors.ts';
 import { maxPlaybooksFileBytes } from '#shared/playbooks/definitions/index.ts';
@@ -14,8 +13,8 @@ const shippedName = 'playbooks.json';
  * Reads the `playbooks` file at synthesis and validates it exactly as the functions will at
  * start-up (a bad playbook, or a destructive step before evidence, fails synthesis naming the
  * playbook, step and field), for shipping in the bundles of the functions that run playbooks or
- * decide rules. JSON or YAML, it ships as the parsed document in JSON, validated once more as the
- * functions will read it; `shipped.sha256` is the operator's file's (the catalogue's `fileSha256`).
+ * decide rules. JSON or YAML, it ships as the parsed document in JSON (the functions bundle no YAML
+ * parser); `shipped.sha256` is the operator's file's (the catalogue's `fileSha256`).
  *
  * @throws ConfigError naming `playbooks` when the file is unreadable, too large or holds an invalid playbook
  */
@@ -31,11 +30,8 @@ export function readPlaybooks(path: string): { readonly shipped: ShippedFile; re
       throw new ConfigError('playbooks', error.message.slice(`${error.variable}: `.length), { cause: error });
     }
     const catalogue = playbookCatalogueFromDocument(document, path, sha256);
-    const content = shippedJson(document);
-    // What the functions will read must be these playbooks: a YAML value JSON cannot hold (.inf, .nan) would change.
-    const asShipped = playbookCatalogueFromDocument(JSON.parse(content) as unknown, path, sha256);
-    if (!isDeepStrictEqual(asShipped.list(), catalogue.list())) throw new ConfigError('playbooks', `${path}: holds a value JSON cannot carry (such as .inf or .nan)`);
-    return { shipped: { fileName: shippedName, content, sha256 }, catalogue };
+    // The schema takes only finite numbers, strings, booleans, lists and maps, which JSON carries unchanged.
+    return { shipped: { fileName: shippedName, content: shippedJson(document), sha256 }, catalogue };
   } catch (error) {
     if (!(error instanceof ConfigError) || error.variable === 'playbooks') throw error;
     throw new ConfigError('playbooks', error.message.slice(`${error.variable}: `.length), { cause: error });
