@@ -1,29 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
-import { newRun, undoTargets } from '#shared/playbooks/run-answers.ts';
-import type { PlaybookDefinition, PlaybookStepDefinition, StoredRun } from '#shared/playbooks/types.ts';
+import { undoTargets } from '#shared/playbooks/run-answers.ts';
+import type { StoredRun } from '#shared/playbooks/types.ts';
+import { at, playbookOf, runId, runOf, step } from './run-fixtures.ts';
 
 // Which actions undoing a run reverses: only its own steps' Completed containment actions.
-function step(id: string, type: string, effect: PlaybookStepDefinition['effect']): PlaybookStepDefinition {
-  return { id, type, effect, phase: effect === 'evidence' ? 'evidence' : 'containment', inputs: {}, when: [], continueOnError: false };
-}
-
-const definition: PlaybookDefinition = {
-  name: 'p',
-  title: 'p',
-  description: 'p',
-  source: 'custom',
-  inputs: [],
-  steps: [step('logs', 'get-logs', 'evidence'), step('pause', 'pause-container', 'preserving')],
-};
-
-const runId = '7a1e5c3b-2d4f-4e6a-8b9c-0d1e2f3a4b5c';
-const at = new Date('2026-11-20T10:00:00.000Z');
+const definition = playbookOf([step('logs', 'get-logs', 'evidence'), step('pause', 'pause-container', 'preserving')]);
 
 function finishedRun(): StoredRun {
-  const fresh = newRun({ id: runId, playbook: definition, inputs: {}, reason: null, createdBy: 'alice', trigger: null, categories: ['containment', 'data-gathering'], now: at, deadlineSeconds: 60 });
-  const steps = fresh.run.steps.map((each, index) => ({ ...each, status: 'Completed' as const, actionId: `0000000${String(index)}-0000-4000-8000-000000000000` }));
-  return { ...fresh, run: { ...fresh.run, status: 'Completed', steps } };
+  const run = runOf(definition, (each, index) => ({ ...each, status: 'Completed', actionId: `0000000${String(index)}-0000-4000-8000-000000000000` }));
+  return { ...run, run: { ...run.run, status: 'Completed' } };
 }
 
 function pause(playbookRunId: string | null): ActionRecord {

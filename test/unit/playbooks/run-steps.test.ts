@@ -1,37 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { newRun } from '#shared/playbooks/run-answers.ts';
 import { executionFailure, skipRemaining, unsecuredEvidence } from '#shared/playbooks/run-steps.ts';
-import type { PlaybookDefinition, PlaybookRunStep, PlaybookStepDefinition, StoredRun } from '#shared/playbooks/types.ts';
+import type { PlaybookRunStep, StoredRun } from '#shared/playbooks/types.ts';
+import { playbookOf, runOf, step } from './run-fixtures.ts';
 
 // The engine's store-free rules: the evidence-first check, what stopping a run skips, and how a
 // failed execution is recorded.
-function step(id: string, type: string, effect: PlaybookStepDefinition['effect']): PlaybookStepDefinition {
-  return { id, type, effect, phase: effect === 'evidence' ? 'evidence' : 'containment', inputs: {}, when: [], continueOnError: false };
-}
-
-const definition: PlaybookDefinition = {
-  name: 'p',
-  title: 'p',
-  description: 'p',
-  source: 'custom',
-  inputs: [],
-  steps: [step('logs', 'get-logs', 'evidence'), step('file', 'acquire-file', 'evidence'), step('pause', 'pause-container', 'preserving'), step('kill', 'kill-container', 'destructive')],
-};
+const definition = playbookOf([
+  step('logs', 'get-logs', 'evidence'),
+  step('file', 'acquire-file', 'evidence'),
+  step('pause', 'pause-container', 'preserving'),
+  step('kill', 'kill-container', 'destructive'),
+]);
 
 function runWith(statuses: readonly PlaybookRunStep['status'][], actionIds: readonly (string | null)[] = []): StoredRun {
-  const fresh = newRun({
-    id: '7a1e5c3b-2d4f-4e6a-8b9c-0d1e2f3a4b5c',
-    playbook: definition,
-    inputs: {},
-    reason: null,
-    createdBy: 'alice',
-    trigger: null,
-    categories: ['containment', 'data-gathering'],
-    now: new Date('2026-11-20T10:00:00.000Z'),
-    deadlineSeconds: 60,
-  });
-  const steps = fresh.run.steps.map((each, index) => ({ ...each, status: statuses[index] ?? 'Pending', actionId: actionIds[index] ?? null }));
-  return { ...fresh, run: { ...fresh.run, steps } };
+  return runOf(definition, (each, index) => ({ ...each, status: statuses[index] ?? 'Pending', actionId: actionIds[index] ?? null }));
 }
 
 describe('evidence first', () => {
