@@ -56,11 +56,11 @@ export class SfnWorkStarter implements WorkStarter {
 }
 
 /**
- * StartExecution named `name` (an action's or a playbook run's id), so Step Functions never runs
+ * StartExecution named `name` (an action's or a playbook run's id), with `input` as JSON, so Step Functions never runs
  * two for one id: a repeated start (a retry after a timeout) finds ExecutionAlreadyExists, which
  * counts as started.
  */
-export async function startNamedExecution(client: SFNClient, stateMachineArn: string, name: string, input: Readonly<Record<string, string>>): Promise<void> {
+export async function startNamedExecution(client: SFNClient, stateMachineArn: string, name: string, input: object): Promise<void> {
   try {
     await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
   } catch (error) {

@@ -1,4 +1,5 @@
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { startNamedExecution } from '#shared/adapters/sfn-work-starter.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import type { WorkTarget } from './protocol.ts';
@@ -54,12 +55,6 @@ export class SfnResponderWorkStarter implements WorkStarter {
 
   async start(record: ActionRecord): Promise<void> {
     const input = responderExecutionInput(record, this.#options.deadlines);
-    try {
-      await this.#options.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.#options.stateMachineArn, name: record.id, input: JSON.stringify(input) }),
-      );
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    }
+    await startNamedExecution(this.#options.client, this.#options.stateMachineArn, record.id, input);
   }
 }
