@@ -1,6 +1,7 @@
 /** Reports as the host and Kubernetes responders build them (with their own helpers), for the report-schema tests. */
 import type { JsonObject } from '#shared/json.ts';
 import { boundedList } from '#shared/responders/report-schemas/common.ts';
+import { defaultCaptureLimits } from '../../../responders/host/capture-limits.ts';
 import { containerApplied, containerJson } from '../../../responders/host/container-target.ts';
 import type { ContainerInfo } from '../../../responders/host/containers/runtime.ts';
 import { denyPolicyApis, networkPolicyApi } from '../../../responders/kubernetes/deny-policies.ts';
@@ -13,7 +14,7 @@ import { quarantineReport } from '#test/support/responder-harness.ts';
 
 const where = { 'kubernetes.cluster.name': 'prod', 'kubernetes.namespace.name': 'payments' };
 export const workload = { ...where, 'kubernetes.workload.name': 'api', 'kubernetes.workload.type': 'deployment' };
-const docker: ContainerInfo = {
+export const docker: ContainerInfo = {
   runtime: 'docker',
   id: `c0ffee${'0'.repeat(58)}`,
   name: 'web',
@@ -39,6 +40,29 @@ const ownerChain = ownerChainJson([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', 
 const networkPolicy = policyRefJson(policyRef(networkPolicyApi, 'ra-isolate-api-1a2b3c4d', 'payments'));
 const denyPolicy = policyRefJson(policyRef(denyPolicyApis.AdminNetworkPolicy, 'ra-deny-payments-api-1a2b3c4d', 'payments'));
 
+const evidenceObject = (name: string) => ({ name, sha256: 'a'.repeat(64), size: 1200 });
+
+/** capture-process-state's result as the host responder builds it, for the host (null) or for a container. */
+export function processStateResult(container: ContainerInfo | null): JsonObject {
+  return {
+    scope: container === null ? 'host' : 'container',
+    containerId: container?.id ?? null,
+    container: container === null ? null : containerJson(container),
+    capturedAt: '2026-12-05T16:00:00.000Z',
+    bootTime: '2026-12-05T08:05:09.000Z',
+    processes: { count: 137, listed: 137, vanished: 1, unreadable: 0, truncated: false },
+    sockets: { count: 12, listed: 12, namespaces: 2, unreadableLines: 0, truncated: false },
+    evidence: {
+      processes: evidenceObject('process-state-host-processes.json'),
+      processesText: evidenceObject('process-state-host-processes.txt'),
+      sockets: evidenceObject('process-state-host-sockets.json'),
+      socketsText: evidenceObject('process-state-host-sockets.txt'),
+    },
+    limits: { ...defaultCaptureLimits },
+    notes: ['1 processes exited (or their pid was reused) while they were read; they are not listed'],
+  };
+}
+
 /** Reports as responders/host and responders/kubernetes build them, one genuine example per type. */
 export const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonly<Record<string, unknown>>, JsonObject])[] = [
   ['file-quarantine', 'host', { 'path.absolute': '/srv/app/dropper' }, quarantineReport('/srv/app/dropper', 'a-1')],
@@ -55,6 +79,8 @@ export const genuine: readonly (readonly [string, 'host' | 'kubernetes', Readonl
   ['start-container', 'host', { 'container.id': 'c0ffee' }, { applied: { containerId: docker.id, started: false }, result: { containerId: docker.id, changed: false, reason: 'already stopped' } }],
   ['pause-container', 'host', { 'container.name': 'web' }, { prior: containerJson(docker), applied: containerApplied(docker, { paused: true }), result: { ...containerJson(docker), changed: true, statusBefore: 'running', statusAfter: 'paused' } }],
   ['kill-container', 'host', { 'container.id': 'c0ffee' }, { prior: containerJson(docker), applied: { containerId: docker.id, runtime: 'docker', signal: 'SIGKILL' }, result: { ...containerJson(docker), signal: 'SIGKILL', statusBefore: 'running', statusAfter: 'removed', notes: [] } }],
+  ['capture-process-state', 'host', { 'host.id': 'node-7' }, { result: processStateResult(null) }],
+  ['capture-process-state', 'host', { 'host.id': 'node-7', 'container.id': 'c0ffee' }, { result: processStateResult(docker) }],
   ['get-logs', 'host', { 'container.id': 'c0ffee' }, { result: { ...containerJson(docker), evidence: { name: 'logs-docker.txt', sha256: 'b'.repeat(64), size: 12 }, truncated: false, source: 'docker json-file', notes: [] } }],
   [
     'delete-pod',

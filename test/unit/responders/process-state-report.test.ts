@@ -8,46 +8,10 @@ import type { JsonObject } from '#shared/json.ts';
 import { responderChanges } from '#shared/plans/responder-plans.ts';
 import { validateActionRequest } from '#shared/catalogue/index.ts';
 import { reportProblems } from '#shared/responders/report-schemas/index.ts';
-import { defaultCaptureLimits } from '../../../responders/host/capture-limits.ts';
-import { containerJson } from '../../../responders/host/container-target.ts';
 import type { ContainerInfo } from '../../../responders/host/containers/runtime.ts';
+import { docker, processStateResult as result } from './genuine-reports.ts';
 
-const docker: ContainerInfo = {
-  runtime: 'docker',
-  id: `c0ffee${'0'.repeat(58)}`,
-  name: 'web',
-  namespace: null,
-  status: 'running',
-  running: true,
-  paused: false,
-  pid: 4242,
-  image: 'busybox',
-  startedAt: '2026-03-01T12:00:00Z',
-  restartPolicy: 'no',
-  mergedDir: null,
-  tty: false,
-};
 const object = (name: string) => ({ name, sha256: 'a'.repeat(64), size: 1200 });
-
-function result(container: ContainerInfo | null): JsonObject {
-  return {
-    scope: container === null ? 'host' : 'container',
-    containerId: container?.id ?? null,
-    container: container === null ? null : containerJson(container),
-    capturedAt: '2026-12-05T16:00:00.000Z',
-    bootTime: '2026-12-05T08:05:09.000Z',
-    processes: { count: 137, listed: 137, vanished: 1, unreadable: 0, truncated: false },
-    sockets: { count: 12, listed: 12, namespaces: 2, unreadableLines: 0, truncated: false },
-    evidence: {
-      processes: object('process-state-host-processes.json'),
-      processesText: object('process-state-host-processes.txt'),
-      sockets: object('process-state-host-sockets.json'),
-      socketsText: object('process-state-host-sockets.txt'),
-    },
-    limits: { ...defaultCaptureLimits },
-    notes: ['1 processes exited (or their pid was reused) while they were read; they are not listed'],
-  };
-}
 
 const hostAction = { type: 'capture-process-state', executor: 'host', inputs: { 'host.id': 'node-7' } };
 const containerAction = { ...hostAction, inputs: { 'host.id': 'node-7', 'container.id': 'c0ffee' } };
