@@ -20,7 +20,7 @@ import type { HistoryWriter } from '#shared/history/writer.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import { endFailedExecution, Executions, type ExecutionEvent, type Running, type Track } from './executions.ts';
-import { invokeLikeLambda, type Execution, type RetryIntervalOverrides, type TaskHandler, type WaitTimeOverrides } from './lambda-invoke.ts';
+import { invokeLikeLambda, runWithHandlers, type Execution, type RetryIntervalOverrides, type TaskHandler, type WaitTimeOverrides } from './lambda-invoke.ts';
 import { lambdaTasksOf, localFunctionArns, readStateMachineDefinition } from './state-machine-definition.ts';
 
 export const defaultStateMachineFile = fileURLToPath(new URL('../../state-machines/cloud-action.asl.json', import.meta.url));
@@ -141,18 +141,7 @@ class LocalCloudActionRunner implements LocalCloudActions {
     if (family === undefined || machine === undefined) throw new NoStateMachineError(record.type, family);
     this.#executions.launch(
       record.id,
-      (track) =>
-        machine.machine.run(
-          { actionId: record.id },
-          {
-            overrides: {
-              taskResourceLocalHandlers: this.#bindTasks(family, machine, track),
-              ...(this.#options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: this.#options.retryIntervalOverrides }),
-              ...(this.#options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: this.#options.waitTimeOverrides }),
-            },
-            noThrowOnAbort: true,
-          },
-        ),
+      (track) => runWithHandlers(machine.machine, { actionId: record.id }, this.#bindTasks(family, machine, track), this.#options),
       (running, execution) => this.#drive(running, execution),
     );
     await markEnqueued(this.#options.repository, record.id);

@@ -12,6 +12,34 @@ export type Execution = ReturnType<StateMachine['run']>;
 export type RetryIntervalOverrides = Overrides['retryIntervalOverrides'];
 export type WaitTimeOverrides = Overrides['waitTimeOverrides'];
 
+/** The tests' shorter retry pauses and waits, as the runners' options carry them. */
+export interface MachineTiming {
+  readonly retryIntervalOverrides?: RetryIntervalOverrides;
+  readonly waitTimeOverrides?: WaitTimeOverrides;
+}
+
+/**
+ * Starts an execution with its Task states bound to in-process handlers and the timing overrides
+ * given; an abort (close) ends it without throwing. `context` is what `$$` reads.
+ */
+export function runWithHandlers(
+  machine: StateMachine,
+  input: JsonForMachine,
+  handlers: Record<string, TaskHandler>,
+  timing: MachineTiming,
+  context?: RunOptions['context'],
+): Execution {
+  return machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      ...(timing.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: timing.retryIntervalOverrides }),
+      ...(timing.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: timing.waitTimeOverrides }),
+    },
+    noThrowOnAbort: true,
+    ...(context === undefined ? {} : { context }),
+  });
+}
+
 /**
  * Calls a handler as Step Functions' `lambda:invoke` would: the Task's Parameters carry the
  * function's event under Payload, the answer comes back under Payload, and a thrown error keeps

@@ -9,7 +9,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { PlaybookRun, PlaybookStepEvent, RunStarter } from '#shared/playbooks/types.ts';
 import { Executions, type ExecutionEvent, type Running, type Track } from './executions.ts';
-import { invokeLikeLambda, type Execution, type RetryIntervalOverrides, type TaskHandler, type WaitTimeOverrides } from './lambda-invoke.ts';
+import { invokeLikeLambda, runWithHandlers, type Execution, type RetryIntervalOverrides, type TaskHandler, type WaitTimeOverrides } from './lambda-invoke.ts';
 import { lambdaTasksOf, localFunctionArns, readStateMachineDefinition } from './state-machine-definition.ts';
 
 export const defaultPlaybookStateMachineFile = fileURLToPath(new URL('../../state-machines/playbook-run.asl.json', import.meta.url));
@@ -78,18 +78,7 @@ class LocalPlaybookRunner implements LocalPlaybookRuns {
     const recorded = { failure: false };
     this.#executions.launch(
       run.id,
-      (track) =>
-        this.#machine.run(
-          { runId: run.id },
-          {
-            overrides: {
-              taskResourceLocalHandlers: this.#bindTasks(track, recorded),
-              ...(this.#options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: this.#options.retryIntervalOverrides }),
-              ...(this.#options.waitTimeOverrides === undefined ? {} : { waitTimeOverrides: this.#options.waitTimeOverrides }),
-            },
-            noThrowOnAbort: true,
-          },
-        ),
+      (track) => runWithHandlers(this.#machine, { runId: run.id }, this.#bindTasks(track, recorded), this.#options),
       (running, execution) => this.#drive(running, execution, recorded),
     );
     return Promise.resolve();

@@ -13,7 +13,7 @@ import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { WorkStarter } from '#shared/ports.ts';
 import { responderExecutionInput, type ResponderDeadlines, type ResponderExecutionInput } from '#shared/responders/starter.ts';
 import { endFailedExecution, Executions, type ExecutionEvent, type Running, type Track } from './executions.ts';
-import { invokeLikeLambda, roundTrip, type Execution, type JsonForMachine, type RetryIntervalOverrides, type TaskHandler } from './lambda-invoke.ts';
+import { invokeLikeLambda, roundTrip, runWithHandlers, type Execution, type JsonForMachine, type RetryIntervalOverrides, type TaskHandler } from './lambda-invoke.ts';
 import { lambdaTasksOf, localFunctionArns, readStateMachineDefinition } from './state-machine-definition.ts';
 import { LocalTaskTokens, TaskAbandonedError } from './task-tokens.ts';
 
@@ -111,14 +111,9 @@ class LocalResponderActionRunner implements LocalResponderActions {
     this.#executions.launch(
       record.id,
       (track) =>
-        this.#machine.run(input as unknown as JsonForMachine, {
-          overrides: {
-            taskResourceLocalHandlers: this.#bindTasks(input, track),
-            ...(this.#options.retryIntervalOverrides === undefined ? {} : { retryIntervalOverrides: this.#options.retryIntervalOverrides }),
-          },
-          noThrowOnAbort: true,
-          // What `$$.Task.Token` reads; the Dispatch handler replaces it with a token of its own per attempt.
-          context: { Task: { Token: 'issued-by-the-local-runtime' } },
+        // `$$.Task.Token` reads the context's token; the Dispatch handler replaces it with a token of its own per attempt.
+        runWithHandlers(this.#machine, input as unknown as JsonForMachine, this.#bindTasks(input, track), this.#options, {
+          Task: { Token: 'issued-by-the-local-runtime' },
         }),
       (running, execution) => this.#drive(running, execution),
     );
