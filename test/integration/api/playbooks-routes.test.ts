@@ -256,6 +256,20 @@ describe('GET /v1/playbook-runs and /v1/playbook-runs/{id}', () => {
     expect(unknown.status).toBe(404);
     expect(notAnId.status).toBe(404);
   });
+
+  it('refuses (403) a token without a category scope, none at all or a responder\'s, on every read, naming no run', async () => {
+    // Prepare
+    const created = (await call('POST', '/v1/playbooks/suspicious-file/runs', bothExec, suspicious)).body as unknown as PlaybookRun;
+    const reads = ['/v1/playbooks', '/v1/playbook-runs', '/v1/playbook-runs?playbook=suspicious-file', `/v1/playbook-runs/${created.id}`];
+
+    // Act
+    const answers = await Promise.all(reads.flatMap((path) => [call('GET', path, []), call('GET', path, ['response-actions.events'])]));
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual(reads.flatMap(() => [403, 403]));
+    expect(answers.map((answer) => answer.type)).toEqual(reads.flatMap(() => ['application/problem+json', 'application/problem+json']));
+    expect(answers.filter((answer) => JSON.stringify(answer.body).includes(created.id))).toEqual([]);
+  });
 });
 
 describe('POST /v1/playbook-runs/{id}/undo', () => {
