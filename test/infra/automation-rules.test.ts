@@ -5,17 +5,18 @@
  * the operator's file's SHA-256 beside it, which GET /v1/automation-rules reports.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAutomationRules } from '#infra/automation-rules.ts';
 import { buildApp } from '#infra/build-app.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
 import { loadRuleSet, parseContent } from '#shared/automation/load-rules.ts';
 import { loadShippedRuleSet } from '#shared/automation/rule-set.ts';
 import { configuredRulesFile } from './support/deployments.ts';
-import { makeTempDir, stubOutAwsEnvironment, testContext } from './support/synth.ts';
+import { useConfigFileDir } from './support/config-files.ts';
+import { stubOutAwsEnvironment, testContext } from './support/synth.ts';
 
 const validRule = `rules:
   - id: isolate-backdoor
@@ -29,20 +30,8 @@ const validRule = `rules:
 `;
 
 describe('automationRules: the rules file, validated at synthesis and shipped in the bundles', () => {
-  const dir = makeTempDir('rules');
-  const file = (name: string, content: string): string => {
-    const path = join(dir.path, name);
-    writeFileSync(path, content);
-    return path;
-  };
-
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
-  afterAll(() => {
-    dir.remove();
-  });
+  const dir = useConfigFileDir('rules');
+  const { file } = dir;
 
   it('ships YAML or JSON as the same rules in JSON, with the SHA-256 of the operator\'s file', () => {
     // Act

@@ -5,10 +5,10 @@
  * the rules file is checked against the playbooks the deployment ships.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import { playbookExecutionGraceSeconds } from '#infra/constructs/playbook-runner.ts';
 import { readAutomationRules } from '#infra/automation-rules.ts';
@@ -16,7 +16,8 @@ import { readPlaybooks } from '#infra/playbooks.ts';
 import { loadShippedPlaybookCatalogue } from '#shared/playbooks/definitions/index.ts';
 import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import { configuredPlaybooksFile } from './support/deployments.ts';
-import { makeTempDir, stubOutAwsEnvironment, testContext } from './support/synth.ts';
+import { useConfigFileDir } from './support/config-files.ts';
+import { stubOutAwsEnvironment, testContext } from './support/synth.ts';
 import { logicalIdOf } from './support/member-roles.ts';
 import { resourceById } from './support/template.ts';
 
@@ -57,20 +58,8 @@ const ruleRunning = (playbook: string): string => `rules:
 `;
 
 describe('playbooks: the PLAYBOOKS file, validated at synthesis and shipped in the bundles', () => {
-  const dir = makeTempDir('playbooks');
-  const file = (name: string, content: string): string => {
-    const path = join(dir.path, name);
-    writeFileSync(path, content);
-    return path;
-  };
-
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
-  afterAll(() => {
-    dir.remove();
-  });
+  const dir = useConfigFileDir('playbooks');
+  const { file } = dir;
 
   it('ships YAML or JSON as the same playbooks in JSON, which the functions read with the operator\'s file\'s SHA-256', () => {
     // Act
