@@ -1,6 +1,7 @@
 /** Which evidence is about what a destructive action acts on (issue 13's NoEvidenceFirst). */
 import { describe, expect, it } from 'vitest';
-import { relatedResource } from '#shared/use-cases/evidence-first.ts';
+import type { HistoryQuery } from '#shared/history/reader.ts';
+import { noEvidenceWarnings, relatedResource } from '#shared/use-cases/evidence-first.ts';
 
 describe('relatedResource', () => {
   it.each([
@@ -57,5 +58,32 @@ describe('relatedResource on look-alike workload names', () => {
   ])('does not count %s', (_name, actionKey, evidenceKey) => {
     // Assess
     expect(relatedResource(actionKey, evidenceKey)).toBe(false);
+  });
+});
+
+describe('the evidence-first lookup’s reads', () => {
+  it('asks each key and each evidence type once, however many resources share a host', async () => {
+    // Prepare
+    const asked: string[] = [];
+    const history = {
+      list: (query: HistoryQuery) => {
+        asked.push(query.resource ?? `type ${query.type ?? ''}`);
+        return Promise.resolve({ items: [], nextCursor: null });
+      },
+    };
+    const resources = [
+      { key: 'host/n1/container/c1', kind: 'container' },
+      { key: 'host/n1/container/c1/file//tmp/x', kind: 'file' },
+      { key: 'host/n1/container/c2', kind: 'container' },
+    ];
+
+    // Act
+    const warnings = await noEvidenceWarnings(history, { type: 'kill-container', resources, now: new Date('2026-11-20T10:00:00Z') });
+
+    // Assess
+    expect(warnings.map((warning) => warning.code)).toEqual(['NoEvidenceFirst']);
+    expect(asked.toSorted()).toEqual(
+      ['host/n1', 'host/n1/container/c1', 'host/n1/container/c1/file//tmp/x', 'host/n1/container/c2', 'type acquire-file', 'type capture-process-state', 'type get-logs'].toSorted(),
+    );
   });
 });
