@@ -90,11 +90,13 @@ export class Executions {
 export async function endFailedExecution(repository: StatusRepository, actionId: string, error: unknown): Promise<void> {
   const record = await repository.get(actionId);
   if (record === null || isTerminal(record.status)) return;
+  await endInError(repository, actionId, { code: 'ExecutionFailed', message: unrecordedFailure(error) });
+}
+
+/** Why an execution failed when nothing recorded it: the handler's own error under the Lambda error the runner wrapped it in. */
+export function unrecordedFailure(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  await endInError(repository, actionId, {
-    code: 'ExecutionFailed',
-    message: `the execution failed without recording why: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
-  });
+  return `the execution failed without recording why: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`;
 }
 
 async function collectEvents(events: Execution['eventLogs'], into: ExecutionEvent[]): Promise<void> {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { PlaybookRun, PlaybookStepEvent, RunStarter } from '#shared/playbooks/types.ts';
-import { Executions, type ExecutionEvent, type Running, type Track } from './executions.ts';
+import { Executions, unrecordedFailure, type ExecutionEvent, type Running, type Track } from './executions.ts';
 import { invokeLikeLambda, runWithHandlers, type Execution, type RetryIntervalOverrides, type TaskHandler, type WaitTimeOverrides } from './lambda-invoke.ts';
 import { lambdaTasksOf, localFunctionArns, readStateMachineDefinition } from './state-machine-definition.ts';
 
@@ -113,15 +113,7 @@ class LocalPlaybookRunner implements LocalPlaybookRuns {
       (error: unknown) => ({ kind: 'failed', error }) as const,
     );
     if (outcome.kind === 'finished' || recorded.failure || this.#closed) return;
-    const cause = outcome.error instanceof Error && outcome.error.cause instanceof Error ? outcome.error.cause : outcome.error;
-    const event: PlaybookStepEvent = {
-      step: 'fail',
-      runId: running.actionId,
-      error: {
-        Error: 'ExecutionFailed',
-        Cause: `the execution failed without recording why: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
-      },
-    };
+    const event: PlaybookStepEvent = { step: 'fail', runId: running.actionId, error: { Error: 'ExecutionFailed', Cause: unrecordedFailure(outcome.error) } };
     await this.#options.handler(event);
   }
 }
