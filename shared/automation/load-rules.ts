@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { ConfigError } from '#shared/errors.ts';
-import { formatOf, parseJsonText, readBounded as readBoundedFile, utf8Text, type ConfigFileKind } from './config-file.ts';
+import { formatOf, parseJsonText, readBounded, utf8Text } from './config-file.ts';
 import { defaultRulesYaml } from './default-rules.ts';
 import { ruleSetFromDocument, rulesFile, type LoadRulesOptions } from './rule-set.ts';
 import type { RuleSet } from './types.ts';
 
-export { formatOf, type ConfigFileKind } from './config-file.ts';
+export { formatOf, readBounded, type ConfigFileKind } from './config-file.ts';
 export { maxRulesFileBytes, type LoadRulesOptions } from './rule-set.ts';
 
 /**
@@ -25,7 +25,7 @@ export function loadRuleSet(source: Readonly<Record<string, string | undefined>>
   if (path === undefined || path.trim() === '') {
     return ruleSetFromText(Buffer.from(defaultRulesYaml, 'utf8'), 'default', 'yaml', options);
   }
-  const bytes = readBounded(path);
+  const bytes = readBounded(path, rulesFile);
   const format = formatOf(path, bytes);
   return ruleSetFromText(bytes, path, format, options);
 }
@@ -34,11 +34,6 @@ export function loadRuleSet(source: Readonly<Record<string, string | undefined>>
 export function ruleSetFromText(bytes: Buffer, origin: string, format: 'json' | 'yaml', options: LoadRulesOptions = {}): RuleSet {
   const raw = parseContent(bytes, origin, format);
   return ruleSetFromDocument(raw, origin, createHash('sha256').update(bytes).digest('hex'), options);
-}
-
-/** The file's bytes, refused (ConfigError naming the variable) unless a regular file of at most `kind.maxBytes`. */
-export function readBounded(path: string, kind: ConfigFileKind = rulesFile): Buffer {
-  return readBoundedFile(path, kind);
 }
 
 /** JSON or YAML (1.2 core) content; anything unreadable is a ConfigError naming `variable`. */
