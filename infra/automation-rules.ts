@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { shippedJson, type ShippedFile } from '#infra/constructs/shipped-file.ts';
-import { maxRulesFileBytes, parseContent, type LoadRulesOptions } from '#shared/automation/load-rules.ts';
+import { maxRulesFileBytes, parseContent, readBounded, type LoadRulesOptions } from '#shared/automation/load-rules.ts';
 import { ruleSetFromDocument } from '#shared/automation/rule-set.ts';
 import type { RuleSet } from '#shared/automation/types.ts';
 import { ConfigError } from '#shared/errors.ts';
@@ -25,13 +24,8 @@ export function readAutomationRules(path: string, options: LoadRulesOptions = {}
   const extension = extname(path).toLowerCase();
   const format = extension === '.json' ? 'json' : extension === '.yaml' || extension === '.yml' ? 'yaml' : undefined;
   if (format === undefined) throw new ConfigError('automationRules', `${path}: must end in .json, .yaml or .yml (the functions read it by its format)`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new ConfigError('automationRules', `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-  }
-  if (bytes.length > maxRulesFileBytes) throw new ConfigError('automationRules', `${path}: is ${bytes.length} bytes; a rules file may be at most ${maxRulesFileBytes}`);
+  // The reader the functions use, naming the setting: a regular file, read no further than the bound.
+  const bytes = readBounded(path, { variable: 'automationRules', noun: 'a rules file', maxBytes: maxRulesFileBytes });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
     const document = parseContent(bytes, path, format);

@@ -5,14 +5,14 @@
  * the operator's file's SHA-256 beside it, which GET /v1/automation-rules reports.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { readAutomationRules } from '#infra/automation-rules.ts';
 import { buildApp } from '#infra/build-app.ts';
 import { ServiceFunction } from '#infra/constructs/service-function.ts';
-import { loadRuleSet, parseContent } from '#shared/automation/load-rules.ts';
+import { loadRuleSet, maxRulesFileBytes, parseContent } from '#shared/automation/load-rules.ts';
 import { loadShippedRuleSet } from '#shared/automation/rule-set.ts';
 import { configuredRulesFile } from './support/deployments.ts';
 import { useConfigFileDir } from './support/config-files.ts';
@@ -75,6 +75,21 @@ describe('automationRules: the rules file, validated at synthesis and shipped in
 
     // Assess
     expect(act).toThrow(/automationRules: .*missing\.yaml: cannot be read \(ENOENT\)/);
+  });
+
+  it('refuses a rules file past the bound, or one that is not a regular file, as the functions\' reader does', () => {
+    // Prepare
+    const large = file('large.yaml', `${validRule}#${'x'.repeat(maxRulesFileBytes)}\n`);
+    const directory = join(dir.path, 'a-directory.yaml');
+    mkdirSync(directory);
+
+    // Act
+    const readLarge = (): unknown => readAutomationRules(large);
+    const readDirectory = (): unknown => readAutomationRules(directory);
+
+    // Assess
+    expect(readLarge).toThrow(new RegExp(`automationRules: .*large\\.yaml: is \\d+ bytes; a rules file may be at most ${maxRulesFileBytes}`));
+    expect(readDirectory).toThrow(/automationRules: .*a-directory\.yaml: is not a regular file/);
   });
 
   it('puts the file beside the function\'s bundle, where AUTOMATION_RULES finds it, and the functions load the same rules', () => {
