@@ -28,7 +28,13 @@ const maxRequestBytes = 1024 * 1024;
  * twice. `streams` are served before the API routes, on their own terms (the local evidence
  * store's signed URLs: no token, bodies streamed).
  */
-export function createLocalApiServer(routes: readonly LocalRoute[], authenticate: Authenticate, streams: readonly StreamRoute[] = []): Server {
+export function createLocalApiServer(
+  routes: readonly LocalRoute[],
+  authenticate: Authenticate,
+  streams: readonly StreamRoute[] = [],
+  /** Everything outside `/v1/` (the console, locally): served as CloudFront serves it in AWS. */
+  site?: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
   return createServer((request, response) => {
     void serve(request, response).catch((error: unknown) => {
@@ -43,6 +49,10 @@ export function createLocalApiServer(routes: readonly LocalRoute[], authenticate
     const stream = streams.find((candidate) => url.pathname.startsWith(candidate.prefix));
     if (stream !== undefined) {
       await stream.serve(request, response);
+      return;
+    }
+    if (site !== undefined && url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) {
+      await site(request, response);
       return;
     }
     const method = request.method ?? 'GET';

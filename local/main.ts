@@ -19,6 +19,7 @@ try {
   const { recovery } = service;
   const lines = [
     `response-actions listening on ${service.url}`,
+    `  console:         ${service.url}/ (Sign in locally)`,
     `  data:            ${relative(process.cwd(), dataDir) || '.'}`,
     `  cloud actions:   ${target}; target accounts: ${accounts}; member role ${service.config.memberRole.name}`,
     `  host actions:    ${service.responders.hostResponder === null ? 'no responder on this machine' : `this machine's responder, host.id ${service.responders.hostResponder}`}`,

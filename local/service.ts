@@ -28,6 +28,7 @@ import { queueWorkSource } from '../responders/common/work-source.ts';
 import { hostActions } from '../responders/host/actions.ts';
 import { loadHostActionSettings } from '../responders/host/config.ts';
 import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
+import { createConsoleSite } from './console/console-site.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
@@ -59,6 +60,8 @@ export interface LocalServiceOptions {
    * `false` runs none (tests bring their own); by default the host responder's actions.
    */
   readonly hostResponder?: false | { readonly name?: string; readonly actions?: readonly ResponderAction[] };
+  /** The console at `/` (built files from console/dist unless `dir` says otherwise); false serves the API alone. */
+  readonly console?: false | { readonly dir?: string };
   /** Work queue settings (tests shorten the visibility timeout and the deliveries before the DLQ). */
   readonly responderQueues?: { readonly visibilityTimeoutSeconds?: number; readonly maxReceiveCount?: number };
   /** Playbook runner settings (tests shorten the wait between a step's checks). */
@@ -218,6 +221,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         };
       },
       [evidenceRoute(evidence, evidenceUrls, clock)],
+      options.console === false ? undefined : createConsoleSite({ ...(options.console?.dir === undefined ? {} : { dir: options.console.dir }), auth: { kind: 'local', issuer } }).serve,
     );
     const recovery = await recoverInFlight(repository, cloud.starter, {
       starter: responderRuntime.starter,

@@ -1,0 +1,171 @@
+import Alert from '@cloudscape-design/components/alert';
+import Box from '@cloudscape-design/components/box';
+import Spinner from '@cloudscape-design/components/spinner';
+import type { UserManager } from 'oidc-client-ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { createApiClient } from './api/client.ts';
+import { ApiContext } from './api/hooks.ts';
+import { callbackPath, completeOidcSignIn, createUserManager } from './auth/oidc.ts';
+import { SessionContext, useSessionControls, type Session, type SessionControls } from './auth/session.ts';
+import { SignInPage } from './auth/sign-in-page.tsx';
+import { loadConsoleConfig, type ConsoleConfig } from './config.ts';
+import { Shell } from './shell.tsx';
+import { ActionPage, ActionsPage, ResourcePage } from './pages/actions/index.ts';
+import { ApprovalPage, ApprovalsPage } from './pages/approvals/index.ts';
+import { EventsPage } from './pages/events/index.ts';
+import { PlaybookRunPage, PlaybookRunsPage, PlaybooksPage, RunPlaybookPage } from './pages/playbooks/index.ts';
+import { RespondersPage } from './pages/responders/index.ts';
+import { RunPage } from './pages/run/index.ts';
+
+export function App() {
+  const [config, setConfig] = useState<ConsoleConfig | null>(null);
+  const [configError, setConfigError] = useState<string | null>(null);
+  useEffect(() => {
+    loadConsoleConfig().then(setConfig, (error: unknown) => {
+      setConfigError(error instanceof Error ? error.message : String(error));
+    });
+  }, []);
+  if (configError !== null) {
+    return (
+      <Box padding="l">
+        <Alert type="error" header="The console cannot start">
+          {configError}
+        </Alert>
+      </Box>
+    );
+  }
+  if (config === null) return <Loading />;
+  return (
+    <BrowserRouter>
+      <SignedIn config={config} />
+    </BrowserRouter>
+  );
+}
+
+function SignedIn({ config }: { readonly config: ConsoleConfig }) {
+  const [session, setSession] = useState<Session | null>(null);
+  const navigate = useNavigate();
+  const location = useLocation();
+  const userManager = useMemo<UserManager | null>(() => (config.auth.kind === 'oidc' ? createUserManager(config.auth) : null), [config]);
+  const locationRef = useRef(location);
+  locationRef.current = location;
+
+  const signOut = useCallback(
+    (reason: 'expired' | 'signed-out' = 'signed-out') => {
+      setSession(null);
+      void userManager?.removeUser();
+      const here = `${locationRef.current.pathname}${locationRef.current.search}`;
+      void navigate(reason === 'expired' ? `/sign-in?expired=1&returnTo=${encodeURIComponent(here)}` : '/sign-in', { replace: true });
+    },
+    [navigate, userManager],
+  );
+  const controls = useMemo<SessionControls>(() => ({ session, signIn: setSession, signOut }), [session, signOut]);
+
+  // The token's own end: sign out then, rather than let requests fail one by one.
+  useEffect(() => {
+    if (session === null) return undefined;
+    const timer = setTimeout(() => {
+      signOut('expired');
+    }, Math.max(0, session.expiresAt - Date.now()));
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [session, signOut]);
+
+  const api = useMemo(
+    () =>
+      session === null
+        ? null
+        : createApiClient(session.token, () => {
+            signOut('expired');
+          }),
+    [session, signOut],
+  );
+
+  return (
+    <SessionContext.Provider value={controls}>
+      <Routes>
+        <Route path="/sign-in" element={<SignInPage auth={config.auth} userManager={userManager} />} />
+        <Route path={callbackPath} element={<OidcCallback userManager={userManager} />} />
+        <Route
+          path="*"
+          element={
+            session === null || api === null ? (
+              <Navigate to={`/sign-in?returnTo=${encodeURIComponent(`${location.pathname}${location.search}`)}`} replace />
+            ) : (
+              <ApiContext.Provider value={api}>
+                <Shell>
+                  <Routes>
+                    <Route path="/" element={<Navigate to="/actions" replace />} />
+                    <Route path="/actions" element={<ActionsPage />} />
+                    <Route path="/actions/:id" element={<ActionPage />} />
+                    <Route path="/resources/*" element={<ResourcePage />} />
+                    <Route path="/run" element={<RunPage />} />
+                    <Route path="/playbooks" element={<PlaybooksPage />} />
+                    <Route path="/playbooks/:name" element={<RunPlaybookPage />} />
+                    <Route path="/playbook-runs" element={<PlaybookRunsPage />} />
+                    <Route path="/playbook-runs/:id" element={<PlaybookRunPage />} />
+                    <Route path="/approvals" element={<ApprovalsPage />} />
+                    <Route path="/approvals/:id" element={<ApprovalPage />} />
+                    <Route path="/events" element={<EventsPage />} />
+                    <Route path="/responders" element={<RespondersPage />} />
+                    <Route path="*" element={<NotFound />} />
+                  </Routes>
+                </Shell>
+              </ApiContext.Provider>
+            )
+          }
+        />
+      </Routes>
+    </SessionContext.Provider>
+  );
+}
+
+function OidcCallback({ userManager }: { readonly userManager: UserManager | null }) {
+  const navigate = useNavigate();
+  const [error, setError] = useState<string | null>(null);
+  const done = useRef(false);
+  const { signIn } = useSessionControls();
+  useEffect(() => {
+    if (done.current || userManager === null) return;
+    done.current = true;
+    completeOidcSignIn(userManager).then(
+      ({ session, returnTo }) => {
+        signIn(session);
+        void navigate(returnTo, { replace: true });
+      },
+      (failure: unknown) => {
+        setError(failure instanceof Error ? failure.message : String(failure));
+      },
+    );
+  });
+  if (userManager === null) return <Navigate to="/sign-in" replace />;
+  return error === null ? (
+    <Loading />
+  ) : (
+    <Box padding="l">
+      <Alert type="error" header="Sign-in failed">
+        {error} <a href="/sign-in">Try again</a>
+      </Alert>
+    </Box>
+  );
+}
+
+function NotFound() {
+  return (
+    <Box padding="l">
+      <Alert type="info" header="No such page">
+        <a href="/actions">Go to the action history</a>
+      </Alert>
+    </Box>
+  );
+}
+
+function Loading() {
+  return (
+    <Box padding="xxxl" textAlign="center">
+      <Spinner size="large" />
+    </Box>
+  );
+}

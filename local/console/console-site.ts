@@ -1,0 +1,155 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { logger } from '#shared/log.ts';
+import type { DevIssuer } from '../dev-issuer.ts';
+import { consoleSecurityHeaders } from './security-headers.ts';
+import { localSignIn } from './local-sign-in.ts';
+
+/** The built console (`npm run console:build`). */
+export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+
+/** How the console signs in, as `/console-config.json` tells it. */
+export type ConsoleAuth =
+  | { readonly kind: 'local'; readonly issuer: DevIssuer }
+  | { readonly kind: 'oidc'; readonly authority: string; readonly clientId: string; readonly scope: string; readonly resource?: string };
+
+export interface ConsoleSiteOptions {
+  /** Where index.html and assets/ are; default {@link defaultConsoleDir}. */
+  readonly dir?: string;
+  readonly auth: ConsoleAuth;
+}
+
+export interface ConsoleSite {
+  /** Serves every request whose path is not the API's (`/v1/...`): the files, the config, local sign-in. */
+  readonly serve: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * The console as CloudFront serves it in AWS: the built files with the same security headers,
+ * index.html for every page address (`/actions/{id}`, `/resources/{key}`, ...), `/console-config.json`
+ * saying how to sign in, and locally `POST /local/sign-in` (the development issuer's token for the
+ * `Sign in locally` button).
+ */
+export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
+  const dir = options.dir ?? defaultConsoleDir;
+  const issuerOrigin = options.auth.kind === 'oidc' ? new URL(options.auth.authority).origin : null;
+  const headers = consoleSecurityHeaders(issuerOrigin);
+  const config =
+    options.auth.kind === 'local'
+      ? { auth: { kind: 'local' } }
+      : {
+          auth: {
+            kind: 'oidc',
+            authority: options.auth.authority,
+            clientId: options.auth.clientId,
+            scope: options.auth.scope,
+            ...(options.auth.resource === undefined ? {} : { resource: options.auth.resource }),
+          },
+        };
+  const configBody = JSON.stringify(config);
+  const signIn = options.auth.kind === 'local' ? localSignIn(options.auth.issuer) : null;
+
+  return {
+    serve: async (request, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const method = request.method ?? 'GET';
+      if (url.pathname === '/local/sign-in') {
+        if (signIn === null) {
+          reply(response, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'local sign-in is off: this service uses an OIDC provider');
+          return;
+        }
+        await signIn(request, response);
+        return;
+      }
+      if (method !== 'GET' && method !== 'HEAD') {
+        request.resume();
+        reply(response, 405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, `${method} is not allowed on ${url.pathname}`);
+        return;
+      }
+      if (url.pathname === '/console-config.json') {
+        reply(response, 200, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store' }, method === 'HEAD' ? '' : configBody);
+        return;
+      }
+      const file = await resolveFile(dir, url.pathname);
+      if (file === 'bad-path') {
+        reply(response, 400, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, 'not a valid path');
+        return;
+      }
+      if (file !== null) {
+        const immutable = url.pathname.startsWith('/assets/');
+        response.writeHead(200, {
+          ...headers,
+          'content-type': contentTypes[extname(file.path)] ?? 'application/octet-stream',
+          'content-length': String(file.size),
+          'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        });
+        if (method === 'HEAD') response.end();
+        else createReadStream(file.path).pipe(response);
+        return;
+      }
+      // A missing asset is a 404; any other address is a page of the app.
+      if (url.pathname.startsWith('/assets/') || extname(url.pathname) !== '' && !url.pathname.startsWith('/resources/') && !url.pathname.startsWith('/actions/')) {
+        reply(response, 404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, `no file ${url.pathname}`);
+        return;
+      }
+      let index: Buffer;
+      try {
+        index = await readFile(join(dir, 'index.html'));
+      } catch (error) {
+        logger.warn('the console is not built', { dir, error });
+        reply(
+          response,
+          503,
+          { ...headers, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+          'The console is not built in this checkout: run `npm run console:build` (npm start does it for you), then reload.\n',
+        );
+        return;
+      }
+      response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-length': String(index.length) });
+      response.end(method === 'HEAD' ? undefined : index);
+    },
+  };
+}
+
+/** A regular file under `dir` for this URL path; null when there is none; never a link or a path out of `dir`. */
+async function resolveFile(dir: string, pathname: string): Promise<{ path: string; size: number } | null | 'bad-path'> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return 'bad-path';
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return 'bad-path';
+  if (decoded === '/' || decoded.endsWith('/')) return null;
+  const relative = normalize(decoded).replace(/^[/\\]+/, '');
+  if (relative.split(sep).includes('..')) return 'bad-path';
+  const path = join(dir, relative);
+  if (!path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`)) return 'bad-path';
+  try {
+    const stats = await lstat(path);
+    return stats.isFile() ? { path, size: stats.size } : null;
+  } catch {
+    return null;
+  }
+}
+
+function reply(response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  response.writeHead(status, headers);
+  response.end(body);
+}

@@ -1,0 +1,80 @@
+/**
+ * The console's frame in a real browser (Debian's chromium) against `npm start`'s service: a page
+ * address opened before signing in comes back after `Sign in locally`, the pages are served with
+ * the security headers, and no console error or CSP violation shows up.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+
+let browser: Browser;
+let app: ConsoleService;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  app = await startConsoleService();
+});
+afterAll(async () => {
+  await browser.close();
+  await app.close();
+});
+
+describe('the console at /', () => {
+  it('serves every page address with a strict Content-Security-Policy', async () => {
+    // Act
+    const response = await fetch(`${app.service.url}/resources/${encodeURIComponent(app.demo.userArn)}`);
+    const html = await response.text();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(html).toContain('<div id="root">');
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('returns to the page opened before signing in, with no console errors', async () => {
+    // Prepare
+    const { page, problems, close } = await openConsolePage(browser);
+
+    // Act
+    await page.goto(`${app.service.url}/approvals`);
+    await page.waitForURL('**/sign-in?returnTo=*');
+    await saveScreenshot(page, 'sign-in');
+    await signInLocally(page, { sub: 'analyst-1' });
+
+    // Assess
+    expect(new URL(page.url()).pathname).toBe('/approvals');
+    await page.getByRole('heading', { name: 'Approvals', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'analyst-1' }).waitFor();
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('refuses a sign-in posted from another origin, and one for a responder scope', async () => {
+    // Act
+    const foreign = await fetch(`${app.service.url}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://attacker.example' },
+      body: JSON.stringify({ scopes: ['containment-response-actions.exec'] }),
+    });
+    const responder = await fetch(`${app.service.url}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: app.service.url },
+      body: JSON.stringify({ scopes: ['response-actions.respond'] }),
+    });
+    const rebound = await fetch(`${app.service.url}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://rebound.example:8787', host: 'rebound.example:8787' },
+      body: JSON.stringify({ scopes: ['containment-response-actions.exec'] }),
+    });
+
+    // Assess
+    expect(foreign.status).toBe(403);
+    expect(responder.status).toBe(400);
+    expect(((await responder.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['scopes[0]']);
+    expect(rebound.status).toBe(403);
+  });
+});
