@@ -5,7 +5,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from '#shared/log.ts';
 import type { DevIssuer } from '../dev-issuer.ts';
-import { consoleSecurityHeaders } from './security-headers.ts';
+import { consoleSecurityHeaders } from '#shared/http/console-headers.ts';
 import { localSignIn } from './local-sign-in.ts';
 
 /** The built console (`npm run console:build`). */

@@ -27,7 +27,8 @@ export const chromiumFlags = [
   '--disable-sync',
   '--disable-quic',
 ];
-export const consoleDist = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+/** The built console: console/dist, or CONSOLE_DIST (a build of one's own, so parallel builds never share a folder). */
+export const consoleDist = process.env['CONSOLE_DIST'] === undefined ? fileURLToPath(new URL('../../../console/dist/', import.meta.url)) : `${process.env['CONSOLE_DIST'].replace(/\/$/, '')}/`;
 /** Screenshots of each view, kept as test artefacts (git-ignored). */
 export const artefactDir = fileURLToPath(new URL('../../../test-results/console/', import.meta.url));
 
@@ -58,7 +59,7 @@ export interface ConsolePage {
   readonly context: BrowserContext;
   /** Console errors, uncaught page errors and CSP violations seen so far. */
   readonly problems: string[];
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** A fresh browser context (no storage shared with other tests) at 1280×720, collecting problems. */
@@ -109,7 +110,7 @@ export interface ConsoleService {
   readonly service: LocalService;
   readonly demo: DemoAccount;
   readonly moto: string;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /**
@@ -129,6 +130,7 @@ export async function startConsoleService(options: Partial<Omit<LocalServiceOpti
   const service = await startLocalService({
     hostResponder: false,
     playbookRunner: { waitTimeOverrides: { WaitForStep: 100 } },
+    console: { dir: consoleDist },
     ...options,
     env: { TARGET_ACCOUNTS: demo.accountId, MEMBER_ROLE_EXTERNAL_ID: externalId, ...options.env },
     dataDir,

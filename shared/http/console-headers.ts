@@ -1,6 +1,6 @@
 /**
  * The headers every console file is served with, locally and (the same values, from
- * infra/constructs/console-site.ts) by CloudFront. The policy allows scripts and styles from this
+ * the CDK app's CloudFront response headers policy) by CloudFront. The policy allows scripts and styles from this
  * site only, no inline code, no frames and no plugins; `connect-src` adds the OIDC issuer, which
  * the console calls for discovery and the token exchange.
  */
