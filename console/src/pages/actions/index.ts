@@ -1,5 +1,3 @@
-import { createElement } from 'react';
-import { Placeholder } from '../placeholder.tsx';
-export const ActionsPage = () => createElement(Placeholder, { title: 'Action history' });
-export const ActionPage = () => createElement(Placeholder, { title: 'Action' });
-export const ResourcePage = () => createElement(Placeholder, { title: 'Resource' });
+/** The action views: the fleet-wide history, one resource's history, and one action's page. */
+export { ActionPage } from './action-page.tsx';
+export { ActionsPage, ResourcePage } from './history.tsx';
