@@ -1,4 +1,2 @@
-import { createElement } from 'react';
-import { Placeholder } from '../placeholder.tsx';
-export const ApprovalsPage = () => createElement(Placeholder, { title: 'Approvals' });
-export const ApprovalPage = () => createElement(Placeholder, { title: 'Approval' });
+export { ApprovalsPage } from './approvals-page.tsx';
+export { ApprovalPage } from './approval-page.tsx';

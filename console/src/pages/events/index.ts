@@ -1,3 +1,1 @@
-import { createElement } from 'react';
-import { Placeholder } from '../placeholder.tsx';
-export const EventsPage = () => createElement(Placeholder, { title: 'Automation decisions' });
+export { EventsPage } from './events-page.tsx';

@@ -1,3 +1,1 @@
-import { createElement } from 'react';
-import { Placeholder } from '../placeholder.tsx';
-export const RespondersPage = () => createElement(Placeholder, { title: 'Responders' });
+export { RespondersPage } from './responders-page.tsx';
