@@ -1,0 +1,40 @@
+import { execScopes, readScopes } from '#shared/auth/scopes.ts';
+
+/**
+ * The console's user pool (Cognito, made by the CDK app): its groups, what each grants, and the
+ * resource server its app client may ask for. Persons only: no group grants
+ * `response-actions.respond` (responders) or `response-actions.events` (finding sources), which
+ * are machine credentials with their own claims.
+ */
+
+/** Identifier of the pool's resource server; Cognito writes its scopes `<identifier>/<scope>`. */
+export const resourceServerIdentifier = 'response-actions';
+
+/** API.md's four person scopes, in its order: the resource server's scopes. */
+export const personScopes = [execScopes.containment, readScopes.containment, execScopes['data-gathering'], readScopes['data-gathering']] as const;
+
+/** Each group and the bare scopes it grants; a category's `.exec` implies its `.read`, as the service decides. */
+export const personGroups = {
+  'containment-responders': [execScopes.containment, readScopes.containment],
+  'containment-readers': [readScopes.containment],
+  'data-gathering-responders': [execScopes['data-gathering'], readScopes['data-gathering']],
+  'data-gathering-readers': [readScopes['data-gathering']],
+} as const satisfies Record<string, readonly (typeof personScopes)[number][]>;
+
+export type PersonGroup = keyof typeof personGroups;
+
+/** How Cognito writes a resource server scope in a request and a token. */
+export function prefixedScope(scope: string): string {
+  return `${resourceServerIdentifier}/${scope}`;
+}
+
+/** The bare scopes the given groups grant, in API.md's order, each once; unknown groups grant nothing. */
+export function scopesOfGroups(groups: readonly string[]): string[] {
+  const granted = new Set<string>();
+  for (const group of groups) {
+    if (Object.hasOwn(personGroups, group)) {
+      for (const scope of personGroups[group as PersonGroup]) granted.add(scope);
+    }
+  }
+  return personScopes.filter((scope) => granted.has(scope));
+}
