@@ -68,6 +68,15 @@ export function Shell({ children }: { readonly children: ReactNode }) {
       <AppLayout
         headerSelector="#ra-top-navigation"
         toolsHide
+        ariaLabels={{
+          navigation: 'Navigation',
+          navigationClose: 'Close navigation',
+          navigationToggle: 'Open navigation',
+          notifications: 'Notifications',
+          tools: 'Help',
+          toolsClose: 'Close help',
+          toolsToggle: 'Open help',
+        }}
         navigation={
           <SideNavigation
             activeHref={activeHref(location.pathname)}
