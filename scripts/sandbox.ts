@@ -40,6 +40,8 @@ const post = (body: unknown): string =>
   `curl -s -X POST "$API/v1/actions" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
 console.log(`response-actions sandbox
   service:  ${api} (data in ${dataDir})
+  console:  ${api}/ (Sign in locally), or straight to a quarantine of the demo user:
+            ${api}/run?type=iam-quarantine&aws.resource.arn=${encodeURIComponent(demo.userArn)}
   moto:     ${moto.endpoint}, demo account ${demoAccountId} (${demoRegion}), member roles ${memberRoleName}-<family>
 
 Paste into another shell:
