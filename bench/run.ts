@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchBundles } from './bundles.ts';
+import { benchConsole } from './console.ts';
 import { benchEvents } from './events.ts';
 import { benchHistory, printHistory } from './history.ts';
 import { benchLocalEndToEnd } from './local-e2e.ts';
@@ -7,7 +8,7 @@ import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e bundles responders events` runs only the parts named.
+ * .bench/results.txt. `npm run bench -- history e2e bundles responders events console` runs only the parts named.
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -22,5 +23,6 @@ if (wanted('history')) print(printHistory(await benchHistory()));
 if (wanted('bundles')) print(await benchBundles());
 if (wanted('responders')) print(await benchResponders());
 if (wanted('events')) print(await benchEvents());
+if (wanted('console')) print(await benchConsole());
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);
