@@ -1,3 +1,1 @@
-import { createElement } from 'react';
-import { Placeholder } from '../placeholder.tsx';
-export const RunPage = () => createElement(Placeholder, { title: 'Run an action' });
+export { RunPage } from './run-page.tsx';
