@@ -5,7 +5,6 @@ import { loadConfig } from '#shared/config/config.ts';
 import { apiHandler, requiresExecScope, type ApiHandler, type ApiResult } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
 import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
@@ -14,6 +13,7 @@ import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from './aws/cloud-pla
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
 import { historyFromEnv } from './aws/history.ts';
 import { responderStartersFromEnv } from './aws/responder-starter.ts';
+import { dryRunErrors, noPlanner } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);
@@ -34,7 +34,7 @@ export function createHandler(deps: { service: ActionService; planner?: Planner 
       // Reported by the service once the caller's scope for the type is settled (scope before inputs).
       const errors = [
         ...unknownErrors,
-        ...(dryRun === undefined || dryRun === 'false' ? [] : [{ path: 'dryRun', message: 'must be true (plan only, nothing written) or false' }]),
+        ...dryRunErrors(dryRun),
         ...idempotencyKeyErrors(key),
       ];
       return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors));
@@ -45,8 +45,8 @@ export function createHandler(deps: { service: ActionService; planner?: Planner 
 
 /** The plan of a dry run; Idempotency-Key is ignored, since a plan writes nothing a repeat could duplicate. */
 async function planned(planner: Planner | undefined, caller: Caller, request: PlanRequest, errors: readonly FieldError[]): Promise<ApiResult> {
-  if (planner === undefined) throw new HttpProblem(503, 'Service Unavailable', 'this runtime makes no plans: POST /v1/actions?dryRun=true is not served here');
-  return { status: 200, body: { plan: await planner.plan(caller, request, errors) } };
+  const planning = planner ?? noPlanner('POST /v1/actions?dryRun=true');
+  return { status: 200, body: { plan: await planning.plan(caller, request, errors) } };
 }
 
 export const handler = lazyHandler(() => {

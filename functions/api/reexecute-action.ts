@@ -1,17 +1,31 @@
+import { systemClock } from '#shared/clock.ts';
+import { loadConfig } from '#shared/config/config.ts';
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
+import { PlanService } from '#shared/plans/plan-service.ts';
+import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { actionServicesFromEnv } from './aws/action-services.ts';
+import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from './aws/cloud-planner.ts';
 import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
 import { historyFromEnv } from './aws/history.ts';
 import { responderStartersFromEnv } from './aws/responder-starter.ts';
+import { dryRunErrors, noPlanner } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
-/** POST /v1/actions/{id}/reexecute: a new action with the same type and inputs. */
-export function createHandler(deps: { service: ActionService }): ApiHandler {
+/**
+ * POST /v1/actions/{id}/reexecute: a new action with the same type and inputs. With
+ * `?dryRun=true`, the same checks and then that action's plan (200), nothing written.
+ */
+export function createHandler(deps: { service: ActionService; planner?: Planner }): ApiHandler {
   return apiHandler(
-    async ({ caller, pathParameters }) => {
-      return acceptedResponse(await deps.service.reexecute(caller, pathParameters['id'] ?? ''));
+    async ({ caller, pathParameters, query }) => {
+      const id = pathParameters['id'] ?? '';
+      if (query['dryRun'] === 'true') {
+        const planner = deps.planner ?? noPlanner('POST /v1/actions/{id}/reexecute?dryRun=true');
+        return { status: 200, body: { plan: await deps.service.planReexecute(planner, caller, id) } };
+      }
+      return acceptedResponse(await deps.service.reexecute(caller, id, dryRunErrors(query['dryRun'])));
     },
     { body: 'none', requires: requiresExecScope },
   );
@@ -20,5 +34,9 @@ export function createHandler(deps: { service: ActionService }): ApiHandler {
 export const handler = lazyHandler(() => {
   const repository = historyFromEnv(process.env);
   const starters = { cloud: cloudStarterFromEnv(process.env, repository), ...responderStartersFromEnv(process.env) };
-  return Promise.resolve(createHandler({ service: actionServicesFromEnv(process.env, repository, { starters }).actions }));
+  // As create-action: cloud plans run in the family functions; without them a cloud plan is refused with NoExecutor.
+  const cloud = process.env[cloudPlanFunctionsVariable] === undefined ? undefined : cloudPlannerFromEnv(process.env);
+  const planner = new PlanService({ cloud, config: loadConfig(process.env), repository, clock: systemClock });
+  const service = actionServicesFromEnv(process.env, repository, { starters, planner }).actions;
+  return Promise.resolve(createHandler({ service, planner }));
 });

@@ -42,7 +42,7 @@ export interface ApiRouteDeps {
   readonly responders?: ResponderService;
   /** Approvals (API.md "Approvals"); a runtime without them answers the approval routes with 503. */
   readonly approvals?: ApprovalService;
-  /** Plans (`POST /v1/actions?dryRun=true`); a runtime without one answers a dry run with 503. */
+  /** Plans (`?dryRun=true` on POST /v1/actions and on an action's undo and reexecute); a runtime without one answers a dry run with 503. */
   readonly planner?: Planner;
   /** Findings in (API.md "Findings in"); a runtime without it answers the event and rule routes with 503. */
   readonly automation?: AutomationRouteDeps;
@@ -149,7 +149,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/actions/{id}/undo',
     id: 'UndoAction',
     entry: 'functions/api/undo-action.ts',
-    needs: ['history:write', 'start-work'],
+    needs: ['history:write', 'start-work', 'cloud-plans'],
     create: (deps) => undoAction.createHandler(deps),
   },
   {
@@ -157,7 +157,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/actions/{id}/reexecute',
     id: 'ReexecuteAction',
     entry: 'functions/api/reexecute-action.ts',
-    needs: ['history:write', 'start-work'],
+    needs: ['history:write', 'start-work', 'cloud-plans'],
     create: (deps) => reexecuteAction.createHandler(deps),
   },
   {

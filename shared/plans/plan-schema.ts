@@ -11,6 +11,13 @@ const jsonValueSchema = reportSchema.shape.result.unwrap();
 
 const text = z.string().min(1);
 
+/** A caution a record carries (the record's `warnings`): what a plan says the create would record. */
+export const actionWarningSchema = z.strictObject({
+  code: z.literal('NoEvidenceFirst'),
+  message: text,
+  evidenceTypes: z.array(text).describe('The evidence types that would have preserved what the action destroys'),
+});
+
 export const planSchema = z.strictObject({
   type: text.describe('The action type planned (for a directly posted undo type: that undo)'),
   resource: z.strictObject({ key: text, kind: text }),
@@ -30,7 +37,10 @@ export const planSchema = z.strictObject({
     }),
   ),
   undo: z.strictObject({ type: text, restores: text }).nullable().describe('The undo type and what it would restore; null when the type has no undo'),
+  warnings: z
+    .array(actionWarningSchema)
+    .describe('The cautions the record would carry if the action were created now (NoEvidenceFirst: no evidence gathered on its resource in the hour before); empty when none'),
 }) satisfies z.ZodType<Plan>;
 
-/** The body of `POST /v1/actions?dryRun=true`. */
+/** The body of `POST /v1/actions?dryRun=true`, `POST /v1/actions/{id}/undo?dryRun=true` and `POST /v1/actions/{id}/reexecute?dryRun=true`. */
 export const planResponseSchema = z.strictObject({ plan: planSchema });

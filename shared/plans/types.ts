@@ -5,6 +5,7 @@
  */
 import type { Caller } from '#shared/auth/scopes.ts';
 import type { ActionInputs, FieldError, ResourceRef } from '#shared/catalogue/types.ts';
+import type { ActionRecord, ActionWarning } from '#shared/history/record.ts';
 import type { JsonValue } from '#shared/json.ts';
 
 /** One call (cloud) or one piece of responder work (host, Kubernetes) the action would make. */
@@ -34,6 +35,8 @@ export interface Plan {
   readonly changes: readonly PlannedChange[];
   /** The undo type and what it would restore; null when the type has no undo. */
   readonly undo: { readonly type: string; readonly restores: string } | null;
+  /** The cautions the action's record would carry if it were created now (a `NoEvidenceFirst`); empty when none. */
+  readonly warnings: readonly ActionWarning[];
 }
 
 /** The body of a create, as posted (validated by the planner exactly as a create validates it). */
@@ -41,6 +44,15 @@ export interface PlanRequest {
   readonly type: unknown;
   readonly inputs: unknown;
   readonly reason?: unknown;
+}
+
+export interface PlanOptions {
+  /**
+   * For an undo type: exactly the action it would undo (`POST /v1/actions/{id}/undo?dryRun=true`,
+   * an approval of that undo), instead of the newest Completed, not yet undone one on the resource
+   * that a directly posted undo type reverses. Its undo type must be the request's.
+   */
+  readonly undoing?: ActionRecord;
 }
 
 /**
@@ -51,7 +63,7 @@ export interface PlanRequest {
  */
 export interface Planner {
   /** `requestErrors`: the HTTP body's own problems (unknown fields), reported with the inputs' once the scope is settled. */
-  plan(caller: Caller | null, request: PlanRequest, requestErrors?: readonly FieldError[]): Promise<Plan>;
+  plan(caller: Caller | null, request: PlanRequest, requestErrors?: readonly FieldError[], options?: PlanOptions): Promise<Plan>;
 }
 
 /** What the cloud part of a plan needs: the captured prior and the calls apply would make, for one valid cloud action. */

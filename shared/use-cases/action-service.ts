@@ -27,6 +27,8 @@ import type { HistoryPage, HistoryQuery, HistoryReader } from '#shared/history/r
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { EvidenceObject, EvidenceStore, WorkStarter } from '#shared/ports.ts';
 import { authorizeCreate as authorizeCreateRequest, checkReason, newestUndoable, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
+import type { Plan, Planner } from '#shared/plans/types.ts';
+import { checkReexecute, checkUndo, refuseReexecutingUndo, refuseUnavailableUndo } from './action-checks.ts';
 import { idempotencyConflict, isActionId, requestHash } from './action-requests.ts';
 import { approvalInstead, checkGate, personActor, type Actor, type ApprovalGateDeps } from './approval-gate.ts';
 import { noEvidenceWarnings } from './evidence-first.ts';
@@ -69,6 +71,7 @@ export interface EvidenceListing extends EvidenceObject {
 export class ActionService implements ActionsOnBehalf {
   readonly #deps: ActionServiceDeps;
   readonly #newId: () => string;
+  readonly #read = (caller: Caller, id: string): Promise<ActionRecord> => this.get(caller, id);
 
   constructor(deps: ActionServiceDeps) {
     checkGate(deps);
@@ -166,24 +169,35 @@ export class ActionService implements ActionsOnBehalf {
 
   /** POST /v1/actions/{id}/undo; `requestErrors` are the body's own problems, reported only once the caller may undo. */
   async undo(caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<CreateOutcome> {
-    const original = await this.get(caller, id);
-    const undoType = original.undo.type;
-    if (undoType === null) throw new ConflictError(`${original.type} cannot be undone`);
-    const undoDefinition = findActionType(undoType);
-    if (undoDefinition === undefined) throw new Error(`catalogue has no undo type ${undoType}`);
-    this.#requireExecute(caller, undoDefinition.category, undoType);
-    const checkedReason = checkReason(reason);
-    const errors = [...requestErrors, ...checkedReason.errors];
-    if (errors.length > 0) throw new InvalidInputError(errors);
-    return this.#undo(personActor(caller.sub), original, checkedReason.value);
+    const { original, reason: checked } = await checkUndo(this.#read, caller, id, reason, requestErrors);
+    return this.#undo(personActor(caller.sub), original, checked);
   }
 
-  /** POST /v1/actions/{id}/reexecute: the same type and inputs, as a new action. */
-  async reexecute(caller: Caller, id: string): Promise<CreateOutcome> {
-    const original = await this.get(caller, id);
-    refuseReexecutingUndo(original);
-    this.authorizeCreate(caller, original.type);
+  /**
+   * POST /v1/actions/{id}/undo?dryRun=true: the undo's own checks in its order (404, 409, 403,
+   * 400, then 409 when no undo is available now), then the plan of undoing exactly this action.
+   * Nothing is written: no record, no undo claim, and no approval even where APPROVAL_REQUIRED
+   * matches (the plan is what approving would run).
+   */
+  async planUndo(planner: Planner, caller: Caller, id: string, reason?: unknown, requestErrors: readonly FieldError[] = []): Promise<Plan> {
+    const { original, undoType, reason: checked } = await checkUndo(this.#read, caller, id, reason, requestErrors);
+    refuseUnavailableUndo(original, false);
+    return planner.plan(caller, { type: undoType, inputs: undoInputsFor(undoType, original), reason: checked }, [], { undoing: original });
+  }
+
+  /** POST /v1/actions/{id}/reexecute: the same type and inputs, as a new action; `requestErrors` are reported once the caller may re-execute. */
+  async reexecute(caller: Caller, id: string, requestErrors: readonly FieldError[] = []): Promise<CreateOutcome> {
+    const original = await checkReexecute(this.#read, caller, id, requestErrors);
     return this.#reexecute(personActor(caller.sub), original);
+  }
+
+  /**
+   * POST /v1/actions/{id}/reexecute?dryRun=true: the re-execution's own checks, then the plan of
+   * a create of the same type and inputs. Nothing is written, and no approval is requested.
+   */
+  async planReexecute(planner: Planner, caller: Caller, id: string): Promise<Plan> {
+    const original = await checkReexecute(this.#read, caller, id, []);
+    return planner.plan(caller, { type: original.type, inputs: original.inputs, reason: original.reason });
   }
 
   async #reexecute(actor: Actor, original: ActionRecord): Promise<CreateOutcome> {
@@ -293,19 +307,14 @@ export class ActionService implements ActionsOnBehalf {
     // A playbook step retried after a crash between claiming the undo and storing its record: the
     // claim names the id the run reserved for this step, so it is this request's own claim.
     const ownClaim = actor.actionId !== undefined && original.undo.actionId === actor.actionId;
-    if (!original.undo.available && !ownClaim) {
-      throw new ConflictError(
-        original.undo.actionId !== null
-          ? `action ${original.id} already has an undo (${original.undo.actionId}) in flight or Completed`
-          : `action ${original.id} is ${original.status} and changed nothing, so there is nothing to undo`,
-      );
-    }
+    refuseUnavailableUndo(original, ownClaim);
     const valid = this.#validate(undoType, undoInputsFor(undoType, original), []);
     const gated = await approvalInstead(this.#deps, actor, {
       request: { type: undoType, inputs: { ...valid.inputs }, reason },
       category: valid.definition.category,
       resources: [...original.resources, ...valid.resources],
       origin: { kind: 'undo', actionId: original.id },
+      undoing: original,
     });
     if (gated !== undefined) return gated;
     const record = createdRecord(
@@ -383,9 +392,3 @@ export class ActionService implements ActionsOnBehalf {
 }
 
 export type { ActionInputs };
-
-function refuseReexecutingUndo(original: ActionRecord): void {
-  if (isUndoType(original.type)) {
-    throw new ConflictError(`${original.type} is an undo; undo the original action again instead of re-executing this one`);
-  }
-}

@@ -7,7 +7,7 @@ import type { ApprovalOrigin, ApprovalRequests, CountAs, OnBehalfRequest } from 
 import type { Approval } from '#shared/approvals/types.ts';
 import type { ActionInputs, Category, ResourceRef } from '#shared/catalogue/types.ts';
 import { isProtectedTarget } from '#shared/guards/protected-targets.ts';
-import type { Trigger } from '#shared/history/record.ts';
+import type { ActionRecord, Trigger } from '#shared/history/record.ts';
 import type { Planner } from '#shared/plans/types.ts';
 
 /** Who an action is created for and on whose authority: a person's own request, a rule, or an approval. */
@@ -63,12 +63,15 @@ export async function approvalInstead(
     readonly category: Category;
     readonly resources: readonly ResourceRef[];
     readonly origin?: ApprovalOrigin;
+    /** An undo: exactly the action it undoes, so the plan is of undoing that one. */
+    readonly undoing?: ActionRecord;
   },
 ): Promise<{ readonly approval: Approval } | undefined> {
   if (actor.approved || !requiresApproval(deps.approvalRequired ?? [], target.resources, target.request.inputs)) return undefined;
   const approvals = deps.approvals;
   if (approvals === undefined) throw new Error('APPROVAL_REQUIRED matched but no approvals are configured');
-  const plan = deps.planner === undefined ? null : await deps.planner.plan(null, target.request);
+  const planOptions = target.undoing === undefined ? {} : { undoing: target.undoing };
+  const plan = deps.planner === undefined ? null : await deps.planner.plan(null, target.request, [], planOptions);
   const approval = await approvals.request({
     request: target.request,
     requestedBy: actor.principal,

@@ -32,6 +32,7 @@ class RecordingPlanner implements Planner {
       prior: { attachedPolicies: [] },
       changes: [{ call: 'iam:AttachUserPolicy', target: gated, detail: 'attach AWSDenyAll' }],
       undo: { type: 'iam-unquarantine', restores: 'detach AWSDenyAll' },
+      warnings: [],
     });
   }
 }

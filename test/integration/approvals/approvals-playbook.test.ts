@@ -35,6 +35,7 @@ function stepPlan(type: string): Plan {
     prior: { volumes: ['vol-1'] },
     changes: [{ call: `test:${type}`, target: instance, detail: 'the planned change' }],
     undo: null,
+    warnings: [],
   };
 }
 

@@ -20,6 +20,7 @@ function planOf(type: string): Plan {
     prior: { securityGroups: ['sg-1'] },
     changes: [{ call: `test:${type}`, target: instance, detail: 'the planned change' }],
     undo: { type: 'undo', restores: 'what it changed' },
+    warnings: [],
   };
 }
 

@@ -219,6 +219,7 @@ describe('PlanService: cloud guards and refusals', () => {
       prior,
       changes,
       undo: { type: 'iam-unquarantine', restores: 'detaches AWSDenyAll from user alice, restoring the 2 managed policies (ReadOnlyAccess, Billing) and 0 inline policies attached before' },
+      warnings: [],
     });
   });
 
