@@ -17,13 +17,18 @@ try {
   const target = env['AWS_ENDPOINT_URL'] === undefined ? 'AWS through the default credential chain' : `${env['AWS_ENDPOINT_URL']} (AWS_ENDPOINT_URL)`;
   const accounts = targetAccounts.all ? 'any account (*)' : targetAccounts.ids.size === 0 ? 'none (set TARGET_ACCOUNTS)' : [...targetAccounts.ids].join(', ');
   const { recovery } = service;
+  const signIn = service.auth.console;
+  const oidc = service.auth.kind === 'oidc';
   const lines = [
     `response-actions listening on ${service.url}`,
-    `  console:         ${service.url}/ (Sign in locally)`,
+    `  console:         ${service.url}/ (${signIn.kind === 'local' ? 'Sign in locally' : signIn.kind === 'oidc' ? `OIDC client ${signIn.clientId}, redirect URI ${service.url}/auth/callback` : 'no sign-in: set CONSOLE_OIDC_CLIENT_ID'})`,
+    `  tokens from:     ${oidc ? `${service.auth.issuer} (AUTH_ISSUER); the local issuer signs only this machine's host responder` : 'the local development issuer (npm run token)'}`,
     `  data:            ${relative(process.cwd(), dataDir) || '.'}`,
     `  cloud actions:   ${target}; target accounts: ${accounts}; member role ${service.config.memberRole.name}`,
     `  host actions:    ${service.responders.hostResponder === null ? 'no responder on this machine' : `this machine's responder, host.id ${service.responders.hostResponder}`}`,
-    `  token:           TOKEN=$(npm run --silent token -- containment-response-actions.exec data-gathering-response-actions.exec)`,
+    oidc
+      ? `  token:           TOKEN=<an access token from ${service.auth.issuer} for this API>`
+      : `  token:           TOKEN=$(npm run --silent token -- containment-response-actions.exec data-gathering-response-actions.exec)`,
     `  try:             curl -s -H "Authorization: Bearer $TOKEN" ${service.url}/v1/action-types`,
   ];
   const runs = service.playbooks.recovery;

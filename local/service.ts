@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { createHistoryClient, ensureHistoryTable } from '#shared/adapters/dynamodb.ts';
 import { eventsClaim, formatEventsClaim, formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
-import { createTokenVerifier } from '#shared/auth/token-verifier.ts';
+import { loadAuthConfig } from '#shared/auth/auth-config.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Environment, type ServiceConfig } from '#shared/config/config.ts';
@@ -28,10 +28,12 @@ import { queueWorkSource } from '../responders/common/work-source.ts';
 import { hostActions } from '../responders/host/actions.ts';
 import { loadHostActionSettings } from '../responders/host/config.ts';
 import { localSecret, openStoreSockets, securePrivateDataDir } from './data-dir.ts';
+import { loadConsoleAuthConfig, type ConsoleAuthSettings } from './console/console-auth-config.ts';
 import { createConsoleSite } from './console/console-site.ts';
 import { openDevIssuer, type DevIssuer } from './dev-issuer.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
+import { createLocalVerifier } from './local-verifier.ts';
 import { evidenceRoute } from './evidence/evidence-route.ts';
 import { FileEvidenceStore } from './evidence/file-evidence-store.ts';
 import { EvidenceUrlSigner } from './evidence/signed-urls.ts';
@@ -72,6 +74,11 @@ export interface LocalService {
   readonly url: string;
   readonly config: ServiceConfig;
   readonly issuer: DevIssuer;
+  /**
+   * Whose tokens the API takes (AUTH_ISSUER, or the local issuer) and how the console signs in;
+   * with AUTH_ISSUER, the local issuer's tokens serve this machine's host responder only.
+   */
+  readonly auth: { readonly kind: 'local-issuer' | 'oidc'; readonly issuer: string; readonly console: ConsoleAuthSettings };
   readonly repository: HistoryRepository;
   readonly recovery: RecoveryReport;
   /** Playbook runs: their executions, and the runs a previous process left in flight, started again. */
@@ -96,6 +103,9 @@ const historyTable = 'history';
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const clock = options.clock ?? systemClock;
   const config = loadConfig(options.env);
+  const authConfig = loadAuthConfig(options.env);
+  const consoleAuth = loadConsoleAuthConfig(options.env, authConfig);
+  const hostResponderName = options.hostResponder === false ? null : (options.hostResponder?.name ?? hostname());
   await securePrivateDataDir(options.dataDir);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -195,12 +205,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     });
     closers.push(() => local.close());
     const issuer = await openDevIssuer(options.dataDir);
-    const verifier = createTokenVerifier({
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      keys: { jwks: () => issuer.jwks() },
-      clock,
-    });
+    const verifier = createLocalVerifier({ auth: authConfig, issuer, hostResponder: hostResponderName, clock });
     const server: Server = createLocalApiServer(
       apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({
           service: local.actions,
@@ -221,7 +226,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         };
       },
       [evidenceRoute(evidence, evidenceUrls, clock)],
-      options.console === false ? undefined : createConsoleSite({ ...(options.console?.dir === undefined ? {} : { dir: options.console.dir }), auth: { kind: 'local', issuer } }).serve,
+      options.console === false ? undefined : createConsoleSite({ ...(options.console?.dir === undefined ? {} : { dir: options.console.dir }), auth: consoleAuth.kind === 'local' ? { kind: 'local', issuer } : consoleAuth }).serve,
     );
     const recovery = await recoverInFlight(repository, cloud.starter, {
       starter: responderRuntime.starter,
@@ -252,9 +257,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await cloud.idle();
     });
     let hostResponder: InProcessResponder | undefined;
-    let hostResponderName: string | null = null;
-    if (options.hostResponder !== false) {
-      hostResponderName = options.hostResponder?.name ?? hostname();
+    if (options.hostResponder !== false && hostResponderName !== null) {
       hostResponder = startLocalHostResponder({
         url,
         issuer,
@@ -273,6 +276,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       url,
       config,
       issuer,
+      auth: { kind: authConfig.kind, issuer: authConfig.kind === 'oidc' ? authConfig.issuer : issuer.issuer, console: consoleAuth },
       repository,
       recovery,
       playbooks: { runtime: local.playbooks.runtime, recovery: playbookRecovery },

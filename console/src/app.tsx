@@ -1,12 +1,13 @@
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
 import Spinner from '@cloudscape-design/components/spinner';
 import type { UserManager } from 'oidc-client-ts';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { createApiClient } from './api/client.ts';
 import { ApiContext } from './api/hooks.ts';
-import { callbackPath, completeOidcSignIn, createUserManager } from './auth/oidc.ts';
+import { callbackPath, completeOidcSignIn, createUserManager, endOidcSession, signInFailureMessage } from './auth/oidc.ts';
 import { SessionContext, useSessionControls, type Session, type SessionControls } from './auth/session.ts';
 import { SignInPage } from './auth/sign-in-page.tsx';
 import { loadConsoleConfig, type ConsoleConfig } from './config.ts';
@@ -54,7 +55,11 @@ function SignedIn({ config }: { readonly config: ConsoleConfig }) {
   const signOut = useCallback(
     (reason: 'expired' | 'signed-out' = 'signed-out') => {
       setSession(null);
-      void userManager?.removeUser();
+      if (userManager !== null) {
+        // Signing out on purpose also ends the provider's session; an expired token only needs a new sign-in.
+        const forget = reason === 'signed-out' ? endOidcSession(userManager) : userManager.removeUser();
+        forget.catch(() => userManager.removeUser());
+      }
       const here = `${locationRef.current.pathname}${locationRef.current.search}`;
       void navigate(reason === 'expired' ? `/sign-in?expired=1&returnTo=${encodeURIComponent(here)}` : '/sign-in', { replace: true });
     },
@@ -122,6 +127,11 @@ function SignedIn({ config }: { readonly config: ConsoleConfig }) {
   );
 }
 
+/**
+ * `/auth/callback`: the provider's answer. A code is exchanged (with the PKCE verifier) and the
+ * person goes back to the page they opened; a refusal (`?error=access_denied`), or an answer
+ * whose state no sign-in in this tab started, is explained and nothing is signed in.
+ */
 function OidcCallback({ userManager }: { readonly userManager: UserManager | null }) {
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
@@ -136,7 +146,9 @@ function OidcCallback({ userManager }: { readonly userManager: UserManager | nul
         void navigate(returnTo, { replace: true });
       },
       (failure: unknown) => {
-        setError(failure instanceof Error ? failure.message : String(failure));
+        setError(signInFailureMessage(failure));
+        // The code, state and error stay out of the address bar (and out of history).
+        void navigate(callbackPath, { replace: true });
       },
     );
   });
@@ -145,8 +157,20 @@ function OidcCallback({ userManager }: { readonly userManager: UserManager | nul
     <Loading />
   ) : (
     <Box padding="l">
-      <Alert type="error" header="Sign-in failed">
-        {error} <a href="/sign-in">Try again</a>
+      <Alert
+        type="error"
+        header="Sign-in failed"
+        action={
+          <Button
+            onClick={() => {
+              void navigate('/sign-in', { replace: true });
+            }}
+          >
+            Sign in again
+          </Button>
+        }
+      >
+        {error}
       </Alert>
     </Box>
   );

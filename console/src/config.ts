@@ -13,7 +13,9 @@ export type ConsoleAuthConfig =
       readonly scope: string;
       /** Resource indicator (RFC 8707) to ask the token for, where the provider needs one. */
       readonly resource?: string;
-    };
+    }
+  /** The service takes an OIDC provider's tokens but has no console client configured: `reason` says what to set. */
+  | { readonly kind: 'unconfigured'; readonly reason: string };
 
 export interface ConsoleConfig {
   readonly auth: ConsoleAuthConfig;
@@ -42,7 +44,11 @@ function parseConsoleConfig(body: unknown): ConsoleConfig {
     if (resource !== undefined && typeof resource !== 'string') throw new ConsoleConfigError('auth.resource must be a string');
     return { auth: { kind: 'oidc', authority, clientId, scope, ...(resource === undefined ? {} : { resource }) } };
   }
-  throw new ConsoleConfigError('auth.kind must be local or oidc');
+  if (auth['kind'] === 'unconfigured') {
+    const { reason } = auth;
+    return { auth: { kind: 'unconfigured', reason: typeof reason === 'string' ? reason : 'No sign-in is configured for this console.' } };
+  }
+  throw new ConsoleConfigError('auth.kind must be local, oidc or unconfigured');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -14,7 +14,9 @@ export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist/', im
 /** How the console signs in, as `/console-config.json` tells it. */
 export type ConsoleAuth =
   | { readonly kind: 'local'; readonly issuer: DevIssuer }
-  | { readonly kind: 'oidc'; readonly authority: string; readonly clientId: string; readonly scope: string; readonly resource?: string };
+  | { readonly kind: 'oidc'; readonly authority: string; readonly clientId: string; readonly scope: string; readonly resource?: string }
+  /** The API takes an OIDC provider's tokens but no console client is configured: the console shows `reason`. */
+  | { readonly kind: 'unconfigured'; readonly reason: string };
 
 export interface ConsoleSiteOptions {
   /** Where index.html and assets/ are; default {@link defaultConsoleDir}. */
@@ -53,15 +55,17 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
   const config =
     options.auth.kind === 'local'
       ? { auth: { kind: 'local' } }
-      : {
-          auth: {
-            kind: 'oidc',
-            authority: options.auth.authority,
-            clientId: options.auth.clientId,
-            scope: options.auth.scope,
-            ...(options.auth.resource === undefined ? {} : { resource: options.auth.resource }),
-          },
-        };
+      : options.auth.kind === 'unconfigured'
+        ? { auth: { kind: 'unconfigured', reason: options.auth.reason } }
+        : {
+            auth: {
+              kind: 'oidc',
+              authority: options.auth.authority,
+              clientId: options.auth.clientId,
+              scope: options.auth.scope,
+              ...(options.auth.resource === undefined ? {} : { resource: options.auth.resource }),
+            },
+          };
   const configBody = JSON.stringify(config);
   const signIn = options.auth.kind === 'local' ? localSignIn(options.auth.issuer) : null;
 

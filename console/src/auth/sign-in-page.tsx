@@ -19,7 +19,8 @@ import { safeReturnPath, sessionFromToken, useSessionControls } from './session.
 /**
  * `/sign-in`. Locally (API.md): the scopes to sign in with, all four ticked, and a button named
  * `Sign in locally` that asks the local development issuer for a token. With an OIDC provider: a
- * button that starts the authorization code flow with PKCE.
+ * button that starts the authorization code flow with PKCE. When the service takes a provider's
+ * tokens but no console client is configured, what to set instead of a button.
  */
 export function SignInPage({ auth, userManager }: { readonly auth: ConsoleAuthConfig; readonly userManager: UserManager | null }) {
   const [params] = useSearchParams();
@@ -33,7 +34,15 @@ export function SignInPage({ auth, userManager }: { readonly auth: ConsoleAuthCo
             response-actions
           </Header>
           {expired ? <Alert type="info">Your session ended. Sign in again to go on where you were.</Alert> : null}
-          {auth.kind === 'local' ? <LocalSignIn returnTo={returnTo} /> : <OidcSignIn userManager={userManager} returnTo={returnTo} />}
+          {auth.kind === 'local' ? (
+            <LocalSignIn returnTo={returnTo} />
+          ) : auth.kind === 'oidc' ? (
+            <OidcSignIn userManager={userManager} returnTo={returnTo} />
+          ) : (
+            <Alert type="warning" header="Sign-in is not configured">
+              {auth.reason}
+            </Alert>
+          )}
         </SpaceBetween>
       </div>
     </Box>

@@ -1,0 +1,115 @@
+import type { AuthConfig } from '#shared/auth/auth-config.ts';
+import { execScopes, readScopes } from '#shared/auth/scopes.ts';
+import type { Environment } from '#shared/config/config.ts';
+import { ConfigError } from '#shared/errors.ts';
+
+/**
+ * How the console at `/` signs people in, read from the environment in this one place and
+ * validated at start-up, next to the API's own auth settings (`loadAuthConfig`).
+ *
+ * - `AUTH_ISSUER` unset: the local development issuer (`Sign in locally`).
+ * - `AUTH_ISSUER` set and `CONSOLE_OIDC_CLIENT_ID` set: authorization code with PKCE against
+ *   that issuer, as the public client `CONSOLE_OIDC_CLIENT_ID` (registered at the provider with
+ *   the redirect URI `<console>/auth/callback`), asking for `CONSOLE_OIDC_SCOPES` (default the
+ *   four person scopes) and, when set, the resource indicator `CONSOLE_OIDC_RESOURCE` (RFC 8707).
+ * - `AUTH_ISSUER` set without `CONSOLE_OIDC_CLIENT_ID`: the API takes the provider's tokens but
+ *   the console has no client to sign in with; it says so instead of offering a sign-in.
+ */
+export type ConsoleAuthSettings =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 'oidc';
+      /** The issuer (`AUTH_ISSUER`); the browser reads its discovery document. */
+      readonly authority: string;
+      readonly clientId: string;
+      /** Space-separated. */
+      readonly scope: string;
+      readonly resource?: string;
+    }
+  | { readonly kind: 'unconfigured'; readonly reason: string };
+
+/** The four scopes a person may hold (API.md), asked for when `CONSOLE_OIDC_SCOPES` is unset. */
+export const defaultConsoleScopes = [execScopes.containment, readScopes.containment, execScopes['data-gathering'], readScopes['data-gathering']];
+
+const consoleVariables = ['CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_SCOPES', 'CONSOLE_OIDC_RESOURCE'] as const;
+// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+const scopeTokenPattern = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+// A client_id goes into the authorization URL and the token request: printable, no spaces, bounded.
+const clientIdPattern = /^[\x21-\x7E]{1,256}$/;
+
+/** Reads and validates the console's sign-in settings; a bad value throws {@link ConfigError} naming it. */
+export function loadConsoleAuthConfig(env: Environment, auth: AuthConfig): ConsoleAuthSettings {
+  if (auth.kind === 'local-issuer') {
+    for (const name of consoleVariables) {
+      if (value(env, name) !== undefined) {
+        throw new ConfigError(name, 'applies only to an OIDC provider; set AUTH_ISSUER too, or unset it to sign in locally');
+      }
+    }
+    return { kind: 'local' };
+  }
+  const clientId = value(env, 'CONSOLE_OIDC_CLIENT_ID');
+  if (clientId === undefined) {
+    for (const name of ['CONSOLE_OIDC_SCOPES', 'CONSOLE_OIDC_RESOURCE'] as const) {
+      if (value(env, name) !== undefined) throw new ConfigError(name, 'applies only with CONSOLE_OIDC_CLIENT_ID (the console\'s client at the provider)');
+    }
+    return {
+      kind: 'unconfigured',
+      reason: `This service takes tokens from ${auth.issuer}, but no console client is configured: set CONSOLE_OIDC_CLIENT_ID (a public client with PKCE whose redirect URI is <this address>/auth/callback) and restart.`,
+    };
+  }
+  if (!clientIdPattern.test(clientId)) throw new ConfigError('CONSOLE_OIDC_CLIENT_ID', 'must be 1 to 256 printable characters without spaces');
+  return {
+    kind: 'oidc',
+    authority: authority(auth.issuer),
+    clientId,
+    scope: scopes(value(env, 'CONSOLE_OIDC_SCOPES')),
+    ...optionalResource(value(env, 'CONSOLE_OIDC_RESOURCE')),
+  };
+}
+
+/** The browser fetches the issuer's discovery document and posts the code there: https, or http on loopback only. */
+function authority(issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError('AUTH_ISSUER', `"${issuer}" is not a URL; the console signs in at the issuer's address (its discovery document)`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+    throw new ConfigError('AUTH_ISSUER', 'must be an https URL (plain http only on localhost) for the console to sign in there, or codes and tokens would travel in the clear');
+  }
+  return issuer;
+}
+
+function scopes(raw: string | undefined): string {
+  if (raw === undefined) return defaultConsoleScopes.join(' ');
+  const names = raw.split(/\s+/).filter((name) => name !== '');
+  const bad = names.find((name) => !scopeTokenPattern.test(name));
+  if (bad !== undefined) throw new ConfigError('CONSOLE_OIDC_SCOPES', `"${bad}" is not a scope name (RFC 6749: printable characters, no quotes or backslashes)`);
+  // openid is always asked for (the console needs the ID token); the scopes that matter are the API's.
+  const apiScopes = [...new Set(names.filter((name) => name !== 'openid'))];
+  if (apiScopes.length === 0) throw new ConfigError('CONSOLE_OIDC_SCOPES', 'name at least one scope for this API, separated by spaces (default: the four person scopes)');
+  return apiScopes.join(' ');
+}
+
+/** RFC 8707: an absolute URI without a fragment. */
+function optionalResource(raw: string | undefined): { resource?: string } {
+  if (raw === undefined) return {};
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('CONSOLE_OIDC_RESOURCE', `"${raw}" is not an absolute URI (RFC 8707 resource indicator)`);
+  }
+  if (url.hash !== '' || raw.includes('#')) throw new ConfigError('CONSOLE_OIDC_RESOURCE', 'a resource indicator must not have a fragment (RFC 8707)');
+  return { resource: raw };
+}
+
+function isLoopback(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function value(env: Environment, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
