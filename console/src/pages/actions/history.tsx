@@ -140,8 +140,18 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
           </Box>
         }
         columnDefinitions={[
-          { id: 'time', header: 'Time', cell: (record) => <Time value={record.createdAt} /> },
-          { id: 'type', header: 'Type', cell: (record) => record.type },
+          {
+            id: 'time',
+            header: 'Time',
+            minWidth: 120,
+            // The time opens the action: one link per row, its name starting with the text it shows.
+            cell: (record) => (
+              <AppLink href={`/actions/${encodeURIComponent(record.id)}`} ariaLabel={`${shownTime(record.createdAt)}: open ${record.type} action ${record.id}`}>
+                <Time value={record.createdAt} />
+              </AppLink>
+            ),
+          },
+          { id: 'type', header: 'Type', minWidth: 150, cell: (record) => record.type },
           {
             id: 'resource',
             header: 'Resource',
@@ -151,22 +161,19 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
               </AppLink>
             ),
           },
-          { id: 'status', header: 'Status', cell: (record) => <StatusText status={record.status} /> },
+          { id: 'status', header: 'Status', minWidth: 150, cell: (record) => <StatusText status={record.status} /> },
           { id: 'createdBy', header: 'Created by', cell: (record) => record.createdBy },
           { id: 'trigger', header: 'Trigger', cell: (record) => triggerText(record.trigger) },
-          {
-            id: 'action',
-            header: 'Action',
-            cell: (record) => (
-              <AppLink href={`/actions/${encodeURIComponent(record.id)}`} ariaLabel={`Open ${record.type} action ${record.id}`}>
-                Open
-              </AppLink>
-            ),
-          },
         ]}
       />
     </SpaceBetween>
   );
+}
+
+/** A time as the Time component shows it (UTC, to the second). */
+function shownTime(value: string): string {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : toRfc3339(date).replace('T', ' ');
 }
 
 const anyType: SelectProps.Option = { value: '', label: 'Any type' };
