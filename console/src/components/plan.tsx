@@ -36,6 +36,7 @@ export function PlanView({ plan }: { readonly plan: Plan }) {
       </Box>
       <Table
         variant="embedded"
+        wrapLines
         ariaLabels={{ tableLabel: 'Planned changes' }}
         header={<Box variant="h4">What will change</Box>}
         items={[...plan.changes]}
