@@ -1,0 +1,146 @@
+import Box from '@cloudscape-design/components/box';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import Pagination from '@cloudscape-design/components/pagination';
+import Select, { type SelectProps } from '@cloudscape-design/components/select';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Table from '@cloudscape-design/components/table';
+import { useState } from 'react';
+import { useLocation, useSearchParams } from 'react-router';
+import { useApiGet } from '../../api/hooks.ts';
+import type { Page, PlaybookRun } from '../../api/types.ts';
+import { ProblemAlert } from '../../components/problem.tsx';
+import { StatusText } from '../../components/status.tsx';
+import { Time } from '../../components/time.tsx';
+import { AppLink } from '../run/execution.tsx';
+import { runStatuses, type ListedPlaybook } from './shared.ts';
+
+const anyOption: SelectProps.Option = { value: '', label: 'Any' };
+
+/**
+ * `/playbook-runs?playbook=&status=&createdBy=`: runs newest first. The filters live in the page
+ * address (a link shares them); the cursors of the pages seen are kept to go back. Each new
+ * filter starts from the first page.
+ */
+export function PlaybookRunsPage() {
+  const location = useLocation();
+  return <RunList key={location.key} />;
+}
+
+function RunList() {
+  const [params, setParams] = useSearchParams();
+  const playbook = params.get('playbook') ?? '';
+  const status = params.get('status') ?? '';
+  const createdBy = params.get('createdBy') ?? '';
+  const [createdByText, setCreatedByText] = useState(createdBy);
+  // cursors[i] reads page i + 1 ('' the first page).
+  const [cursors, setCursors] = useState<string[]>(['']);
+  const [pageIndex, setPageIndex] = useState(0);
+  const playbooks = useApiGet<ListedPlaybook[]>('/v1/playbooks');
+  const runs = useApiGet<Page<PlaybookRun>>('/v1/playbook-runs', { playbook, status, createdBy, cursor: cursors[pageIndex] ?? '' });
+  const nextCursor = runs.data?.nextCursor ?? null;
+
+  const filter = (name: string, value: string): void => {
+    const next = new URLSearchParams(params);
+    if (value === '') next.delete(name);
+    else next.set(name, value);
+    setParams(next);
+  };
+
+  return (
+    <SpaceBetween size="l">
+      <ProblemAlert error={runs.error} header="The runs could not be read" />
+      <Table
+        variant="full-page"
+        header={
+          <Header variant="h1" description="Newest first. A run's page follows it until it ends.">
+            Playbook runs
+          </Header>
+        }
+        filter={
+          <SpaceBetween direction="horizontal" size="m">
+            <FormField label="Playbook">
+              <Select
+                selectedOption={playbook === '' ? anyOption : { value: playbook, label: playbook }}
+                options={[anyOption, ...(playbooks.data ?? []).map((listed) => ({ value: listed.name, label: listed.name }))]}
+                onChange={({ detail }) => {
+                  filter('playbook', detail.selectedOption.value ?? '');
+                }}
+              />
+            </FormField>
+            <FormField label="Status">
+              <Select
+                selectedOption={status === '' ? anyOption : { value: status, label: status }}
+                options={[anyOption, ...runStatuses.map((value) => ({ value, label: value }))]}
+                onChange={({ detail }) => {
+                  filter('status', detail.selectedOption.value ?? '');
+                }}
+              />
+            </FormField>
+            <FormField label="Created by" constraintText="Enter to apply.">
+              <Input
+                type="search"
+                value={createdByText}
+                placeholder="sub, or automation:<rule id>"
+                onChange={({ detail }) => {
+                  setCreatedByText(detail.value);
+                }}
+                onKeyDown={({ detail }) => {
+                  if (detail.key === 'Enter') filter('createdBy', createdByText.trim());
+                }}
+              />
+            </FormField>
+          </SpaceBetween>
+        }
+        pagination={
+          <Pagination
+            currentPageIndex={pageIndex + 1}
+            pagesCount={cursors.length}
+            openEnd={nextCursor !== null}
+            disabled={runs.loading}
+            ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (page) => `Page ${page}` }}
+            onChange={({ detail }) => {
+              const wanted = detail.currentPageIndex - 1;
+              if (wanted <= cursors.length - 1) setPageIndex(wanted);
+              // Past the pages seen (open end): the next page's cursor is the current page's nextCursor.
+              else if (nextCursor !== null) {
+                setCursors([...cursors.slice(0, pageIndex + 1), nextCursor]);
+                setPageIndex(pageIndex + 1);
+              }
+            }}
+          />
+        }
+        loading={runs.loading}
+        loadingText="Reading the runs"
+        items={runs.data?.items ?? []}
+        trackBy="id"
+        ariaLabels={{ tableLabel: 'Playbook runs' }}
+        empty={<Box>No run{playbook === '' && status === '' && createdBy === '' ? '' : ' matches these filters'}.</Box>}
+        columnDefinitions={[
+          { id: 'id', header: 'Run', cell: (run) => <AppLink href={`/playbook-runs/${encodeURIComponent(run.id)}`}>{run.id}</AppLink> },
+          { id: 'playbook', header: 'Playbook', cell: (run) => run.playbook },
+          { id: 'status', header: 'Status', cell: (run) => <StatusText status={run.status} /> },
+          { id: 'createdBy', header: 'Created by', cell: (run) => run.createdBy },
+          { id: 'createdAt', header: 'Created', cell: (run) => <Time value={run.createdAt} /> },
+          {
+            id: 'undo',
+            header: 'Undo',
+            cell: (run) =>
+              run.undoOf !== null ? (
+                <>
+                  undoes <AppLink href={`/playbook-runs/${encodeURIComponent(run.undoOf)}`}>{run.undoOf}</AppLink>
+                </>
+              ) : run.undo.runId !== null ? (
+                <>
+                  undone by <AppLink href={`/playbook-runs/${encodeURIComponent(run.undo.runId)}`}>{run.undo.runId}</AppLink>
+                </>
+              ) : (
+                '—'
+              ),
+          },
+        ]}
+      />
+    </SpaceBetween>
+  );
+}
