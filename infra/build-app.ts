@@ -1,10 +1,12 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readAutomationRules } from './automation-rules.ts';
-import { readDeploymentConfig } from './config.ts';
+import { readConsoleSettings, readDeploymentConfig } from './config.ts';
+import type { ConsoleSettings } from './config.ts';
 import { readPlaybooks } from './playbooks.ts';
 import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import type { DeploymentConfig } from './config.ts';
+import { ConsoleStack } from './stacks/console-stack.ts';
 import { MemberAccountStack } from './stacks/member-account-stack.ts';
 import { ServiceStack } from './stacks/service-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
@@ -26,9 +28,11 @@ export interface BuildAppProps {
 export interface ResponseActionsApp {
   readonly app: App;
   readonly config: DeploymentConfig;
+  readonly consoleSettings: ConsoleSettings;
   readonly statefulStack: StatefulStack;
   readonly serviceStack: ServiceStack;
   readonly memberAccountStack: MemberAccountStack;
+  readonly consoleStack: ConsoleStack;
 }
 
 /** Stack names: the service's is also part of its roles' names and of the member roles' trust. */
@@ -36,6 +40,7 @@ export const stackNames = {
   stateful: 'ResponseActionsStateful',
   service: 'ResponseActionsService',
   member: 'ResponseActionsMember',
+  console: 'ResponseActionsConsole',
 } as const;
 
 /**
@@ -48,6 +53,7 @@ export const stackNames = {
  * - `ResponseActionsService`: API, functions, cloud action and responder state machines, alarms (service account).
  * - `ResponseActionsMember`: the member roles, one per family (every target account, the service's own included
  *   when it is a target).
+ * - `ResponseActionsConsole`: the console's files in the bucket the service stack serves (service account).
  */
 export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   const app = new App({
@@ -57,10 +63,14 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   Tags.of(app).add('project', 'response-actions');
   const config = readDeploymentConfig(app.node, props.env);
+  const consoleSettings = readConsoleSettings(app.node, props.env);
 
   const statefulStack = new StatefulStack(app, stackNames.stateful, {
     description: 'response-actions: stateful resources (action history table, evidence bucket, cursor-signing and work-signing secrets)',
     evidence: config.evidence,
+    ...(consoleSettings.signIn.kind === 'cognito'
+      ? { consoleUserPool: consoleSettings.signIn.domainPrefix === undefined ? {} : { domainPrefix: consoleSettings.signIn.domainPrefix } }
+      : {}),
   });
 
   // Rules may name playbooks: they are checked against the playbooks this deployment ships.
@@ -75,6 +85,7 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     workSigningKey: statefulStack.workSigningKey,
     ...(config.automation.rulesFile === undefined ? {} : { automationRules: readAutomationRules(config.automation.rulesFile, { knownPlaybooks }).shipped }),
     ...(playbooks === undefined ? {} : { playbooks: playbooks.shipped }),
+    console: { settings: consoleSettings, userPool: statefulStack.consoleUserPool },
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {
@@ -85,5 +96,12 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     serviceStackName: serviceStack.stackName,
   });
 
-  return { app, config, statefulStack, serviceStack, memberAccountStack };
+  const consoleStack = new ConsoleStack(app, stackNames.console, {
+    description: 'response-actions: the console\'s files and configuration, in the bucket the service stack serves',
+    consoleDir: consoleSettings.dir,
+    site: serviceStack.consoleSite,
+    consoleConfig: serviceStack.consoleConfig,
+  });
+
+  return { app, config, consoleSettings, statefulStack, serviceStack, memberAccountStack, consoleStack };
 }

@@ -8,6 +8,8 @@ import type { Construct } from 'constructs';
 import { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import type { EvidenceBucketProps } from '#infra/constructs/evidence-bucket.ts';
 import { workSigningKeyPlaceholder } from '#infra/constructs/work-signing-key.ts';
+import { ConsoleUserPool } from '#infra/constructs/console-user-pool.ts';
+import type { ConsoleUserPoolProps } from '#infra/constructs/console-user-pool.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 
 /** Props of {@link StatefulStack}: environment-agnostic by default. */
@@ -17,6 +19,11 @@ export interface StatefulStackProps extends StackProps {
    * @default 365 days, no default Object Lock retention
    */
   readonly evidence?: EvidenceBucketProps;
+  /**
+   * The console's user pool, when persons sign in with the pool the CDK app makes (`authIssuer`
+   * unset); undefined: a configured issuer, no pool.
+   */
+  readonly consoleUserPool?: ConsoleUserPoolProps;
 }
 
 /** Characters of the generated cursor-signing secret (the API requires at least 32). */
@@ -44,9 +51,11 @@ export class StatefulStack extends Stack {
    * an operator's step (`infra/scripts/work-signing-key.ts`): CloudFormation cannot make one.
    */
   public readonly workSigningKey: ISecret;
+  /** The console's persons (pool, hosted domain, groups); undefined when a configured issuer signs them in. */
+  public readonly consoleUserPool: ConsoleUserPool | undefined;
 
   public constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
-    const { evidence, ...stackProps } = props;
+    const { evidence, consoleUserPool, ...stackProps } = props;
     super(scope, id, { terminationProtection: true, ...stackProps });
 
     const { partitionKey, sortKey, timeToLiveAttribute, indexes } = historyTableDesign;
@@ -116,5 +125,11 @@ export class StatefulStack extends Stack {
       value: workSigningKey.secretArn,
     });
     this.workSigningKey = workSigningKey;
+
+    // The people and their MFA devices are state: the pool lives here, retained, deletion-protected.
+    this.consoleUserPool = consoleUserPool === undefined ? undefined : new ConsoleUserPool(this, 'ConsoleUsers', consoleUserPool);
+    if (this.consoleUserPool !== undefined) {
+      new CfnOutput(this, 'ConsoleUserPoolId', { description: 'Create the console\'s users here and put them in groups (infra/README.md, Console)', value: this.consoleUserPool.userPool.userPoolId });
+    }
   }
 }

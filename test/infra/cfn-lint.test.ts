@@ -29,7 +29,7 @@ describe('cfn-lint over every synthesized template', () => {
   it('finds no errors', () => {
     // Prepare
     assertCfnLintAvailable();
-    expect(templatePaths).toHaveLength(6);
+    expect(templatePaths).toHaveLength(8);
 
     // Act
     const matches = runCfnLint(templatePaths);

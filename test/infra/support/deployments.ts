@@ -31,4 +31,9 @@ export const fullyConfigured = {
   findingsSourceAccounts: '333333333333',
   playbooks: configuredPlaybooksFile,
   playbookRunDeadlineSeconds: 1800,
+  consoleOidcClientId: 'console-client',
+  consoleOidcScope: 'containment-response-actions.exec containment-response-actions.read',
+  consoleOidcResource: 'api://response-actions',
+  consoleDomainName: 'console.soc.example.com',
+  consoleCertificateArn: 'arn:aws:acm:us-east-1:999999999999:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789',
 } as const;

@@ -23,7 +23,9 @@ export function cdkJsonContext(): Record<string, unknown> {
  * synth costs about 2 s per function. The CLI test and the bundle tests bundle for real.
  */
 export function testContext(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...overrides };
+  // CONSOLE_DIST (as the browser harness reads it): a console built elsewhere than console/dist, for parallel runs.
+  const consoleDist = process.env.CONSOLE_DIST;
+  return { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...(consoleDist === undefined || consoleDist === '' ? {} : { consoleDir: consoleDist }), ...overrides };
 }
 
 /** A fresh temp directory for a cloud assembly, with its own clean-up. */
