@@ -46,6 +46,10 @@ export function App() {
 
 function SignedIn({ config }: { readonly config: ConsoleConfig }) {
   const [session, setSession] = useState<Session | null>(null);
+  // Where a session ended: the sign-in address depends on why. Navigation runs in a transition, so
+  // the pages render once without a session before it lands; they must send to the same address
+  // (a sign-out must not come back as "return to this page", which signs straight in again).
+  const [ended, setEnded] = useState<{ readonly reason: 'expired' | 'signed-out'; readonly from: string } | null>(null);
   const navigate = useNavigate();
   const location = useLocation();
   const userManager = useMemo<UserManager | null>(() => (config.auth.kind === 'oidc' ? createUserManager(config.auth) : null), [config]);
@@ -54,18 +58,23 @@ function SignedIn({ config }: { readonly config: ConsoleConfig }) {
 
   const signOut = useCallback(
     (reason: 'expired' | 'signed-out' = 'signed-out') => {
+      const here = `${locationRef.current.pathname}${locationRef.current.search}`;
+      setEnded({ reason, from: here });
       setSession(null);
       if (userManager !== null) {
         // Signing out on purpose also ends the provider's session; an expired token only needs a new sign-in.
         const forget = reason === 'signed-out' ? endOidcSession(userManager) : userManager.removeUser();
         forget.catch(() => userManager.removeUser());
       }
-      const here = `${locationRef.current.pathname}${locationRef.current.search}`;
-      void navigate(reason === 'expired' ? `/sign-in?expired=1&returnTo=${encodeURIComponent(here)}` : '/sign-in', { replace: true });
+      void navigate(afterSessionEnd(reason, here), { replace: true });
     },
     [navigate, userManager],
   );
-  const controls = useMemo<SessionControls>(() => ({ session, signIn: setSession, signOut }), [session, signOut]);
+  const signIn = useCallback((next: Session) => {
+    setEnded(null);
+    setSession(next);
+  }, []);
+  const controls = useMemo<SessionControls>(() => ({ session, signIn, signOut }), [session, signIn, signOut]);
 
   // The token's own end: sign out then, rather than let requests fail one by one.
   useEffect(() => {
@@ -97,7 +106,10 @@ function SignedIn({ config }: { readonly config: ConsoleConfig }) {
           path="*"
           element={
             session === null || api === null ? (
-              <Navigate to={`/sign-in?returnTo=${encodeURIComponent(`${location.pathname}${location.search}`)}`} replace />
+              <Navigate
+                to={ended === null ? `/sign-in?returnTo=${encodeURIComponent(`${location.pathname}${location.search}`)}` : afterSessionEnd(ended.reason, ended.from)}
+                replace
+              />
             ) : (
               <ApiContext.Provider value={api}>
                 <Shell>
@@ -174,6 +186,11 @@ function OidcCallback({ userManager }: { readonly userManager: UserManager | nul
       </Alert>
     </Box>
   );
+}
+
+/** The sign-in page after a session ends: back to `from` after an expiry; a plain sign-in page after signing out. */
+function afterSessionEnd(reason: 'expired' | 'signed-out', from: string): string {
+  return reason === 'expired' ? `/sign-in?expired=1&returnTo=${encodeURIComponent(from)}` : '/sign-in';
 }
 
 function NotFound() {
