@@ -99,6 +99,43 @@ describe('the run form at /run', () => {
     await close();
   });
 
+  it('lays out each kind of input from its schema, pre-filled from the address, and warns before a destructive type', async () => {
+    // Prepare
+    const { page, problems, close } = await openConsolePage(browser);
+
+    // Act: a destructive type whose container is one of two inputs
+    await openSignedIn(page, runLink('kill-container', { 'host.id': 'node-7', 'container.name': 'web', 'no.such.input': 'x' }));
+    await page.getByRole('textbox', { name: 'container.name' }).waitFor();
+    const containerName = await page.getByRole('textbox', { name: 'container.name' }).inputValue();
+    const evidenceAlert = await page.getByText('Gather evidence first').isVisible();
+    const alternatives = await page.getByText('Give container.id, or container.name.').count();
+    const leftOut = await page.getByText('no.such.input').isVisible();
+    await saveScreenshot(page, 'run-form-destructive');
+    // A choice and a number (isolate-network), then checkboxes (get-logs), each from its own deep link
+    await openSignedIn(page, runLink('isolate-network', { 'kubernetes.workload.type': 'statefulset', 'network.port': '443' }));
+    await page.getByRole('spinbutton', { name: 'network.port' }).waitFor();
+    const port = await page.getByRole('spinbutton', { name: 'network.port' }).inputValue();
+    const workloadType = await page.getByRole('button', { name: /^kubernetes\.workload\.type/ }).innerText();
+    await openSignedIn(page, runLink('get-logs', { allContainers: 'true', 'kubernetes.pod.name': 'web-0' }));
+    await page.getByRole('checkbox', { name: 'allContainers' }).waitFor();
+    const allContainers = await page.getByRole('checkbox', { name: 'allContainers' }).isChecked();
+    const previous = await page.getByRole('checkbox', { name: 'previous' }).isChecked();
+    const getLogsWarns = await page.getByText('Gather evidence first').count();
+
+    // Assess
+    expect(containerName).toBe('web');
+    expect(evidenceAlert).toBe(true);
+    expect(alternatives).toBe(2);
+    expect(leftOut).toBe(true);
+    expect(port).toBe('443');
+    expect(workloadType).toContain('statefulset');
+    expect(allContainers).toBe(true);
+    expect(previous).toBe(false);
+    expect(getLogsWarns).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
   it('shows the service’s 400 next to the field it names (an ARN of the wrong service)', async () => {
     // Prepare
     const { page, problems, close } = await openConsolePage(browser);

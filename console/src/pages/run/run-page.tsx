@@ -251,7 +251,7 @@ function EvidenceFirstAlert({
           executing it.
         </span>
         {evidenceTypes.length === 0 ? (
-          <span>Execute shows the plan first, with the evidence types the service would have wanted Completed on this target.</span>
+          <span>Execute shows the plan first; it names the evidence types to run when none has Completed on this target in the last hour.</span>
         ) : (
           <span>
             The plan names no recent evidence on this target. Gather it with:{' '}
