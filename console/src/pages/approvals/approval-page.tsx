@@ -21,7 +21,7 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { requestName } from './describe.ts';
-import { actionHref, AppLink, playbookRunHref } from './links.tsx';
+import { actionHref, AppLink, playbookRunHref, Wrapped } from './links.tsx';
 
 type Decision = 'approve' | 'reject';
 
@@ -110,10 +110,15 @@ export function ApprovalPage() {
               { label: 'Requested by', value: approval.requestedBy },
               { label: 'Created', value: <Time value={approval.createdAt} /> },
               { label: 'Expires', value: <Time value={approval.expiresAt} /> },
-              { label: 'Reason', value: approval.request.reason ?? '—' },
             ]}
           />
-          <KeyValuePairs items={[{ label: 'Inputs', value: <JsonView value={approval.request.inputs} label="Inputs" /> }]} />
+          <KeyValuePairs
+            items={[
+              // A rule's reason quotes the finding's fields: text only.
+              { label: 'Reason', value: <Wrapped>{approval.request.reason ?? '—'}</Wrapped> },
+              { label: 'Inputs', value: <JsonView value={approval.request.inputs} label="Inputs" /> },
+            ]}
+          />
         </SpaceBetween>
       </Container>
 
@@ -129,7 +134,7 @@ export function ApprovalPage() {
                 label: 'Rule',
                 value: trigger.ruleId === null ? '—' : <AppLink href={`/events?ruleId=${encodeURIComponent(trigger.ruleId)}`} ariaLabel={`Decisions of rule ${trigger.ruleId}`}>{trigger.ruleId}</AppLink>,
               },
-              { label: 'Finding type', value: trigger.findingType ?? '—' },
+              { label: 'Finding type', value: <Wrapped>{trigger.findingType ?? '—'}</Wrapped> },
               {
                 label: 'Finding id',
                 value: trigger.findingId === null ? '—' : <AppLink href={`/events?findingId=${encodeURIComponent(trigger.findingId)}`} ariaLabel={`Decisions on finding ${trigger.findingId}`}>{trigger.findingId}</AppLink>,
@@ -147,7 +152,7 @@ export function ApprovalPage() {
             items={[
               { label: 'Decided by', value: approval.decidedBy ?? '—' },
               { label: 'Decided at', value: <Time value={approval.decidedAt} /> },
-              { label: 'Reason', value: approval.decisionReason ?? '—' },
+              { label: 'Reason', value: <Wrapped>{approval.decisionReason ?? '—'}</Wrapped> },
               { label: 'Created', value: <CreatedLinks approval={approval} /> },
             ]}
           />
@@ -245,8 +250,8 @@ function DecideDialog({ approval, decision, onCancel, onDecided }: { readonly ap
             ? `Approving runs the request now, on behalf of ${approval.requestedBy}, with you recorded as its approver (trigger.approvedBy).`
             : 'Rejecting runs nothing; the approval is closed with you recorded as its decider.'}
         </Box>
-        <FormField label="Reason (optional)" description="Kept with the decision." errorText={tooLong ? `At most ${maxReasonLength} characters.` : undefined}>
-          <Textarea value={reason} onChange={({ detail }) => { setReason(detail.value); }} ariaLabel="Reason for the decision" rows={2} />
+        <FormField label="Reason for the decision (optional)" description="Kept with the decision." errorText={tooLong ? `At most ${maxReasonLength} characters.` : undefined}>
+          <Textarea value={reason} onChange={({ detail }) => { setReason(detail.value); }} rows={2} />
         </FormField>
         <ProblemAlert error={failure} header={decision === 'approve' ? 'Not approved' : 'Not rejected'} />
       </SpaceBetween>

@@ -13,7 +13,7 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { inputsText, requestName, triggerText } from './describe.ts';
-import { AppLink, approvalHref } from './links.tsx';
+import { AppLink, approvalHref, Wrapped } from './links.tsx';
 import { useCursorPages } from './paging.ts';
 
 const statuses: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
@@ -67,14 +67,17 @@ export function ApprovalsPage() {
         }
         filter={
           <FormField label="Status">
-            <Select
-              selectedOption={selected}
-              options={[...statusOptions]}
-              onChange={({ detail }) => {
-                const value = detail.selectedOption.value ?? 'pending';
-                setSearchParams(value === 'pending' ? {} : { status: value });
-              }}
-            />
+            {/* Wide enough for its longest option, not the whole table. */}
+            <div style={{ maxWidth: 240 }}>
+              <Select
+                selectedOption={selected}
+                options={[...statusOptions]}
+                onChange={({ detail }) => {
+                  const value = detail.selectedOption.value ?? 'pending';
+                  setSearchParams(value === 'pending' ? {} : { status: value });
+                }}
+              />
+            </div>
           </FormField>
         }
         pagination={<Pagination {...pages.pagination(data?.nextCursor)} disabled={loading} ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n) => `Page ${n}` }} />}
@@ -84,38 +87,40 @@ export function ApprovalsPage() {
           </Box>
         }
         columnDefinitions={[
-          { id: 'created', header: 'Created', cell: (approval) => <Time value={approval.createdAt} /> },
+          { id: 'created', header: 'Created', minWidth: 110, cell: (approval) => <Time value={approval.createdAt} /> },
           {
             id: 'request',
             header: 'Request',
+            minWidth: 220,
             cell: (approval) => (
               <SpaceBetween size="xxxs">
                 <AppLink href={approvalHref(approval.id)} ariaLabel={`Approval ${approval.id}: ${requestName(approval)}`}>
                   {requestName(approval)}
                 </AppLink>
                 <Box fontSize="body-s" color="text-body-secondary">
-                  {inputsText(approval.request.inputs)}
+                  <Wrapped>{inputsText(approval.request.inputs)}</Wrapped>
                 </Box>
               </SpaceBetween>
             ),
           },
-          { id: 'requestedBy', header: 'Requested by', cell: (approval) => approval.requestedBy },
+          { id: 'requestedBy', header: 'Requested by', minWidth: 160, cell: (approval) => <Wrapped>{approval.requestedBy}</Wrapped> },
           {
             id: 'trigger',
             header: 'Trigger',
+            minWidth: 200,
             cell: (approval) => (
               <SpaceBetween size="xxxs">
-                <span>{triggerText(approval.trigger)}</span>
+                <Wrapped>{triggerText(approval.trigger)}</Wrapped>
                 {approval.trigger === null || approval.trigger.findingId === null ? null : (
                   <Box fontSize="body-s" color="text-body-secondary">
-                    finding {approval.trigger.findingId}
+                    <Wrapped>finding {approval.trigger.findingId}</Wrapped>
                   </Box>
                 )}
               </SpaceBetween>
             ),
           },
-          { id: 'status', header: 'Status', cell: (approval) => <StatusText status={approval.status} /> },
-          { id: 'expires', header: 'Expires', cell: (approval) => <Time value={approval.expiresAt} /> },
+          { id: 'status', header: 'Status', minWidth: 110, cell: (approval) => <StatusText status={approval.status} /> },
+          { id: 'expires', header: 'Expires', minWidth: 110, cell: (approval) => <Time value={approval.expiresAt} /> },
         ]}
       />
     </SpaceBetween>

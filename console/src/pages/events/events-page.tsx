@@ -16,7 +16,7 @@ import { useApiGet } from '../../api/hooks.ts';
 import type { DecisionOutcome, DecisionRecord, Page } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
-import { actionHref, AppLink, approvalHref, playbookRunHref } from '../approvals/links.tsx';
+import { actionHref, AppLink, approvalHref, playbookRunHref, Wrapped } from '../approvals/links.tsx';
 import { useCursorPages } from '../approvals/paging.ts';
 
 /** API.md's outcomes, each with the icon that only repeats its word. */
@@ -89,7 +89,7 @@ export function EventsPage() {
         items={[...items]}
         loading={loading}
         loadingText="Loading decisions"
-        trackBy={(record) => `${record.eventId}|${record.findingId}|${record.ruleId}`}
+        trackBy={(record) => `${record.eventId}|${record.findingId}|${record.ruleId}|${record.receivedAt}|${record.outcome}`}
         wrapLines
         ariaLabels={{ tableLabel: 'Automation decisions' }}
         header={
@@ -114,25 +114,25 @@ export function EventsPage() {
           </Box>
         }
         columnDefinitions={[
-          { id: 'received', header: 'Received', cell: (record) => <Time value={record.receivedAt} /> },
-          { id: 'source', header: 'Source', cell: (record) => record.source },
+          { id: 'received', header: 'Received', minWidth: 110, cell: (record) => <Time value={record.receivedAt} /> },
           {
             id: 'finding',
             header: 'Finding',
+            minWidth: 200,
             // Finding fields are the finding source's (or an attacker's) text: shown as text only.
             cell: (record) => (
               <SpaceBetween size="xxxs">
-                <span>{record.findingType}</span>
+                <Wrapped>{`${record.source} · ${record.findingType}`}</Wrapped>
                 <AppLink href={`/events?findingId=${encodeURIComponent(record.findingId)}`} ariaLabel={`Decisions on finding ${record.findingId}`}>
-                  {record.findingId}
+                  <Wrapped>{record.findingId}</Wrapped>
                 </AppLink>
               </SpaceBetween>
             ),
           },
-          { id: 'rule', header: 'Rule', cell: (record) => record.ruleId },
-          { id: 'outcome', header: 'Outcome', cell: (record) => <OutcomeText outcome={record.outcome} /> },
-          { id: 'reason', header: 'Reason', cell: (record) => record.reason },
-          { id: 'created', header: 'Created', cell: (record) => <CreatedLinks record={record} /> },
+          { id: 'rule', header: 'Rule', minWidth: 150, cell: (record) => <Wrapped>{record.ruleId}</Wrapped> },
+          { id: 'outcome', header: 'Outcome', minWidth: 170, cell: (record) => <OutcomeText outcome={record.outcome} /> },
+          { id: 'reason', header: 'Reason', minWidth: 180, cell: (record) => <Wrapped>{record.reason}</Wrapped> },
+          { id: 'created', header: 'Created', minWidth: 150, cell: (record) => <CreatedLinks record={record} /> },
         ]}
       />
     </SpaceBetween>
@@ -151,7 +151,7 @@ function CreatedLinks({ record }: { readonly record: DecisionRecord }) {
     <SpaceBetween size="xxxs">
       {links.map((link) => (
         <AppLink key={link.href} href={link.href}>
-          {link.text}
+          <Wrapped>{link.text}</Wrapped>
         </AppLink>
       ))}
     </SpaceBetween>

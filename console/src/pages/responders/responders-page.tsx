@@ -8,6 +8,7 @@ import { useApiGet } from '../../api/hooks.ts';
 import type { Responder } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
+import { Wrapped } from '../approvals/links.tsx';
 
 /** Responders heartbeat every 30 s; four missed in a row is worth a look. */
 const silentAfterMs = 120_000;
@@ -68,14 +69,13 @@ export function RespondersPage() {
           </Box>
         }
         columnDefinitions={[
-          { id: 'kind', header: 'Kind', cell: (responder) => responder.kind },
-          { id: 'name', header: 'Host or cluster', cell: (responder) => text(responder['name']) },
-          { id: 'version', header: 'Version', cell: (responder) => text(responder['version']) },
-          { id: 'heartbeat', header: 'Heartbeat', cell: (responder) => <Heartbeat lastSeen={responder['lastSeen']} now={now} /> },
-          { id: 'lastSeen', header: 'Last seen', cell: (responder) => <Time value={typeof responder['lastSeen'] === 'string' ? responder['lastSeen'] : null} /> },
-          { id: 'registered', header: 'Registered', cell: (responder) => <Time value={typeof responder['registeredAt'] === 'string' ? responder['registeredAt'] : null} /> },
-          { id: 'capabilities', header: 'Capabilities', cell: capabilitiesOf },
-          { id: 'id', header: 'Id', cell: (responder) => responder.id },
+          { id: 'kind', header: 'Kind', minWidth: 90, cell: (responder) => responder.kind },
+          { id: 'name', header: 'Host or cluster', minWidth: 180, cell: (responder) => <Wrapped>{text(responder['name'])}</Wrapped> },
+          { id: 'version', header: 'Version', minWidth: 90, cell: (responder) => text(responder['version']) },
+          { id: 'heartbeat', header: 'Heartbeat', minWidth: 140, cell: (responder) => <Heartbeat lastSeen={responder['lastSeen']} now={now} /> },
+          { id: 'lastSeen', header: 'Last seen', minWidth: 110, cell: (responder) => <Time value={typeof responder['lastSeen'] === 'string' ? responder['lastSeen'] : null} /> },
+          { id: 'registered', header: 'Registered', minWidth: 110, cell: (responder) => <Time value={typeof responder['registeredAt'] === 'string' ? responder['registeredAt'] : null} /> },
+          { id: 'capabilities', header: 'Capabilities', cell: (responder) => <Wrapped>{capabilitiesOf(responder)}</Wrapped> },
         ]}
       />
     </SpaceBetween>
