@@ -1,0 +1,132 @@
+/**
+ * Issue 14's "done when", as a newcomer does it: `npm start`'s program as its own process against
+ * moto_server (a seeded demo account), the console opened at `/`, `Sign in locally`, then clicks
+ * only: run an IAM quarantine from the form, watch it complete, go to the user's history, open the
+ * entry, Undo, Confirm, watch the undo complete — and moto shows the user's policies exactly as
+ * they were before. No request in this test is made outside the browser except the checks in moto.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IAMClient, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seedDemoAccount, type DemoAccount } from '#local/sandbox-seed.ts';
+import { launchChromium, openConsolePage, saveScreenshot } from './browser.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const externalId = 'e2e-newcomer-external-id';
+
+let browser: Browser;
+let dataDir: string;
+let demo: DemoAccount;
+let iam: IAMClient;
+let service: { url: string; child: ChildProcess; output: () => string };
+
+/** `npm start`'s program (local/main.ts) as its own process, as the README tells a newcomer to run it. */
+async function startService(moto: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['local/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      PORT: '0',
+      DATA_DIR: dataDir,
+      AWS_ENDPOINT_URL: moto,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      TARGET_ACCOUNTS: demo.accountId,
+      MEMBER_ROLE_EXTERNAL_ID: externalId,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (match?.[1] !== undefined) return { url: match[1], child, output: () => output };
+    if (child.exitCode !== null) throw new Error(`npm start's program exited: ${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start's program did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function policiesOf(userName: string): Promise<{ attached: string[]; inline: string[] }> {
+  const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
+  const inline = await iam.send(new ListUserPoliciesCommand({ UserName: userName }));
+  return { attached: (attached.AttachedPolicies ?? []).map((policy) => policy.PolicyArn ?? '').sort(), inline: [...(inline.PolicyNames ?? [])].sort() };
+}
+
+beforeAll(async () => {
+  const moto = inject('motoEndpoint');
+  browser = await launchChromium();
+  dataDir = await mkdtemp(join(tmpdir(), 'e2e-console-newcomer-'));
+  demo = await seedDemoAccount({ endpoint: moto, memberRoleName: 'ResponseActionsMember', externalId, suffix: `-${randomUUID().slice(0, 8)}` });
+  iam = new IAMClient({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  service = await startService(moto);
+});
+afterAll(async () => {
+  await browser.close();
+  iam.destroy();
+  const exited = new Promise((resolve) => service.child.once('exit', resolve));
+  service.child.kill('SIGTERM');
+  await exited;
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('a newcomer with npm start and the console', () => {
+  it('quarantines a user and undoes it with clicks only; moto shows the policies back as they were', async () => {
+    // Prepare
+    const userName = demo.userArn.split('/').at(-1) ?? '';
+    const before = await policiesOf(userName);
+    const { page, problems, close } = await openConsolePage(browser);
+
+    // Act: open the console, sign in locally
+    await page.goto(`${service.url}/`);
+    await page.getByRole('button', { name: 'Sign in locally' }).click();
+    await page.getByRole('heading', { name: 'Action history', level: 1 }).waitFor();
+
+    // Act: the run form, from the navigation
+    await page.getByRole('link', { name: 'Run an action' }).click();
+    await page.getByRole('heading', { name: 'Run an action', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /Choose an action type/ }).click();
+    await page.getByRole('option', { name: /^iam-quarantine/ }).click();
+    await page.getByRole('textbox', { name: 'aws.resource.arn' }).fill(demo.userArn);
+    await page.getByRole('button', { name: 'Execute' }).click();
+    const plan = page.getByRole('dialog');
+    await plan.getByText('AWSDenyAll').first().waitFor();
+    await plan.getByRole('button', { name: 'Confirm' }).click();
+
+    // Act: watch it complete (the page refreshes itself)
+    await page.waitForURL((url) => url.pathname.startsWith('/actions/'));
+    const quarantineId = new URL(page.url()).pathname.split('/').at(-1) ?? '';
+    await page.getByRole('status', { name: 'Action status' }).getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    const during = await policiesOf(userName);
+
+    // Act: the user's history, its entry, Undo
+    await page.getByRole('link', { name: demo.userArn, exact: true }).first().click();
+    await page.waitForURL((url) => url.pathname.startsWith('/resources/'));
+    await saveScreenshot(page, 'newcomer-resource-history');
+    await page.getByRole('link', { name: new RegExp(`open iam-quarantine action ${quarantineId}`) }).click();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    const undoPlan = page.getByRole('dialog');
+    await undoPlan.getByText('AWSDenyAll').first().waitFor();
+    await undoPlan.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/actions/') && !url.pathname.endsWith(quarantineId));
+    await page.getByRole('status', { name: 'Action status' }).getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
+    await saveScreenshot(page, 'newcomer-undone');
+    const after = await policiesOf(userName);
+
+    // Assess
+    expect(during.attached).toEqual([...before.attached, 'arn:aws:iam::aws:policy/AWSDenyAll'].sort());
+    expect(after).toEqual(before);
+    expect(problems).toEqual([]);
+    await close();
+  });
+});
