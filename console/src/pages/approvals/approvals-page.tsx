@@ -91,7 +91,7 @@ export function ApprovalsPage() {
           {
             id: 'request',
             header: 'Request',
-            minWidth: 220,
+            minWidth: 210,
             cell: (approval) => (
               <SpaceBetween size="xxxs">
                 <AppLink href={approvalHref(approval.id)} ariaLabel={`Approval ${approval.id}: ${requestName(approval)}`}>
@@ -103,7 +103,7 @@ export function ApprovalsPage() {
               </SpaceBetween>
             ),
           },
-          { id: 'requestedBy', header: 'Requested by', minWidth: 160, cell: (approval) => <Wrapped>{approval.requestedBy}</Wrapped> },
+          { id: 'requestedBy', header: 'Requested by', minWidth: 150, cell: (approval) => <Wrapped>{approval.requestedBy}</Wrapped> },
           {
             id: 'trigger',
             header: 'Trigger',
@@ -119,8 +119,8 @@ export function ApprovalsPage() {
               </SpaceBetween>
             ),
           },
-          { id: 'status', header: 'Status', minWidth: 110, cell: (approval) => <StatusText status={approval.status} /> },
-          { id: 'expires', header: 'Expires', minWidth: 110, cell: (approval) => <Time value={approval.expiresAt} /> },
+          { id: 'status', header: 'Status', minWidth: 130, cell: (approval) => <StatusText status={approval.status} /> },
+          { id: 'expires', header: 'Expires', minWidth: 130, cell: (approval) => <Time value={approval.expiresAt} /> },
         ]}
       />
     </SpaceBetween>

@@ -65,7 +65,9 @@ function filtersOf(params: URLSearchParams): Filters {
 
 /** The outcome as its word, as API.md names it. */
 export function OutcomeText({ outcome }: { readonly outcome: DecisionOutcome }) {
-  return <StatusIndicator type={outcomes[outcome]}>{outcome}</StatusIndicator>;
+  return <StatusIndicator type={outcomes[outcome]} wrapText={false}>
+      {outcome}
+    </StatusIndicator>;
 }
 
 /** `/events`: every decision the automation rules made on a finding, newest first. */
@@ -130,7 +132,7 @@ export function EventsPage() {
             ),
           },
           { id: 'rule', header: 'Rule', minWidth: 150, cell: (record) => <Wrapped>{record.ruleId}</Wrapped> },
-          { id: 'outcome', header: 'Outcome', minWidth: 170, cell: (record) => <OutcomeText outcome={record.outcome} /> },
+          { id: 'outcome', header: 'Outcome', minWidth: 190, cell: (record) => <OutcomeText outcome={record.outcome} /> },
           { id: 'reason', header: 'Reason', minWidth: 180, cell: (record) => <Wrapped>{record.reason}</Wrapped> },
           { id: 'created', header: 'Created', minWidth: 150, cell: (record) => <CreatedLinks record={record} /> },
         ]}
