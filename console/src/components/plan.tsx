@@ -43,8 +43,8 @@ export function PlanView({ plan }: { readonly plan: Plan }) {
         trackBy={(change) => `${change.call}|${change.target}|${change.detail}`}
         empty={<Box>{plan.allowed ? 'No change: the resource is already in that state.' : 'Nothing: the action is refused.'}</Box>}
         columnDefinitions={[
-          { id: 'call', header: 'Call', cell: (change) => <code>{change.call}</code> },
-          { id: 'target', header: 'Target', cell: (change) => <code>{change.target}</code> },
+          { id: 'call', header: 'Call', minWidth: 190, cell: (change) => <code>{change.call}</code> },
+          { id: 'target', header: 'Target', minWidth: 200, cell: (change) => <code>{change.target}</code> },
           { id: 'detail', header: 'Detail', cell: (change) => change.detail },
         ]}
       />
