@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,8 +146,12 @@ async function resolveFile(dir: string, pathname: string): Promise<{ path: strin
   const path = join(dir, relative);
   if (!path.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`)) return 'bad-path';
   try {
-    const stats = await lstat(path);
-    return stats.isFile() ? { path, size: stats.size } : null;
+    // lstat sees only the last name; a linked folder on the way (dist/assets -> /) would lead out of dir.
+    // Any link on the way makes the real path differ from the one asked for.
+    const [real, realDir] = await Promise.all([realpath(path), realpath(dir)]);
+    if (real !== join(realDir, relative)) return null;
+    const stats = await lstat(real);
+    return stats.isFile() ? { path: real, size: stats.size } : null;
   } catch {
     return null;
   }

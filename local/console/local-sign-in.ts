@@ -98,12 +98,15 @@ function parseRequest(text: string): { sub: string; scopes: string[] } | { error
       if (typeof scope !== 'string' || !allowed.includes(scope)) errors.push({ path: `scopes[${index}]`, message: `must be one of: ${allowed.join(', ')}` });
     });
   }
-  const sub = fields['sub'] ?? 'local-user';
-  if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 128 || /[\p{Cc}\p{Cf}]/u.test(sub) || sub.startsWith('automation:') || sub.includes('/')) {
+  const raw = fields['sub'] ?? 'local-user';
+  // Checked as recorded (trimmed) and as read (NFKC, any case): ` automation:r1` or `ＡUTOMATION：r1` must not pass for a rule.
+  const sub = typeof raw === 'string' ? raw.trim() : '';
+  const read = sub.normalize('NFKC').toLowerCase();
+  if (sub === '' || sub.length > 128 || /[\p{Cc}\p{Cf}]/u.test(sub) || read.startsWith('automation:') || read.includes('/')) {
     errors.push({ path: 'sub', message: 'must be 1 to 128 characters without control characters, slashes or the automation: prefix' });
   }
   if (errors.length > 0) return { errors };
-  return { sub: (sub as string).trim(), scopes: [...new Set(scopes as string[])] };
+  return { sub, scopes: [...new Set(scopes as string[])] };
 }
 
 function isLoopbackHost(host: string): boolean {
