@@ -99,8 +99,8 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   const consoleStack = new ConsoleStack(app, stackNames.console, {
     description: 'response-actions: the console\'s files and configuration, in the bucket the service stack serves',
     consoleDir: consoleSettings.dir,
-    site: serviceStack.consoleSite,
-    consoleConfig: serviceStack.consoleConfig,
+    site: serviceStack.console.site,
+    consoleConfig: serviceStack.console.consoleConfig,
   });
 
   return { app, config, consoleSettings, statefulStack, serviceStack, memberAccountStack, consoleStack };

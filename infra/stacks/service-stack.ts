@@ -1,5 +1,4 @@
-import { Aws, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider } from 'aws-cdk-lib/aws-cognito';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -9,12 +8,9 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { ConsoleSettings, DeploymentConfig } from '#infra/config.ts';
-import { placeholderAuthAudience, targetAccountsVariable } from '#infra/config.ts';
-import { ConsoleSite } from '#infra/constructs/console-site.ts';
-import type { ConsoleContentProps } from '#infra/constructs/console-site.ts';
-import type { ConsoleUserPool } from '#infra/constructs/console-user-pool.ts';
-import { personScopes, prefixedScope } from '#functions/auth/person-groups.ts';
+import type { DeploymentConfig } from '#infra/config.ts';
+import { targetAccountsVariable } from '#infra/config.ts';
+import { ConsoleSignIn, type ConsoleParts, type ConsoleSignInProps } from '#infra/constructs/console-sign-in.ts';
 import { alarmTopic } from '#infra/constructs/alarm-topic.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
 import { eventBridgeTargetEntry, exemptionsMemberRole, exemptionsRolePath, FindingsIngest, findingsIngest } from '#infra/constructs/findings-ingest.ts';
@@ -52,7 +48,7 @@ export interface ServiceStackProps extends StackProps {
   /** The PLAYBOOKS file read (and validated) at synthesis, shipped in the bundles of the functions that run playbooks; undefined: the built-ins only. */
   readonly playbooks?: ShippedFile;
   /** The console's settings, and the stateful stack's user pool when persons sign in there. */
-  readonly console: { readonly settings: ConsoleSettings; readonly userPool: ConsoleUserPool | undefined };
+  readonly console: ConsoleSignInProps;
 }
 
 /**
@@ -159,12 +155,8 @@ export class ServiceStack extends Stack {
   public readonly alarmTopic: Topic;
   /** `PROTECTED_TARGETS` as the family functions receive it. */
   public readonly protectedTargets: string;
-  /** The console's bucket and distribution (the API under `/v1/*`). */
-  public readonly consoleSite: ConsoleSite;
-  /** The console's app client in the stateful stack's user pool; undefined with a configured issuer. */
-  public readonly consoleClient: UserPoolClient | undefined;
-  /** What the console stack writes as `console-config.json`. */
-  public readonly consoleConfig: ConsoleContentProps['consoleConfig'];
+  /** The console's site, app client (with the app's user pool) and `console-config.json`. */
+  public readonly console: ConsoleParts;
   /** The JWT authorizer's issuer and audiences: the console's user pool and client, or the configured issuer. */
   public readonly apiAuth: { readonly issuer: string; readonly audiences: readonly string[] };
 
@@ -281,24 +273,9 @@ export class ServiceStack extends Stack {
     });
 
     // API ----------------------------------------------------------------------------------------
-    // With the app's own user pool the authorizer trusts it, and the console's client is an
-    // audience (Cognito access tokens carry it as client_id, which API Gateway accepts). The
-    // client is made below, once the distribution gives its callback URL: hence the lazy id.
-    const { settings: consoleSettings, userPool } = consoleProps;
-    let consoleClient: UserPoolClient | undefined;
-    const consoleClientId = Lazy.string({
-      produce: () => {
-        if (consoleClient === undefined) throw new Error('the console app client was not made');
-        return consoleClient.userPoolClientId;
-      },
-    });
-    this.apiAuth =
-      userPool === undefined
-        ? config.auth
-        : {
-            issuer: userPool.issuer,
-            audiences: [consoleClientId, ...config.auth.audiences.filter((audience) => audience !== placeholderAuthAudience)],
-          };
+    // Who signs persons in to the console decides whom the authorizer trusts (console-sign-in.ts).
+    const consoleSignIn = new ConsoleSignIn(config.auth, consoleProps);
+    this.apiAuth = consoleSignIn.apiAuth;
     this.api = new ServiceApi(this, 'Api', {
       routes,
       auth: this.apiAuth,
@@ -306,12 +283,7 @@ export class ServiceStack extends Stack {
       cursorSecret,
       evidence,
       stateMachines: familyMachines,
-      responder: {
-        stateMachine: this.responder.stateMachine,
-        queuePrefix: config.responderQueuePrefix,
-        workSigningKey,
-        deadlines: config.deadlines,
-      },
+      responder: { stateMachine: this.responder.stateMachine, queuePrefix: config.responderQueuePrefix, workSigningKey, deadlines: config.deadlines },
       automation: {
         planFunctions: Object.fromEntries(Object.entries(familyDeployments).map(([name, deployment]) => [name, deployment.stepFunction])),
         memberEnvironment: familyEnvironment,
@@ -407,46 +379,8 @@ export class ServiceStack extends Stack {
     );
 
     // Console ------------------------------------------------------------------------------------
-    const signIn = consoleSettings.signIn;
-    this.consoleSite = new ConsoleSite(this, 'Console', {
-      api: this.api.httpApi,
-      issuerOrigins: userPool === undefined ? new URL(config.auth.issuer).origin : `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX} ${userPool.hostedDomainOrigin}`,
-      logRetentionDays: config.evidence.retentionDays,
-      customDomain: consoleSettings.customDomain,
-    });
-    if (userPool !== undefined) {
-      consoleClient = new UserPoolClient(this, 'ConsoleClient', {
-        userPool: userPool.userPool,
-        userPoolClientName: 'response-actions-console',
-        // A browser app cannot keep a secret: a public client, authorization code with PKCE only.
-        generateSecret: false,
-        authFlows: {},
-        supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
-        oAuth: {
-          flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
-          scopes: [OAuthScope.OPENID, ...userPool.scopes.map((scope) => OAuthScope.resourceServer(userPool.resourceServer, scope))],
-          callbackUrls: [this.consoleSite.callbackUrl],
-          logoutUrls: [this.consoleSite.logoutUrl],
-        },
-        accessTokenValidity: Duration.hours(1),
-        idTokenValidity: Duration.hours(1),
-        // The console keeps tokens in memory and never refreshes: Cognito's shortest refresh lifetime.
-        refreshTokenValidity: Duration.hours(1),
-        enableTokenRevocation: true,
-        preventUserExistenceErrors: true,
-      });
-      this.consoleClient = consoleClient;
-      this.consoleConfig = {
-        auth: { kind: 'oidc', authority: userPool.issuer, clientId: consoleClient.userPoolClientId, scope: personScopes.map(prefixedScope).join(' ') },
-      };
-    } else {
-      if (signIn.kind !== 'oidc') throw new Error('the console signs in with the app\'s user pool, but the stateful stack made none');
-      this.consoleClient = undefined;
-      this.consoleConfig = {
-        auth: { kind: 'oidc', authority: signIn.issuer, clientId: signIn.clientId, scope: signIn.scope, ...(signIn.resource === undefined ? {} : { resource: signIn.resource }) },
-      };
-    }
-    new CfnOutput(this, 'ConsoleUrl', { description: 'The console (and the API under /v1/ on the same origin)', value: this.consoleSite.url });
+    this.console = consoleSignIn.build(this, { api: this.api.httpApi, logRetentionDays: config.evidence.retentionDays });
+    new CfnOutput(this, 'ConsoleUrl', { description: 'The console (and the API under /v1/ on the same origin)', value: this.console.site.url });
 
     new CfnOutput(this, 'ApiEndpoint', { description: 'Base URL of the API (routes under /v1)', value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'AlarmTopicArn', { description: 'Subscribe to receive alarms', value: this.alarmTopic.topicArn });

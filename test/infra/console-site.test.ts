@@ -79,8 +79,8 @@ describe('console hosting and sign-in (defaults: the app\'s own Cognito user poo
 
   it('keeps the bucket private: all public access blocked, TLS only, and only the distribution may read, through OAC', () => {
     // Prepare
-    const bucketLogicalId = logicalIdOf(built.serviceStack.consoleSite.bucket);
-    const distributionLogicalId = logicalIdOf(built.serviceStack.consoleSite.distribution);
+    const bucketLogicalId = logicalIdOf(built.serviceStack.console.site.bucket);
+    const distributionLogicalId = logicalIdOf(built.serviceStack.console.site.distribution);
 
     // Act
     const bucket = resourcesOf(service, 'AWS::S3::Bucket').find(([logicalId]) => logicalId === bucketLogicalId)?.[1];
@@ -118,7 +118,7 @@ describe('console hosting and sign-in (defaults: the app\'s own Cognito user poo
     };
     const security = policy.SecurityHeadersConfig;
     const csp = security.ContentSecurityPolicy?.ContentSecurityPolicy;
-    const expected: unknown = built.serviceStack.resolve(consoleContentSecurityPolicy(built.serviceStack.consoleSite.issuerOrigins));
+    const expected: unknown = built.serviceStack.resolve(consoleContentSecurityPolicy(built.serviceStack.console.site.issuerOrigins));
 
     // Assess
     expect(csp).toEqual(expected);
@@ -226,7 +226,7 @@ describe('console hosting and sign-in (defaults: the app\'s own Cognito user poo
 
   it('writes console-config.json naming the pool, the client and the scopes', () => {
     // Act
-    const config = built.serviceStack.resolve(built.serviceStack.consoleConfig) as { auth: Record<string, unknown> };
+    const config = built.serviceStack.resolve(built.serviceStack.console.consoleConfig) as { auth: Record<string, unknown> };
 
     // Assess
     expect(config.auth).toMatchObject({ kind: 'oidc', clientId: { Ref: expect.stringMatching(/^ConsoleClient/) as unknown }, scope: personScopes.map((scope) => `response-actions/${scope}`).join(' ') });
