@@ -57,9 +57,25 @@ function decodePayload(token: string): Record<string, unknown> {
   }
 }
 
-/** Where to go after sign-in: only a path of this site, never another origin (`//evil`, `https:`). */
+/**
+ * Where to go after sign-in: only a path of this site, never another origin (`//evil`, `https:`).
+ * The value is read as the browser's URL parser reads it, which drops tabs and newlines and takes
+ * `\` for `/`: `/<tab>/evil` and `/\evil` are `//evil`, another site, and a history push react-router
+ * cannot make falls back to a full navigation there.
+ */
 export function safeReturnPath(value: string | null | undefined): string {
-  if (value === null || value === undefined || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  if (value.startsWith('/sign-in') || value.startsWith('/auth/')) return '/';
-  return value;
+  const here = 'http://console.invalid';
+  if (value === null || value === undefined || !value.startsWith('/')) return '/';
+  let url: URL;
+  try {
+    url = new URL(value, here);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== here || /[\p{Cc}\\]/u.test(value)) return '/';
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Routes match in any case: `/Sign-In` is the sign-in page too.
+  const lower = path.toLowerCase();
+  if (lower.startsWith('/sign-in') || lower.startsWith('/auth/')) return '/';
+  return path;
 }
