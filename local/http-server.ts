@@ -233,6 +233,7 @@ function problem(status: number, detail: string, headers: Record<string, string>
 }
 
 function send(response: ServerResponse, reply: Reply): void {
-  response.writeHead(reply.status, { 'content-type': 'application/problem+json', ...reply.headers });
+  // As CloudFront's response headers policy adds to /v1/* in AWS: no answer is ever sniffed into something a browser runs.
+  response.writeHead(reply.status, { 'content-type': 'application/problem+json', 'x-content-type-options': 'nosniff', ...reply.headers });
   response.end(reply.body);
 }

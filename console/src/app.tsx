@@ -79,9 +79,10 @@ function SignedIn({ config }: { readonly config: ConsoleConfig }) {
   // The token's own end: sign out then, rather than let requests fail one by one.
   useEffect(() => {
     if (session === null) return undefined;
+    // setTimeout fires at once past 2^31-1 ms (about 24.8 days): clamp, or a long-lived token would sign out in a loop.
     const timer = setTimeout(() => {
       signOut('expired');
-    }, Math.max(0, session.expiresAt - Date.now()));
+    }, Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt - Date.now())));
     return () => {
       clearTimeout(timer);
     };
