@@ -49,7 +49,8 @@ function RunView({ id }: { readonly id: string }) {
       {data === undefined ? (
         run.loading ? <Spinner size="large" /> : null
       ) : (
-        <>
+        // Its own SpaceBetween: a fragment counts as one child, so the containers would touch.
+        <SpaceBetween size="l">
           {data.error === null ? null : (
             <Alert type="error" header={`The run ended in Error: ${data.error.code}`}>
               {data.error.message}
@@ -102,7 +103,7 @@ function RunView({ id }: { readonly id: string }) {
             </Container>
           )}
           <UndoDialog run={data} catalogue={catalogue.data} visible={undoing} onClose={() => { setUndoing(false); }} />
-        </>
+        </SpaceBetween>
       )}
     </SpaceBetween>
   );

@@ -122,14 +122,15 @@ function RunForm() {
                 </SpaceBetween>
               </Container>
               {actionType === undefined ? null : (
-                <>
+                // Its own SpaceBetween: a fragment counts as one child, so Inputs and Why would touch.
+                <SpaceBetween size="l">
                   {actionType.effect === 'destructive' ? <EvidenceFirstAlert warnings={lastWarnings} catalogue={catalogue.data} values={values} fields={fields} /> : null}
                   {unknown.length > 0 ? (
                     <Alert type="info" header="Left out of the form">
                       The page address names {unknown.length === 1 ? 'a parameter' : 'parameters'} that {actionType.type} does not take: {unknown.join(', ')}.
                     </Alert>
                   ) : null}
-                  <Container header={<Header variant="h2" description={`The inputs of ${actionType.type}, as API.md names them.`}>Inputs</Header>}>
+                  <Container header={<Header variant="h2" description={`The inputs ${actionType.type} takes, named as in the API and in a page address that links here.`}>Inputs</Header>}>
                     <SchemaForm
                       fields={fields}
                       values={values}
@@ -150,7 +151,7 @@ function RunForm() {
                       />
                     </FormField>
                   </Container>
-                </>
+                </SpaceBetween>
               )}
             </SpaceBetween>
           </Form>
