@@ -1,10 +1,21 @@
 import Alert from '@cloudscape-design/components/alert';
+import type { ReactNode } from 'react';
 import { ApiProblem } from '../api/client.ts';
 
-/** An API error as a person can act on it: the problem's title, detail and every named field. */
-export function ProblemAlert({ error, header }: { readonly error: Error | undefined; readonly header?: string }) {
+/**
+ * An API error as a person can act on it: the problem's title, detail and every named field.
+ * `notFound`, when given, replaces a 404's terse detail ("no action x") with what to do next.
+ */
+export function ProblemAlert({ error, header, notFound }: { readonly error: Error | undefined; readonly header?: string; readonly notFound?: ReactNode }) {
   if (error === undefined) return null;
   const problem = error instanceof ApiProblem ? error : undefined;
+  if (problem?.status === 404 && notFound !== undefined) {
+    return (
+      <Alert type="error" header="Not found">
+        {notFound}
+      </Alert>
+    );
+  }
   return (
     <Alert type="error" header={header ?? problem?.title ?? 'Something went wrong'}>
       {problem === undefined ? error.message : problem.detail}

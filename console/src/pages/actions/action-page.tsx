@@ -49,7 +49,18 @@ function ActionView({ id }: { readonly id: string }) {
         <Spinner size="large" /> Loading the action
       </Box>
     ) : (
-      <ProblemAlert error={action.error} header="The action could not be loaded" />
+      <SpaceBetween size="l">
+        <Header variant="h1">Action</Header>
+        <ProblemAlert
+          error={action.error}
+          header="The action could not be loaded"
+          notFound={
+            <>
+              There is no action <code>{id}</code>, or your sign-in may not read its category. Find it in the <AppLink href="/actions">action history</AppLink>.
+            </>
+          }
+        />
+      </SpaceBetween>
     );
   }
 
@@ -166,7 +177,7 @@ function ActionView({ id }: { readonly id: string }) {
           <JsonView value={record.result} label="Result" />
         </Container>
       </ColumnLayout>
-      <EvidenceTable actionId={record.id} status={record.status} />
+      <EvidenceTable actionId={record.id} status={record.status} gathersEvidence={definition?.effect === 'evidence'} />
       {dialog === null ? null : (
         <PlannedActionDialog
           followUp={dialog}

@@ -18,7 +18,7 @@ const expiryMarginMs = 15_000;
  * to copy and compare, and a download through the service's signed, short-lived link. Fetched
  * again whenever the action's status changes (evidence lands while it runs).
  */
-export function EvidenceTable({ actionId, status }: { readonly actionId: string; readonly status: ActionStatus }) {
+export function EvidenceTable({ actionId, status, gathersEvidence = false }: { readonly actionId: string; readonly status: ActionStatus; readonly gathersEvidence?: boolean }) {
   const api = useApi();
   const path = `/v1/actions/${encodeURIComponent(actionId)}/evidence`;
   const evidence = useApiGet<{ items: EvidenceObject[] }>(path);
@@ -40,7 +40,14 @@ export function EvidenceTable({ actionId, status }: { readonly actionId: string;
       items={[...(evidence.data?.items ?? [])]}
       trackBy="key"
       wrapLines
-      empty={<Box color="text-status-inactive">No evidence stored for this action.</Box>}
+      empty={
+        <Box color="text-status-inactive">
+          {gathersEvidence
+            ? // A snapshot is evidence kept in the target account: no file here, but its ids are in Result.
+              'No evidence file stored for this action. What an evidence action keeps in the target account itself (an EBS snapshot, for example) is named in its Result above.'
+            : 'No evidence stored for this action.'}
+        </Box>
+      }
       filter={
         <>
           <ProblemAlert error={evidence.error} header="The evidence could not be listed" />

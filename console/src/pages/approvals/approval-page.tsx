@@ -66,7 +66,19 @@ export function ApprovalPage() {
     return (
       <SpaceBetween size="l">
         <Header variant="h1">Approval</Header>
-        {loading ? <Spinner size="large" /> : <ProblemAlert error={error} header="The approval could not be loaded" />}
+        {loading ? (
+          <Spinner size="large" />
+        ) : (
+          <ProblemAlert
+            error={error}
+            header="The approval could not be loaded"
+            notFound={
+              <>
+                There is no approval <code>{id}</code>, or your sign-in may not read it. Find it among the <AppLink href="/approvals?status=all">approvals</AppLink>.
+              </>
+            }
+          />
+        )}
       </SpaceBetween>
     );
   }

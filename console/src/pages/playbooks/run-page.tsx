@@ -45,7 +45,15 @@ function RunView({ id }: { readonly id: string }) {
       >
         Playbook run
       </Header>
-      <ProblemAlert error={run.error} header="The run could not be read" />
+      <ProblemAlert
+        error={run.error}
+        header="The run could not be read"
+        notFound={
+          <>
+            There is no playbook run <code>{id}</code>, or your sign-in may not read it. Find it among the <AppLink href="/playbook-runs">playbook runs</AppLink>.
+          </>
+        }
+      />
       {data === undefined ? (
         run.loading ? <Spinner size="large" /> : null
       ) : (
