@@ -21,8 +21,11 @@ export function WarningsView({ warnings }: { readonly warnings: readonly ActionW
   );
 }
 
-/** What an action would do (API.md "Plans"): refused or allowed, each change, the state captured now, and what undo restores. */
-export function PlanView({ plan }: { readonly plan: Plan }) {
+/**
+ * What an action would do (API.md "Plans"): refused or allowed, each change, the state captured now, and what undo restores.
+ * `reverses` names the action an undo plan puts back, so "no undo" does not read as irreversible.
+ */
+export function PlanView({ plan, reverses }: { readonly plan: Plan; readonly reverses?: string }) {
   return (
     <SpaceBetween size="s">
       {plan.allowed ? null : (
@@ -45,10 +48,10 @@ export function PlanView({ plan }: { readonly plan: Plan }) {
         columnDefinitions={[
           { id: 'call', header: 'Call', minWidth: 190, cell: (change) => <code>{change.call}</code> },
           { id: 'target', header: 'Target', minWidth: 200, cell: (change) => <code>{change.target}</code> },
-          { id: 'detail', header: 'Detail', cell: (change) => change.detail },
+          { id: 'detail', header: 'Detail', cell: (change) => <span className="ra-break-anywhere">{change.detail}</span> },
         ]}
       />
-      <Box>{plan.undo === null ? 'No undo: this cannot be reversed by the service.' : `Undo (${plan.undo.type}) restores: ${plan.undo.restores}`}</Box>
+      <Box>{undoText(plan, reverses)}</Box>
       {plan.prior === null ? null : (
         <ExpandableSection headerText="State captured now">
           <JsonView value={plan.prior} label="State captured now" />
@@ -56,6 +59,13 @@ export function PlanView({ plan }: { readonly plan: Plan }) {
       )}
     </SpaceBetween>
   );
+}
+
+function undoText(plan: Plan, reverses: string | undefined): string {
+  if (plan.undo !== null) return `Undo (${plan.undo.type}) restores: ${plan.undo.restores}`;
+  // An undo has no undo of its own; applying the original again is a re-execute of it.
+  if (reverses !== undefined) return `This undo has no undo of its own: to apply ${reverses} again, re-execute the original action.`;
+  return 'No undo: this cannot be reversed by the service.';
 }
 
 /** Every step's plan of a playbook run (a step that cannot be planned yet says why). */

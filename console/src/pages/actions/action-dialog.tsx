@@ -94,7 +94,7 @@ export function PlannedActionDialog({ followUp, record, onClose }: { readonly fo
           </Box>
         ) : null}
         <ProblemAlert error={planError} header="The plan could not be made" />
-        {plan === undefined ? null : <PlanView plan={plan} />}
+        {plan === undefined ? null : <PlanView plan={plan} {...(followUp === 'undo' ? { reverses: record.type } : {})} />}
         {followUp === 'undo' ? (
           <FormField label="Reason (optional)" description="Recorded with the undo action.">
             <Textarea
