@@ -39,7 +39,15 @@ export function Shell({ children }: { readonly children: ReactNode }) {
     <>
       <div id="ra-top-navigation">
         <TopNavigation
-          identity={{ href: '/actions', title: 'response-actions', onFollow: follow }}
+          identity={{
+            href: '/actions',
+            title: 'response-actions',
+            // The identity's event carries no href (unlike a link's): without this it loaded the page afresh and signed out.
+            onFollow: (event) => {
+              event.preventDefault();
+              void navigate('/actions');
+            },
+          }}
           i18nStrings={{ overflowMenuTriggerText: 'More', overflowMenuTitleText: 'All' }}
           utilities={[
             {
