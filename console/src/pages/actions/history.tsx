@@ -238,7 +238,7 @@ function FiltersForm({ filters, types, fixedResource, onApply }: { readonly filt
         <Input
           type="search"
           value={createdBy}
-          placeholder="a person or automation:<rule>"
+          placeholder="a sub, or automation:…"
           onChange={({ detail }) => {
             setCreatedBy(detail.value);
           }}
