@@ -50,6 +50,7 @@ function PlaybookForm() {
   const body = () => ({ inputs: inputsFrom(fields, values), ...(reason.trim() === '' ? {} : { reason: reason.trim() }) });
   const execution = useExecution<PlaybookPlan, PlaybookRun>({
     fields,
+    values,
     dryRun: async () => (await api.post<{ plan: PlaybookPlan }>(path, body(), { query: { dryRun: true } })).body.plan,
     create: (idempotencyKey) => api.create<PlaybookRun>(path, body(), { idempotencyKey }),
     pathOf: (run) => `/playbook-runs/${encodeURIComponent(run.id)}`,

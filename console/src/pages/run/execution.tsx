@@ -2,7 +2,8 @@
  * The run form's two steps, shared by the action and playbook forms: `Execute` asks the service
  * for a dry run of the same body, the plan is shown in the confirmation dialog, and `Confirm`
  * creates with an Idempotency-Key drawn when the dialog opened (a double click or a retry after a
- * lost answer creates once). The service validates; its 400 lands on the fields it names.
+ * lost answer creates once). The service validates; its 400 lands on the fields it names. Only an
+ * empty required field is caught here, before asking (a request sure to fail is not sent).
  */
 import Alert from '@cloudscape-design/components/alert';
 import Link, { type LinkProps } from '@cloudscape-design/components/link';
@@ -11,7 +12,7 @@ import { useNavigate } from 'react-router';
 import { ApiProblem } from '../../api/client.ts';
 import type { Created } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
-import { placeErrors, type FieldErrors, type FieldSpec } from '../../components/schema-form/index.ts';
+import { placeErrors, type FieldErrors, type FieldSpec, type FormValues } from '../../components/schema-form/index.ts';
 
 const noFieldErrors: FieldErrors = { byField: {}, other: [] };
 
@@ -32,6 +33,8 @@ export interface Execution<P> {
 
 export interface ExecutionSteps<P, R> {
   readonly fields: readonly FieldSpec[];
+  /** What the form holds: a required field left empty is named before any request. */
+  readonly values?: FormValues;
   readonly dryRun: () => Promise<P>;
   readonly create: (idempotencyKey: string) => Promise<Created<R>>;
   /** Where the created record is shown. */
@@ -59,8 +62,13 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
   }, []);
 
   const execute = useCallback(() => {
-    setPlanning(true);
     setError(undefined);
+    const missing = emptyRequired(stepsRef.current.fields, stepsRef.current.values);
+    if (missing.length > 0) {
+      setFieldErrors({ byField: Object.fromEntries(missing.map((name) => [name, 'Empty: fill this in, then Execute.'])), other: [] });
+      return;
+    }
+    setPlanning(true);
     setFieldErrors(noFieldErrors);
     stepsRef.current.dryRun().then(
       (planned) => {
@@ -95,6 +103,11 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
   }, []);
 
   return { plan, lastPlan, planning, confirming, error, fieldErrors, execute, confirm, cancel };
+}
+
+function emptyRequired(fields: readonly FieldSpec[], values: FormValues | undefined): string[] {
+  if (values === undefined) return [];
+  return fields.filter((field) => field.requirement.kind === 'required' && field.kind !== 'boolean' && String(values[field.name] ?? '').trim() === '').map((field) => field.name);
 }
 
 /**

@@ -55,6 +55,7 @@ function RunForm() {
   const body = () => ({ type: typeName, inputs: inputsFrom(fields, values), ...(reason.trim() === '' ? {} : { reason: reason.trim() }) });
   const execution = useExecution<Plan, ActionRecord>({
     fields,
+    values,
     dryRun: async () => (await api.post<{ plan: Plan }>('/v1/actions', body(), { query: { dryRun: true } })).body.plan,
     create: (idempotencyKey) => api.create<ActionRecord>('/v1/actions', body(), { idempotencyKey }),
     pathOf: (record) => `/actions/${encodeURIComponent(record.id)}`,
