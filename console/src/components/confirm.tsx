@@ -22,7 +22,7 @@ export function ConfirmDialog({ visible, header, children, canConfirm, busy, onC
       visible={visible}
       header={header}
       onDismiss={onCancel}
-      closeAriaLabel="Close dialog (same as Cancel)"
+      closeAriaLabel="Close dialog"
       size="large"
       footer={
         <Box float="right">
