@@ -97,7 +97,7 @@ function RunView({ id }: { readonly id: string }) {
               {
                 id: 'action',
                 header: 'Action',
-                cell: (step) => (step.actionId === null ? '—' : <AppLink href={`/actions/${encodeURIComponent(step.actionId)}`} ariaLabel={`Action of step ${step.id}`}>{step.actionId}</AppLink>),
+                cell: (step) => (step.actionId === null ? '—' : <AppLink href={`/actions/${encodeURIComponent(step.actionId)}`} ariaLabel={`${step.actionId}: action of step ${step.id}`}>{step.actionId}</AppLink>),
               },
               { id: 'detail', header: 'Why', cell: (step) => <StepDetail step={step} /> },
             ]}
