@@ -72,7 +72,7 @@ export function RespondersPage() {
           { id: 'kind', header: 'Kind', minWidth: 90, cell: (responder) => responder.kind },
           { id: 'name', header: 'Host or cluster', minWidth: 180, cell: (responder) => <Wrapped>{text(responder['name'])}</Wrapped> },
           { id: 'version', header: 'Version', minWidth: 90, cell: (responder) => text(responder['version']) },
-          { id: 'heartbeat', header: 'Heartbeat', minWidth: 140, cell: (responder) => <Heartbeat lastSeen={responder['lastSeen']} now={now} /> },
+          { id: 'heartbeat', header: 'Heartbeat', minWidth: 170, cell: (responder) => <Heartbeat lastSeen={responder['lastSeen']} now={now} /> },
           { id: 'lastSeen', header: 'Last seen', minWidth: 110, cell: (responder) => <Time value={typeof responder['lastSeen'] === 'string' ? responder['lastSeen'] : null} /> },
           { id: 'registered', header: 'Registered', minWidth: 110, cell: (responder) => <Time value={typeof responder['registeredAt'] === 'string' ? responder['registeredAt'] : null} /> },
           { id: 'capabilities', header: 'Capabilities', cell: (responder) => <Wrapped>{capabilitiesOf(responder)}</Wrapped> },
