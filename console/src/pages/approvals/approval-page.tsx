@@ -57,7 +57,11 @@ export function decisionRefusal(approval: Approval, session: Session, categories
 export function ApprovalPage() {
   const { id = '' } = useParams();
   const session = useSession();
-  const { data: approval, error, loading, reload } = useApiGet<Approval>(`/v1/approvals/${encodeURIComponent(id)}`);
+  const { data: approval, error, loading, reload } = useApiGet<Approval>(`/v1/approvals/${encodeURIComponent(id)}`, undefined, {
+    // Whoever asked waits here for a second person: followed until decided (or expired), at most every 5 s.
+    refreshMs: 5000,
+    until: (current) => current.status !== 'pending',
+  });
   const { data: catalogue } = useApiGet<ActionType[]>('/v1/action-types');
   const [deciding, setDeciding] = useState<Decision | null>(null);
   const [decided, setDecided] = useState<Approval | null>(null);
@@ -89,7 +93,7 @@ export function ApprovalPage() {
     <SpaceBetween size="l">
       <Header
         variant="h1"
-        description={`Approval ${approval.id}`}
+        description={approval.status === 'pending' ? `Approval ${approval.id}. Refreshed every 5 seconds until decided.` : `Approval ${approval.id}`}
         actions={
           <SpaceBetween direction="horizontal" size="xs">
             <Button onClick={() => { setDeciding('reject'); }} disabled={refusal !== null} {...(refusal === null ? {} : { disabledReason: refusal })}>
