@@ -76,9 +76,11 @@ export function EvidenceTable({ actionId, status, gathersEvidence = false }: { r
         {
           id: 'download',
           header: 'Download',
-          cell: (object) => (
+          cell: (object) => (downloadable(object.downloadUrl) === null ? (
+            <Box color="text-status-error">link refused (not https)</Box>
+          ) : (
             <Link
-              href={object.downloadUrl}
+              href={downloadable(object.downloadUrl) ?? ''}
               external
               externalIconAriaLabel="(opens a new tab)"
               ariaLabel={`Download ${object.name}`}
@@ -105,7 +107,7 @@ export function EvidenceTable({ actionId, status, gathersEvidence = false }: { r
             >
               Download
             </Link>
-          ),
+          )),
         },
       ]}
     />
@@ -117,5 +119,22 @@ async function renewed(api: ApiClient, path: string, object: EvidenceObject): Pr
   const { items } = await api.get<{ items: EvidenceObject[] }>(path);
   const fresh = items.find((item) => item.key === object.key);
   if (fresh === undefined) throw new Error(`${object.name} is no longer stored for this action.`);
-  return fresh.downloadUrl;
+  const url = downloadable(fresh.downloadUrl);
+  if (url === null) throw new Error(`the service gave ${object.name} a download link that is not https; refusing to open it.`);
+  return url;
+}
+
+/**
+ * The service signs download links (S3 presigned URLs in AWS, this site's own `/local-evidence/`
+ * locally); even so, only an https link or one on this very origin is opened, never `javascript:`
+ * or another scheme a compromised answer could carry.
+ */
+function downloadable(url: string): string | null {
+  try {
+    const parsed = new URL(url, window.location.origin);
+    if (parsed.protocol === 'https:' || parsed.origin === window.location.origin) return parsed.href;
+  } catch {
+    return null;
+  }
+  return null;
 }

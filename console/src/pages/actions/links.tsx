@@ -1,6 +1,3 @@
-import Link, { type LinkProps } from '@cloudscape-design/components/link';
-import type { ReactNode } from 'react';
-import { useNavigate } from 'react-router';
 
 /** The address of a resource's history (API.md: `/resources/{resource key, URL-encoded}`). */
 export function resourcePath(key: string): string {
@@ -34,23 +31,4 @@ function runInputsFor(key: string): Record<string, string> {
   return {};
 }
 
-/**
- * A link inside the console. It navigates through react-router: a full page load would drop the
- * in-memory session and sign the person out.
- */
-export function AppLink({ href, children, ariaLabel, variant }: { readonly href: string; readonly children: ReactNode; readonly ariaLabel?: string; readonly variant?: LinkProps.Variant }) {
-  const navigate = useNavigate();
-  return (
-    <Link
-      href={href}
-      {...(ariaLabel === undefined ? {} : { ariaLabel })}
-      {...(variant === undefined ? {} : { variant })}
-      onFollow={(event) => {
-        event.preventDefault();
-        void navigate(href);
-      }}
-    >
-      {children}
-    </Link>
-  );
-}
+export { AppLink } from '../../components/app-link.tsx';

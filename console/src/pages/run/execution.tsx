@@ -6,8 +6,7 @@
  * empty required field is caught here, before asking (a request sure to fail is not sent).
  */
 import Alert from '@cloudscape-design/components/alert';
-import Link, { type LinkProps } from '@cloudscape-design/components/link';
-import { useCallback, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiProblem } from '../../api/client.ts';
 import type { Created } from '../../api/types.ts';
@@ -137,19 +136,4 @@ export function ExecutionAlert({ error, fieldErrors }: { readonly error: Error |
   return <ProblemAlert error={error} header={error instanceof ApiProblem && error.status === 403 ? 'Not allowed' : undefined} />;
 }
 
-/** A link inside the console: followed by the router, so the in-memory session is kept. */
-export function AppLink({ href, children, ...rest }: { readonly href: string; readonly children: ReactNode } & Omit<LinkProps, 'href' | 'onFollow' | 'children'>) {
-  const navigate = useNavigate();
-  return (
-    <Link
-      {...rest}
-      href={href}
-      onFollow={(event) => {
-        event.preventDefault();
-        void navigate(href);
-      }}
-    >
-      {children}
-    </Link>
-  );
-}
+export { AppLink } from '../../components/app-link.tsx';
