@@ -31,11 +31,14 @@ export interface LoadOptions<T> {
  */
 export function useApiGet<T>(path: string | null, query?: Query, options: LoadOptions<T> = {}): Loaded<T> {
   const api = useApi();
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<Error | undefined>(undefined);
+  // Each answer is kept with the address it answers: moving to another record (the same page,
+  // another id) never shows the previous record under the new address, not even for one render.
+  const [loaded, setLoaded] = useState<{ readonly key: string; readonly data: T } | undefined>(undefined);
+  const [failed, setFailed] = useState<{ readonly key: string; readonly error: Error } | undefined>(undefined);
   const [loading, setLoading] = useState(path !== null);
   const [generation, setGeneration] = useState(0);
   const queryKey = JSON.stringify(query ?? {});
+  const key = `${path ?? ''}?${queryKey}`;
   const untilRef = useRef(options.until);
   untilRef.current = options.until;
   const refreshMs = options.refreshMs === undefined ? undefined : Math.max(5000, options.refreshMs);
@@ -49,13 +52,13 @@ export function useApiGet<T>(path: string | null, query?: Query, options: LoadOp
       try {
         const value = await api.get<T>(path, JSON.parse(queryKey) as Query);
         if (cancelled) return;
-        setData(value);
-        setError(undefined);
+        setLoaded({ key: `${path}?${queryKey}`, data: value });
+        setFailed(undefined);
         const done = untilRef.current?.(value) ?? false;
         if (refreshMs !== undefined && !done) timer = setTimeout(() => void load(false), refreshMs);
       } catch (failure) {
         if (cancelled) return;
-        setError(failure instanceof Error ? failure : new Error(String(failure)));
+        setFailed({ key: `${path}?${queryKey}`, error: failure instanceof Error ? failure : new Error(String(failure)) });
         if (refreshMs !== undefined) timer = setTimeout(() => void load(false), refreshMs);
       } finally {
         if (!cancelled && first) setLoading(false);
@@ -71,5 +74,7 @@ export function useApiGet<T>(path: string | null, query?: Query, options: LoadOp
   const reload = useCallback(() => {
     setGeneration((value) => value + 1);
   }, []);
-  return { data, error, loading, reload };
+  const data = loaded?.key === key ? loaded.data : undefined;
+  const error = failed?.key === key ? failed.error : undefined;
+  return { data, error, loading: loading || (path !== null && data === undefined && error === undefined), reload };
 }
