@@ -29,6 +29,9 @@ export interface ConsoleSite {
   readonly serve: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 }
 
+/** The console's page addresses (console/src/app.tsx's routes): index.html is served for these only. */
+const consolePage = /^\/(?:|sign-in|auth\/callback|actions(?:\/[^/]+)?|resources\/.+|run|playbooks(?:\/[^/]+)?|playbook-runs(?:\/[^/]+)?|approvals(?:\/[^/]+)?|events|responders)$/;
+
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -107,8 +110,9 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
         else createReadStream(file.path).pipe(response);
         return;
       }
-      // A missing asset is a 404; any other address is a page of the app.
-      if (url.pathname.startsWith('/assets/') || extname(url.pathname) !== '' && !url.pathname.startsWith('/resources/') && !url.pathname.startsWith('/actions/')) {
+      // Only the console's own page addresses get the app; anything else (a missing asset, a store
+      // client probing the port) is a 404, so no other path ever appears to answer.
+      if (!consolePage.test(url.pathname)) {
         reply(response, 404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, `no file ${url.pathname}`);
         return;
       }
