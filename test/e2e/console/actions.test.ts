@@ -114,6 +114,8 @@ describe('the action views', () => {
     const planned = (await change.textContent()) ?? '';
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/actions/') && url.pathname !== `/actions/${action.id}`);
+    // The address changes before the router renders the new page (a transition): wait for the undo's own heading.
+    await page.getByRole('heading', { name: 'iam-unquarantine', level: 1 }).waitFor();
     await waitForStatus(page, 'Completed');
 
     // Assess

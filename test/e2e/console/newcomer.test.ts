@@ -119,6 +119,8 @@ describe('a newcomer with npm start and the console', () => {
     await undoPlan.getByText('AWSDenyAll').first().waitFor();
     await undoPlan.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/actions/') && !url.pathname.endsWith(quarantineId));
+    // The address changes before the router renders the new page (a transition): wait for the undo's own heading.
+    await page.getByRole('heading', { name: 'iam-unquarantine', level: 1 }).waitFor();
     await page.getByRole('status', { name: 'Action status' }).getByText('Completed', { exact: true }).waitFor({ timeout: 60_000 });
     await saveScreenshot(page, 'newcomer-undone');
     const after = await policiesOf(userName);
