@@ -11,6 +11,7 @@ import type { ActionRecord, Plan } from '../../api/types.ts';
 import { ConfirmDialog } from '../../components/confirm.tsx';
 import { PlanView } from '../../components/plan.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
+import { actionPath, approvalPath } from '../paths.ts';
 
 /** What a person can start from an action's page: its undo, or the same action again. */
 export type FollowUp = 'undo' | 'reexecute';
@@ -58,9 +59,9 @@ export function PlannedActionDialog({ followUp, record, onClose }: { readonly fo
     api.create<ActionRecord>(path, body, { idempotencyKey }).then(
       (created) => {
         if (created.kind === 'created') {
-          void navigate(`/actions/${encodeURIComponent(created.value.id)}`);
+          void navigate(actionPath(created.value.id));
         } else {
-          void navigate(`/approvals/${encodeURIComponent(created.approval.id)}`, {
+          void navigate(approvalPath(created.approval.id), {
             state: { flash: { type: 'info', content: `A second person must approve this ${followUp === 'undo' ? 'undo' : 're-execution'} before it runs.` } },
           });
         }

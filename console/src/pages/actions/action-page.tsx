@@ -23,7 +23,8 @@ import { Time } from '../../components/time.tsx';
 import { PlannedActionDialog, type FollowUp } from './action-dialog.tsx';
 import { EvidenceTable } from './evidence.tsx';
 import { triggerText } from './filters.ts';
-import { AppLink, resourcePath } from './links.tsx';
+import { AppLink } from '../../components/app-link.tsx';
+import { actionPath, playbookRunPath, resourcePath } from '../paths.ts';
 
 const isTerminal = (record: ActionRecord): boolean => terminalStatuses.includes(record.status);
 
@@ -130,7 +131,7 @@ function ActionView({ id }: { readonly id: string }) {
             { label: 'Created', value: <Time value={record.createdAt} /> },
             { label: 'Updated', value: <Time value={record.updatedAt} /> },
             { label: 'Category and executor', value: `${record.category}, ${record.executor}` },
-            { label: 'Playbook run', value: record.playbookRunId === null ? '—' : <AppLink href={`/playbook-runs/${encodeURIComponent(record.playbookRunId)}`}>{record.playbookRunId}</AppLink> },
+            { label: 'Playbook run', value: record.playbookRunId === null ? '—' : <AppLink href={playbookRunPath(record.playbookRunId)}>{record.playbookRunId}</AppLink> },
             { label: 'Undo of', value: actionLink(record.undoOf) },
             { label: 'Re-execution of', value: actionLink(record.reexecuteOf) },
             { label: 'Undo', value: undoText(record) },
@@ -192,7 +193,7 @@ function ActionView({ id }: { readonly id: string }) {
 }
 
 function actionLink(id: string | null) {
-  return id === null ? '—' : <AppLink href={`/actions/${encodeURIComponent(id)}`}>{id}</AppLink>;
+  return id === null ? '—' : <AppLink href={actionPath(id)}>{id}</AppLink>;
 }
 
 function undoText(record: ActionRecord): string {

@@ -18,7 +18,8 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { filterProblems, filtersFrom, isRfc3339, searchFor, toRfc3339, triggerText, type HistoryFilters } from './filters.ts';
-import { AppLink, resourcePath, runPathFor } from './links.tsx';
+import { AppLink } from '../../components/app-link.tsx';
+import { actionPath, resourcePath, runPathFor } from '../paths.ts';
 
 const pageSize = 25;
 
@@ -146,7 +147,7 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
             minWidth: 120,
             // The time opens the action: one link per row, its name starting with the text it shows.
             cell: (record) => (
-              <AppLink href={`/actions/${encodeURIComponent(record.id)}`} ariaLabel={`${shownTime(record.createdAt)}: open ${record.type} action ${record.id}`}>
+              <AppLink href={actionPath(record.id)} ariaLabel={`${shownTime(record.createdAt)}: open ${record.type} action ${record.id}`}>
                 <Time value={record.createdAt} />
               </AppLink>
             ),

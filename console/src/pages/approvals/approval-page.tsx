@@ -21,7 +21,9 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { requestName } from './describe.ts';
-import { actionHref, AppLink, playbookRunHref, Wrapped } from './links.tsx';
+import { AppLink } from '../../components/app-link.tsx';
+import { Wrapped } from '../../components/wrapped.tsx';
+import { actionPath, eventsPath, playbookRunPath } from '../paths.ts';
 
 type Decision = 'approve' | 'reject';
 
@@ -148,12 +150,12 @@ export function ApprovalPage() {
               { label: 'Source', value: trigger.source },
               {
                 label: 'Rule',
-                value: trigger.ruleId === null ? '—' : <AppLink href={`/events?ruleId=${encodeURIComponent(trigger.ruleId)}`} ariaLabel={`Decisions of rule ${trigger.ruleId}`}>{trigger.ruleId}</AppLink>,
+                value: trigger.ruleId === null ? '—' : <AppLink href={eventsPath({ ruleId: trigger.ruleId })} ariaLabel={`Decisions of rule ${trigger.ruleId}`}>{trigger.ruleId}</AppLink>,
               },
               { label: 'Finding type', value: <Wrapped>{trigger.findingType ?? '—'}</Wrapped> },
               {
                 label: 'Finding id',
-                value: trigger.findingId === null ? '—' : <AppLink href={`/events?findingId=${encodeURIComponent(trigger.findingId)}`} ariaLabel={`Decisions on finding ${trigger.findingId}`}>{trigger.findingId}</AppLink>,
+                value: trigger.findingId === null ? '—' : <AppLink href={eventsPath({ findingId: trigger.findingId })} ariaLabel={`Decisions on finding ${trigger.findingId}`}>{trigger.findingId}</AppLink>,
               },
               { label: 'Event id', value: trigger.eventId ?? '—' },
             ]}
@@ -198,13 +200,13 @@ export function ApprovalPage() {
 /** The action(s) or playbook run approving created. */
 function CreatedLinks({ approval }: { readonly approval: Approval }) {
   if (approval.playbookRunId !== null) {
-    return <AppLink href={playbookRunHref(approval.playbookRunId)}>{`Playbook run ${approval.playbookRunId}`}</AppLink>;
+    return <AppLink href={playbookRunPath(approval.playbookRunId)}>{`Playbook run ${approval.playbookRunId}`}</AppLink>;
   }
   if (approval.actionIds.length === 0) return <span>nothing</span>;
   return (
     <SpaceBetween size="xxxs">
       {approval.actionIds.map((actionId) => (
-        <AppLink key={actionId} href={actionHref(actionId)}>{`Action ${actionId}`}</AppLink>
+        <AppLink key={actionId} href={actionPath(actionId)}>{`Action ${actionId}`}</AppLink>
       ))}
     </SpaceBetween>
   );

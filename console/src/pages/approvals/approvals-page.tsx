@@ -13,8 +13,10 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { inputsText, requestName, triggerText } from './describe.ts';
-import { AppLink, approvalHref, Wrapped } from './links.tsx';
 import { useCursorPages } from './paging.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { Wrapped } from '../../components/wrapped.tsx';
+import { approvalPath } from '../paths.ts';
 
 const statuses: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
 const statusOptions: readonly SelectProps.Option[] = [
@@ -94,7 +96,7 @@ export function ApprovalsPage() {
             minWidth: 210,
             cell: (approval) => (
               <SpaceBetween size="xxxs">
-                <AppLink href={approvalHref(approval.id)} ariaLabel={`Approval ${approval.id}: ${requestName(approval)}`}>
+                <AppLink href={approvalPath(approval.id)} ariaLabel={`Approval ${approval.id}: ${requestName(approval)}`}>
                   {requestName(approval)}
                 </AppLink>
                 <Box fontSize="body-s" color="text-body-secondary">

@@ -16,8 +16,10 @@ import { useApiGet } from '../../api/hooks.ts';
 import type { DecisionOutcome, DecisionRecord, Page } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
-import { actionHref, AppLink, approvalHref, playbookRunHref, Wrapped } from '../approvals/links.tsx';
 import { useCursorPages } from '../approvals/paging.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { Wrapped } from '../../components/wrapped.tsx';
+import { actionPath, approvalPath, eventsPath, playbookRunPath } from '../paths.ts';
 
 /** API.md's outcomes, each with the icon that only repeats its word. */
 const outcomes: Readonly<Record<DecisionOutcome, StatusIndicatorProps.Type>> = {
@@ -125,7 +127,7 @@ export function EventsPage() {
             cell: (record) => (
               <SpaceBetween size="xxxs">
                 <Wrapped>{`${record.source} · ${record.findingType}`}</Wrapped>
-                <AppLink href={`/events?findingId=${encodeURIComponent(record.findingId)}`} ariaLabel={`Decisions on finding ${record.findingId}`}>
+                <AppLink href={eventsPath({ findingId: record.findingId })} ariaLabel={`Decisions on finding ${record.findingId}`}>
                   <Wrapped>{record.findingId}</Wrapped>
                 </AppLink>
               </SpaceBetween>
@@ -144,9 +146,9 @@ export function EventsPage() {
 /** What the decision made: the actions, the approval waiting, the playbook run. */
 function CreatedLinks({ record }: { readonly record: DecisionRecord }) {
   const links = [
-    ...record.actionIds.map((id) => ({ href: actionHref(id), text: `Action ${id}` })),
-    ...(record.approvalId === null ? [] : [{ href: approvalHref(record.approvalId), text: `Approval ${record.approvalId}` }]),
-    ...(record.playbookRunId === null ? [] : [{ href: playbookRunHref(record.playbookRunId), text: `Playbook run ${record.playbookRunId}` }]),
+    ...record.actionIds.map((id) => ({ href: actionPath(id), text: `Action ${id}` })),
+    ...(record.approvalId === null ? [] : [{ href: approvalPath(record.approvalId), text: `Approval ${record.approvalId}` }]),
+    ...(record.playbookRunId === null ? [] : [{ href: playbookRunPath(record.playbookRunId), text: `Playbook run ${record.playbookRunId}` }]),
   ];
   if (links.length === 0) return <span>—</span>;
   return (

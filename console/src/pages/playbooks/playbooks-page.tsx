@@ -4,8 +4,9 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useApiGet } from '../../api/hooks.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
-import { AppLink } from '../run/execution.tsx';
 import type { ListedPlaybook } from './shared.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { playbookPath } from '../paths.ts';
 
 /** `/playbooks`: the built-in and custom playbooks, each step with its phase, and a link to run one. */
 export function PlaybooksPage() {
@@ -33,7 +34,7 @@ export function PlaybooksPage() {
             header: 'Playbook',
             cell: (playbook) => (
               <SpaceBetween size="xxxs">
-                <AppLink href={`/playbooks/${encodeURIComponent(playbook.name)}`}>{playbook.name}</AppLink>
+                <AppLink href={playbookPath(playbook.name)}>{playbook.name}</AppLink>
                 <Box variant="small">{playbook.title}</Box>
               </SpaceBetween>
             ),
@@ -44,7 +45,7 @@ export function PlaybooksPage() {
             id: 'run',
             header: 'Run',
             cell: (playbook) => (
-              <AppLink href={`/playbooks/${encodeURIComponent(playbook.name)}`} ariaLabel={`Run ${playbook.name}`}>
+              <AppLink href={playbookPath(playbook.name)} ariaLabel={`Run ${playbook.name}`}>
                 Run
               </AppLink>
             ),

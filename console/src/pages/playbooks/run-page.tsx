@@ -19,8 +19,9 @@ import { JsonView } from '../../components/json.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
-import { AppLink } from '../run/execution.tsx';
 import { isFinished, runRefusal } from './shared.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { actionPath, approvalPath, playbookPath, playbookRunPath } from '../paths.ts';
 
 type RunStep = PlaybookRun['steps'][number];
 
@@ -68,17 +69,17 @@ function RunView({ id }: { readonly id: string }) {
             <KeyValuePairs
               columns={3}
               items={[
-                { label: 'Playbook', value: <AppLink href={`/playbooks/${encodeURIComponent(data.playbook)}`}>{data.playbook}</AppLink> },
+                { label: 'Playbook', value: <AppLink href={playbookPath(data.playbook)}>{data.playbook}</AppLink> },
                 { label: 'Status', value: <StatusText status={data.status} /> },
                 { label: 'Created by', value: data.createdBy },
                 { label: 'Created', value: <Time value={data.createdAt} /> },
                 { label: 'Updated', value: <Time value={data.updatedAt} /> },
                 { label: 'Deadline', value: <Time value={data.deadline} /> },
                 { label: 'Reason', value: data.reason ?? 'none' },
-                { label: 'Undoes', value: data.undoOf === null ? '—' : <AppLink href={`/playbook-runs/${encodeURIComponent(data.undoOf)}`}>{data.undoOf}</AppLink> },
+                { label: 'Undoes', value: data.undoOf === null ? '—' : <AppLink href={playbookRunPath(data.undoOf)}>{data.undoOf}</AppLink> },
                 {
                   label: 'Undone by',
-                  value: data.undo.runId === null ? (data.undo.available ? 'not yet: Undo is available' : '—') : <AppLink href={`/playbook-runs/${encodeURIComponent(data.undo.runId)}`}>{data.undo.runId}</AppLink>,
+                  value: data.undo.runId === null ? (data.undo.available ? 'not yet: Undo is available' : '—') : <AppLink href={playbookRunPath(data.undo.runId)}>{data.undo.runId}</AppLink>,
                 },
               ]}
             />
@@ -97,7 +98,7 @@ function RunView({ id }: { readonly id: string }) {
               {
                 id: 'action',
                 header: 'Action',
-                cell: (step) => (step.actionId === null ? '—' : <AppLink href={`/actions/${encodeURIComponent(step.actionId)}`} ariaLabel={`${step.actionId}: action of step ${step.id}`}>{step.actionId}</AppLink>),
+                cell: (step) => (step.actionId === null ? '—' : <AppLink href={actionPath(step.actionId)} ariaLabel={`${step.actionId}: action of step ${step.id}`}>{step.actionId}</AppLink>),
               },
               { id: 'detail', header: 'Why', cell: (step) => <StepDetail step={step} /> },
             ]}
@@ -163,7 +164,7 @@ function UndoDialog({ run, catalogue, visible, onClose }: { readonly run: Playbo
       (created) => {
         setBusy(false);
         onClose();
-        void navigate(created.kind === 'approval' ? `/approvals/${encodeURIComponent(created.approval.id)}` : `/playbook-runs/${encodeURIComponent(created.value.id)}`);
+        void navigate(created.kind === 'approval' ? approvalPath(created.approval.id) : playbookRunPath(created.value.id));
       },
       (failure: unknown) => {
         setBusy(false);

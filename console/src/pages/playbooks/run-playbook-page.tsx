@@ -19,8 +19,10 @@ import { JsonView } from '../../components/json.tsx';
 import { PlaybookPlanView } from '../../components/plan.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { fieldsOf, inputsFrom, SchemaForm, unknownQueryNames, valuesFromQuery } from '../../components/schema-form/index.ts';
-import { AppLink, ExecutionAlert, useExecution } from '../run/execution.tsx';
+import { ExecutionAlert, useExecution } from '../run/execution.tsx';
 import { runRefusal, type ListedPlaybook } from './shared.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { playbookRunPath } from '../paths.ts';
 
 /**
  * `/playbooks/:name?<input name>=<value>...`: a playbook's steps and inputs form; `Execute` shows
@@ -53,7 +55,7 @@ function PlaybookForm() {
     values,
     dryRun: async () => (await api.post<{ plan: PlaybookPlan }>(path, body(), { query: { dryRun: true } })).body.plan,
     create: (idempotencyKey) => api.create<PlaybookRun>(path, body(), { idempotencyKey }),
-    pathOf: (run) => `/playbook-runs/${encodeURIComponent(run.id)}`,
+    pathOf: (run) => playbookRunPath(run.id),
   });
   const refused = execution.plan?.steps.filter((step) => step.plan !== null && !step.plan.allowed) ?? [];
   const unknown = playbook === undefined ? [] : unknownQueryNames(fields, params, ['reason']);

@@ -13,8 +13,9 @@ import type { Page, PlaybookRun } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
-import { AppLink } from '../run/execution.tsx';
 import { runStatuses, type ListedPlaybook } from './shared.ts';
+import { AppLink } from '../../components/app-link.tsx';
+import { playbookRunPath } from '../paths.ts';
 
 const anyOption: SelectProps.Option = { value: '', label: 'Any' };
 
@@ -118,7 +119,7 @@ function RunList() {
         ariaLabels={{ tableLabel: 'Playbook runs' }}
         empty={<Box>No run{playbook === '' && status === '' && createdBy === '' ? '' : ' matches these filters'}.</Box>}
         columnDefinitions={[
-          { id: 'id', header: 'Run', cell: (run) => <AppLink href={`/playbook-runs/${encodeURIComponent(run.id)}`}>{run.id}</AppLink> },
+          { id: 'id', header: 'Run', cell: (run) => <AppLink href={playbookRunPath(run.id)}>{run.id}</AppLink> },
           { id: 'playbook', header: 'Playbook', cell: (run) => run.playbook },
           { id: 'status', header: 'Status', cell: (run) => <StatusText status={run.status} /> },
           { id: 'createdBy', header: 'Created by', cell: (run) => run.createdBy },
@@ -129,11 +130,11 @@ function RunList() {
             cell: (run) =>
               run.undoOf !== null ? (
                 <>
-                  undoes <AppLink href={`/playbook-runs/${encodeURIComponent(run.undoOf)}`}>{run.undoOf}</AppLink>
+                  undoes <AppLink href={playbookRunPath(run.undoOf)}>{run.undoOf}</AppLink>
                 </>
               ) : run.undo.runId !== null ? (
                 <>
-                  undone by <AppLink href={`/playbook-runs/${encodeURIComponent(run.undo.runId)}`}>{run.undo.runId}</AppLink>
+                  undone by <AppLink href={playbookRunPath(run.undo.runId)}>{run.undo.runId}</AppLink>
                 </>
               ) : (
                 '—'

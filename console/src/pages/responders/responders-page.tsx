@@ -8,7 +8,7 @@ import { useApiGet } from '../../api/hooks.ts';
 import type { Responder } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
-import { Wrapped } from '../approvals/links.tsx';
+import { Wrapped } from '../../components/wrapped.tsx';
 
 /** Responders heartbeat every 30 s; four missed in a row is worth a look. */
 const silentAfterMs = 120_000;

@@ -12,6 +12,7 @@ import { ApiProblem } from '../../api/client.ts';
 import type { Created } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { placeErrors, type FieldErrors, type FieldSpec, type FormValues } from '../../components/schema-form/index.ts';
+import { approvalPath } from '../paths.ts';
 
 const noFieldErrors: FieldErrors = { byField: {}, other: [] };
 
@@ -87,7 +88,7 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
     setConfirming(true);
     stepsRef.current.create(idempotencyKey.current).then(
       (created) => {
-        void navigate(created.kind === 'approval' ? `/approvals/${encodeURIComponent(created.approval.id)}` : stepsRef.current.pathOf(created.value));
+        void navigate(created.kind === 'approval' ? approvalPath(created.approval.id) : stepsRef.current.pathOf(created.value));
       },
       (failure: unknown) => {
         setConfirming(false);
@@ -136,4 +137,3 @@ export function ExecutionAlert({ error, fieldErrors }: { readonly error: Error |
   return <ProblemAlert error={error} header={error instanceof ApiProblem && error.status === 403 ? 'Not allowed' : undefined} />;
 }
 
-export { AppLink } from '../../components/app-link.tsx';

@@ -21,7 +21,9 @@ import { JsonView } from '../../components/json.tsx';
 import { PlanView } from '../../components/plan.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { fieldsOf, inputsFrom, queryFrom, SchemaForm, unknownQueryNames, valuesFromQuery, type FieldSpec } from '../../components/schema-form/index.ts';
-import { AppLink, ExecutionAlert, useExecution } from './execution.tsx';
+import { ExecutionAlert, useExecution } from './execution.tsx';
+import { AppLink } from '../../components/app-link.tsx';
+import { actionPath, runPath } from '../paths.ts';
 
 /** The query-string names the run form keeps for itself; every other one names an input. */
 const reservedNames = ['type', 'reason'];
@@ -58,7 +60,7 @@ function RunForm() {
     values,
     dryRun: async () => (await api.post<{ plan: Plan }>('/v1/actions', body(), { query: { dryRun: true } })).body.plan,
     create: (idempotencyKey) => api.create<ActionRecord>('/v1/actions', body(), { idempotencyKey }),
-    pathOf: (record) => `/actions/${encodeURIComponent(record.id)}`,
+    pathOf: (record) => actionPath(record.id),
   });
   // The plan's cautions stay on the form after the dialog closes: they name the evidence to gather.
   const lastWarnings = execution.lastPlan?.warnings ?? [];
@@ -278,5 +280,5 @@ function evidenceLink(evidenceType: string, catalogue: readonly ActionType[], fi
     fields.filter((field) => names.has(field.name)),
     values,
   );
-  return `/run?${new URLSearchParams([['type', evidenceType], ...shared]).toString()}`;
+  return runPath([['type', evidenceType], ...shared]);
 }
