@@ -19,6 +19,7 @@ import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { filterProblems, filtersFrom, isRfc3339, searchFor, toRfc3339, triggerText, type HistoryFilters } from './filters.ts';
 import { AppLink } from '../../components/app-link.tsx';
+import { useCursorPages } from '../paging.ts';
 import { actionPath, resourcePath, runPathFor } from '../paths.ts';
 
 const pageSize = 25;
@@ -64,13 +65,6 @@ export function ResourcePage() {
   );
 }
 
-interface Paging {
-  readonly key: string;
-  /** The cursor of each page visited so far (the first page has none); cursors are opaque. */
-  readonly cursors: readonly (string | null)[];
-  readonly index: number;
-}
-
 /** The history table with its filters; `resource` fixes the resource filter (the per-resource page). */
 function HistoryView({ header, resource }: { readonly header: ReactNode; readonly resource?: string }) {
   const [params, setParams] = useSearchParams();
@@ -82,12 +76,9 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
   // A type filter is judged against the catalogue before asking, so a wrong one is never sent.
   const ready = problems.length === 0 && (filters.type === undefined || types.data !== undefined || types.error !== undefined);
 
-  const [paging, setPaging] = useState<Paging>({ key: filterKey, cursors: [null], index: 0 });
-  const current: Paging = paging.key === filterKey ? paging : { key: filterKey, cursors: [null], index: 0 };
-  const cursor = current.cursors[current.index] ?? null;
-  const query = { ...Object.fromEntries(new URLSearchParams(filterKey)), limit: pageSize, cursor };
+  const pages = useCursorPages(filterKey);
+  const query = { ...Object.fromEntries(new URLSearchParams(filterKey)), limit: pageSize, cursor: pages.cursor };
   const history = useApiGet<Page<ActionRecord>>(ready ? '/v1/actions' : null, query);
-  const nextCursor = history.data?.nextCursor ?? null;
 
   const setFilters = (next: HistoryFilters): void => {
     const search = searchFor(resource === undefined ? next : { ...next, resource: undefined });
@@ -121,15 +112,8 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
         filter={<FiltersForm filters={filters} types={types.data} fixedResource={resource !== undefined} onApply={setFilters} />}
         pagination={
           <Pagination
-            currentPageIndex={current.index + 1}
-            pagesCount={current.cursors.length}
-            openEnd={nextCursor !== null}
+            {...pages.pagination(history.data?.nextCursor)}
             ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (page) => `Page ${page}`, paginationLabel: 'History pages' }}
-            onChange={({ detail }) => {
-              const wanted = detail.currentPageIndex - 1;
-              if (wanted < current.cursors.length) setPaging({ ...current, index: wanted });
-              else if (wanted === current.cursors.length && nextCursor !== null) setPaging({ ...current, cursors: [...current.cursors, nextCursor], index: wanted });
-            }}
           />
         }
         empty={

@@ -13,7 +13,7 @@ import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { inputsText, requestName, triggerText } from './describe.ts';
-import { useCursorPages } from './paging.ts';
+import { useCursorPages } from '../paging.ts';
 import { AppLink } from '../../components/app-link.tsx';
 import { Wrapped } from '../../components/wrapped.tsx';
 import { approvalPath } from '../paths.ts';

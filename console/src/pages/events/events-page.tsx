@@ -16,7 +16,7 @@ import { useApiGet } from '../../api/hooks.ts';
 import type { DecisionOutcome, DecisionRecord, Page } from '../../api/types.ts';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
-import { useCursorPages } from '../approvals/paging.ts';
+import { useCursorPages } from '../paging.ts';
 import { AppLink } from '../../components/app-link.tsx';
 import { Wrapped } from '../../components/wrapped.tsx';
 import { actionPath, approvalPath, eventsPath, playbookRunPath } from '../paths.ts';

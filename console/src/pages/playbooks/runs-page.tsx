@@ -15,14 +15,14 @@ import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { runStatuses, type ListedPlaybook } from './shared.ts';
 import { AppLink } from '../../components/app-link.tsx';
+import { useCursorPages } from '../paging.ts';
 import { playbookRunPath } from '../paths.ts';
 
 const anyOption: SelectProps.Option = { value: '', label: 'Any' };
 
 /**
  * `/playbook-runs?playbook=&status=&createdBy=`: runs newest first. The filters live in the page
- * address (a link shares them); the cursors of the pages seen are kept to go back. Each new
- * filter starts from the first page.
+ * address (a link shares them); paged as every list is (useCursorPages).
  */
 export function PlaybookRunsPage() {
   const location = useLocation();
@@ -35,12 +35,9 @@ function RunList() {
   const status = params.get('status') ?? '';
   const createdBy = params.get('createdBy') ?? '';
   const [createdByText, setCreatedByText] = useState(createdBy);
-  // cursors[i] reads page i + 1 ('' the first page).
-  const [cursors, setCursors] = useState<string[]>(['']);
-  const [pageIndex, setPageIndex] = useState(0);
+  const pages = useCursorPages(JSON.stringify([playbook, status, createdBy]));
   const playbooks = useApiGet<ListedPlaybook[]>('/v1/playbooks');
-  const runs = useApiGet<Page<PlaybookRun>>('/v1/playbook-runs', { playbook, status, createdBy, cursor: cursors[pageIndex] ?? '' });
-  const nextCursor = runs.data?.nextCursor ?? null;
+  const runs = useApiGet<Page<PlaybookRun>>('/v1/playbook-runs', { playbook, status, createdBy, cursor: pages.cursor });
 
   const filter = (name: string, value: string): void => {
     const next = new URLSearchParams(params);
@@ -96,20 +93,9 @@ function RunList() {
         }
         pagination={
           <Pagination
-            currentPageIndex={pageIndex + 1}
-            pagesCount={cursors.length}
-            openEnd={nextCursor !== null}
+            {...pages.pagination(runs.data?.nextCursor)}
             disabled={runs.loading}
             ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (page) => `Page ${page}` }}
-            onChange={({ detail }) => {
-              const wanted = detail.currentPageIndex - 1;
-              if (wanted <= cursors.length - 1) setPageIndex(wanted);
-              // Past the pages seen (open end): the next page's cursor is the current page's nextCursor.
-              else if (nextCursor !== null) {
-                setCursors([...cursors.slice(0, pageIndex + 1), nextCursor]);
-                setPageIndex(pageIndex + 1);
-              }
-            }}
           />
         }
         loading={runs.loading}

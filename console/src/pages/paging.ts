@@ -11,19 +11,23 @@ export interface CursorPages {
   };
 }
 
+interface Seen {
+  readonly key: string;
+  /** The cursor of each page seen so far (the first page has none); cursors are opaque. */
+  readonly cursors: readonly (string | null)[];
+  readonly index: number;
+}
+
 /**
- * Paging through a list the service answers a cursor at a time (`nextCursor`): the cursors of the
- * pages seen are kept, so going back needs none. A new `filterKey` (other filters) starts again
- * at the first page, since a cursor belongs to the query that gave it.
+ * Paging through a list the service answers a cursor at a time (`nextCursor`), for every list page
+ * of the console: the cursors of the pages seen are kept, so going back needs none. A new
+ * `filterKey` (other filters) starts again at the first page, since a cursor belongs to the query
+ * that gave it.
  */
 export function useCursorPages(filterKey: string): CursorPages {
-  const [state, setState] = useState<{ readonly key: string; readonly cursors: readonly (string | null)[]; readonly index: number }>({ key: filterKey, cursors: [null], index: 0 });
-  let current = state;
-  if (state.key !== filterKey) {
-    current = { key: filterKey, cursors: [null], index: 0 };
-    setState(current);
-  }
-  const { cursors, index } = current;
+  const [seen, setSeen] = useState<Seen>({ key: filterKey, cursors: [null], index: 0 });
+  // Pages seen under other filters are ignored here; the next page change replaces them.
+  const { cursors, index } = seen.key === filterKey ? seen : { cursors: [null], index: 0 };
   return {
     cursor: cursors[index] ?? null,
     pagination: (nextCursor) => {
@@ -34,11 +38,10 @@ export function useCursorPages(filterKey: string): CursorPages {
         onChange: ({ detail }) => {
           const wanted = detail.currentPageIndex - 1;
           if (wanted === cursors.length) {
-            if (!more) return;
-            setState({ key: filterKey, cursors: [...cursors, nextCursor], index: wanted });
+            if (more) setSeen({ key: filterKey, cursors: [...cursors, nextCursor], index: wanted });
             return;
           }
-          if (wanted >= 0 && wanted < cursors.length) setState({ key: filterKey, cursors, index: wanted });
+          if (wanted >= 0 && wanted < cursors.length) setSeen({ key: filterKey, cursors, index: wanted });
         },
       };
     },
