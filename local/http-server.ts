@@ -75,7 +75,7 @@ export function createLocalApiServer(
       const invalid = new HttpProblem(400, 'Invalid request', `the path parameter ${pathParameters} is not valid percent-encoded UTF-8`, {
         errors: [{ path: pathParameters, message: 'is not valid percent-encoded UTF-8' }],
       });
-      send(response, { status: 400, headers: {}, body: JSON.stringify(problemBody(invalid)) });
+      sendProblem(response, invalid);
       request.resume();
       return;
     }
@@ -84,7 +84,7 @@ export function createLocalApiServer(
       body = await readBody(request);
     } catch (error) {
       if (error instanceof HttpProblem) {
-        send(response, { status: error.status, headers: {}, body: JSON.stringify(problemBody(error)) });
+        sendProblem(response, error);
         request.resume();
         return;
       }
@@ -140,15 +140,17 @@ function compilePath(path: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+/** The request's body; a 413 {@link HttpProblem} once it passes `maxBytes` (declared or read). */
+export async function readBody(request: IncomingMessage, maxBytes = maxRequestBytes): Promise<Buffer> {
+  const tooLarge = (): HttpProblem => new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxBytes} bytes`);
   const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > maxRequestBytes) throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxRequestBytes} bytes`);
+  if (declared > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > maxRequestBytes) throw new HttpProblem(413, 'Content Too Large', `the body must be at most ${maxRequestBytes} bytes`);
+    if (size > maxBytes) throw tooLarge();
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
@@ -230,6 +232,11 @@ interface Reply {
 function problem(status: number, detail: string, headers: Record<string, string> = {}): Reply {
   const body = problemBody(new HttpProblem(status, statusTitle(status), detail));
   return { status, headers: { 'content-type': 'application/problem+json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** `problem` as problem+json, with its own headers and `headers` (the routes outside the API use it too). */
+export function sendProblem(response: ServerResponse, problem: HttpProblem, headers: Record<string, string> = {}): void {
+  send(response, { status: problem.status, headers: { ...problem.headers, ...headers }, body: JSON.stringify(problemBody(problem)) });
 }
 
 function send(response: ServerResponse, reply: Reply): void {
