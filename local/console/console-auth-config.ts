@@ -1,5 +1,5 @@
+import { personScopes } from '#functions/auth/person-groups.ts';
 import type { AuthConfig } from '#shared/auth/auth-config.ts';
-import { execScopes, readScopes } from '#shared/auth/scopes.ts';
 import type { Environment } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
 
@@ -27,9 +27,6 @@ export type ConsoleAuthSettings =
       readonly resource?: string;
     }
   | { readonly kind: 'unconfigured'; readonly reason: string };
-
-/** The four scopes a person may hold (API.md), asked for when `CONSOLE_OIDC_SCOPES` is unset. */
-export const defaultConsoleScopes = [execScopes.containment, readScopes.containment, execScopes['data-gathering'], readScopes['data-gathering']];
 
 const consoleVariables = ['CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_SCOPES', 'CONSOLE_OIDC_RESOURCE'] as const;
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
@@ -82,7 +79,8 @@ function authority(issuer: string): string {
 }
 
 function scopes(raw: string | undefined): string {
-  if (raw === undefined) return defaultConsoleScopes.join(' ');
+  // Unset: the four scopes a person may hold (API.md).
+  if (raw === undefined) return personScopes.join(' ');
   const names = raw.split(/\s+/).filter((name) => name !== '');
   const bad = names.find((name) => !scopeTokenPattern.test(name));
   if (bad !== undefined) throw new ConfigError('CONSOLE_OIDC_SCOPES', `"${bad}" is not a scope name (RFC 6749: printable characters, no quotes or backslashes)`);

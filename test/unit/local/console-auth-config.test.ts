@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadAuthConfig } from '#shared/auth/auth-config.ts';
 import type { Environment } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { defaultConsoleScopes, loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
+import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
 
 const provider = {
   AUTH_ISSUER: 'https://login.example.com/tenant',
@@ -29,8 +30,8 @@ describe('console sign-in configuration', () => {
     const settings = load({ ...provider, CONSOLE_OIDC_CLIENT_ID: 'console-spa' });
 
     // Assess
-    expect(settings).toEqual({ kind: 'oidc', authority: provider.AUTH_ISSUER, clientId: 'console-spa', scope: defaultConsoleScopes.join(' ') });
-    expect(defaultConsoleScopes).toEqual([
+    expect(settings).toEqual({ kind: 'oidc', authority: provider.AUTH_ISSUER, clientId: 'console-spa', scope: personScopes.join(' ') });
+    expect(personScopes).toEqual([
       'containment-response-actions.exec',
       'containment-response-actions.read',
       'data-gathering-response-actions.exec',
