@@ -4,19 +4,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from '#shared/log.ts';
-import type { DevIssuer } from '../dev-issuer.ts';
 import { consoleSecurityHeaders } from '#shared/http/console-headers.ts';
+import type { DevIssuer } from '../dev-issuer.ts';
+import type { ConsoleAuthSettings } from './console-auth-config.ts';
 import { localSignIn } from './local-sign-in.ts';
 
 /** The built console (`npm run console:build`). */
 export const defaultConsoleDir = fileURLToPath(new URL('../../console/dist/', import.meta.url));
 
-/** How the console signs in, as `/console-config.json` tells it. */
-export type ConsoleAuth =
-  | { readonly kind: 'local'; readonly issuer: DevIssuer }
-  | { readonly kind: 'oidc'; readonly authority: string; readonly clientId: string; readonly scope: string; readonly resource?: string }
-  /** The API takes an OIDC provider's tokens but no console client is configured: the console shows `reason`. */
-  | { readonly kind: 'unconfigured'; readonly reason: string };
+/** How the console signs in, as `/console-config.json` tells it; signing in locally needs the issuer that signs. */
+export type ConsoleAuth = { readonly kind: 'local'; readonly issuer: DevIssuer } | Exclude<ConsoleAuthSettings, { readonly kind: 'local' }>;
 
 export interface ConsoleSiteOptions {
   /** Where index.html and assets/ are; default {@link defaultConsoleDir}. */
@@ -53,23 +50,9 @@ const contentTypes: Record<string, string> = {
  */
 export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
   const dir = options.dir ?? defaultConsoleDir;
-  const issuerOrigin = options.auth.kind === 'oidc' ? new URL(options.auth.authority).origin : null;
-  const headers = consoleSecurityHeaders(issuerOrigin);
-  const config =
-    options.auth.kind === 'local'
-      ? { auth: { kind: 'local' } }
-      : options.auth.kind === 'unconfigured'
-        ? { auth: { kind: 'unconfigured', reason: options.auth.reason } }
-        : {
-            auth: {
-              kind: 'oidc',
-              authority: options.auth.authority,
-              clientId: options.auth.clientId,
-              scope: options.auth.scope,
-              ...(options.auth.resource === undefined ? {} : { resource: options.auth.resource }),
-            },
-          };
-  const configBody = JSON.stringify(config);
+  const headers = consoleSecurityHeaders(options.auth.kind === 'oidc' ? [new URL(options.auth.authority).origin] : []);
+  // The settings are the file's shape already (console/src/config.ts reads it); only the issuer stays here.
+  const configBody = JSON.stringify({ auth: options.auth.kind === 'local' ? { kind: 'local' } : options.auth });
   const signIn = options.auth.kind === 'local' ? localSignIn(options.auth.issuer) : null;
 
   return {
@@ -116,6 +99,8 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
         reply(response, 404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, `no file ${url.pathname}`);
         return;
       }
+      // Read per page load, not once at start: `npm run console:build` while this runs replaces the
+      // hashed assets index.html names, and a page is loaded once per visit (the app routes itself).
       let index: Buffer;
       try {
         index = await readFile(join(dir, 'index.html'));
