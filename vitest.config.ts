@@ -29,8 +29,19 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/console/**'],
           testTimeout: 120_000,
           globalSetup: ['./test/support/moto-global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'console',
+          include: ['test/e2e/console/**/*.test.ts'],
+          testTimeout: 120_000,
+          // Chromium and the built console are checked first: a missing one fails the run once, with a sentence naming it, before moto starts.
+          globalSetup: ['./test/support/console-global-setup.ts', './test/support/moto-global-setup.ts'],
         },
       },
       { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000 } },
