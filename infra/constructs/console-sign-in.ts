@@ -59,7 +59,7 @@ export class ConsoleSignIn {
     const { settings, userPool } = this.#props;
     const site = new ConsoleSite(scope, 'Console', {
       api: options.api,
-      issuerOrigins: userPool === undefined ? new URL(this.#configuredAuth.issuer).origin : `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX} ${userPool.hostedDomainOrigin}`,
+      issuerOrigins: userPool === undefined ? [new URL(this.#configuredAuth.issuer).origin] : [`https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}`, userPool.hostedDomainOrigin],
       logRetentionDays: options.logRetentionDays,
       customDomain: settings.customDomain,
     });

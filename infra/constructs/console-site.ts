@@ -59,9 +59,9 @@ export interface ConsoleSiteProps {
   readonly api: IHttpApi;
   /**
    * What `connect-src` allows besides `'self'`: the issuer's origin (OIDC discovery) and, for
-   * Cognito, the hosted domain's (token exchange), space-separated.
+   * Cognito, the hosted domain's (token exchange).
    */
-  readonly issuerOrigins: string;
+  readonly issuerOrigins: readonly string[];
   /** Days the server access and CloudFront logs are kept. */
   readonly logRetentionDays: number;
   /** A custom name and its ACM certificate (us-east-1); undefined: the distribution's `*.cloudfront.net` name. */
@@ -84,7 +84,7 @@ export class ConsoleSite extends Construct {
   /** `https://<custom name or distribution domain>`, the console's origin. */
   public readonly url: string;
   /** What `connect-src` allows besides `'self'` (the issuer's origins). */
-  public readonly issuerOrigins: string;
+  public readonly issuerOrigins: readonly string[];
 
   public constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
     super(scope, id);

@@ -1,11 +1,12 @@
 /**
  * The headers every console file is served with, locally and (the same values, from
  * the CDK app's CloudFront response headers policy) by CloudFront. The policy allows scripts and styles from this
- * site only, no inline code, no frames and no plugins; `connect-src` adds the OIDC issuer, which
- * the console calls for discovery and the token exchange.
+ * site only, no inline code, no frames and no plugins; `connect-src` adds the OIDC issuer's origins,
+ * which the console calls for discovery and the token exchange (Cognito answers them on two
+ * hosts: the issuer's and the hosted domain's). None with local sign-in.
  */
-export function consoleContentSecurityPolicy(issuerOrigin: string | null): string {
-  const connect = ["'self'", ...(issuerOrigin === null ? [] : [issuerOrigin])].join(' ');
+export function consoleContentSecurityPolicy(issuerOrigins: readonly string[]): string {
+  const connect = ["'self'", ...issuerOrigins].join(' ');
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -21,9 +22,9 @@ export function consoleContentSecurityPolicy(issuerOrigin: string | null): strin
   ].join('; ');
 }
 
-export function consoleSecurityHeaders(issuerOrigin: string | null): Record<string, string> {
+export function consoleSecurityHeaders(issuerOrigins: readonly string[]): Record<string, string> {
   return {
-    'content-security-policy': consoleContentSecurityPolicy(issuerOrigin),
+    'content-security-policy': consoleContentSecurityPolicy(issuerOrigins),
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',

@@ -284,7 +284,7 @@ describe('console with a configured OIDC issuer and a custom domain', () => {
 
     // Assess
     expect(deployed).toEqual({ auth: { kind: 'oidc', authority: issuer, clientId: 'console-spa', scope: settings.consoleOidcScope } });
-    expect(policy.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy).toBe(consoleContentSecurityPolicy('https://login.example.com'));
+    expect(policy.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy).toBe(consoleContentSecurityPolicy(['https://login.example.com']));
   });
 
   it('serves the custom name with its certificate and TLS 1.2 at least', () => {
