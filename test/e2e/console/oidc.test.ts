@@ -224,6 +224,35 @@ describe('the console with an OIDC provider', () => {
     await close();
   });
 
+  it("lets this machine's own responder token in for its responder routes only: a person's routes answer 403", async () => {
+    // Prepare: the token the in-process responder signs for itself with the local issuer.
+    const own = await app.service.issuer.issue({ sub: `responder:host/${host}`, scopes: [respondScope], responder: { kind: 'host', name: host } });
+    const withExtraScope = await app.service.issuer.issue({
+      sub: `responder:host/${host}`,
+      scopes: [respondScope, ...allPersonScopes],
+      responder: { kind: 'host', name: host },
+    });
+    const call = async (method: string, path: string, token: string, body?: unknown): Promise<number> =>
+      (
+        await fetch(`${app.service.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        })
+      ).status;
+
+    // Act
+    const list = await call('GET', '/v1/actions', own);
+    const create = await call('POST', '/v1/actions', own, { type: 'iam-quarantine', inputs: { 'aws.resource.arn': app.demo.userArn } });
+    const approvals = await call('GET', '/v1/approvals', own);
+    const responders = await call('GET', '/v1/responders', own);
+    const widened = await call('GET', '/v1/actions', withExtraScope);
+
+    // Assess
+    expect([list, create, approvals, responders]).toEqual([403, 403, 403, 403]);
+    expect(widened).toBe(401);
+  });
+
   it('signs out at the provider too, so the next sign-in asks for the login again', async () => {
     // Prepare
     const { page, context, problems, close } = await openConsolePage(browser);
