@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '#shared/clock.ts';
 import { loadConfig } from '#shared/config/config.ts';
-import type { ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import { planResponseSchema } from '#shared/plans/plan-schema.ts';
 import type { Plan } from '#shared/plans/types.ts';
-import type { WorkStarter } from '#shared/ports.ts';
 import { CompletingStarter, startLocalApi, type LocalApi } from '#test/support/local-api.ts';
+import { CompletingHostStarter } from './host-starter.ts';
 
 /*
  * POST /v1/actions?dryRun=true through the local HTTP server (real routes, real JWT verification,
@@ -28,31 +27,6 @@ interface Problem {
 let api: LocalApi;
 let repository: HistoryRepository;
 
-/**
- * The host executor of these tests: completes each action with the report a host responder sends
- * for a stop-container that stopped a running container (the shapes of report-schemas/host.ts), so
- * its undo's inputs derive as they would after a real run.
- */
-class StoppingStarter implements WorkStarter {
-  readonly #history: HistoryRepository;
-
-  constructor(history: HistoryRepository) {
-    this.#history = history;
-  }
-
-  async start(record: ActionRecord): Promise<void> {
-    const containerId = String(record.inputs['container.id']);
-    const container = { containerId, name: 'web', runtime: 'docker', namespace: null, status: 'running', pid: 4242, image: 'nginx:1.27', startedAt: '2026-11-20T09:00:00.000Z', restartPolicy: 'no' };
-    await this.#history.transition(record.id, 'Enqueued', { detail: 'queued for host/node-7' });
-    await this.#history.transition(record.id, 'Running');
-    await this.#history.transition(record.id, 'Completed', {
-      prior: container,
-      applied: { containerId, name: 'web', runtime: 'docker', namespace: null, stopped: true },
-      result: { containerId, changed: true, statusBefore: 'running' },
-    });
-  }
-}
-
 async function post(path: string, body: unknown, options: { scopes?: readonly string[]; headers?: Record<string, string> } = {}): Promise<Response> {
   return fetch(`${api.url}${path}`, {
     method: 'POST',
@@ -72,7 +46,7 @@ async function start(withPlanner: boolean): Promise<void> {
     clock,
     starters: (history) => {
       repository = history;
-      return { host: new StoppingStarter(history), cloud: new CompletingStarter(history) };
+      return { host: new CompletingHostStarter(history), cloud: new CompletingStarter(history) };
     },
     ...(withPlanner ? { planner: (history: HistoryRepository) => new PlanService({ cloud: undefined, config, repository: history, clock }) } : {}),
   });

@@ -12,10 +12,10 @@ import type { HistoryRepository } from '#shared/history/repository.ts';
 import { PlanService } from '#shared/plans/plan-service.ts';
 import { planResponseSchema } from '#shared/plans/plan-schema.ts';
 import type { Plan } from '#shared/plans/types.ts';
-import type { WorkStarter } from '#shared/ports.ts';
 import { createActionServices } from '#shared/use-cases/action-services.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
 import { freshHistory } from '#test/support/history-store.ts';
+import { CompletingHostStarter, planHost as host } from './host-starter.ts';
 
 /*
  * POST /v1/actions/{id}/undo?dryRun=true and /reexecute?dryRun=true through the route handlers
@@ -29,7 +29,6 @@ const containmentExec = 'containment-response-actions.exec';
 const containmentRead = 'containment-response-actions.read';
 const dataGatheringExec = 'data-gathering-response-actions.exec';
 const bothExec = [containmentExec, dataGatheringExec];
-const host = 'node-7';
 const stopContainer = { type: 'stop-container', inputs: { 'host.id': host, 'container.id': 'c0ffee' }, reason: 'Falco: shell in container' };
 const killProcess = { type: 'kill-process', inputs: { 'host.id': host, 'process.id': 4242 }, reason: 'Falco: reverse shell' };
 const missingId = '00000000-0000-4000-8000-000000000000';
@@ -39,31 +38,6 @@ const dynalite = useDynalite();
 interface Answer {
   readonly status: number;
   readonly body: { plan?: unknown; detail?: string; errors?: { path: string }[]; approval?: unknown; id?: string };
-}
-
-/**
- * The host executor of these tests: completes each action, a stop-container with the report a
- * host responder sends for a running container it stopped (report-schemas/host.ts), so its undo's
- * inputs derive as after a real run.
- */
-class CompletingHostStarter implements WorkStarter {
-  readonly #history: HistoryRepository;
-
-  constructor(history: HistoryRepository) {
-    this.#history = history;
-  }
-
-  async start(record: ActionRecord): Promise<void> {
-    const containerId = String(record.inputs['container.id']);
-    const stopped = record.type === 'stop-container';
-    await this.#history.transition(record.id, 'Enqueued', { detail: `queued for host/${host}` });
-    await this.#history.transition(record.id, 'Running');
-    await this.#history.transition(record.id, 'Completed', {
-      prior: stopped ? { containerId, name: 'web', runtime: 'docker', namespace: null, status: 'running', pid: 4242, image: 'nginx:1.27', startedAt: '2026-11-20T09:00:00.000Z', restartPolicy: 'no' } : null,
-      applied: stopped ? { containerId, name: 'web', runtime: 'docker', namespace: null, stopped: true } : { done: true },
-      result: stopped ? { containerId, changed: true, statusBefore: 'running' } : { done: true },
-    });
-  }
 }
 
 interface World {
@@ -273,6 +247,16 @@ describe('POST /v1/actions/{id}/reexecute?dryRun=true', () => {
     const answer = await w.call('POST', `/v1/actions/${killed.id}/reexecute?dryRun=true`, [containmentRead, dataGatheringExec]);
     // Assess
     expect(answer.status).toBe(403);
+  });
+
+  it('answers 404 for an action of a category the caller may not read, as the re-execution does', async () => {
+    // Prepare
+    const killed = await completed(killProcess);
+    // Act
+    const answer = await w.call('POST', `/v1/actions/${killed.id}/reexecute?dryRun=true`, [dataGatheringExec]);
+    // Assess
+    expect(answer.status).toBe(404);
+    expect(answer.body.plan).toBeUndefined();
   });
 
   it('answers 404 for a missing action and 409 for an undo, as the re-execution does', async () => {
