@@ -31,21 +31,21 @@ import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { projectRoot } from '#infra/bundling/project-root.ts';
 import { consoleContentSecurityPolicy, consoleSecurityHeaders } from '#shared/http/console-headers.ts';
+import { consolePagePattern } from '#shared/http/console-pages.ts';
 
 /** Where the console's OIDC client comes back after sign-in (console/src/auth/oidc.ts's callbackPath). */
 export const consoleCallbackPath = '/auth/callback';
 
 /**
  * The viewer-request function of the site's default behaviour (cloudfront-js-2.0): a page address
- * (last segment without a dot, outside `/v1/`) is the single-page app, so `/actions/{id}` and
- * `/resources/{key}` load `index.html` and the app's router takes over; files and the API pass.
+ * of the console (`/actions/{id}`, `/resources/{key}`, ...: shared/http/console-pages.ts, the same
+ * list the local server serves index.html for) loads `index.html` and the app's router takes over;
+ * every other path, files included, goes to the bucket as asked.
  */
-export const consoleRewriteFunctionCode = `function handler(event) {
+export const consoleRewriteFunctionCode = `var consolePage = ${consolePagePattern.toString()};
+function handler(event) {
   var request = event.request;
-  var uri = request.uri;
-  if (uri === '/v1' || uri.indexOf('/v1/') === 0) return request;
-  var last = uri.substring(uri.lastIndexOf('/') + 1);
-  if (last.indexOf('.') === -1) request.uri = '/index.html';
+  if (consolePage.test(request.uri)) request.uri = '/index.html';
   return request;
 }
 `;

@@ -9,20 +9,11 @@ import type { ResponseActionsApp } from '#infra/build-app.ts';
 import { consoleRewriteFunctionCode } from '#infra/constructs/console-site.ts';
 import { personScopes } from '#functions/auth/person-groups.ts';
 import { consoleContentSecurityPolicy } from '#shared/http/console-headers.ts';
+import { viewerRequestHandler } from './support/cloudfront-function.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
 import { logicalIdOf } from './support/member-roles.ts';
 import { makeTempDir, stubOutAwsEnvironment, synthesize, testContext } from './support/synth.ts';
 import { onlyResourceOf, resourcesOf } from './support/template.ts';
-
-interface CloudFrontRequest { uri: string }
-type ViewerRequestHandler = (event: { request: CloudFrontRequest }) => CloudFrontRequest;
-
-/** Runs the function's code as CloudFront does: plain JavaScript defining `handler`. */
-function viewerRequestHandler(code: string): ViewerRequestHandler {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the code under test is the template's own text
-  const define = new Function(`${code}\nreturn handler;`) as () => ViewerRequestHandler;
-  return define();
-}
 
 interface Behaviour {
   readonly PathPattern?: string;
