@@ -19,15 +19,21 @@ export function ProblemAlert({ error, header, notFound }: { readonly error: Erro
   return (
     <Alert type="error" header={header ?? problem?.title ?? 'Something went wrong'}>
       {problem === undefined ? error.message : problem.detail}
-      {problem !== undefined && problem.errors.length > 0 ? (
-        <ul>
-          {problem.errors.map((fieldError) => (
-            <li key={`${fieldError.path}:${fieldError.message}`}>
-              <code>{fieldError.path}</code>: {fieldError.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {problem === undefined ? null : <FieldErrorList errors={problem.errors} />}
     </Alert>
+  );
+}
+
+/** Messages about named fields or parameters, as `path: message` lines (nothing when there are none). */
+export function FieldErrorList({ errors }: { readonly errors: readonly { readonly path: string; readonly message: string }[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <ul>
+      {errors.map((fieldError) => (
+        <li key={`${fieldError.path}:${fieldError.message}`}>
+          <code>{fieldError.path}</code>: {fieldError.message}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -2,9 +2,7 @@ import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
-import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
-import Input from '@cloudscape-design/components/input';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
@@ -19,6 +17,7 @@ import { JsonView } from '../../components/json.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
+import { ReasonField } from '../run/execution.tsx';
 import { isFinished, runRefusal } from './shared.ts';
 import { AppLink } from '../../components/app-link.tsx';
 import { actionPath, approvalPath, playbookPath, playbookRunPath } from '../paths.ts';
@@ -195,14 +194,7 @@ function UndoDialog({ run, catalogue, visible, onClose }: { readonly run: Playbo
             ? 'The undo never deletes evidence: an evidence step’s undo only ever runs on its own.'
             : `The undo never deletes evidence: ${kept.map((step) => `${step.id} (${step.type})`).join(', ')} stay${kept.length === 1 ? 's' : ''} as gathered.`}
         </Alert>
-        <FormField label="Reason" constraintText="Optional." description="Recorded with the undo run.">
-          <Input
-            value={reason}
-            onChange={({ detail }) => {
-              setReason(detail.value);
-            }}
-          />
-        </FormField>
+        <ReasonField description="Recorded with the undo run." value={reason} onChange={setReason} />
       </SpaceBetween>
     </ConfirmDialog>
   );

@@ -4,14 +4,24 @@
  * creates with an Idempotency-Key drawn when the dialog opened (a double click or a retry after a
  * lost answer creates once). The service validates; its 400 lands on the fields it names. Only an
  * empty required field is caught here, before asking (a request sure to fail is not sent).
+ * The form around them (inputs from the address, the reason, the Execute button) is shared too.
  */
 import Alert from '@cloudscape-design/components/alert';
-import { useCallback, useRef, useState } from 'react';
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiProblem } from '../../api/client.ts';
-import type { Created } from '../../api/types.ts';
-import { ProblemAlert } from '../../components/problem.tsx';
-import { placeErrors, type FieldErrors, type FieldSpec, type FormValues } from '../../components/schema-form/index.ts';
+import { useApi } from '../../api/hooks.ts';
+import type { JsonValue } from '../../api/types.ts';
+import { FieldErrorList, ProblemAlert } from '../../components/problem.tsx';
+import { inputsFrom, placeErrors, SchemaForm, valuesFromQuery, type FieldErrors, type FieldSpec, type FormValues } from '../../components/schema-form/index.ts';
 import { approvalPath } from '../paths.ts';
 
 const noFieldErrors: FieldErrors = { byField: {}, other: [] };
@@ -31,18 +41,21 @@ export interface Execution<P> {
   readonly cancel: () => void;
 }
 
-export interface ExecutionSteps<P, R> {
+export interface ExecutionSteps<R> {
   readonly fields: readonly FieldSpec[];
   /** What the form holds: a required field left empty is named before any request. */
-  readonly values?: FormValues;
-  readonly dryRun: () => Promise<P>;
-  readonly create: (idempotencyKey: string) => Promise<Created<R>>;
+  readonly values: FormValues;
+  /** Where both steps POST: the dry run with `?dryRun=true`, the create without. */
+  readonly path: string;
+  /** The request body, the same for both steps. */
+  readonly body: () => Readonly<Record<string, JsonValue>>;
   /** Where the created record is shown. */
   readonly pathOf: (record: R) => string;
 }
 
 /** Execute → plan in the dialog → Confirm → the new record's page (or the approval it waits for). */
-export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
+export function useExecution<P, R>(steps: ExecutionSteps<R>): Execution<P> {
+  const api = useApi();
   const navigate = useNavigate();
   const [plan, setPlan] = useState<P | null>(null);
   const [lastPlan, setLastPlan] = useState<P | null>(null);
@@ -70,8 +83,9 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
     }
     setPlanning(true);
     setFieldErrors(noFieldErrors);
-    stepsRef.current.dryRun().then(
-      (planned) => {
+    const { path, body } = stepsRef.current;
+    api.post<{ plan: P }>(path, body(), { query: { dryRun: true } }).then(
+      ({ body: { plan: planned } }) => {
         idempotencyKey.current = crypto.randomUUID();
         setPlan(planned);
         setLastPlan(planned);
@@ -82,11 +96,12 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
         setPlanning(false);
       },
     );
-  }, [fail]);
+  }, [api, fail]);
 
   const confirm = useCallback(() => {
     setConfirming(true);
-    stepsRef.current.create(idempotencyKey.current).then(
+    const { path, body } = stepsRef.current;
+    api.create<R>(path, body(), { idempotencyKey: idempotencyKey.current }).then(
       (created) => {
         void navigate(created.kind === 'approval' ? approvalPath(created.approval.id) : stepsRef.current.pathOf(created.value));
       },
@@ -96,7 +111,7 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
         fail(failure);
       },
     );
-  }, [fail, navigate]);
+  }, [api, fail, navigate]);
 
   const cancel = useCallback(() => {
     setPlan(null);
@@ -105,8 +120,7 @@ export function useExecution<P, R>(steps: ExecutionSteps<P, R>): Execution<P> {
   return { plan, lastPlan, planning, confirming, error, fieldErrors, execute, confirm, cancel };
 }
 
-function emptyRequired(fields: readonly FieldSpec[], values: FormValues | undefined): string[] {
-  if (values === undefined) return [];
+function emptyRequired(fields: readonly FieldSpec[], values: FormValues): string[] {
   return fields.filter((field) => field.requirement.kind === 'required' && field.kind !== 'boolean' && String(values[field.name] ?? '').trim() === '').map((field) => field.name);
 }
 
@@ -122,18 +136,124 @@ export function ExecutionAlert({ error, fieldErrors }: { readonly error: Error |
       <Alert type="error" header={error.title}>
         {error.detail}
         {placed > 0 ? ` ${placed === 1 ? 'One field says' : `${placed} fields say`} what to change.` : ''}
-        {fieldErrors.other.length > 0 ? (
-          <ul>
-            {fieldErrors.other.map((fieldError) => (
-              <li key={`${fieldError.path}:${fieldError.message}`}>
-                <code>{fieldError.path}</code>: {fieldError.message}
-              </li>
-            ))}
-          </ul>
-        ) : null}
+        <FieldErrorList errors={fieldErrors.other} />
       </Alert>
     );
   }
   return <ProblemAlert error={error} header={error instanceof ApiProblem && error.status === 403 ? 'Not allowed' : undefined} />;
 }
 
+
+export interface FormInputs {
+  /** The address's values with the person's edits on top. */
+  readonly values: FormValues;
+  /** The inputs whose value still comes from the page address. */
+  readonly prefilled: ReadonlySet<string>;
+  readonly change: (name: string, value: string | boolean) => void;
+  readonly reason: string;
+  readonly setReason: (reason: string) => void;
+  /** What both steps send: the inputs, and the reason when one is given. */
+  readonly body: () => { readonly inputs: Record<string, JsonValue>; readonly reason?: string };
+}
+
+/** The form's values: the page address pre-fills the inputs and `reason`; edits win over it. */
+export function useFormInputs(fields: readonly FieldSpec[], params: URLSearchParams): FormInputs {
+  const fromAddress = useMemo(() => valuesFromQuery(fields, params), [fields, params]);
+  const [edits, setEdits] = useState<Record<string, string | boolean>>({});
+  const values = useMemo(() => ({ ...fromAddress, ...edits }), [fromAddress, edits]);
+  const [reason, setReason] = useState(params.get('reason') ?? '');
+  return {
+    values,
+    prefilled: new Set(Object.keys(fromAddress).filter((name) => edits[name] === undefined)),
+    change: (name, value) => {
+      setEdits((current) => ({ ...current, [name]: value }));
+    },
+    reason,
+    setReason,
+    body: () => ({ inputs: inputsFrom(fields, values), ...(reason.trim() === '' ? {} : { reason: reason.trim() }) }),
+  };
+}
+
+/**
+ * The form of both run pages: `Execute` (disabled, with the reason shown beside it, when this
+ * sign-in may not run it), the last failure, then `children` and the Inputs and Why sections
+ * (left out while `showInputs` is false: no action type is chosen yet).
+ */
+export function ExecuteForm({
+  refusal,
+  execution,
+  fields,
+  form,
+  inputsDescription,
+  reasonDescription,
+  showInputs = true,
+  children,
+}: {
+  readonly refusal: string | null;
+  readonly execution: Execution<unknown>;
+  readonly fields: readonly FieldSpec[];
+  readonly form: FormInputs;
+  readonly inputsDescription: string;
+  readonly reasonDescription: string;
+  readonly showInputs?: boolean;
+  readonly children?: ReactNode;
+}) {
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (refusal === null && !execution.planning) execution.execute();
+      }}
+    >
+      <Form
+        actions={
+          <SpaceBetween direction="horizontal" size="xs" alignItems="center">
+            {refusal === null ? null : <Box color="text-body-secondary">{refusal}</Box>}
+            <Button variant="primary" formAction="submit" disabled={refusal !== null} disabledReason={refusal ?? undefined} loading={execution.planning}>
+              Execute
+            </Button>
+          </SpaceBetween>
+        }
+      >
+        <SpaceBetween size="l">
+          <ExecutionAlert error={execution.error} fieldErrors={execution.fieldErrors} />
+          {children}
+          {showInputs ? (
+            <Container header={<Header variant="h2" description={inputsDescription}>Inputs</Header>}>
+              <SchemaForm fields={fields} values={form.values} errors={execution.fieldErrors.byField} prefilled={form.prefilled} onChange={form.change} />
+            </Container>
+          ) : null}
+          {showInputs ? (
+            <Container header={<Header variant="h2">Why</Header>}>
+              <ReasonField description={reasonDescription} value={form.reason} onChange={form.setReason} />
+            </Container>
+          ) : null}
+        </SpaceBetween>
+      </Form>
+    </form>
+  );
+}
+
+/** The optional reason recorded with what is started (an action, a run, an undo run). */
+export function ReasonField({ description, value, onChange }: { readonly description: string; readonly value: string; readonly onChange: (value: string) => void }) {
+  return (
+    <FormField label="Reason" description={description} constraintText="Optional.">
+      <Input
+        value={value}
+        onChange={({ detail }) => {
+          onChange(detail.value);
+        }}
+      />
+    </FormField>
+  );
+}
+
+/** The page address's parameters that name no input of `taker` (shown, so a mistyped link is noticed). */
+export function UnknownParametersAlert({ names, taker }: { readonly names: readonly string[]; readonly taker: string }) {
+  if (names.length === 0) return null;
+  return (
+    <Alert type="info" header="Left out of the form">
+      The page address names {names.length === 1 ? 'a parameter' : 'parameters'} that {taker} does not take: {names.join(', ')}.
+    </Alert>
+  );
+}

@@ -1,18 +1,15 @@
 import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
 import Container from '@cloudscape-design/components/container';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
-import Input from '@cloudscape-design/components/input';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Spinner from '@cloudscape-design/components/spinner';
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useLocation, useSearchParams } from 'react-router';
-import { useApi, useApiGet } from '../../api/hooks.ts';
+import { useApiGet } from '../../api/hooks.ts';
 import type { ActionRecord, ActionType, ActionWarning, Category, Plan } from '../../api/types.ts';
 import { execRefusal } from '../../auth/scopes.ts';
 import { useSession } from '../../auth/session.ts';
@@ -20,8 +17,8 @@ import { ConfirmDialog } from '../../components/confirm.tsx';
 import { JsonView } from '../../components/json.tsx';
 import { PlanView } from '../../components/plan.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
-import { fieldsOf, inputsFrom, queryFrom, SchemaForm, unknownQueryNames, valuesFromQuery, type FieldSpec } from '../../components/schema-form/index.ts';
-import { ExecutionAlert, useExecution } from './execution.tsx';
+import { fieldsOf, inputsFrom, queryFrom, unknownQueryNames, type FieldSpec } from '../../components/schema-form/index.ts';
+import { ExecuteForm, UnknownParametersAlert, useExecution, useFormInputs } from './execution.tsx';
 import { AppLink } from '../../components/app-link.tsx';
 import { actionPath, runPath } from '../paths.ts';
 
@@ -47,19 +44,15 @@ function RunForm() {
   const typeName = params.get('type') ?? '';
   const actionType = catalogue.data?.find((candidate) => candidate.type === typeName);
   const fields = useMemo(() => (actionType === undefined ? [] : fieldsOf(actionType.inputs)), [actionType]);
-  const fromAddress = useMemo(() => valuesFromQuery(fields, params), [fields, params]);
-  const [edits, setEdits] = useState<Record<string, string | boolean>>({});
-  const values = useMemo(() => ({ ...fromAddress, ...edits }), [fromAddress, edits]);
-  const [reason, setReason] = useState(params.get('reason') ?? '');
+  const form = useFormInputs(fields, params);
+  const { values, reason } = form;
   const refusal = actionType === undefined ? null : execRefusal(session.scopes, actionType.category);
-  const api = useApi();
 
-  const body = () => ({ type: typeName, inputs: inputsFrom(fields, values), ...(reason.trim() === '' ? {} : { reason: reason.trim() }) });
   const execution = useExecution<Plan, ActionRecord>({
     fields,
     values,
-    dryRun: async () => (await api.post<{ plan: Plan }>('/v1/actions', body(), { query: { dryRun: true } })).body.plan,
-    create: (idempotencyKey) => api.create<ActionRecord>('/v1/actions', body(), { idempotencyKey }),
+    path: '/v1/actions',
+    body: () => ({ type: typeName, ...form.body() }),
     pathOf: (record) => actionPath(record.id),
   });
   // The plan's cautions stay on the form after the dialog closes: they name the evidence to gather.
@@ -84,81 +77,40 @@ function RunForm() {
       <ProblemAlert error={catalogue.error} header="The action types could not be read" />
       {catalogue.loading ? <Spinner size="large" /> : null}
       {catalogue.data === undefined ? null : (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (executeRefusal === null && !execution.planning) execution.execute();
-          }}
+        <ExecuteForm
+          refusal={executeRefusal}
+          execution={execution}
+          fields={fields}
+          form={form}
+          inputsDescription={`The inputs ${typeName} takes, named as in the API and in a page address that links here.`}
+          reasonDescription="Recorded with the action, for whoever reads its history (a ticket, a finding id)."
+          showInputs={actionType !== undefined}
         >
-          <Form
-            actions={
-              <SpaceBetween direction="horizontal" size="xs" alignItems="center">
-                {executeRefusal === null ? null : <Box color="text-body-secondary">{executeRefusal}</Box>}
-                <Button variant="primary" formAction="submit" disabled={executeRefusal !== null} disabledReason={executeRefusal ?? undefined} loading={execution.planning}>
-                  Execute
-                </Button>
-              </SpaceBetween>
-            }
-          >
+          <Container header={<Header variant="h2">Action</Header>}>
             <SpaceBetween size="l">
-              <ExecutionAlert error={execution.error} fieldErrors={execution.fieldErrors} />
-              <Container header={<Header variant="h2">Action</Header>}>
-                <SpaceBetween size="l">
-                  <FormField label="Action type" description="Grouped by category; types your sign-in may not run are shown disabled with the reason." stretch>
-                    <Select
-                      selectedOption={actionType === undefined ? null : optionOf(actionType, refusal)}
-                      options={typeOptions(catalogue.data, session.scopes)}
-                      onChange={({ detail }) => {
-                        chooseType(detail.selectedOption.value ?? '');
-                      }}
-                      placeholder="Choose an action type"
-                      filteringType="auto"
-                      empty="No action type"
-                    />
-                  </FormField>
-                  {typeName !== '' && actionType === undefined ? (
-                    <Alert type="error" header="No such action type">
-                      The page address names the type <code>{typeName}</code>, which the service does not have. Choose one above.
-                    </Alert>
-                  ) : null}
-                  {actionType === undefined ? null : <TypeSummary actionType={actionType} undoes={undoes} />}
-                </SpaceBetween>
-              </Container>
-              {actionType === undefined ? null : (
-                // Its own SpaceBetween: a fragment counts as one child, so Inputs and Why would touch.
-                <SpaceBetween size="l">
-                  {actionType.effect === 'destructive' ? <EvidenceFirstAlert warnings={lastWarnings} catalogue={catalogue.data} values={values} fields={fields} /> : null}
-                  {unknown.length > 0 ? (
-                    <Alert type="info" header="Left out of the form">
-                      The page address names {unknown.length === 1 ? 'a parameter' : 'parameters'} that {actionType.type} does not take: {unknown.join(', ')}.
-                    </Alert>
-                  ) : null}
-                  <Container header={<Header variant="h2" description={`The inputs ${actionType.type} takes, named as in the API and in a page address that links here.`}>Inputs</Header>}>
-                    <SchemaForm
-                      fields={fields}
-                      values={values}
-                      errors={execution.fieldErrors.byField}
-                      prefilled={new Set(Object.keys(fromAddress).filter((name) => edits[name] === undefined))}
-                      onChange={(name, value) => {
-                        setEdits((current) => ({ ...current, [name]: value }));
-                      }}
-                    />
-                  </Container>
-                  <Container header={<Header variant="h2">Why</Header>}>
-                    <FormField label="Reason" description="Recorded with the action, for whoever reads its history (a ticket, a finding id)." constraintText="Optional.">
-                      <Input
-                        value={reason}
-                        onChange={({ detail }) => {
-                          setReason(detail.value);
-                        }}
-                      />
-                    </FormField>
-                  </Container>
-                </SpaceBetween>
-              )}
+              <FormField label="Action type" description="Grouped by category; types your sign-in may not run are shown disabled with the reason." stretch>
+                <Select
+                  selectedOption={actionType === undefined ? null : optionOf(actionType, refusal)}
+                  options={typeOptions(catalogue.data, session.scopes)}
+                  onChange={({ detail }) => {
+                    chooseType(detail.selectedOption.value ?? '');
+                  }}
+                  placeholder="Choose an action type"
+                  filteringType="auto"
+                  empty="No action type"
+                />
+              </FormField>
+              {typeName !== '' && actionType === undefined ? (
+                <Alert type="error" header="No such action type">
+                  The page address names the type <code>{typeName}</code>, which the service does not have. Choose one above.
+                </Alert>
+              ) : null}
+              {actionType === undefined ? null : <TypeSummary actionType={actionType} undoes={undoes} />}
             </SpaceBetween>
-          </Form>
-        </form>
+          </Container>
+          {actionType?.effect === 'destructive' ? <EvidenceFirstAlert warnings={lastWarnings} catalogue={catalogue.data} values={values} fields={fields} /> : null}
+          <UnknownParametersAlert names={unknown} taker={typeName} />
+        </ExecuteForm>
       )}
       <ConfirmDialog
         visible={execution.plan !== null}
