@@ -1,7 +1,7 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readAutomationRules } from './automation-rules.ts';
-import { readConsoleSettings, readDeploymentConfig } from './config.ts';
+import { readDeploymentSettings } from './config.ts';
 import type { ConsoleSettings } from './config.ts';
 import { readPlaybooks } from './playbooks.ts';
 import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
@@ -62,8 +62,7 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }), new ServerlessChecks(app, { verbose: true }));
   Tags.of(app).add('project', 'response-actions');
-  const config = readDeploymentConfig(app.node, props.env);
-  const consoleSettings = readConsoleSettings(app.node, props.env);
+  const { config, console: consoleSettings } = readDeploymentSettings(app.node, props.env);
 
   const statefulStack = new StatefulStack(app, stackNames.stateful, {
     description: 'response-actions: stateful resources (action history table, evidence bucket, cursor-signing and work-signing secrets)',

@@ -122,12 +122,20 @@ const arnPatternPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+
 // The same rule as RESPONDER_QUEUE_PREFIX in shared/responders/config.ts.
 const queuePrefixPattern = /^[A-Za-z0-9_-]{1,30}$/;
 
-/** Reads and validates the deployment configuration of the app that owns `node`. */
-export function readDeploymentConfig(node: Node, env: Readonly<Record<string, string | undefined>> = process.env): DeploymentConfig {
-  return parseDeploymentConfig({ context: (key): unknown => node.tryGetContext(key), env });
+/**
+ * Reads and validates the settings of the app that owns `node`: the service's and the console's,
+ * from the same sources.
+ */
+export function readDeploymentSettings(
+  node: Node,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { readonly config: DeploymentConfig; readonly console: ConsoleSettings } {
+  const sources: ConfigSources = { context: (key): unknown => node.tryGetContext(key), env };
+  const config = parseDeploymentConfig(sources);
+  return { config, console: parseConsoleSettings(sources, config.auth.issuer) };
 }
 
-/** {@link readDeploymentConfig} over explicit sources, for tests. */
+/** The service's half of {@link readDeploymentSettings} over explicit sources, for tests. */
 export function parseDeploymentConfig(sources: ConfigSources): DeploymentConfig {
   const raw = (key: DeploymentConfigKey): string => rawValue(sources, key);
 
@@ -323,24 +331,18 @@ export interface ConsoleSettings {
 // trailing hyphen; names containing aws, amazon or cognito are reserved.
 const domainPrefixPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const reservedPrefixWords = /aws|amazon|cognito/;
-const oidcClientIdPattern = /^[\x21-\x7e]{1,256}$/;
 const scopeTokenPattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const domainNamePattern = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const acmCertificateArnPattern = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/;
 
-/** Reads and validates the console's settings of the app that owns `node`. */
-export function readConsoleSettings(node: Node, env: Readonly<Record<string, string | undefined>> = process.env): ConsoleSettings {
-  return parseConsoleSettings({ context: (key): unknown => node.tryGetContext(key), env });
-}
-
 /**
- * {@link readConsoleSettings} over explicit sources. With `authIssuer` set, the console signs in
- * there and `consoleOidcClientId` is required; otherwise the CDK app's user pool is used and the
+ * The console's half of {@link readDeploymentSettings} over explicit sources and the issuer
+ * {@link parseDeploymentConfig} validated. With `authIssuer` set, the console signs in there and
+ * `consoleOidcClientId` is required; otherwise the CDK app's user pool is used and the
  * `consoleOidc*` keys must stay unset (they would be silently ignored).
  */
-export function parseConsoleSettings(sources: ConfigSources): ConsoleSettings {
+export function parseConsoleSettings(sources: ConfigSources, issuer: string): ConsoleSettings {
   const raw = (key: DeploymentConfigKey): string => rawValue(sources, key);
-  const issuer = parseIssuer(raw('authIssuer'));
   const clientId = raw('consoleOidcClientId');
   const scope = raw('consoleOidcScope');
   const resource = raw('consoleOidcResource');
@@ -366,7 +368,8 @@ export function parseConsoleSettings(sources: ConfigSources): ConsoleSettings {
     if (clientId === '') {
       throw new ConfigError('consoleOidcClientId', `is needed with authIssuer: the console signs persons in at ${issuer} as that client (authorization code with PKCE, no secret)`);
     }
-    if (!oidcClientIdPattern.test(clientId)) throw new ConfigError('consoleOidcClientId', 'must be 1-256 printable characters without spaces');
+    // The audience rule: at most issuers an access token's audience is a client id.
+    if (!audiencePattern.test(clientId)) throw new ConfigError('consoleOidcClientId', 'must be 1-256 printable characters without spaces');
     const scopes = scope.split(' ').filter((token) => token !== '');
     if (scopes.length === 0 || !scopes.every((token) => scopeTokenPattern.test(token))) {
       throw new ConfigError('consoleOidcScope', 'must be one or more space-separated scope names (RFC 6749 characters)');

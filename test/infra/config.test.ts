@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defaultConsoleDir,
   deploymentConfigKeys,
+  parseConsoleSettings,
   parseDeploymentConfig,
   placeholderAuthIssuer,
   placeholderMemberExternalId,
   targetAccountsVariable,
 } from '#infra/config.ts';
-import type { DeploymentConfig } from '#infra/config.ts';
+import type { ConsoleSettings, DeploymentConfig } from '#infra/config.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
 import { defaultMemberRoleName, loadConfig } from '#shared/config/config.ts';
 import { defaultQueuePrefix, loadResponderConfig } from '#shared/responders/config.ts';
 
 /** The configuration from context values (as cdk.json or `-c` give them) and environment variables. */
 function configFrom(context: Record<string, unknown> = {}, env: Record<string, string> = {}): DeploymentConfig {
   return parseDeploymentConfig({ context: (key) => context[key], env });
+}
+
+/** The console's settings from the same sources, as the app reads them (after the service's). */
+function consoleFrom(context: Record<string, unknown> = {}, env: Record<string, string> = {}): ConsoleSettings {
+  const sources = { context: (key: string): unknown => context[key], env };
+  return parseConsoleSettings(sources, parseDeploymentConfig(sources).auth.issuer);
 }
 
 describe('deployment configuration (infra/config.ts)', () => {
@@ -169,5 +178,65 @@ describe('deployment configuration (infra/config.ts)', () => {
     // Assess
     expect(message).toMatch(/memberExternalId/);
     expect(message).not.toContain('secret value');
+  });
+});
+
+describe('console settings (infra/config.ts)', () => {
+  const issuer = 'https://login.example.com/tenant-1/v2.0';
+  const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+  it('defaults to the app\'s own user pool, the built console in console/dist and the distribution\'s own name', () => {
+    // Act
+    const settings = consoleFrom();
+
+    // Assess
+    expect(settings).toEqual({ dir: defaultConsoleDir, signIn: { kind: 'cognito', domainPrefix: undefined }, customDomain: undefined });
+  });
+
+  it('signs in at a configured issuer with the console\'s client, asking for the four person scopes unless told otherwise', () => {
+    // Act
+    const settings = consoleFrom(
+      { authIssuer: issuer, consoleOidcClientId: 'console-spa' },
+      { RESPONSE_ACTIONS_CONSOLE_OIDC_RESOURCE: 'api://response-actions', RESPONSE_ACTIONS_CONSOLE_DOMAIN_NAME: 'Console.SOC.example.com', RESPONSE_ACTIONS_CONSOLE_CERTIFICATE_ARN: certificateArn },
+    );
+
+    // Assess
+    expect(settings.signIn).toEqual({ kind: 'oidc', issuer, clientId: 'console-spa', scope: personScopes.join(' '), resource: 'api://response-actions' });
+    expect(settings.customDomain).toEqual({ name: 'console.soc.example.com', certificateArn });
+  });
+
+  it('takes a domain prefix for the app\'s user pool', () => {
+    // Act
+    const settings = consoleFrom({ cognitoDomainPrefix: 'my-soc-response-actions' });
+
+    // Assess
+    expect(settings.signIn).toEqual({ kind: 'cognito', domainPrefix: 'my-soc-response-actions' });
+  });
+
+  it.each([
+    [{ consoleOidcClientId: 'console-spa' }, /consoleOidcClientId: is for a configured issuer/],
+    [{ consoleOidcResource: 'api://response-actions' }, /consoleOidcResource: is for a configured issuer/],
+    [{ cognitoDomainPrefix: 'My-SOC' }, /cognitoDomainPrefix: "My-SOC" must be/],
+    [{ cognitoDomainPrefix: '-soc' }, /cognitoDomainPrefix/],
+    [{ cognitoDomainPrefix: 'soc-' }, /cognitoDomainPrefix/],
+    [{ cognitoDomainPrefix: 'my-aws-soc' }, /cognitoDomainPrefix: .*without aws, amazon or cognito/],
+    [{ cognitoDomainPrefix: 'x'.repeat(64) }, /cognitoDomainPrefix/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', cognitoDomainPrefix: 'soc' }, /cognitoDomainPrefix: is for the user pool the CDK app makes/],
+    [{ authIssuer: issuer }, /consoleOidcClientId: is needed with authIssuer/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'has space' }, /consoleOidcClientId: must be 1-256 printable characters/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'c'.repeat(257) }, /consoleOidcClientId/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcScope: 'openid "quoted"' }, /consoleOidcScope/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcResource: 'not a uri' }, /consoleOidcResource: "not a uri" is not an absolute URI/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcResource: 'https://api.example.com/#x' }, /consoleOidcResource: .*fragment/],
+    [{ consoleDomainName: 'console.soc.example.com' }, /consoleCertificateArn: consoleDomainName and consoleCertificateArn go together/],
+    [{ consoleCertificateArn: certificateArn }, /consoleDomainName: consoleDomainName and consoleCertificateArn go together/],
+    [{ consoleDomainName: 'not a name', consoleCertificateArn: certificateArn }, /consoleDomainName: "not a name" is not a DNS name/],
+    [{ consoleDomainName: 'console.soc.example.com', consoleCertificateArn: certificateArn.replace('us-east-1', 'eu-west-1') }, /consoleCertificateArn: .*us-east-1/],
+  ])('refuses %j, naming the key', (context, message) => {
+    // Act
+    const act = (): unknown => consoleFrom(context);
+
+    // Assess
+    expect(act).toThrow(message);
   });
 });
