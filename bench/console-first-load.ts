@@ -15,6 +15,32 @@ export interface EmittedChunk {
   readonly assets: readonly string[];
 }
 
+/** Vite's build manifest (`build.manifest`): chunks by key; `imports` and `dynamicImports` name other keys, not files. */
+export type ViteManifest = Readonly<
+  Record<
+    string,
+    {
+      readonly file: string;
+      readonly imports?: readonly string[];
+      readonly dynamicImports?: readonly string[];
+      readonly css?: readonly string[];
+      readonly assets?: readonly string[];
+    }
+  >
+>;
+
+/** The manifest's chunks with every link named by its file. */
+export function chunksOfManifest(manifest: ViteManifest): EmittedChunk[] {
+  const fileOf = (key: string): string => manifest[key]?.file ?? key;
+  return Object.values(manifest).map((chunk) => ({
+    fileName: chunk.file,
+    imports: (chunk.imports ?? []).map(fileOf),
+    dynamicImports: (chunk.dynamicImports ?? []).map(fileOf),
+    css: chunk.css ?? [],
+    assets: chunk.assets ?? [],
+  }));
+}
+
 /** The build's files split by when a browser loads them; every list in the order first reached. */
 export interface FirstLoadSplit {
   /** index.html, what it references, and the static import closure of its scripts. */

@@ -7,7 +7,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLocalService } from '#local/service.ts';
 import { chromiumFlags, chromiumPath, requireChromium } from '#test/support/console-browser.ts';
-import { splitFirstLoad, type EmittedChunk } from './console-first-load.ts';
+import { chunksOfManifest, splitFirstLoad, type EmittedChunk, type ViteManifest } from './console-first-load.ts';
 import { ms, percentile } from './stats.ts';
 
 const run = promisify(execFile);
@@ -56,28 +56,12 @@ async function buildConsole(outDir: string): Promise<void> {
   await run('npm', ['run', '--silent', 'console:build', '--', '--outDir', outDir, '--emptyOutDir', '--manifest']);
 }
 
-/** One chunk of Vite's build manifest; `imports` and `dynamicImports` name other entries by key. */
-interface ManifestChunk {
-  readonly file: string;
-  readonly imports?: readonly string[];
-  readonly dynamicImports?: readonly string[];
-  readonly css?: readonly string[];
-  readonly assets?: readonly string[];
-}
-
 /** The build's chunk graph from its manifest, which is then removed: the site never serves it. */
 async function chunkGraph(dir: string): Promise<EmittedChunk[]> {
   const manifestDir = join(dir, '.vite');
-  const manifest = JSON.parse(await readFile(join(manifestDir, 'manifest.json'), 'utf8')) as Record<string, ManifestChunk>;
+  const manifest = JSON.parse(await readFile(join(manifestDir, 'manifest.json'), 'utf8')) as ViteManifest;
   await rm(manifestDir, { recursive: true });
-  const fileOf = (key: string): string => manifest[key]?.file ?? key;
-  return Object.values(manifest).map((chunk) => ({
-    fileName: chunk.file,
-    imports: (chunk.imports ?? []).map(fileOf),
-    dynamicImports: (chunk.dynamicImports ?? []).map(fileOf),
-    css: chunk.css ?? [],
-    assets: chunk.assets ?? [],
-  }));
+  return chunksOfManifest(manifest);
 }
 
 interface FileSizes {

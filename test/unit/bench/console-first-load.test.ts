@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageReferences, splitFirstLoad, type EmittedChunk } from '../../../bench/console-first-load.ts';
+import { chunksOfManifest, pageReferences, splitFirstLoad, type EmittedChunk } from '../../../bench/console-first-load.ts';
 
 const chunk = (fileName: string, links: Partial<Omit<EmittedChunk, 'fileName'>> = {}): EmittedChunk => ({
   fileName,
@@ -87,5 +87,28 @@ describe('splitFirstLoad', () => {
     // Assess
     expect(split.firstLoad).toEqual(['index.html', 'assets/main.js', 'assets/shared.js']);
     expect(split.lazy).toEqual(['assets/page.js']);
+  });
+});
+
+describe('chunksOfManifest', () => {
+  it('names each chunk’s static and dynamic imports by their files, not by the manifest’s source keys', () => {
+    // Prepare
+    const manifest = {
+      'index.html': { file: 'assets/index-A1.js', imports: ['_vendor-B2.js'], dynamicImports: ['src/pages/history.tsx'], css: ['assets/index-C3.css'] },
+      '_vendor-B2.js': { file: 'assets/vendor-B2.js', assets: ['assets/font-E5.woff2'] },
+      'src/pages/history.tsx': { file: 'assets/history-D4.js', imports: ['_vendor-B2.js'] },
+    };
+
+    // Act
+    const chunks = chunksOfManifest(manifest);
+    const split = splitFirstLoad(viteIndex, chunks);
+
+    // Assess
+    expect(chunks).toEqual([
+      chunk('assets/index-A1.js', { imports: ['assets/vendor-B2.js'], dynamicImports: ['assets/history-D4.js'], css: ['assets/index-C3.css'] }),
+      chunk('assets/vendor-B2.js', { assets: ['assets/font-E5.woff2'] }),
+      chunk('assets/history-D4.js', { imports: ['assets/vendor-B2.js'] }),
+    ]);
+    expect(split.lazy).toEqual(['assets/history-D4.js']);
   });
 });
