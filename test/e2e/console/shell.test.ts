@@ -3,9 +3,14 @@
  * address opened before signing in comes back after `Sign in locally`, the pages are served with
  * the security headers, and no console error or CSP violation shows up.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
+import { createConsoleSite } from '#local/console/console-site.ts';
+import { loadAuthConfig } from '#shared/auth/auth-config.ts';
+import { consoleDist, launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
 
 let browser: Browser;
 let app: ConsoleService;
@@ -33,6 +38,12 @@ describe('the console at /', () => {
     expect(policy).toContain("frame-ancestors 'none'");
     expect(policy).not.toContain('unsafe-inline');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    // The rest of what the README says of them: no eval, no plugins, connections to this site only.
+    expect(policy).not.toContain('unsafe-eval');
+    expect(policy).toContain("object-src 'none'");
+    expect(policy.split(';').map((directive) => directive.trim())).toContain("connect-src 'self'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
   it('returns to the page opened before signing in, with no console errors', async () => {
@@ -76,5 +87,34 @@ describe('the console at /', () => {
     expect(responder.status).toBe(400);
     expect(((await responder.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['scopes[0]']);
     expect(rebound.status).toBe(403);
+  });
+
+  it('says sign-in is not configured, and offers none, when the service takes a provider\'s tokens but has no console client', async () => {
+    // Prepare: the console as npm start serves it with AUTH_ISSUER set and CONSOLE_OIDC_CLIENT_ID unset.
+    const env = { AUTH_ISSUER: 'https://login.example.com/tenant', AUTH_AUDIENCE: 'api', AUTH_JWKS_URL: 'https://login.example.com/tenant/jwks', AUTH_ALGORITHMS: 'RS256' };
+    const settings = loadConsoleAuthConfig(env, loadAuthConfig(env));
+    if (settings.kind !== 'unconfigured') throw new Error(`expected no console client, got ${settings.kind}`);
+    const site = createConsoleSite({ dir: consoleDist, auth: settings });
+    const server = createServer((request, response) => void site.serve(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { page, problems, close } = await openConsolePage(browser);
+
+    // Act
+    await page.goto(`${url}/actions`);
+    const alert = page.getByText('Sign-in is not configured');
+    await alert.waitFor();
+
+    // Assess
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByText('set CONSOLE_OIDC_CLIENT_ID').waitFor();
+    expect(await page.getByRole('button', { name: /sign in/i }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+    await new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
   });
 });
