@@ -9,12 +9,12 @@ import Pagination from '@cloudscape-design/components/pagination';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { useApiGet } from '../../api/hooks.ts';
 import type { ActionRecord, ActionType, Page } from '../../api/types.ts';
 import { actionStatuses } from '../../api/types.ts';
-import { ProblemAlert } from '../../components/problem.tsx';
+import { FieldErrorList, ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
 import { filterProblems, filtersFrom, isRfc3339, searchFor, toRfc3339, triggerText, type HistoryFilters } from './filters.ts';
@@ -89,13 +89,7 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
     <SpaceBetween size="m">
       {problems.length > 0 ? (
         <Alert type="error" header="These filters cannot be used">
-          <ul>
-            {problems.map((problem) => (
-              <li key={`${problem.path}:${problem.message}`}>
-                <code>{problem.path}</code>: {problem.message}
-              </li>
-            ))}
-          </ul>
+          <FieldErrorList errors={problems} />
         </Alert>
       ) : null}
       <ProblemAlert error={history.error} header="The history could not be loaded" />
@@ -109,7 +103,8 @@ function HistoryView({ header, resource }: { readonly header: ReactNode; readonl
         items={ready ? [...(history.data?.items ?? [])] : []}
         trackBy="id"
         ariaLabels={{ tableLabel: resource === undefined ? 'Actions' : `Actions on ${resource}` }}
-        filter={<FiltersForm filters={filters} types={types.data} fixedResource={resource !== undefined} onApply={setFilters} />}
+        // Keyed by the filters: back and forward change the address under the form, and the typed fields start again from it.
+        filter={<FiltersForm key={filterKey} filters={filters} types={types.data} fixedResource={resource !== undefined} onApply={setFilters} />}
         pagination={
           <Pagination
             {...pages.pagination(history.data?.nextCursor)}
@@ -168,11 +163,6 @@ const anyStatus: SelectProps.Option = { value: '', label: 'Any status' };
 function FiltersForm({ filters, types, fixedResource, onApply }: { readonly filters: HistoryFilters; readonly types: readonly ActionType[] | undefined; readonly fixedResource: boolean; readonly onApply: (filters: HistoryFilters) => void }) {
   const [resource, setResource] = useState(filters.resource ?? '');
   const [createdBy, setCreatedBy] = useState(filters.createdBy ?? '');
-  // Back and forward change the URL under the form: the typed fields follow it.
-  useEffect(() => {
-    setResource(filters.resource ?? '');
-    setCreatedBy(filters.createdBy ?? '');
-  }, [filters.resource, filters.createdBy]);
 
   const typeOptions: SelectProps.Option[] = [anyType, ...[...(types ?? [])].sort((a, b) => a.type.localeCompare(b.type)).map((type) => ({ value: type.type, label: type.type, description: type.title }))];
   const statusOptions: SelectProps.Option[] = [anyStatus, ...actionStatuses.map((status) => ({ value: status, label: status }))];
@@ -204,34 +194,8 @@ function FiltersForm({ filters, types, fixedResource, onApply }: { readonly filt
           }}
         />
       </FormField>
-      {fixedResource ? null : (
-        <FormField label="Resource key">
-          <Input
-            type="search"
-            value={resource}
-            placeholder="arn:aws:iam::… or host/…"
-            onChange={({ detail }) => {
-              setResource(detail.value);
-            }}
-            onKeyDown={({ detail }) => {
-              onEnter(detail.key);
-            }}
-          />
-        </FormField>
-      )}
-      <FormField label="Created by">
-        <Input
-          type="search"
-          value={createdBy}
-          placeholder="a sub, or automation:…"
-          onChange={({ detail }) => {
-            setCreatedBy(detail.value);
-          }}
-          onKeyDown={({ detail }) => {
-            onEnter(detail.key);
-          }}
-        />
-      </FormField>
+      {fixedResource ? null : <TypedFilter label="Resource key" value={resource} placeholder="arn:aws:iam::… or host/…" onChange={setResource} onEnter={onEnter} />}
+      <TypedFilter label="Created by" value={createdBy} placeholder="a sub, or automation:…" onChange={setCreatedBy} onEnter={onEnter} />
       <FormField label="Time">
         <DateRangePicker
           value={rangeOf(filters)}
@@ -264,6 +228,25 @@ function FiltersForm({ filters, types, fixedResource, onApply }: { readonly filt
         </Button>
       </SpaceBetween>
     </SpaceBetween>
+  );
+}
+
+/** A typed filter: applied on Enter (or `Apply`), not on each key. */
+function TypedFilter({ label, value, placeholder, onChange, onEnter }: { readonly label: string; readonly value: string; readonly placeholder: string; readonly onChange: (value: string) => void; readonly onEnter: (key: string) => void }) {
+  return (
+    <FormField label={label}>
+      <Input
+        type="search"
+        value={value}
+        placeholder={placeholder}
+        onChange={({ detail }) => {
+          onChange(detail.value);
+        }}
+        onKeyDown={({ detail }) => {
+          onEnter(detail.key);
+        }}
+      />
+    </FormField>
   );
 }
 

@@ -19,6 +19,7 @@ import { Time } from '../../components/time.tsx';
 import { useCursorPages } from '../paging.ts';
 import { AppLink } from '../../components/app-link.tsx';
 import { Wrapped } from '../../components/wrapped.tsx';
+import { isRfc3339 } from '../actions/filters.ts';
 import { actionPath, approvalPath, eventsPath, playbookRunPath } from '../paths.ts';
 
 /** API.md's outcomes, each with the icon that only repeats its word. */
@@ -36,15 +37,6 @@ const outcomes: Readonly<Record<DecisionOutcome, StatusIndicatorProps.Type>> = {
 const isOutcome = (value: string | null): value is DecisionOutcome => value !== null && Object.hasOwn(outcomes, value);
 const outcomeOptions: readonly SelectProps.Option[] = [{ value: '', label: 'Any outcome' }, ...Object.keys(outcomes).map((outcome) => ({ value: outcome, label: outcome }))];
 
-// The service's own rule (RFC 3339 with Z or an offset, a real date), checked here so a typo is named on the form and never sent.
-const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
-function isRfc3339(value: string): boolean {
-  const match = rfc3339.exec(value);
-  if (match === null) return false;
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = match.slice(1).map((part: string | undefined) => Number(part ?? '0'));
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59 && offsetHour <= 23 && offsetMinute <= 59;
-}
 const timeProblem = (value: string): string | undefined => (value === '' || isRfc3339(value) ? undefined : 'An RFC 3339 time such as 2026-11-20T10:00:00Z');
 
 type Filters = Readonly<Record<'findingId' | 'ruleId' | 'outcome' | 'from' | 'to', string>>;
