@@ -5,6 +5,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from '#shared/log.ts';
 import { consoleSecurityHeaders } from '#shared/http/console-headers.ts';
+import { consolePagePattern } from '#shared/http/console-pages.ts';
 import type { DevIssuer } from '../dev-issuer.ts';
 import type { ConsoleAuthSettings } from './console-auth-config.ts';
 import { localSignIn } from './local-sign-in.ts';
@@ -26,8 +27,6 @@ export interface ConsoleSite {
   readonly serve: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 }
 
-/** The console's page addresses (console/src/app.tsx's routes): index.html is served for these only. */
-const consolePage = /^\/(?:|sign-in|auth\/callback|actions(?:\/[^/]+)?|resources\/.+|run|playbooks(?:\/[^/]+)?|playbook-runs(?:\/[^/]+)?|approvals(?:\/[^/]+)?|events|responders)$/;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -95,7 +94,7 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
       }
       // Only the console's own page addresses get the app; anything else (a missing asset, a store
       // client probing the port) is a 404, so no other path ever appears to answer.
-      if (!consolePage.test(url.pathname)) {
+      if (!consolePagePattern.test(url.pathname)) {
         reply(response, 404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }, `no file ${url.pathname}`);
         return;
       }

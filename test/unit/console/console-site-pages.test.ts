@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleSite } from '#local/console/console-site.ts';
 
-// console-site.ts names the console's page addresses again (index.html only for those, a 404 for
-// any other path); this reads the routes from console/src/app.tsx itself, so a page added there
-// and not here fails.
+// shared/http/console-pages.ts names the console's page addresses again (index.html only for those,
+// a 404 for any other path, locally and by CloudFront); this reads the routes from
+// console/src/app.tsx itself, so a page added there and not there fails.
 let server: Server;
 let base: string;
 let dist: string;
