@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { IAMClient, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoAccount, type DemoAccount } from '#local/sandbox-seed.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
+import { startLocalMain, type LocalMainProcess } from '#test/support/local-main-process.ts';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -20,48 +20,15 @@ let dataDir: string;
 let demo: DemoAccount;
 let iam: IAMClient;
 
-interface Service {
-  readonly url: string;
-  readonly process: ChildProcess;
-  readonly output: () => string;
-}
+type Service = LocalMainProcess;
 
 /** `npm start`'s program, as a separate process, against moto_server. */
-async function startService(extraEnv: Record<string, string> = {}): Promise<Service> {
-  const child = spawn(process.execPath, ['local/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      PORT: '0',
-      DATA_DIR: dataDir,
-      AWS_ENDPOINT_URL: moto,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      TARGET_ACCOUNTS: demo.accountId,
-      MEMBER_ROLE_EXTERNAL_ID: externalId,
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    if (match?.[1] !== undefined) return { url: match[1], process: child, output: () => output };
-    if (child.exitCode !== null) throw new Error(`the service exited: ${output}`);
-    if (Date.now() > deadline) throw new Error(`the service did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function startService(extraEnv: Record<string, string> = {}): Promise<Service> {
+  return startLocalMain({ dataDir, moto, targetAccount: demo.accountId, externalId, env: extraEnv });
 }
 
-async function stopService(service: Service): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => service.process.once('exit', (code) => { resolve(code); }));
-  service.process.kill('SIGTERM');
-  return exited;
+function stopService(service: Service): Promise<number | null> {
+  return service.stop();
 }
 
 async function token(...scopes: string[]): Promise<string> {

@@ -5,57 +5,24 @@
  * entry, Undo, Confirm, watch the undo complete — and moto shows the user's policies exactly as
  * they were before. No request in this test is made outside the browser except the checks in moto.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IAMClient, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemoAccount, type DemoAccount } from '#local/sandbox-seed.ts';
+import { startLocalMain, type LocalMainProcess } from '#test/support/local-main-process.ts';
 import { launchChromium, openConsolePage, saveScreenshot } from './browser.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const externalId = 'e2e-newcomer-external-id';
 
 let browser: Browser;
 let dataDir: string;
 let demo: DemoAccount;
 let iam: IAMClient;
-let service: { url: string; child: ChildProcess; output: () => string };
-
-/** `npm start`'s program (local/main.ts) as its own process, as the README tells a newcomer to run it. */
-async function startService(moto: string): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['local/main.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      PORT: '0',
-      DATA_DIR: dataDir,
-      AWS_ENDPOINT_URL: moto,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      TARGET_ACCOUNTS: demo.accountId,
-      MEMBER_ROLE_EXTERNAL_ID: externalId,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    if (match?.[1] !== undefined) return { url: match[1], child, output: () => output };
-    if (child.exitCode !== null) throw new Error(`npm start's program exited: ${output}`);
-    if (Date.now() > deadline) throw new Error(`npm start's program did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+let service: LocalMainProcess;
 
 async function policiesOf(userName: string): Promise<{ attached: string[]; inline: string[] }> {
   const attached = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }));
@@ -69,14 +36,13 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'e2e-console-newcomer-'));
   demo = await seedDemoAccount({ endpoint: moto, memberRoleName: 'ResponseActionsMember', externalId, suffix: `-${randomUUID().slice(0, 8)}` });
   iam = new IAMClient({ endpoint: moto, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  service = await startService(moto);
+  // `npm start`'s program (local/main.ts) as its own process, as the README tells a newcomer to run it.
+  service = await startLocalMain({ dataDir, moto, targetAccount: demo.accountId, externalId, startMs: 60_000 });
 });
 afterAll(async () => {
   await browser.close();
   iam.destroy();
-  const exited = new Promise((resolve) => service.child.once('exit', resolve));
-  service.child.kill('SIGTERM');
-  await exited;
+  await service.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
 
