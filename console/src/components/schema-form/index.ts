@@ -1,18 +1,2 @@
-export { SchemaForm, type SchemaFormProps } from './schema-form.tsx';
-export {
-  alternativeGroups,
-  alternativesSentence,
-  fieldsOf,
-  inputsFrom,
-  listEntries,
-  placeErrors,
-  queryFrom,
-  unknownQueryNames,
-  valuesFromQuery,
-  type FieldErrors,
-  type FieldKind,
-  type FieldSpec,
-  type FormValues,
-  type InputsSchema,
-  type Requirement,
-} from './schema.ts';
+export { SchemaForm } from './schema-form.tsx';
+export { fieldsOf, inputsFrom, placeErrors, queryFrom, unknownQueryNames, valuesFromQuery, type FieldErrors, type FieldSpec, type FormValues } from './schema.ts';

@@ -42,7 +42,7 @@ function categoriesToDecide(approval: Approval, catalogue: readonly ActionType[]
 }
 
 /** Why this person may not decide this approval now, or null when they may. */
-export function decisionRefusal(approval: Approval, session: Session, categories: readonly Category[]): string | null {
+function decisionRefusal(approval: Approval, session: Session, categories: readonly Category[]): string | null {
   if (approval.status !== 'pending') {
     const by = approval.decidedBy === null ? '' : ` by ${approval.decidedBy}`;
     return approval.status === 'expired' ? `It expired at ${approval.expiresAt} without a decision; ask for the action again.` : `It was ${approval.status}${by} already: an approval is decided once.`;

@@ -58,7 +58,7 @@ function filtersOf(params: URLSearchParams): Filters {
 }
 
 /** The outcome as its word, as API.md names it. */
-export function OutcomeText({ outcome }: { readonly outcome: DecisionOutcome }) {
+function OutcomeText({ outcome }: { readonly outcome: DecisionOutcome }) {
   return <StatusIndicator type={outcomes[outcome]} wrapText={false}>
       {outcome}
     </StatusIndicator>;

@@ -11,7 +11,7 @@ export const runStatuses: readonly RunStatus[] = ['Created', 'Running', 'Complet
 export const isFinished = (status: RunStatus): boolean => status === 'Completed' || status === 'Error';
 
 /** The categories of the action types `types` (from `GET /v1/action-types`); an unknown type adds none. */
-export function categoriesOf(types: readonly string[], catalogue: readonly ActionType[]): Category[] {
+function categoriesOf(types: readonly string[], catalogue: readonly ActionType[]): Category[] {
   const categories = new Set<Category>();
   for (const type of types) {
     const found = catalogue.find((candidate) => candidate.type === type);
