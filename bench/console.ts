@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startLocalService } from '#local/service.ts';
 import { chromiumFlags, chromiumPath, requireChromium } from '#test/support/console-browser.ts';
 import { chunksOfManifest, splitFirstLoad, type EmittedChunk, type ViteManifest } from './console-first-load.ts';
-import { ms, percentile } from './stats.ts';
+import { ms, percentile, timeEach } from './stats.ts';
 
 const run = promisify(execFile);
 
@@ -30,8 +30,7 @@ export async function benchConsole(): Promise<string[]> {
   await requireChromium('The console bench');
   const dir = await mkdtemp(join(tmpdir(), 'bench-console-'));
   try {
-    const buildTimes: number[] = [];
-    for (let attempt = 0; attempt < buildRuns; attempt += 1) buildTimes.push(await elapsed(async () => buildConsole(dir)));
+    const buildTimes = await timeEach(buildRuns, async () => buildConsole(dir));
     const lines = [
       `console build: \`npm run console:build\` as prestart runs it (npm, node, vite), ${buildRuns} runs: median ${ms(percentile(buildTimes, 50))}, min ${ms(Math.min(...buildTimes))}, max ${ms(Math.max(...buildTimes))}`,
     ];
