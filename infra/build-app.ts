@@ -2,7 +2,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { readAutomationRules } from './automation-rules.ts';
 import { readDeploymentSettings } from './config.ts';
-import type { ConsoleSettings } from './config.ts';
+import type { ConsoleSettings } from './console-settings.ts';
 import { readPlaybooks } from './playbooks.ts';
 import { loadPlaybookCatalogue } from '#shared/playbooks/definitions/load.ts';
 import type { DeploymentConfig } from './config.ts';

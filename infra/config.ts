@@ -1,8 +1,8 @@
 import type { Node } from 'constructs';
-import { defaultMemberRoleName, loadConfig, memberRoleNameMaxLength } from '#shared/config/config.ts';
-import { defaultQueuePrefix } from '#shared/responders/config.ts';
+import { loadConfig, memberRoleNameMaxLength } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { personScopes } from '#functions/auth/person-groups.ts';
+import { audiencePattern, placeholderMemberExternalId, rawValue, type ConfigSources, type DeploymentConfigKey } from './config-keys.ts';
+import { parseConsoleSettings, type ConsoleSettings } from './console-settings.ts';
 
 /**
  * The deployment's settings, read in this one place from CDK context (`cdk.json`, `-c key=value`)
@@ -64,60 +64,10 @@ export interface DeploymentConfig {
 export type TargetAccounts = { readonly all: true } | { readonly all: false; readonly ids: readonly string[] };
 export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
 
-/** Issuer used until `authIssuer` is set: on the reserved `.invalid` domain, so nothing can ever sign for it. */
-export const placeholderAuthIssuer = 'https://issuer.invalid/response-actions-placeholder';
-/** Audience used until `authAudience` is set. */
-export const placeholderAuthAudience = 'response-actions-placeholder-audience';
-/** External id used until `memberExternalId` is set; refused once `targetAccounts` names an account. */
-export const placeholderMemberExternalId = 'response-actions-placeholder-external-id';
-
-/** Where the built console is read at synthesis (`npm run console:build` writes it), relative to the working directory. */
-export const defaultConsoleDir = 'console/dist';
-
-/** Every configuration key, its environment fallback and its default, as `infra/README.md` documents them. */
-export const deploymentConfigKeys = {
-  authIssuer: { env: 'RESPONSE_ACTIONS_AUTH_ISSUER', default: placeholderAuthIssuer },
-  authAudience: { env: 'RESPONSE_ACTIONS_AUTH_AUDIENCE', default: placeholderAuthAudience },
-  memberRoleName: { env: 'RESPONSE_ACTIONS_MEMBER_ROLE_NAME', default: defaultMemberRoleName },
-  memberExternalId: { env: 'RESPONSE_ACTIONS_MEMBER_EXTERNAL_ID', default: placeholderMemberExternalId },
-  targetAccounts: { env: 'RESPONSE_ACTIONS_TARGET_ACCOUNTS', default: '' },
-  serviceAccountId: { env: 'RESPONSE_ACTIONS_SERVICE_ACCOUNT_ID', default: '' },
-  pickupDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PICKUP_DEADLINE_SECONDS', default: '120' },
-  completionDeadlineSeconds: { env: 'RESPONSE_ACTIONS_COMPLETION_DEADLINE_SECONDS', default: '900' },
-  responderQueuePrefix: { env: 'RESPONSE_ACTIONS_RESPONDER_QUEUE_PREFIX', default: defaultQueuePrefix },
-  responderRetentionHours: { env: 'RESPONSE_ACTIONS_RESPONDER_RETENTION_HOURS', default: '168' },
-  evidenceRetentionDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_RETENTION_DAYS', default: '365' },
-  evidenceObjectLockDays: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_DAYS', default: '' },
-  evidenceObjectLockMode: { env: 'RESPONSE_ACTIONS_EVIDENCE_OBJECT_LOCK_MODE', default: 'GOVERNANCE' },
-  protectedTargets: { env: 'RESPONSE_ACTIONS_PROTECTED_TARGETS', default: '' },
-  automationRules: { env: 'RESPONSE_ACTIONS_AUTOMATION_RULES', default: '' },
-  approvalRequired: { env: 'RESPONSE_ACTIONS_APPROVAL_REQUIRED', default: '' },
-  approvalTtlSeconds: { env: 'RESPONSE_ACTIONS_APPROVAL_TTL_SECONDS', default: '3600' },
-  findingsSourceAccounts: { env: 'RESPONSE_ACTIONS_FINDINGS_SOURCE_ACCOUNTS', default: '' },
-  playbooks: { env: 'RESPONSE_ACTIONS_PLAYBOOKS', default: '' },
-  playbookRunDeadlineSeconds: { env: 'RESPONSE_ACTIONS_PLAYBOOK_RUN_DEADLINE_SECONDS', default: '3600' },
-  consoleDir: { env: 'RESPONSE_ACTIONS_CONSOLE_DIR', default: defaultConsoleDir },
-  cognitoDomainPrefix: { env: 'RESPONSE_ACTIONS_COGNITO_DOMAIN_PREFIX', default: '' },
-  consoleOidcClientId: { env: 'RESPONSE_ACTIONS_CONSOLE_OIDC_CLIENT_ID', default: '' },
-  consoleOidcScope: { env: 'RESPONSE_ACTIONS_CONSOLE_OIDC_SCOPE', default: personScopes.join(' ') },
-  consoleOidcResource: { env: 'RESPONSE_ACTIONS_CONSOLE_OIDC_RESOURCE', default: '' },
-  consoleDomainName: { env: 'RESPONSE_ACTIONS_CONSOLE_DOMAIN_NAME', default: '' },
-  consoleCertificateArn: { env: 'RESPONSE_ACTIONS_CONSOLE_CERTIFICATE_ARN', default: '' },
-} as const satisfies Record<string, { env: string; default: string }>;
-
-export type DeploymentConfigKey = keyof typeof deploymentConfigKeys;
-
-/** Where the raw values come from: a construct node's context, then the environment. */
-export interface ConfigSources {
-  readonly context: (key: string) => unknown;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
 const accountIdPattern = /^\d{12}$/;
 // sts:ExternalId allows 2-1224 characters of this set (the same rule as shared/config).
 const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
 const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
-const audiencePattern = /^[\x21-\x7e]{1,256}$/;
 const arnPatternPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
 // The same rule as RESPONDER_QUEUE_PREFIX in shared/responders/config.ts.
 const queuePrefixPattern = /^[A-Za-z0-9_-]{1,30}$/;
@@ -226,22 +176,6 @@ export function targetAccountsVariable(targets: TargetAccounts): string {
   return targets.all ? '*' : targets.ids.join(',');
 }
 
-/**
- * A key's value as a trimmed string: context first (a list or number from cdk.json is joined or
- * stringified), then the environment, then the default.
- */
-function rawValue(sources: ConfigSources, key: DeploymentConfigKey): string {
-  const fromContext = sources.context(key);
-  if (fromContext !== undefined && fromContext !== null) {
-    if (Array.isArray(fromContext)) return fromContext.map((item) => String(item).trim()).join(',');
-    if (typeof fromContext === 'string' || typeof fromContext === 'number') return String(fromContext).trim();
-    throw new ConfigError(key, 'must be a string, a number or a list of strings');
-  }
-  const fromEnv = sources.env[deploymentConfigKeys[key].env];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
-  return deploymentConfigKeys[key].default;
-}
-
 function parseIssuer(value: string): string {
   let url: URL;
   try {
@@ -306,98 +240,4 @@ function wholeNumber(value: string, key: DeploymentConfigKey, min: number, max: 
     throw new ConfigError(key, `must be a whole number from ${min} to ${max}, not "${value}"`);
   }
   return parsed;
-}
-
-/**
- * The console's settings: where its build is, how persons sign in, and its address. Kept apart
- * from {@link DeploymentConfig} (the service's settings) and read from the same sources.
- */
-export interface ConsoleSettings {
-  /** The built console (`index.html` and `assets/`) deployed to the site's bucket. */
-  readonly dir: string;
-  /**
-   * How persons sign in: `cognito`, the user pool the CDK app makes (when `authIssuer` is still the
-   * placeholder), its hosted domain `<domainPrefix>.auth.<region>.amazoncognito.com`; or `oidc`, the
-   * configured issuer with the console's own client there.
-   */
-  readonly signIn:
-    | { readonly kind: 'cognito'; readonly domainPrefix: string | undefined }
-    | { readonly kind: 'oidc'; readonly issuer: string; readonly clientId: string; readonly scope: string; readonly resource: string | undefined };
-  /** A custom address for the site (its certificate in ACM in us-east-1, as CloudFront requires); undefined: the distribution's own `*.cloudfront.net` name. */
-  readonly customDomain: { readonly name: string; readonly certificateArn: string } | undefined;
-}
-
-// Cognito's rule for a domain prefix: lowercase letters, digits and hyphens, 1-63, no leading or
-// trailing hyphen; names containing aws, amazon or cognito are reserved.
-const domainPrefixPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const reservedPrefixWords = /aws|amazon|cognito/;
-const scopeTokenPattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-const domainNamePattern = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const acmCertificateArnPattern = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/;
-
-/**
- * The console's half of {@link readDeploymentSettings} over explicit sources and the issuer
- * {@link parseDeploymentConfig} validated. With `authIssuer` set, the console signs in there and
- * `consoleOidcClientId` is required; otherwise the CDK app's user pool is used and the
- * `consoleOidc*` keys must stay unset (they would be silently ignored).
- */
-export function parseConsoleSettings(sources: ConfigSources, issuer: string): ConsoleSettings {
-  const raw = (key: DeploymentConfigKey): string => rawValue(sources, key);
-  const clientId = raw('consoleOidcClientId');
-  const scope = raw('consoleOidcScope');
-  const resource = raw('consoleOidcResource');
-
-  let signIn: ConsoleSettings['signIn'];
-  if (issuer === placeholderAuthIssuer) {
-    const configuredOidc = (['consoleOidcClientId', 'consoleOidcResource'] as const).find((key) => raw(key) !== '');
-    if (configuredOidc !== undefined) {
-      throw new ConfigError(configuredOidc, 'is for a configured issuer: set authIssuer too, or leave it unset to use the user pool the CDK app makes');
-    }
-    const prefix = raw('cognitoDomainPrefix');
-    if (prefix !== '' && (!domainPrefixPattern.test(prefix) || reservedPrefixWords.test(prefix))) {
-      throw new ConfigError(
-        'cognitoDomainPrefix',
-        `"${prefix}" must be 1-63 lowercase letters, digits and inner hyphens, without aws, amazon or cognito (Cognito's rule for a hosted domain prefix)`,
-      );
-    }
-    signIn = { kind: 'cognito', domainPrefix: prefix === '' ? undefined : prefix };
-  } else {
-    if (raw('cognitoDomainPrefix') !== '') {
-      throw new ConfigError('cognitoDomainPrefix', 'is for the user pool the CDK app makes, which it does not make when authIssuer is set');
-    }
-    if (clientId === '') {
-      throw new ConfigError('consoleOidcClientId', `is needed with authIssuer: the console signs persons in at ${issuer} as that client (authorization code with PKCE, no secret)`);
-    }
-    // The audience rule: at most issuers an access token's audience is a client id.
-    if (!audiencePattern.test(clientId)) throw new ConfigError('consoleOidcClientId', 'must be 1-256 printable characters without spaces');
-    const scopes = scope.split(' ').filter((token) => token !== '');
-    if (scopes.length === 0 || !scopes.every((token) => scopeTokenPattern.test(token))) {
-      throw new ConfigError('consoleOidcScope', 'must be one or more space-separated scope names (RFC 6749 characters)');
-    }
-    if (resource !== '') parseResource(resource);
-    signIn = { kind: 'oidc', issuer, clientId, scope: scopes.join(' '), resource: resource === '' ? undefined : resource };
-  }
-
-  const domainName = raw('consoleDomainName').toLowerCase();
-  const certificateArn = raw('consoleCertificateArn');
-  if ((domainName === '') !== (certificateArn === '')) {
-    throw new ConfigError(domainName === '' ? 'consoleDomainName' : 'consoleCertificateArn', 'consoleDomainName and consoleCertificateArn go together: CloudFront serves a custom name only with its certificate');
-  }
-  if (domainName !== '' && !domainNamePattern.test(domainName)) throw new ConfigError('consoleDomainName', `"${domainName}" is not a DNS name`);
-  if (certificateArn !== '' && !acmCertificateArnPattern.test(certificateArn)) {
-    throw new ConfigError('consoleCertificateArn', `"${certificateArn}" is not an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)`);
-  }
-
-  const dir = raw('consoleDir');
-  return { dir, signIn, customDomain: domainName === '' ? undefined : { name: domainName, certificateArn } };
-}
-
-function parseResource(value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError('consoleOidcResource', `"${value}" is not an absolute URI (RFC 8707 resource indicator)`);
-  }
-  if (url.hash !== '') throw new ConfigError('consoleOidcResource', `"${value}" must not have a fragment (RFC 8707)`);
 }

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultConsoleDir,
-  deploymentConfigKeys,
-  parseConsoleSettings,
-  parseDeploymentConfig,
-  placeholderAuthIssuer,
-  placeholderMemberExternalId,
-  targetAccountsVariable,
-} from '#infra/config.ts';
-import type { ConsoleSettings, DeploymentConfig } from '#infra/config.ts';
+import { defaultConsoleDir, deploymentConfigKeys, placeholderAuthIssuer, placeholderMemberExternalId } from '#infra/config-keys.ts';
+import { parseDeploymentConfig, targetAccountsVariable, type DeploymentConfig } from '#infra/config.ts';
+import { parseConsoleSettings, type ConsoleSettings } from '#infra/console-settings.ts';
 import { personScopes } from '#functions/auth/person-groups.ts';
 import { defaultMemberRoleName, loadConfig } from '#shared/config/config.ts';
 import { defaultQueuePrefix, loadResponderConfig } from '#shared/responders/config.ts';
@@ -181,7 +174,7 @@ describe('deployment configuration (infra/config.ts)', () => {
   });
 });
 
-describe('console settings (infra/config.ts)', () => {
+describe('console settings (infra/console-settings.ts)', () => {
   const issuer = 'https://login.example.com/tenant-1/v2.0';
   const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 

@@ -36,7 +36,7 @@ export function makeTempDir(prefix: string): { path: string; remove: () => void 
 
 /**
  * Whether an environment variable could give synthesis an account, a region or credentials, or
- * change the deployment settings (`RESPONSE_ACTIONS_*`, read by infra/config.ts).
+ * change the deployment settings (`RESPONSE_ACTIONS_*`, keyed in infra/config-keys.ts).
  */
 function isAwsVariable(name: string): boolean {
   return name.startsWith('AWS_') || name.startsWith('AMAZON_') || name.startsWith('CDK_DEFAULT_') || name.startsWith('RESPONSE_ACTIONS_');
