@@ -1,16 +1,8 @@
-import { systemClock } from '#shared/clock.ts';
-import { loadConfig } from '#shared/config/config.ts';
 import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
-import { PlanService } from '#shared/plans/plan-service.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
-import { actionServicesFromEnv } from './aws/action-services.ts';
-import { cloudPlanFunctionsVariable, cloudPlannerFromEnv } from './aws/cloud-planner.ts';
-import { cloudStarterFromEnv } from './aws/cloud-starter.ts';
-import { historyFromEnv } from './aws/history.ts';
-import { responderStartersFromEnv } from './aws/responder-starter.ts';
-import { dryRunErrors, noPlanner } from './dry-run.ts';
+import { dryRunErrors, noPlanner, planningActionsFromEnv } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /**
@@ -35,12 +27,4 @@ export function createHandler(deps: { service: ActionService; planner?: Planner 
   );
 }
 
-export const handler = lazyHandler(() => {
-  const repository = historyFromEnv(process.env);
-  const starters = { cloud: cloudStarterFromEnv(process.env, repository), ...responderStartersFromEnv(process.env) };
-  // As create-action: cloud plans run in the family functions; without them a cloud plan is refused with NoExecutor.
-  const cloud = process.env[cloudPlanFunctionsVariable] === undefined ? undefined : cloudPlannerFromEnv(process.env);
-  const planner = new PlanService({ cloud, config: loadConfig(process.env), repository, clock: systemClock });
-  const service = actionServicesFromEnv(process.env, repository, { starters, planner }).actions;
-  return Promise.resolve(createHandler({ service, planner }));
-});
+export const handler = lazyHandler(() => Promise.resolve(createHandler(planningActionsFromEnv(process.env))));
