@@ -1,4 +1,5 @@
 import { execScopes, readScopes } from '#shared/auth/scopes.ts';
+import { categories } from '#shared/catalogue/types.ts';
 
 /**
  * The console's user pool (Cognito, made by the CDK app): its groups, what each grants, and the
@@ -10,8 +11,11 @@ import { execScopes, readScopes } from '#shared/auth/scopes.ts';
 /** Identifier of the pool's resource server; Cognito writes its scopes `<identifier>/<scope>`. */
 export const resourceServerIdentifier = 'response-actions';
 
-/** API.md's four person scopes, in its order: the resource server's scopes. */
-export const personScopes = [execScopes.containment, readScopes.containment, execScopes['data-gathering'], readScopes['data-gathering']] as const;
+/** A category's exec or read scope: what a person may hold (never respond or events). */
+type PersonScope = (typeof execScopes | typeof readScopes)[keyof typeof execScopes];
+
+/** The person scopes, in API.md's order (each category's exec, then its read): the resource server's scopes. */
+export const personScopes: readonly PersonScope[] = categories.flatMap((category) => [execScopes[category], readScopes[category]]);
 
 /** Each group and the bare scopes it grants; a category's `.exec` implies its `.read`, as the service decides. */
 export const personGroups = {
@@ -19,7 +23,7 @@ export const personGroups = {
   'containment-readers': [readScopes.containment],
   'data-gathering-responders': [execScopes['data-gathering'], readScopes['data-gathering']],
   'data-gathering-readers': [readScopes['data-gathering']],
-} as const satisfies Record<string, readonly (typeof personScopes)[number][]>;
+} as const satisfies Record<string, readonly PersonScope[]>;
 
 export type PersonGroup = keyof typeof personGroups;
 

@@ -2,7 +2,7 @@ import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '#functions/auth/pre-token-generation.ts';
 import { personGroups, personScopes, scopesOfGroups } from '#functions/auth/person-groups.ts';
-import { callerFromClaims, canExecute, canRead, eventsScope, respondScope } from '#shared/auth/scopes.ts';
+import { callerFromClaims, canExecute, canRead, eventsScope, respondScope, scopes } from '#shared/auth/scopes.ts';
 
 /** A version 2 event as Cognito sends it for a hosted-UI sign-in by a person in `groups`. */
 function signInEvent(groups: string[] | undefined, scopes: string[] = ['openid', 'response-actions/containment-response-actions.exec']): PreTokenGenerationV2TriggerEvent {
@@ -55,6 +55,30 @@ describe('pre token generation trigger (console user pool)', () => {
     // Assess
     expect(none.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.scopesToAdd).toEqual([]);
     expect(unknown.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.scopesToAdd).toEqual([]);
+  });
+
+  it.each([
+    ['__proto__'],
+    ['constructor'],
+    ['hasOwnProperty'],
+    ['Containment-Responders'],
+    [' containment-responders'],
+    ['containment-responders '],
+    ['containment-responders\u0000'],
+    ['containment-responders,containment-readers'],
+    ['response-actions/containment-response-actions.exec'],
+    ['containment-response-actions.exec'],
+  ])('grants nothing for the group name %j: only the four names, exactly', async (group) => {
+    // Act
+    const answer = await handler(signInEvent([group]));
+
+    // Assess
+    expect(answer.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.scopesToAdd).toEqual([]);
+  });
+
+  it('knows the person scopes as the service does: its scope list without the responder and events scopes', () => {
+    // Assess
+    expect(personScopes).toEqual(scopes.filter((scope) => scope !== respondScope && scope !== eventsScope));
   });
 
   it('never grants the responder or events scope, whatever the groups', () => {
