@@ -125,4 +125,27 @@ describe('the console at 1280×720', () => {
     expect(problems).toEqual([]);
     await close();
   });
+
+  it('remembers the dark-mode choice across a page load, against the system\'s light scheme', async () => {
+    // Prepare
+    const { page, problems, close } = await openConsolePage(browser, { colorScheme: 'light' });
+    await page.goto(`${app.service.url}/actions`);
+    await signInLocally(page);
+    const modeOf = (): Promise<string | undefined> => page.evaluate<string | undefined>('document.documentElement.dataset.colourMode');
+    // The shell sets the mode once it has rendered: its mode button is the sign it has.
+    await page.getByRole('button', { name: 'Switch to dark mode' }).waitFor();
+    const before = await modeOf();
+
+    // Act: choose dark, then load the page afresh (which signs out: the session is in memory only)
+    await page.getByRole('button', { name: 'Switch to dark mode' }).click();
+    await page.reload();
+    await signInLocally(page);
+    await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
+
+    // Assess
+    expect(before).toBe('light');
+    expect(await modeOf()).toBe('dark');
+    expect(problems).toEqual([]);
+    await close();
+  });
 });

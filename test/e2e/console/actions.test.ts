@@ -3,7 +3,8 @@
  * and moto_server: the fleet-wide history filtered through the page (the URL holds the filter),
  * an action's page with its status as text and its prior and applied state, an undo confirmed
  * from the service's plan that puts the IAM user back as it was, a reader who sees `Undo`
- * disabled with the reason, and one resource's history.
+ * disabled with the reason, a re-execution confirmed from its plan, the history paged by the
+ * service's cursors, and one resource's history.
  */
 import { IAMClient, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +16,7 @@ interface ActionRecord {
   readonly type: string;
   readonly status: string;
   readonly undoOf: string | null;
+  readonly reexecuteOf: string | null;
 }
 
 const containment = ['containment-response-actions.exec', 'containment-response-actions.read'];
@@ -150,6 +152,7 @@ describe('the action views', () => {
     expect(await undo.getAttribute('aria-disabled')).toBe('true');
     expect(await tooltip.textContent()).toContain('Needs the containment-response-actions.exec scope');
     expect(description).toContain('Needs the containment-response-actions.exec scope');
+    expect(await page.getByRole('button', { name: 'Re-execute', exact: true }).getAttribute('aria-disabled')).toBe('true');
     expect(problems).toEqual([]);
     await close();
   }, 60_000);
@@ -173,6 +176,68 @@ describe('the action views', () => {
     const otherResources = await page.getByRole('link', { name: /^History of / }).allTextContents();
     expect(otherResources.length).toBeGreaterThan(0);
     expect(new Set(otherResources)).toEqual(new Set([app.demo.userArn]));
+    expect(problems).toEqual([]);
+    await close();
+  }, 60_000);
+
+  it('re-executes an ended action from its plan: a new action of the same type that names the original', async () => {
+    // Prepare
+    const action = await quarantined(app.demo.roleArn);
+    const { page, problems, close } = await openConsolePage(browser);
+    await page.goto(`${app.service.url}/actions/${action.id}`);
+    await signInLocally(page, { sub: 'analyst-2', scopes: containment });
+    await waitForStatus(page, 'Completed');
+
+    // Act
+    await page.getByRole('button', { name: 'Re-execute', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('table', { name: 'Planned changes' }).waitFor();
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/actions/') && url.pathname !== `/actions/${action.id}`);
+    const againId = decodeURIComponent(new URL(page.url()).pathname.slice('/actions/'.length));
+    // The address changes before the router renders the new page: wait for its own description.
+    await page.getByText(`Action ${againId}`, { exact: false }).first().waitFor();
+    await waitForStatus(page, 'Completed');
+    const original = page.getByRole('link', { name: action.id, exact: true });
+
+    // Assess
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('iam-quarantine');
+    expect(await original.getAttribute('href')).toBe(`/actions/${action.id}`);
+    expect(await api<ActionRecord>('GET', `/v1/actions/${againId}`)).toMatchObject({ type: 'iam-quarantine', reexecuteOf: action.id, undoOf: null });
+    expect(problems).toEqual([]);
+    await close();
+  }, 60_000);
+
+  it('pages the history by the service\'s cursors, and back to the first page', async () => {
+    // Prepare: two actions, and the history asked one at a time (the page asks 25; the service's
+    // own cursors do the rest, so the console's cursor stack is what is tested)
+    await quarantined(app.demo.userArn);
+    await quarantined(app.demo.roleArn);
+    const { page, problems, close } = await openConsolePage(browser);
+    const cursors: (string | null)[] = [];
+    await page.route((url) => url.pathname === '/v1/actions', async (route) => {
+      const url = new URL(route.request().url());
+      cursors.push(url.searchParams.get('cursor'));
+      url.searchParams.set('limit', '1');
+      await route.continue({ url: url.toString() });
+    });
+    const firstRow = async (): Promise<string> => (await page.getByRole('link', { name: /: open .* action / }).first().getAttribute('aria-label')) ?? '';
+
+    // Act
+    await page.goto(`${app.service.url}/actions`);
+    await signInLocally(page);
+    await page.getByRole('link', { name: /: open .* action / }).first().waitFor();
+    const first = await firstRow();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByRole('link', { name: first }).waitFor({ state: 'detached' });
+    const second = await firstRow();
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByRole('link', { name: first }).waitFor();
+
+    // Assess
+    expect(second).not.toBe(first);
+    expect(cursors[0]).toBeNull();
+    expect(cursors.filter((cursor) => cursor !== null)).toHaveLength(1);
     expect(problems).toEqual([]);
     await close();
   }, 60_000);
