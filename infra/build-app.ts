@@ -85,6 +85,7 @@ export function buildApp(props: BuildAppProps = {}): ResponseActionsApp {
     ...(config.automation.rulesFile === undefined ? {} : { automationRules: readAutomationRules(config.automation.rulesFile, { knownPlaybooks }).shipped }),
     ...(playbooks === undefined ? {} : { playbooks: playbooks.shipped }),
     console: { settings: consoleSettings, userPool: statefulStack.consoleUserPool },
+    ownStackNames: [stackNames.stateful, stackNames.console],
   });
 
   const memberAccountStack = new MemberAccountStack(app, stackNames.member, {

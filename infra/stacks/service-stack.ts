@@ -10,6 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '#infra/config.ts';
 import { targetAccountsVariable } from '#infra/config.ts';
+import { OwnTargets } from '#infra/stacks/own-targets.ts';
 import { ConsoleSignIn, type ConsoleParts, type ConsoleSignInProps } from '#infra/constructs/console-sign-in.ts';
 import { alarmTopic } from '#infra/constructs/alarm-topic.ts';
 import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-family.ts';
@@ -49,6 +50,8 @@ export interface ServiceStackProps extends StackProps {
   readonly playbooks?: ShippedFile;
   /** The console's settings, and the stateful stack's user pool when persons sign in there. */
   readonly console: ConsoleSignInProps;
+  /** The app's other stacks in this account, every role of which is the service's own (protected). */
+  readonly ownStackNames?: readonly string[];
 }
 
 /**
@@ -58,16 +61,6 @@ export interface ServiceStackProps extends StackProps {
  */
 export function cloudActionStepRolePath(serviceStackName: string, family: string): string {
   return `/${serviceStackName}-cloud-action-steps/${family}/`;
-}
-
-/**
- * The protected-target pattern matching every IAM role of a service stack: CloudFormation names
- * a role without a physical name `<stack name>-<logical id>-<suffix>`, and `*` spans the path.
- * Built from the stack name, not from the roles, so the functions' environment has no
- * dependency on the roles that carry it.
- */
-export function serviceRolePattern(serviceStackName: string, partition: string = Aws.PARTITION, account: string = Aws.ACCOUNT_ID): string {
-  return `arn:${partition}:iam::${account}:role/${serviceStackName}-*`;
 }
 
 /** The mark-status function's entry: MarkRunning, MarkCompleted, MarkError and ended executions. */
@@ -172,19 +165,18 @@ export class ServiceStack extends Stack {
       automationRules,
       playbooks,
       console: consoleProps,
+      ownStackNames = [],
       ...stackProps
     } = props;
     super(scope, id, stackProps);
     assertQueuePrefixApart(config.responderQueuePrefix, this.stackName);
 
-    // The service must never act on itself: its roles, its buckets, and whatever the deployer adds
-    // (the member roles, root principals and the allow-list are built into shared/config).
-    this.protectedTargets = [
-      serviceRolePattern(this.stackName),
-      `arn:${Aws.PARTITION}:s3:::${evidence.bucket.bucketName}`,
-      `arn:${Aws.PARTITION}:s3:::${evidence.accessLogBucket.bucketName}`,
-      ...config.protectedTargets,
-    ].join(',');
+    // The service must never act on itself: its stacks' roles, its buckets (the console's are added
+    // once made), and whatever the deployer adds (the member roles, root principals and the
+    // allow-list are built into shared/config).
+    const ownTargets = new OwnTargets([this.stackName, ...ownStackNames], config.protectedTargets);
+    ownTargets.protect(evidence.bucket, evidence.accessLogBucket);
+    this.protectedTargets = ownTargets.value;
 
     // Cloud-action path -------------------------------------------------------------------------
     this.markStatusDeadLetterQueue = new Queue(this, 'MarkStatusDeadLetterQueue', {
@@ -380,6 +372,7 @@ export class ServiceStack extends Stack {
 
     // Console ------------------------------------------------------------------------------------
     this.console = consoleSignIn.build(this, { api: this.api.httpApi, logRetentionDays: config.evidence.retentionDays });
+    ownTargets.protect(this.console.site.bucket, this.console.site.logBucket);
     new CfnOutput(this, 'ConsoleUrl', { description: 'The console (and the API under /v1/ on the same origin)', value: this.console.site.url });
 
     new CfnOutput(this, 'ApiEndpoint', { description: 'Base URL of the API (routes under /v1)', value: this.api.httpApi.apiEndpoint });

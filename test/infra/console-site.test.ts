@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '#infra/build-app.ts';
 import type { ResponseActionsApp } from '#infra/build-app.ts';
 import { consoleRewriteFunctionCode } from '#infra/constructs/console-site.ts';
 import { personScopes } from '#functions/auth/person-groups.ts';
+import { loadConfig } from '#shared/config/config.ts';
+import { isProtectedTarget } from '#shared/guards/protected-targets.ts';
 import { consoleContentSecurityPolicy } from '#shared/http/console-headers.ts';
 import { viewerRequestHandler } from './support/cloudfront-function.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
@@ -224,6 +227,36 @@ describe('console hosting and sign-in (defaults: the app\'s own Cognito user poo
     expect(config.auth.authority).toEqual(built.serviceStack.resolve(built.serviceStack.apiAuth.issuer));
     expect(evaluate(config.auth.authority, symbolic)).toMatch(/^<output:PublishOutputFnGetAttConsoleUsersUserPool\w+ProviderURL\w+>$/);
     expect(resourcesOf(Template.fromStack(built.consoleStack), 'Custom::CDKBucketDeployment')).toHaveLength(1);
+  });
+
+  it('keeps the service from acting on its own console: every role of the app\'s stacks here (the sign-in trigger\'s, the file deployment\'s) and the console\'s buckets are protected targets', () => {
+    // Prepare
+    const deployed = { partition: 'aws', account: '123456789012', region: 'eu-west-1' };
+    const value = String(evaluate(built.serviceStack.resolve(built.serviceStack.protectedTargets), deployed));
+    const patterns = loadConfig({ PROTECTED_TARGETS: value }).protectedTargets;
+    const bucketArn = (bucket: IBucket): string => `arn:aws:s3:::${String(evaluate(built.serviceStack.resolve(bucket.bucketName), deployed))}`;
+    const stacks = [
+      [built.serviceStack, service],
+      [built.statefulStack, stateful],
+      [built.consoleStack, Template.fromStack(built.consoleStack)],
+    ] as const;
+
+    // Assess
+    for (const [stack, template] of stacks) {
+      const roles = resourcesOf(template, 'AWS::IAM::Role');
+      expect(roles.length, `${stack.stackName} makes roles`).toBeGreaterThan(0);
+      for (const [logicalId, role] of roles) {
+        const path = typeof role.Properties.Path === 'string' ? role.Properties.Path : '/';
+        const arn = `arn:aws:iam::${deployed.account}:role${path}${`${stack.stackName}-${logicalId}-A1B2C3D4E5F6`.slice(0, 64)}`;
+        expect(isProtectedTarget(arn, patterns), arn).toBe(true);
+      }
+    }
+    expect(resourcesOf(stateful, 'AWS::IAM::Role').map(([logicalId]) => logicalId)).toContainEqual(expect.stringMatching(/PreTokenGeneration/));
+    for (const bucket of [built.serviceStack.console.site.bucket, built.serviceStack.console.site.logBucket, built.statefulStack.evidence.bucket]) {
+      expect(isProtectedTarget(bucketArn(bucket), patterns), bucketArn(bucket)).toBe(true);
+    }
+    expect(isProtectedTarget(`arn:aws:iam::${deployed.account}:role/ResponseActionsElsewhere-Role-A1B2`, patterns)).toBe(false);
+    expect(isProtectedTarget('arn:aws:s3:::someone-elses-bucket', patterns)).toBe(false);
   });
 });
 

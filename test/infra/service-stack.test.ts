@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { stackNames } from '#infra/build-app.ts';
 import { apiThrottle, historyAccessOf, queueUseOf, routeHistoryAccess, routeQueueUse } from '#infra/constructs/service-api.ts';
 import { serviceFunctionDefaults } from '#infra/constructs/service-function.ts';
-import { serviceFunctionEntries, serviceRolePattern } from '#infra/stacks/service-stack.ts';
+import { serviceRolePattern } from '#infra/stacks/own-targets.ts';
+import { serviceFunctionEntries } from '#infra/stacks/service-stack.ts';
 import { apiRoutes } from '#functions/api/routes.ts';
 import { cloudActionFamilyDeployments } from '#shared/actions/families.ts';
 import { loadConfig } from '#shared/config/config.ts';
@@ -312,17 +313,19 @@ describe('ServiceStack', () => {
       }
     });
 
-    it('protect the evidence and access log buckets, the deployer\'s extras and the member role, but not other roles', () => {
+    it('protect the app\'s stacks\' roles, the evidence, access log and console buckets, the deployer\'s extras and the member role, but not other roles', () => {
       // Prepare
       const value = String(evaluate(built.serviceStack.resolve(built.serviceStack.protectedTargets), deployed));
       const patterns = loadConfig({ PROTECTED_TARGETS: value, MEMBER_ROLE_NAME: settings.memberRoleName }).protectedTargets;
       const { bucket, accessLogBucket } = built.statefulStack.evidence;
 
       // Assess
+      const site = built.serviceStack.console.site;
       expect(value.split(',')).toEqual([
         serviceRolePattern(stackNames.service, 'aws', account),
-        `arn:aws:s3:::${String(evaluate(built.serviceStack.resolve(bucket.bucketName), deployed))}`,
-        `arn:aws:s3:::${String(evaluate(built.serviceStack.resolve(accessLogBucket.bucketName), deployed))}`,
+        serviceRolePattern(stackNames.stateful, 'aws', account),
+        serviceRolePattern(stackNames.console, 'aws', account),
+        ...[bucket, accessLogBucket, site.bucket, site.logBucket].map((own) => `arn:aws:s3:::${String(evaluate(built.serviceStack.resolve(own.bucketName), deployed))}`),
         settings.protectedTargets,
       ]);
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/SecurityResponseMember', patterns)).toBe(true);
@@ -331,7 +334,8 @@ describe('ServiceStack', () => {
         expect(isProtectedTarget(`arn:aws:iam::222222222222:role/x/securityresponsemember-${family.name}`, patterns)).toBe(true);
       }
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/BreakGlassAdmin', patterns)).toBe(true);
-      expect(isProtectedTarget(`arn:aws:iam::${account}:role/ResponseActionsStateful-Other-X`, patterns)).toBe(false);
+      expect(isProtectedTarget(`arn:aws:iam::${account}:role/ResponseActionsStateful-Other-X`, patterns)).toBe(true);
+      expect(isProtectedTarget(`arn:aws:iam::${account}:role/ResponseActionsElsewhere-Other-X`, patterns)).toBe(false);
       expect(isProtectedTarget('arn:aws:iam::222222222222:role/web-app', patterns)).toBe(false);
     });
   });
