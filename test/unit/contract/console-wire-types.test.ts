@@ -7,6 +7,10 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as Console from '../../../console/src/api/types.ts';
+import { execScope as consoleExecScope, personScopes as consolePersonScopes, readScope as consoleReadScope } from '../../../console/src/auth/scopes.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
+import { execScopes, readScopes } from '#shared/auth/scopes.ts';
+import { categories } from '#shared/catalogue/types.ts';
 import type { Approval } from '#shared/approvals/types.ts';
 import type { DecisionPage } from '#shared/automation/types.ts';
 import type { ActionTypeDescription } from '#shared/catalogue/catalogue.ts';
@@ -46,6 +50,15 @@ describe("the console's wire types", () => {
     expectTypeOf<Console.DecisionOutcome>().toEqualTypeOf<DecisionPage['items'][number]['outcome']>();
     expectTypeOf<Console.Category>().toEqualTypeOf<ActionRecord['category']>();
     expectTypeOf<Console.Effect>().toEqualTypeOf<ActionTypeDescription['effect']>();
+  });
+
+  it('offer the person scopes the service grants, in the same order, and name each category\'s scopes as the service does', () => {
+    // Assess
+    expect(consolePersonScopes).toEqual(personScopes);
+    for (const category of categories) {
+      expect(consoleExecScope(category)).toBe(execScopes[category]);
+      expect(consoleReadScope(category)).toBe(readScopes[category]);
+    }
   });
 });
 
