@@ -5,6 +5,7 @@ import { HttpProblem, invalidRequest } from '#shared/http/problem.ts';
 import { logger } from '#shared/log.ts';
 import type { DevIssuer } from '../dev-issuer.ts';
 import { readBody, sendProblem } from '../http-server.ts';
+import { ipv4SocketTable, loopbackPeerUid } from './loopback-peer.ts';
 
 /** One hour, as `npm run token`. */
 const tokenTtlSeconds = 3600;
@@ -17,14 +18,16 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<v
  * for the console's `Sign in locally` button. The service listens on loopback only, and this route
  * answers only a request the console itself makes: the Host is this loopback address (a page on
  * another site whose name was pointed at 127.0.0.1 cannot use it), the Origin is that same address
- * (another site's page cannot post here), and the body is JSON (no plain HTML form can send it).
- * It adds nothing a local user could not already do with `npm run token`, which reads the same key.
+ * (another site's page cannot post here), the connection is the service's own user's (another user
+ * of this machine, who cannot read the key `npm run token` reads, gets 403), and the body is JSON
+ * (no plain HTML form can send it). It adds nothing this user could not do with `npm run token`.
  */
 export function localSignIn(issuer: DevIssuer): Handler {
   return async (request, response) => {
     let signIn: { sub: string; scopes: string[] };
     try {
       refuseForeignRequest(request);
+      await refuseOtherUsers(request);
       signIn = parseRequest((await readBody(request, maxBodyBytes)).toString('utf8'));
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
@@ -52,6 +55,20 @@ function refuseForeignRequest(request: IncomingMessage): void {
   if ((request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/json') {
     throw new HttpProblem(415, 'Unsupported Media Type', 'the body must be application/json', { errors: [{ path: 'content-type', message: 'must be application/json' }] });
   }
+}
+
+/**
+ * Throws 403 unless the connection was made by the user running the service. Loopback is open to
+ * every user of this machine, but only this one can read the issuer's key (`npm run token`), so a
+ * sign-in must not give another user more. Where the connecting user cannot be told, it is refused.
+ */
+async function refuseOtherUsers(request: IncomingMessage): Promise<void> {
+  const peer = await loopbackPeerUid(request.socket);
+  const self = process.getuid?.();
+  if (peer === undefined || self === undefined) {
+    throw new HttpProblem(403, 'Forbidden', `local sign-in could not tell which user made this connection (it reads ${ipv4SocketTable}, on Linux); use npm run token, or an OIDC provider (AUTH_ISSUER)`);
+  }
+  if (peer !== self) throw new HttpProblem(403, 'Forbidden', 'local sign-in answers only the user running this service; another user of this machine signs in with an OIDC provider (AUTH_ISSUER)');
 }
 
 /** The body's sign-in; a 400 naming every field that is wrong. */

@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevIssuer } from '#local/dev-issuer.ts';
 import { createConsoleSite } from '#local/console/console-site.ts';
+import { loopbackPeerUid, tableAddress } from '#local/console/loopback-peer.ts';
 
 // The console site on a real HTTP server, as an attacker on this machine's browser would reach it.
 let server: Server;
@@ -82,4 +85,59 @@ describe('the console site, attacked', () => {
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string };
     expect(payload.sub).toBe('alice');
   });
+
+  it('refuses a local sign-in over a connection another user of this machine made, which the same request from this user gets', async () => {
+    // Prepare: the same sign-in, posted by a child process as this user and as nobody (uid 65534)
+    if (process.getuid?.() !== 0) throw new Error('this test needs root to connect as another user (nobody, uid 65534): run npm test as root, as .ci/run does');
+    const post = `fetch(process.argv[1] + '/local/sign-in', { method: 'POST', headers: { 'content-type': 'application/json', origin: process.argv[1] }, body: '{"scopes":["containment-response-actions.exec"]}' })
+      .then(async (answer) => console.log(JSON.stringify({ status: answer.status, body: await answer.json() })))`;
+    const run = async (user: { uid: number; gid: number } | undefined): Promise<{ status: number; body: { access_token?: string; detail?: string } }> => {
+      const child = spawn(process.execPath, ['-e', post, base], { cwd: '/', stdio: ['ignore', 'pipe', 'inherit'], ...user });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      const [code] = (await once(child, 'close')) as [number];
+      if (code !== 0) throw new Error(`the posting process exited ${code}`);
+      return JSON.parse(out) as { status: number; body: { access_token?: string; detail?: string } };
+    };
+
+    // Act
+    const own = await run(undefined);
+    const other = await run({ uid: 65534, gid: 65534 });
+
+    // Assess
+    expect(own.status).toBe(200);
+    expect(own.body.access_token).toEqual(expect.any(String));
+    expect(other.status).toBe(403);
+    expect(other.body.access_token).toBeUndefined();
+    expect(other.body.detail).toMatch(/answers only the user running this service/);
+  });
 });
+
+describe('the connecting user, from the kernel\'s socket table', () => {
+  it('writes an IPv4 address and port as /proc/net/tcp does, and refuses anything else', () => {
+    // Assess: 127.0.0.1 is the 32-bit word 0x7f000001, printed in this machine's byte order
+    expect(tableAddress('127.0.0.1', 8787)).toBe(endianness() === 'LE' ? '0100007F:2253' : '7F000001:2253');
+    expect(tableAddress('::1', 8787)).toBeUndefined();
+    expect(tableAddress('::ffff:127.0.0.1', 8787)).toBeUndefined();
+    expect(tableAddress('127.0.0.256', 8787)).toBeUndefined();
+    expect(tableAddress('127.0.0.1', undefined)).toBeUndefined();
+  });
+
+  it('tells no user for a connection the table does not list, or where there is no table', async () => {
+    // Prepare: a table whose only line is another connection
+    const table = join(root, 'tcp');
+    await writeFile(table, '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 0100007F:2253 01 00000000:00000000 00:00000000 00000000     0        0 1 1\n');
+    const socket = { remoteAddress: '127.0.0.1', remotePort: 8081, localAddress: '127.0.0.1', localPort: 8787 };
+
+    // Act
+    const listed = await loopbackPeerUid({ ...socket, remotePort: 0x1f90 }, table);
+    const unlisted = await loopbackPeerUid(socket, table);
+    const noTable = await loopbackPeerUid(socket, join(root, 'no-such-table'));
+
+    // Assess
+    expect(listed).toBe(endianness() === 'LE' ? 0 : undefined);
+    expect(unlisted).toBeUndefined();
+    expect(noTable).toBeUndefined();
+  });
+});
+
