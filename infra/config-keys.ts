@@ -59,9 +59,6 @@ export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The audience rule: printable characters without spaces, as an access token's `aud` (a client id at most issuers). */
-export const audiencePattern = /^[\x21-\x7e]{1,256}$/;
-
 
 /**
  * A key's value as a trimmed string: context first (a list or number from cdk.json is joined or

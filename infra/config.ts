@@ -1,7 +1,7 @@
 import type { Node } from 'constructs';
 import { loadConfig, memberRoleNameMaxLength } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { audiencePattern, placeholderMemberExternalId, rawValue, type ConfigSources, type DeploymentConfigKey } from './config-keys.ts';
+import { placeholderMemberExternalId, rawValue, type ConfigSources, type DeploymentConfigKey } from './config-keys.ts';
 import { parseConsoleSettings, type ConsoleSettings } from './console-settings.ts';
 
 /**
@@ -68,6 +68,7 @@ const accountIdPattern = /^\d{12}$/;
 // sts:ExternalId allows 2-1224 characters of this set (the same rule as shared/config).
 const externalIdPattern = /^[\w+=,.@:/-]{2,1224}$/;
 const roleNamePattern = /^[\w+=,.@-]{1,64}$/;
+const audiencePattern = /^[\x21-\x7e]{1,256}$/;
 const arnPatternPattern = /^arn:[a-z*-]+:[a-z0-9*-]*:[a-z0-9*-]*:(\d{12}|\*)?:.+$/;
 // The same rule as RESPONDER_QUEUE_PREFIX in shared/responders/config.ts.
 const queuePrefixPattern = /^[A-Za-z0-9_-]{1,30}$/;

@@ -1,5 +1,6 @@
+import { clientIdPattern, resourceIndicatorProblem, scopeTokenPattern } from '#shared/auth/oidc-client.ts';
 import { ConfigError } from '#shared/errors.ts';
-import { audiencePattern, placeholderAuthIssuer, rawValue, type ConfigSources, type DeploymentConfigKey } from './config-keys.ts';
+import { placeholderAuthIssuer, rawValue, type ConfigSources, type DeploymentConfigKey } from './config-keys.ts';
 
 /**
  * The console's settings: where its build is, how persons sign in, and its address. Kept apart
@@ -24,7 +25,6 @@ export interface ConsoleSettings {
 // trailing hyphen; names containing aws, amazon or cognito are reserved.
 const domainPrefixPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const reservedPrefixWords = /aws|amazon|cognito/;
-const scopeTokenPattern = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const domainNamePattern = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const acmCertificateArnPattern = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/;
 
@@ -61,13 +61,13 @@ export function parseConsoleSettings(sources: ConfigSources, issuer: string): Co
     if (clientId === '') {
       throw new ConfigError('consoleOidcClientId', `is needed with authIssuer: the console signs persons in at ${issuer} as that client (authorization code with PKCE, no secret)`);
     }
-    // The audience rule: at most issuers an access token's audience is a client id.
-    if (!audiencePattern.test(clientId)) throw new ConfigError('consoleOidcClientId', 'must be 1-256 printable characters without spaces');
+    if (!clientIdPattern.test(clientId)) throw new ConfigError('consoleOidcClientId', 'must be 1-256 printable characters without spaces');
     const scopes = scope.split(' ').filter((token) => token !== '');
     if (scopes.length === 0 || !scopes.every((token) => scopeTokenPattern.test(token))) {
       throw new ConfigError('consoleOidcScope', 'must be one or more space-separated scope names (RFC 6749 characters)');
     }
-    if (resource !== '') parseResource(resource);
+    const resourceProblem = resource === '' ? undefined : resourceIndicatorProblem(resource);
+    if (resourceProblem !== undefined) throw new ConfigError('consoleOidcResource', resourceProblem);
     signIn = { kind: 'oidc', issuer, clientId, scope: scopes.join(' '), resource: resource === '' ? undefined : resource };
   }
 
@@ -83,14 +83,4 @@ export function parseConsoleSettings(sources: ConfigSources, issuer: string): Co
 
   const dir = raw('consoleDir');
   return { dir, signIn, customDomain: domainName === '' ? undefined : { name: domainName, certificateArn } };
-}
-
-function parseResource(value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError('consoleOidcResource', `"${value}" is not an absolute URI (RFC 8707 resource indicator)`);
-  }
-  if (url.hash !== '') throw new ConfigError('consoleOidcResource', `"${value}" must not have a fragment (RFC 8707)`);
 }

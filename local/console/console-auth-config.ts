@@ -1,5 +1,6 @@
 import { personScopes } from '#functions/auth/person-groups.ts';
 import type { AuthConfig } from '#shared/auth/auth-config.ts';
+import { clientIdPattern, resourceIndicatorProblem, scopeTokenPattern } from '#shared/auth/oidc-client.ts';
 import type { Environment } from '#shared/config/config.ts';
 import { ConfigError } from '#shared/errors.ts';
 
@@ -29,10 +30,6 @@ export type ConsoleAuthSettings =
   | { readonly kind: 'unconfigured'; readonly reason: string };
 
 const consoleVariables = ['CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_SCOPES', 'CONSOLE_OIDC_RESOURCE'] as const;
-// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-const scopeTokenPattern = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-// A client_id goes into the authorization URL and the token request: printable, no spaces, bounded.
-const clientIdPattern = /^[\x21-\x7E]{1,256}$/;
 
 /** Reads and validates the console's sign-in settings; a bad value throws {@link ConfigError} naming it. */
 export function loadConsoleAuthConfig(env: Environment, auth: AuthConfig): ConsoleAuthSettings {
@@ -93,13 +90,8 @@ function scopes(raw: string | undefined): string {
 /** RFC 8707: an absolute URI without a fragment. */
 function optionalResource(raw: string | undefined): { resource?: string } {
   if (raw === undefined) return {};
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('CONSOLE_OIDC_RESOURCE', `"${raw}" is not an absolute URI (RFC 8707 resource indicator)`);
-  }
-  if (url.hash !== '' || raw.includes('#')) throw new ConfigError('CONSOLE_OIDC_RESOURCE', 'a resource indicator must not have a fragment (RFC 8707)');
+  const problem = resourceIndicatorProblem(raw);
+  if (problem !== undefined) throw new ConfigError('CONSOLE_OIDC_RESOURCE', problem);
   return { resource: raw };
 }
 

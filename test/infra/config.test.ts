@@ -221,6 +221,7 @@ describe('console settings (infra/console-settings.ts)', () => {
     [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcScope: 'openid "quoted"' }, /consoleOidcScope/],
     [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcResource: 'not a uri' }, /consoleOidcResource: "not a uri" is not an absolute URI/],
     [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcResource: 'https://api.example.com/#x' }, /consoleOidcResource: .*fragment/],
+    [{ authIssuer: issuer, consoleOidcClientId: 'console-spa', consoleOidcResource: 'https://api.example.com/#' }, /consoleOidcResource: .*fragment/],
     [{ consoleDomainName: 'console.soc.example.com' }, /consoleCertificateArn: consoleDomainName and consoleCertificateArn go together/],
     [{ consoleCertificateArn: certificateArn }, /consoleDomainName: consoleDomainName and consoleCertificateArn go together/],
     [{ consoleDomainName: 'not a name', consoleCertificateArn: certificateArn }, /consoleDomainName: "not a name" is not a DNS name/],
