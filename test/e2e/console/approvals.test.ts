@@ -16,7 +16,8 @@ import type { Approval } from '#shared/approvals/types.ts';
 import { eventsScope } from '#shared/auth/scopes.ts';
 import type { EventAnswer } from '#shared/automation/types.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
-import { allPersonScopes, launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 const ruleId = 'quarantine-user-on-approval';
@@ -67,7 +68,7 @@ async function send<Body>(bearer: string, method: 'GET' | 'POST', path: string, 
 }
 
 async function asPerson<Body>(sub: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer<Body>> {
-  return send<Body>(await app.service.issuer.issue({ sub, scopes: allPersonScopes }), method, path, body);
+  return send<Body>(await app.service.issuer.issue({ sub, scopes: personScopes }), method, path, body);
 }
 
 /**

@@ -5,53 +5,25 @@
  * errors and Content-Security-Policy violations are collected, so a test can say there were none.
  */
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { inject, vi } from 'vitest';
+import { personScopes } from '#functions/auth/person-groups.ts';
 import { seedDemoAccount, type DemoAccount } from '#local/sandbox-seed.ts';
 import { startLocalService, type LocalService, type LocalServiceOptions } from '#local/service.ts';
+import { chromiumFlags, chromiumPath, consoleDist, requireChromium, requireConsoleBuild } from '#test/support/console-browser.ts';
 
-/** Debian's chromium (`apt-get install chromium`; `.ci/run` installs it). */
-export const chromiumPath = '/usr/bin/chromium';
-/** The flags the issue names, plus the ones that keep it off the (closed) network. */
-export const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
-/** The built console: console/dist, or CONSOLE_DIST (a build of one's own, so parallel builds never share a folder). */
-export const consoleDist = process.env['CONSOLE_DIST'] === undefined ? fileURLToPath(new URL('../../../console/dist/', import.meta.url)) : `${process.env['CONSOLE_DIST'].replace(/\/$/, '')}/`;
 /** Screenshots of each view, kept as test artefacts (git-ignored). */
 export const artefactDir = fileURLToPath(new URL('../../../test-results/console/', import.meta.url));
 
-export const allPersonScopes = [
-  'containment-response-actions.exec',
-  'containment-response-actions.read',
-  'data-gathering-response-actions.exec',
-  'data-gathering-response-actions.read',
-];
-
 /** Launches Debian's chromium; a missing browser or unbuilt console fails with a sentence naming it. */
 export async function launchChromium(): Promise<Browser> {
-  try {
-    await access(chromiumPath);
-  } catch {
-    throw new Error(`The console tests need Debian's chromium at ${chromiumPath}: install it with \`apt-get install chromium\` (.ci/run does).`);
-  }
-  try {
-    await access(join(consoleDist, 'index.html'));
-  } catch {
-    throw new Error(`The console is not built (${consoleDist}index.html is missing): run \`npm run console:build\` (npm test does it first).`);
-  }
-  return chromium.launch({ executablePath: chromiumPath, args: chromiumFlags });
+  await requireChromium('The console tests');
+  await requireConsoleBuild();
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumFlags] });
 }
 
 export interface ConsolePage {
@@ -87,9 +59,9 @@ export async function openConsolePage(browser: Browser, options: { readonly colo
 
 /** On the sign-in page: ticks exactly `scopes`, names the person `sub`, clicks `Sign in locally`. */
 export async function signInLocally(page: Page, options: { readonly scopes?: readonly string[]; readonly sub?: string } = {}): Promise<void> {
-  const scopes = new Set(options.scopes ?? allPersonScopes);
+  const scopes = new Set<string>(options.scopes ?? personScopes);
   await page.getByRole('button', { name: 'Sign in locally' }).waitFor();
-  for (const scope of allPersonScopes) {
+  for (const scope of personScopes) {
     const box = page.getByRole('checkbox', { name: scope });
     if ((await box.isChecked()) !== scopes.has(scope)) await box.click();
   }

@@ -13,7 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsScope } from '#shared/auth/scopes.ts';
 import type { EventAnswer } from '#shared/automation/types.ts';
-import { allPersonScopes, launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
 
 const host = `e2e-console-host-${randomUUID().slice(0, 8)}`;
 const rules = `
@@ -146,7 +147,7 @@ describe('automation decisions in the console', () => {
 
   it('lists the registered responders: this machine\'s host responder, heartbeating', async () => {
     // Prepare: the in-process responder registers as it starts
-    const bearer = await app.service.issuer.issue({ sub: 'reader', scopes: allPersonScopes });
+    const bearer = await app.service.issuer.issue({ sub: 'reader', scopes: personScopes });
     const deadline = Date.now() + 30_000;
     while (!(await send<{ items: { name: string }[] }>(bearer, 'GET', '/v1/responders')).body.items.some((responder) => responder.name === host)) {
       if (Date.now() > deadline) throw new Error(`responder host/${host} never registered`);

@@ -13,7 +13,8 @@ import Provider, { errors } from 'oidc-provider';
 import type { BrowserContext, Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { respondScope } from '#shared/auth/scopes.ts';
-import { allPersonScopes, launchChromium, openConsolePage, saveScreenshot, startConsoleService, type ConsoleService } from './browser.ts';
+import { launchChromium, openConsolePage, saveScreenshot, startConsoleService, type ConsoleService } from './browser.ts';
+import { personScopes } from '#functions/auth/person-groups.ts';
 
 const clientId = 'response-actions-console';
 const audience = 'https://api.response-actions.test';
@@ -65,7 +66,7 @@ async function listenProvider(): Promise<TestProvider> {
             enabled: true,
             getResourceServerInfo: (_ctx, indicator) => {
               if (indicator !== audience) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
-              return { scope: allPersonScopes.join(' '), audience, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } };
+              return { scope: personScopes.join(' '), audience, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } };
             },
           },
         },
@@ -150,11 +151,11 @@ describe('the console with an OIDC provider', () => {
     const localSignIn = await fetch(`${app.service.url}/local/sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: app.service.url },
-      body: JSON.stringify({ scopes: allPersonScopes }),
+      body: JSON.stringify({ scopes: personScopes }),
     });
 
     // Assess
-    expect(await config.json()).toEqual({ auth: { kind: 'oidc', authority: provider.issuer, clientId, scope: allPersonScopes.join(' '), resource: audience } });
+    expect(await config.json()).toEqual({ auth: { kind: 'oidc', authority: provider.issuer, clientId, scope: personScopes.join(' '), resource: audience } });
     const policy = actionsPage.headers.get('content-security-policy') ?? '';
     const connectSrc = policy.split(';').find((directive) => directive.trim().startsWith('connect-src'));
     expect(connectSrc).toContain(provider.issuer);
@@ -199,7 +200,7 @@ describe('the console with an OIDC provider', () => {
     // The provider's token works from outside the browser too; the local issuer's and a stranger's do not.
     const other = await generateKeyPair('ES256');
     const now = Math.floor(Date.now() / 1000);
-    const foreign = await new SignJWT({ scope: allPersonScopes.join(' ') })
+    const foreign = await new SignJWT({ scope: personScopes.join(' ') })
       .setProtectedHeader({ alg: 'ES256', kid: 'stranger' })
       .setIssuer('https://idp.stranger.example')
       .setAudience(audience)
@@ -207,7 +208,7 @@ describe('the console with an OIDC provider', () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(other.privateKey);
-    const localPerson = await app.service.issuer.issue({ sub: person, scopes: allPersonScopes });
+    const localPerson = await app.service.issuer.issue({ sub: person, scopes: personScopes });
     const localOtherHost = await app.service.issuer.issue({ sub: 'responder:host/elsewhere', scopes: [respondScope], responder: { kind: 'host', name: 'elsewhere' } });
     const status = async (bearerToken: string): Promise<number> => (await fetch(`${app.service.url}/v1/actions`, { headers: { authorization: `Bearer ${bearerToken}` } })).status;
     expect(await status(token)).toBe(200);
@@ -229,7 +230,7 @@ describe('the console with an OIDC provider', () => {
     const own = await app.service.issuer.issue({ sub: `responder:host/${host}`, scopes: [respondScope], responder: { kind: 'host', name: host } });
     const withExtraScope = await app.service.issuer.issue({
       sub: `responder:host/${host}`,
-      scopes: [respondScope, ...allPersonScopes],
+      scopes: [respondScope, ...personScopes],
       responder: { kind: 'host', name: host },
     });
     const call = async (method: string, path: string, token: string, body?: unknown): Promise<number> =>

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
 import { createConsoleSite } from '#local/console/console-site.ts';
 import { loadAuthConfig } from '#shared/auth/auth-config.ts';
-import { consoleDist, launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
+import { consoleDist } from '#test/support/console-browser.ts';
 
 let browser: Browser;
 let app: ConsoleService;
