@@ -1,11 +1,9 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleRewriteFunctionCode } from '#infra/constructs/console-site.ts';
-import { createConsoleSite } from '#local/console/console-site.ts';
+import { serveConsoleSite, type ServedConsoleSite } from '#test/support/console-site-server.ts';
 import { viewerRequestHandler } from './support/cloudfront-function.ts';
 
 /**
@@ -49,7 +47,7 @@ const paths: readonly (readonly [string, 'app' | 'file' | 'none'])[] = [
 describe('console page addresses: CloudFront and the local server agree', () => {
   const rewrite = viewerRequestHandler(consoleRewriteFunctionCode);
   let root: string;
-  let server: Server;
+  let site: ServedConsoleSite;
   let base: string;
 
   beforeAll(async () => {
@@ -59,18 +57,12 @@ describe('console page addresses: CloudFront and the local server agree', () => 
     await writeFile(join(root, 'index.html'), '<!doctype html><title>console app</title>');
     await writeFile(join(root, 'assets', 'index-abc123.js'), 'file /assets/index-abc123.js');
     await writeFile(join(root, 'favicon.svg'), 'file /favicon.svg');
-    const site = createConsoleSite({ dir: root, auth: { kind: 'unconfigured', reason: 'not needed here' } });
-    server = createServer((request, response) => void site.serve(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    site = await serveConsoleSite({ dir: root, auth: { kind: 'unconfigured', reason: 'not needed here' } });
+    base = site.base;
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
+    await site.close();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -86,4 +78,41 @@ describe('console page addresses: CloudFront and the local server agree', () => 
     if (kind === 'app') expect(body).toContain('console app');
     if (kind === 'file') expect(body).toContain(path === '/index.html' ? 'console app' : `file ${path}`);
   });
+
+  it('finds the routes in app.tsx', async () => {
+    // Act
+    const routes = await appRoutes();
+
+    // Assess
+    expect(routes).toContain('/actions/:id');
+    expect(routes).toContain('/auth/callback');
+    expect(routes.length).toBeGreaterThan(10);
+  });
+
+  it('serves index.html at each route of app.tsx, on both', async () => {
+    // Prepare: shared/http/console-pages.ts names the page addresses again; a page added to app.tsx and not there fails here
+    const addresses = (await appRoutes()).map(addressOf);
+
+    // Act
+    const answers = await Promise.all(addresses.map(async (address) => [address, (await fetch(`${base}${address}`)).status, rewrite({ request: { uri: address } }).uri] as const));
+
+    // Assess
+    expect(answers.filter(([, status, cloudFront]) => status !== 200 || cloudFront !== '/index.html')).toEqual([]);
+  });
 });
+
+/** The `path` of every `<Route>` in app.tsx, `{callbackPath}` read from auth/oidc.ts; the catch-all `*` left out. */
+async function appRoutes(): Promise<string[]> {
+  const app = await readFile(new URL('../../console/src/app.tsx', import.meta.url), 'utf8');
+  const oidc = await readFile(new URL('../../console/src/auth/oidc.ts', import.meta.url), 'utf8');
+  const callbackPath = /export const callbackPath = '([^']+)'/.exec(oidc)?.[1];
+  const paths = [...app.matchAll(/<Route\s+path=(?:"([^"]+)"|\{(\w+)\})/g)].map(([, literal, name]) =>
+    literal ?? (name === 'callbackPath' ? callbackPath : `unknown constant ${name ?? ''}`),
+  );
+  return paths.filter((path): path is string => path !== undefined && path !== '*');
+}
+
+/** An address the route matches: `:id` as one segment, a trailing `*` as a resource key with slashes. */
+function addressOf(route: string): string {
+  return route.replace(/:\w+/g, 'a1b2').replace(/\*$/, 'arn%3Aaws%3Aiam%3A%3A1%3Auser%2Fx/y');
+}

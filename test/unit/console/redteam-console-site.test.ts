@@ -1,17 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevIssuer } from '#local/dev-issuer.ts';
-import { createConsoleSite } from '#local/console/console-site.ts';
 import { loopbackPeerUid, tableAddress } from '#local/console/loopback-peer.ts';
+import { serveConsoleSite, type ServedConsoleSite } from '#test/support/console-site-server.ts';
 
 // The console site on a real HTTP server, as an attacker on this machine's browser would reach it.
-let server: Server;
+let site: ServedConsoleSite;
 let base: string;
 let root: string;
 
@@ -27,18 +25,12 @@ beforeAll(async () => {
   await symlink(outside, join(dist, 'linked'));
   await symlink(outside, join(dist, 'assets', 'linked'));
   const issuer = await openDevIssuer(join(root, 'data'), { warn: () => undefined });
-  const site = createConsoleSite({ dir: dist, auth: { kind: 'local', issuer } });
-  server = createServer((request, response) => void site.serve(request, response));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  site = await serveConsoleSite({ dir: dist, auth: { kind: 'local', issuer } });
+  base = site.base;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
+  await site.close();
   await rm(root, { recursive: true, force: true });
 });
 
