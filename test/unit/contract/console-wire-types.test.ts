@@ -7,10 +7,12 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as Console from '../../../console/src/api/types.ts';
+import type { ConsoleAuthConfig as ConsoleConfigRead } from '../../../console/src/config.ts';
 import { execScope as consoleExecScope, personScopes as consolePersonScopes, readScope as consoleReadScope } from '../../../console/src/auth/scopes.ts';
 import { personScopes } from '#functions/auth/person-groups.ts';
 import { execScopes, readScopes } from '#shared/auth/scopes.ts';
 import { categories } from '#shared/catalogue/types.ts';
+import type { ConsoleAuthSettings as ConsoleConfigWritten } from '#local/console/console-auth-config.ts';
 import type { Approval } from '#shared/approvals/types.ts';
 import type { DecisionPage } from '#shared/automation/types.ts';
 import type { ActionTypeDescription } from '#shared/catalogue/catalogue.ts';
@@ -38,6 +40,9 @@ describe("the console's wire types", () => {
       // The inputs' JSON Schema is zod's own type; the console reads it field by field (schema-form).
       true satisfies Fits<Omit<ActionTypeDescription, 'inputs'>, Omit<Console.ActionType, 'inputs'>>,
       true satisfies Fits<Omit<PlaybookDescription, 'inputs'>, Omit<Console.Playbook, 'inputs'>>,
+      // /console-config.json: what npm start writes (console-site.ts) is what the console parses, and nothing it cannot.
+      true satisfies Fits<ConsoleConfigWritten, ConsoleConfigRead>,
+      true satisfies Fits<ConsoleConfigRead, ConsoleConfigWritten>,
     ];
     expect(fits).not.toContain(false);
   });
