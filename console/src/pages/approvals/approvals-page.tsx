@@ -1,7 +1,5 @@
 import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
 import FormField from '@cloudscape-design/components/form-field';
-import Header from '@cloudscape-design/components/header';
 import Pagination from '@cloudscape-design/components/pagination';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
@@ -9,6 +7,7 @@ import Table from '@cloudscape-design/components/table';
 import { useSearchParams } from 'react-router';
 import { useApiGet } from '../../api/hooks.ts';
 import type { Approval, ApprovalStatus, Page } from '../../api/types.ts';
+import { ListHeader } from '../../components/list-header.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { StatusText } from '../../components/status.tsx';
 import { Time } from '../../components/time.tsx';
@@ -53,20 +52,7 @@ export function ApprovalsPage() {
         trackBy="id"
         wrapLines
         ariaLabels={{ tableLabel: 'Approvals' }}
-        header={
-          <Header
-            variant="h1"
-            counter={data === undefined ? undefined : `(${items.length}${data.nextCursor === null ? '' : '+'})`}
-            description="Requests a rule in approval mode, or a person on a target that needs approval, made: a second person approves or rejects each."
-            actions={
-              <Button iconName="refresh" ariaLabel="Refresh the approvals" onClick={reload} disabled={loading}>
-                Refresh
-              </Button>
-            }
-          >
-            Approvals
-          </Header>
-        }
+        header={<ListHeader title="Approvals" noun="approvals" description="Requests a rule in approval mode, or a person on a target that needs approval, made: a second person approves or rejects each." shown={data === undefined ? undefined : items.length} more={data !== undefined && data.nextCursor !== null} loading={loading} reload={reload} />}
         filter={
           <FormField label="Status">
             {/* Wide enough for its longest option, not the whole table. */}

@@ -3,7 +3,6 @@ import Button from '@cloudscape-design/components/button';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
-import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
 import Pagination from '@cloudscape-design/components/pagination';
 import Select, { type SelectProps } from '@cloudscape-design/components/select';
@@ -14,6 +13,7 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useApiGet } from '../../api/hooks.ts';
 import type { DecisionOutcome, DecisionRecord, Page } from '../../api/types.ts';
+import { ListHeader } from '../../components/list-header.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
 import { useCursorPages } from '../paging.ts';
@@ -88,20 +88,7 @@ export function EventsPage() {
         trackBy={(record) => `${record.eventId}|${record.findingId}|${record.ruleId}|${record.receivedAt}|${record.outcome}`}
         wrapLines
         ariaLabels={{ tableLabel: 'Automation decisions' }}
-        header={
-          <Header
-            variant="h1"
-            counter={data === undefined ? undefined : `(${items.length}${data.nextCursor === null ? '' : '+'})`}
-            description="What each automation rule decided on each finding it matched, whatever the outcome, newest first."
-            actions={
-              <Button iconName="refresh" ariaLabel="Refresh the decisions" onClick={reload} disabled={loading}>
-                Refresh
-              </Button>
-            }
-          >
-            Automation decisions
-          </Header>
-        }
+        header={<ListHeader title="Automation decisions" noun="decisions" description="What each automation rule decided on each finding it matched, whatever the outcome, newest first." shown={data === undefined ? undefined : items.length} more={data !== undefined && data.nextCursor !== null} loading={loading} reload={reload} />}
         filter={<FilterForm key={filterKey} filters={filters} onApply={apply} />}
         pagination={<Pagination {...pages.pagination(data?.nextCursor)} disabled={loading} ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n) => `Page ${n}` }} />}
         empty={

@@ -1,11 +1,10 @@
 import Box from '@cloudscape-design/components/box';
-import Button from '@cloudscape-design/components/button';
-import Header from '@cloudscape-design/components/header';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useApiGet } from '../../api/hooks.ts';
 import type { Responder } from '../../api/types.ts';
+import { ListHeader } from '../../components/list-header.tsx';
 import { ProblemAlert } from '../../components/problem.tsx';
 import { Time } from '../../components/time.tsx';
 import { Wrapped } from '../../components/wrapped.tsx';
@@ -49,20 +48,7 @@ export function RespondersPage() {
         trackBy="id"
         wrapLines
         ariaLabels={{ tableLabel: 'Responders' }}
-        header={
-          <Header
-            variant="h1"
-            counter={data === undefined ? undefined : `(${items.length})`}
-            description="The host and Kubernetes responders that run actions on machines and clusters. Each heartbeats every 30 s."
-            actions={
-              <Button iconName="refresh" ariaLabel="Refresh the responders" onClick={reload} disabled={loading}>
-                Refresh
-              </Button>
-            }
-          >
-            Responders
-          </Header>
-        }
+        header={<ListHeader title="Responders" noun="responders" description="The host and Kubernetes responders that run actions on machines and clusters. Each heartbeats every 30 s." shown={data === undefined ? undefined : items.length} loading={loading} reload={reload} />}
         empty={
           <Box textAlign="center" color="inherit" padding="m">
             No responder is registered. A host or Kubernetes responder registers itself when it starts.
