@@ -6,9 +6,7 @@
  * nothing; a reader, and the person who asked, see `Approve` disabled with the reason.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { IAMClient, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,23 +30,18 @@ rules:
 
 let browser: Browser;
 let app: ConsoleService;
-let dir: string;
 let iam: IAMClient;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'e2e-console-approvals-'));
-  const rulesFile = join(dir, 'rules.yaml');
-  await writeFile(rulesFile, rules);
   browser = await launchChromium();
   // A person's request on the demo role needs a second person too (the requester's own view).
-  app = await startConsoleService({ env: { AUTOMATION_RULES: rulesFile, APPROVAL_REQUIRED: 'arn:aws:iam::*:role/demo-app-role-*' } });
+  app = await startConsoleService({ rules, env: { APPROVAL_REQUIRED: 'arn:aws:iam::*:role/demo-app-role-*' } });
   iam = new IAMClient({ endpoint: app.moto, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 });
 afterAll(async () => {
   iam.destroy();
   await browser.close();
   await app.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const userName = (): string => app.demo.userArn.slice(app.demo.userArn.lastIndexOf('/') + 1);

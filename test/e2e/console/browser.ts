@@ -5,7 +5,7 @@
  * errors and Content-Security-Policy violations are collected, so a test can say there were none.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +90,12 @@ export interface ConsoleService {
  * moto_server with a seeded demo account (a user, a role, an instance, a bucket, a database).
  * Call from beforeAll: it stubs the AWS environment as `npm run sandbox` sets it.
  */
-export async function startConsoleService(options: Partial<Omit<LocalServiceOptions, 'port' | 'dataDir'>> = {}): Promise<ConsoleService> {
+export async function startConsoleService(
+  options: Partial<Omit<LocalServiceOptions, 'port' | 'dataDir'>> & {
+    /** Automation rules (YAML), written to a file of the run's own that AUTOMATION_RULES names. */
+    readonly rules?: string;
+  } = {},
+): Promise<ConsoleService> {
   const moto = inject('motoEndpoint');
   vi.stubEnv('AWS_ENDPOINT_URL', moto);
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
@@ -98,13 +103,20 @@ export async function startConsoleService(options: Partial<Omit<LocalServiceOpti
   vi.stubEnv('AWS_REGION', 'us-east-1');
   const externalId = 'e2e-console-external-id';
   const dataDir = await mkdtemp(join(tmpdir(), 'e2e-console-'));
+  const rulesDir = await mkdtemp(join(tmpdir(), 'e2e-console-rules-'));
+  const { rules, ...serviceOptions } = options;
+  const rulesEnv: Record<string, string> = {};
+  if (rules !== undefined) {
+    rulesEnv['AUTOMATION_RULES'] = join(rulesDir, 'rules.yaml');
+    await writeFile(rulesEnv['AUTOMATION_RULES'], rules);
+  }
   const demo = await seedDemoAccount({ endpoint: moto, memberRoleName: 'ResponseActionsMember', externalId, suffix: `-${randomUUID().slice(0, 8)}` });
   const service = await startLocalService({
     hostResponder: false,
     playbookRunner: { waitTimeOverrides: { WaitForStep: 100 } },
     console: { dir: consoleDist },
-    ...options,
-    env: { TARGET_ACCOUNTS: demo.accountId, MEMBER_ROLE_EXTERNAL_ID: externalId, ...options.env },
+    ...serviceOptions,
+    env: { TARGET_ACCOUNTS: demo.accountId, MEMBER_ROLE_EXTERNAL_ID: externalId, ...rulesEnv, ...serviceOptions.env },
     dataDir,
     port: 0,
   });
@@ -116,6 +128,7 @@ export async function startConsoleService(options: Partial<Omit<LocalServiceOpti
       await service.close();
       vi.unstubAllEnvs();
       await rm(dataDir, { recursive: true, force: true });
+      await rm(rulesDir, { recursive: true, force: true });
     },
   };
 }

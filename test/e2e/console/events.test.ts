@@ -6,9 +6,7 @@
  * in-process host responder.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsScope } from '#shared/auth/scopes.ts';
@@ -33,19 +31,14 @@ rules:
 
 let browser: Browser;
 let app: ConsoleService;
-let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'e2e-console-events-'));
-  const rulesFile = join(dir, 'rules.yaml');
-  await writeFile(rulesFile, rules);
   browser = await launchChromium();
-  app = await startConsoleService({ env: { AUTOMATION_RULES: rulesFile }, hostResponder: { name: host } });
+  app = await startConsoleService({ rules, hostResponder: { name: host } });
 });
 afterAll(async () => {
   await browser.close();
   await app.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 interface Answer<Body> {
