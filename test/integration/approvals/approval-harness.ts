@@ -16,6 +16,7 @@ import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { createActionServices, type ActionServicesDeps } from '#shared/use-cases/action-services.ts';
 import { freshHistory } from '#test/support/history-store.ts';
 import { CompletingStarter } from '#test/support/local-api.ts';
+import { routePathParameters } from '#test/support/route-path.ts';
 
 export const containmentExec = 'containment-response-actions.exec';
 export const containmentRead = 'containment-response-actions.read';
@@ -83,7 +84,7 @@ export async function approvalWorld(
   const call = async <T,>(method: 'GET' | 'POST', path: string, caller: Person, body?: unknown): Promise<Answer<T>> => {
     const [rawPath = '', rawQuery = ''] = path.split('?');
     const found = handlers.flatMap(({ route, handler }) => {
-      const parameters = route.method === method ? matchPath(route.path, rawPath) : undefined;
+      const parameters = route.method === method ? routePathParameters(route.path, rawPath) : undefined;
       return parameters === undefined ? [] : [{ route, handler, parameters }];
     })[0];
     if (found === undefined) throw new Error(`no route ${method} ${rawPath}`);
@@ -127,18 +128,4 @@ export async function approvalWorld(
 
 async function invoke(handler: ApiHandler, event: Record<string, unknown>): Promise<{ statusCode?: number; body?: string; headers?: unknown }> {
   return handler(event as unknown as APIGatewayProxyEventV2WithJWTAuthorizer, {} as Context);
-}
-
-/** `{id}` segments of an API Gateway route path, or undefined when the path is not this route's. */
-function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const names = template.split('/');
-  const parts = path.split('/');
-  if (names.length !== parts.length) return undefined;
-  const parameters: Record<string, string> = {};
-  for (const [index, name] of names.entries()) {
-    const part = parts[index] ?? '';
-    if (name.startsWith('{')) parameters[name.slice(1, -1)] = decodeURIComponent(part);
-    else if (name !== part) return undefined;
-  }
-  return parameters;
 }

@@ -16,6 +16,7 @@ import { createActionServices } from '#shared/use-cases/action-services.ts';
 import { useDynalite } from '#test/support/dynalite.ts';
 import { freshHistory } from '#test/support/history-store.ts';
 import { CompletingHostStarter, planHost as host } from './host-starter.ts';
+import { routePathParameters } from '#test/support/route-path.ts';
 
 /*
  * POST /v1/actions/{id}/undo?dryRun=true and /reexecute?dryRun=true through the route handlers
@@ -70,7 +71,7 @@ async function world(approvalRequired: readonly string[] = []): Promise<World> {
     call: async (method, path, scopes, body) => {
       const [rawPath = '', rawQuery = ''] = path.split('?');
       const found = handlers.flatMap(({ route, handler }) => {
-        const parameters = route.method === method ? pathParameters(route.path, rawPath) : undefined;
+        const parameters = route.method === method ? routePathParameters(route.path, rawPath) : undefined;
         return parameters === undefined ? [] : [{ route, handler, parameters }];
       })[0];
       if (found === undefined) throw new Error(`no route ${method} ${rawPath}`);
@@ -93,20 +94,6 @@ async function world(approvalRequired: readonly string[] = []): Promise<World> {
       return Items.map((item) => JSON.stringify(item)).sort();
     },
   };
-}
-
-/** `{id}` segments of an API Gateway route path, or undefined when the path is not this route's. */
-function pathParameters(template: string, path: string): Record<string, string> | undefined {
-  const names = template.split('/');
-  const parts = path.split('/');
-  if (names.length !== parts.length) return undefined;
-  const parameters: Record<string, string> = {};
-  for (const [index, name] of names.entries()) {
-    const part = parts[index] ?? '';
-    if (name.startsWith('{')) parameters[name.slice(1, -1)] = decodeURIComponent(part);
-    else if (name !== part) return undefined;
-  }
-  return parameters;
 }
 
 function planOf(answer: Answer): Plan {
