@@ -3,15 +3,13 @@
  * address opened before signing in comes back after `Sign in locally`, the pages are served with
  * the security headers, and no console error or CSP violation shows up.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
-import { createConsoleSite } from '#local/console/console-site.ts';
 import { loadAuthConfig } from '#shared/auth/auth-config.ts';
 import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
 import { consoleDist } from '#test/support/console-browser.ts';
+import { serveConsoleSite } from '#test/support/console-site-server.ts';
 
 let browser: Browser;
 let app: ConsoleService;
@@ -95,10 +93,8 @@ describe('the console at /', () => {
     const env = { AUTH_ISSUER: 'https://login.example.com/tenant', AUTH_AUDIENCE: 'api', AUTH_JWKS_URL: 'https://login.example.com/tenant/jwks', AUTH_ALGORITHMS: 'RS256' };
     const settings = loadConsoleAuthConfig(env, loadAuthConfig(env));
     if (settings.kind !== 'unconfigured') throw new Error(`expected no console client, got ${settings.kind}`);
-    const site = createConsoleSite({ dir: consoleDist, auth: settings });
-    const server = createServer((request, response) => void site.serve(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const site = await serveConsoleSite({ dir: consoleDist, auth: settings });
+    const url = site.base;
     const { page, problems, close } = await openConsolePage(browser);
 
     // Act
@@ -112,10 +108,6 @@ describe('the console at /', () => {
     expect(await page.getByRole('button', { name: /sign in/i }).count()).toBe(0);
     expect(problems).toEqual([]);
     await close();
-    await new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
+    await site.close();
   });
 });
