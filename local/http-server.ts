@@ -45,7 +45,15 @@ export function createLocalApiServer(
   });
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const target = request.url ?? '/';
+    // `//x/v1/...` would be read as host x and path /v1/..., and land on another side of the split
+    // between the API and the console than the path it names.
+    if (!target.startsWith('/') || target.startsWith('//')) {
+      request.resume();
+      send(response, problem(400, 'the request target must be a path starting with a single /'));
+      return;
+    }
+    const url = new URL(`http://localhost${target}`);
     const stream = streams.find((candidate) => url.pathname.startsWith(candidate.prefix));
     if (stream !== undefined) {
       await stream.serve(request, response);

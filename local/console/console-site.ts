@@ -56,7 +56,8 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
 
   return {
     serve: async (request, response) => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      // Appended, not resolved: a target starting with `//` stays a path instead of naming a host.
+      const url = new URL(`http://localhost${request.url ?? '/'}`);
       const method = request.method ?? 'GET';
       if (url.pathname === '/local/sign-in') {
         if (signIn === null) {
@@ -81,7 +82,8 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
         return;
       }
       if (file !== null) {
-        const immutable = url.pathname.startsWith('/assets/');
+        // Decided on the file found: only the hashed bundle files never change under their name.
+        const immutable = file.relative.startsWith(`assets${sep}`);
         response.writeHead(200, {
           ...headers,
           'content-type': contentTypes[extname(file.path)] ?? 'application/octet-stream',
@@ -120,7 +122,9 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
 }
 
 /** A regular file under `dir` for this URL path; null when there is none; never a link or a path out of `dir`. */
-async function resolveFile(dir: string, pathname: string): Promise<{ path: string; size: number } | null | 'bad-path'> {
+async function resolveFile(dir: string, pathname: string): Promise<{ path: string; relative: string; size: number } | null | 'bad-path'> {
+  // An encoded slash or backslash would name another file than the path's own segments say.
+  if (/%(2f|5c)/i.test(pathname)) return 'bad-path';
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);
@@ -139,7 +143,7 @@ async function resolveFile(dir: string, pathname: string): Promise<{ path: strin
     const [real, realDir] = await Promise.all([realpath(path), realpath(dir)]);
     if (real !== join(realDir, relative)) return null;
     const stats = await lstat(real);
-    return stats.isFile() ? { path: real, size: stats.size } : null;
+    return stats.isFile() ? { path: real, relative, size: stats.size } : null;
   } catch {
     return null;
   }

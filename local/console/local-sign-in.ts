@@ -16,8 +16,9 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<v
 /**
  * `POST /local/sign-in` with `{ "scopes": [...], "sub"? }`: a token of the local development issuer
  * for the console's `Sign in locally` button. The service listens on loopback only, and this route
- * answers only a request the console itself makes: the Host is this loopback address (a page on
- * another site whose name was pointed at 127.0.0.1 cannot use it), the Origin is that same address
+ * answers only a request the console itself makes: the Host is exactly the address it listens on,
+ * 127.0.0.1 and its port (a page on another site whose name was pointed at 127.0.0.1 cannot use it,
+ * nor one served at `localhost` by another user's server on ::1), the Origin is that same address
  * (another site's page cannot post here), the connection is the service's own user's (another user
  * of this machine, who cannot read the key `npm run token` reads, gets 403), and the body is JSON
  * (no plain HTML form can send it). It adds nothing this user could not do with `npm run token`.
@@ -45,8 +46,11 @@ export function localSignIn(issuer: DevIssuer): Handler {
 /** Throws the problem (405, 403, 415) unless this is a JSON POST the console served here made. */
 function refuseForeignRequest(request: IncomingMessage): void {
   if (request.method !== 'POST') throw new HttpProblem(405, 'Method Not Allowed', 'use POST', { headers: { allow: 'POST' } });
+  // Exactly the address the service listens on: `localhost` or `[::1]` may reach another user's
+  // server on ::1 at this port first, whose page would then share the name's origin with this one.
   const host = request.headers.host ?? '';
-  if (!isLoopbackHost(host)) throw new HttpProblem(403, 'Forbidden', 'local sign-in answers only requests addressed to this machine’s loopback address');
+  const own = `127.0.0.1:${String(request.socket.localPort)}`;
+  if (host !== own) throw new HttpProblem(403, 'Forbidden', `local sign-in answers only requests addressed to http://${own}, the address this service listens on: open the console there`);
   if (request.headers.origin !== `http://${host}`) {
     throw new HttpProblem(403, 'Forbidden', 'local sign-in answers only the console served by this service (the Origin must be this service)');
   }
@@ -103,9 +107,4 @@ function parseRequest(text: string): { sub: string; scopes: string[] } {
   }
   if (errors.length > 0) throw invalidRequest(errors);
   return { sub, scopes: [...new Set(scopes as string[])] };
-}
-
-function isLoopbackHost(host: string): boolean {
-  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(host);
-  return match !== null;
 }

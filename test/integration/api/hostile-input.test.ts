@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
@@ -64,6 +65,34 @@ describe('hostile input through the HTTP layer', () => {
     expect(undo.status).toBe(400);
     await problemOf(undo);
     expect(await stored()).toEqual([]);
+  });
+
+  it('answers a request target starting with // (read as a host by a URL parser) with 400, not the route its tail names', async () => {
+    // Prepare: fetch would keep the path, but the raw request line is what is tested
+    const token = await api.token(exec);
+    const raw = (target: string): Promise<{ status: number; type: string | undefined; body: string }> =>
+      new Promise((resolve, reject) => {
+        const request = httpRequest(`${api.url}/`, { path: target, headers: { authorization: `Bearer ${token}` } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          response.on('end', () => {
+            resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body });
+          });
+        });
+        request.on('error', reject);
+        request.end();
+      });
+
+    // Act
+    const answers = await Promise.all(['//evil.example/v1/action-types', '//v1/action-types', '//x/v1/actions'].map(raw));
+    const plain = await raw('/v1/action-types');
+
+    // Assess
+    for (const answer of answers) {
+      expect(answer.status, answer.body.slice(0, 200)).toBe(400);
+      expect(answer.type).toContain('application/problem+json');
+    }
+    expect(plain.status).toBe(200);
   });
 
   it('refuses a body nested deeper than DynamoDB stores (32 levels) with 400 naming the body', async () => {

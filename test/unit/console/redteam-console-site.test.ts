@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -67,6 +68,40 @@ describe('the console site, attacked', () => {
     const body = (await answer.json()) as { errors: { path: string }[]; access_token?: string };
     expect(body.access_token).toBeUndefined();
     expect(body.errors.map((error) => error.path)).toEqual(['sub']);
+  });
+
+  it.each([['localhost'], ['[::1]'], ['LOCALHOST']])('refuses a local sign-in addressed to %s, where another user may serve a page on ::1 at this port', async (name) => {
+    // Prepare: Host and Origin agree, as they would on a page served at that name
+    const port = new URL(base).port;
+
+    // Act: node's own client, which sends the Host it is given (fetch sends the URL's)
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${base}/local/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', host: `${name}:${port}`, origin: `http://${name}:${port}` } }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, body });
+        });
+      });
+      request.on('error', reject);
+      request.end(JSON.stringify({ scopes: ['containment-response-actions.exec'] }));
+    });
+
+    // Assess
+    expect(answer.status).toBe(403);
+    expect((JSON.parse(answer.body) as { detail: string }).detail).toContain(`addressed to http://127.0.0.1:${port}`);
+  });
+
+  it('refuses a path with an encoded slash, which would reach index.html through /assets/ and be cached as immutable', async () => {
+    // Act
+    const answers = await Promise.all(['/assets/..%2findex.html', '/assets/x%2f..%2f..%2findex.html', '/assets%2F..%2Findex.html', '/assets/..%5cindex.html'].map((path) => fetch(`${base}${path}`)));
+    const index = await fetch(`${base}/index.html`);
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 400]);
+    expect(answers.map((answer) => answer.headers.get('cache-control'))).not.toContain('public, max-age=31536000, immutable');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
   });
 
   it('records a name with spaces around it trimmed', async () => {
