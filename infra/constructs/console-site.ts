@@ -27,7 +27,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { acknowledgeStarOnlyFor, acknowledgeWildcardResource } from './acknowledge-wildcard.ts';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { projectRoot } from '#infra/bundling/project-root.ts';
 import { consoleContentSecurityPolicy, consoleSecurityHeaders } from '#shared/http/console-headers.ts';
@@ -250,11 +250,15 @@ export function assertConsoleBuilt(consoleDir: string): string {
 }
 
 /**
- * The console's files in the site's bucket: the build plus the generated `console-config.json`,
- * with an invalidation of the distribution after each change, so a deploy is seen at once.
+ * The console's files in the site's bucket, with the Cache-Control the local server sends: the
+ * hashed bundle under `assets/` immutable for a year and never pruned (a page loaded before a
+ * deploy still finds the files it names), copied first; then `index.html`, the other top-level
+ * files and the generated `console-config.json` as `no-cache`, so a browser or CloudFront asks
+ * again each load, with an invalidation of the distribution, so a deploy is seen at once.
  */
 export class ConsoleContent extends Construct {
-  public readonly deployment: BucketDeployment;
+  public readonly assets: BucketDeployment;
+  public readonly pages: BucketDeployment;
 
   public constructor(scope: Construct, id: string, props: ConsoleContentProps) {
     super(scope, id);
@@ -265,9 +269,22 @@ export class ConsoleContent extends Construct {
       description: 'Copies the console build into its bucket and invalidates the distribution',
     });
     const logGroup = new LogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    this.deployment = new BucketDeployment(this, 'Files', {
-      sources: [Source.asset(dir, { exclude: ['console-config.json'] }), Source.jsonData('console-config.json', props.consoleConfig)],
+    this.assets = new BucketDeployment(this, 'Assets', {
+      sources: [Source.asset(join(dir, 'assets'))],
       destinationBucket: props.site.bucket,
+      destinationKeyPrefix: 'assets/',
+      cacheControl: [CacheControl.setPublic(), CacheControl.maxAge(Duration.days(365)), CacheControl.immutable()],
+      role,
+      logGroup,
+      memoryLimit: 512,
+      prune: false,
+    });
+    this.pages = new BucketDeployment(this, 'Files', {
+      sources: [Source.asset(dir, { exclude: ['console-config.json', 'assets', 'assets/*'] }), Source.jsonData('console-config.json', props.consoleConfig)],
+      destinationBucket: props.site.bucket,
+      // Neither copied nor pruned here: the assets deployment's.
+      exclude: ['assets/*'],
+      cacheControl: [CacheControl.noCache()],
       distribution: props.site.distribution,
       distributionPaths: ['/*'],
       role,
@@ -275,6 +292,7 @@ export class ConsoleContent extends Construct {
       memoryLimit: 512,
       prune: true,
     });
+    this.pages.node.addDependency(this.assets);
     this.acknowledgeFindings(role, props.site);
   }
 

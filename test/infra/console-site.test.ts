@@ -226,7 +226,22 @@ describe('console hosting and sign-in (defaults: the app\'s own Cognito user poo
     expect(config.auth).toMatchObject({ kind: 'oidc', clientId: { Ref: expect.stringMatching(/^ConsoleClient/) as unknown }, scope: personScopes.map((scope) => `response-actions/${scope}`).join(' ') });
     expect(config.auth.authority).toEqual(built.serviceStack.resolve(built.serviceStack.apiAuth.issuer));
     expect(evaluate(config.auth.authority, symbolic)).toMatch(/^<output:PublishOutputFnGetAttConsoleUsersUserPool\w+ProviderURL\w+>$/);
-    expect(resourcesOf(Template.fromStack(built.consoleStack), 'Custom::CDKBucketDeployment')).toHaveLength(1);
+  });
+
+  it('deploys the hashed assets immutable and never pruned, then the pages and console-config.json no-cache, as the local server sends them', () => {
+    // Prepare
+    const template = Template.fromStack(built.consoleStack);
+    const deployments = resourcesOf(template, 'Custom::CDKBucketDeployment');
+    const [assetsId = '', assets] = deployments.find(([, deployment]) => deployment.Properties.DestinationBucketKeyPrefix === 'assets/') ?? [];
+    const [pagesId = '', pages] = deployments.find(([, deployment]) => deployment.Properties.DestinationBucketKeyPrefix === undefined) ?? [];
+
+    // Assess
+    expect(deployments).toHaveLength(2);
+    expect(assets?.Properties).toMatchObject({ DestinationBucketKeyPrefix: 'assets/', Prune: false, SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' } });
+    expect(pages?.Properties).toMatchObject({ Prune: true, Exclude: ['assets/*'], DistributionPaths: ['/*'], SystemMetadata: { 'cache-control': 'no-cache' } });
+    // The pages wait for the assets they name (CDK writes the dependency on the assets' resources).
+    const dependsOn = (template.toJSON() as { Resources: Record<string, { DependsOn?: string[] }> }).Resources[pagesId]?.DependsOn ?? [];
+    expect(dependsOn).toContain(assetsId);
   });
 
   it('keeps the service from acting on its own console: every role of the app\'s stacks here (the sign-in trigger\'s, the file deployment\'s) and the console\'s buckets are protected targets', () => {
