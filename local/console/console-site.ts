@@ -123,8 +123,9 @@ export function createConsoleSite(options: ConsoleSiteOptions): ConsoleSite {
 
 /** A regular file under `dir` for this URL path; null when there is none; never a link or a path out of `dir`. */
 async function resolveFile(dir: string, pathname: string): Promise<{ path: string; relative: string; size: number } | null | 'bad-path'> {
-  // An encoded slash or backslash would name another file than the path's own segments say.
-  if (/%(2f|5c)/i.test(pathname)) return 'bad-path';
+  // An encoded slash or backslash would name another file than the path's own segments say: never
+  // a file (a page address may hold one: a resource key is one encoded segment).
+  if (/%(2f|5c)/i.test(pathname)) return null;
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);

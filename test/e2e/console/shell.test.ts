@@ -3,6 +3,7 @@
  * address opened before signing in comes back after `Sign in locally`, the pages are served with
  * the security headers, and no console error or CSP violation shows up.
  */
+import { request as httpRequest } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
@@ -75,10 +76,18 @@ describe('the console at /', () => {
       headers: { 'content-type': 'application/json', origin: app.service.url },
       body: JSON.stringify({ scopes: ['response-actions.respond'] }),
     });
-    const rebound = await fetch(`${app.service.url}/local/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://rebound.example:8787', host: 'rebound.example:8787' },
-      body: JSON.stringify({ scopes: ['containment-response-actions.exec'] }),
+    // Node's own client, which sends the Host it is given (fetch sends the URL's): a DNS-rebound page's request.
+    const rebound = await new Promise<{ status: number; detail: string }>((resolve, reject) => {
+      const headers = { 'content-type': 'application/json', origin: 'http://rebound.example:8787', host: 'rebound.example:8787' };
+      const request = httpRequest(`${app.service.url}/local/sign-in`, { method: 'POST', headers }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, detail: (JSON.parse(body) as { detail: string }).detail });
+        });
+      });
+      request.on('error', reject);
+      request.end(JSON.stringify({ scopes: ['containment-response-actions.exec'] }));
     });
 
     // Assess
@@ -86,6 +95,7 @@ describe('the console at /', () => {
     expect(responder.status).toBe(400);
     expect(((await responder.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual(['scopes[0]']);
     expect(rebound.status).toBe(403);
+    expect(rebound.detail).toContain(`addressed to ${app.service.url}`);
   });
 
   it('says sign-in is not configured, and offers none, when the service takes a provider\'s tokens but has no console client', async () => {
