@@ -33,8 +33,9 @@ const sleepers: Sleeper[] = [];
 
 /** Runs one action as nobody and returns what it answered. */
 async function asNobody(type: string, inputs: Record<string, JsonValue>, extra: { undoOf?: ReturnType<typeof undoSourceOf>; options?: Record<string, unknown>; actionId?: string } = {}): Promise<ChildAnswer> {
-  const request = { type, inputs, options: { quarantineDir, dockerSocketPath: join(work.path, 'docker.sock'), containerdSocketPath: join(work.path, 'containerd.sock'), ...extra.options }, undoOf: extra.undoOf, actionId: extra.actionId };
-  const { stdout } = await run(process.execPath, [runner, JSON.stringify(request)], { uid: nobody, gid: nobody, cwd: '/' });
+  const request = { type, inputs, options: { quarantineDir, dockerSocketPath: join(work.path, 'docker.sock'), containerdSocketPath: join(work.path, 'containerd.sock'), ...extra.options }, undoOf: extra.undoOf, actionId: extra.actionId, runAs: nobody };
+  // Started as root and become nobody once loaded (run-action.ts), so a checkout nobody cannot reach still runs.
+  const { stdout } = await run(process.execPath, [runner, JSON.stringify(request)], { cwd: '/' });
   return JSON.parse(stdout) as ChildAnswer;
 }
 

@@ -1,7 +1,10 @@
 /**
  * Runs one host action in a process of its own and prints its outcome or error as JSON on
- * stdout: the non-root tests spawn it as `nobody` (uid 65534), so the kernel, not a stub, decides
- * what the responder may do. Argument: JSON `{ type, inputs, options, undoOf?, actionId? }`.
+ * stdout: the non-root tests have it become `nobody` (uid 65534, `runAs`), so the kernel, not a
+ * stub, decides what the responder may do. It starts as root and drops to that user once its
+ * modules are loaded (static imports are read before this body runs): nobody need not reach the
+ * checkout, which may sit under a 0700 directory. Argument: JSON
+ * `{ type, inputs, options, undoOf?, actionId?, runAs? }`.
  */
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -17,9 +20,16 @@ interface Request {
   readonly undoOf?: UndoSource;
   /** The action id to run under (an undo names the id of what it reverses); random by default. */
   readonly actionId?: string;
+  /** The user (and group) to become before running: every capability goes with root's uid. */
+  readonly runAs?: number;
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as Request;
+if (request.runAs !== undefined) {
+  process.setgroups?.([]);
+  process.setgid?.(request.runAs);
+  process.setuid?.(request.runAs);
+}
 const action = hostActions(request.options).find((candidate) => candidate.type === request.type);
 if (action === undefined) throw new Error(`no action ${request.type}`);
 const now = new Date();
