@@ -3,7 +3,6 @@
  * address opened before signing in comes back after `Sign in locally`, the pages are served with
  * the security headers, and no console error or CSP violation shows up.
  */
-import { request as httpRequest } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConsoleAuthConfig } from '#local/console/console-auth-config.ts';
@@ -11,6 +10,7 @@ import { loadAuthConfig } from '#shared/auth/auth-config.ts';
 import { launchChromium, openConsolePage, saveScreenshot, signInLocally, startConsoleService, type ConsoleService } from './browser.ts';
 import { consoleDist } from '#test/support/console-browser.ts';
 import { serveConsoleSite } from '#test/support/console-site-server.ts';
+import { rawRequest } from '#test/support/raw-http.ts';
 
 let browser: Browser;
 let app: ConsoleService;
@@ -77,18 +77,12 @@ describe('the console at /', () => {
       body: JSON.stringify({ scopes: ['response-actions.respond'] }),
     });
     // Node's own client, which sends the Host it is given (fetch sends the URL's): a DNS-rebound page's request.
-    const rebound = await new Promise<{ status: number; detail: string }>((resolve, reject) => {
-      const headers = { 'content-type': 'application/json', origin: 'http://rebound.example:8787', host: 'rebound.example:8787' };
-      const request = httpRequest(`${app.service.url}/local/sign-in`, { method: 'POST', headers }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        response.on('end', () => {
-          resolve({ status: response.statusCode ?? 0, detail: (JSON.parse(body) as { detail: string }).detail });
-        });
-      });
-      request.on('error', reject);
-      request.end(JSON.stringify({ scopes: ['containment-response-actions.exec'] }));
+    const reboundAnswer = await rawRequest(`${app.service.url}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://rebound.example:8787', host: 'rebound.example:8787' },
+      body: JSON.stringify({ scopes: ['containment-response-actions.exec'] }),
     });
+    const rebound = { status: reboundAnswer.status, detail: (JSON.parse(reboundAnswer.body) as { detail: string }).detail };
 
     // Assess
     expect(foreign.status).toBe(403);

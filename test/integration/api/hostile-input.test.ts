@@ -1,8 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { CompletingStarter, startLocalApi, type LocalApi } from '#test/support/local-api.ts';
+import { rawRequest } from '#test/support/raw-http.ts';
 
 /** Requests an attacker with one low-privilege credential would send: each refused with 4xx problem+json, nothing written. */
 
@@ -70,18 +70,10 @@ describe('hostile input through the HTTP layer', () => {
   it('answers a request target starting with // (read as a host by a URL parser) with 400, not the route its tail names', async () => {
     // Prepare: fetch would keep the path, but the raw request line is what is tested
     const token = await api.token(exec);
-    const raw = (target: string): Promise<{ status: number; type: string | undefined; body: string }> =>
-      new Promise((resolve, reject) => {
-        const request = httpRequest(`${api.url}/`, { path: target, headers: { authorization: `Bearer ${token}` } }, (response) => {
-          let body = '';
-          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-          response.on('end', () => {
-            resolve({ status: response.statusCode ?? 0, type: response.headers['content-type'], body });
-          });
-        });
-        request.on('error', reject);
-        request.end();
-      });
+    const raw = async (target: string): Promise<{ status: number; type: string | undefined; body: string }> => {
+      const answer = await rawRequest(`${api.url}/`, { path: target, headers: { authorization: `Bearer ${token}` } });
+      return { status: answer.status, type: answer.headers['content-type'], body: answer.body };
+    };
 
     // Act
     const answers = await Promise.all(['//evil.example/v1/action-types', '//v1/action-types', '//x/v1/actions'].map(raw));

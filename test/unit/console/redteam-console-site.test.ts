@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevIssuer } from '#local/dev-issuer.ts';
 import { loopbackPeerUid, tableAddress } from '#local/console/loopback-peer.ts';
 import { serveConsoleSite, type ServedConsoleSite } from '#test/support/console-site-server.ts';
+import { rawRequest } from '#test/support/raw-http.ts';
 
 // The console site on a real HTTP server, as an attacker on this machine's browser would reach it.
 let site: ServedConsoleSite;
@@ -75,16 +75,10 @@ describe('the console site, attacked', () => {
     const port = new URL(base).port;
 
     // Act: node's own client, which sends the Host it is given (fetch sends the URL's)
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest(`${base}/local/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', host: `${name}:${port}`, origin: `http://${name}:${port}` } }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        response.on('end', () => {
-          resolve({ status: response.statusCode ?? 0, body });
-        });
-      });
-      request.on('error', reject);
-      request.end(JSON.stringify({ scopes: ['containment-response-actions.exec'] }));
+    const answer = await rawRequest(`${base}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', host: `${name}:${port}`, origin: `http://${name}:${port}` },
+      body: JSON.stringify({ scopes: ['containment-response-actions.exec'] }),
     });
 
     // Assess
