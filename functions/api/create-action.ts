@@ -5,7 +5,8 @@ import { acceptedResponse } from '#shared/http/created-response.ts';
 import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
-import { dryRunErrors, noPlanner, planningActionsFromEnv } from './dry-run.ts';
+import { planningActionsFromEnv } from './aws/planning-actions.ts';
+import { dryRunErrors, noPlanner } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);

@@ -2,7 +2,8 @@ import { apiHandler, requiresExecScope, type ApiHandler } from '#shared/http/api
 import { acceptedResponse } from '#shared/http/created-response.ts';
 import type { Planner } from '#shared/plans/types.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
-import { dryRunErrors, noPlanner, planningActionsFromEnv } from './dry-run.ts';
+import { planningActionsFromEnv } from './aws/planning-actions.ts';
+import { dryRunErrors, noPlanner } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 /**
