@@ -50,8 +50,8 @@ export interface ServiceStackProps extends StackProps {
   readonly playbooks?: ShippedFile;
   /** The console's settings, and the stateful stack's user pool when persons sign in there. */
   readonly console: ConsoleSignInProps;
-  /** The app's other stacks in this account, every role of which is the service's own (protected). */
-  readonly ownStackNames?: readonly string[];
+  /** The app's other stacks in this account, every role of which is the service's own (protected); required, so no app forgets them. */
+  readonly ownStackNames: readonly string[];
 }
 
 /**
@@ -165,7 +165,7 @@ export class ServiceStack extends Stack {
       automationRules,
       playbooks,
       console: consoleProps,
-      ownStackNames = [],
+      ownStackNames,
       ...stackProps
     } = props;
     super(scope, id, stackProps);
