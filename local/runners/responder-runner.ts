@@ -153,6 +153,12 @@ class LocalResponderActionRunner implements LocalResponderActions {
       this.callbacks.cancel(token);
       throw error;
     }
+    // The pickup deadline the responder was promised is signed into the work order: issuedAt (taken
+    // inside Dispatch) plus pickupSeconds. So the pickup timer starts now that the work is out and
+    // the record Enqueued, not when the task opened: started then, it fired before that promise and
+    // before Enqueued + pickupSeconds whenever the dispatch was slow (by 104 ms on a loaded machine,
+    // and during the dispatch itself on a cold start). A token already settled has nothing to start.
+    await this.callbacks.heartbeat(token).catch(() => undefined);
     return roundTrip(await settled);
   }
 

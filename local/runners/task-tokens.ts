@@ -3,6 +3,7 @@
  * its timers raise into the responder state machine's own Catch rules.
  */
 import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '#shared/clock.ts';
 import type { JsonValue } from '#shared/json.ts';
 import { TaskTokenExpiredError, type TaskCallbacks } from '#shared/responders/task-callbacks.ts';
 
@@ -39,8 +40,9 @@ interface PendingTask {
   readonly resolve: (output: JsonValue) => void;
   readonly reject: (error: Error) => void;
   readonly heartbeatSeconds: number;
-  heartbeatTimer: NodeJS.Timeout;
-  readonly timeoutTimer: NodeJS.Timeout;
+  /** Armed by the first heartbeat (see open). */
+  heartbeatTimer: NodeJS.Timeout | undefined;
+  timeoutTimer: NodeJS.Timeout;
 }
 
 /**
@@ -52,13 +54,24 @@ interface PendingTask {
  */
 export class LocalTaskTokens implements TaskCallbacks {
   readonly #pending = new Map<string, PendingTask>();
+  readonly #clock: Clock;
+
+  /** `clock` is the one the history records times with: a deadline never fires before it says the time is up. */
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
 
   /** Tasks waiting now. */
   get size(): number {
     return this.#pending.size;
   }
 
-  /** A new token and what it settles to. */
+  /**
+   * A new token and what it settles to. The timeout timer starts now, as TimeoutSeconds does; the
+   * heartbeat timer (the pickup deadline) starts with the first `heartbeat`, which the runner gives
+   * once Dispatch has signed and sent the work: the pickup deadline then runs from no earlier than
+   * the work order's issuedAt, as the order's signed pickupDeadline tells the responder.
+   */
   open(timers: { readonly heartbeatSeconds: number; readonly timeoutSeconds: number }): { token: string; settled: Promise<JsonValue> } {
     const token = randomBytes(48).toString('base64url');
     const settled = new Promise<JsonValue>((resolve, reject) => {
@@ -66,10 +79,13 @@ export class LocalTaskTokens implements TaskCallbacks {
         resolve,
         reject,
         heartbeatSeconds: timers.heartbeatSeconds,
-        heartbeatTimer: this.#heartbeatTimer(token, timers.heartbeatSeconds),
-        timeoutTimer: setTimeout(() => {
+        heartbeatTimer: undefined,
+        timeoutTimer: this.#deadline(this.#clock.now().getTime() + timers.timeoutSeconds * 1000, (timer) => {
+          const pending = this.#pending.get(token);
+          if (pending !== undefined) pending.timeoutTimer = timer;
+        }, () => {
           this.#settle(token)?.reject(new TaskTimeoutError(timers.timeoutSeconds));
-        }, timers.timeoutSeconds * 1000),
+        }),
       };
       this.#pending.set(token, pending);
     });
@@ -109,9 +125,25 @@ export class LocalTaskTokens implements TaskCallbacks {
   }
 
   #heartbeatTimer(token: string, seconds: number): NodeJS.Timeout {
-    return setTimeout(() => {
+    return this.#deadline(this.#clock.now().getTime() + seconds * 1000, (timer) => {
+      const pending = this.#pending.get(token);
+      if (pending !== undefined) pending.heartbeatTimer = timer;
+    }, () => {
       this.#settle(token)?.reject(new HeartbeatTimeoutError(seconds));
-    }, seconds * 1000);
+    });
+  }
+
+  /**
+   * Fires `lapse` once the clock reads `due` or later. A Node timer runs on the monotonic loop
+   * clock and may fire a little before the wall clock the history records with reaches `due`;
+   * firing then would record the lapse before its own deadline, so it waits out the rest.
+   */
+  #deadline(due: number, rearmed: (timer: NodeJS.Timeout) => void, lapse: () => void): NodeJS.Timeout {
+    return setTimeout(() => {
+      const left = due - this.#clock.now().getTime();
+      if (left > 0) rearmed(this.#deadline(due, rearmed, lapse));
+      else lapse();
+    }, Math.max(0, due - this.#clock.now().getTime()));
   }
 
   #settle(token: string): PendingTask | undefined {
