@@ -2,6 +2,14 @@
  * Restart recovery for the local runtime, whose executions live in memory: on start, nothing
  * that was in flight when the process stopped may stay hanging (API.md, "Running it on one machine").
  *
+ * Cloud actions, Created, Enqueued or Running alike, are started again: a new execution of the
+ * same state machine, with what is left of the completion deadline. Resuming is what keeps undo
+ * true: a process killed after AWS made a change but before `applied` recorded it leaves a record
+ * that does not list that change, so ending it in Error would let undo miss it. Every step is
+ * written to be run again (the state machine retries them too): `prior` is kept from the first
+ * capture, and apply decides on that `prior` and on its own `applied`, so a change already made
+ * is found, recorded and not made twice.
+ *
  * Host and Kubernetes actions (when the responder runtime is passed in):
  * - Created: started again (no work was sent).
  * - Enqueued: the work message may be gone (the embedded SQS keeps queues in memory) and so is
@@ -27,11 +35,11 @@ import type { ResponderStore } from '#shared/responders/store.ts';
 import { targetLabel, workTargetOf } from '#shared/responders/target.ts';
 
 export interface RecoveryReport {
-  /** Created actions started again (nothing had been done yet). */
+  /** Created actions started again (nothing had been done yet), and Enqueued or Running cloud actions resumed. */
   readonly restarted: readonly string[];
   /** Enqueued host/kubernetes actions whose work was sent again (no responder had begun). */
   readonly redispatched: readonly string[];
-  /** Enqueued or Running cloud actions, Running host/kubernetes actions: ended in Error InterruptedByRestart. */
+  /** Running host/kubernetes actions: ended in Error InterruptedByRestart. */
   readonly interrupted: readonly string[];
   /** Enqueued host/kubernetes actions whose pickup deadline passed while the service was down: Error. */
   readonly expired: readonly string[];
@@ -56,9 +64,9 @@ export interface ResponderRecovery {
 const inFlightStatuses: readonly ActionStatus[] = ['Created', 'Enqueued', 'Running'];
 
 /**
- * Finds every record left Created, Enqueued or Running and settles the cloud ones: Created is
- * started again (its execution never ran a step); Enqueued or Running may have changed something,
- * and the execution that knew how far it got is gone, so it ends in Error and undo can clean up.
+ * Finds every record left Created, Enqueued or Running and settles it: a cloud action is started
+ * again (Created: its execution never ran a step; Enqueued or Running: resumed, see above), and
+ * one that cannot be ends in Error StartFailed.
  */
 export async function recoverInFlight(
   repository: Pick<HistoryReader, 'list'> & Pick<HistoryWriter, 'transition' | 'get' | 'releaseUndo'>,
@@ -83,24 +91,16 @@ export async function recoverInFlight(
       else await recoverResponderAction(repository, responders, record, report);
       continue;
     }
-    if (record.status === 'Created') {
-      try {
-        await starter.start(record);
-        report.restarted.push(record.id);
-      } catch (error) {
-        await endInError(repository, record.id, {
-          code: 'StartFailed',
-          message: `the action could not be handed to its executor after a restart: ${error instanceof Error ? error.message : String(error)}`,
-        });
-        report.failedToRestart.push(record.id);
-      }
-      continue;
+    try {
+      await starter.start(record);
+      report.restarted.push(record.id);
+    } catch (error) {
+      await endInError(repository, record.id, {
+        code: 'StartFailed',
+        message: `the action could not be handed to its executor after a restart: ${error instanceof Error ? error.message : String(error)}; prior/applied as recorded, undo can clean up`,
+      });
+      report.failedToRestart.push(record.id);
     }
-    await endInError(repository, record.id, {
-      code: 'InterruptedByRestart',
-      message: 'interrupted by restart; prior/applied as recorded, undo can clean up',
-    });
-    report.interrupted.push(record.id);
   }
   return report;
 }

@@ -16,6 +16,7 @@ import { NoStateMachineError, markEnqueued } from '#shared/adapters/sfn-work-sta
 import type { Clock } from '#shared/clock.ts';
 import type { ServiceConfig } from '#shared/config/config.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
+import type { ActionStatus } from '#shared/history/status.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { WorkStarter } from '#shared/ports.ts';
@@ -139,35 +140,38 @@ class LocalCloudActionRunner implements LocalCloudActions {
     const family = this.#familyOfType.get(record.type);
     const machine = family === undefined ? undefined : this.#machines.get(family);
     if (family === undefined || machine === undefined) throw new NoStateMachineError(record.type, family);
+    const steps = new StepLog(record, this.#options.logger ?? defaultLogger);
+    const deadlineMs = deadlineLeftMs(record, this.#options.config.deadlines.completionSeconds, this.#options.clock);
+    steps.started(record.status);
     this.#executions.launch(
       record.id,
-      (track) => runWithHandlers(machine.machine, { actionId: record.id }, this.#bindTasks(family, machine, track), this.#options),
-      (running, execution) => this.#drive(running, execution),
+      (track) => runWithHandlers(machine.machine, { actionId: record.id }, this.#bindTasks(family, machine, track, steps), this.#options),
+      (running, execution) => this.#drive(running, execution, deadlineMs),
     );
     await markEnqueued(this.#options.repository, record.id);
   }
 
-  /** Each Task state calls `lambda:invoke` on one of two functions; both are bound to their in-process handlers. */
-  #bindTasks(family: string, { definition, step }: FamilyMachine, track: Track): Record<string, TaskHandler> {
+  /** Each Task state calls `lambda:invoke` on one of two functions; both are bound to their in-process handlers, each call logged. */
+  #bindTasks(family: string, { definition, step }: FamilyMachine, track: Track, steps: StepLog): Record<string, TaskHandler> {
     const functions = new Map([
       [localFunctionArns.markStatus, this.#markStatus],
       [localFunctionArns.action(family), step],
     ]);
     const bound: Record<string, TaskHandler> = {};
     for (const { name, handler } of lambdaTasksOf(definition, functions, { allowWait: false })) {
-      bound[name] = (input) => track(invokeLikeLambda(handler, input));
+      bound[name] = (input) => track(steps.around(name, invokeLikeLambda(handler, input)));
     }
     return bound;
   }
 
-  /** Waits for the execution or its deadline, whichever comes first, and makes sure the record ends. */
-  async #drive(running: Running, execution: Execution): Promise<void> {
+  /** Waits for the execution or its deadline (what is left of it, for an action resumed after a restart), and makes sure the record ends. */
+  async #drive(running: Running, execution: Execution, deadlineMs: number): Promise<void> {
     const deadlineSeconds = this.#options.config.deadlines.completionSeconds;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<{ readonly kind: 'deadline' }>((resolve) => {
       timer = setTimeout(() => {
         resolve({ kind: 'deadline' });
-      }, deadlineSeconds * 1000);
+      }, deadlineMs);
     });
     const finished = execution.result.then(
       () => ({ kind: 'finished' }) as const,
@@ -198,4 +202,65 @@ class LocalCloudActionRunner implements LocalCloudActions {
     await Promise.race([Promise.allSettled([...running.inFlight]), grace]);
     clearTimeout(timer);
   }
+}
+
+/**
+ * What is left of an action's completion deadline, counted from when its execution first started
+ * (its first Enqueued or Running mark): an action resumed after a restart does not get a new one.
+ */
+export function deadlineLeftMs(record: Pick<ActionRecord, 'statusHistory'>, completionSeconds: number, clock: Clock): number {
+  const now = clock.now().getTime();
+  const began = record.statusHistory.find((change) => change.status === 'Enqueued' || change.status === 'Running');
+  const start = began === undefined ? now : Math.min(now, Date.parse(began.at));
+  return Math.max(0, start + completionSeconds * 1000 - now);
+}
+
+/**
+ * One log line per step of a cloud action (each Task state's invocation: MarkRunning, Capture,
+ * Apply, Check, Verify, MarkCompleted, MarkError) with the action, its type and target, the
+ * outcome and how long it took. Nothing of the member session reaches it: the step's event is
+ * `{ actionId, step }`, its answer `{ pending, waitSeconds, result }`, and the logger redacts.
+ */
+export class StepLog {
+  readonly #fields: { readonly actionId: string; readonly type: string; readonly target: string };
+  readonly #logger: Logger;
+
+  constructor(record: Pick<ActionRecord, 'id' | 'type' | 'inputs' | 'resource'>, logger: Logger) {
+    const arn = record.inputs['aws.resource.arn'];
+    this.#fields = { actionId: record.id, type: record.type, target: typeof arn === 'string' ? arn : record.resource.key };
+    this.#logger = logger;
+  }
+
+  started(status: ActionStatus): void {
+    const resumed = status === 'Enqueued' || status === 'Running';
+    const what = resumed ? `resumed (was ${status} when the service stopped)` : 'started';
+    this.#line(`execution ${what}`, { step: 'Start', outcome: resumed ? 'resumed' : 'started', durationMs: 0 });
+  }
+
+  /** Logs the step's outcome when `invocation` settles, and passes it on unchanged. */
+  async around<Answer>(step: string, invocation: Promise<Answer>): Promise<Answer> {
+    const began = performance.now();
+    try {
+      const answer = await invocation;
+      this.#line(`${step} ok`, { step, outcome: pendingOf(answer) ?? 'ok', durationMs: Math.round(performance.now() - began) });
+      return answer;
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      const outcome = `failed ${name}: ${cause.slice(0, 300)}`;
+      this.#line(`${step} ${outcome}`, { step, outcome, durationMs: Math.round(performance.now() - began) }, 'warn');
+      throw error;
+    }
+  }
+
+  #line(what: string, fields: { step: string; outcome: string; durationMs: number }, level: 'info' | 'warn' = 'info'): void {
+    const { actionId, type, target } = this.#fields;
+    this.#logger[level](`cloud action ${actionId} ${type} on ${target}: ${what} (${String(fields.durationMs)} ms)`, { ...this.#fields, ...fields });
+  }
+}
+
+/** `pending, wait N s` when an apply or check answered pending. */
+function pendingOf(answer: unknown): string | null {
+  const payload = (answer as { Payload?: { pending?: unknown; waitSeconds?: unknown } } | null)?.Payload;
+  return payload?.pending === true ? `pending, wait ${String(payload.waitSeconds)} s` : null;
 }
