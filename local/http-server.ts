@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import { UnauthorizedError } from '#shared/auth/errors.ts';
 import type { ApiEvent, ApiHandler } from '#shared/http/api-handler.ts';
@@ -36,13 +37,26 @@ export function createLocalApiServer(
   site?: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
 ): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     void serve(request, response).catch((error: unknown) => {
       logger.error('local adapter failed', { error });
       if (!response.headersSent) send(response, problem(500, 'an unexpected error occurred'));
       else response.destroy();
     });
   });
+  // What Node's parser refuses before any route sees it (headers over 16 KB, broken HTTP) is
+  // answered as problem+json too, instead of Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const detail = status === 431 ? 'the request headers are larger than this server reads (16 KB)' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP/1.1';
+    const body = JSON.stringify(problemBody(new HttpProblem(status, statusTitle(status), detail)));
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json\r\nx-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  return server;
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = request.url ?? '/';
@@ -77,6 +91,18 @@ export function createLocalApiServer(
       );
       return;
     }
+    // The token first, as API Gateway's authorizer runs before anything reaches the function: without
+    // a valid one the answer is 401 whatever the path's escapes or the body (unread, and drained).
+    let claims: Record<string, unknown> | undefined;
+    try {
+      claims = match.route.public === true ? undefined : await authenticate(request.headers.authorization);
+    } catch (error) {
+      // Only a refused token is the caller's fault; anything else is ours and a 500.
+      if (!(error instanceof UnauthorizedError)) throw error;
+      request.resume();
+      send(response, problem(401, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' }));
+      return;
+    }
     // API Gateway hands handlers decoded path parameters; a malformed escape is the caller's 400, never a 500.
     const pathParameters = decodePathParameters(match.params ?? {});
     if (typeof pathParameters === 'string') {
@@ -97,15 +123,6 @@ export function createLocalApiServer(
         return;
       }
       throw error;
-    }
-    let claims: Record<string, unknown> | undefined;
-    try {
-      claims = match.route.public === true ? undefined : await authenticate(request.headers.authorization);
-    } catch (error) {
-      // Only a refused token is the caller's fault; anything else is ours and a 500.
-      if (!(error instanceof UnauthorizedError)) throw error;
-      send(response, problem(401, error.message, { 'www-authenticate': 'Bearer error="invalid_token"' }));
-      return;
     }
     const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, pathParameters, body, claims);
     const result = await match.route.handler(event, lambdaContext(event.requestContext.requestId));

@@ -1,0 +1,40 @@
+/**
+ * What the API fuzzer found, each as a plain example, so the fix stays tested whatever the
+ * fuzzer's seed draws. Against the local API server with the real routes and JWT checks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedClock } from '#shared/clock.ts';
+import { CompletingStarter, startLocalApi, type LocalApi } from '#test/support/local-api.ts';
+import { rawRequest } from '#test/support/raw-http.ts';
+
+let api: LocalApi;
+
+beforeAll(async () => {
+  api = await startLocalApi({ clock: new FixedClock('2026-12-06T01:00:00.000Z'), starters: (repository) => ({ cloud: new CompletingStarter(repository) }) });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe('found by the API fuzzer', () => {
+  it('answers headers too large to read (431) as problem+json, as every other 4xx', async () => {
+    // Act
+    const answer = await rawRequest(`${api.url}/v1/action-types`, { headers: { 'x-filler': 'f'.repeat(20_000) } });
+
+    // Assess
+    expect(answer.status).toBe(431);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 431, detail: expect.stringContaining('headers') as unknown });
+  });
+
+  it('answers a request without a valid token 401 before looking at its path or body: a malformed escape or an oversized body teaches nothing', async () => {
+    // Act
+    const malformed = await rawRequest(`${api.url}/v1/actions/%E0%A4%A/undo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const oversized = await rawRequest(`${api.url}/v1/actions`, { method: 'POST', headers: { authorization: 'Bearer x.y.z', 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024) });
+
+    // Assess
+    expect([malformed.status, oversized.status]).toEqual([401, 401]);
+    expect(malformed.headers['content-type']).toBe('application/problem+json');
+    expect(malformed.headers['www-authenticate']).toContain('Bearer');
+  });
+});
