@@ -54,7 +54,9 @@ export function createLocalApiServer(
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const detail = status === 431 ? 'the request headers are larger than this server reads (16 KB)' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP/1.1';
     const body = JSON.stringify(problemBody(new HttpProblem(status, statusTitle(status), detail)));
-    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json\r\nx-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // The answer to a HEAD has no body (a client would read one as the next response); rawPacket holds what was received.
+    const head = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 5) === 'HEAD ';
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json\r\nx-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`);
   });
   return server;
 

@@ -37,4 +37,13 @@ describe('found by the API fuzzer', () => {
     expect(malformed.headers['content-type']).toBe('application/problem+json');
     expect(malformed.headers['www-authenticate']).toContain('Bearer');
   });
+
+  it('answers a HEAD with headers too large with a 431 and no body, which a client would read as the next response', async () => {
+    // Act
+    const answer = await rawRequest(`${api.url}/v1/action-types`, { method: 'HEAD', headers: { 'x-filler': 'f'.repeat(20_000) } });
+
+    // Assess: node's client fails the request ("Data after Connection: close") when a body follows
+    expect(answer.status).toBe(431);
+    expect(answer.body).toBe('');
+  });
 });
