@@ -11,6 +11,7 @@ import { apiRoutes } from '#functions/api/routes.ts';
 import { createHistoryClient, ensureHistoryTable } from '#shared/adapters/dynamodb.ts';
 import { eventsClaim, formatEventsClaim, formatResponderClaim, respondScope } from '#shared/auth/scopes.ts';
 import { loadAuthConfig } from '#shared/auth/auth-config.ts';
+import { cachedTokenVerifier } from '#shared/auth/verified-tokens.ts';
 import type { CloudActionFamily } from '#shared/actions/cloud-action.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { loadConfig, type Environment, type ServiceConfig } from '#shared/config/config.ts';
@@ -205,7 +206,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     });
     closers.push(() => local.close());
     const issuer = await openDevIssuer(options.dataDir);
-    const verifier = createLocalVerifier({ auth: authConfig, issuer, hostResponder: hostResponderName, clock });
+    // Each token's signature is checked once and its caller remembered while the token is valid (at most a minute): clients poll.
+    const verifier = cachedTokenVerifier(createLocalVerifier({ auth: authConfig, issuer, hostResponder: hostResponderName, clock }), { clock });
     const server: Server = createLocalApiServer(
       apiRoutes.map((route) => ({ method: route.method, path: route.path, public: route.public === true, handler: route.create({
           service: local.actions,
