@@ -4,11 +4,12 @@ import { benchConsole } from './console.ts';
 import { benchEvents } from './events.ts';
 import { benchHistory, printHistory } from './history.ts';
 import { benchLocalEndToEnd } from './local-e2e.ts';
+import { benchLoad } from './load.ts';
 import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e bundles responders events console` runs only the parts named.
+ * .bench/results.txt. `npm run bench -- history e2e load bundles responders events console` runs only the parts named.
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -19,6 +20,7 @@ const print = (more: string[]): void => {
 };
 console.log(lines[0]);
 if (wanted('e2e')) print(await benchLocalEndToEnd());
+if (wanted('load')) print(await benchLoad());
 if (wanted('history')) print(printHistory(await benchHistory()));
 if (wanted('bundles')) print(await benchBundles());
 if (wanted('responders')) print(await benchResponders());

@@ -1,0 +1,156 @@
+/**
+ * What `npm run bench -- load` is made of: the service in its own process (bench/load-service.ts),
+ * clients that each create one action and poll it every second as SOC tools do, and an open-loop
+ * GET load at a fixed rate.
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { ActionRecord } from '#shared/history/record.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+export interface ServiceProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts bench/load-service.ts with `env` (DATA_DIR, AWS_*), waiting for its `listening on` line.
+ * With BENCH_LOAD_PROFILE=<dir>, it runs under `--cpu-prof` and writes its profile there on stop.
+ */
+export async function startServiceProcess(env: Readonly<Record<string, string>>): Promise<ServiceProcess> {
+  const profileDir = process.env['BENCH_LOAD_PROFILE'];
+  const child = spawn(process.execPath, [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), 'bench/load-service.ts'], {
+    cwd: root,
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    // Only the start-up lines matter; the rest is dropped so a long run holds no log in memory.
+    if (output.length < 64 * 1024) output += chunk.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (match?.[1] !== undefined) {
+      return {
+        url: match[1],
+        stop: async () => {
+          child.kill('SIGTERM');
+          await exited;
+        },
+      };
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`the load service did not start: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface ClientOutcome {
+  /** The action's id, when its POST was accepted (202). */
+  readonly id: string | null;
+  /** When the 202 arrived, ms since the run's start. */
+  readonly acceptedAt: number;
+  /** The record as last read; terminal unless the client gave up. */
+  readonly record: ActionRecord | null;
+  /** Responses with a 5xx status, POST and GETs. */
+  readonly serverErrors: number;
+  /** Requests that got no response at all (connection refused or reset). */
+  readonly failedRequests: number;
+  /** Other refusals of the POST (4xx): the status and body. */
+  readonly refused: string | null;
+}
+
+const terminal = new Set(['Completed', 'Error']);
+
+/**
+ * One client: POSTs its action, then GETs it every `pollMs` until it ends or `deadlineMs` passes
+ * (each poll starts `pollMs` after the previous answer, as a polling loop does).
+ */
+export async function runClient(url: string, token: string, body: unknown, started: number, pollMs: number, deadlineMs: number): Promise<ClientOutcome> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  let serverErrors = 0;
+  let failedRequests = 0;
+  const request = async (path: string, init: RequestInit): Promise<{ status: number; text: string } | null> => {
+    try {
+      const response = await fetch(`${url}${path}`, init);
+      const text = await response.text();
+      if (response.status >= 500) serverErrors += 1;
+      return { status: response.status, text };
+    } catch {
+      failedRequests += 1;
+      return null;
+    }
+  };
+  const created = await request('/v1/actions', { method: 'POST', headers, body: JSON.stringify(body) });
+  const acceptedAt = performance.now() - started;
+  if (created?.status !== 202) {
+    return { id: null, acceptedAt, record: null, serverErrors, failedRequests, refused: created === null ? 'no response' : `${String(created.status)} ${created.text.slice(0, 200)}` };
+  }
+  let record = JSON.parse(created.text) as ActionRecord;
+  const { id } = record;
+  while (!terminal.has(record.status) && performance.now() - started < deadlineMs) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const read = await request(`/v1/actions/${id}`, { headers });
+    if (read?.status === 200) record = JSON.parse(read.text) as ActionRecord;
+  }
+  return { id, acceptedAt, record, serverErrors, failedRequests, refused: null };
+}
+
+/** When `record` reached `status`, ms since the epoch (NaN if it never did). */
+export function reachedAt(record: ActionRecord, status: string): number {
+  return Date.parse(record.statusHistory.find((change) => change.status === status)?.at ?? 'NaN');
+}
+
+/**
+ * GETs of records at a steady `rate` per second for `seconds`, open-loop: each request is sent at
+ * its scheduled time whether or not earlier ones have answered, and its latency is counted from
+ * that time (a slow answer cannot hide the requests queued behind it).
+ */
+export async function openLoopGets(url: string, token: string, ids: readonly string[], rate: number, seconds: number): Promise<{ latencies: number[]; serverErrors: number; failed: number; notOk: number }> {
+  const total = rate * seconds;
+  const latencies: number[] = [];
+  let serverErrors = 0;
+  let failed = 0;
+  let notOk = 0;
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const scheduled = start + (index * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const id = ids[index % ids.length] ?? '';
+    pending.push(
+      fetch(`${url}/v1/actions/${id}`, { headers: { authorization: `Bearer ${token}` } }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          latencies.push(performance.now() - scheduled);
+          if (response.status >= 500) serverErrors += 1;
+          else if (response.status !== 200) notOk += 1;
+        },
+        () => {
+          failed += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, serverErrors, failed, notOk };
+}
+
+/** `load 1.23 0.98 0.75` (1, 5, 15 minutes), printed beside every figure: the machine is shared. */
+export function loadAverage(): string {
+  return `load ${loadavg().map((value) => value.toFixed(2)).join(' ')}`;
+}
+
+export function verdict(pass: boolean): string {
+  return pass ? 'PASS' : 'MISS';
+}
