@@ -8,7 +8,13 @@
  *   action is not run again, it is reported as interrupted.
  * - `abandoned`: the service refused the pickup (the action had ended or its deadline passed);
  *   nothing was done, so a later dispatch of the same action may run it.
- * - `done`: the outcome as reported; a duplicate delivery re-reports it.
+ * - `done`: the outcome, written before it is reported; `reported` once the service answered for it.
+ *   A duplicate delivery re-reports it, and so does a restart when the service never answered
+ *   (the responder died between the two), so no outcome is lost.
+ *
+ * On start the runner reads every entry (`list`): an `acting` entry there was left by a process that
+ * died (one process per state directory), so the service is told at once that it was interrupted,
+ * rather than waiting for its heartbeat to lapse; the action is never run again.
  */
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +27,8 @@ export interface JournalEntry {
   readonly at: string;
   /** With `done`: the final report, as sent (without a receipt). */
   readonly outcome?: Report;
+  /** With `done`: the service answered for the outcome (accepted it, or said the action had ended). */
+  readonly reported?: boolean;
 }
 
 /** Action ids become file names: only these characters (the service's ids are UUIDs). */
@@ -52,6 +60,19 @@ export class ActionJournal {
 
   async write(entry: JournalEntry): Promise<void> {
     await writeFileAtomically(this.#file(entry.actionId), JSON.stringify(entry));
+  }
+
+  /** Every entry, in no order; an unreadable one (an interrupted write is never one: writes are atomic) is skipped. */
+  async list(): Promise<JournalEntry[]> {
+    const entries: JournalEntry[] = [];
+    for (const name of await readdir(this.#dir)) {
+      if (!name.endsWith('.json') || name.startsWith(temporaryFilePrefix)) continue;
+      const actionId = name.slice(0, -'.json'.length);
+      if (!actionIdPattern.test(actionId)) continue;
+      const entry = await this.get(actionId).catch(() => undefined);
+      if (entry?.actionId === actionId) entries.push(entry);
+    }
+    return entries;
   }
 
   /** Forgets entries older than `maxAgeMs` (their work is long past any deadline) and leftovers of interrupted writes. */

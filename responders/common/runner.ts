@@ -142,6 +142,10 @@ class ResponderRunner {
     });
     const heartbeats = this.#heartbeatLoop();
     try {
+      // What a previous process left unsaid (killed mid-action) is reported before new work comes.
+      await handler.recover().catch((error: unknown) => {
+        this.#log.error('the journal of a previous run could not be replayed; its actions end at their deadlines', { responder: this.#id(), error });
+      });
       await this.#pollLoop(handler);
     } finally {
       await Promise.allSettled([...this.#tasks]);

@@ -55,21 +55,11 @@ export class WorkHandler {
     }
     const entry = await journal.get(actionId);
     if (entry?.state === 'done' && entry.outcome !== undefined) {
-      await this.#report(actionId, entry.outcome, 'duplicate delivery: stored outcome', item.receipt);
+      await this.#reportDone(entry, 'duplicate delivery: stored outcome', item.receipt);
       return;
     }
     if (entry?.state === 'acting') {
-      await this.#finish(
-        actionId,
-        {
-          status: 'Error',
-          error: {
-            code: 'ResponderInterrupted',
-            message: `the responder for ${targetLabel(target)} stopped while running this action and does not run it twice; check the target before retrying`,
-          },
-        },
-        item.receipt,
-      );
+      await this.#finish(actionId, this.#interrupted(), item.receipt);
       return;
     }
     if (clock.now().getTime() > Date.parse(order.pickupDeadline)) {
@@ -120,6 +110,35 @@ export class WorkHandler {
     }
   }
 
+  /**
+   * On start, before any work is received: what a previous process of this responder left unsaid.
+   * An `acting` entry means it died while acting (one process per state directory), so the
+   * service hears now that the action was interrupted instead of waiting for its heartbeat to
+   * lapse; a `done` outcome the service never answered for is reported again. Nothing is run again.
+   */
+  async recover(): Promise<void> {
+    const { journal, log } = this.#options;
+    for (const entry of await journal.list()) {
+      if (this.#options.stop.aborted) return;
+      if (entry.state === 'acting') {
+        log.warn('an action was interrupted by a stop of this responder; reporting it, not running it again', { actionId: entry.actionId });
+        await this.#finish(entry.actionId, this.#interrupted());
+      } else if (entry.state === 'done' && entry.outcome !== undefined && entry.reported !== true) {
+        await this.#reportDone(entry, 'restart: outcome never answered for');
+      }
+    }
+  }
+
+  #interrupted(): Report {
+    return {
+      status: 'Error',
+      error: {
+        code: 'ResponderInterrupted',
+        message: `the responder for ${targetLabel(this.#options.target)} stopped while running this action and does not run it twice; check the target before retrying`,
+      },
+    };
+  }
+
   /** The work order, or undefined when the work is refused (logged, not reported). */
   async #verify(item: WorkMessage): Promise<WorkOrder | undefined> {
     const { trusted, target, log } = this.#options;
@@ -150,14 +169,22 @@ export class WorkHandler {
   async #finish(actionId: string, outcome: Report, receipt?: string): Promise<void> {
     const entry: JournalEntry = { actionId, state: 'done', at: this.#options.clock.now().toISOString(), outcome };
     await this.#options.journal.write(entry);
-    await this.#report(actionId, outcome, `outcome ${outcome.status}`, receipt);
+    await this.#reportDone(entry, `outcome ${outcome.status}`, receipt);
+  }
+
+  /** Reports a journaled outcome; once the service has answered for it, the journal says so (a restart then stays silent). */
+  async #reportDone(entry: JournalEntry, why: string, receipt?: string): Promise<void> {
+    if (entry.outcome === undefined) return;
+    const answered = await this.#report(entry.actionId, entry.outcome, why, receipt);
+    if (answered && entry.reported !== true) await this.#options.journal.write({ ...entry, reported: true });
   }
 
   /**
    * A report whose refusal is logged, not thrown: 409 means the service had already settled it.
-   * With a receipt, the message goes once the service answered for it (2xx or 409).
+   * With a receipt, the message goes once the service answered for it (2xx or 409). True when the
+   * service answered for it (2xx, or a refusal that asking again cannot change).
    */
-  async #report(actionId: string, report: Report, why: string, receipt?: string): Promise<void> {
+  async #report(actionId: string, report: Report, why: string, receipt?: string): Promise<boolean> {
     const { api, log } = this.#options;
     try {
       await api.report(actionId, report);
@@ -166,11 +193,12 @@ export class WorkHandler {
       if (error instanceof ResponderApiError) {
         log.warn('report not applied', { actionId, status: report.status, why, httpStatus: error.status, detail: error.detail });
         if (error.status === 409 && receipt !== undefined) await this.#settle(receipt);
-        return;
+        return !error.transient;
       }
       throw error;
     }
     if (receipt !== undefined) await this.#settle(receipt);
+    return true;
   }
 
   /** Deletes a message the service has answered for; a failure leaves it to come back, where the journal answers it. */
