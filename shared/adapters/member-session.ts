@@ -56,7 +56,11 @@ export interface StsMemberSessionsOptions {
   readonly durationSeconds?: number;
   /** A session this close to expiry is replaced rather than reused. */
   readonly refreshMarginSeconds?: number;
-  /** Sessions kept at most; the oldest are dropped (and their clients destroyed) beyond it. */
+  /**
+   * Sessions kept at most (64 unless given); the least recently used are dropped (and their clients
+   * destroyed) beyond it. A process running more actions at once than this assumes their roles
+   * again at later steps: the local runtime, which runs many, should give more.
+   */
   readonly maxSessions?: number;
 }
 
@@ -95,7 +99,14 @@ export class StsMemberSessions implements MemberSessionSource {
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       const session = await cached.session.catch(() => undefined);
-      if (session !== undefined && this.#fresh(session)) return session;
+      if (session !== undefined && this.#fresh(session)) {
+        // Least recently used goes first: an action's next step finds its session however many started since.
+        if (this.#cache.get(key) === cached) {
+          this.#cache.delete(key);
+          this.#cache.set(key, cached);
+        }
+        return session;
+      }
       this.#drop(key, cached);
     }
     this.#evict();
