@@ -37,7 +37,9 @@ export function createLocalApiServer(
   site?: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
 ): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
-  const server = createServer((request, response) => {
+  // Idle connections are kept longer than common clients and proxies keep theirs (ALB 60 s), so the
+  // server never closes one a client is about to reuse (Node's 5 s default reset them); headersTimeout above it.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (request, response) => {
     void serve(request, response).catch((error: unknown) => {
       logger.error('local adapter failed', { error });
       if (!response.headersSent) send(response, problem(500, 'an unexpected error occurred'));
@@ -54,9 +56,11 @@ export function createLocalApiServer(
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const detail = status === 431 ? 'the request headers are larger than this server reads (16 KB)' : status === 408 ? 'the request took too long to arrive' : 'the request is not valid HTTP/1.1';
     const body = JSON.stringify(problemBody(new HttpProblem(status, statusTitle(status), detail)));
-    // The answer to a HEAD has no body (a client would read one as the next response); rawPacket holds what was received.
-    const head = (error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 5) === 'HEAD ';
-    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json\r\nx-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`);
+    // The answer to a HEAD has no body (a client would read one as the next response). rawPacket is the chunk
+    // the parser failed on: when it does not start with the request line, the method is unknown, so no body.
+    const start = /^([A-Z]+) /.exec((error as { rawPacket?: Buffer }).rawPacket?.toString('latin1', 0, 16) ?? '')?.[1];
+    const content = start === undefined || start === 'HEAD' ? '' : body;
+    socket.end(`HTTP/1.1 ${status} ${statusTitle(status)}\r\ncontent-type: application/problem+json\r\nx-content-type-options: nosniff\r\ncontent-length: ${start === undefined ? 0 : Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${content}`);
   });
   return server;
 
