@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -162,4 +163,118 @@ export function unixSocketAgent(socketPath: string): Agent {
   // Returning the socket (not calling back) is how net.createConnection itself answers the agent.
   agent.createConnection = () => connect(socketPath);
   return agent;
+}
+
+/**
+ * DATA_DIR is used by one process at a time (`npm start`, `npm run sandbox`): a second one on the
+ * same directory would share its LevelDB and sockets. The holder's PID (and, on Linux, its start
+ * time, so that a reused PID is not mistaken for it) is in `<DATA_DIR>/lock`.
+ */
+export class DataDirInUseError extends ConfigError {}
+
+export interface DataDirLock {
+  /** The PID of a process that died (SIGKILL, a crash) holding DATA_DIR, whose lock this one took over. */
+  readonly tookOverFrom: number | undefined;
+  /** Removes the lock if it is still this process's. Synchronous, so an `exit` handler can call it. */
+  release(): void;
+}
+
+interface LockHolder {
+  readonly pid: number;
+  readonly started: string | null;
+  readonly program: string;
+}
+
+/**
+ * Takes DATA_DIR for this process, or throws DataDirInUseError naming the live process holding it.
+ * A lock left by a process that is gone is taken over (and `tookOverFrom` says whose it was).
+ * DATA_DIR must exist (securePrivateDataDir makes it).
+ */
+export async function lockDataDir(dataDir: string, program: string): Promise<DataDirLock> {
+  const file = join(resolve(dataDir), 'lock');
+  const mine = `${JSON.stringify({ pid: process.pid, started: processStartTime(process.pid), program })}\n`;
+  let tookOverFrom: number | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (await createFileAtomically(file, mine, { mode: 0o600 })) {
+      return {
+        tookOverFrom,
+        release: () => {
+          try {
+            if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
+          } catch {
+            // Already gone: nothing to release.
+          }
+        },
+      };
+    }
+    const text = await readIfPresent(file);
+    if (text === undefined) continue;
+    const holder = parseHolder(text.toString('utf8'));
+    if (holder !== undefined && isAlive(holder)) {
+      throw new DataDirInUseError(
+        'DATA_DIR',
+        `${resolve(dataDir)} is in use by process ${String(holder.pid)} (${holder.program}); stop it (kill ${String(holder.pid)}) and wait until it has exited, or set DATA_DIR to another directory`,
+      );
+    }
+    if (await removeStale(file, text)) tookOverFrom = holder?.pid;
+  }
+  throw new DataDirInUseError('DATA_DIR', `${resolve(dataDir)}: its lock file kept changing while this process tried to take it; another process is starting on it`);
+}
+
+/**
+ * Removes the stale lock whose text was read, and only that one: moved aside first (rename is
+ * atomic), then checked; a lock another process wrote in between is put back.
+ */
+async function removeStale(file: string, staleText: Buffer): Promise<boolean> {
+  const aside = `${file}.stale-${String(process.pid)}`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const moved = await readFile(aside);
+  if (!moved.equals(staleText)) {
+    await link(aside, file).catch(() => undefined);
+    await rm(aside, { force: true });
+    return false;
+  }
+  await rm(aside, { force: true });
+  return true;
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const { pid, started, program } = parsed;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
+    return { pid, started: typeof started === 'string' ? started : null, program: typeof program === 'string' ? program.replace(/\p{Cc}/gu, '').slice(0, 40) : 'unknown' };
+  } catch {
+    // Not what this service writes: nobody holds it.
+    return undefined;
+  }
+}
+
+function isAlive(holder: LockHolder): boolean {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    // EPERM: a live process of another user (it cannot be ours, but it is not dead either).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // The PID of a process that died may since belong to another process: its start time tells.
+  const started = processStartTime(holder.pid);
+  return holder.started === null || started === null || started === holder.started;
+}
+
+/** A process's start time in clock ticks since boot (Linux `/proc/<pid>/stat`, field 22); null elsewhere. */
+function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // Field 2 (the command) is in parentheses and may hold spaces: count from after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
 }

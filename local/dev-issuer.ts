@@ -45,6 +45,20 @@ export function dataDirFrom(env: Environment): string {
   return raw === undefined || raw.trim() === '' ? defaultDataDir : resolve(raw.trim());
 }
 
+/**
+ * The command that signs tokens with the key of the service on `dataDir`: `npm run token` reads
+ * DATA_DIR the same way, so any DATA_DIR but the default is named in it (a token signed with
+ * another DATA_DIR's key is refused with 401).
+ */
+export function tokenCommand(dataDir: string): string {
+  if (resolve(dataDir) === resolve(defaultDataDir)) return 'npm run --silent token';
+  return `DATA_DIR=${shellQuoted(resolve(dataDir))} npm run --silent token`;
+}
+
+function shellQuoted(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 export interface IssueRequest {
   readonly sub: string;
   readonly scopes: readonly string[];

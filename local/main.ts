@@ -1,18 +1,27 @@
 /**
  * `npm start`: the whole service on 127.0.0.1:$PORT (default 8787) with embedded stores under
- * DATA_DIR (default `.local/`). Prints its URL when ready; stops cleanly on SIGINT/SIGTERM.
+ * DATA_DIR (default `.local/`), which it holds alone (`DATA_DIR/lock`). Prints its URL when ready;
+ * a start-up failure is one line and exit 2. SIGTERM or Ctrl-C stops it within a few seconds
+ * (local/process-lifecycle.ts); actions still running are settled by the next start.
  */
 import { relative } from 'node:path';
-import { ConfigError } from '#shared/errors.ts';
-import { dataDirFrom } from './dev-issuer.ts';
-import { startLocalService } from './service.ts';
+import { dataDirFrom, tokenCommand } from './dev-issuer.ts';
+import { failStartup, holdDataDir, stopOnSignals } from './process-lifecycle.ts';
+import { startLocalService, type LocalService } from './service.ts';
 
 const env = process.env;
 const port = parsePort(env['PORT']);
 const dataDir = dataDirFrom(env);
+const where = { program: 'npm start', port, dataDir };
+const lock = await holdDataDir(dataDir, 'npm start', where);
 
+let service: LocalService;
 try {
-  const service = await startLocalService({ dataDir, port, env });
+  service = await startLocalService({ dataDir, port, env });
+} catch (error) {
+  failStartup(error, where);
+}
+{
   const { targetAccounts } = service.config;
   const target = env['AWS_ENDPOINT_URL'] === undefined ? 'AWS through the default credential chain' : `${env['AWS_ENDPOINT_URL']} (AWS_ENDPOINT_URL)`;
   const accounts = targetAccounts.all ? 'any account (*)' : targetAccounts.ids.size === 0 ? 'none (set TARGET_ACCOUNTS)' : [...targetAccounts.ids].join(', ');
@@ -28,7 +37,7 @@ try {
     `  host actions:    ${service.responders.hostResponder === null ? 'no responder on this machine' : `this machine's responder, host.id ${service.responders.hostResponder}`}`,
     oidc
       ? `  token:           TOKEN=<an access token from ${service.auth.issuer} for this API>`
-      : `  token:           TOKEN=$(npm run --silent token -- containment-response-actions.exec data-gathering-response-actions.exec)`,
+      : `  token:           TOKEN=$(${tokenCommand(dataDir)} -- containment-response-actions.exec data-gathering-response-actions.exec)`,
     `  try:             curl -s -H "Authorization: Bearer $TOKEN" ${service.url}/v1/action-types`,
   ];
   const runs = service.playbooks.recovery;
@@ -40,33 +49,11 @@ try {
         `${recovery.failedToRestart.length} could not restart; ${runs.resumed.length} playbook runs resumed, ${runs.failedToResume.length} could not resume`,
     );
   }
-  console.log(lines.join('\n'));
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping (waiting for running actions)`);
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => {
-    stop('SIGINT');
-  });
-  process.on('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`configuration: ${error.message}`);
-    process.exit(2);
+  if (lock.tookOverFrom !== undefined) {
+    lines.push(`  DATA_DIR lock:   taken over from process ${String(lock.tookOverFrom)}, which ended without releasing it (killed or crashed)`);
   }
-  throw error;
+  console.log(lines.join('\n'));
+  stopOnSignals(() => service.close());
 }
 
 function parsePort(value: string | undefined): number {
@@ -78,3 +65,4 @@ function parsePort(value: string | undefined): number {
   }
   return port;
 }
+

@@ -167,11 +167,25 @@ function keyResolver(source: VerificationKeySource): JWTVerifyGetKey {
       return await resolve(protectedHeader, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-        throw new UnauthorizedError('unknown-key');
+        throw new UnauthorizedError('unknown-key', unknownKeyMessage(source));
       }
       throw new SigningKeysUnavailableError('the keys to verify bearer tokens could not be loaded', { cause: error });
     }
   };
+}
+
+/**
+ * Says whose key the token lacks, never which key it named: with the service's own key set (the
+ * local issuer under DATA_DIR), a token made with another DATA_DIR's key is the usual cause.
+ */
+function unknownKeyMessage(source: VerificationKeySource): string {
+  if ('jwksUrl' in source) {
+    return "the bearer token was not signed by any key this service's issuer publishes (a retired key, or a token from another issuer)";
+  }
+  return (
+    "the bearer token was not signed by this service's key: a token made with another key, such as another DATA_DIR's " +
+    '(npm run token signs with the key of the DATA_DIR it is given), or before the key was replaced; get a new token for this service'
+  );
 }
 
 function remoteResolver(source: { readonly jwksUrl: URL; readonly fetchTimeoutMs?: number }): JWTVerifyGetKey {
