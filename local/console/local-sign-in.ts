@@ -57,7 +57,7 @@ function refuseForeignRequest(request: IncomingMessage): void {
   const fetchSite = request.headers['sec-fetch-site'];
   if (fetchSite !== undefined && fetchSite !== 'same-origin') throw new HttpProblem(403, 'Forbidden', 'local sign-in answers only same-origin requests');
   if ((request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-    throw new HttpProblem(415, 'Unsupported Media Type', 'the body must be application/json', { errors: [{ path: 'content-type', message: 'must be application/json' }] });
+    throw new HttpProblem(415, 'Unsupported Media Type', 'content-type must be application/json: the body is JSON', { errors: [{ path: 'content-type', message: 'must be application/json' }] });
   }
 }
 

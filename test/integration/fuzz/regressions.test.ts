@@ -1,8 +1,13 @@
 /**
  * What the API fuzzer found, each as a plain example, so the fix stays tested whatever the
- * fuzzer's seed draws. Against the local API server with the real routes and JWT checks.
+ * fuzzer's seed draws. Against the local API server with the real routes and JWT checks, and the
+ * local service for what only it serves.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalService } from '#local/service.ts';
 import { FixedClock } from '#shared/clock.ts';
 import { CompletingStarter, startLocalApi, type LocalApi } from '#test/support/local-api.ts';
 import { rawRequest } from '#test/support/raw-http.ts';
@@ -45,5 +50,26 @@ describe('found by the API fuzzer', () => {
     // Assess: node's client fails the request ("Data after Connection: close") when a body follows
     expect(answer.status).toBe(431);
     expect(answer.body).toBe('');
+  });
+
+  it('names the field at fault in the detail of local sign-in\'s 415, as its errors do', async () => {
+    // Arrange
+    const dataDir = await mkdtemp(join(tmpdir(), 'fuzz-regression-'));
+    const service = await startLocalService({ dataDir, port: 0, env: {}, hostResponder: false });
+    try {
+      const own = new URL(service.url).host;
+
+      // Act
+      const answer = await rawRequest(`${service.url}/local/sign-in`, { method: 'POST', headers: { host: own, origin: `http://${own}`, 'content-type': 'text/plain' }, body: '{"scopes":["containment-response-actions.read"]}' });
+
+      // Assess
+      const problem = JSON.parse(answer.body) as { detail: string; errors: { path: string }[] };
+      expect(answer.status).toBe(415);
+      expect(problem.errors.map((error) => error.path)).toEqual(['content-type']);
+      expect(problem.detail).toContain('content-type');
+    } finally {
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
