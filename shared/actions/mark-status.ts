@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { StatusConflictError } from '#shared/errors.ts';
 import type { ActionError, ActionRecord } from '#shared/history/record.ts';
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import type { ActionStatus } from '#shared/history/status.ts';
 import type { JsonValue } from '#shared/json.ts';
+import { logger } from '#shared/log.ts';
 import { ActionNotRunningError, InvalidStepEventError, errorCodeOf } from './errors.ts';
 
 export type StatusRepository = Pick<HistoryWriter, 'get' | 'transition' | 'releaseUndo'>;
@@ -63,6 +66,41 @@ export function createMarkStatusHandler(deps: MarkStatusDeps | (() => MarkStatus
   };
 }
 
+/**
+ * A status write DynamoDB refused on its condition every time the history writer re-read and tried
+ * (the record kept changing, or the store kept answering so): the move did not happen.
+ */
+export class StatusWriteContendedError extends Error {
+  override readonly name = 'StatusWriteContendedError';
+}
+
+/** Rounds of the writer's own attempts (each re-reads the record) before a status write is given up. */
+const contendedRounds = 5;
+
+/**
+ * Runs a status write again, after a jittered pause, when the history writer gave up on
+ * ConditionalCheckFailedException (it retries at once, re-reading, a few times; a real race settles
+ * within those, since a status moves at most four times). Anything else is thrown as is; a write
+ * refused every round becomes a StatusWriteContendedError that says so, never the SDK's bare error.
+ */
+export async function retryContendedStatusWrite<Result>(what: string, write: () => Promise<Result>): Promise<Result> {
+  for (let round = 1; ; round += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (round >= contendedRounds) {
+        throw new StatusWriteContendedError(
+          `${what}: the history store refused the conditional write ${String(round)} rounds running, each after reading the record again; nothing was changed`,
+          { cause: error },
+        );
+      }
+      // Full jitter, so writers that collided do not collide again in step.
+      await sleep(Math.random() * Math.min(1000, 50 * 2 ** round));
+    }
+  }
+}
+
 /** Moves the record as the state machine says; every move is safe to repeat (the state machine retries). */
 export async function markStatus(repository: StatusRepository, event: MarkStatusEvent): Promise<MarkStatusOutput> {
   switch (event.status) {
@@ -88,14 +126,14 @@ export async function markRunning(repository: StatusRepository, actionId: string
   if (record.status === 'Running') return record;
   if (record.status === 'Created') {
     try {
-      await repository.transition(actionId, 'Enqueued', { detail: 'execution started' });
+      await retryContendedStatusWrite(`action ${actionId} could not be marked Enqueued`, () => repository.transition(actionId, 'Enqueued', { detail: 'execution started' }));
     } catch (error) {
       // Someone else moved it meanwhile; the move to Running below decides whether that matters.
       if (!(error instanceof StatusConflictError)) throw error;
     }
   }
   try {
-    return await repository.transition(actionId, 'Running', { detail: 'execution running' });
+    return await retryContendedStatusWrite(`action ${actionId} could not be marked Running`, () => repository.transition(actionId, 'Running', { detail: 'execution running' }));
   } catch (error) {
     if (!(error instanceof StatusConflictError)) throw error;
     const current = await repository.get(actionId);
@@ -106,11 +144,12 @@ export async function markRunning(repository: StatusRepository, actionId: string
 
 export async function markCompleted(repository: StatusRepository, actionId: string, result: JsonValue): Promise<ActionRecord> {
   try {
-    return await repository.transition(actionId, 'Completed', { result });
+    return await retryContendedStatusWrite(`action ${actionId} could not be marked Completed`, () => repository.transition(actionId, 'Completed', { result }));
   } catch (error) {
     if (!(error instanceof StatusConflictError)) throw error;
     const current = await repository.get(actionId);
     if (current?.status === 'Completed') return current;
+    logger.warn('a Completed outcome lost to an earlier ending', { actionId, status: current?.status ?? null });
     throw new ActionNotRunningError(`action ${actionId} is ${current?.status ?? 'gone'} and cannot become Completed`, { cause: error });
   }
 }
@@ -123,11 +162,14 @@ export async function markCompleted(repository: StatusRepository, actionId: stri
 export async function endInError(repository: StatusRepository, actionId: string, error: ActionError): Promise<ActionRecord | null> {
   let record: ActionRecord | null;
   try {
-    record = await repository.transition(actionId, 'Error', { error });
+    record = await retryContendedStatusWrite(`action ${actionId} could not be marked Error (${error.code})`, () => repository.transition(actionId, 'Error', { error }));
   } catch (conflict) {
     if (!(conflict instanceof StatusConflictError)) throw conflict;
-    // Already terminal (or gone): the first ending stands.
+    // Already terminal (or gone): the first ending stands, and the log says which ending lost.
     record = await repository.get(actionId);
+    if (!(record?.status === 'Error' && record.error?.code === error.code)) {
+      logger.warn('an Error ending lost to an earlier ending', { actionId, status: record?.status ?? null, code: error.code });
+    }
   }
   if (record?.status === 'Error' && record.undoOf !== null) {
     // Conditional on the link naming this undo, so repeating it is harmless.
