@@ -37,6 +37,8 @@ export interface DynamoFaultProxy {
   clear(): void;
   /** Status writes that met a fault, by `:to` status. */
   readonly injected: Map<string, number>;
+  /** Every ConditionalCheckFailedException dynalite answered, injected or not (real races count here too). */
+  conditionFailures(): number;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFau
   const target = new URL(upstream);
   const faults: { fault: StatusWriteFault; left: number }[] = [];
   const injected = new Map<string, number>();
+  let conditionFailures = 0;
 
   const forward = (headers: IncomingHttpHeaders, body: Buffer): Promise<Answer> =>
     new Promise((resolve, reject) => {
@@ -104,6 +107,7 @@ export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFau
         } else {
           answer = await forward(headers, body);
         }
+        if (answer.status === 400 && answer.body.includes('ConditionalCheckFailedException')) conditionFailures += 1;
         const { 'content-length': _length, 'transfer-encoding': _encoding, connection: _connection, ...rest } = answer.headers;
         outgoing.writeHead(answer.status, { ...rest, 'content-length': String(answer.body.length) });
         outgoing.end(answer.body);
@@ -119,6 +123,7 @@ export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFau
     inject: (fault) => { faults.push({ fault, left: fault.times }); },
     clear: () => { faults.length = 0; },
     injected,
+    conditionFailures: () => conditionFailures,
     close: async () => {
       server.closeAllConnections();
       server.close();
