@@ -33,13 +33,18 @@ export class WorkHandler {
   readonly #options: WorkHandlerOptions;
   /** Actions running here, each with what fires when the service says it ended (a keep-alive got 409). */
   readonly #inProgress = new Map<string, AbortController>();
+  /**
+   * Per action id, the delivery deciding now (journal, deadline, pickup) that later ones wait for:
+   * SQS may hand out several copies of one message in one receive, handled concurrently, and each
+   * would otherwise read the journal before any had written `acting`, and all would run it.
+   */
+  readonly #deciding = new Map<string, Promise<void>>();
 
   constructor(options: WorkHandlerOptions) {
     this.#options = options;
   }
 
   async handle(item: WorkMessage): Promise<void> {
-    const { journal, clock, target, log } = this.#options;
     const order = await this.#verify(item);
     if (order === undefined) return;
     if (this.#options.stop.aborted) {
@@ -47,6 +52,24 @@ export class WorkHandler {
       await this.#options.source.release(item.receipt).catch(() => undefined);
       return;
     }
+    const { actionId } = order;
+    const earlier = this.#deciding.get(actionId);
+    let decided = (): void => undefined;
+    const mine = new Promise<void>((resolve) => { decided = resolve; });
+    const turn = (earlier ?? Promise.resolve()).then(() => mine);
+    this.#deciding.set(actionId, turn);
+    try {
+      await earlier;
+      await this.#decide(item, order, decided);
+    } finally {
+      decided();
+      if (this.#deciding.get(actionId) === turn) this.#deciding.delete(actionId);
+    }
+  }
+
+  /** One delivery, its turn come: answered from the journal, refused, or run; `decided` lets the next copy in once this one is in progress. */
+  async #decide(item: WorkMessage, order: WorkOrder, decided: () => void): Promise<void> {
+    const { journal, clock, target, log } = this.#options;
     const { actionId } = order;
     if (this.#inProgress.has(actionId)) {
       // Delivered again while it runs here: keep it alive and let the duplicate leave the queue.
@@ -84,6 +107,8 @@ export class WorkHandler {
     await journal.write({ actionId, state: 'acting', at: clock.now().toISOString() });
     const ended = new AbortController();
     this.#inProgress.set(actionId, ended);
+    // A copy delivered from here on is answered as a duplicate of a running action.
+    decided();
     try {
       try {
         await this.#options.api.report(actionId, { status: 'Running' });
