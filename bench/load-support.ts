@@ -4,6 +4,8 @@
  * GET load at a fixed rate.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '#shared/history/record.ts';
@@ -12,6 +14,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 
 export interface ServiceProcess {
   readonly url: string;
+  /** CPU seconds (user + system) the service process has used so far, from /proc: unlike wall time, not inflated by other processes on a shared machine. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -27,7 +31,10 @@ export async function startServiceProcess(env: Readonly<Record<string, string>>)
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // BENCH_LOAD_LOG=<file>: the service's whole output goes there too (its errors, when a run shows 5xx).
+  const logFile = process.env['BENCH_LOAD_LOG'];
   const keep = (chunk: Buffer): void => {
+    if (logFile !== undefined) appendFileSync(logFile, chunk);
     // Only the start-up lines matter; the rest is dropped so a long run holds no log in memory.
     if (output.length < 64 * 1024) output += chunk.toString();
   };
@@ -40,6 +47,11 @@ export async function startServiceProcess(env: Readonly<Record<string, string>>)
     if (match?.[1] !== undefined) {
       return {
         url: match[1],
+        cpuSeconds: async () => {
+          // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name): utime and stime in clock ticks (100 per second on Linux).
+          const fields = (await readFile(`/proc/${String(child.pid)}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        },
         stop: async () => {
           child.kill('SIGTERM');
           await exited;
@@ -67,6 +79,8 @@ export interface ClientOutcome {
   readonly failedRequests: number;
   /** Other refusals of the POST (4xx): the status and body. */
   readonly refused: string | null;
+  /** GETs of the action made while polling. */
+  readonly polls: number;
 }
 
 const terminal = new Set(['Completed', 'Error']);
@@ -93,16 +107,18 @@ export async function runClient(url: string, token: string, body: unknown, start
   const created = await request('/v1/actions', { method: 'POST', headers, body: JSON.stringify(body) });
   const acceptedAt = performance.now() - started;
   if (created?.status !== 202) {
-    return { id: null, acceptedAt, record: null, serverErrors, failedRequests, refused: created === null ? 'no response' : `${String(created.status)} ${created.text.slice(0, 200)}` };
+    return { id: null, acceptedAt, record: null, serverErrors, failedRequests, polls: 0, refused: created === null ? 'no response' : `${String(created.status)} ${created.text.slice(0, 200)}` };
   }
   let record = JSON.parse(created.text) as ActionRecord;
   const { id } = record;
+  let polls = 0;
   while (!terminal.has(record.status) && performance.now() - started < deadlineMs) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
     const read = await request(`/v1/actions/${id}`, { headers });
+    polls += 1;
     if (read?.status === 200) record = JSON.parse(read.text) as ActionRecord;
   }
-  return { id, acceptedAt, record, serverErrors, failedRequests, refused: null };
+  return { id, acceptedAt, record, serverErrors, failedRequests, polls, refused: null };
 }
 
 /** When `record` reached `status`, ms since the epoch (NaN if it never did). */

@@ -70,19 +70,28 @@ async function ceilingRun(actions: number): Promise<string[]> {
     await warmUp(service.url, tokens[0] ?? '');
     aws.world.calls.clear();
     const loadBefore = loadAverage();
+    const cpuBefore = await service.cpuSeconds();
     const started = performance.now();
     const outcomes = await Promise.all(bodies.map((body, index) => runClient(service?.url ?? '', tokens[index] ?? '', body, started, pollMs, 300_000)));
+    const cpu = (await service.cpuSeconds()) - cpuBefore;
     const lines = summarize(`load: ${String(bodies.length)} concurrent actions (${String(bodies.length - hostCount)} cloud over ${seededKinds.join(', ')} against the instant AWS; ${String(hostCount)} host file-quarantine), each client polling every ${String(pollMs / 1000)} s`, outcomes, started, loadBefore, true);
 
     const calls = [...aws.world.calls].sort((a, b) => b[1] - a[1]).map(([call, count]) => `${call} ${(count / (bodies.length - hostCount)).toFixed(2)}`);
-    lines.push(`  instant AWS calls per cloud action: ${calls.join(', ')}`);
+    const polls = outcomes.reduce((sum, outcome) => sum + outcome.polls, 0);
+    lines.push(
+      `  service CPU ${cpu.toFixed(1)} s for ${String(bodies.length)} actions and ${String(polls)} polling GETs: ${((cpu * 1000) / bodies.length).toFixed(1)} ms per action with its polls (a ceiling of ${(bodies.length / cpu).toFixed(0)} actions/s per core at this polling)`,
+      `  instant AWS calls per cloud action: ${calls.join(', ')}`,
+    );
     const ids = outcomes.flatMap((outcome) => (outcome.id === null ? [] : [outcome.id]));
     const rate = 300;
     const loadGets = loadAverage();
+    const getCpuBefore = await service.cpuSeconds();
     const gets = await openLoopGets(service.url, tokens[0] ?? '', ids, rate, 10);
+    const getCpu = (await service.cpuSeconds()) - getCpuBefore;
     const getP99 = percentile(gets.latencies, 99);
     lines.push(
       `load: GET /v1/actions/{id} open-loop at ${String(rate)}/s for 10 s over ${String(ids.length)} records: p50 ${percentile(gets.latencies, 50).toFixed(1)} ms, p99 ${getP99.toFixed(1)} ms; ${String(gets.serverErrors)} 5xx, ${String(gets.notOk)} other non-200, ${String(gets.failed)} without answer [${loadGets}]`,
+      `  service CPU ${getCpu.toFixed(1)} s for ${String(gets.latencies.length)} GETs: ${((getCpu * 1000) / Math.max(1, gets.latencies.length)).toFixed(2)} ms per GET`,
       `  target GET p99 < 20 ms at 300/s: ${getP99.toFixed(1)} ms ${verdict(getP99 < 20 && gets.serverErrors === 0 && gets.failed === 0)}`,
     );
     return lines;
