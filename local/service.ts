@@ -37,6 +37,8 @@ import { startEmbeddedSqs, type EmbeddedSqs } from './embedded-sqs.ts';
 import { createLocalVerifier } from './local-verifier.ts';
 import { evidenceRoute } from './evidence/evidence-route.ts';
 import { FileEvidenceStore } from './evidence/file-evidence-store.ts';
+import { FileTrail } from './evidence/file-trail.ts';
+import { bindTrail } from '#shared/trail/appender.ts';
 import { EvidenceUrlSigner } from './evidence/signed-urls.ts';
 import { createLocalAutomation } from './automation.ts';
 import { createLocalApiServer, listen } from './http-server.ts';
@@ -136,7 +138,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     };
     await ensureHistoryTable(store, historyTable);
     const cursors = new CursorCodec(await localSecret(options.dataDir, 'cursor-key'));
-    const repository = new HistoryRepository({ client: createHistoryClient(store), tableName: historyTable, cursors, clock });
+    // The tamper-evident trail (DATA_DIR/trail): every write through this client is appended to it.
+    const trail = await FileTrail.open(options.dataDir, clock);
+    closers.push(() => trail.close());
+    const historyClient = createHistoryClient(store);
+    bindTrail(historyClient, trail);
+    const repository = new HistoryRepository({ client: historyClient, tableName: historyTable, cursors, clock });
 
     // Evidence is files under DATA_DIR; its URLs are signed with a per-DATA_DIR secret and served
     // by this service's own HTTP server, whose address is known once it listens.
@@ -145,7 +152,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       if (listening.url === undefined) throw new Error('evidence URLs name the local HTTP server, which is not listening yet');
       return listening.url;
     });
-    const evidence = await FileEvidenceStore.open({ root: join(options.dataDir, 'evidence'), clock, urls: evidenceUrls });
+    const evidence = await FileEvidenceStore.open({ root: join(options.dataDir, 'evidence'), clock, urls: evidenceUrls, trail });
 
     const families = options.families ?? localCloudActionFamilies({ evidence });
     const cloud: LocalCloudActions = createLocalCloudActions({ repository, config, clock, families });
@@ -194,7 +201,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       env: options.env,
       config,
       repository,
-      client: createHistoryClient(store),
+      client: historyClient,
       tableName: historyTable,
       cursors,
       families,
@@ -205,6 +212,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.playbookRunner === undefined ? {} : { playbookRunner: options.playbookRunner }),
     });
     closers.push(() => local.close());
+    bindTrail(local.automation.decisions, trail);
     const issuer = await openDevIssuer(options.dataDir);
     // Each token's signature is checked once and its caller remembered while the token is valid (at most a minute): clients poll.
     const verifier = cachedTokenVerifier(createLocalVerifier({ auth: authConfig, issuer, hostResponder: hostResponderName, clock }), { clock });
@@ -216,6 +224,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           planner: local.planner,
           automation: local.automation,
           playbooks: local.playbooks.runs,
+          trail,
         }),
       })),
       async (header) => {

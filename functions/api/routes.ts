@@ -35,6 +35,7 @@ import * as responderHeartbeat from './responder-heartbeat.ts';
 import * as responderQueueCredentials from './responder-queue-credentials.ts';
 import * as undoAction from './undo-action.ts';
 import * as undoPlaybookRun from './undo-playbook-run.ts';
+import type { TrailAppender } from '#shared/trail/appender.ts';
 
 export interface ApiRouteDeps {
   readonly service: ActionService;
@@ -48,6 +49,8 @@ export interface ApiRouteDeps {
   readonly automation?: AutomationRouteDeps;
   /** Playbooks and their runs (API.md "Playbooks"); a runtime without them answers the playbook routes with 503. */
   readonly playbooks?: PlaybookRuns;
+  /** The tamper-evident trail (shared/trail): the evidence route appends each download URL it hands out. */
+  readonly trail?: TrailAppender | null;
 }
 
 /** What the event and automation-rule routes use. */

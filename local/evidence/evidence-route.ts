@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Clock } from '#shared/clock.ts';
 import { EvidenceExistsError, EvidenceIntegrityError, InvalidEvidenceInputError } from '#shared/evidence/errors.ts';
 import { HttpProblem, problemBody, statusTitle } from '#shared/http/problem.ts';
+import { appendToTrail } from '#shared/trail/appender.ts';
 import type { FileEvidenceStore } from './file-evidence-store.ts';
 import { evidenceUrlPrefix, isUrlRefusal, uploadHeaders, type EvidenceUrlSigner } from './signed-urls.ts';
 
@@ -44,6 +45,16 @@ export function evidenceRoute(store: FileEvidenceStore, urls: EvidenceUrlSigner,
           'cache-control': 'no-store',
         });
         await pipeline(content, response);
+        // Served whole: the URL's bearer has the bytes (who it was issued to is the url-issued entry).
+        await appendToTrail(store.trail, [
+          {
+            kind: 'evidence.downloaded',
+            subject: { type: 'evidence', id: object.key },
+            actor: 'signed-url',
+            digest: /^[0-9a-f]{64}$/.test(object.sha256) ? object.sha256 : null,
+            refs: { actionId: terms.key.split('/')[1] ?? null },
+          },
+        ]);
         return;
       }
       const required = uploadHeaders(terms.upload);

@@ -20,6 +20,7 @@ import {
 } from '#shared/evidence/keys.ts';
 import { createFileAtomically, type FileContents } from '#shared/fs/atomic-write.ts';
 import type { EvidenceObject, EvidenceStore, UploadGrant } from '#shared/ports.ts';
+import { appendToTrail, type TrailAppender } from '#shared/trail/appender.ts';
 import { assertOwnDirectory } from '../data-dir.ts';
 import { digestFile, evidenceObjectOf, isMissing, listDirectory, metaDirOf, newRecord, objectPaths, readRecord } from './evidence-files.ts';
 import { recoverEvidence, type RecoveredEvidence } from './recovery.ts';
@@ -33,6 +34,8 @@ export interface FileEvidenceStoreOptions {
   readonly root: string;
   readonly clock: Clock;
   readonly urls: EvidenceUrlSigner;
+  /** Where each object stored and each download served is appended (the DATA_DIR trail); none when absent. */
+  readonly trail?: TrailAppender | null;
 }
 
 /** What `verify` found when it read an object back and hashed it. */
@@ -55,8 +58,10 @@ export class FileEvidenceStore implements EvidenceStore {
   readonly #urls: EvidenceUrlSigner;
   /** What the start found on disk: objects, and the damaged or half-written ones. */
   readonly recovered: RecoveredEvidence;
+  readonly trail: TrailAppender | null;
 
   private constructor(options: FileEvidenceStoreOptions, recovered: RecoveredEvidence) {
+    this.trail = options.trail ?? null;
     this.#root = options.root;
     this.#clock = options.clock;
     this.#urls = options.urls;
@@ -79,7 +84,7 @@ export class FileEvidenceStore implements EvidenceStore {
     assertContentType(contentType);
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return this.#write(key, { contentType, size: bytes.byteLength, sha256 }, bytes);
+    return this.#write(key, { contentType, size: bytes.byteLength, sha256 }, bytes, 'service');
   }
 
   /**
@@ -89,7 +94,8 @@ export class FileEvidenceStore implements EvidenceStore {
   async receive(key: string, expected: ExpectedObject, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<EvidenceObject> {
     if (parseEvidenceKey(key) === null) throw new InvalidEvidenceInputError('key', `"${key.slice(0, 80)}" is not an evidence key`);
     assertContentType(expected.contentType);
-    return this.#write(key, { ...expected, sha256: normalizeSha256(expected.sha256) }, checked(body, key, expected));
+    // The uploader is whoever holds the URL the service signed for a responder (it is in the trail as issued).
+    return this.#write(key, { ...expected, sha256: normalizeSha256(expected.sha256) }, checked(body, key, expected), 'signed-url');
   }
 
   /** Every complete evidence object of the action, sorted by name. */
@@ -156,7 +162,7 @@ export class FileEvidenceStore implements EvidenceStore {
   }
 
   /** Claims the name with the metadata file, then writes the content; a failure takes the claim back. */
-  async #write(key: string, expected: ExpectedObject, body: FileContents): Promise<EvidenceObject> {
+  async #write(key: string, expected: ExpectedObject, body: FileContents, actor: string): Promise<EvidenceObject> {
     const { actionId, name } = parseEvidenceKey(key) ?? { actionId: '', name: '' };
     const paths = objectPaths(this.#root, actionId, name);
     await mkdir(paths.metaDir, { recursive: true, mode: 0o700 });
@@ -174,6 +180,9 @@ export class FileEvidenceStore implements EvidenceStore {
       await rm(paths.metadata, { force: true });
       throw new EvidenceExistsError(key);
     }
+    await appendToTrail(this.trail, [
+      { kind: 'evidence.stored', subject: { type: 'evidence', id: key }, actor, digest: record.sha256, refs: { actionId }, detail: { size: record.size } },
+    ]);
     return evidenceObjectOf(name, record);
   }
 

@@ -13,6 +13,9 @@ import { batchGetByPartition, indexPages } from '#shared/history/record-io.ts';
 import type { ApprovalOrigin, CountAs } from './ports.ts';
 import { approvalStatuses, type Approval, type ApprovalStatus } from './types.ts';
 import { MonthFloor } from '#shared/history/month-floor.ts';
+import { appendToTrail, trailFor, type TrailAppender } from '#shared/trail/appender.ts';
+import type { TrailEvent } from '#shared/trail/entry.ts';
+import { recordDigest } from '#shared/trail/record-digest.ts';
 
 /**
  * Approvals as items of the history table (shared/history/table-design.ts), beside the actions:
@@ -55,7 +58,12 @@ export interface ApprovalStoreOptions {
   readonly cursors: CursorCodec;
   /** Items examined at most per page when the status filter discards many; the page then comes back short, with a cursor. */
   readonly maxExaminedPerPage?: number;
+  /** Where every write of an approval is appended (shared/trail); by default the trail bound to `client`, or the environment's. */
+  readonly trail?: TrailAppender | null;
 }
+
+/** What a trail entry says of an update: kind and actor; the digest is of the item as written. */
+type TrailNote = Pick<TrailEvent, 'kind' | 'actor' | 'refs' | 'detail'>;
 
 const sortKey = 'P';
 const floorKey = { pk: 'META', sk: 'APPROVALS' };
@@ -76,6 +84,7 @@ export class ApprovalStore {
   readonly #cursors: CursorCodec;
   readonly #maxExamined: number;
   readonly #floor: MonthFloor;
+  readonly #trail: TrailAppender | null;
 
   constructor(options: ApprovalStoreOptions) {
     this.#client = options.client;
@@ -83,28 +92,25 @@ export class ApprovalStore {
     this.#floor = new MonthFloor(options.client, options.tableName, floorKey);
     this.#cursors = options.cursors;
     this.#maxExamined = options.maxExaminedPerPage ?? 1000;
+    this.#trail = options.trail === undefined ? trailFor(options.client) : options.trail;
   }
 
   async create(stored: StoredApproval): Promise<void> {
     const { approval } = stored;
     await this.#floor.extend(monthOf(approval.createdAt));
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: {
-          pk: partitionKeyOf(approval.id),
-          sk: sortKey,
-          createdSk: `${approval.createdAt}#${approval.id}`,
-          gsiStatus: statusKey(approval.category, approval.status, monthOf(approval.createdAt)),
-          ...approval,
-          origin: stored.origin,
-          countAs: stored.countAs,
-          runCategories: stored.runCategories === null ? null : [...stored.runCategories],
-          runUndoOf: stored.runUndoOf,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    const item = {
+      pk: partitionKeyOf(approval.id),
+      sk: sortKey,
+      createdSk: `${approval.createdAt}#${approval.id}`,
+      gsiStatus: statusKey(approval.category, approval.status, monthOf(approval.createdAt)),
+      ...approval,
+      origin: stored.origin,
+      countAs: stored.countAs,
+      runCategories: stored.runCategories === null ? null : [...stored.runCategories],
+      runUndoOf: stored.runUndoOf,
+    };
+    await this.#client.send(new PutCommand({ TableName: this.#table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.#appendWrite(approval.id, item, { kind: 'approval.requested', actor: approval.requestedBy, detail: { category: approval.category } });
   }
 
   async get(id: string): Promise<StoredApproval | null> {
@@ -130,6 +136,7 @@ export class ApprovalStore {
       },
       condition: '#status = :pending AND #expiresAt >= :decidedAt',
       values: { ':pending': 'pending', ':decidedAt': decision.decidedAt },
+      trail: { kind: 'approval.decided', actor: decision.decidedBy, detail: { status: decision.status } },
     });
   }
 
@@ -148,6 +155,8 @@ export class ApprovalStore {
       condition:
         '#status = :decided AND #decidedBy = :by AND #decidedAt = :at AND size(#actionIds) = :none AND (attribute_not_exists(#playbookRunId) OR attribute_type(#playbookRunId, :null))',
       values: { ':decided': decision.status, ':by': decision.decidedBy, ':at': decision.decidedAt, ':none': 0, ':null': 'NULL' },
+      // The decider's approval is taken back by the service, because what it approved could not be done.
+      trail: { kind: 'approval.reopened', actor: 'service', refs: { undecided: decision.decidedBy }, detail: { status: 'pending' } },
     });
   }
 
@@ -162,18 +171,29 @@ export class ApprovalStore {
       },
       condition: '#status = :pending AND #expiresAt < :now',
       values: { ':pending': 'pending', ':now': now.toISOString() },
+      trail: { kind: 'approval.expired', actor: 'service', detail: { status: 'expired' } },
     });
     return updated !== null;
   }
 
   /** Links the actions approving created. */
   async recordActions(id: string, actionIds: readonly string[]): Promise<StoredApproval | null> {
-    return this.#update(id, { set: { actionIds: [...actionIds] }, condition: 'attribute_exists(#pk)', values: {} });
+    return this.#update(id, {
+      set: { actionIds: [...actionIds] },
+      condition: 'attribute_exists(#pk)',
+      values: {},
+      trail: { kind: 'approval.linked', actor: 'service', refs: { actionIds: [...actionIds] } },
+    });
   }
 
   /** Links the playbook run approving created. */
   async recordRun(id: string, runId: string): Promise<StoredApproval | null> {
-    return this.#update(id, { set: { playbookRunId: runId }, condition: 'attribute_exists(#pk)', values: {} });
+    return this.#update(id, {
+      set: { playbookRunId: runId },
+      condition: 'attribute_exists(#pk)',
+      values: {},
+      trail: { kind: 'approval.linked', actor: 'service', refs: { playbookRunId: runId } },
+    });
   }
 
   /** A page of approvals in these categories, newest first, by their status at `now`. */
@@ -246,7 +266,7 @@ export class ApprovalStore {
   /** One conditional SET; the condition names stored fields as `#<field>`. Null when the condition does not hold. */
   async #update(
     id: string,
-    change: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
+    change: { set: Record<string, unknown>; condition: string; values: Record<string, unknown>; trail: TrailNote },
   ): Promise<StoredApproval | null> {
     // DynamoDB refuses names an expression does not use, so only the condition's own are declared.
     const names: Record<string, string> = Object.fromEntries(
@@ -270,11 +290,18 @@ export class ApprovalStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes === undefined ? null : fromItem(Attributes);
+      if (Attributes === undefined) return null;
+      await this.#appendWrite(id, Attributes, change.trail);
+      return fromItem(Attributes);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return null;
       throw error;
     }
+  }
+
+  /** The trail entry of a write of the approval `item` (as written: the item put, or the update's ALL_NEW). */
+  async #appendWrite(id: string, item: Record<string, unknown>, note: TrailNote): Promise<void> {
+    await appendToTrail(this.#trail, [{ ...note, subject: { type: 'approval', id }, digest: recordDigest(item) }]);
   }
 
 }

@@ -19,6 +19,8 @@ import { compileRuleMatch } from './match.ts';
 import type { FindingMatcher } from './match.ts';
 import { inputsForPlaybook } from './playbook-inputs.ts';
 import { playbookMode } from './playbook-mode.ts';
+import { appendToTrail, trailFor, type TrailAppender } from '#shared/trail/appender.ts';
+import { recordDigest } from '#shared/trail/record-digest.ts';
 import type {
   Automation,
   Decision,
@@ -48,6 +50,8 @@ export interface AutomationServiceDeps {
   readonly config: Pick<ServiceConfig, 'targetAccounts' | 'protectedTargets'>;
   readonly clock: Clock;
   readonly newId?: () => string;
+  /** Where every recorded decision is appended (shared/trail); by default the trail bound to `log`, or the environment's. */
+  readonly trail?: TrailAppender | null;
 }
 
 /** What a rule does once every guard passed: the action or run's targets (for their exemption tags), then its mode. */
@@ -101,7 +105,21 @@ export class AutomationService implements Automation {
       const resource = finding.resource === null ? null : { key: finding.resource.key, kind: finding.resource.kind };
       findings.push({ findingId: finding.findingId, findingType: finding.findingType, severity: finding.severity, resource, decisions });
     }
-    if (records.length > 0) await this.#deps.log.record(records);
+    if (records.length > 0) {
+      await this.#deps.log.record(records);
+      // Each decision as the log stored it (its item is the record plus key and index attributes).
+      await appendToTrail(
+        this.#deps.trail === undefined ? trailFor(this.#deps.log) : this.#deps.trail,
+        records.map((record) => ({
+          kind: 'automation.decision' as const,
+          subject: { type: 'decision' as const, id: record.id },
+          actor: actedBy({ id: record.ruleId }),
+          digest: recordDigest({ ...record, actionIds: [...record.actionIds] }),
+          refs: { eventId: record.eventId, findingId: record.findingId, actionIds: [...record.actionIds], approvalId: record.approvalId, playbookRunId: record.playbookRunId },
+          detail: { outcome: record.outcome },
+        })),
+      );
+    }
     if (failure !== undefined) throw failure.error;
     return { eventId: event.eventId, source: event.source, findings };
   }

@@ -23,7 +23,7 @@ export interface Context {
   readonly decisionId: string;
 }
 
-export const actedBy = (rule: Rule): string => `automation:${rule.id}`;
+export const actedBy = (rule: Pick<Rule, 'id'>): string => `automation:${rule.id}`;
 
 /** Reasons quote finding values; a finding naming many resources must not make a decision too big to record. */
 const maxReasonLength = 2000;

@@ -9,6 +9,9 @@ import type { ActionError, ActionRecord, StatusChange } from './record.ts';
 import { backoff, metaKey, readRecord } from './record-io.ts';
 import { allowedPredecessors, type ActionStatus } from './status.ts';
 import { MonthFloor } from './month-floor.ts';
+import { appendToTrail, trailFor, type TrailAppender } from '#shared/trail/appender.ts';
+import type { TrailEvent } from '#shared/trail/entry.ts';
+import { recordDigest } from '#shared/trail/record-digest.ts';
 
 export interface CreateOutcome {
   readonly record: ActionRecord;
@@ -32,7 +35,12 @@ export interface HistoryWriterOptions {
   readonly clock: Clock;
   /** Needed only by a writer that creates records under an Idempotency-Key. */
   readonly idempotency?: Pick<IdempotencyStore, 'claim' | 'release'>;
+  /** Where every write of a record is appended (shared/trail); by default the trail bound to `client`, or the environment's. */
+  readonly trail?: TrailAppender | null;
 }
+
+/** Who moves an action's status: the runtime running it (the caller that asked is on the create and the undo link). */
+const runtimeActor = 'service';
 
 /**
  * Writes the action history on DynamoDB: new records, status moves by conditional write,
@@ -43,6 +51,7 @@ export class HistoryWriter {
   readonly #table: string;
   readonly #clock: Clock;
   readonly #idempotency: Pick<IdempotencyStore, 'claim' | 'release'> | undefined;
+  readonly #trail: TrailAppender | null;
   /** The oldest month this process has made sure the floor covers. */
   readonly #floor: MonthFloor;
 
@@ -52,6 +61,7 @@ export class HistoryWriter {
     this.#floor = new MonthFloor(options.client, options.tableName, metaKey);
     this.#clock = options.clock;
     this.#idempotency = options.idempotency;
+    this.#trail = options.trail === undefined ? trailFor(options.client) : options.trail;
   }
 
   /** The record as it is now, read consistently: writers decide on it. */
@@ -78,7 +88,12 @@ export class HistoryWriter {
       await this.#client.send(
         new PutCommand({ TableName: this.#table, Item: main, ConditionExpression: 'attribute_not_exists(pk)' }),
       );
-      return { record: itemToRecord(main ?? {}), created: true };
+      const created = itemToRecord(main ?? {});
+      await this.#appendWrite('action.created', record.id, main ?? {}, record.createdBy, {
+        refs: { undoOf: record.undoOf, reexecuteOf: record.reexecuteOf, playbookRunId: record.playbookRunId },
+        detail: { status: record.status, type: record.type },
+      });
+      return { record: created, created: true };
     } catch (error) {
       if (store !== undefined && idempotency !== undefined) await store.release(idempotency, record.id);
       throw error;
@@ -132,6 +147,7 @@ export class HistoryWriter {
             ReturnValues: 'ALL_NEW',
           }),
         );
+        await this.#appendWrite('action.status', id, Attributes ?? {}, runtimeActor, { detail: { from: current.status, to } });
         return itemToRecord(Attributes ?? {});
       } catch (error) {
         // Another writer moved it between our read and write: decide again on what it is now.
@@ -164,6 +180,7 @@ export class HistoryWriter {
           ReturnValues: 'ALL_NEW',
         }),
       );
+      await this.#appendWrite('action.progress', id, Attributes ?? {}, runtimeActor);
       return itemToRecord(Attributes ?? {});
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -191,7 +208,7 @@ export class HistoryWriter {
       );
     }
     try {
-      await this.#client.send(
+      const { Attributes } = await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: actionPartitionKey(id), sk: recordSortKey },
@@ -209,8 +226,10 @@ export class HistoryWriter {
             ':status': current.status,
             ':nullType': 'NULL',
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      await this.#appendWrite('action.undo-linked', id, Attributes ?? {}, runtimeActor, { refs: { undoActionId } });
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new UndoConflictError(`action ${id} was given an undo by another request at the same time`);
@@ -221,8 +240,9 @@ export class HistoryWriter {
 
   /** Unlinks a failed undo so that undo may be retried; only the undo that holds the link can release it. */
   async releaseUndo(id: string, undoActionId: string): Promise<boolean> {
+    let written: Record<string, unknown>;
     try {
-      await this.#client.send(
+      const { Attributes } = await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: actionPartitionKey(id), sk: recordSortKey },
@@ -230,13 +250,27 @@ export class HistoryWriter {
           ConditionExpression: '#undo.#actionId = :undo',
           ExpressionAttributeNames: { '#undo': 'undo', '#actionId': 'actionId', '#updatedAt': 'updatedAt' },
           ExpressionAttributeValues: { ':undo': undoActionId, ':null': null, ':now': this.#clock.now().toISOString() },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      written = Attributes ?? {};
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+    await this.#appendWrite('action.undo-released', id, written, runtimeActor, { refs: { undoActionId } });
+    return true;
+  }
+
+  /** The trail entry of a write of the record `item` (as written: the item put, or the update's ALL_NEW). */
+  async #appendWrite(
+    kind: TrailEvent['kind'],
+    id: string,
+    item: Record<string, unknown>,
+    actor: string,
+    more: Pick<TrailEvent, 'refs' | 'detail'> = {},
+  ): Promise<void> {
+    await appendToTrail(this.#trail, [{ kind, subject: { type: 'action', id }, actor, digest: recordDigest(item), ...more }]);
   }
 
   #idempotencyStore(): Pick<IdempotencyStore, 'claim' | 'release'> {
