@@ -25,8 +25,9 @@ export function familyStepDeps<Clients extends SessionClients>(
   return {
     repository: new HistoryWriter({ client: createHistoryClient(), tableName: config.historyTableName ?? '', clock: systemClock }),
     config,
-    // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call.
-    sessions: new StsMemberSessions({ sts: traced(new STSClient({})), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
+    // No endpoint: STS follows AWS_ENDPOINT_URL by itself, like every target-account call. Four
+    // attempts (standard mode: jittered backoff), as every member-account client has.
+    sessions: new StsMemberSessions({ sts: traced(new STSClient({ maxAttempts: 4 })), roleName: config.memberRole.name, externalId: config.memberRole.externalId }),
     family: typeof family === 'function' ? family(config) : family,
     clock: systemClock,
   };

@@ -66,7 +66,8 @@ export interface LocalMemberSessions {
  */
 export function localMemberSessions(given: MemberSessionSource | undefined, config: Pick<ServiceConfig, 'memberRole'>): LocalMemberSessions {
   if (given !== undefined) return { sessions: given, close: () => Promise.resolve() };
-  const sts = new STSClient({ region: process.env['AWS_REGION'] ?? 'us-east-1' });
+  // Four attempts with the standard mode's jittered backoff, as every member-account client has.
+  const sts = new STSClient({ region: process.env['AWS_REGION'] ?? 'us-east-1', maxAttempts: 4 });
   const sessions = new StsMemberSessions({ sts, roleName: config.memberRole.name, externalId: config.memberRole.externalId });
   return {
     sessions,

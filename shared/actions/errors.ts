@@ -233,7 +233,7 @@ const quotaNames = new Set(['LimitExceeded', 'LimitExceededException', 'ServiceQ
 interface SdkErrorShape {
   readonly name: string;
   readonly message: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly $metadata?: { readonly httpStatusCode?: number; readonly attempts?: number };
   readonly $retryable?: { readonly throttling?: boolean };
 }
 
@@ -262,6 +262,13 @@ export function fromAwsError(error: unknown, call: AwsCallDescription): unknown 
   }
   if (quotaNames.has(error.name)) {
     return new QuotaExceededError(`an AWS quota stopped ${where} (${error.message})`, { cause: error });
+  }
+  const status = error.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) {
+    // The SDK already retried it (standard mode, jittered backoff): say that AWS failed, and how often.
+    const attempts = error.$metadata?.attempts;
+    const tries = attempts === undefined || attempts < 2 ? '' : ` after ${String(attempts)} attempts`;
+    return new AwsRequestFailedError(`AWS failed ${where} with HTTP ${String(status)}${tries} (${error.name}: ${error.message})`, { cause: error });
   }
   return new AwsRequestFailedError(`AWS refused ${where} (${error.name}: ${error.message})`, { cause: error });
 }

@@ -12,11 +12,15 @@ import type { AddressInfo } from 'node:net';
 /** A throttling answer (each protocol's own code), or a bare 500 or 503. */
 export type FaultKind = 'throttle' | 500 | 503;
 
-/** Answer the first `times` requests matching `call` (`iam:AttachUserPolicy`, `ec2:*`, `*`) with `kind`, then forward. */
+/**
+ * Answer the first `times` requests matching `call` (`iam:AttachUserPolicy`, `ec2:*`, `*`) with
+ * `kind`, then forward; with `each`, the first `times` requests of every matching operation.
+ */
 export interface FaultRule {
   readonly call: string;
   readonly kind: FaultKind;
   readonly times: number;
+  readonly each?: boolean;
 }
 
 /** One request the proxy saw. */
@@ -43,6 +47,8 @@ export interface FaultProxy {
   readonly calls: readonly ProxiedCall[];
   /** Requests naming `call` so far (faulted ones included). */
   count(call: string): number;
+  /** Requests naming `call` so far that were answered with a fault. */
+  faulted(call: string): number;
   /** Replaces the fault rules; each rule's `times` counts from now. */
   inject(rules: readonly FaultRule[]): void;
   /** Arms one kill, counting mutating calls from now; the request that triggers it is never answered. */
@@ -51,6 +57,8 @@ export interface FaultProxy {
   disarm(): void;
   /** Mutating calls seen since the last killOn (or start). */
   readonly mutatingSinceArmed: () => readonly string[];
+  /** The bodies moto answered requests naming `call` with, when the proxy was started keeping them. */
+  answers(call: string): readonly string[];
   /** Forgets the calls seen (counts start again). */
   reset(): void;
   close(): Promise<void>;
@@ -128,21 +136,26 @@ function matches(pattern: string, call: string): boolean {
   return pattern === call;
 }
 
-/** Starts the proxy in front of `upstream` (moto_server's endpoint) on 127.0.0.1. */
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+/**
+ * Starts the proxy in front of `upstream` (moto_server's endpoint) on 127.0.0.1; `keepAnswers`
+ * names calls whose answers are kept (e.g. `sts:AssumeRole`, to look for its credentials in logs).
+ */
+export async function startFaultProxy(upstream: string, options: { readonly keepAnswers?: readonly string[] } = {}): Promise<FaultProxy> {
   const target = new URL(upstream);
+  const kept = new Map<string, string[]>();
   const calls: ProxiedCall[] = [];
-  let rules: { rule: FaultRule; used: number }[] = [];
+  let rules: { rule: FaultRule; used: Map<string, number> }[] = [];
   let kill: KillPlan | null = null;
   let mutatingSinceArmed: string[] = [];
 
-  const forward = (request: IncomingMessage, body: Buffer, response: ServerResponse | null): Promise<void> =>
+  const forward = (request: IncomingMessage, body: Buffer, response: ServerResponse | null, call: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const headers = { ...request.headers, host: target.host };
       const outgoing = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers }, (answer) => {
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
+          if (options.keepAnswers?.includes(call) === true) kept.set(call, [...(kept.get(call) ?? []), Buffer.concat(chunks).toString('utf8')]);
           if (response !== null) {
             response.writeHead(answer.statusCode ?? 502, answer.headers);
             response.end(Buffer.concat(chunks));
@@ -161,9 +174,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const body = Buffer.concat(chunks);
     const { call, mutating } = nameCall(request, body);
     const service = call.slice(0, call.indexOf(':'));
-    const rule = rules.find((each) => each.used < each.rule.times && matches(each.rule.call, call));
+    const counter = (rule: FaultRule): string => (rule.each === true ? call : '');
+    const rule = rules.find((each) => (each.used.get(counter(each.rule)) ?? 0) < each.rule.times && matches(each.rule.call, call));
     if (rule !== undefined) {
-      rule.used += 1;
+      rule.used.set(counter(rule.rule), (rule.used.get(counter(rule.rule)) ?? 0) + 1);
       calls.push({ call, mutating, fault: rule.rule.kind });
       const answer = faultAnswer(service, typeof request.headers['x-amz-target'] === 'string', rule.rule.kind, `fault-proxy-${String(calls.length)}`);
       response.writeHead(answer.status, { 'content-type': answer.contentType });
@@ -175,13 +189,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const plan = kill;
     if (plan !== null && mutating && mutatingSinceArmed.length === plan.ordinal) {
       kill = null;
-      if (plan.when === 'after') await forward(request, body, null);
+      if (plan.when === 'after') await forward(request, body, null, call);
       plan.kill();
       // The caller is dead: its connection closes without an answer.
       request.socket.destroy();
       return;
     }
-    await forward(request, body, response);
+    await forward(request, body, response, call);
   };
 
   const server = createServer((request, response) => {
@@ -197,8 +211,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     endpoint: `http://127.0.0.1:${String(port)}`,
     calls,
     count: (call) => calls.filter((each) => each.call === call).length,
+    faulted: (call) => calls.filter((each) => each.call === call && each.fault !== null).length,
     inject: (next) => {
-      rules = next.map((rule) => ({ rule, used: 0 }));
+      rules = next.map((rule) => ({ rule, used: new Map() }));
     },
     killOn: (plan) => {
       kill = plan;
@@ -208,6 +223,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       kill = null;
     },
     mutatingSinceArmed: () => mutatingSinceArmed,
+    answers: (call) => kept.get(call) ?? [],
     reset: () => {
       calls.length = 0;
     },

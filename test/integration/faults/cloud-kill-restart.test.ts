@@ -22,7 +22,7 @@ import { startFaultProxy, type FaultProxy } from '#test/support/fault-proxy.ts';
 import { attachedVolumes, createNetwork, createSecurityGroup, instanceArn, instanceSettings, interfaceGroups, launchInstance, motoEc2Client } from '#test/support/moto-ec2.ts';
 import { attachUserPolicy, attachedPolicyArns, createMemberRoles, createUser, motoIamClient } from '#test/support/moto-iam.ts';
 import { createBucket, exposeBucket, motoS3Client, readBlock } from '#test/support/moto-private.ts';
-import { faultsExternalId, settled, startCloudService } from './cloud-service.ts';
+import { faultsExternalId, settled, startCloudService, type CloudService } from './cloud-service.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
 
@@ -30,7 +30,10 @@ let proxy: FaultProxy;
 let iam: IAMClient;
 let ec2: EC2Client;
 let s3: S3Client;
-const dataDirs: string[] = [];
+let dataDir: string;
+let bearer: string | undefined;
+/** The program now running on dataDir; each kill ends it and the next scenario's restart replaces it. */
+let service: CloudService | null = null;
 
 beforeAll(async () => {
   const moto = inject('motoEndpoint');
@@ -39,18 +42,26 @@ beforeAll(async () => {
   ec2 = motoEc2Client(moto);
   s3 = motoS3Client(moto, 'us-east-1');
   await createMemberRoles(iam, defaultMemberRoleName, faultsExternalId);
+  dataDir = await mkdtemp(join(tmpdir(), 'faults-kill-'));
 });
 
 afterAll(async () => {
+  await service?.main.stop();
   for (const client of [iam, ec2, s3]) client.destroy();
   await proxy.close();
-  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+  await rm(dataDir, { recursive: true, force: true });
 });
 
-/** One target of one family: its fixture, how to read its state from moto, and the action's type and undo. */
+/** The program on dataDir, started (again) when the last one was killed. */
+async function running(): Promise<CloudService> {
+  service ??= await startCloudService(dataDir, proxy.endpoint, bearer);
+  bearer = service.bearer;
+  return service;
+}
+
+/** One target of one family: the action's type and inputs, and how to read the target's state from moto. */
 interface Target<State> {
   readonly type: string;
-  readonly undoType: string;
   readonly inputs: Record<string, string>;
   read(): Promise<State>;
 }
@@ -58,39 +69,33 @@ interface Target<State> {
 type Outcome = { readonly killed: false } | { readonly killed: true; readonly record: ActionRecord; readonly undone: ActionRecord; readonly undoneState: unknown; readonly actedState: unknown };
 
 /**
- * Runs the action on a fresh DATA_DIR with a kill armed at the `ordinal`-th mutating call; when
- * the kill fired, starts the program again on that DATA_DIR, waits for the action to settle,
- * reads the target, undoes the action and reads it again.
+ * Runs the action with a kill armed at the `ordinal`-th mutating call; when the kill fired,
+ * starts the program again on the same DATA_DIR, waits for the action to settle, reads the
+ * target, undoes the action and reads it again.
  */
 async function killAndRestart<State>(target: Target<State>, ordinal: number, when: 'before' | 'after'): Promise<Outcome> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'faults-kill-'));
-  dataDirs.push(dataDir);
-  const first = await startCloudService(dataDir, proxy.endpoint);
+  const first = await running();
   // Fault injection: SIGKILL, as the kernel's OOM killer or a power cut would stop the process.
   proxy.killOn({ ordinal, when, kill: () => first.main.process.kill('SIGKILL') });
   const posted = await first.post('/v1/actions', { type: target.type, inputs: target.inputs, reason: `kill at mutating call ${String(ordinal)} ${when}` });
   expect(posted.status, JSON.stringify(posted.record)).toBe(202);
-  const first_ = await Promise.race([
+  const outcome = await Promise.race([
     first.exited().then(() => 'killed' as const),
     first.until(posted.record.id, settled).then(() => 'settled' as const, () => 'killed' as const),
   ]);
-  if (first_ === 'settled') {
+  if (outcome === 'settled') {
     proxy.disarm();
-    await first.main.stop();
     return { killed: false };
   }
   await first.exited();
-  const second = await startCloudService(dataDir, proxy.endpoint, first.bearer);
-  try {
-    const record = await second.until(posted.record.id, settled);
-    const actedState = await target.read();
-    const undo = await second.post(`/v1/actions/${posted.record.id}/undo`, {});
-    expect(undo.status, JSON.stringify(undo.record)).toBe(202);
-    const undone = await second.until(undo.record.id, settled);
-    return { killed: true, record, undone, actedState, undoneState: await target.read() };
-  } finally {
-    await second.main.stop();
-  }
+  service = null;
+  const second = await running();
+  const record = await second.until(posted.record.id, settled);
+  const actedState = await target.read();
+  const undo = await second.post(`/v1/actions/${posted.record.id}/undo`, {});
+  expect(undo.status, JSON.stringify(undo.record)).toBe(202);
+  const undone = await second.until(undo.record.id, settled);
+  return { killed: true, record, undone, actedState, undoneState: await target.read() };
 }
 
 function changesOf(record: ActionRecord): { action: string }[] {
@@ -108,11 +113,12 @@ describe('a cloud action killed (SIGKILL, injected) between two of its changes, 
       const original = await read();
 
       // Act
-      const outcome = await killAndRestart({ type: 'iam-quarantine', undoType: 'iam-unquarantine', inputs: { 'aws.resource.arn': userArn }, read }, ordinal, when);
+      const outcome = await killAndRestart({ type: 'iam-quarantine', inputs: { 'aws.resource.arn': userArn }, read }, ordinal, when);
 
       // Assess: the action has one mutating call, so a kill at the second never fires.
       if (ordinal === 2) {
         expect(outcome.killed).toBe(false);
+        expect(proxy.mutatingSinceArmed()).toEqual(['iam:AttachUserPolicy']);
         continue;
       }
       if (!outcome.killed) throw new Error(`the kill at mutating call ${String(ordinal)} (${when}) did not fire`);
@@ -137,7 +143,7 @@ describe('a cloud action killed (SIGKILL, injected) between two of its changes, 
       const inputs = { 'aws.resource.arn': `arn:aws:s3:::${bucket}`, 'aws.account.id': '123456789012', 'aws.region': 'us-east-1' };
 
       // Act
-      const outcome = await killAndRestart({ type: 'make-cloud-resource-private', undoType: 'undo-make-cloud-resource-private', inputs, read }, ordinal, when);
+      const outcome = await killAndRestart({ type: 'make-cloud-resource-private', inputs, read }, ordinal, when);
 
       // Assess
       if (!outcome.killed) throw new Error(`the kill at mutating call ${String(ordinal)} (${when}) did not fire`);
@@ -173,7 +179,7 @@ describe('a cloud action killed (SIGKILL, injected) between two of its changes, 
 
       // Act
       const outcome = await killAndRestart(
-        { type: 'isolate-ec2-instance', undoType: 'unisolate-ec2-instance', inputs: { 'aws.resource.arn': instanceArn(instanceId) }, read },
+        { type: 'isolate-ec2-instance', inputs: { 'aws.resource.arn': instanceArn(instanceId) }, read },
         ordinal,
         when,
       );
@@ -181,6 +187,8 @@ describe('a cloud action killed (SIGKILL, injected) between two of its changes, 
       // Assess: past the action's last mutating call the kill no longer fires, and every gap has been hit.
       if (!outcome.killed) {
         expect(when, 'a kill before a mutating call always fires while the action has one').toBe('after');
+        // The uninterrupted run's mutating calls: a kill fired after each one, and before the first.
+        expect(fired).toBe(proxy.mutatingSinceArmed().length + 1);
         break;
       }
       fired += 1;
