@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { benchBundles } from './bundles.ts';
 import { benchConsole } from './console.ts';
 import { benchEvents } from './events.ts';
+import { benchFuzz } from './fuzz.ts';
 import { benchHistory, printHistory } from './history.ts';
 import { benchLocalEndToEnd } from './local-e2e.ts';
 import { benchLoad } from './load.ts';
@@ -9,7 +10,7 @@ import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e load bundles responders events console` runs only the parts named.
+ * .bench/results.txt. `npm run bench -- history e2e load bundles responders events console` runs only the parts named (`fuzz`: the API fuzzer, FUZZ_RUNS per route).
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -26,5 +27,6 @@ if (wanted('bundles')) print(await benchBundles());
 if (wanted('responders')) print(await benchResponders());
 if (wanted('events')) print(await benchEvents());
 if (wanted('console')) print(await benchConsole());
+if (wanted('fuzz')) print(await benchFuzz());
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);
