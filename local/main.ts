@@ -6,11 +6,11 @@
  */
 import { relative } from 'node:path';
 import { dataDirFrom, tokenCommand } from './dev-issuer.ts';
-import { failStartup, holdDataDir, stopOnSignals } from './process-lifecycle.ts';
+import { failStartup, holdDataDir, portFrom, stopOnSignals } from './process-lifecycle.ts';
 import { startLocalService, type LocalService } from './service.ts';
 
 const env = process.env;
-const port = parsePort(env['PORT']);
+const port = portFrom(env['PORT']);
 const dataDir = dataDirFrom(env);
 const where = { program: 'npm start', port, dataDir };
 const lock = await holdDataDir(dataDir, 'npm start', where);
@@ -55,14 +55,3 @@ try {
   console.log(lines.join('\n'));
   stopOnSignals(() => service.close());
 }
-
-function parsePort(value: string | undefined): number {
-  if (value === undefined || value === '') return 8787;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`configuration: PORT: must be a port number from 0 to 65535, not "${value}"`);
-    process.exit(2);
-  }
-  return port;
-}
-

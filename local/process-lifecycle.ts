@@ -16,6 +16,9 @@ export class StartupError extends Error {
 /** How long a signal leaves running actions to finish before the process stops anyway. */
 export const stopGraceMs = 3_000;
 
+/** A signal this soon after the first is the same one delivered twice, not a second Ctrl-C. */
+const repeatedSignalMs = 1_000;
+
 /**
  * Makes DATA_DIR private and takes its lock for this process (released on exit, however the
  * process exits); prints one line and exits 2 when it cannot.
@@ -38,6 +41,17 @@ export interface StartupContext {
   readonly program: string;
   readonly port: number;
   readonly dataDir: string;
+}
+
+/** PORT: 8787 when unset; a port number, or one line and exit 2. */
+export function portFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 8787;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`configuration: PORT: must be a port number from 0 to 65535 (0 picks a free one), not "${value.slice(0, 40)}"`);
+    process.exit(2);
+  }
+  return port;
 }
 
 /** Prints the one line for a start-up failure and exits 2. */
@@ -76,13 +90,15 @@ export function startupErrorLine(error: unknown, where: StartupContext): string 
 export function stopOnSignals(close: () => Promise<void>, log: (line: string) => void = (line) => {
   console.log(line);
 }): void {
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Under npm one Ctrl-C arrives twice: from the terminal, and forwarded by npm a moment later.
+      if (performance.now() - stoppingSince < repeatedSignalMs) return;
       log(`${signal} again: stopped now; the next start on this DATA_DIR settles the actions still running`);
       process.exit(0);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     const again = signal === 'SIGINT' ? 'Ctrl-C again stops now' : 'a second signal stops now';
     log(`${signal}: stopping; running actions get ${String(stopGraceMs / 1000)} s to finish, the next start settles the rest (${again})`);
     const timer = setTimeout(() => {

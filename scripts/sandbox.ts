@@ -1,17 +1,44 @@
 /**
  * `npm run sandbox`: moto_server on a free loopback port, a seeded demo account, and the whole
- * service pointed at it, with ready-to-paste curl commands. No AWS account needed.
+ * service pointed at it, with ready-to-paste curl commands. No AWS account needed. A start-up
+ * failure is one line and exit 2, and leaves no moto_server behind; Ctrl-C stops the service
+ * first (its own process group keeps moto_server out of the terminal's Ctrl-C), then moto_server.
  */
 import { join } from 'node:path';
-import { dataDirFrom } from '#local/dev-issuer.ts';
-import { startMotoServer } from '#local/moto-server.ts';
+import { dataDirFrom, tokenCommand } from '#local/dev-issuer.ts';
+import { startMotoServer, MotoUnavailableError, type MotoServer } from '#local/moto-server.ts';
+import { failStartup, holdDataDir, portFrom, StartupError, stopOnSignals } from '#local/process-lifecycle.ts';
 import { demoAccountId, demoRegion, seedDemoAccount } from '#local/sandbox-seed.ts';
-import { startLocalService } from '#local/service.ts';
+import { startLocalService, type LocalService } from '#local/service.ts';
 
 const externalId = 'sandbox-external-id';
 const memberRoleName = 'ResponseActionsMember';
 
-const moto = await startMotoServer();
+const dataDir = process.env['DATA_DIR'] === undefined ? join(dataDirFrom({}), 'sandbox') : dataDirFrom(process.env);
+const port = portFrom(process.env['PORT']);
+const where = { program: 'sandbox', port, dataDir };
+const lock = await holdDataDir(dataDir, 'npm run sandbox', where);
+
+let moto: MotoServer;
+try {
+  moto = await startMotoServer({ ownProcessGroup: true });
+} catch (error) {
+  if (!(error instanceof MotoUnavailableError)) failStartup(error, where);
+  failStartup(
+    new StartupError(
+      error.reason === 'missing'
+        ? 'moto_server is not installed or not on PATH; install it (pip install "moto[server]") and run npm run sandbox again'
+        : `moto_server did not start (${error.message.replace(/\s+/g, ' ').slice(-200)}); check that moto[server] is installed and works (moto_server --help), then run npm run sandbox again`,
+    ),
+    where,
+  );
+}
+// However this process ends from here on, moto_server goes with it.
+const started = moto;
+process.on('exit', () => {
+  started.stopNow();
+});
+
 // Cloud actions reach the demo account through the SDK's standard settings, as with real AWS.
 Object.assign(process.env, {
   AWS_ENDPOINT_URL: moto.endpoint,
@@ -25,10 +52,14 @@ Object.assign(process.env, {
 delete process.env['AWS_PROFILE'];
 delete process.env['AWS_SESSION_TOKEN'];
 
-const demo = await seedDemoAccount({ endpoint: moto.endpoint, memberRoleName, externalId });
-const dataDir = process.env['DATA_DIR'] === undefined ? join(dataDirFrom({}), 'sandbox') : dataDirFrom(process.env);
-const port = process.env['PORT'] === undefined ? 8787 : Number(process.env['PORT']);
-const service = await startLocalService({ dataDir, port, env: process.env });
+let service: LocalService;
+let demo: Awaited<ReturnType<typeof seedDemoAccount>>;
+try {
+  demo = await seedDemoAccount({ endpoint: moto.endpoint, memberRoleName, externalId });
+  service = await startLocalService({ dataDir, port, env: process.env });
+} catch (error) {
+  failStartup(error, where);
+}
 const token = await service.issuer.issue({
   sub: 'sandbox-analyst',
   scopes: ['containment-response-actions.exec', 'data-gathering-response-actions.exec'],
@@ -39,7 +70,7 @@ const api = service.url;
 const post = (body: unknown): string =>
   `curl -s -X POST "$API/v1/actions" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
 console.log(`response-actions sandbox
-  service:  ${api} (data in ${dataDir})
+  service:  ${api} (data in ${dataDir})${lock.tookOverFrom === undefined ? '' : `; its lock taken over from process ${String(lock.tookOverFrom)}, which ended without releasing it`}
   console:  ${api}/ (Sign in locally), or straight to a quarantine of the demo user:
             ${api}/run?type=iam-quarantine&aws.resource.arn=${encodeURIComponent(demo.userArn)}
   moto:     ${moto.endpoint}, demo account ${demoAccountId} (${demoRegion}), member roles ${memberRoleName}-<family>
@@ -77,16 +108,12 @@ ${post({ type: 'isolate-ec2-instance', inputs: { 'aws.resource.arn': demo.instan
 
 # Any action's undo: POST $API/v1/actions/<id>/undo ; its evidence: GET $API/v1/actions/<id>/evidence
 
-Ctrl-C stops the sandbox.`);
+# Another token for this sandbox (signed with its DATA_DIR's key):
+TOKEN=$(${tokenCommand(dataDir)} -- containment-response-actions.exec data-gathering-response-actions.exec)
 
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
-  void service
-    .close()
-    .then(() => moto.stop())
-    .then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+Ctrl-C stops the sandbox: the service first (running actions get a few seconds), then moto_server.`);
+
+stopOnSignals(async () => {
+  await service.close();
+  await started.stop();
+});

@@ -13,7 +13,7 @@ import type { MemberSession } from '#shared/adapters/member-session.ts';
 import { partitionOfRegion } from '#shared/catalogue/arn.ts';
 import type { EvidenceStore } from '#shared/ports.ts';
 import type { CloudActionContext } from '../cloud-action.ts';
-import { ThrottlingError, fromAwsError } from '../errors.ts';
+import { AwsRequestFailedError, ThrottlingError, fromAwsError } from '../errors.ts';
 import { RegionalClients } from '../kit/regional-clients.ts';
 import type { Progress } from './lookup-plan.ts';
 import { traced } from '#shared/observability/tracing.ts';
@@ -122,6 +122,8 @@ export async function lookupPage(
       const page = await client.send(command);
       return { events: page.Events ?? [], nextToken: page.NextToken === undefined || page.NextToken === '' ? null : page.NextToken };
     } catch (error) {
+      const elsewhere = notCloudTrail(error, progress.region);
+      if (elsewhere !== undefined) throw elsewhere;
       const mapped = fromAwsError(error, {
         accountId: progress.account,
         operation: `cloudtrail:LookupEvents in ${progress.region}`,
@@ -132,4 +134,25 @@ export async function lookupPage(
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
     }
   }
+}
+
+/**
+ * The answer did not come from the CloudTrail API (which always answers JSON): an endpoint without
+ * CloudTrail, such as moto_server, answering an HTML error page. Retrying cannot help, so the action
+ * ends at once saying so. A gateway's 502/503/504 page may be passing: those are retried as 5xx.
+ */
+function notCloudTrail(error: unknown, region: string): AwsRequestFailedError | undefined {
+  const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string | undefined> } } | null)?.$response;
+  const type = response?.headers?.['content-type'];
+  const status = response?.statusCode;
+  if (type === undefined || /json/i.test(type) || status === 502 || status === 503 || status === 504) return undefined;
+  const configured = process.env['AWS_ENDPOINT_URL_CLOUDTRAIL'] ?? process.env['AWS_ENDPOINT_URL'];
+  const where = configured === undefined || configured.trim() === '' ? `CloudTrail's endpoint in ${region}` : configured.trim();
+  const mediaType = (type.split(';')[0] ?? '').trim().replace(/[^\w.+/-]/g, '').slice(0, 60);
+  return new AwsRequestFailedError(
+    `CloudTrail is not available at ${where}: cloudtrail:LookupEvents was answered with ${mediaType || 'a non-JSON body'}` +
+      `${status === undefined ? '' : ` (HTTP ${String(status)})`}, not by the CloudTrail API (moto_server, for one, has no CloudTrail event history); ` +
+      'fetch-cloud-logs needs CloudTrail: run it against AWS, or set AWS_ENDPOINT_URL_CLOUDTRAIL to an endpoint that serves it',
+    { cause: error },
+  );
 }
