@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { unixSocketAgent } from './data-dir.ts';
 
+/** Connections the service keeps to its embedded store at most. */
+export const storeSockets = 64;
+
 export interface EmbeddedDynamoDb {
   /**
    * The endpoint to pass to the SDK: `http://127.0.0.1:<port>` on TCP; on a unix socket only a
@@ -32,6 +35,11 @@ export async function startEmbeddedDynamoDb(options: { path?: string; port?: num
   else server.listen(options.socketPath);
   await once(server, 'listening');
   const httpAgent = options.socketPath === undefined ? undefined : unixSocketAgent(options.socketPath);
+  // A unix socket refuses a connection at once (EAGAIN) when more wait than its listen backlog
+  // holds; an agent without a bound opened one per call in flight, and at 1,000 concurrent
+  // actions calls failed. Calls beyond these sockets wait in the agent for one to be free (the
+  // store answers on this process's one thread, so more connections would not answer sooner).
+  if (httpAgent !== undefined) httpAgent.maxSockets = storeSockets;
   const endpoint = httpAgent === undefined ? `http://127.0.0.1:${(server.address() as AddressInfo).port}` : 'http://dynamodb.local-socket';
   return {
     endpoint,
