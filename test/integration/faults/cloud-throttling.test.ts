@@ -98,6 +98,11 @@ async function run(type: string, inputs: Record<string, string>, undoOf: ActionR
   return runToEnd(repository, runtime, record);
 }
 
+/** The states the state machine had to retry (a step that failed, e.g. throttled past the SDK's attempts). */
+function retriedStates(record: ActionRecord): string[] {
+  return runtime.history(record.id).flatMap((event) => (event.type === 'StateRetried' ? [event.state.name] : []));
+}
+
 /** The calls of the last run, each with its attempts and how many were answered with a fault. */
 function attemptsByCall(): Map<string, { attempts: number; faulted: number }> {
   const by = new Map<string, { attempts: number; faulted: number }>();
@@ -143,6 +148,9 @@ describe('cloud actions under AWS throttling and 5xx bursts (injected by the fau
 
       // Assess
       expect(acted.status, JSON.stringify(acted.error)).toBe('Completed');
+      // Each burst was absorbed by the SDK's own attempts: no step failed for the state machine to retry.
+      expect(retriedStates(acted)).toEqual([]);
+      expect(retriedStates(undone)).toEqual([]);
       expect(actedState).toEqual(family.acted(original, acted.id));
       expect(undone.status, JSON.stringify(undone.error)).toBe('Completed');
       expect(await target.read()).toEqual(original);
