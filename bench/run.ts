@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchBundles } from './bundles.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchConsole } from './console.ts';
 import { benchEvents } from './events.ts';
 import { benchFuzz } from './fuzz.ts';
@@ -10,7 +11,7 @@ import { benchResponders } from './responders.ts';
 
 /**
  * `npm run bench`: every benchmark of the project; figures printed and kept in
- * .bench/results.txt. `npm run bench -- history e2e load bundles responders events console` runs only the parts named (`fuzz`: the API fuzzer, FUZZ_RUNS per route).
+ * .bench/results.txt. `npm run bench -- history e2e load bundles responders events console capacity` runs only the parts named (`fuzz`: the API fuzzer, FUZZ_RUNS per route).
  */
 const parts = process.argv.slice(2);
 const wanted = (name: string): boolean => parts.length === 0 || parts.includes(name);
@@ -28,5 +29,6 @@ if (wanted('responders')) print(await benchResponders());
 if (wanted('events')) print(await benchEvents());
 if (wanted('console')) print(await benchConsole());
 if (wanted('fuzz')) print(await benchFuzz());
+if (wanted('capacity')) print(await benchCapacity());
 await mkdir('.bench', { recursive: true });
 await writeFile('.bench/results.txt', `${lines.join('\n')}\n`);
