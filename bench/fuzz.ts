@@ -35,7 +35,7 @@ export async function benchFuzz(): Promise<string[]> {
           // Grouped by the fault's words without its numbers and quotes, so one bug is one line.
           const kind = `${request.route}: ${fault.replace(/"[^"]*"|\d+/g, '…').slice(0, 160)}`;
           const known = faults.get(kind);
-          if (known === undefined) faults.set(kind, { count: 1, example: `${fault.slice(0, 300)} <- ${JSON.stringify(choice)} ${(request as unknown as { [fc.toStringMethod]: () => string })[fc.toStringMethod]().slice(0, 600)}` });
+          if (known === undefined) faults.set(kind, { count: 1, example: `${fault.slice(0, 300)} <- ${JSON.stringify(choice)} ${(request as unknown as { [fc.toStringMethod]: () => string })[fc.toStringMethod]().slice(0, 300)}` });
           else known.count += 1;
         }
       }

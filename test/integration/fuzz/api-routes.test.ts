@@ -13,8 +13,8 @@ import { requestFor, routeModels, unmodelled } from '#test/support/fuzz-routes.t
 import { startFuzzService, type FuzzService } from '#test/support/fuzz-service.ts';
 import { prototypeState } from '#test/support/fuzz-prototypes.ts';
 
-/** Runs per route: 31 routes of a quiet service, one request at a time, stay well under two minutes on a busy 2-core machine. */
-const runsPerRoute = 10;
+/** Runs per route: 28 routes of a quiet service, one request at a time; with the local-routes file, about a minute of tests on a busy 2-core machine. */
+const runsPerRoute = 8;
 const seed = process.env['FUZZ_SEED'] === undefined ? undefined : Number(process.env['FUZZ_SEED']);
 
 let fuzz: FuzzService;
