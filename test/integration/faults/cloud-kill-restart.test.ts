@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeSecurityGroupsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolationTagKeys } from '#shared/actions/ec2/index.ts';
@@ -21,7 +22,8 @@ import type { ActionRecord } from '#shared/history/record.ts';
 import { startFaultProxy, type FaultProxy } from '#test/support/fault-proxy.ts';
 import { attachedVolumes, createNetwork, createSecurityGroup, instanceArn, instanceSettings, interfaceGroups, launchInstance, motoEc2Client } from '#test/support/moto-ec2.ts';
 import { attachUserPolicy, attachedPolicyArns, createMemberRoles, createUser, motoIamClient } from '#test/support/moto-iam.ts';
-import { createBucket, exposeBucket, motoS3Client, readBlock } from '#test/support/moto-private.ts';
+import { createBucket, exposeBucket, motoRdsClient, motoS3Client, readBlock } from '#test/support/moto-private.ts';
+import { familyCases } from './cloud-fixtures.ts';
 import { faultsExternalId, settled, startCloudService, type CloudService } from './cloud-service.ts';
 
 const denyAll = 'arn:aws:iam::aws:policy/AWSDenyAll';
@@ -30,6 +32,7 @@ let proxy: FaultProxy;
 let iam: IAMClient;
 let ec2: EC2Client;
 let s3: S3Client;
+let rds: RDSClient;
 let dataDir: string;
 let bearer: string | undefined;
 /** The program now running on dataDir; each kill ends it and the next scenario's restart replaces it. */
@@ -41,13 +44,14 @@ beforeAll(async () => {
   iam = motoIamClient(moto);
   ec2 = motoEc2Client(moto);
   s3 = motoS3Client(moto, 'us-east-1');
+  rds = motoRdsClient(moto, 'us-east-1');
   await createMemberRoles(iam, defaultMemberRoleName, faultsExternalId);
   dataDir = await mkdtemp(join(tmpdir(), 'faults-kill-'));
 });
 
 afterAll(async () => {
   await service?.main.stop();
-  for (const client of [iam, ec2, s3]) client.destroy();
+  for (const client of [iam, ec2, s3, rds]) client.destroy();
   await proxy.close();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -209,5 +213,31 @@ describe('a cloud action killed (SIGKILL, injected) between two of its changes, 
       expect(outcome.undoneState, at).toEqual(original);
     }
     expect(fired).toBeGreaterThanOrEqual(6);
+  }, 1_800_000);
+
+  it('cloud-volume-snapshot: killed after each mutating call, resumed to Completed with one snapshot of the volume (none taken twice), undo deletes it', async () => {
+    const snapshot = familyCases.find((each) => each.type === 'cloud-volume-snapshot');
+    if (snapshot === undefined) throw new Error('cloud-fixtures.ts has no cloud-volume-snapshot case');
+    for (let ordinal = 1; ; ordinal += 1) {
+      // Prepare: an instance with one volume.
+      const target = await snapshot.make({ iam, ec2, s3, rds });
+      const original = await target.read();
+
+      // Act
+      const outcome = await killAndRestart({ type: snapshot.type, inputs: target.inputs, read: () => target.read() }, ordinal, 'after');
+
+      // Assess: CreateSnapshots has no client token, so a resumed apply must find the snapshot it took by its tag.
+      if (!outcome.killed) {
+        expect(ordinal).toBe(proxy.mutatingSinceArmed().length + 1);
+        expect(ordinal).toBeGreaterThan(1);
+        break;
+      }
+      const at = `killed after mutating call ${String(ordinal)}`;
+      expect(outcome.record.status, `${at}: ${JSON.stringify(outcome.record.error)}`).toBe('Completed');
+      expect(outcome.actedState, at).toEqual(snapshot.acted(original, outcome.record.id));
+      expect(changesOf(outcome.record), at).toHaveLength(1);
+      expect(outcome.undone.status, `${at}: ${JSON.stringify(outcome.undone.error)}`).toBe('Completed');
+      expect(outcome.undoneState, at).toEqual(original);
+    }
   }, 1_800_000);
 });
