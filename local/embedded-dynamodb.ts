@@ -4,8 +4,13 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { unixSocketAgent } from './data-dir.ts';
 
-/** Connections the service keeps to its embedded store at most. */
-export const storeSockets = 64;
+/**
+ * Connections the service keeps to its embedded store at most, below the socket's listen backlog.
+ * Not much fewer: a call waiting in the agent for a socket waits a turn of the event loop per
+ * call ahead of it on that socket, and under load (64 sockets) POSTs took half again as long.
+ */
+export const storeSockets = 512;
+const storeBacklog = 1024;
 
 export interface EmbeddedDynamoDb {
   /**
@@ -32,13 +37,12 @@ export async function startEmbeddedDynamoDb(options: { path?: string; port?: num
     updateTableMs: 0,
   });
   if (options.socketPath === undefined) server.listen(options.port ?? 0, '127.0.0.1');
-  else server.listen(options.socketPath);
+  else server.listen({ path: options.socketPath, backlog: storeBacklog });
   await once(server, 'listening');
   const httpAgent = options.socketPath === undefined ? undefined : unixSocketAgent(options.socketPath);
   // A unix socket refuses a connection at once (EAGAIN) when more wait than its listen backlog
   // holds; an agent without a bound opened one per call in flight, and at 1,000 concurrent
-  // actions calls failed. Calls beyond these sockets wait in the agent for one to be free (the
-  // store answers on this process's one thread, so more connections would not answer sooner).
+  // actions calls failed. Fewer sockets than the backlog, and calls beyond them wait in the agent.
   if (httpAgent !== undefined) httpAgent.maxSockets = storeSockets;
   const endpoint = httpAgent === undefined ? `http://127.0.0.1:${(server.address() as AddressInfo).port}` : 'http://dynamodb.local-socket';
   return {
