@@ -107,6 +107,8 @@ describe('a responder SIGKILLed mid-action and started again', () => {
   it('reports the action interrupted at once, does not apply it again, and answers redelivered work from its journal', { timeout: 180_000 }, async () => {
     // Prepare: the work is read once here (and handed back at once) so the test can deliver it again later.
     const markers = await mkdtemp(join(tmpdir(), 'killed-markers-'));
+    // Registered by hand first: the service refuses work for a host no responder has registered.
+    await harness.call('POST', '/v1/responders', await harness.responderToken('killed-2'), { kind: 'host', name: 'killed-2', version: 'fault-test', capabilities: ['file-quarantine'] });
     const created = await harness.createHostAction('killed-2');
     await harness.until(created.id, (current) => current.status === 'Enqueued');
     const queues = harness.service.responders.queues;

@@ -39,6 +39,8 @@ afterAll(async () => {
 /** An Enqueued action for `host/<name>` whose work message is in the queue `copies` times over, all visible. */
 async function queuedTimes(name: string, copies: number): Promise<{ record: ActionRecord; body: string }> {
   const queues = harness.service.responders.queues;
+  // Registered by hand first: the service refuses work for a host no responder has registered.
+  await harness.call('POST', '/v1/responders', await harness.responderToken(name), { kind: 'host', name, version: 'test-1', capabilities: ['file-quarantine'] });
   const record = await harness.createHostAction(name);
   await harness.until(record.id, (current) => current.status === 'Enqueued');
   const [original] = await queues.receive(target(name), 1, 5);

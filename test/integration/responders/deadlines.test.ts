@@ -41,8 +41,20 @@ const target = (name: string) => ({ kind: 'host' as const, name });
 const statuses = (record: ActionRecord): string[] => record.statusHistory.map((change) => change.status);
 const ended = (record: ActionRecord): boolean => record.status === 'Completed' || record.status === 'Error';
 
+/**
+ * Registers `host/<name>` by hand, as its responder would: the service refuses work for a host no
+ * responder has registered, and these tests queue work before (or without) a responder running.
+ */
+async function registered(name: string): Promise<void> {
+  const answer = await harness.call('POST', '/v1/responders', await harness.responderToken(name), { kind: 'host', name, version: 'test-1', capabilities: ['file-quarantine'] });
+  if (answer.status !== 200 && answer.status !== 201) throw new Error(`registration of host/${name} answered ${String(answer.status)}`);
+}
+
 describe('deadlines of host actions', () => {
   it('ends work nobody picks up in Error once the pickup deadline passes', async () => {
+    // Prepare
+    await registered('nobody-1');
+
     // Act
     const created = await harness.createHostAction('nobody-1');
     const done = await harness.until(created.id, ended);
@@ -81,6 +93,7 @@ describe('deadlines of host actions', () => {
       ],
     });
     responders.push(slow);
+    await registered('slow-1');
 
     // Act
     const created = await harness.createHostAction('slow-1');
@@ -127,6 +140,7 @@ describe('work a responder cannot trust', () => {
     const stranger = workSigningKeyFromJwk(generateWorkSigningJwk());
     const wary = await startTestResponder(harness, { name: 'forged-1', actions: [markerAction(markers)], signingKeys: [stranger.publicJwk] });
     responders.push(wary);
+    await registered('forged-1');
 
     // Act
     const created = await harness.createHostAction('forged-1');
@@ -145,6 +159,7 @@ describe('work a responder cannot trust', () => {
     const watcher = await startTestResponder(harness, { name: 'tamper-1', actions: [markerAction(markers)] });
     responders.push(watcher);
     await watcher.stop();
+    await registered('tamper-1');
     const created = await harness.createHostAction('tamper-1');
     await harness.until(created.id, (record) => record.status === 'Enqueued');
     const queues = harness.service.responders.queues;
@@ -194,6 +209,7 @@ describe('work a responder cannot trust', () => {
   it('is acted on when it is a JWS made by hand with node:crypto (another implementation) and the service key', async () => {
     // Prepare: the genuine order, re-signed outside the code under test.
     const queues = harness.service.responders.queues;
+    await registered('handmade-1');
     const created = await harness.createHostAction('handmade-1');
     await harness.until(created.id, (record) => record.status === 'Enqueued');
     const [message] = await queues.receive(target('handmade-1'), 1, 2);
