@@ -93,7 +93,7 @@ export function stopOnSignals(close: () => Promise<void>, log: (line: string) =>
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals): void => {
     if (stoppingSince !== undefined) {
-      // Under npm one Ctrl-C arrives twice: from the terminal, and forwarded by npm a moment later.
+      // One Ctrl-C can arrive twice: from the terminal to the whole group, and forwarded by a wrapper in it (timeout(1)).
       if (performance.now() - stoppingSince < repeatedSignalMs) return;
       log(`${signal} again: stopped now; the next start on this DATA_DIR settles the actions still running`);
       process.exit(0);

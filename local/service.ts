@@ -225,6 +225,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
           automation: local.automation,
           playbooks: local.playbooks.runs,
           trail,
+          // POST /v1/actions reads it (QUEUE_FOR_UNREGISTERED_RESPONDERS of this service's env, not the process's).
+          ...{ queueForUnregistered: loadResponderConfig(options.env).queueForUnregistered },
         }),
       })),
       async (header) => {

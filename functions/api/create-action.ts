@@ -3,24 +3,48 @@ import type { FieldError } from '#shared/catalogue/types.ts';
 import { apiHandler, requiresExecScope, type ApiHandler, type ApiResult } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
 import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
+import { systemClock } from '#shared/clock.ts';
+import { authorizeCreate, checkReason, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
+import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
+import { loadResponderConfig } from '#shared/responders/config.ts';
+import type { ResponderRecord } from '#shared/responders/protocol.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { planningActionsFromEnv } from './aws/planning-actions.ts';
+import { responderTableFromEnv } from './aws/responders.ts';
 import { dryRunErrors, noPlanner } from './dry-run.ts';
 import { lazyHandler } from './lazy-handler.ts';
 
 const bodyFields = new Set(['type', 'inputs', 'reason']);
 
+/** Where the registered responders are read: GET /v1/responders' service (locally) or the registration store (in AWS). */
+export interface ResponderRegistry {
+  list(caller: Caller): Promise<readonly ResponderRecord[]>;
+}
+
 /**
  * POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record.
- * With `?dryRun=true`, the same checks and then the plan (200), nothing written.
+ * With `?dryRun=true`, the same checks and then the plan (200), nothing written. Host and
+ * Kubernetes work for a host or cluster no responder has registered is refused (409) unless
+ * QUEUE_FOR_UNREGISTERED_RESPONDERS=true (shared/responders/admission.ts).
  */
-export function createHandler(deps: { service: ActionService; planner?: Planner }): ApiHandler {
+export function createHandler(deps: {
+  service: ActionService;
+  planner?: Planner;
+  responders?: ResponderRegistry;
+  /** Defaults to QUEUE_FOR_UNREGISTERED_RESPONDERS of this process's environment. */
+  queueForUnregistered?: boolean;
+}): ApiHandler {
+  const queueForUnregistered = deps.queueForUnregistered ?? loadResponderConfig(process.env).queueForUnregistered;
   return apiHandler(
     async ({ caller, body = {}, headers, query }) => {
       const unknown = Object.keys(body).filter((field) => !bodyFields.has(field));
       const unknownErrors = unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' }));
       const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
+      const registry = deps.responders;
+      if (registry !== undefined && !queueForUnregistered) {
+        await admitted(caller, request, unknownErrors, () => registry.list(caller));
+      }
       const dryRun = query['dryRun'];
       if (dryRun === 'true') return planned(deps.planner, caller, request, unknownErrors);
       const key = headers['idempotency-key'];
@@ -36,10 +60,26 @@ export function createHandler(deps: { service: ActionService; planner?: Planner 
   );
 }
 
+/**
+ * The create checks in the service's order (scope for the type, then the inputs, then the scope
+ * for its category: a 403 or 400 comes before a 409), then the responder admission.
+ */
+async function admitted(caller: Caller, request: PlanRequest, errors: readonly FieldError[], registered: RegisteredResponders): Promise<void> {
+  authorizeCreate(caller, request.type);
+  const reason = checkReason(request.reason);
+  const valid = validateCreate(request.type, request.inputs, [...errors, ...reason.errors], systemClock.now());
+  requireExecute(caller, valid.definition.category, valid.definition.type);
+  await admitResponderWork(registered, valid, false);
+}
+
 /** The plan of a dry run; Idempotency-Key is ignored, since a plan writes nothing a repeat could duplicate. */
 async function planned(planner: Planner | undefined, caller: Caller, request: PlanRequest, errors: readonly FieldError[]): Promise<ApiResult> {
   const planning = planner ?? noPlanner('POST /v1/actions?dryRun=true');
   return { status: 200, body: { plan: await planning.plan(caller, request, errors) } };
 }
 
-export const handler = lazyHandler(() => Promise.resolve(createHandler(planningActionsFromEnv(process.env))));
+export const handler = lazyHandler(() => {
+  const { store } = responderTableFromEnv(process.env);
+  // The route's exec scope already allows listing responders (GET /v1/responders takes any action scope).
+  return Promise.resolve(createHandler({ ...planningActionsFromEnv(process.env), responders: { list: () => store.list() } }));
+});

@@ -14,6 +14,9 @@ import { ConfigError } from '#shared/errors.ts';
  * - `RESPONDER_QUEUE_CREDENTIAL_SECONDS` (default 3600, 900-3600): the queue credentials' lifetime.
  * - `RESPONDER_RETENTION_HOURS` (default 168): a responder silent this long is removed with its
  *   queues by the sweep (scheduled in AWS, a timer locally).
+ * - `QUEUE_FOR_UNREGISTERED_RESPONDERS` (`true` or `false`, default false): work for a host or
+ *   cluster no responder has registered is queued (and waits up to PICKUP_DEADLINE_SECONDS for one
+ *   to register and pick it up) instead of being refused with 409.
  */
 export interface ResponderConfig {
   readonly queuePrefix: string;
@@ -22,6 +25,7 @@ export interface ResponderConfig {
   readonly queueRoleArn: string | undefined;
   readonly queueCredentialSeconds: number;
   readonly retentionHours: number;
+  readonly queueForUnregistered: boolean;
 }
 
 export const defaultRetentionHours = 168;
@@ -46,7 +50,8 @@ export function loadResponderConfig(env: Environment, required: readonly ('RESPO
   const queueRoleArn = optional(env, 'RESPONDER_QUEUE_ROLE_ARN', roleArnPattern, 'an IAM role ARN');
   const queueCredentialSeconds = integer(env, 'RESPONDER_QUEUE_CREDENTIAL_SECONDS', defaultQueueCredentialSeconds, 900, 3600);
   const retentionHours = integer(env, 'RESPONDER_RETENTION_HOURS', defaultRetentionHours, 1, 24 * 365);
-  return { queuePrefix, stateMachineArn, signingKeySecretArn, queueRoleArn, queueCredentialSeconds, retentionHours };
+  const queueForUnregistered = flag(env, 'QUEUE_FOR_UNREGISTERED_RESPONDERS');
+  return { queuePrefix, stateMachineArn, signingKeySecretArn, queueRoleArn, queueCredentialSeconds, retentionHours, queueForUnregistered };
 }
 
 function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
@@ -55,6 +60,14 @@ function integer(env: Environment, name: string, fallback: number, min: number, 
   const parsed = Number((value ?? '').trim());
   if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, not "${(value ?? '').trim()}"`);
   return parsed;
+}
+
+function flag(env: Environment, name: string): boolean {
+  const value = env[name];
+  if (blank(value)) return false;
+  const trimmed = (value ?? '').trim().toLowerCase();
+  if (trimmed !== 'true' && trimmed !== 'false') throw new ConfigError(name, `must be true or false, not "${(value ?? '').trim().slice(0, 40)}"`);
+  return trimmed === 'true';
 }
 
 function optional(env: Environment, name: string, pattern: RegExp, what: string): string | undefined {

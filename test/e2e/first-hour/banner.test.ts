@@ -83,3 +83,63 @@ describe('keep-alive', () => {
     }
   });
 });
+
+describe('host work for a host no responder has registered', () => {
+  it('is refused at once with 409 naming host.id and the hosts that have a responder, nothing written', async () => {
+    const issuer = await openDevIssuer(dataDir);
+    const token = await issuer.issue({ sub: 'first-hour', scopes: ['containment-response-actions.exec'] });
+    const post = (host: string): Promise<Response> =>
+      fetch(`${service.url}/v1/actions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'kill-process', inputs: { 'host.id': host, 'process.id': 4242 } }),
+      });
+    const hostResponder = /host\.id (\S+)$/m.exec(service.output())?.[1] ?? '';
+    expect(hostResponder).not.toBe('');
+    // This machine's responder registers shortly after start: wait for it, so the list is known.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const listed = (await (await fetch(`${service.url}/v1/responders`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { id: string }[] };
+      if (listed.items.some((item) => item.id === `host/${hostResponder}`)) break;
+      if (Date.now() > deadline) throw new Error('the local host responder never registered');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const refused = await post('never-registered-7');
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await refused.json()) as { detail: string; errors: { path: string; message: string }[] };
+    expect(problem.errors).toEqual([{ path: 'inputs.host.id', message: expect.stringContaining('no responder has registered for host "never-registered-7"') as unknown }]);
+    expect(problem.detail).toContain(`the hosts with a responder are: ${hostResponder}`);
+    expect(problem.detail).toContain('QUEUE_FOR_UNREGISTERED_RESPONDERS=true');
+    const history = (await (await fetch(`${service.url}/v1/actions?resource=${encodeURIComponent('host/never-registered-7')}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: unknown[] };
+    expect(history.items).toEqual([]);
+  });
+});
+
+describe('QUEUE_FOR_UNREGISTERED_RESPONDERS=true', { timeout: 300_000 }, () => {
+  it('queues work for a host no responder has registered yet, to wait for its pickup deadline', async () => {
+    const queuingDir = await mkdtemp(join(tmpdir(), 'first-hour-queue-'));
+    const queuing = await startLocalMain({
+      dataDir: queuingDir,
+      moto: inject('motoEndpoint'),
+      targetAccount: '123456789012',
+      externalId: 'first-hour',
+      startMs: 120_000,
+      env: { QUEUE_FOR_UNREGISTERED_RESPONDERS: 'true' },
+    });
+    try {
+      const token = await (await openDevIssuer(queuingDir)).issue({ sub: 'first-hour', scopes: ['containment-response-actions.exec'] });
+      const created = await fetch(`${queuing.url}/v1/actions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'kill-process', inputs: { 'host.id': 'not-yet-registered-3', 'process.id': 4242 } }),
+      });
+      expect(created.status).toBe(202);
+      expect(((await created.json()) as { status: string }).status).toMatch(/^(Created|Enqueued)$/);
+    } finally {
+      await queuing.stop();
+      await rm(queuingDir, { recursive: true, force: true });
+    }
+  });
+});
