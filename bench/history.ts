@@ -12,6 +12,7 @@ import { itemToRecord, recordToItems } from '#shared/history/items.ts';
 import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import { HistoryRepository } from '#shared/history/repository.ts';
 import { loadHistoryItems } from './history-load.ts';
+import { requestsPerPage, scatteredReads, summaryOf, type PageProfile } from './history-profile.ts';
 import { ms, percentile } from './stats.ts';
 
 const resourceCount = 200;
@@ -33,6 +34,7 @@ interface PagePoint {
   readonly perResource: Percentiles;
   readonly fleetWide: Percentiles;
   readonly fleetWideDeep: Percentiles;
+  readonly profile: PageProfile;
 }
 
 export interface HistoryBench {
@@ -60,10 +62,12 @@ export async function benchHistory(sizes = historySizes()): Promise<HistoryBench
     for (const records of sizes) stores.push(await loadedStore(records));
     const before = loadavg()[0] ?? Number.NaN;
     const timings = await measurePages(stores.map((store) => store.repository));
+    const profiles = await profilePages(stores);
     const points = stores.map((store, index) => ({
       records: store.records,
       loadSeconds: store.loadSeconds,
       ...(timings[index] ?? missing(store.records)),
+      profile: profiles[index] ?? missing(store.records),
     }));
     return { points, loadAverage: { before, after: loadavg()[0] ?? Number.NaN } };
   } finally {
@@ -79,6 +83,9 @@ interface LoadedStore {
   readonly records: number;
   readonly loadSeconds: number;
   readonly repository: HistoryRepository;
+  readonly client: ReturnType<typeof createHistoryClient>;
+  /** Another repository and client on the same table (the caller destroys the client). */
+  readonly another: () => { repository: HistoryRepository; client: ReturnType<typeof createHistoryClient> };
   close(): Promise<void>;
 }
 
@@ -108,6 +115,8 @@ async function loadedStore(records: number): Promise<LoadedStore> {
       records,
       loadSeconds,
       repository,
+      client,
+      another: () => repositoryOn(dynamo),
       close: async () => {
         client.destroy();
         await dynamo.close();
@@ -201,6 +210,26 @@ async function measurePages(repositories: readonly HistoryRepository[]): Promise
   }));
 }
 
+/** Store requests per page of each kind, and 50-record scattered reads timed on the sizes in turn (bench/history-profile.ts). */
+async function profilePages(stores: readonly LoadedStore[]): Promise<PageProfile[]> {
+  const requests: Record<string, string>[] = [];
+  for (const store of stores) {
+    const deep = await cursorTenPagesIn(store.repository);
+    requests.push(
+      await requestsPerPage(() => store.another(), {
+        'per resource': (repository) => repository.list({ resource: 'arn:aws:iam::111122223333:user/user-0', limit: pageSize }, categories),
+        'fleet-wide': (repository) => repository.list({ limit: pageSize }, categories),
+        '11th page': (repository) => repository.list({ limit: pageSize, cursor: deep }, categories),
+      }),
+    );
+  }
+  const reads = stores.map((): number[] => []);
+  for (let sample = 0; sample < samplesPerPoint; sample += 1) {
+    for (const [index, store] of stores.entries()) reads[index]?.push(...(await scatteredReads(store.client, tableName, store.records, recordId, 1)));
+  }
+  return stores.map((_, index) => ({ requests: requests[index] ?? {}, scatteredRead: summaryOf(reads[index] ?? []) }));
+}
+
 /** The cursor of the eleventh fleet-wide page: a page deep in history. */
 async function cursorTenPagesIn(repository: HistoryRepository): Promise<string> {
   let cursor: string | undefined;
@@ -220,6 +249,9 @@ export function printHistory({ points, loadAverage }: HistoryBench): string[] {
       `history @ ${point.records.toLocaleString('en')} records (loaded in ${point.loadSeconds.toFixed(1)} s, ${(point.records / point.loadSeconds).toFixed(0)} records/s): page of ${pageSize} ` +
         `per resource p50 ${ms(point.perResource.p50)} p99 ${ms(point.perResource.p99)}; ` +
         `fleet-wide p50 ${ms(point.fleetWide.p50)} p99 ${ms(point.fleetWide.p99)}; fleet-wide 11th page p50 ${ms(point.fleetWideDeep.p50)} p99 ${ms(point.fleetWideDeep.p99)}`,
+      `history @ ${point.records.toLocaleString('en')} records: store requests per page: ${Object.entries(point.profile.requests)
+        .map(([kind, requests]) => `${kind} ${requests}`)
+        .join('; ')}; dynalite BatchGetItem of 50 records scattered over the table p50 ${ms(point.profile.scatteredRead.p50)} p99 ${ms(point.profile.scatteredRead.p99)}`,
     );
   }
   const small = points[0];
@@ -239,5 +271,9 @@ export function printHistory({ points, loadAverage }: HistoryBench): string[] {
         .join(', ')} (target ≤ ${allowedRatio}×)`,
     );
   }
+  const scattered = (p: 'p50' | 'p99'): string => (large.profile.scatteredRead[p] / small.profile.scatteredRead[p]).toFixed(2);
+  lines.push(
+    `history ${label} dynalite's own read of 50 scattered records: p50 ${scattered('p50')}×, p99 ${scattered('p99')}× (the emulator's point reads; a page's store requests stay as listed at every size)`,
+  );
   return lines;
 }
