@@ -140,7 +140,10 @@ export class S3Trail implements TrailAppender {
       await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: trailKeyOf(seq) }));
       return true;
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return false;
+      // 403 is what S3 answers for a missing key where ListBucket does not reach it: taken as
+      // missing, the probe can only come out low, and the listing after it finds the real head.
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      if (status === 404 || status === 403) return false;
       throw error;
     }
   }
