@@ -271,6 +271,16 @@ export function printHistory({ points, loadAverage }: HistoryBench): string[] {
         .join(', ')} (target ≤ ${allowedRatio}×)`,
     );
   }
+  // At 10k each resource has 50 records, so a per-resource page reads its whole history (33 + 17
+  // keys); from 100k on every page reads 51 keys per category. Like against like:
+  const middle = points.length > 2 ? points[1] : undefined;
+  if (middle !== undefined) {
+    lines.push(
+      `history ${label.replace('/10k', `/${middle.records / 1000}k`)} (every page full at both sizes): ${kinds
+        .map(([name, kind]) => `${name} p50 ${(large[kind].p50 / middle[kind].p50).toFixed(2)}× p99 ${(large[kind].p99 / middle[kind].p99).toFixed(2)}×`)
+        .join('; ')}`,
+    );
+  }
   const scattered = (p: 'p50' | 'p99'): string => (large.profile.scatteredRead[p] / small.profile.scatteredRead[p]).toFixed(2);
   lines.push(
     `history ${label} dynalite's own read of 50 scattered records: p50 ${scattered('p50')}×, p99 ${scattered('p99')}× (the emulator's point reads; a page's store requests stay as listed at every size)`,
