@@ -17,6 +17,7 @@ import { CloudActionFamily, familyIdOf } from '#infra/constructs/cloud-action-fa
 import { eventBridgeTargetEntry, exemptionsMemberRole, exemptionsRolePath, FindingsIngest, findingsIngest } from '#infra/constructs/findings-ingest.ts';
 import type { EvidenceBucket } from '#infra/constructs/evidence-bucket.ts';
 import { grantHistoryTable } from '#infra/constructs/grant-history-table.ts';
+import { grantTrailToWriters } from '#infra/constructs/grant-trail.ts';
 import { grantResponderQueues } from '#infra/constructs/grant-responder-queues.ts';
 import { dispatchWorkEntry, ResponderDispatch } from '#infra/constructs/responder-dispatch.ts';
 import { PlaybookRunner, playbookStepEntry } from '#infra/constructs/playbook-runner.ts';
@@ -317,6 +318,9 @@ export class ServiceStack extends Stack {
       id: 'Serverless::Serverless-LambdaDLQ',
       reason: 'Invoked hourly by a schedule and idempotent: a failed run is redone by the next one, and its Errors alarm fires; a dead-letter queue would only hold copies of a clock tick.',
     });
+
+    // The tamper-evident trail: every function that writes what it records appends to trail/.
+    grantTrailToWriters(evidence, this, routes);
 
     // Alarms -------------------------------------------------------------------------------------
     const { topic, alarm } = alarmTopic(this);

@@ -14,7 +14,7 @@ import { parseContent } from '#shared/automation/load-rules.ts';
 import { acceptedDetailTypes } from '#shared/findings/eventbridge-schema.ts';
 import { configuredPlaybooksFile, configuredRulesFile } from './support/deployments.ts';
 import { evaluate, symbolic } from './support/intrinsics.ts';
-import { built, expectedRouteGrants, grantsOf, logicalIdOf, render, resourceOf, settings, synthesis, template, useServiceStack } from './support/service-stack-synthesis.ts';
+import { built, expectedRouteGrants, grantsOf, trailGrants, logicalIdOf, render, resourceOf, settings, synthesis, template, useServiceStack } from './support/service-stack-synthesis.ts';
 import { describeFindings, testContext } from './support/synth.ts';
 import { resourcesOf } from './support/template.ts';
 
@@ -137,7 +137,7 @@ describe('findings in (FindingsIngest)', () => {
     // A rule may run a playbook: it starts the playbook machine, and nothing more of it.
     expect(findingsIngest.needs).toEqual(['history:write', 'start-work', 'cloud-plans', 'exemptions', 'automation-rules', 'playbook-runs']);
     // Its needs', and sending to its dead-letter queue (Lambda sends what fails after the retries as the function).
-    expect(grantsOf(fn)).toEqual([...expectedRouteGrants(findingsIngest, fn), `Allow sqs:SendMessage on ${render(built.serviceStack.findings.deadLetterQueue.queueArn)}`].sort());
+    expect(grantsOf(fn)).toEqual([...new Set([...expectedRouteGrants(findingsIngest, fn), ...trailGrants(), `Allow sqs:SendMessage on ${render(built.serviceStack.findings.deadLetterQueue.queueArn)}`])].sort());
     expect(grantsOf(fn).filter((grant) => grant.startsWith('Allow sts:AssumeRole'))).toEqual(
       ['111111111111', '222222222222'].map((id) => `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::${id}:role/SecurityResponseMember-exemptions`),
     );
@@ -154,7 +154,7 @@ describe('findings in (FindingsIngest)', () => {
       [
         'NODE_OPTIONS', 'HISTORY_TABLE_NAME', 'CLOUD_ACTION_STATE_MACHINES', 'RESPONDER_STATE_MACHINE_ARN', 'PICKUP_DEADLINE_SECONDS', 'COMPLETION_DEADLINE_SECONDS',
         'APPROVAL_REQUIRED', 'APPROVAL_TTL_SECONDS', 'CLOUD_PLAN_FUNCTIONS', 'TARGET_ACCOUNTS', 'MEMBER_ROLE_NAME', 'MEMBER_ROLE_EXTERNAL_ID', 'PROTECTED_TARGETS', 'AUTOMATION_RULES',
-        'AUTOMATION_RULES_SHA256', 'PLAYBOOKS', 'PLAYBOOKS_SHA256', 'PLAYBOOK_RUN_DEADLINE_SECONDS', 'PLAYBOOK_STATE_MACHINE_ARN',
+        'AUTOMATION_RULES_SHA256', 'PLAYBOOKS', 'PLAYBOOKS_SHA256', 'PLAYBOOK_RUN_DEADLINE_SECONDS', 'PLAYBOOK_STATE_MACHINE_ARN', 'TRAIL_BUCKET',
       ].sort(),
     );
     expect(JSON.parse(variables['CLOUD_PLAN_FUNCTIONS'] ?? '')).toEqual(

@@ -6,7 +6,7 @@ import { playbookRunAslPath, playbookRunSubstitutionNames } from '#infra/constru
 import { playbookExecutionGraceSeconds, playbookStepEntry, playbookStepTimeout } from '#infra/constructs/playbook-runner.ts';
 import { grantsOfPolicy, evaluate, symbolic } from './support/intrinsics.ts';
 import { resourcesOf, type TemplateResource } from './support/template.ts';
-import { account, baseGrants, built, grantsOf, logicalIdOf, render, resourceOf, settings, template, useServiceStack } from './support/service-stack-synthesis.ts';
+import { account, baseGrants, built, grantsOf, trailGrants, logicalIdOf, render, resourceOf, settings, template, useServiceStack } from './support/service-stack-synthesis.ts';
 import { historyTableDesign } from '#shared/history/table-design.ts';
 
 // The playbook state machine and the playbook step function, as the fully configured app deploys them.
@@ -94,6 +94,7 @@ describe('ServiceStack: playbook runs', () => {
         ...machines.map((machine) => `Allow states:StartExecution on ${render(machine.stateMachineArn)}`),
         // Lambda sends what fails of an asynchronous invocation (the ended-execution rule's) as the function.
         `Allow sqs:SendMessage on ${render(built.serviceStack.playbooks.deadLetterQueue.queueArn)}`,
+        ...trailGrants(),
       ].sort(),
     );
   });
@@ -106,7 +107,7 @@ describe('ServiceStack: playbook runs', () => {
 
     // Assess
     expect(Object.keys(variables).sort()).toEqual(
-      ['COMPLETION_DEADLINE_SECONDS', 'CLOUD_ACTION_STATE_MACHINES', 'HISTORY_TABLE_NAME', 'NODE_OPTIONS', 'PICKUP_DEADLINE_SECONDS', 'RESPONDER_STATE_MACHINE_ARN'].sort(),
+      ['COMPLETION_DEADLINE_SECONDS', 'CLOUD_ACTION_STATE_MACHINES', 'HISTORY_TABLE_NAME', 'NODE_OPTIONS', 'PICKUP_DEADLINE_SECONDS', 'RESPONDER_STATE_MACHINE_ARN', 'TRAIL_BUCKET'].sort(),
     );
     expect(evaluate(variables['RESPONDER_STATE_MACHINE_ARN'], symbolic)).toBe(render(built.serviceStack.responder.stateMachine.stateMachineArn));
     expect(String(evaluate(variables['CLOUD_ACTION_STATE_MACHINES'], symbolic))).toBe(

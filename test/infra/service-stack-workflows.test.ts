@@ -15,7 +15,7 @@ import { evaluate, grantsOfPolicy, symbolic } from './support/intrinsics.ts';
 import { makeTempDir, testContext } from './support/synth.ts';
 import { resourceById, resourcesOf } from './support/template.ts';
 import type { TemplateResource } from './support/template.ts';
-import { account, baseGrants, built, grantsOf, logicalIdOf, render, resourceOf, settings, template, useServiceStack } from './support/service-stack-synthesis.ts';
+import { account, baseGrants, built, grantsOf, trailGrants, logicalIdOf, render, resourceOf, settings, template, useServiceStack } from './support/service-stack-synthesis.ts';
 
 // The cloud-action and responder state machines, their functions, grants, logs and dead letters.
 useServiceStack();
@@ -129,20 +129,21 @@ describe('ServiceStack', () => {
         const variables = evaluate(environment, symbolic) as Record<string, string>;
         const table = render(built.statefulStack.historyTable.tableArn);
         const { bucket, key } = built.statefulStack.evidence;
-        const expected = [
+        const expected = [...new Set([
           ...baseGrants(fn),
           `Allow dynamodb:GetItem on ${table}`,
           `Allow dynamodb:UpdateItem on ${table}`,
           // Its own family's member role only: never another family's, never the base name.
           `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::111111111111:role/SecurityResponseMember-${name}`,
           `Allow sts:AssumeRole on arn:<AWS::Partition>:iam::222222222222:role/SecurityResponseMember-${name}`,
+          ...trailGrants(),
           ...(deployment.writesEvidence === true
             ? [
                 `Allow s3:PutObject on ${render(bucket.bucketArn)}/actions/*`,
                 `Allow kms:GenerateDataKey on ${render(key.keyArn)} if {"StringEquals":{"kms:ViaService":"s3.<AWS::Region>.amazonaws.com"}}`,
               ]
             : []),
-        ].sort();
+        ])].sort();
 
         // Assess
         expect(properties.Timeout).toBe(familyFunctionTimeout.toSeconds());
@@ -170,7 +171,7 @@ describe('ServiceStack', () => {
 
       // Assess
       expect(grantsOf(fn)).toEqual(
-        [...baseGrants(fn), `Allow dynamodb:GetItem on ${table}`, `Allow dynamodb:UpdateItem on ${table}`, `Allow sqs:SendMessage on ${queue}`].sort(),
+        [...baseGrants(fn), `Allow dynamodb:GetItem on ${table}`, `Allow dynamodb:UpdateItem on ${table}`, `Allow sqs:SendMessage on ${queue}`, ...trailGrants()].sort(),
       );
       expect(resourceOf(fn).Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [logicalIdOf(built.serviceStack.markStatusDeadLetterQueue), 'Arn'] } });
     });
@@ -300,6 +301,7 @@ describe('ServiceStack', () => {
           ...['GetItem', 'PutItem', 'UpdateItem'].map((action) => `Allow dynamodb:${action} on ${table}`),
           `Allow secretsmanager:GetSecretValue on ${render(built.statefulStack.workSigningKey.secretArn)}`,
           ...['CreateQueue', 'GetQueueAttributes', 'GetQueueUrl', 'SendMessage'].map((action) => `Allow sqs:${action} on ${queues}`),
+          ...trailGrants(),
         ].sort(),
       );
     });
@@ -310,7 +312,7 @@ describe('ServiceStack', () => {
       const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
       // Assess
-      expect(Object.keys(variables).sort()).toEqual(['HISTORY_TABLE_NAME', 'NODE_OPTIONS', 'RESPONDER_QUEUE_PREFIX', 'WORK_SIGNING_KEY_SECRET_ARN']);
+      expect(Object.keys(variables).sort()).toEqual(['HISTORY_TABLE_NAME', 'NODE_OPTIONS', 'RESPONDER_QUEUE_PREFIX', 'TRAIL_BUCKET', 'WORK_SIGNING_KEY_SECRET_ARN']);
       expect(evaluate(variables['HISTORY_TABLE_NAME'], symbolic)).toBe(render(built.statefulStack.historyTable.tableName));
       expect(evaluate(variables['WORK_SIGNING_KEY_SECRET_ARN'], symbolic)).toBe(render(built.statefulStack.workSigningKey.secretArn));
       expect(variables['RESPONDER_QUEUE_PREFIX']).toBe(settings.responderQueuePrefix);

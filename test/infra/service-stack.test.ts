@@ -14,6 +14,7 @@ import { evaluate, symbolic } from './support/intrinsics.ts';
 import { describeFindings } from './support/synth.ts';
 import { resourceById, resourcesOf } from './support/template.ts';
 import { account, baseGrants, built, deployedRoutes, expectedRouteGrants, grantsOf, logicalIdOf, render, resourceOf, responderHistory, responderQueueGrants, responderRouteIds, settings, synthesis, template, useServiceStack } from './support/service-stack-synthesis.ts';
+import { trailRoutes } from '#infra/constructs/grant-trail.ts';
 
 // The synthesized stack, its HTTP API and each route function's grants and environment, alarms, protected targets.
 useServiceStack();
@@ -232,6 +233,7 @@ describe('ServiceStack', () => {
             ...(route.needs.includes('automation-rules') ? ['AUTOMATION_RULES', 'AUTOMATION_RULES_SHA256'] : []),
             ...(playbooks ? ['PLAYBOOKS', 'PLAYBOOKS_SHA256', 'PLAYBOOK_RUN_DEADLINE_SECONDS'] : []),
             ...(route.needs.includes('playbook-runs') ? ['PLAYBOOK_STATE_MACHINE_ARN'] : []),
+            ...(trailRoutes.has(route.id) ? ['TRAIL_BUCKET'] : []),
           ].sort(),
         );
         if (startsWork) {

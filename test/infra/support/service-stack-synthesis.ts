@@ -20,6 +20,7 @@ import { makeTempDir, stubOutAwsEnvironment, synthesize, testContext } from './s
 import type { SynthesisResult } from './synth.ts';
 import { resourceById } from './template.ts';
 import type { TemplateResource } from './template.ts';
+import { trailRoutes } from '#infra/constructs/grant-trail.ts';
 
 export const settings = fullyConfigured;
 export const account = '123456789012';
@@ -111,6 +112,18 @@ function historyGrants(access: 'read' | 'readWrite'): string[] {
   return historyTableActions[access].flatMap((action) => resources.map((resource) => `Allow ${action} on ${resource}`));
 }
 
+/** What appending to the trail takes (infra/constructs/grant-trail.ts): entries under trail/ of the evidence bucket. */
+export function trailGrants(): string[] {
+  const { bucket, key } = built.statefulStack.evidence;
+  return [
+    `Allow s3:PutObject on ${render(bucket.bucketArn)}/trail/*`,
+    `Allow s3:GetObject on ${render(bucket.bucketArn)}/trail/*`,
+    `Allow s3:ListBucket on ${render(bucket.bucketArn)} if {"StringLike":{"s3:prefix":"trail/*"}}`,
+    `Allow kms:GenerateDataKey on ${render(key.keyArn)} ${viaS3}`,
+    `Allow kms:Decrypt on ${render(key.keyArn)} ${viaS3}`,
+  ];
+}
+
 /** Exactly what each route's `needs` entitle it to, written out per need (and per route where one need differs by route). */
 export function expectedRouteGrants(route: Pick<ApiRoute, 'id' | 'needs'>, fn: ServiceFunction): string[] {
   const needs = new Set(route.needs);
@@ -163,6 +176,7 @@ export function expectedRouteGrants(route: Pick<ApiRoute, 'id' | 'needs'>, fn: S
   if (needs.has('playbook-runs')) {
     grants.push(`Allow states:StartExecution on ${render(built.serviceStack.playbooks.stateMachine.stateMachineArn)}`);
   }
+  if (trailRoutes.has(route.id)) grants.push(...trailGrants());
   if (needs.has('queue-credentials')) {
     const role = built.serviceStack.api.queueAccessRole;
     if (role === undefined) throw new Error('no ResponderQueueAccess role');
