@@ -69,9 +69,9 @@ export class ResponderService extends ResponderFleet {
         if (record.status !== 'Running') {
           throw new ConflictError(`action ${record.id} is ${record.status}: report Running before Completed`);
         }
-        return this.#ended(record, report, () => callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
+        return this.#ended(record, report, () => callbacks.heartbeat(dispatch.taskToken), () => callbacks.succeed(dispatch.taskToken, { result: report.result ?? null }));
       case 'Error':
-        return this.#ended(record, report, () => {
+        return this.#ended(record, report, () => callbacks.heartbeat(dispatch.taskToken), () => {
           const error = report.error ?? { code: 'ResponderFailed', message: 'the responder reported an error' };
           return callbacks.fail(dispatch.taskToken, error.code, error.message);
         });
@@ -122,9 +122,17 @@ export class ResponderService extends ResponderFleet {
     return current;
   }
 
-  /** Completed or Error: what the action captured and changed is stored first, then the execution is told. */
-  async #ended(record: ActionRecord, report: Report, callBack: () => Promise<void>): Promise<ActionRecord> {
-    if (report.prior !== undefined || report.applied !== undefined) await this.#progress(record.id, report);
+  /**
+   * Completed or Error: what the action captured and changed is stored first, then the execution is told (once told, MarkCompleted or
+   * MarkError ends the record and nothing more can be stored). Before storing, the task is asked whether it still waits (a heartbeat):
+   * a report after another one settled the task, or after a deadline, is refused there with nothing written, even while the winner's
+   * ending is not recorded yet and the record still reads Running.
+   */
+  async #ended(record: ActionRecord, report: Report, stillWaiting: () => Promise<void>, callBack: () => Promise<void>): Promise<ActionRecord> {
+    if (report.prior !== undefined || report.applied !== undefined) {
+      await this.#expiredIsConflict(record, stillWaiting);
+      await this.#progress(record.id, report);
+    }
     await this.#expiredIsConflict(record, callBack);
     return (await this.deps.repository.get(record.id)) ?? record;
   }
