@@ -8,7 +8,7 @@ import { authorizeCreate, checkReason, requireExecute, validateCreate } from '#s
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
 import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
-import type { ResponderRecord } from '#shared/responders/protocol.ts';
+import type { ResponderRecord, WorkTarget } from '#shared/responders/protocol.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { planningActionsFromEnv } from './aws/planning-actions.ts';
 import { responderTableFromEnv } from './aws/responders.ts';
@@ -19,6 +19,7 @@ const bodyFields = new Set(['type', 'inputs', 'reason']);
 
 /** Where the registered responders are read: GET /v1/responders' service (locally) or the registration store (in AWS). */
 export interface ResponderRegistry {
+  isRegistered(caller: Caller, target: WorkTarget): Promise<boolean>;
   list(caller: Caller): Promise<readonly ResponderRecord[]>;
 }
 
@@ -43,7 +44,10 @@ export function createHandler(deps: {
       const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
       const registry = deps.responders;
       if (registry !== undefined && !queueForUnregistered) {
-        await admitted(caller, request, unknownErrors, () => registry.list(caller));
+        await admitted(caller, request, unknownErrors, {
+          isRegistered: (target) => registry.isRegistered(caller, target),
+          list: () => registry.list(caller),
+        });
       }
       const dryRun = query['dryRun'];
       if (dryRun === 'true') return planned(deps.planner, caller, request, unknownErrors);
@@ -87,5 +91,5 @@ async function planned(planner: Planner | undefined, caller: Caller, request: Pl
 export const handler = lazyHandler(() => {
   const { store } = responderTableFromEnv(process.env);
   // The route's exec scope already allows listing responders (GET /v1/responders takes any action scope).
-  return Promise.resolve(createHandler({ ...planningActionsFromEnv(process.env), responders: { list: () => store.list() } }));
+  return Promise.resolve(createHandler({ ...planningActionsFromEnv(process.env), responders: { isRegistered: async (_caller, target) => (await store.get(target)) !== null, list: () => store.list() } }));
 });

@@ -1,10 +1,13 @@
 import type { ValidActionRequest } from '#shared/catalogue/validate.ts';
 import { HttpProblem } from '#shared/http/problem.ts';
-import type { ResponderRecord } from './protocol.ts';
-import { responderId, workTargetOf } from './target.ts';
+import type { ResponderRecord, WorkTarget } from './protocol.ts';
+import { workTargetOf } from './target.ts';
 
-/** The registered responders, as GET /v1/responders lists them. */
-export type RegisteredResponders = () => Promise<readonly ResponderRecord[]>;
+/** The registered responders: one looked up by its key, and the list GET /v1/responders gives (named in a refusal). */
+export interface RegisteredResponders {
+  isRegistered(target: WorkTarget): Promise<boolean>;
+  list(): Promise<readonly ResponderRecord[]>;
+}
 
 /** At most this many known responders are named in a refusal (GET /v1/responders lists them all). */
 const namedAtMost = 50;
@@ -23,9 +26,9 @@ export async function admitResponderWork(
 ): Promise<void> {
   if (queueForUnregistered || (valid.executor !== 'host' && valid.executor !== 'kubernetes')) return;
   const target = workTargetOf({ id: 'new', executor: valid.executor, inputs: valid.inputs });
-  const known = await registered();
-  const id = responderId(target);
-  if (known.some((responder) => responder.id === id)) return;
+  // A point read, so a fleet larger than the list GET /v1/responders gives is admitted as well.
+  if (await registered.isRegistered(target)) return;
+  const known = await registered.list();
   const field = target.kind === 'host' ? 'host.id' : 'kubernetes.cluster.name';
   const sameKind = known.filter((responder) => responder.kind === target.kind).map((responder) => responder.name).sort();
   const listed = sameKind.length === 0 ? 'none' : sameKind.slice(0, namedAtMost).join(', ') + (sameKind.length > namedAtMost ? `, and ${String(sameKind.length - namedAtMost)} more` : '');

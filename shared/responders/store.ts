@@ -125,8 +125,18 @@ export class ResponderStore {
     }
   }
 
+  /** The first {@link maxListed} registrations (GET /v1/responders); {@link all} walks every one. */
   async list(): Promise<ResponderRecord[]> {
     const records: ResponderRecord[] = [];
+    for await (const record of this.all()) {
+      records.push(record);
+      if (records.length >= maxListed) break;
+    }
+    return records;
+  }
+
+  /** Every registration, page by page (the sweep: a fleet may hold more than GET /v1/responders lists). */
+  async *all(): AsyncGenerator<ResponderRecord> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -137,10 +147,15 @@ export class ResponderStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) records.push(toResponderRecord(item));
+      for (const item of page.Items ?? []) yield toResponderRecord(item);
       startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && records.length < maxListed);
-    return records.slice(0, maxListed);
+    } while (startKey !== undefined);
+  }
+
+  /** One registration by its key (a strongly consistent read), or null when it is not registered. */
+  async get(target: WorkTarget): Promise<ResponderRecord | null> {
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: registrationKey(target), ConsistentRead: true }));
+    return Item === undefined ? null : toResponderRecord(Item);
   }
 
   /** Stores the dispatch of an action, replacing an earlier one. */

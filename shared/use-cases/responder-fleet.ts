@@ -26,7 +26,7 @@ import { responderId } from '#shared/responders/target.ts';
  */
 export interface ResponderServiceDeps {
   readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress'>;
-  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'getDispatch' | 'remove'>;
+  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'all' | 'get' | 'getDispatch' | 'remove'>;
   /** register, queue-credentials, deregister and the sweep. */
   readonly queues?: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
   /**
@@ -80,6 +80,14 @@ export class ResponderFleet {
     return this.deps.store.list();
   }
 
+  /** Whether a responder has registered for the target (POST /v1/actions' admission), with list's scope rule. */
+  async isRegistered(caller: Caller, target: WorkTarget): Promise<boolean> {
+    if (!hasAnyActionScope(caller)) {
+      throw new ForbiddenError('listing responders needs one of the containment or data-gathering .read or .exec scopes');
+    }
+    return (await this.deps.store.get(target)) !== null;
+  }
+
   /**
    * POST /v1/responders/{kind}/{name}/queue-credentials: temporary credentials that allow only
    * receive, delete and change-visibility on the caller's own queue, for a registered responder.
@@ -127,7 +135,7 @@ export class ResponderFleet {
     const cutoff = new Date(this.deps.clock.now().getTime() - retentionSeconds * 1000).toISOString();
     const removed: string[] = [];
     const withDeadLetters: string[] = [];
-    for (const record of await this.deps.store.list()) {
+    for await (const record of this.deps.store.all()) {
       const target: WorkTarget = { kind: record.kind, name: record.name };
       if (record.lastSeen < cutoff && (await this.deps.store.remove(target, cutoff))) {
         await queues.remove(target);

@@ -158,7 +158,7 @@ describe('npm start against moto_server, over HTTP', () => {
     expect((undoSnapshot.result as { deleted: string[] }).deleted.sort()).toEqual([...created].sort());
   });
 
-  it("quarantines and restores a real file, kills a real process on this machine, and fails an unknown host's work at the pickup deadline", async () => {
+  it("quarantines and restores a real file, kills a real process on this machine, and refuses work for a host no responder has registered", async () => {
     // Prepare
     const service = await startService({ PICKUP_DEADLINE_SECONDS: '3' });
     const bearer = await token('containment-response-actions.exec');
@@ -189,8 +189,13 @@ describe('npm start against moto_server, over HTTP', () => {
       else victim.once('exit', () => { resolve(true); });
       setTimeout(() => { resolve(false); }, 5000);
     });
-    const unknown = await post('/v1/actions', { type: 'kill-process', inputs: { 'host.id': 'no-such-host', 'process.id': 4242 } });
-    const abandoned = await until(service, bearer, unknown.id, ended);
+    const unknown = await fetch(`${service.url}/v1/actions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'kill-process', inputs: { 'host.id': 'no-such-host', 'process.id': 4242 } }),
+    });
+    const refusal = (await unknown.json()) as { detail: string; errors: { path: string }[] };
+    const history = (await (await fetch(`${service.url}/v1/actions?limit=50`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as { items: ActionRecord[] };
     await stopService(service);
     victim.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -203,7 +208,10 @@ describe('npm start against moto_server, over HTTP', () => {
     expect(restoredMode).toBe(0o755);
     expect(kill.status, JSON.stringify(kill.error)).toBe('Completed');
     expect(exited).toBe(true);
-    expect(abandoned.status).toBe('Error');
-    expect(abandoned.error?.message).toBe('no responder for host no-such-host picked up the work within 3 s');
+    expect(unknown.status).toBe(409);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+    expect(refusal.errors.map((error) => error.path)).toEqual(['inputs.host.id']);
+    expect(refusal.detail).toContain(host);
+    expect(history.items.filter((record) => JSON.stringify(record.inputs).includes('no-such-host'))).toEqual([]);
   });
 });

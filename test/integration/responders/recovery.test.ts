@@ -13,8 +13,10 @@ afterAll(async () => {
   for (const harness of harnesses) await harness.close().catch(() => undefined);
 });
 
+// Work is queued here for hosts whose responders start only after the restart (or never), so the
+// service is told to queue it rather than refuse it (409) as it does by default.
 async function started(options: Parameters<typeof startResponderHarness>[0] = {}): Promise<ResponderHarness> {
-  const harness = await startResponderHarness(options);
+  const harness = await startResponderHarness({ ...options, env: { QUEUE_FOR_UNREGISTERED_RESPONDERS: 'true', ...options.env } });
   harnesses.push(harness);
   return harness;
 }

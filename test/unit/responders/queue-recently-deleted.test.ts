@@ -33,6 +33,8 @@ describe('registering again within a minute of the queue being removed', () => {
         },
         touch: () => Promise.resolve(null),
         list: () => Promise.resolve([]),
+        all: async function* () {},
+        get: () => Promise.resolve(null),
         getDispatch: () => Promise.resolve(null),
         remove: () => Promise.resolve(false),
       },

@@ -39,6 +39,11 @@ function tableOnly(): { deps: Pick<ResponderServiceDeps, 'repository' | 'store' 
         return Promise.resolve(record);
       },
       list: () => Promise.resolve([{ ...record, lastSeen: '2000-01-01T00:00:00.000Z' }]),
+      all: async function* () {
+        yield { ...record, lastSeen: '2000-01-01T00:00:00.000Z' };
+        await Promise.resolve();
+      },
+      get: () => Promise.resolve(record),
       getDispatch: () => Promise.resolve(null),
       remove: (target) => {
         writes.push(`remove ${target.name}`);

@@ -1,0 +1,62 @@
+/**
+ * A fleet larger than GET /v1/responders lists (1,000): against moto_server's DynamoDB, 1,001
+ * registrations. Work for the last one is admitted (a point read, not a search of the first
+ * page of the list), work for a host nobody registered is still refused with 409 naming the
+ * input, and the sweep's walk sees every registration.
+ */
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { systemClock } from '#shared/clock.ts';
+import { HttpProblem } from '#shared/http/problem.ts';
+import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
+import { ResponderStore } from '#shared/responders/store.ts';
+import { freshHistory } from '#test/support/history-store.ts';
+
+const fleet = 1001;
+const hostName = (index: number): string => `fleet-${String(index).padStart(5, '0')}`;
+let store: ResponderStore;
+let registered: RegisteredResponders;
+
+beforeAll(async () => {
+  const history = await freshHistory(inject('motoEndpoint'), systemClock);
+  store = new ResponderStore({ client: history.client, tableName: history.tableName, clock: systemClock });
+  for (let start = 0; start < fleet; start += 50) {
+    const batch = Array.from({ length: Math.min(50, fleet - start) }, (_, offset) => hostName(start + offset));
+    await Promise.all(batch.map((name) => store.register({ kind: 'host', name, version: '1', capabilities: ['file-quarantine'] }, 'test')));
+  }
+  registered = { isRegistered: async (target) => (await store.get(target)) !== null, list: () => store.list() };
+}, 120_000);
+
+const work = (host: string) => ({ executor: 'host' as const, inputs: { 'host.id': host, 'path.absolute': '/tmp/x' } });
+
+describe('a fleet larger than one listing', () => {
+  it('admits work for the last registered host, which the listing leaves out', async () => {
+    // Act
+    const listed = await store.list();
+    const admitted = await admitResponderWork(registered, work(hostName(fleet - 1)), false).then(() => true);
+
+    // Assess
+    expect(listed).toHaveLength(1000);
+    expect(listed.map((record) => record.name)).not.toContain(hostName(fleet - 1));
+    expect(admitted).toBe(true);
+  });
+
+  it('still refuses work for a host nobody registered, naming the input', async () => {
+    // Act
+    const refusal = await admitResponderWork(registered, work('fleet-unknown'), false).then(() => null, (error: unknown) => error);
+
+    // Assess
+    expect(refusal).toBeInstanceOf(HttpProblem);
+    expect((refusal as HttpProblem).status).toBe(409);
+    expect((refusal as HttpProblem).errors?.map((error) => error.path)).toEqual(['inputs.host.id']);
+  });
+
+  it('walks every registration for the sweep', async () => {
+    // Act
+    const names: string[] = [];
+    for await (const record of store.all()) names.push(record.name);
+
+    // Assess
+    expect(names).toHaveLength(fleet);
+    expect(new Set(names).size).toBe(fleet);
+  });
+});
