@@ -5,7 +5,8 @@
  * work), RESPONDER_QUEUE_PREFIX (default ResponseActions).
  * Permissions: dynamodb:GetItem, PutItem and UpdateItem on the history table;
  * secretsmanager:GetSecretValue on the signing key secret; sqs:CreateQueue, GetQueueUrl,
- * GetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`.
+ * GetQueueAttributes and SendMessage on `arn:aws:sqs:<region>:<account>:<prefix>-*`; states:SendTaskHeartbeat on the
+ * responder state machine (restarts the pickup window once the work is sent).
  * The task token in its event is stored with the action and never logged.
  */
 import { systemClock } from '#shared/clock.ts';
@@ -14,6 +15,7 @@ import { readWorkSigningKey } from '#shared/responders/aws.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import { createDispatchWorkHandler, type DispatchDeps } from '#shared/responders/dispatch.ts';
 import { responderQueuesFromEnv } from '../api/aws/responder-queues.ts';
+import { taskCallbacks } from '../api/aws/responder-task-callbacks.ts';
 import { responderTableFromEnv } from '../api/aws/responders.ts';
 
 export { createDispatchWorkHandler as createHandler };
@@ -27,6 +29,7 @@ export async function defaultDeps(): Promise<DispatchDeps> {
     queues: responderQueuesFromEnv(process.env),
     signingKey: await readWorkSigningKey(responderConfig.signingKeySecretArn ?? ''),
     clock: systemClock,
+    callbacks: taskCallbacks(),
   };
 }
 

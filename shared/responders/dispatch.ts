@@ -15,6 +15,7 @@ import type { UndoSource, WorkOrder } from './protocol.ts';
 import type { ResponderQueues } from './queues.ts';
 import { storedReportProblems } from './report-schemas/index.ts';
 import type { ResponderStore } from './store.ts';
+import type { TaskCallbacks } from './task-callbacks.ts';
 import { NotResponderWorkError, targetLabel, workTargetOf } from './target.ts';
 import { signWorkOrder, type WorkSigningKey } from './work-signing.ts';
 
@@ -35,6 +36,13 @@ export interface DispatchDeps {
   readonly signingKey: WorkSigningKey;
   readonly clock: Clock;
   readonly logger?: Logger;
+  /**
+   * SendTaskHeartbeat, given right after the work is sent: Step Functions counts the Dispatch task's HeartbeatSeconds (the pickup
+   * deadline) from the task's start, before the order is signed; the heartbeat restarts it from the send, so the service never
+   * declares the pickup deadline before the `pickupDeadline` signed into the order. The local runner gives the same heartbeat
+   * itself once Dispatch returns (local/runners/responder-runner.ts), so it leaves this out.
+   */
+  readonly callbacks?: Pick<TaskCallbacks, 'heartbeat'>;
 }
 
 const deadlines = z.strictObject({ pickupSeconds: z.number().int().min(1), completionSeconds: z.number().int().min(1) });
@@ -142,6 +150,7 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
     const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new DispatchFailedError(`the work could not be sent to ${targetLabel(target)}'s queue (${why})`, { cause: error });
   }
+  await restartPickupWindow(deps, record.id, event.taskToken);
   try {
     await deps.repository.transition(record.id, 'Enqueued', { detail: `sent to ${targetLabel(target)}'s queue` });
   } catch (error) {
@@ -150,6 +159,22 @@ async function dispatchWork(deps: DispatchDeps, event: Extract<DispatchEvent, { 
   }
   (deps.logger ?? defaultLogger).info('work dispatched', { actionId: record.id, target: `${target.kind}/${target.name}`, messageId, keyId });
   return { actionId: record.id, messageId };
+}
+
+/**
+ * The heartbeat after the send. The work is out, so a failure here fails nothing: it is logged (never with the token) and the
+ * dispatch goes on; the pickup deadline then still counts from the task's start, as it did before this heartbeat existed.
+ */
+async function restartPickupWindow(deps: DispatchDeps, actionId: string, taskToken: string): Promise<void> {
+  if (deps.callbacks === undefined) return;
+  try {
+    await deps.callbacks.heartbeat(taskToken);
+  } catch (error) {
+    (deps.logger ?? defaultLogger).warn('pickup heartbeat after dispatch failed; the pickup deadline counts from the Dispatch task\'s start', {
+      actionId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }
 
 async function undoSourceOf(deps: DispatchDeps, record: ActionRecord): Promise<UndoSource | null> {
