@@ -29,9 +29,10 @@ export interface EvidenceBucketProps {
  * - Object Lock is enabled at creation, always: S3 allows it only on a bucket created with it
  *   (or through a support-assisted change), so a later `evidenceObjectLockDays` only has to add
  *   the default retention, never replace the bucket. Without that setting no object is locked.
- * - One lifecycle rule implements evidence retention: current versions expire after
- *   `retentionDays`, noncurrent versions (left by a delete) the same number of days later, and
- *   incomplete multipart uploads after a week.
+ * - One lifecycle rule implements evidence retention, on `actions/` only: current versions
+ *   expire after `retentionDays`, noncurrent versions (left by a delete) the same number of days
+ *   later. The trail (`trail/<seq>.json`, shared/trail/s3-trail.ts) never expires: a chain whose
+ *   first entries were gone could no longer be verified. Incomplete multipart uploads go after a week.
  * - Server access logs go to a second bucket, itself TLS-only, private, S3-managed encrypted (the
  *   only encryption S3 server access logging can write with), retained and expired on the same
  *   schedule.
@@ -96,11 +97,14 @@ export class EvidenceBucket extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
+          // Evidence only: the tamper-evident trail (`trail/`) is never expired, or verify-trail
+          // would find its first entries gone once the evidence they describe had aged out.
           id: 'evidence-retention',
+          prefix: evidenceKeyPrefix,
           expiration: Duration.days(props.retentionDays),
           noncurrentVersionExpiration: Duration.days(props.retentionDays),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
 

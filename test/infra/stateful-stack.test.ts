@@ -201,7 +201,7 @@ describe('StatefulStack evidence bucket, cursor secret and work-signing secret',
     expect(logBucket).toMatchObject({ DeletionPolicy: 'Retain' });
   });
 
-  it('expires evidence after evidenceRetentionDays, and deleted versions as long after', () => {
+  it('expires evidence after evidenceRetentionDays, and deleted versions as long after, but never the trail', () => {
     // Act
     const rules = (statefulTemplate({ evidence: { retentionDays: 400 } }).findResources('AWS::S3::Bucket', {
       Properties: { ObjectLockEnabled: true },
@@ -213,10 +213,11 @@ describe('StatefulStack evidence bucket, cursor secret and work-signing secret',
         {
           Id: 'evidence-retention',
           Status: 'Enabled',
+          Prefix: 'actions/',
           ExpirationInDays: 400,
           NoncurrentVersionExpiration: { NoncurrentDays: 400 },
-          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
         },
+        { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
       ],
     ]);
   });
@@ -254,7 +255,7 @@ describe('StatefulStack evidence bucket, cursor secret and work-signing secret',
       // Assess
       fromContext.hasResourceProperties('AWS::S3::Bucket', {
         ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 90 } } },
-        LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 730 })] },
+        LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'actions/', ExpirationInDays: 730 })]) },
       });
     } finally {
       scratch.remove();
