@@ -158,6 +158,7 @@ class LocalResponderActionRunner implements LocalResponderActions {
     // the record Enqueued, not when the task opened: started then, it fired before that promise and
     // before Enqueued + pickupSeconds whenever the dispatch was slow (by 104 ms on a loaded machine,
     // and during the dispatch itself on a cold start). A token already settled has nothing to start.
+    // In AWS dispatch-work itself sends this SendTaskHeartbeat right after the send (shared/responders/dispatch.ts).
     await this.callbacks.heartbeat(token).catch(() => undefined);
     return roundTrip(await settled);
   }
