@@ -8,6 +8,7 @@ import type { ApiEvent, ApiHandler } from '#shared/http/api-handler.ts';
 import { HttpProblem, problemBody, statusTitle } from '#shared/http/problem.ts';
 import { logger } from '#shared/log.ts';
 import type { StreamRoute } from './evidence/evidence-route.ts';
+import { HandlerSlots } from './handler-slots.ts';
 
 export interface LocalRoute {
   readonly method: string;
@@ -22,6 +23,8 @@ export type Authenticate = (authorizationHeader: string | undefined) => Promise<
 
 /** Requests larger than this are refused before a handler sees them (API Gateway's own limit is 10 MB). */
 const maxRequestBytes = 1024 * 1024;
+/** API handlers running at once (local/handler-slots.ts); more requests wait their turn. */
+export const maxConcurrentHandlers = 32;
 
 /**
  * The local stand-in for API Gateway: matches the route, verifies the bearer token, builds an
@@ -37,6 +40,7 @@ export function createLocalApiServer(
   site?: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
 ): Server {
   const compiled = routes.map((route) => ({ ...route, pattern: compilePath(route.path) }));
+  const slots = new HandlerSlots(maxConcurrentHandlers);
   // Idle connections are kept longer than common clients and proxies keep theirs (ALB 60 s), so the
   // server never closes one a client is about to reuse (Node's 5 s default reset them); headersTimeout above it.
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (request, response) => {
@@ -131,7 +135,7 @@ export function createLocalApiServer(
       throw error;
     }
     const event = toEvent(request, url, `${match.route.method} ${match.route.path}`, pathParameters, body, claims);
-    const result = await match.route.handler(event, lambdaContext(event.requestContext.requestId));
+    const result = await slots.run(() => match.route.handler(event, lambdaContext(event.requestContext.requestId)));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
     send(response, { status: result.statusCode ?? 200, headers, body: result.body ?? '' });
