@@ -1,5 +1,6 @@
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -46,7 +47,7 @@ export interface ResponderDispatchProps {
  *
  * dispatch-work may read the action, write its dispatch item and mark it Enqueued (GetItem,
  * PutItem, UpdateItem on the table), read the work-signing secret, and create, inspect and send
- * to the work queues (`<prefix>-*`), nothing else. The state machine logs every event without
+ * to the work queues (`<prefix>-*`), and heartbeat this state machine's tasks (states:SendTaskHeartbeat), nothing else. The state machine logs every event without
  * execution data, is traced with X-Ray, and its role may invoke dispatch-work and mark-status only.
  */
 export class ResponderDispatch extends Construct {
@@ -83,6 +84,12 @@ export class ResponderDispatch extends Construct {
       comment: 'response-actions responder path: host and Kubernetes actions, sent to the target\'s queue and reported on by its responder',
       executionLogs: props.executionLogs,
       invokes: [dispatchFunction, props.markStatus],
+    });
+    // SendTaskHeartbeat right after the send restarts the pickup window from there (shared/responders/dispatch.ts), on this state
+    // machine only. Its own policy, not the role's default one: the function depends on that, and the machine on the function.
+    new Policy(this, 'DispatchHeartbeat', {
+      roles: [dispatchFunction.executionRole],
+      statements: [new PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: [this.stateMachine.stateMachineArn] })],
     });
     this.dispatchFunction = dispatchFunction;
   }

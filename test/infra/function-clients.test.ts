@@ -47,7 +47,7 @@ const exemptionTagClients = ['client-ec2', 'client-iam', 'client-rds', 'client-s
 /** The functions that are not API routes, with the clients their grants in the service stack cover. */
 const otherFunctions = [
   { id: 'MarkStatus', entry: markStatusEntry, clients: ['client-dynamodb'] },
-  { id: 'DispatchWork', entry: dispatchWorkEntry, clients: ['client-dynamodb', 'client-secrets-manager', 'client-sqs'] },
+  { id: 'DispatchWork', entry: dispatchWorkEntry, clients: ['client-dynamodb', 'client-secrets-manager', 'client-sfn', 'client-sqs'] },
   { id: 'SweepResponders', entry: sweepRespondersEntry, clients: ['client-dynamodb', 'client-sqs'] },
   // Runs and records, and the action executions its steps start.
   { id: 'PlaybookStep', entry: playbookStepEntry, clients: ['client-dynamodb', 'client-sfn'] },
