@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -6,12 +6,12 @@ import { createHistoryClient } from '#shared/adapters/dynamodb.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
 import { createLocalResponderActions, type LocalResponderActions } from '#local/runners/responder-runner.ts';
 import { systemClock } from '#shared/clock.ts';
-import { createdRecord, type ActionRecord } from '#shared/history/record.ts';
 import type { HistoryRepository } from '#shared/history/repository.ts';
 import { createDispatchWorkHandler } from '#shared/responders/dispatch.ts';
 import { ResponderQueues } from '#shared/responders/queues.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
 import { generateWorkSigningJwk, workSigningKeyFromJwk } from '#shared/responders/work-signing.ts';
+import { storedHostRecord } from '#test/support/dynamo-faults.ts';
 import { emulatorCredentials, freshHistory } from '#test/support/history-store.ts';
 
 // Issue 15: deadlines.test.ts once saw the pickup deadline recorded 104 ms before Enqueued plus the
@@ -57,27 +57,10 @@ afterAll(async () => {
   await dynalite.close();
 });
 
-function hostRecord(host: string): ActionRecord {
-  return createdRecord(
-    {
-      id: randomUUID(),
-      type: 'stop-container',
-      category: 'containment',
-      executor: 'host',
-      inputs: { 'host.id': host, 'container.id': 'c0ffee' },
-      resources: [{ key: `host/${host}/container/c0ffee`, kind: 'container' }],
-      createdBy: 'analyst-1',
-      undoType: 'start-container',
-    },
-    systemClock.now(),
-  );
-}
-
 describe('the pickup deadline of a slow dispatch', () => {
   it('is recorded no earlier than the deadline signed into the work order, nor than Enqueued plus the deadline', async () => {
     // Prepare
-    const record = hostRecord('slow-dispatch-1');
-    await repository.create(record);
+    const record = await storedHostRecord(repository, 'slow-dispatch-1');
 
     // Act
     await runtime.resume(record, { pickupSeconds, completionSeconds: 30 });
