@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes, type ApiRoute } from '#functions/api/routes.ts';
 import { buildServiceFunctionBundle } from '#infra/bundling/build-service-function-bundle.ts';
 import { eventBridgeTargetEntry, findingsIngest } from '#infra/constructs/findings-ingest.ts';
+import { trailRoutes } from '#infra/constructs/grant-trail.ts';
 import { playbookStepEntry } from '#infra/constructs/playbook-runner.ts';
 import { dispatchWorkEntry } from '#infra/constructs/responder-dispatch.ts';
 import { markStatusEntry, sweepRespondersEntry } from '#infra/stacks/service-stack.ts';
@@ -40,6 +41,15 @@ const clientOf: Record<Need, string | null> = {
 function clientsOf(needs: readonly Need[]): string[] {
   return [...new Set(needs.flatMap((need) => clientOf[need] ?? []))].sort();
 }
+
+/**
+ * The history writer appends every write to the tamper-evident trail, whose AWS store is the
+ * evidence bucket's `trail/` prefix (shared/trail/s3-trail.ts, loaded only when TRAIL_BUCKET is
+ * set): a function that bundles it carries that S3 client (and zod, which reads the head entry),
+ * and only those the service stack grants the trail (infra/constructs/grant-trail.ts) can use it.
+ */
+const trailWriterSource = 'shared/trail/s3-trail.ts';
+const trailClient = 'client-s3';
 
 /** What a session of the exemptions member role reads tags with (shared/automation/exemptions/tag-readers.ts). */
 const exemptionTagClients = ['client-ec2', 'client-iam', 'client-rds', 'client-s3'];
@@ -79,12 +89,15 @@ describe('the SDK clients in each function bundle', () => {
   const outdir = makeTempDir('function-clients');
   const packages = new Map<string, string[]>();
   const found = new Map<string, string[]>();
+  const sources = new Map<string, string[]>();
 
   beforeAll(async () => {
     // Prepare: every function bundled as a ServiceFunction deploys it
     for (const { id, entry } of functions) {
-      const bundled = bundledPackages(await buildServiceFunctionBundle(entry, join(outdir.path, id)));
+      const bundle = await buildServiceFunctionBundle(entry, join(outdir.path, id));
+      const bundled = bundledPackages(bundle);
       packages.set(id, bundled);
+      sources.set(id, (JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources);
       found.set(id, bundled.flatMap((name) => /^@aws-sdk\/(client-.+)$/.exec(name)?.[1] ?? []));
     }
   });
@@ -93,19 +106,29 @@ describe('the SDK clients in each function bundle', () => {
     outdir.remove();
   });
 
+  const carriesTrail = (id: string): boolean => (sources.get(id) ?? []).some((source) => source.endsWith(trailWriterSource));
+
   it('reads the clients from the source map: the register route has its three and not the others of the responder protocol', () => {
-    // Assess: queues and the signing key, no S3 (evidence), SFN (callbacks) or STS (queue credentials)
-    expect(found.get('RegisterResponder')).toEqual(['client-dynamodb', 'client-secrets-manager', 'client-sqs']);
+    // Assess: queues and the signing key, no SFN (callbacks) or STS (queue credentials); S3 only as the trail's store
+    expect(found.get('RegisterResponder')).toEqual(['client-dynamodb', trailClient, 'client-secrets-manager', 'client-sqs']);
+    expect(carriesTrail('RegisterResponder')).toBe(true);
   });
 
-  it.each(withoutSchemas)('%s bundles no zod: it parses no request body, so it carries none of the protocol schemas', (id) => {
-    // Assess: the register route, which parses one, does carry it (the check sees zod where it is)
-    expect(packages.get('RegisterResponder')).toContain('zod');
-    expect(packages.get(id)).not.toContain('zod');
+  it.each(withoutSchemas)('%s parses no request body, so it carries none of the protocol schemas', (id) => {
+    // Assess: the register route, which parses one, does carry them (the check sees them where they are)
+    const protocol = (bundled: string): boolean => (sources.get(bundled) ?? []).some((source) => source.endsWith('shared/responders/protocol.ts'));
+    expect(protocol('RegisterResponder')).toBe(true);
+    expect(protocol(id)).toBe(false);
   });
 
-  it.each(functions)('$id bundles exactly the clients of its grants', ({ id, clients }) => {
+  it.each([...trailRoutes, 'MarkStatus', 'DispatchWork', 'PlaybookStep', findingsIngest.id])('%s, granted the trail, bundles its writer', (id) => {
     // Assess
-    expect(found.get(id)).toEqual(clients);
+    expect(carriesTrail(id)).toBe(true);
+  });
+
+  it.each(functions)('$id bundles exactly the clients of its grants (and S3 where it carries the trail writer)', ({ id, clients }) => {
+    // Assess
+    const expected = carriesTrail(id) ? [...new Set([...clients, trailClient])].sort() : clients;
+    expect(found.get(id)).toEqual(expected);
   });
 });

@@ -134,6 +134,12 @@ export async function startTestResponder(
     logger,
     signal: controller.signal,
   });
+  // Work for a host no responder has registered is refused (409), so a test's work waits for this one's registration.
+  const analyst = await harness.analyst();
+  await eventually(async () => {
+    const listed = await harness.call('GET', '/v1/responders', analyst);
+    return (listed.body as { items?: { id: string }[] }).items?.some((item) => item.id === `host/${options.name}`) === true;
+  }, 60_000);
   return {
     done,
     logs,

@@ -123,6 +123,9 @@ describe('a host action through the responder protocol', () => {
   it('acts once when the same work is delivered twice (a copy, and the original again after its visibility timeout)', async () => {
     // Prepare: the work waits in the queue, then a copy of the very message joins it.
     const queues = harness.service.responders.queues;
+    // Registered before its responder runs, as a responder that restarts would be: work for an unregistered host is refused.
+    const registered = await harness.call('POST', '/v1/responders', await harness.responderToken('dup-1'), { kind: 'host', name: 'dup-1', version: 'test-1', capabilities: ['file-quarantine'] });
+    expect(registered.status).toBe(200);
     const created = await harness.createHostAction('dup-1');
     await harness.until(created.id, (record) => record.status === 'Enqueued');
     const [original] = await queues.receive(target('dup-1'), 1, 1);
@@ -218,6 +221,8 @@ describe('responders see and report only their own work', () => {
   beforeAll(async () => {
     tokenA = await harness.responderToken('host-a');
     expect((await harness.call('POST', '/v1/responders', tokenA, { kind: 'host', name: 'host-a', version: '1', capabilities: [] })).status).toBe(200);
+    // Host B's own responder registered (work for an unregistered host is refused), but runs no work loop here.
+    expect((await harness.call('POST', '/v1/responders', await harness.responderToken('host-b'), { kind: 'host', name: 'host-b', version: '1', capabilities: [] })).status).toBe(200);
     otherAction = await harness.createHostAction('host-b');
     enqueued = await harness.until(otherAction.id, (record) => record.status === 'Enqueued');
   });
