@@ -284,6 +284,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       const running = hostResponder;
       // Stopped before the server closes, so its last reports still land.
       closers.push(() => running.stop());
+      await registered(responderStore, hostResponderName, running);
     }
     return {
       url,
@@ -368,4 +369,19 @@ function startLocalHostResponder(options: {
     logger.error('the local host responder stopped with an error; host actions will end at their pickup deadline', { error });
   });
   return responder;
+}
+
+/**
+ * Waits (at most 30 s) until this machine's responder has registered, so that `npm start` says it
+ * is listening only once host work for this machine is admitted (work for an unregistered host is
+ * refused 409). A responder that stops or never registers is logged, and the service starts anyway.
+ */
+async function registered(store: Pick<ResponderStore, 'get'>, name: string, responder: InProcessResponder): Promise<void> {
+  const state = { stopped: false };
+  responder.stopped.then(() => { state.stopped = true; }, () => { state.stopped = true; });
+  for (let attempt = 0; attempt < 600 && !state.stopped; attempt += 1) {
+    if ((await store.get({ kind: 'host', name })) !== null) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  logger.warn('this machine\'s host responder has not registered; host work for it is refused until it does', { host: name });
 }
