@@ -173,6 +173,7 @@ describe('loadResponderConfig', () => {
       queueRoleArn: undefined,
       queueCredentialSeconds: 3600,
       retentionHours: 168,
+      queueForUnregistered: false,
     });
     expect(set.queuePrefix).toBe('RA-prod');
     expect(() => loadResponderConfig({ RESPONDER_QUEUE_PREFIX: 'has spaces' })).toThrow(ConfigError);
