@@ -1,5 +1,5 @@
 import type { ValidActionRequest } from '#shared/catalogue/validate.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { ConflictError } from '#shared/errors.ts';
 import type { ResponderRecord, WorkTarget } from './protocol.ts';
 import { workTargetOf } from './target.ts';
 
@@ -34,9 +34,7 @@ export async function admitResponderWork(
   const listed = sameKind.length === 0 ? 'none' : sameKind.slice(0, namedAtMost).join(', ') + (sameKind.length > namedAtMost ? `, and ${String(sameKind.length - namedAtMost)} more` : '');
   const what = target.kind === 'host' ? 'host' : 'cluster';
   const message = `no responder has registered for ${what} ${JSON.stringify(target.name)}; the ${what}s with a responder are: ${listed} (GET /v1/responders)`;
-  throw new HttpProblem(
-    409,
-    'Conflict',
+  throw new ConflictError(
     `${message}. Start a responder on that ${what}, or set QUEUE_FOR_UNREGISTERED_RESPONDERS=true to queue work for it until its pickup deadline`,
     { errors: [{ path: `inputs.${field}`, message }] },
   );

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemClock } from '#shared/clock.ts';
-import { HttpProblem } from '#shared/http/problem.ts';
+import { ConflictError } from '#shared/errors.ts';
 import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
 import { ResponderStore } from '#shared/responders/store.ts';
 import { freshHistory } from '#test/support/history-store.ts';
@@ -45,9 +45,8 @@ describe('a fleet larger than one listing', () => {
     const refusal = await admitResponderWork(registered, work('fleet-unknown'), false).then(() => null, (error: unknown) => error);
 
     // Assess
-    expect(refusal).toBeInstanceOf(HttpProblem);
-    expect((refusal as HttpProblem).status).toBe(409);
-    expect((refusal as HttpProblem).errors?.map((error) => error.path)).toEqual(['inputs.host.id']);
+    expect(refusal).toBeInstanceOf(ConflictError);
+    expect((refusal as ConflictError).errors?.map((error) => error.path)).toEqual(['inputs.host.id']);
   });
 
   it('walks every registration for the sweep', async () => {
