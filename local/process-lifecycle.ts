@@ -16,9 +16,6 @@ export class StartupError extends Error {
 /** How long a signal leaves running actions to finish before the process stops anyway. */
 export const stopGraceMs = 3_000;
 
-/** A signal this soon after the first is the same one delivered twice, not a second Ctrl-C. */
-const repeatedSignalMs = 1_000;
-
 /**
  * Makes DATA_DIR private and takes its lock for this process (released on exit, however the
  * process exits); prints one line and exits 2 when it cannot.
@@ -84,23 +81,18 @@ export function startupErrorLine(error: unknown, where: StartupContext): string 
 /**
  * Stops on SIGTERM or SIGINT (Ctrl-C): the server stops taking requests and running actions get
  * {@link stopGraceMs} to finish; whatever is still running then is left to recovery, which the
- * next start on this DATA_DIR runs (restarted, sent again, or ended in Error InterruptedByRestart).
- * A second signal stops at once.
+ * next start on this DATA_DIR runs (resumed, sent again, or ended in Error). A signal while
+ * stopping changes nothing: one Ctrl-C often arrives twice (from the terminal to the whole group,
+ * and forwarded by npm), and the stop ends within {@link stopGraceMs} anyway.
  */
 export function stopOnSignals(close: () => Promise<void>, log: (line: string) => void = (line) => {
   console.log(line);
 }): void {
-  let stoppingSince: number | undefined;
+  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stoppingSince !== undefined) {
-      // One Ctrl-C can arrive twice: from the terminal to the whole group, and forwarded by a wrapper in it (timeout(1)).
-      if (performance.now() - stoppingSince < repeatedSignalMs) return;
-      log(`${signal} again: stopped now; the next start on this DATA_DIR settles the actions still running`);
-      process.exit(0);
-    }
-    stoppingSince = performance.now();
-    const again = signal === 'SIGINT' ? 'Ctrl-C again stops now' : 'a second signal stops now';
-    log(`${signal}: stopping; running actions get ${String(stopGraceMs / 1000)} s to finish, the next start settles the rest (${again})`);
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping; running actions get ${String(stopGraceMs / 1000)} s to finish, the next start settles the rest`);
     const timer = setTimeout(() => {
       log(`stopped with actions still running; the next start on this DATA_DIR settles them`);
       process.exit(0);
