@@ -79,12 +79,13 @@ export function judge(route: Pick<ApiRoute, 'method'>, model: RouteModel, choice
   if (status >= 400 && status < 500 && request.method !== 'HEAD') wrong.push(...problemFaults(answer));
   if (request.matches && request.method === route.method && model.access !== 'public' && status !== 431) {
     // Scope before inputs (API.md): the token alone decides these answers, whatever the request carries
-    // (but a path that is not percent-encoded UTF-8 or a body over 1 MB, which the transport refuses before any
-    // route's scope check, as API Gateway refuses a payload over its limit before the function runs).
+    // (but a path that is not percent-encoded UTF-8 may be refused 400 and a body over 1 MB 413 by the
+    // transport before any route's scope check, as API Gateway refuses a payload over its limit before the
+    // function runs: only those refusals, never an answer that reads or writes).
     if (choice.kind !== 'valid') {
       if (status !== 401) wrong.push(`a ${choice.kind} token got ${status}, not 401`);
-    } else if (request.wellFormed && !beyondTransportLimit(request) && !allows(model.access, choice)) {
-      const due = model.access === 'record' ? [403, 404] : [403];
+    } else if (!allows(model.access, choice)) {
+      const due = [...(model.access === 'record' ? [403, 404] : [403]), ...(request.wellFormed ? [] : [400]), ...(beyondTransportLimit(request) ? [413] : [])];
       if (!due.includes(status)) wrong.push(`scopes [${choice.scopes.join(' ')}]${choice.responder ? ' + respond' : ''} lack the route's ${model.access} scope but got ${status}, not ${due.join(' or ')}`);
     }
   }
