@@ -25,10 +25,10 @@ function counted(verifier: TokenVerifier): { verifier: TokenVerifier; calls: () 
   };
 }
 
-function setup(jwks: () => ReturnType<typeof keySet>, maxAgeSeconds = 60): { clock: FixedClock; cached: TokenVerifier; calls: () => number } {
+function setup(jwks: () => ReturnType<typeof keySet>, maxAgeSeconds = 60, maxEntries?: number): { clock: FixedClock; cached: TokenVerifier; calls: () => number } {
   const clock = new FixedClock(new Date(now * 1000));
   const inner = counted(createTokenVerifier({ issuer, audience, keys: { jwks }, clock, clockToleranceSeconds: 30 }));
-  return { clock, cached: cachedTokenVerifier(inner.verifier, { clock, maxAgeSeconds }), calls: inner.calls };
+  return { clock, cached: cachedTokenVerifier(inner.verifier, { clock, maxAgeSeconds, ...(maxEntries === undefined ? {} : { maxEntries }) }), calls: inner.calls };
 }
 
 describe('verified token cache', () => {
@@ -89,5 +89,19 @@ describe('verified token cache', () => {
     expect((await cached.verify(bob)).sub).toBe('bob');
     expect((await cached.verify(alice)).sub).toBe('alice');
     await expect(cached.verify(undefined)).rejects.toMatchObject({ reason: 'missing' });
+  });
+
+  it('remembers at most maxEntries tokens, forgetting the oldest first, and still answers every one', async () => {
+    const { cached, calls } = setup(() => keySet(key), 60, 2);
+    const [first, second, third] = await Promise.all(['first', 'second', 'third'].map(async (sub) => `Bearer ${await sign(key, { claims: { sub } })}`));
+    for (const header of [first, second, third]) await cached.verify(header);
+    expect(calls()).toBe(3);
+
+    // The two newest are remembered; the first was forgotten to make room for the third.
+    expect((await cached.verify(second)).sub).toBe('second');
+    expect((await cached.verify(third)).sub).toBe('third');
+    expect(calls()).toBe(3);
+    expect((await cached.verify(first)).sub).toBe('first');
+    expect(calls()).toBe(4);
   });
 });
