@@ -3,7 +3,8 @@
  * that was in flight when the process stopped may stay hanging (API.md, "Running it on one machine").
  *
  * Cloud actions, Created, Enqueued or Running alike, are started again: a new execution of the
- * same state machine, with what is left of the completion deadline. Resuming is what keeps undo
+ * same state machine, with what is left of the completion deadline (counted from the first
+ * Enqueued mark; none left: Error DeadlineExceeded, nothing started). Resuming is what keeps undo
  * true: a process killed after AWS made a change but before `applied` recorded it leaves a record
  * that does not list that change, so ending it in Error would let undo miss it. Every step is
  * written to be run again (the state machine retries them too): `prior` is kept from the first
@@ -33,6 +34,7 @@ import type { WorkStarter } from '#shared/ports.ts';
 import type { ResponderDeadlines } from '#shared/responders/starter.ts';
 import type { ResponderStore } from '#shared/responders/store.ts';
 import { targetLabel, workTargetOf } from '#shared/responders/target.ts';
+import { CompletionDeadlinePassedError } from './runners/cloud-runner.ts';
 
 export interface RecoveryReport {
   /** Created actions started again (nothing had been done yet), and Enqueued or Running cloud actions resumed. */
@@ -41,7 +43,7 @@ export interface RecoveryReport {
   readonly redispatched: readonly string[];
   /** Running host/kubernetes actions: ended in Error InterruptedByRestart. */
   readonly interrupted: readonly string[];
-  /** Enqueued host/kubernetes actions whose pickup deadline passed while the service was down: Error. */
+  /** Enqueued host/kubernetes actions whose pickup deadline, and cloud actions whose completion deadline, passed while the service was down: Error. */
   readonly expired: readonly string[];
   /** Actions that could not be started again (each then ended in Error, saying why). */
   readonly failedToRestart: readonly string[];
@@ -95,6 +97,11 @@ export async function recoverInFlight(
       await starter.start(record);
       report.restarted.push(record.id);
     } catch (error) {
+      if (error instanceof CompletionDeadlinePassedError) {
+        await endInError(repository, record.id, { code: 'DeadlineExceeded', message: error.message });
+        report.expired.push(record.id);
+        continue;
+      }
       await endInError(repository, record.id, {
         code: 'StartFailed',
         message: `the action could not be handed to its executor after a restart: ${error instanceof Error ? error.message : String(error)}; prior/applied as recorded, undo can clean up`,

@@ -141,8 +141,15 @@ class LocalCloudActionRunner implements LocalCloudActions {
     const family = this.#familyOfType.get(record.type);
     const machine = family === undefined ? undefined : this.#machines.get(family);
     if (family === undefined || machine === undefined) throw new NoStateMachineError(record.type, family);
+    const completionSeconds = this.#options.config.deadlines.completionSeconds;
+    const deadlineMs = deadlineLeftMs(record, completionSeconds, this.#options.clock);
+    if (deadlineMs === 0) {
+      // Resumed after a stop that outlasted its deadline: a new execution would only be aborted at once.
+      throw new CompletionDeadlinePassedError(
+        `the action did not finish within ${String(completionSeconds)} seconds of its start: the service was stopped past that, so it was not resumed; prior/applied as recorded, undo can clean up`,
+      );
+    }
     const steps = new StepLog(record, this.#options.logger ?? defaultLogger);
-    const deadlineMs = deadlineLeftMs(record, this.#options.config.deadlines.completionSeconds, this.#options.clock);
     steps.started(record.status);
     this.#executions.launch(
       record.id,
@@ -206,7 +213,15 @@ class LocalCloudActionRunner implements LocalCloudActions {
 }
 
 /**
- * What is left of an action's completion deadline, counted from when its execution first started
+ * Thrown by `start` for an action whose completion deadline passed before it could be resumed
+ * (restart recovery ends it in Error DeadlineExceeded with this message); no execution is started.
+ */
+export class CompletionDeadlinePassedError extends Error {
+  override readonly name = 'CompletionDeadlinePassedError';
+}
+
+/**
+ * What is left of an action's completion deadline (0 once it passed), counted from when its execution first started
  * (its first Enqueued or Running mark): an action resumed after a restart does not get a new one.
  */
 export function deadlineLeftMs(record: Pick<ActionRecord, 'statusHistory'>, completionSeconds: number, clock: Clock): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recoverInFlight } from '#local/recovery.ts';
 import { createMarkStatusHandler } from '#shared/actions/mark-status.ts';
-import { systemClock } from '#shared/clock.ts';
+import { FixedClock, systemClock } from '#shared/clock.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
 import { cloudRecord, config, entered, fakeSessions, family, repository, runToEnd, runtimeWith, statuses, testAction, useCloudActionScenarios } from '#test/support/cloud-action-scenarios.ts';
 import { freshHistory } from '#test/support/history-store.ts';
@@ -126,6 +126,51 @@ describe('the shipped cloud-action state machine', () => {
     expect((await repository.get(original.id))?.undo.actionId).toBe(runningUndo.id);
     expect((await repository.get(hostWork.id))?.status).toBe('Enqueued');
   });
+
+  it('restart recovery keeps the completion deadline of the first start: a resumed action gets what is left, one past it ends in Error DeadlineExceeded without an execution', async () => {
+    // Prepare: a table of its own; both actions began before the stop, the second 2 s after the
+    // first, and the service comes back 1 s after the first one's deadline (the runtime's clock).
+    const began = systemClock.now();
+    const recorded = new FixedClock(began);
+    const { repository } = await freshHistory(dynalite.endpoint, recorded);
+    let land = (): void => undefined;
+    const landed = new Promise<void>((resolve) => { land = resolve; });
+    const action = testAction('test-stopped', {
+      apply: async () => {
+        await landed;
+        return { pending: false };
+      },
+    });
+    const completionMs = config.deadlines.completionSeconds * 1000;
+    const back = new FixedClock(new Date(began.getTime() + completionMs + 1000));
+    const runtime = runtimeWith([family('stopped', [action])], { repository, clock: back, deadlineGraceMs: 0 });
+    const [expired, resumed] = [cloudRecord('test-stopped'), cloudRecord('test-stopped')];
+    for (const record of [expired, resumed]) {
+      await repository.create(record);
+      await repository.transition(record.id, 'Enqueued', { detail: 'execution started' });
+      await repository.transition(record.id, 'Running', { prior: { settings: 'public' } });
+      recorded.advance(2000);
+    }
+
+    // Act: with the full deadline again, the resumed one would hang for completionSeconds (900 s), past this test's bound.
+    const report = await recoverInFlight(repository, runtime.starter);
+    await runtime.idle();
+    land();
+
+    // Assess
+    expect(report.expired).toEqual([expired.id]);
+    expect(report.restarted).toEqual([resumed.id]);
+    const ended = await repository.get(expired.id);
+    expect(statuses(ended)).toEqual(['Created', 'Enqueued', 'Running', 'Error']);
+    expect(ended?.error?.code).toBe('DeadlineExceeded');
+    expect(ended?.error?.message).toMatch(/^the action did not finish within 900 seconds of its start: the service was stopped past that, so it was not resumed/);
+    expect(runtime.history(expired.id)).toEqual([]);
+    const aborted = await repository.get(resumed.id);
+    expect(aborted?.error?.code).toBe('DeadlineExceeded');
+    expect(aborted?.prior).toEqual({ settings: 'public' });
+    expect(action.calls).toEqual(['capture', 'apply']);
+    expect(runtime.history(resumed.id).some((event) => event.type === 'ExecutionAborted')).toBe(true);
+  }, 60_000);
 
   it('never runs two executions for one action id, and an action the API already enqueued still starts', async () => {
     // Prepare
