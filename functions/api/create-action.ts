@@ -8,7 +8,7 @@ import { authorizeCreate, checkReason, requireExecute, validateCreate } from '#s
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
 import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
-import type { ResponderRecord, WorkTarget } from '#shared/responders/protocol.ts';
+import type { ResponderKind, WorkTarget } from '#shared/responders/protocol.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
 import { planningActionsFromEnv } from './aws/planning-actions.ts';
 import { responderTableFromEnv } from './aws/responders.ts';
@@ -20,7 +20,7 @@ const bodyFields = new Set(['type', 'inputs', 'reason']);
 /** Where the registered responders are read: GET /v1/responders' service (locally) or the registration store (in AWS). */
 export interface ResponderRegistry {
   isRegistered(caller: Caller, target: WorkTarget): Promise<boolean>;
-  list(caller: Caller): Promise<readonly ResponderRecord[]>;
+  names(caller: Caller, kind: ResponderKind, atMost: number): Promise<readonly string[]>;
 }
 
 /**
@@ -42,22 +42,19 @@ export function createHandler(deps: {
       const unknown = Object.keys(body).filter((field) => !bodyFields.has(field));
       const unknownErrors = unknown.map((field) => ({ path: field, message: 'is not a field of an action request (type, inputs, reason)' }));
       const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
+      const dryRun = query['dryRun'];
+      const key = headers['idempotency-key'];
+      // Reported by the service once the caller's scope for the type is settled (scope before inputs); a plan ignores Idempotency-Key.
+      const errors = dryRun === 'true' ? unknownErrors : [...unknownErrors, ...dryRunErrors(dryRun), ...idempotencyKeyErrors(key)];
       const registry = deps.responders;
       if (registry !== undefined && !queueForUnregistered) {
-        await admitted(caller, request, unknownErrors, {
+        // With every problem of the request, so a 400 for any of them comes before a 409.
+        await admitted(caller, request, errors, {
           isRegistered: (target) => registry.isRegistered(caller, target),
-          list: () => registry.list(caller),
+          names: (kind, atMost) => registry.names(caller, kind, atMost),
         });
       }
-      const dryRun = query['dryRun'];
       if (dryRun === 'true') return planned(deps.planner, caller, request, unknownErrors);
-      const key = headers['idempotency-key'];
-      // Reported by the service once the caller's scope for the type is settled (scope before inputs).
-      const errors = [
-        ...unknownErrors,
-        ...dryRunErrors(dryRun),
-        ...idempotencyKeyErrors(key),
-      ];
       return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors));
     },
     { body: 'json', requires: requiresExecScope },
@@ -91,5 +88,5 @@ async function planned(planner: Planner | undefined, caller: Caller, request: Pl
 export const handler = lazyHandler(() => {
   const { store } = responderTableFromEnv(process.env);
   // The route's exec scope already allows listing responders (GET /v1/responders takes any action scope).
-  return Promise.resolve(createHandler({ ...planningActionsFromEnv(process.env), responders: { isRegistered: async (_caller, target) => (await store.get(target)) !== null, list: () => store.list() } }));
+  return Promise.resolve(createHandler({ ...planningActionsFromEnv(process.env), responders: { isRegistered: async (_caller, target) => (await store.get(target)) !== null, names: (_caller, kind, atMost) => store.names(kind, atMost) } }));
 });

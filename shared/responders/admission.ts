@@ -1,15 +1,16 @@
 import type { ValidActionRequest } from '#shared/catalogue/validate.ts';
 import { ConflictError } from '#shared/errors.ts';
-import type { ResponderRecord, WorkTarget } from './protocol.ts';
+import type { ResponderKind, WorkTarget } from './protocol.ts';
 import { workTargetOf } from './target.ts';
 
-/** The registered responders: one looked up by its key, and the list GET /v1/responders gives (named in a refusal). */
+/** The registered responders: one looked up by its key, and the first names of a kind (named in a refusal). */
 export interface RegisteredResponders {
   isRegistered(target: WorkTarget): Promise<boolean>;
-  list(): Promise<readonly ResponderRecord[]>;
+  /** The first `atMost` names of `kind`'s registrations, in the store's key order. */
+  names(kind: ResponderKind, atMost: number): Promise<readonly string[]>;
 }
 
-/** At most this many known responders are named in a refusal (GET /v1/responders lists them all). */
+/** At most this many known responders are named in a refusal (GET /v1/responders lists them). */
 const namedAtMost = 50;
 
 /**
@@ -28,10 +29,11 @@ export async function admitResponderWork(
   const target = workTargetOf({ id: 'new', executor: valid.executor, inputs: valid.inputs });
   // A point read, so a fleet larger than the list GET /v1/responders gives is admitted as well.
   if (await registered.isRegistered(target)) return;
-  const known = await registered.list();
+  // Read by the target's kind and only as many as are named (one more, to say there are more): a fleet of thousands of
+  // hosts neither hides the clusters from a cluster's refusal nor makes every refusal read a thousand registrations.
+  const known = await registered.names(target.kind, namedAtMost + 1);
   const field = target.kind === 'host' ? 'host.id' : 'kubernetes.cluster.name';
-  const sameKind = known.filter((responder) => responder.kind === target.kind).map((responder) => responder.name).sort();
-  const listed = sameKind.length === 0 ? 'none' : sameKind.slice(0, namedAtMost).join(', ') + (sameKind.length > namedAtMost ? `, and ${String(sameKind.length - namedAtMost)} more` : '');
+  const listed = known.length === 0 ? 'none' : known.slice(0, namedAtMost).join(', ') + (known.length > namedAtMost ? ', and more' : '');
   const what = target.kind === 'host' ? 'host' : 'cluster';
   const message = `no responder has registered for ${what} ${JSON.stringify(target.name)}; the ${what}s with a responder are: ${listed} (GET /v1/responders)`;
   throw new ConflictError(

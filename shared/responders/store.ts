@@ -152,6 +152,32 @@ export class ResponderStore {
     } while (startKey !== undefined);
   }
 
+  /**
+   * The first `atMost` names of one kind's registrations, in key order (a refusal of work names them):
+   * a key-prefix Query that reads only those items, whatever the size of the fleet or of the other kind.
+   */
+  async names(kind: ResponderKind, atMost: number): Promise<string[]> {
+    const names: string[] = [];
+    if (atMost < 1) return names;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :kind)',
+          ExpressionAttributeValues: { ':pk': registrationPartition, ':kind': `${kind}#` },
+          ProjectionExpression: '#name',
+          ExpressionAttributeNames: { '#name': 'name' },
+          Limit: atMost - names.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) names.push(String(item['name']));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && names.length < atMost);
+    return names.slice(0, atMost);
+  }
+
   /** One registration by its key (a strongly consistent read), or null when it is not registered. */
   async get(target: WorkTarget): Promise<ResponderRecord | null> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: registrationKey(target), ConsistentRead: true }));

@@ -11,7 +11,7 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RetryL
 import type { HistoryWriter } from '#shared/history/writer.ts';
 import { logger as defaultLogger, type Logger } from '#shared/log.ts';
 import type { EvidenceStore } from '#shared/ports.ts';
-import type { QueueCredentials, ResponderRecord, WorkSigningPublicKey, WorkTarget } from '#shared/responders/protocol.ts';
+import type { QueueCredentials, ResponderKind, ResponderRecord, WorkSigningPublicKey, WorkTarget } from '#shared/responders/protocol.ts';
 import type { QueueAccessIssuer } from '#shared/responders/queue-access.ts';
 import { QueueRecentlyDeletedError, type ResponderQueues } from '#shared/responders/queues.ts';
 import type { ResponderStore } from '#shared/responders/store.ts';
@@ -26,7 +26,7 @@ import { responderId } from '#shared/responders/target.ts';
  */
 export interface ResponderServiceDeps {
   readonly repository: Pick<HistoryWriter, 'get' | 'transition' | 'recordProgress'>;
-  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'all' | 'get' | 'getDispatch' | 'remove'>;
+  readonly store: Pick<ResponderStore, 'register' | 'touch' | 'list' | 'all' | 'get' | 'names' | 'getDispatch' | 'remove'>;
   /** register, queue-credentials, deregister and the sweep. */
   readonly queues?: Pick<ResponderQueues, 'ensure' | 'arnOf' | 'remove' | 'counts'>;
   /**
@@ -74,18 +74,20 @@ export class ResponderFleet {
 
   /** GET /v1/responders: for people and tools holding any of the four action scopes. */
   async list(caller: Caller): Promise<ResponderRecord[]> {
-    if (!hasAnyActionScope(caller)) {
-      throw new ForbiddenError('listing responders needs one of the containment or data-gathering .read or .exec scopes');
-    }
+    requireListing(caller);
     return this.deps.store.list();
   }
 
   /** Whether a responder has registered for the target (POST /v1/actions' admission), with list's scope rule. */
   async isRegistered(caller: Caller, target: WorkTarget): Promise<boolean> {
-    if (!hasAnyActionScope(caller)) {
-      throw new ForbiddenError('listing responders needs one of the containment or data-gathering .read or .exec scopes');
-    }
+    requireListing(caller);
     return (await this.deps.store.get(target)) !== null;
+  }
+
+  /** The first `atMost` names of one kind's responders (POST /v1/actions' refusal names them), with list's scope rule. */
+  async names(caller: Caller, kind: ResponderKind, atMost: number): Promise<string[]> {
+    requireListing(caller);
+    return this.deps.store.names(kind, atMost);
   }
 
   /**
@@ -192,4 +194,11 @@ function pathTarget(kind: string | undefined, name: string | undefined): WorkTar
   }
   if (knownKind === undefined || name === undefined || errors.length > 0) throw new InvalidInputError(errors);
   return { kind: knownKind, name };
+}
+
+/** Who may see the registered responders (GET /v1/responders, and the names a refused POST /v1/actions gives): any action scope. */
+function requireListing(caller: Caller): void {
+  if (!hasAnyActionScope(caller)) {
+    throw new ForbiddenError('listing responders needs one of the containment or data-gathering .read or .exec scopes');
+  }
 }

@@ -23,7 +23,8 @@ beforeAll(async () => {
     const batch = Array.from({ length: Math.min(50, fleet - start) }, (_, offset) => hostName(start + offset));
     await Promise.all(batch.map((name) => store.register({ kind: 'host', name, version: '1', capabilities: ['file-quarantine'] }, 'test')));
   }
-  registered = { isRegistered: async (target) => (await store.get(target)) !== null, list: () => store.list() };
+  await store.register({ kind: 'kubernetes', name: 'prod-eu-1', version: '1', capabilities: ['rollout-restart'] }, 'test');
+  registered = { isRegistered: async (target) => (await store.get(target)) !== null, names: (kind, atMost) => store.names(kind, atMost) };
 }, 120_000);
 
 const work = (host: string) => ({ executor: 'host' as const, inputs: { 'host.id': host, 'path.absolute': '/tmp/x' } });
@@ -49,13 +50,34 @@ describe('a fleet larger than one listing', () => {
     expect((refusal as ConflictError).errors?.map((error) => error.path)).toEqual(['inputs.host.id']);
   });
 
+  it("names the registered cluster in a cluster's refusal, and says the hosts go on past the first fifty", async () => {
+    // Act: the registrations hold more hosts than one listing, and the cluster sorts after every host.
+    const clusterRefusal = await admitResponderWork(registered, { executor: 'kubernetes', inputs: { 'kubernetes.cluster.name': 'prod-us-9' } }, false).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const hostRefusal = await admitResponderWork(registered, work('fleet-unknown'), false).then(() => null, (error: unknown) => error);
+
+    // Assess
+    expect(clusterRefusal).toBeInstanceOf(ConflictError);
+    expect((clusterRefusal as ConflictError).errors).toEqual([
+      { path: 'inputs.kubernetes.cluster.name', message: 'no responder has registered for cluster "prod-us-9"; the clusters with a responder are: prod-eu-1 (GET /v1/responders)' },
+    ]);
+    const hostMessage = (hostRefusal as ConflictError).errors?.[0]?.message ?? '';
+    expect(hostMessage).toContain(`are: ${hostName(0)}, ${hostName(1)}, `);
+    expect(hostMessage).toContain(`${hostName(49)}, and more (GET /v1/responders)`);
+    expect(hostMessage).not.toContain(hostName(50));
+  });
+
   it('walks every registration for the sweep', async () => {
     // Act
     const names: string[] = [];
-    for await (const record of store.all()) names.push(record.name);
+    const clusters: string[] = [];
+    for await (const record of store.all()) (record.kind === 'host' ? names : clusters).push(record.name);
 
     // Assess
     expect(names).toHaveLength(fleet);
     expect(new Set(names).size).toBe(fleet);
+    expect(clusters).toEqual(['prod-eu-1']);
   });
 });

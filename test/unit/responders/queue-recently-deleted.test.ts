@@ -35,6 +35,7 @@ describe('registering again within a minute of the queue being removed', () => {
         list: () => Promise.resolve([]),
         all: async function* () {},
         get: () => Promise.resolve(null),
+        names: () => Promise.resolve([]),
         getDispatch: () => Promise.resolve(null),
         remove: () => Promise.resolve(false),
       },

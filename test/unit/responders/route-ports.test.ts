@@ -44,6 +44,7 @@ function tableOnly(): { deps: Pick<ResponderServiceDeps, 'repository' | 'store' 
         await Promise.resolve();
       },
       get: () => Promise.resolve(record),
+      names: () => Promise.resolve([record.name]),
       getDispatch: () => Promise.resolve(null),
       remove: (target) => {
         writes.push(`remove ${target.name}`);
