@@ -242,6 +242,19 @@ function isSdkError(error: unknown): error is SdkErrorShape & Error {
 }
 
 /**
+ * AWS's own words for a failed call, without signing material: a SignatureDoesNotMatch (and its
+ * kin) spells out the canonical request AWS expected, whose headers carry x-amz-security-token,
+ * the caller's session token, and these words reach the record (readable with a read scope) and
+ * the logs. The diagnostics are cut, and a token named anywhere else is masked.
+ */
+export function awsWords(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const diagnostics = message.search(/\s*The (Canonical String|String-to-Sign) for this request/i);
+  const words = diagnostics === -1 ? message : `${message.slice(0, diagnostics)} (signing details left out)`;
+  return words.replace(/(x-amz-security-token\s*[:=]\s*)[^\s&'"]+/gi, '$1[redacted]');
+}
+
+/**
  * The named error for a failed AWS call: throttling becomes ThrottlingError (retried by the
  * state machine), access denied names the missing permission, and other service errors keep
  * AWS's words. Errors that are not AWS service errors (defects, ours) pass through unchanged.
@@ -250,25 +263,25 @@ export function fromAwsError(error: unknown, call: AwsCallDescription): unknown 
   if (error instanceof CloudActionError || !isSdkError(error)) return error;
   const where = `${call.operation === undefined ? 'a call' : call.operation} in account ${call.accountId}`;
   if (throttlingNames.has(error.name) || error.$retryable?.throttling === true || error.$metadata?.httpStatusCode === 429) {
-    return new ThrottlingError(`AWS throttled ${where} (${error.name}: ${error.message})`, { cause: error });
+    return new ThrottlingError(`AWS throttled ${where} (${error.name}: ${awsWords(error)})`, { cause: error });
   }
   if (accessDeniedNames.has(error.name)) {
     const permission = /perform: ([\w-]+:[\w*]+)/.exec(error.message)?.[1] ?? null;
     const missing = permission === null ? '' : `; the member role needs ${permission}`;
-    return new AccessDeniedError(`access denied to ${where}${missing} (${error.message})`, permission, { cause: error });
+    return new AccessDeniedError(`access denied to ${where}${missing} (${awsWords(error)})`, permission, { cause: error });
   }
   if (notFoundNames.has(error.name)) {
-    return new TargetNotFoundError(`not found: ${where} (${error.message})`, { cause: error });
+    return new TargetNotFoundError(`not found: ${where} (${awsWords(error)})`, { cause: error });
   }
   if (quotaNames.has(error.name)) {
-    return new QuotaExceededError(`an AWS quota stopped ${where} (${error.message})`, { cause: error });
+    return new QuotaExceededError(`an AWS quota stopped ${where} (${awsWords(error)})`, { cause: error });
   }
   const status = error.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) {
     // The SDK already retried it (standard mode, jittered backoff): say that AWS failed, and how often.
     const attempts = error.$metadata?.attempts;
     const tries = attempts === undefined || attempts < 2 ? '' : ` after ${String(attempts)} attempts`;
-    return new AwsRequestFailedError(`AWS failed ${where} with HTTP ${String(status)}${tries} (${error.name}: ${error.message})`, { cause: error });
+    return new AwsRequestFailedError(`AWS failed ${where} with HTTP ${String(status)}${tries} (${error.name}: ${awsWords(error)})`, { cause: error });
   }
-  return new AwsRequestFailedError(`AWS refused ${where} (${error.name}: ${error.message})`, { cause: error });
+  return new AwsRequestFailedError(`AWS refused ${where} (${error.name}: ${awsWords(error)})`, { cause: error });
 }

@@ -1,5 +1,5 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { CloudActionError, MemberRoleUnavailableError, ThrottlingError, fromAwsError } from '#shared/actions/errors.ts';
+import { CloudActionError, MemberRoleUnavailableError, ThrottlingError, awsWords, fromAwsError } from '#shared/actions/errors.ts';
 import type { Partition } from '#shared/catalogue/index.ts';
 import { systemClock, type Clock } from '#shared/clock.ts';
 import { memberRoleNameOf } from '#shared/config/config.ts';
@@ -217,7 +217,7 @@ function memberRoleError(error: unknown, roleArn: string, accountId: string): un
   if (error instanceof CloudActionError) return error;
   const mapped = fromAwsError(error, { accountId, operation: `sts:AssumeRole on ${roleArn}` });
   if (mapped instanceof ThrottlingError) return mapped;
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const reason = error instanceof Error ? `${error.name}: ${awsWords(error)}` : String(error);
   return new MemberRoleUnavailableError(
     `cannot assume the member role ${roleArn} in account ${accountId} (${reason}); deploy the member-account stack there, or check MEMBER_ROLE_NAME and MEMBER_ROLE_EXTERNAL_ID`,
     { cause: error },
