@@ -45,8 +45,9 @@ function clientsOf(needs: readonly Need[]): string[] {
 /**
  * The history writer appends every write to the tamper-evident trail, whose AWS store is the
  * evidence bucket's `trail/` prefix (shared/trail/s3-trail.ts, loaded only when TRAIL_BUCKET is
- * set): a function that bundles it carries that S3 client (and zod, which reads the head entry),
- * and only those the service stack grants the trail (infra/constructs/grant-trail.ts) can use it.
+ * set): a function that bundles it carries that S3 client, and only those the service stack grants
+ * the trail (infra/constructs/grant-trail.ts) can use it. Its entries are checked with zod/mini
+ * (shared/trail/entry.ts), so it brings no more than zod's core to a function that parses no body.
  */
 const trailWriterSource = 'shared/trail/s3-trail.ts';
 const trailClient = 'client-s3';
@@ -87,7 +88,6 @@ const withoutSchemas = ['ListResponders', 'ResponderHeartbeat', 'ResponderQueueC
 
 describe('the SDK clients in each function bundle', () => {
   const outdir = makeTempDir('function-clients');
-  const packages = new Map<string, string[]>();
   const found = new Map<string, string[]>();
   const sources = new Map<string, string[]>();
 
@@ -96,7 +96,6 @@ describe('the SDK clients in each function bundle', () => {
     for (const { id, entry } of functions) {
       const bundle = await buildServiceFunctionBundle(entry, join(outdir.path, id));
       const bundled = bundledPackages(bundle);
-      packages.set(id, bundled);
       sources.set(id, (JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources);
       found.set(id, bundled.flatMap((name) => /^@aws-sdk\/(client-.+)$/.exec(name)?.[1] ?? []));
     }
@@ -119,6 +118,13 @@ describe('the SDK clients in each function bundle', () => {
     const protocol = (bundled: string): boolean => (sources.get(bundled) ?? []).some((source) => source.endsWith('shared/responders/protocol.ts'));
     expect(protocol('RegisterResponder')).toBe(true);
     expect(protocol(id)).toBe(false);
+  });
+
+  it.each(withoutSchemas)("%s bundles none of zod's full API: the trail's entry check (a writer bundled beside it) is zod/mini", (id) => {
+    // Assess: the register route, which parses a body with the protocol schemas, does carry it (the check sees it where it is)
+    const classic = (bundled: string): boolean => (sources.get(bundled) ?? []).some((source) => source.includes('node_modules/zod/v4/classic/'));
+    expect(classic('RegisterResponder')).toBe(true);
+    expect(classic(id)).toBe(false);
   });
 
   it.each([...trailRoutes, 'MarkStatus', 'DispatchWork', 'PlaybookStep', findingsIngest.id])('%s, granted the trail, bundles its writer', (id) => {

@@ -5,7 +5,6 @@
  * service's back (a table item edited with a DynamoDB client, an evidence file altered, a trail
  * entry removed) is named, with exit 1.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDynamoDb } from '#local/embedded-dynamodb.ts';
 import { startLocalService, type LocalService } from '#local/service.ts';
 import type { ActionRecord } from '#shared/history/record.ts';
+import { runVerifyTrail, type VerifyTrailRun } from './verify-trail-process.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
 const fixtures = new URL('../../fixtures/findings/', import.meta.url).pathname;
 const falcoAlert = JSON.parse(await readFile(join(fixtures, 'written/falco-host-sensitive-file.json'), 'utf8')) as Record<string, unknown>;
 const host = `trail-host-${randomUUID().slice(0, 8)}`;
@@ -25,10 +24,14 @@ const exec = ['containment-response-actions.exec', 'data-gathering-response-acti
 
 let dir: string;
 let dataDir: string;
+/** Every token the test handed the service, and the evidence URL it was given: none may reach the trail. */
+const bearers: string[] = [];
+let downloadUrl: string;
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body it expects
 async function call<Body = Record<string, unknown>>(service: LocalService, method: string, path: string, sub: string, body?: unknown, scopes = exec): Promise<{ status: number; body: Body }> {
   const bearer = await service.issuer.issue({ sub, scopes });
+  bearers.push(bearer);
   const response = await fetch(`${service.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -38,26 +41,7 @@ async function call<Body = Record<string, unknown>>(service: LocalService, metho
 }
 
 /** `npm run verify-trail` on the DATA_DIR, as a user runs it. */
-function verifyTrail(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(root, 'node_modules/node/bin/node'), [join(root, 'scripts/verify-trail.ts')], {
-      cwd: root,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', DATA_DIR: dataDir },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const verifyTrail = (): Promise<VerifyTrailRun> => runVerifyTrail([], { DATA_DIR: dataDir });
 
 let actionId: string;
 let evidenceName: string;
@@ -89,6 +73,7 @@ beforeAll(async () => {
     expect(record.status, JSON.stringify(record)).toBe('Completed');
 
     const bearer = await service.issuer.issue({ sub: 'falco-sender', scopes: ['response-actions.events'], events: [{ source: 'falco', hostname: 'build-host-3' }] });
+    bearers.push(bearer);
     const posted = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(falcoAlert) });
     expect(posted.status).toBe(202);
 
@@ -96,6 +81,7 @@ beforeAll(async () => {
     const [object] = listed.body.items;
     if (object === undefined) throw new Error('the action stored no evidence');
     evidenceName = object.name;
+    downloadUrl = object.downloadUrl;
     const download = await fetch(object.downloadUrl);
     expect(download.status).toBe(200);
     await download.arrayBuffer();
@@ -132,6 +118,20 @@ describe('npm run verify-trail on a DATA_DIR', () => {
     expect(entries.find((entry) => entry.kind === 'approval.decided')?.actor).toBe('analyst-b');
     expect(entries.find((entry) => entry.kind === 'evidence.url-issued')?.actor).toBe('analyst-c');
     expect(entries.find((entry) => entry.kind === 'automation.decision')?.actor).toMatch(/^automation:/);
+  });
+
+  it('holds no bearer token, no evidence URL or its signature, and none of the evidence bytes', async () => {
+    // Act
+    const text = await readFile(trailFile(), 'utf8');
+
+    // Assess: what a reader of the trail learns is who did what to which record, never a credential
+    const signature = new URL(downloadUrl).searchParams.get('signature') ?? '';
+    expect(bearers.length).toBeGreaterThanOrEqual(4);
+    expect(signature).not.toBe('');
+    for (const bearer of bearers) expect(text).not.toContain(bearer.split('.')[2] ?? bearer);
+    expect(text).not.toContain(signature);
+    expect(text).not.toContain(downloadUrl);
+    expect(text).not.toContain('echo pwned');
   });
 
   it('names a record edited directly in the table, behind the service\'s back, and exits 1', async () => {

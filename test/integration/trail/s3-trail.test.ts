@@ -5,9 +5,7 @@
  * then names an item edited directly in the table, an evidence object whose bytes are not the
  * recorded ones, and an entry overwritten in place (what Object Lock prevents in a real bucket).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -21,8 +19,8 @@ import { S3Trail, trailKeyOf } from '#shared/trail/s3-trail.ts';
 import { isIntact, verifyTrail } from '#shared/trail/verify.ts';
 import { emulatorCredentials } from '../../support/history-store.ts';
 import { recordFixture } from '../../support/records.ts';
+import { runVerifyTrail, type VerifyTrailRun } from './verify-trail-process.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
 const region = 'us-east-1';
 let endpoint: string;
 let s3: S3Client;
@@ -40,27 +38,8 @@ async function freshBucket(): Promise<string> {
 
 const event = (actor: string): TrailEvent => ({ kind: 'evidence.url-issued', subject: { type: 'evidence', id: 'actions/a/log.json' }, actor, digest: null });
 
-function verifyTrailCommand(bucket: string, table: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(root, 'node_modules/node/bin/node'),
-      [join(root, 'scripts/verify-trail.ts'), '--bucket', bucket, '--table', table, '--region', region, '--endpoint-url', endpoint],
-      { cwd: root, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const verifyTrailCommand = (bucket: string, table: string): Promise<VerifyTrailRun> =>
+  runVerifyTrail(['--bucket', bucket, '--table', table, '--region', region, '--endpoint-url', endpoint], { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
 
 describe('S3Trail on moto_server', () => {
   it('chains on, and keeps the entry, when another function took the seq it was about to write (a real 412)', async () => {
