@@ -19,14 +19,14 @@ export interface MotoServer {
   readonly endpoint: string;
   /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
   stop(): Promise<void>;
-  /** SIGTERM now, without waiting: for an `exit` handler, where nothing asynchronous runs. */
-  stopNow(): void;
 }
 
 export interface MotoServerOptions {
   /**
    * Its own process group, so a terminal's Ctrl-C (sent to the whole foreground group) reaches only
-   * the program that started it, which stops the service first and moto_server after it.
+   * the program that started it, which stops the service first and moto_server after it. Out of
+   * the group's reach, it is sent SIGTERM when this process exits, however it exits (short of
+   * SIGKILL), from the moment it is spawned: also while it is still starting.
    */
   readonly ownProcessGroup?: boolean;
 }
@@ -42,6 +42,13 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.ownProcessGroup === true,
   });
+  if (options.ownProcessGroup === true) {
+    const stopNow = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    process.on('exit', stopNow);
+    child.once('exit', () => process.off('exit', stopNow));
+  }
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -62,13 +69,7 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     throw error;
   }
-  return {
-    endpoint,
-    stop: () => stopProcess(child),
-    stopNow: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    },
-  };
+  return { endpoint, stop: () => stopProcess(child) };
 }
 
 async function waitUntilServing(endpoint: string, timeoutMs: number): Promise<void> {

@@ -19,7 +19,15 @@ const port = portFrom(process.env['PORT']);
 const where = { program: 'sandbox', port, dataDir };
 const lock = await holdDataDir(dataDir, 'npm run sandbox', where);
 
-let moto: MotoServer;
+let moto: MotoServer | undefined;
+let service: LocalService | undefined;
+// Ctrl-C from here on, even while starting: the service first, then moto_server (which also goes
+// when this process exits, so a Ctrl-C before the service is up leaves none behind).
+stopOnSignals(async () => {
+  if (service === undefined) return;
+  await service.close();
+  await moto?.stop();
+});
 try {
   moto = await startMotoServer({ ownProcessGroup: true });
 } catch (error) {
@@ -33,12 +41,6 @@ try {
     where,
   );
 }
-// However this process ends from here on, moto_server goes with it.
-const started = moto;
-process.on('exit', () => {
-  started.stopNow();
-});
-
 // Cloud actions reach the demo account through the SDK's standard settings, as with real AWS.
 Object.assign(process.env, {
   AWS_ENDPOINT_URL: moto.endpoint,
@@ -52,7 +54,6 @@ Object.assign(process.env, {
 delete process.env['AWS_PROFILE'];
 delete process.env['AWS_SESSION_TOKEN'];
 
-let service: LocalService;
 let demo: Awaited<ReturnType<typeof seedDemoAccount>>;
 try {
   demo = await seedDemoAccount({ endpoint: moto.endpoint, memberRoleName, externalId });
@@ -112,8 +113,3 @@ ${post({ type: 'isolate-ec2-instance', inputs: { 'aws.resource.arn': demo.instan
 TOKEN=$(${tokenCommand(dataDir)} -- containment-response-actions.exec data-gathering-response-actions.exec)
 
 Ctrl-C stops the sandbox: the service first (running actions get a few seconds), then moto_server.`);
-
-stopOnSignals(async () => {
-  await service.close();
-  await started.stop();
-});

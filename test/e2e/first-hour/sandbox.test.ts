@@ -144,6 +144,17 @@ describe('npm run sandbox', { timeout: 400_000 }, () => {
     await until('moto_server to exit', () => (alive(motoPid) ? undefined : true), 30_000);
   });
 
+  it('leaves no moto_server running after a Ctrl-C while it is still starting', async () => {
+    const running = await sandbox({});
+    // moto_server has been spawned (the wrapper ran) and the sandbox is still waiting for it, or seeding, or starting the service.
+    const motoPid = await until('moto_server to be spawned', running.motoPid);
+    expect(running.output()).not.toContain('Paste into another shell');
+
+    process.kill(-(running.child.pid ?? 0), 'SIGINT');
+    await running.exit;
+    await until('moto_server to exit', () => (alive(motoPid) ? undefined : true), 30_000);
+  });
+
   it('says a port in use in one line, exit 2, and leaves no moto_server running', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
