@@ -22,8 +22,10 @@ export const fleetOfIssue: Omit<Fleet, 'oneAccount' | 'lambdaSecondsPerInvocatio
   },
   pollEverySeconds: 1,
 };
-/** LookupEvents pages per fetch-cloud-logs (500 events): an assumption, the only unmeasured input. */
+/** LookupEvents pages per fetch-cloud-logs (500 events): an assumption. */
 export const lookupPagesPerFetch = 10;
+/** The least billed time of one Lambda invocation the model takes: an assumption (the local steps run against moto in milliseconds). */
+export const assumedMinimumTaskSeconds = 0.1;
 
 /**
  * `npm run bench -- capacity`: measures what each action type costs in AWS calls through the
@@ -41,8 +43,10 @@ export async function benchCapacity(): Promise<string[]> {
   const costs = [...measured, modelledFetchCloudLogs(quarantine, lookupPagesPerFetch)];
   const idleCost = idleCostOf(idle, { heartbeatSeconds: defaultHeartbeatSeconds, pollWaitSeconds: defaultPollWaitSeconds });
   const taskSeconds = profiles.flatMap((profile) => profile.transitions.taskSeconds);
-  // Billed Lambda time: the median Task step here (moto's latency included), at least 0.1 s.
-  const lambdaSecondsPerInvocation = Math.max(0.1, percentile(taskSeconds, 50));
+  // Billed Lambda time: the median Task step here (moto's latency included), but at least an ASSUMED
+  // 0.1 s (Lambda bills by the millisecond; a step against AWS takes longer than against local moto).
+  const medianTaskSeconds = percentile(taskSeconds, 50);
+  const lambdaSecondsPerInvocation = Math.max(assumedMinimumTaskSeconds, medianTaskSeconds);
   const spread = capacityReport(costs, idleCost, { ...fleetOfIssue, oneAccount: false, lambdaSecondsPerInvocation });
   const oneAccount = capacityReport(costs, idleCost, { ...fleetOfIssue, oneAccount: true, lambdaSecondsPerInvocation });
   return [
@@ -51,7 +55,7 @@ export async function benchCapacity(): Promise<string[]> {
     ...costs.map(describeCost),
     `capacity: measured idle window (${idle.seconds} s, in-process host responder): ${[...idle.calls].map(([key, count]) => `${key}×${count.calls}${count.capacityUnits > 0 ? `(${count.capacityUnits} CU)` : ''}`).join(' ')}; cadence heartbeat ${defaultHeartbeatSeconds} s, long poll ${defaultPollWaitSeconds} s`,
     describeIdle(idleCost),
-    `capacity: Lambda billed ${lambdaSecondsPerInvocation.toFixed(3)} s per invocation (median of ${taskSeconds.length} Task steps here), ${prices.lambdaMemoryGb * 1024} MB arm64`,
+    `capacity: Lambda billed ${lambdaSecondsPerInvocation.toFixed(3)} s per invocation (median of ${taskSeconds.length} Task steps here ${medianTaskSeconds.toFixed(3)} s, ASSUMED at least ${assumedMinimumTaskSeconds} s), ${prices.lambdaMemoryGb * 1024} MB arm64`,
     ...describeReport('spread over 200 accounts', spread),
     ...describeReport('every cloud action in one account', oneAccount),
     `capacity: a burst arriving all at once: ${fleetOfIssue.burstPerMinute} StartExecution against a bucket of 1,300 (${fleetOfIssue.burstPerMinute <= 1300 ? 'absorbed' : 'throttled past 1,300'}), API Gateway burst bucket 5,000`,
