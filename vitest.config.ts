@@ -1,12 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/** Unit files that need a module registry of their own: they assert which modules are loaded, or set the environment a module reads on import. */
+const isolatedUnitFiles = [
+  'test/unit/observability/tracer-disabled.test.ts',
+  'test/unit/observability/tracing-outside-lambda.test.ts',
+  'test/unit/bundling/lambda-credential-provider.test.ts',
+];
+
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Unit files share one module registry per worker (isolate: false): loading each file's imports
+      // afresh was three quarters of the unit run (94 s against 23 s). The files that look at what is
+      // loaded, or change process.env around an import, keep a registry of their own.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: isolatedUnitFiles, isolate: false } },
+      { extends: true, test: { name: 'unit-isolated', include: isolatedUnitFiles } },
       {
         extends: true,
         test: {
@@ -44,7 +55,8 @@ export default defineConfig({
           globalSetup: ['./test/support/console-global-setup.ts', './test/support/moto-global-setup.ts'],
         },
       },
-      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000 } },
+      // Infra files share one module registry too: each loaded aws-cdk-lib afresh (266 s against 129 s for the project).
+      { extends: true, test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 300_000, isolate: false } },
     ],
   },
 });
