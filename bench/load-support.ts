@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ActionRecord } from '#shared/history/record.ts';
 
@@ -16,18 +18,36 @@ export interface ServiceProcess {
   readonly url: string;
   /** CPU seconds (user + system) the service process has used so far, from /proc: unlike wall time, not inflated by other processes on a shared machine. */
   cpuSeconds(): Promise<number>;
+  /** The service's event-loop delay and GC pauses since the last call (the first call starts the window). */
+  pauses(): Promise<ServicePauses>;
   stop(): Promise<void>;
+}
+
+/** Milliseconds: the event loop's delay (p50, p99, max, sampled every 5 ms) and garbage collection (count, total, longest). */
+export interface ServicePauses {
+  readonly loopP50: number;
+  readonly loopP99: number;
+  readonly loopMax: number;
+  readonly gcCount: number;
+  readonly gcTotalMs: number;
+  readonly gcMaxMs: number;
+  /** GETs of a record the service answered in the window, and how long it took over them (request parsed to response finished). */
+  readonly servedCount: number;
+  readonly servedP50: number;
+  readonly servedP99: number;
+  readonly servedMax: number;
 }
 
 /**
  * Starts bench/load-service.ts with `env` (DATA_DIR, AWS_*), waiting for its `listening on` line.
- * With BENCH_LOAD_PROFILE=<dir>, it runs under `--cpu-prof` and writes its profile there on stop.
+ * With BENCH_LOAD_PROFILE=<dir>, it runs under `--cpu-prof` and writes its profile there on stop;
+ * with BENCH_LOAD_WINDOW_PROFILE=<file>, the profile of the GET window alone (bench/load-service.ts).
  */
 export async function startServiceProcess(env: Readonly<Record<string, string>>): Promise<ServiceProcess> {
   const profileDir = process.env['BENCH_LOAD_PROFILE'];
   const child = spawn(process.execPath, [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), 'bench/load-service.ts'], {
     cwd: root,
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...env },
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', BENCH_LOAD_WINDOW_PROFILE: process.env['BENCH_LOAD_WINDOW_PROFILE'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -40,6 +60,11 @@ export async function startServiceProcess(env: Readonly<Record<string, string>>)
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // The answers to SIGUSR2 (bench/load-service.ts), one `pauses <json>` line each.
+  const pauseAnswers: ((pauses: ServicePauses) => void)[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line.startsWith('pauses ')) pauseAnswers.shift()?.(JSON.parse(line.slice('pauses '.length)) as ServicePauses);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -52,6 +77,11 @@ export async function startServiceProcess(env: Readonly<Record<string, string>>)
           const fields = (await readFile(`/proc/${String(child.pid)}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
           return (Number(fields[11]) + Number(fields[12])) / 100;
         },
+        pauses: () =>
+          new Promise<ServicePauses>((resolve) => {
+            pauseAnswers.push(resolve);
+            child.kill('SIGUSR2');
+          }),
         stop: async () => {
           child.kill('SIGTERM');
           await exited;
@@ -131,12 +161,22 @@ export function reachedAt(record: ActionRecord, status: string): number {
  * its scheduled time whether or not earlier ones have answered, and its latency is counted from
  * that time (a slow answer cannot hide the requests queued behind it).
  */
-export async function openLoopGets(url: string, token: string, ids: readonly string[], rate: number, seconds: number): Promise<{ latencies: number[]; serverErrors: number; failed: number; notOk: number }> {
+/**
+ * GETs at `rate`/s for `seconds`, open-loop: each latency counts from when the request was due, so
+ * a slow answer cannot slow the requests after it. Also measured, to tell where a slow one waited:
+ * how late this process sent each (its own lateness, counted in the latency) and the latency from
+ * the send, and this process's own event-loop delay.
+ */
+export async function openLoopGets(url: string, token: string, ids: readonly string[], rate: number, seconds: number): Promise<OpenLoopGets> {
   const total = rate * seconds;
   const latencies: number[] = [];
+  const fromSend: number[] = [];
+  const sentLate: number[] = [];
   let serverErrors = 0;
   let failed = 0;
   let notOk = 0;
+  const clientLoop = monitorEventLoopDelay({ resolution: 5 });
+  clientLoop.enable();
   const start = performance.now();
   const pending: Promise<void>[] = [];
   for (let index = 0; index < total; index += 1) {
@@ -144,11 +184,15 @@ export async function openLoopGets(url: string, token: string, ids: readonly str
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const id = ids[index % ids.length] ?? '';
+    const sent = performance.now();
+    sentLate.push(Math.max(0, sent - scheduled));
     pending.push(
       fetch(`${url}/v1/actions/${id}`, { headers: { authorization: `Bearer ${token}` } }).then(
         async (response) => {
           await response.arrayBuffer();
-          latencies.push(performance.now() - scheduled);
+          const now = performance.now();
+          latencies.push(now - scheduled);
+          fromSend.push(now - sent);
           if (response.status >= 500) serverErrors += 1;
           else if (response.status !== 200) notOk += 1;
         },
@@ -159,7 +203,22 @@ export async function openLoopGets(url: string, token: string, ids: readonly str
     );
   }
   await Promise.all(pending);
-  return { latencies, serverErrors, failed, notOk };
+  clientLoop.disable();
+  return { latencies, fromSend, sentLate, clientLoopP99: clientLoop.percentile(99) / 1e6, serverErrors, failed, notOk };
+}
+
+export interface OpenLoopGets {
+  /** From when each was due (what a caller waits). */
+  readonly latencies: number[];
+  /** From when each was sent. */
+  readonly fromSend: number[];
+  /** How late this process sent each. */
+  readonly sentLate: number[];
+  /** This process's event-loop delay p99, ms. */
+  readonly clientLoopP99: number;
+  readonly serverErrors: number;
+  readonly failed: number;
+  readonly notOk: number;
 }
 
 /** `load 1.23 0.98 0.75` (1, 5, 15 minutes), printed beside every figure: the machine is shared. */

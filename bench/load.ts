@@ -10,7 +10,7 @@
  * Every target is printed beside its figure with PASS or MISS, and the load average beside it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttachUserPolicyCommand, CreateRoleCommand, CreateUserCommand, GetUserCommand, IAMClient, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
@@ -21,6 +21,7 @@ import { memberRoleNameOf } from '#shared/config/config.ts';
 import { seedMemberRoles, seedTargets, seededKinds } from '#test/support/instant-aws/seed.ts';
 import { startInstantAws } from '#test/support/instant-aws/server.ts';
 import { loadAverage, openLoopGets, reachedAt, runClient, startServiceProcess, verdict, type ClientOutcome, type ServiceProcess } from './load-support.ts';
+import { describeSelfTime, type CpuProfile } from './profile-summary.ts';
 import { percentile } from './stats.ts';
 
 const hostName = 'bench-load-host';
@@ -86,13 +87,25 @@ async function ceilingRun(actions: number): Promise<string[]> {
     const rate = 300;
     const loadGets = loadAverage();
     const getCpuBefore = await service.cpuSeconds();
+    await service.pauses();
     const gets = await openLoopGets(service.url, tokens[0] ?? '', ids, rate, 10);
+    const pauses = await service.pauses();
     const getCpu = (await service.cpuSeconds()) - getCpuBefore;
     const getP99 = percentile(gets.latencies, 99);
+    const ms = (value: number): string => value.toFixed(1);
     lines.push(
       `load: GET /v1/actions/{id} open-loop at ${String(rate)}/s for 10 s over ${String(ids.length)} records: p50 ${percentile(gets.latencies, 50).toFixed(1)} ms, p99 ${getP99.toFixed(1)} ms; ${String(gets.serverErrors)} 5xx, ${String(gets.notOk)} other non-200, ${String(gets.failed)} without answer [${loadGets}]`,
       `  service CPU ${getCpu.toFixed(1)} s for ${String(gets.latencies.length)} GETs: ${((getCpu * 1000) / Math.max(1, gets.latencies.length)).toFixed(2)} ms per GET`,
+      ...(await windowProfileLine()),
+      `  where the tail waited: sent late by this process p99 ${ms(percentile(gets.sentLate, 99))} ms (its event loop p99 ${ms(gets.clientLoopP99)} ms); from the send p50 ${ms(percentile(gets.fromSend, 50))}, p99 ${ms(percentile(gets.fromSend, 99))} ms; inside the service (request parsed to response finished, ${String(pauses.servedCount)} GETs) p50 ${ms(pauses.servedP50)}, p99 ${ms(pauses.servedP99)}, max ${ms(pauses.servedMax)} ms; the service's event loop held up p50 ${ms(pauses.loopP50)}, p99 ${ms(pauses.loopP99)}, max ${ms(pauses.loopMax)} ms; ${String(pauses.gcCount)} GC pauses, ${ms(pauses.gcTotalMs)} ms in all, longest ${ms(pauses.gcMaxMs)} ms`,
       `  target GET p99 < 20 ms at 300/s: ${getP99.toFixed(1)} ms ${verdict(getP99 < 20 && gets.serverErrors === 0 && gets.failed === 0)}`,
+    );
+    // The same GETs at a third of the rate: a tail that shrinks with the rate is requests queued behind each other, not pauses.
+    await service.pauses();
+    const slower = await openLoopGets(service.url, tokens[0] ?? '', ids, rate / 3, 10);
+    const slowerPauses = await service.pauses();
+    lines.push(
+      `  the same at ${String(rate / 3)}/s: p50 ${ms(percentile(slower.latencies, 50))} ms, p99 ${ms(percentile(slower.latencies, 99))} ms (from the send ${ms(percentile(slower.fromSend, 99))} ms, inside the service ${ms(slowerPauses.servedP99)} ms, its event loop held up at most ${ms(slowerPauses.loopMax)} ms); ${String(slower.serverErrors)} 5xx, ${String(slower.failed)} without answer [${loadAverage()}]`,
     );
     return lines;
   } finally {
@@ -100,6 +113,14 @@ async function ceilingRun(actions: number): Promise<string[]> {
     await aws.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The GET window's CPU profile by place, when BENCH_LOAD_WINDOW_PROFILE named a file for it. */
+async function windowProfileLine(): Promise<string[]> {
+  const file = process.env['BENCH_LOAD_WINDOW_PROFILE'];
+  if (file === undefined) return [];
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  return [`  the service's CPU profile of the GET window (${file}), self time: ${describeSelfTime(profile)}`];
 }
 
 /** One action through the service before the clock starts, so first-use costs (module loading, first connections) are not the load's. */
