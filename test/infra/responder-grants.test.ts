@@ -10,7 +10,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { historyTableActions, responderRegistrationPartition } from '#infra/constructs/grant-history-table.ts';
 import { responderQueueActions } from '#infra/constructs/grant-responder-queues.ts';
 import type { ResponderQueueUse } from '#infra/constructs/grant-responder-queues.ts';
@@ -37,6 +37,10 @@ function actionsOf(calls: readonly { args: readonly unknown[] }[], service: stri
 
 describe('responder queue grants (grant-responder-queues.ts) against shared/responders/queues.ts', () => {
   const sqs = mockClient(SQSClient);
+  // The mock patches the client class for the whole worker, which files share (vitest.config.ts: isolate false).
+  afterAll(() => {
+    sqs.restore();
+  });
 
   afterEach(() => {
     sqs.reset();
@@ -100,6 +104,10 @@ describe('responder queue grants (grant-responder-queues.ts) against shared/resp
 
 describe('registration grants (grant-history-table.ts) against shared/responders/store.ts', () => {
   const dynamodb = mockClient(DynamoDBDocumentClient);
+  // The mock patches the client class for the whole worker, which files share (vitest.config.ts: isolate false).
+  afterAll(() => {
+    dynamodb.restore();
+  });
 
   afterEach(() => {
     dynamodb.reset();

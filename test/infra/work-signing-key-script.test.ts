@@ -7,7 +7,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { workSigningKeyPlaceholder } from '#infra/constructs/work-signing-key.ts';
 import {
   ensureWorkSigningKey,
@@ -23,6 +23,10 @@ const notFound = (): ResourceNotFoundException => new ResourceNotFoundException(
 
 describe('infra/scripts/work-signing-key.ts (the operator step for the work-signing secret)', () => {
   const secrets = mockClient(SecretsManagerClient);
+  // The mock patches the client class for the whole worker, which files share (vitest.config.ts: isolate false).
+  afterAll(() => {
+    secrets.restore();
+  });
   const client = (): SecretsManagerClient => new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
   afterEach(() => {

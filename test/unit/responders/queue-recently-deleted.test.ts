@@ -1,6 +1,6 @@
 import { CreateQueueCommand, QueueDeletedRecently, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { respondScope } from '#shared/auth/scopes.ts';
 import { systemClock } from '#shared/clock.ts';
 import { HttpProblem, problemFor } from '#shared/http/problem.ts';
@@ -15,6 +15,10 @@ import { ResponderService } from '#shared/use-cases/responders.ts';
  */
 describe('registering again within a minute of the queue being removed', () => {
   const sqs = mockClient(SQSClient);
+  // The mock patches the client class for the whole worker, which files share (vitest.config.ts: isolate false).
+  afterAll(() => {
+    sqs.restore();
+  });
 
   afterEach(() => {
     sqs.reset();
