@@ -1,12 +1,11 @@
 import type { Caller } from '#shared/auth/scopes.ts';
+import type { ValidActionRequest } from '#shared/catalogue/validate.ts';
 import type { FieldError } from '#shared/catalogue/types.ts';
 import { apiHandler, requiresExecScope, type ApiHandler, type ApiResult } from '#shared/http/api-handler.ts';
 import { acceptedResponse } from '#shared/http/created-response.ts';
 import { idempotencyKeyErrors } from '#shared/http/idempotency-key.ts';
-import { systemClock } from '#shared/clock.ts';
-import { authorizeCreate, checkReason, requireExecute, validateCreate } from '#shared/plans/create-checks.ts';
 import type { Planner, PlanRequest } from '#shared/plans/types.ts';
-import { admitResponderWork, type RegisteredResponders } from '#shared/responders/admission.ts';
+import { admitResponderWork } from '#shared/responders/admission.ts';
 import { loadResponderConfig } from '#shared/responders/config.ts';
 import type { ResponderKind, WorkTarget } from '#shared/responders/protocol.ts';
 import type { ActionService } from '#shared/use-cases/action-service.ts';
@@ -27,7 +26,8 @@ export interface ResponderRegistry {
  * POST /v1/actions: validate, authorize, record (idempotently), hand to the executor; 202 with the record.
  * With `?dryRun=true`, the same checks and then the plan (200), nothing written. Host and
  * Kubernetes work for a host or cluster no responder has registered is refused (409) unless
- * QUEUE_FOR_UNREGISTERED_RESPONDERS=true (shared/responders/admission.ts).
+ * QUEUE_FOR_UNREGISTERED_RESPONDERS=true (shared/responders/admission.ts), by the service's own
+ * create after all its checks and an idempotent replay.
  */
 export function createHandler(deps: {
   service: ActionService;
@@ -44,39 +44,20 @@ export function createHandler(deps: {
       const request = { type: body['type'], inputs: body['inputs'], reason: body['reason'] };
       const dryRun = query['dryRun'];
       const key = headers['idempotency-key'];
-      // Reported by the service once the caller's scope for the type is settled (scope before inputs); a plan ignores Idempotency-Key.
-      const errors = dryRun === 'true' ? unknownErrors : [...unknownErrors, ...dryRunErrors(dryRun), ...idempotencyKeyErrors(key)];
-      const registry = deps.responders;
-      if (registry !== undefined && !queueForUnregistered) {
-        // With every problem of the request, so a 400 for any of them comes before a 409.
-        await admitted(caller, request, errors, {
-          isRegistered: (target) => registry.isRegistered(caller, target),
-          names: (kind, atMost) => registry.names(caller, kind, atMost),
-        });
-      }
+      // A plan ignores Idempotency-Key and writes nothing, so no responder need be registered for it.
       if (dryRun === 'true') return planned(deps.planner, caller, request, unknownErrors);
-      return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors));
+      // Reported by the service once the caller's scope for the type is settled (scope before inputs).
+      const errors = [...unknownErrors, ...dryRunErrors(dryRun), ...idempotencyKeyErrors(key)];
+      const registry = deps.responders;
+      const admit =
+        registry === undefined || queueForUnregistered
+          ? undefined
+          : (valid: ValidActionRequest) =>
+              admitResponderWork({ isRegistered: (target) => registry.isRegistered(caller, target), names: (kind, atMost) => registry.names(caller, kind, atMost) }, valid, false);
+      return acceptedResponse(await deps.service.create(caller, request, errors.length > 0 ? undefined : key, errors, admit));
     },
     { body: 'json', requires: requiresExecScope },
   );
-}
-
-/**
- * The create checks in the service's order (scope for the type, then the inputs, then the scope
- * for its category: a 403 or 400 comes before a 409), then the responder admission.
- */
-async function admitted(caller: Caller, request: PlanRequest, errors: readonly FieldError[], registered: RegisteredResponders): Promise<void> {
-  let valid;
-  try {
-    authorizeCreate(caller, request.type);
-    const reason = checkReason(request.reason);
-    valid = validateCreate(request.type, request.inputs, [...errors, ...reason.errors], systemClock.now());
-    requireExecute(caller, valid.definition.category, valid.definition.type);
-  } catch {
-    // Refused by a check the service runs again (with its own clock): its answer is the one given.
-    return;
-  }
-  await admitResponderWork(registered, valid, false);
 }
 
 /** The plan of a dry run; Idempotency-Key is ignored, since a plan writes nothing a repeat could duplicate. */

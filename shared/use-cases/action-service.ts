@@ -89,6 +89,8 @@ export class ActionService implements ActionsOnBehalf {
     request: CreateActionRequest,
     idempotencyKey?: string,
     requestErrors: readonly FieldError[] = [],
+    /** A last check before anything is written (POST /v1/actions: a registered responder), after every other check and a replay. */
+    admit?: (valid: ValidActionRequest) => Promise<void>,
   ): Promise<CreateOutcome> {
     this.authorizeCreate(caller, request.type);
     const reason = checkReason(request.reason);
@@ -103,6 +105,7 @@ export class ActionService implements ActionsOnBehalf {
       const earlier = await this.#replay(claim);
       if (earlier !== undefined) return { record: earlier };
     }
+    await admit?.(valid);
     return this.#create(personActor(caller.sub), valid, reason.value, claim);
   }
 

@@ -86,3 +86,25 @@ describe("host work for an unregistered host with the request's own problems", (
     expect(await written()).toEqual([]);
   });
 });
+
+describe('host work repeated with its Idempotency-Key after the responder deregistered', () => {
+  it('answers with the action the first request created, not 409: the replay comes before admission', async () => {
+    // Prepare: host-r registered, its work accepted under a key, then the responder retires
+    const token = await harness.responderToken('host-r');
+    expect((await harness.call('POST', '/v1/responders', token, { kind: 'host', name: 'host-r', version: '1', capabilities: [] })).status).toBe(200);
+    const analyst = await harness.analyst();
+    const request = { type: 'kill-process', inputs: { 'host.id': 'host-r', 'process.id': 4242 } };
+    const first = await post(analyst, request, { headers: { 'idempotency-key': 'admission-replay-1' } });
+    expect(first.status).toBe(202);
+    expect((await harness.call('POST', '/v1/responders/host/host-r/deregister', token)).status).toBe(200);
+
+    // Act
+    const again = await post(analyst, request, { headers: { 'idempotency-key': 'admission-replay-1' } });
+    const fresh = await post(analyst, request, { headers: { 'idempotency-key': 'admission-replay-2' } });
+
+    // Assess
+    expect(again.status).toBe(202);
+    expect((JSON.parse(again.text) as { id: string }).id).toBe((JSON.parse(first.text) as { id: string }).id);
+    expect(fresh.status).toBe(409);
+  });
+});
